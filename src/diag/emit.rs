@@ -1,0 +1,165 @@
+//! The one place diagnostics are formatted: `human` (compiler style, snippets rendered by
+//! annotate-snippets) and `json` (the schema documented in README.md).
+
+use std::fmt::Write as _;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Severity, Summary};
+use crate::vault::Vault;
+
+/// Where a diagnostic points, resolved to 1-based line and column (characters).
+#[derive(Clone, Debug, Serialize)]
+pub struct Located<'a> {
+    /// Stable code.
+    pub code: crate::diag::Code,
+    /// Severity.
+    pub severity: Severity,
+    /// Vault-relative path.
+    pub file: &'a str,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// 1-based line of the end of the span.
+    pub end_line: u32,
+    /// 1-based column of the end of the span (exclusive), in characters.
+    pub end_column: u32,
+    /// What is wrong.
+    pub message: &'a str,
+    /// The link target as written, if any.
+    pub target: Option<&'a str>,
+    /// Suggested fix in words.
+    pub help: Option<&'a str>,
+    /// Machine-applicable edit: byte range in the file and replacement.
+    pub fix: Option<JsonFix<'a>>,
+    /// Related names (ambiguous candidates, cycle members).
+    pub related: &'a [String],
+}
+
+/// A fix in the JSON report.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonFix<'a> {
+    /// File to edit.
+    pub file: &'a str,
+    /// Byte offset of the first byte to replace.
+    pub start: u32,
+    /// Byte offset one past the last byte to replace.
+    pub end: u32,
+    /// Replacement text.
+    pub replacement: &'a str,
+}
+
+/// Computes line and column of a diagnostic from the note text it points into.
+pub fn locate<'a>(d: &'a Diagnostic, vault: &'a Vault) -> Located<'a> {
+    let note = vault
+        .notes
+        .binary_search_by(|n| n.path.cmp(&d.file))
+        .ok()
+        .map(|i| &vault.notes[i]);
+    let ((line, column), (end_line, end_column)) = match note {
+        Some(n) => (
+            n.lines.line_col(&n.text, d.span.start),
+            n.lines.line_col(&n.text, d.span.end),
+        ),
+        None => ((1, 1), (1, 1)),
+    };
+    Located {
+        code: d.code,
+        severity: d.severity,
+        file: d.file.as_str(),
+        line,
+        column,
+        end_line,
+        end_column,
+        message: &d.message,
+        target: d.target.as_deref(),
+        help: d.help.as_deref(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            file: d.file.as_str(),
+            start: f.span.start,
+            end: f.span.end,
+            replacement: &f.replacement,
+        }),
+        related: &d.related,
+    }
+}
+
+/// The JSON report: `{"diagnostics": [...], "summary": {...}}`.
+pub fn json(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> String {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        diagnostics: Vec<Located<'a>>,
+        summary: Summary,
+    }
+    let report = Report {
+        diagnostics: diagnostics.iter().map(|d| locate(d, vault)).collect(),
+        summary,
+    };
+    serde_json::to_string_pretty(&report).expect("the report is plain data") + "\n"
+}
+
+/// Human format: `path:line:col: error[code]: message`, the source line with the span
+/// underlined, a help line; `color` adds ANSI colours.
+pub fn human(diagnostics: &[Diagnostic], vault: &Vault, color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let mut out = String::new();
+    for d in diagnostics {
+        let at = locate(d, vault);
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let word = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{}:{}:{}: {word}[{}]: {}", at.file, at.line, at.column, d.code, d.message);
+        let note = vault
+            .notes
+            .binary_search_by(|n| n.path.cmp(&d.file))
+            .ok()
+            .map(|i| &vault.notes[i]);
+        let mut group = Group::with_level(level.clone());
+        if let Some(note) = note.filter(|n| !n.text.is_empty()) {
+            let first = note.lines.line_range(&note.text, at.line);
+            let last = note.lines.line_range(&note.text, at.end_line.min(at.line + 5));
+            let snippet_range = first.start..last.end.max(first.end);
+            let source = &note.text[snippet_range.clone()];
+            let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end) - snippet_range.start;
+            let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end) - snippet_range.start;
+            let label = d.target.as_deref().map(|_| match d.code {
+                crate::diag::Code::BrokenLink => "not found",
+                _ => "",
+            });
+            let mut annotation = AnnotationKind::Primary.span(start..end.max(start));
+            if let Some(label) = label.filter(|l| !l.is_empty()) {
+                annotation = annotation.label(label);
+            }
+            group = group.element(
+                Snippet::source(source)
+                    .line_start(at.line as usize)
+                    .annotation(annotation),
+            );
+        }
+        if let Some(help) = &d.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// The closing line: `N errors, M warnings in K notes (L links)`.
+pub fn summary_line(summary: &Summary) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {} in {} ({})",
+        plural(summary.errors, "error"),
+        plural(summary.warnings, "warning"),
+        plural(summary.notes, "note"),
+        plural(summary.links, "link"),
+    )
+}

@@ -1,0 +1,175 @@
+//! Diagnostics are data: every stage returns them instead of printing, the compile step sorts
+//! them, and [`emit`] prints them in one of several formats.
+
+pub mod checks;
+pub mod emit;
+
+use serde::Serialize;
+
+use crate::source::{Span, VaultPath};
+
+/// How bad a diagnostic is. Errors make `check` and `build` exit with 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, does not fail the command.
+    Warning,
+    /// The vault is wrong: the command exits with 1.
+    Error,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $name:literal, $severity:ident, $summary:literal; )*) => {
+        /// A stable diagnostic code, e.g. `broken-link`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( #[doc = $summary] $variant, )* }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The kebab-case name users write (`broken-link`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// Severity when no configuration changes it.
+            pub fn default_severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One-line description.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+
+            /// Looks a code up by its name.
+            pub fn from_name(name: &str) -> Option<Code> {
+                match name { $($name => Some(Code::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    BrokenLink = "broken-link", Error, "A link whose target matches no note or attachment.";
+    BrokenFragment = "broken-fragment", Warning, "A link to an existing note whose heading or block does not exist.";
+    AmbiguousLink = "ambiguous-link", Warning, "A link whose name matches several notes; one wins by Obsidian's tie-break.";
+    InvalidFrontMatter = "invalid-front-matter", Error, "Front matter that is not valid YAML.";
+    UnreadableFile = "unreadable-file", Error, "A note that cannot be read (invalid UTF-8, permissions, too large).";
+    EscapedWikilink = "escaped-wikilink", Warning, "An escaped `\\[\\[x]]` that was almost certainly meant as a link.";
+    EmptyLink = "empty-link", Warning, "A link with no target, `[[]]`.";
+    EmbedCycle = "embed-cycle", Warning, "Notes that embed each other in a cycle (or a note that embeds itself).";
+    SlugCollision = "slug-collision", Warning, "Two pages that would get the same URL; one was renamed.";
+    DeprecatedProperty = "deprecated-property", Warning, "A singular front-matter key (`tag`, `alias`, `cssclass`) Obsidian deprecated.";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem found in the vault, anchored to a byte span of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Severity after configuration.
+    pub severity: Severity,
+    /// The file the problem is in.
+    pub file: VaultPath,
+    /// Where in the file (bytes); an empty span at 0 for whole-file problems.
+    pub span: Span,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// The link target as written, when the problem is about a link.
+    pub target: Option<String>,
+    /// A suggestion ("did you mean ...").
+    pub help: Option<String>,
+    /// A machine-applicable replacement of the primary span, when one is certain.
+    pub fix: Option<Fix>,
+    /// Other places or names involved (e.g. the candidates of an ambiguous link).
+    pub related: Vec<String>,
+}
+
+/// An edit that fixes a diagnostic: replace `span` of `file` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// The bytes to replace.
+    pub span: Span,
+    /// What to put there.
+    pub replacement: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity and no extras.
+    pub fn new(code: Code, file: VaultPath, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            file,
+            span,
+            message: message.into(),
+            target: None,
+            help: None,
+            fix: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Sets the link target.
+    pub fn with_target(mut self, target: impl Into<String>) -> Diagnostic {
+        self.target = Some(target.into());
+        self
+    }
+
+    /// Sets the help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sort key: file, position, code; makes output independent of thread scheduling.
+    pub fn sort_key(&self) -> (&VaultPath, u32, u32, Code, &str) {
+        (
+            &self.file,
+            self.span.start,
+            self.span.end,
+            self.code,
+            &self.message,
+        )
+    }
+}
+
+/// Counts shown in summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Notes in the vault.
+    pub notes: usize,
+    /// Links and embeds found (including front-matter links).
+    pub links: usize,
+    /// Diagnostics with severity error.
+    pub errors: usize,
+    /// Diagnostics with severity warning.
+    pub warnings: usize,
+}
+
+/// Suggests the closest of `candidates` to `wanted` by normalised edit distance, if close enough.
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = crate::source::fold_name(wanted);
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::normalized_levenshtein(&wanted, &crate::source::fold_name(candidate));
+        if score >= 0.6 && best.is_none_or(|(s, c)| score > s || (score == s && candidate < c)) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}

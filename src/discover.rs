@@ -1,0 +1,213 @@
+//! Stage 1, discover: find every note and attachment of a vault, read the notes once.
+//!
+//! Skips what the semantics file §6 lists: dot-folders and dotfiles, the output folder, the
+//! `userIgnoreFilters` of `.obsidian/app.json`, and the configuration's `exclude` globs.
+//! Unreadable files are not fatal: they become `unreadable-file` diagnostics and the walk goes on.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diag::{Code, Diagnostic};
+use crate::error::{Error, Result};
+use crate::source::{Span, VaultPath};
+
+/// Notes larger than this are reported as unreadable instead of parsed (spans are `u32`).
+pub const MAX_NOTE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A markdown file of the vault, read into memory.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Vault-relative path.
+    pub path: VaultPath,
+    /// The text; empty when the file could not be read (see the diagnostics).
+    pub text: String,
+}
+
+/// A non-markdown file of the vault (image, PDF, canvas, ...).
+#[derive(Clone, Debug)]
+pub struct AttachmentFile {
+    /// Vault-relative path.
+    pub path: VaultPath,
+    /// Absolute path on disk, for copying into the site.
+    pub disk_path: PathBuf,
+}
+
+/// Everything discovery found, sorted by path.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Notes, sorted by path.
+    pub notes: Vec<SourceFile>,
+    /// Attachments, sorted by path.
+    pub attachments: Vec<AttachmentFile>,
+    /// Problems met on the way (unreadable files, odd names).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What to leave out of the walk besides dotfiles.
+#[derive(Clone, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Absolute folders never to enter (the output folder, the cache).
+    pub skip_dirs: Vec<PathBuf>,
+    /// Vault-relative path prefixes to skip (from `.obsidian/app.json` `userIgnoreFilters`).
+    pub ignore_prefixes: Vec<String>,
+}
+
+/// Walks `root` and reads every note (in parallel).
+pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
+    if !root.is_dir() {
+        return Err(Error::VaultNotFound {
+            path: root.to_path_buf(),
+        });
+    }
+    let root = root
+        .canonicalize()
+        .map_err(|e| Error::io("reading", root, e))?;
+    let skip: Vec<PathBuf> = options
+        .skip_dirs
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    let mut ignore = options.ignore_prefixes.clone();
+    ignore.extend(obsidian_ignore_filters(&root));
+
+    let mut diagnostics = Vec::new();
+    let mut note_paths = Vec::new();
+    let mut attachments = Vec::new();
+    let walker = walkdir::WalkDir::new(&root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+            !hidden && !skip.iter().any(|s| e.path() == s)
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                // Symlink loops and permission errors: report against the path and keep going.
+                if let Some(path) = err.path().and_then(|p| relative(&root, p)) {
+                    diagnostics.push(Diagnostic::new(
+                        Code::UnreadableFile,
+                        path,
+                        Span::default(),
+                        format!("cannot read: {err}"),
+                    ));
+                }
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Some(path) = relative(&root, entry.path()) else {
+            continue;
+        };
+        if ignore.iter().any(|p| path.as_str().starts_with(p.as_str())) {
+            continue;
+        }
+        if path.is_markdown() {
+            note_paths.push((path, entry.into_path()));
+        } else {
+            attachments.push(AttachmentFile {
+                path,
+                disk_path: entry.into_path(),
+            });
+        }
+    }
+
+    let read: Vec<(SourceFile, Option<Diagnostic>)> =
+        note_paths.into_par_iter().map(|(p, d)| read_note(p, &d)).collect();
+    let mut notes = Vec::with_capacity(read.len());
+    for (note, diag) in read {
+        diagnostics.extend(diag);
+        notes.push(note);
+    }
+    // Two disk names can normalise to the same vault path (NFC vs NFD); keep the first.
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
+    notes.dedup_by(|a, b| a.path == b.path);
+    attachments.sort_by(|a, b| a.path.cmp(&b.path));
+    attachments.dedup_by(|a, b| a.path == b.path);
+    Ok(Discovered {
+        notes,
+        attachments,
+        diagnostics,
+    })
+}
+
+fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    VaultPath::new(&parts.join("/"))
+}
+
+fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
+    let unreadable = |path: VaultPath, msg: String| {
+        let diag = Diagnostic::new(Code::UnreadableFile, path.clone(), Span::default(), msg);
+        (
+            SourceFile {
+                path,
+                text: String::new(),
+            },
+            Some(diag),
+        )
+    };
+    match std::fs::metadata(disk) {
+        Ok(meta) if meta.len() > MAX_NOTE_BYTES => {
+            return unreadable(
+                path,
+                format!(
+                    "note is {} bytes, larger than the {} byte limit; skipped",
+                    meta.len(),
+                    MAX_NOTE_BYTES
+                ),
+            )
+        }
+        Err(err) => return unreadable(path, format!("cannot read: {err}")),
+        Ok(_) => {}
+    }
+    match std::fs::read(disk) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(mut text) => {
+                if text.starts_with('\u{feff}') {
+                    text.replace_range(..3, "");
+                }
+                (SourceFile { path, text }, None)
+            }
+            Err(err) => {
+                let at = err.utf8_error().valid_up_to();
+                let bytes = err.into_bytes();
+                let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                unreadable(
+                    path,
+                    format!("not valid UTF-8 (first bad byte at offset {at}, line {line}); the note is skipped"),
+                )
+            }
+        },
+        Err(err) => unreadable(path, format!("cannot read: {err}")),
+    }
+}
+
+/// Reads `userIgnoreFilters` from `.obsidian/app.json`: path prefixes Obsidian hides.
+fn obsidian_ignore_filters(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join(".obsidian/app.json")) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    value["userIgnoreFilters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(|s| s.trim_start_matches('/').to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,64 @@
+//! Fatal errors: the command itself cannot go on (as opposed to [`crate::diag::Diagnostic`]s,
+//! which are facts about the vault and never stop the pipeline).
+
+use std::path::PathBuf;
+
+/// Why a command failed outright. Every I/O variant names the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The vault folder does not exist or is not a folder.
+    #[error("vault not found: {path} is not a readable folder")]
+    VaultNotFound {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The output folder is the vault or contains it; writing there could destroy notes.
+    #[error("refusing to write the site to {output}: it is or contains the vault {vault}")]
+    OutputContainsVault {
+        /// Output folder.
+        output: PathBuf,
+        /// Vault folder.
+        vault: PathBuf,
+    },
+    /// The output folder exists, is not empty and was not written by vaultc.
+    #[error("refusing to replace {path}: it is not empty and was not written by vaultc (no {marker} file)")]
+    OutputNotASite {
+        /// Output folder.
+        path: PathBuf,
+        /// The marker file vaultc writes into every site it builds.
+        marker: &'static str,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("reading", "writing", ...).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A theme template failed to load or render.
+    #[error("template {name}: {message}")]
+    Template {
+        /// Template name.
+        name: String,
+        /// The template engine's explanation.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Wraps an I/O error with the action and path it concerns.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

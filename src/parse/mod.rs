@@ -1,0 +1,457 @@
+//! Stage 2, parse: one note's text into a [`Note`] (links, headings, blocks, tags, title).
+//!
+//! Parsing never fails: `note()` returns the note and its diagnostics. [`markdown_options`] is
+//! the one place pulldown-cmark is configured, so "parse for links" and "parse for HTML" (in
+//! `render`) can never disagree about what is a link. pulldown-cmark tells us *where* links are
+//! (it already excludes code, math and HTML); target, fragment and label are split from the raw
+//! source by [`links`], which applies the semantics file's fixes (`\|`, trimming, empty label).
+
+pub mod frontmatter;
+pub mod links;
+mod tags;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+
+use crate::diag::{Code, Diagnostic, Fix};
+use crate::discover::SourceFile;
+use crate::slug;
+use crate::source::{LineIndex, Span};
+use crate::vault::{Block, Heading, Link, LinkKind, Note};
+
+/// The pulldown-cmark options used for every parse of note text.
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
+        | Options::ENABLE_WIKILINKS
+        | Options::ENABLE_GFM
+}
+
+/// The text pulldown-cmark sees: the original with the front matter and `%% comments %%`
+/// replaced by spaces (newlines kept), so every byte offset still points into the original.
+pub fn masked_text(text: &str, body_start: usize) -> Cow<'_, str> {
+    let comments = comment_ranges(text, body_start);
+    if body_start == 0 && comments.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let blank = |bytes: &mut Vec<u8>, r: Range<usize>| {
+        for b in &mut bytes[r] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    };
+    blank(&mut bytes, 0..body_start);
+    for r in comments {
+        blank(&mut bytes, r);
+    }
+    // Only whole UTF-8 sequences were replaced (ranges start and end on ASCII `%%`/line ends).
+    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// Byte ranges of `%% ... %%` comments outside code (an unclosed `%%` runs to the end).
+pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    if !text[body_start..].contains("%%") {
+        return out;
+    }
+    let bytes = text.as_bytes();
+    let mut fence: Option<(u8, usize)> = None;
+    let mut comment_start: Option<usize> = None;
+    let mut line_start = body_start;
+    while line_start < text.len() {
+        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        if comment_start.is_none() {
+            let trimmed = line.trim_start_matches(' ');
+            let indent = line.len() - trimmed.len();
+            let run = |c: u8| trimmed.bytes().take_while(|&b| b == c).count();
+            if let Some((c, n)) = fence {
+                if indent < 4 && run(c) >= n && trimmed[run(c)..].trim().is_empty() {
+                    fence = None;
+                }
+                line_start = line_end + 1;
+                continue;
+            }
+            if indent < 4 {
+                for c in [b'`', b'~'] {
+                    if run(c) >= 3 {
+                        fence = Some((c, run(c)));
+                    }
+                }
+                if fence.is_some() {
+                    line_start = line_end + 1;
+                    continue;
+                }
+            }
+        }
+        let mut i = line_start;
+        while i < line_end {
+            match comment_start {
+                Some(start) => {
+                    if text[i..line_end].starts_with("%%") {
+                        out.push(start..i + 2);
+                        comment_start = None;
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                None => {
+                    if bytes[i] == b'`' {
+                        // Skip a code span: a run of n backticks up to the next run of exactly n.
+                        let n = text[i..line_end].bytes().take_while(|&b| b == b'`').count();
+                        let ticks = &text[i..i + n];
+                        let mut j = i + n;
+                        let mut closed = None;
+                        while let Some(k) = text[j..line_end].find(ticks) {
+                            let at = j + k;
+                            let m = text[at..line_end].bytes().take_while(|&b| b == b'`').count();
+                            if m == n {
+                                closed = Some(at + n);
+                                break;
+                            }
+                            j = at + m;
+                        }
+                        i = closed.unwrap_or(i + n);
+                    } else if text[i..line_end].starts_with("%%") {
+                        comment_start = Some(i);
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+        line_start = line_end + 1;
+    }
+    if let Some(start) = comment_start {
+        out.push(start..text.len());
+    }
+    out
+}
+
+/// Parses one note. Never fails; problems come back as diagnostics.
+pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
+    let SourceFile { path, text } = file;
+    let lines = LineIndex::new(&text);
+    let (fm, body_start) = match frontmatter::split(&text) {
+        Some((yaml, body_start)) => (frontmatter::parse(&path, &text, yaml, &lines), body_start),
+        None => (
+            frontmatter::Parsed {
+                front_matter: crate::vault::FrontMatter {
+                    publish: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            0,
+        ),
+    };
+    let mut diagnostics = fm.diagnostics;
+    let masked = masked_text(&text, body_start);
+    let body = scan_body(&masked);
+
+    let mut links = fm.links;
+    links.extend(body.links);
+    let mut tags = fm.tags;
+    tags.extend(tags::inline_tags(&masked, body_start, &body.opaque));
+
+    for r in find_outside(&ESCAPED_WIKILINK, &masked, body_start, &body.opaque) {
+        let raw = &masked[r.clone()];
+        let fixed = raw.replace("\\[", "[").replace("\\]", "]").replace("\\|", "|");
+        let mut d = Diagnostic::new(
+            Code::EscapedWikilink,
+            path.clone(),
+            Span::new(r),
+            "escaped wikilink: `\\[\\[` shows brackets instead of making a link",
+        )
+        .with_help(format!("remove the backslashes: `{fixed}`"));
+        d.fix = Some(Fix {
+            span: d.span,
+            replacement: fixed,
+        });
+        diagnostics.push(d);
+    }
+    for r in find_outside(&EMPTY_WIKILINK, &masked, body_start, &body.opaque) {
+        diagnostics.push(
+            Diagnostic::new(Code::EmptyLink, path.clone(), Span::new(r), "empty link: `[[]]` points nowhere")
+                .with_help("write a note name between the brackets, or remove them"),
+        );
+    }
+
+    let mut taken = HashSet::new();
+    let headings: Vec<Heading> = body
+        .headings
+        .into_iter()
+        .map(|(level, text, span)| {
+            let base = slug::slugify(&text);
+            let base = if base.is_empty() { "section".to_string() } else { base };
+            Heading {
+                level,
+                anchor: slug::unique(base, &mut taken),
+                text,
+                span,
+            }
+        })
+        .collect();
+    let blocks = find_blocks(&masked, body_start, &body.opaque, &body.containers, &body.top_level);
+
+    let title = fm
+        .front_matter
+        .title
+        .clone()
+        .or_else(|| headings.iter().find(|h| h.level == 1).map(|h| h.text.clone()))
+        .unwrap_or_else(|| path.stem().to_string());
+    links.sort_by_key(|l| l.span.start);
+    let note = Note {
+        path,
+        body_start,
+        title,
+        front_matter: fm.front_matter,
+        headings,
+        blocks,
+        links,
+        tags,
+        lines,
+        text,
+    };
+    (note, diagnostics)
+}
+
+static ESCAPED_WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"!?\\\[\\\[[^\[\]\n]+?\\?\]\\?\]").expect("valid regex")
+});
+static EMPTY_WIKILINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\[\[[ \t]*(\|[^\]\n]*)?\]\]").expect("valid regex"));
+static BLOCK_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*\r?$").expect("valid regex"));
+
+/// Matches of `re` in the body that do not overlap code, math, HTML or links.
+fn find_outside<'a>(
+    re: &'a Regex,
+    text: &'a str,
+    body_start: usize,
+    opaque: &'a [Range<usize>],
+) -> impl Iterator<Item = Range<usize>> + 'a {
+    re.find_iter(&text[body_start..])
+        .map(move |m| body_start + m.start()..body_start + m.end())
+        .filter(move |r| !overlaps(opaque, r))
+}
+
+/// Whether `r` overlaps any range of the sorted, non-nested-overlap list `ranges`.
+pub(crate) fn overlaps(ranges: &[Range<usize>], r: &Range<usize>) -> bool {
+    let i = ranges.partition_point(|o| o.end <= r.start);
+    ranges.get(i).is_some_and(|o| o.start < r.end)
+}
+
+/// What one pass over the events found.
+struct BodyScan {
+    links: Vec<Link>,
+    headings: Vec<(u8, String, Span)>,
+    /// Code, math, HTML and link ranges, sorted and merged: no tag or block id lives there.
+    opaque: Vec<Range<usize>>,
+    /// Paragraph and list-item ranges (for block ids).
+    containers: Vec<Range<usize>>,
+    /// Top-level block ranges in order.
+    top_level: Vec<Range<usize>>,
+}
+
+fn scan_body(text: &str) -> BodyScan {
+    let mut out = BodyScan {
+        links: Vec::new(),
+        headings: Vec::new(),
+        opaque: Vec::new(),
+        containers: Vec::new(),
+        top_level: Vec::new(),
+    };
+    let mut depth = 0usize;
+    let mut heading: Option<(u8, String, Range<usize>)> = None;
+    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+        match event {
+            Event::Start(tag) => {
+                let block = is_block(&tag);
+                match &tag {
+                    Tag::Heading { level, .. } => {
+                        heading = Some((*level as u8, String::new(), range.clone()))
+                    }
+                    Tag::Paragraph | Tag::Item => out.containers.push(range.clone()),
+                    Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
+                        out.opaque.push(range.clone())
+                    }
+                    Tag::Link { link_type, dest_url, .. } | Tag::Image { link_type, dest_url, .. } => {
+                        let embed = matches!(tag, Tag::Image { .. });
+                        out.opaque.push(range.clone());
+                        if let Some(link) = link_at(text, range.clone(), *link_type, dest_url, embed) {
+                            out.links.push(link);
+                        }
+                    }
+                    _ => {}
+                }
+                if block {
+                    depth += 1;
+                }
+            }
+            Event::End(tag_end) => {
+                if let TagEnd::Heading(_) = tag_end {
+                    if let Some((level, text, r)) = heading.take() {
+                        out.headings.push((level, text.trim().to_string(), Span::new(r)));
+                    }
+                }
+                if is_block_end(&tag_end) {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        out.top_level.push(range.clone());
+                    }
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, h, _)) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::Code(t) => {
+                out.opaque.push(range.clone());
+                if let Some((_, h, _)) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::InlineMath(_) | Event::DisplayMath(_) | Event::Html(_) | Event::InlineHtml(_) => {
+                out.opaque.push(range.clone())
+            }
+            _ => {}
+        }
+    }
+    out.opaque.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.opaque.len());
+    for r in out.opaque.drain(..) {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    out.opaque = merged;
+    out
+}
+
+fn is_block(tag: &Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Paragraph
+            | Tag::Heading { .. }
+            | Tag::BlockQuote(_)
+            | Tag::CodeBlock(_)
+            | Tag::HtmlBlock
+            | Tag::List(_)
+            | Tag::FootnoteDefinition(_)
+            | Tag::Table(_)
+            | Tag::MetadataBlock(_)
+            | Tag::DefinitionList
+    )
+}
+
+fn is_block_end(tag: &TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Paragraph
+            | TagEnd::Heading(_)
+            | TagEnd::BlockQuote(_)
+            | TagEnd::CodeBlock
+            | TagEnd::HtmlBlock
+            | TagEnd::List(_)
+            | TagEnd::FootnoteDefinition
+            | TagEnd::Table
+            | TagEnd::MetadataBlock(_)
+            | TagEnd::DefinitionList
+    )
+}
+
+/// Builds the [`Link`] for a link or image event, or `None` if it is external or not a link.
+fn link_at(text: &str, range: Range<usize>, link_type: LinkType, dest: &str, embed: bool) -> Option<Link> {
+    let parts = match link_type {
+        LinkType::WikiLink { .. } => {
+            let raw = &text[range.clone()];
+            let inner = raw.trim_start_matches('!').strip_prefix("[[")?.strip_suffix("]]")?;
+            links::split_wikilink(inner)?
+        }
+        LinkType::Autolink | LinkType::Email => return None,
+        _ => links::split_markdown_dest(dest)?,
+    };
+    if parts.target.is_empty() && parts.fragment.is_none() {
+        return None;
+    }
+    let kind = match (embed, link_type) {
+        (true, _) => LinkKind::Embed,
+        (false, LinkType::WikiLink { .. }) => LinkKind::Wiki,
+        (false, _) => LinkKind::Markdown,
+    };
+    Some(Link {
+        kind,
+        target: parts.target,
+        fragment: parts.fragment,
+        label: parts.label,
+        span: Span::new(range),
+    })
+}
+
+/// Block ids: ` ^id` at the end of a paragraph or list item line, or a lone `^id` line naming
+/// the block before it (a list, table or quote).
+fn find_blocks(
+    text: &str,
+    body_start: usize,
+    opaque: &[Range<usize>],
+    containers: &[Range<usize>],
+    top_level: &[Range<usize>],
+) -> Vec<Block> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for caps in BLOCK_ID.captures_iter(&text[body_start..]) {
+        let (Some(whole), Some(id)) = (caps.get(0), caps.get(1)) else {
+            continue;
+        };
+        let marker = body_start + whole.start()..body_start + whole.end();
+        if overlaps(opaque, &marker) {
+            continue;
+        }
+        let id_start = body_start + id.start() - 1;
+        let line_start = text[..id_start].rfind('\n').map_or(0, |i| i + 1);
+        let alone = text[line_start..id_start].trim().is_empty();
+        let span = if alone {
+            // The top-level block this line belongs to, if it is a list/table/quote that absorbed
+            // it; otherwise the block before it.
+            let own = top_level.iter().find(|r| r.start <= id_start && id_start < r.end);
+            match own {
+                Some(r) if r.start < line_start => Some(r.clone()),
+                _ => top_level.iter().rev().find(|r| r.end <= line_start).cloned(),
+            }
+        } else {
+            containers
+                .iter()
+                .filter(|r| r.start <= id_start && id_start < r.end)
+                .min_by_key(|r| r.end - r.start)
+                .cloned()
+        };
+        let Some(span) = span else { continue };
+        let id = id.as_str().to_string();
+        if seen.insert(id.to_lowercase()) {
+            out.push(Block {
+                id,
+                span: Span::new(span),
+                marker: Span::new(id_start - usize::from(!alone)..body_start + whole.end()),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

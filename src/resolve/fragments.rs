@@ -1,0 +1,74 @@
+//! Heading and block fragments (semantics file §4).
+
+use crate::vault::{Heading, Note};
+
+/// Normalises heading text and fragments alike: `# | ^ : % [ ] \` become spaces, whitespace
+/// collapses, case folds.
+pub fn normalize_heading(text: &str) -> String {
+    let mapped: String = text
+        .chars()
+        .map(|c| match c {
+            '#' | '|' | '^' | ':' | '%' | '[' | ']' | '\\' => ' ',
+            c => c,
+        })
+        .collect();
+    crate::source::fold_name(&mapped.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Finds the heading a chain `H1#H2#...` names: each component inside the previous one's
+/// section; if the chain does not match, the last component anywhere.
+pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
+    let wanted: Vec<String> = chain.iter().map(|c| normalize_heading(c)).collect();
+    let headings = &note.headings;
+    let keys: Vec<String> = headings.iter().map(|h| normalize_heading(&h.text)).collect();
+    if let Some(found) = find_chain(headings, &keys, &wanted) {
+        return Some(found);
+    }
+    let last = wanted.last()?;
+    keys.iter().position(|k| k == last)
+}
+
+fn find_chain(headings: &[Heading], keys: &[String], wanted: &[String]) -> Option<usize> {
+    let (mut from, mut to) = (0, headings.len());
+    let mut found = None;
+    for part in wanted {
+        let i = (from..to).find(|&i| &keys[i] == part)?;
+        let level = headings[i].level;
+        let end = (i + 1..to)
+            .find(|&j| headings[j].level <= level)
+            .unwrap_or(to);
+        found = Some(i);
+        (from, to) = (i + 1, end);
+    }
+    found
+}
+
+/// Finds a block id, case-insensitively.
+pub fn find_block(note: &Note, id: &str) -> Option<usize> {
+    note.blocks.iter().position(|b| b.id.eq_ignore_ascii_case(id))
+}
+
+/// The byte range a heading's section covers: from the heading to the next heading of the same
+/// or a higher level.
+pub fn section_span(note: &Note, heading: usize) -> crate::source::Span {
+    let h = &note.headings[heading];
+    let end = note.headings[heading + 1..]
+        .iter()
+        .find(|n| n.level <= h.level)
+        .map_or(note.text.len() as u32, |n| n.span.start);
+    crate::source::Span {
+        start: h.span.start,
+        end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_maps_punctuation_and_case() {
+        assert_eq!(normalize_heading("Links: [internal]"), normalize_heading("links  internal "));
+        assert_eq!(normalize_heading("A|B^C"), "a b c");
+    }
+}

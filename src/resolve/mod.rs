@@ -1,0 +1,241 @@
+//! Stage 3, resolve: every link to a note, attachment or missing ("wanted") target, by the
+//! semantics file §3-4, exactly. Pure: reads the [`Vault`], returns a [`Resolution`].
+
+pub mod fragments;
+pub mod index;
+
+use rayon::prelude::*;
+
+pub use self::index::{FileRef, NameIndex};
+use crate::source::fold_name;
+use crate::vault::{Fragment, Link, Note, NoteId, Vault};
+
+/// Where a link goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// A note, with the heading or block the fragment named.
+    Note {
+        /// The note.
+        id: NoteId,
+        /// What the fragment resolved to.
+        fragment: FragmentTarget,
+    },
+    /// An attachment (fragments are viewer options and always fine).
+    Attachment(crate::vault::AttachmentId),
+    /// Nothing matches: the link is broken and its target is a wanted note.
+    Missing {
+        /// Folded name the wanted node is keyed by.
+        key: String,
+    },
+}
+
+/// What a link's fragment reached inside its target note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FragmentTarget {
+    /// No fragment (or a viewer option).
+    None,
+    /// Index into the target's headings.
+    Heading(usize),
+    /// Index into the target's blocks.
+    Block(usize),
+    /// The note exists but the heading or block does not.
+    Missing,
+}
+
+/// The resolution of one link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedLink {
+    /// Where it goes.
+    pub target: LinkTarget,
+    /// Every candidate when the name was ambiguous (the winner first), else empty.
+    pub ambiguous: Vec<FileRef>,
+    /// False when the target matched only case-insensitively.
+    pub case_exact: bool,
+}
+
+/// Resolutions of every link, parallel to `vault.notes[i].links`.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    /// `links[note][link]`.
+    pub links: Vec<Vec<ResolvedLink>>,
+    /// The index it was built with (kept for suggestions and lookups of later stages).
+    pub index: NameIndex,
+}
+
+impl Resolution {
+    /// The resolution of link `link` of note `note`.
+    pub fn get(&self, note: NoteId, link: usize) -> &ResolvedLink {
+        &self.links[note.0 as usize][link]
+    }
+}
+
+/// Resolution options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResolveOptions {
+    /// Resolve `[[Alias]]` to the note declaring the alias (Obsidian does not).
+    pub resolve_aliases: bool,
+}
+
+/// Resolves every link of the vault, notes in parallel.
+pub fn resolve(vault: &Vault, options: ResolveOptions) -> Resolution {
+    let index = NameIndex::new(vault);
+    let links = vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, note)| {
+            let src = NoteId(i as u32);
+            note.links
+                .iter()
+                .map(|link| resolve_link(vault, &index, src, link, options))
+                .collect()
+        })
+        .collect();
+    Resolution { links, index }
+}
+
+/// Resolves one link written in note `src`.
+pub fn resolve_link(
+    vault: &Vault,
+    index: &NameIndex,
+    src: NoteId,
+    link: &Link,
+    options: ResolveOptions,
+) -> ResolvedLink {
+    let note = vault.note(src);
+    let (file, ambiguous, case_exact) = match find_file(vault, index, note, &link.target) {
+        Some(found) => found,
+        None => {
+            let alias_hit = options
+                .resolve_aliases
+                .then(|| index.alias(&fold_name(&link.target)).first().copied())
+                .flatten();
+            match alias_hit {
+                Some(id) => (FileRef::Note(id), Vec::new(), true),
+                None => {
+                    return ResolvedLink {
+                        target: LinkTarget::Missing {
+                            key: fold_name(link.target.trim_end_matches(".md")),
+                        },
+                        ambiguous: Vec::new(),
+                        case_exact: true,
+                    }
+                }
+            }
+        }
+    };
+    let target = match file {
+        FileRef::Attachment(id) => LinkTarget::Attachment(id),
+        FileRef::Note(id) => LinkTarget::Note {
+            id,
+            fragment: resolve_fragment(vault.note(id), link.fragment.as_ref()),
+        },
+    };
+    ResolvedLink {
+        target,
+        ambiguous,
+        case_exact,
+    }
+}
+
+/// What a fragment names inside `note`.
+pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTarget {
+    match fragment {
+        None | Some(Fragment::Viewer(_)) => FragmentTarget::None,
+        Some(Fragment::Heading(chain)) => {
+            fragments::find_heading(note, chain).map_or(FragmentTarget::Missing, FragmentTarget::Heading)
+        }
+        Some(Fragment::Block(id)) => {
+            fragments::find_block(note, id).map_or(FragmentTarget::Missing, FragmentTarget::Block)
+        }
+    }
+}
+
+/// Rules 1-4 of §3: self, relative, exact path, path suffix with tie-breaks.
+fn find_file(
+    vault: &Vault,
+    index: &NameIndex,
+    src: &Note,
+    target: &str,
+) -> Option<(FileRef, Vec<FileRef>, bool)> {
+    if target.is_empty() {
+        let id = vault.notes.binary_search_by(|n| n.path.cmp(&src.path)).ok()?;
+        return Some((FileRef::Note(NoteId(id as u32)), Vec::new(), true));
+    }
+    let path_of = |f: &FileRef| match *f {
+        FileRef::Note(id) => vault.note(id).path.as_str(),
+        FileRef::Attachment(id) => vault.attachment(id).path.as_str(),
+    };
+    let is_case_exact = |f: &FileRef, wanted: &str| {
+        let path = path_of(f);
+        let wanted: String = unicode_normalization::UnicodeNormalization::nfc(wanted).collect();
+        path.ends_with(&wanted) || path.ends_with(&format!("{wanted}.md"))
+    };
+    let pick_exact = |mut found: Vec<FileRef>, wanted: &str| {
+        found.sort_by_key(|f| (!is_case_exact(f, wanted), path_of(f).to_string()));
+        let exact = is_case_exact(&found[0], wanted);
+        (found[0], Vec::new(), exact)
+    };
+
+    // Rule 2: relative to the linking note's folder; rule 3 then applies to the joined path.
+    if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
+        let joined = if let Some(abs) = target.strip_prefix('/') {
+            Some(abs.to_string())
+        } else {
+            join_relative(src.folder(), target)
+        }?;
+        let found = index.exact(&fold_name(&joined));
+        return (!found.is_empty()).then(|| pick_exact(found, &joined));
+    }
+
+    let folded = fold_name(target);
+    // Rule 3: an exact vault path wins, even over a sibling.
+    let found = index.exact(&folded);
+    if !found.is_empty() {
+        return Some(pick_exact(found, target));
+    }
+    // Rule 4: path suffix; one candidate wins, else same folder, else shortest, else lexicographic.
+    let mut found = index.suffix(&folded);
+    if found.is_empty() {
+        return None;
+    }
+    found.sort_by(|a, b| {
+        let (pa, pb) = (path_of(a), path_of(b));
+        pa.len()
+            .cmp(&pb.len())
+            .then_with(|| is_case_exact(b, target).cmp(&is_case_exact(a, target)))
+            .then_with(|| pa.cmp(pb))
+    });
+    found.dedup();
+    let folder = src.folder();
+    let sibling = found.iter().position(|f| {
+        let p = path_of(f);
+        p.rsplit_once('/').map_or("", |(d, _)| d) == folder
+    });
+    if let Some(i) = sibling {
+        let winner = found.remove(i);
+        found.insert(0, winner);
+    }
+    let winner = found[0];
+    let exact = is_case_exact(&winner, target);
+    let ambiguous = if found.len() > 1 { found } else { Vec::new() };
+    Some((winner, ambiguous, exact))
+}
+
+/// Joins `./x` or `../x` onto `folder`; `None` if it climbs above the vault root.
+fn join_relative(folder: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests;

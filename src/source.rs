@@ -1,0 +1,185 @@
+//! Leaf types shared by every stage: vault-relative paths, byte spans, and line/column lookup.
+//!
+//! Everything downstream speaks in [`VaultPath`]s (always `/`-separated, NFC-normalised) and
+//! [`Span`]s (byte offsets into a note's text); line and column numbers are computed only when a
+//! diagnostic is printed, through [`LineIndex`].
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+/// A path relative to the vault root: `/`-separated, NFC-normalised, never starting with `/`
+/// and never containing `.` or `..` components.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct VaultPath(String);
+
+impl VaultPath {
+    /// Builds a vault path from `/`-separated components, normalising to NFC.
+    /// Returns `None` for an empty path or one with `.`/`..`/empty components.
+    pub fn new(path: &str) -> Option<VaultPath> {
+        let nfc: String = path.nfc().collect();
+        if nfc.is_empty() || nfc.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+            return None;
+        }
+        Some(VaultPath(nfc))
+    }
+
+    /// The path as a `/`-separated string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The folder part (`""` at the vault root).
+    pub fn folder(&self) -> &str {
+        self.0.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
+
+    /// The last component, with its extension.
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit_once('/').map_or(&self.0, |(_, name)| name)
+    }
+
+    /// The last component without its extension (`Note` for `a/Note.md`).
+    pub fn stem(&self) -> &str {
+        let name = self.file_name();
+        match name.rfind('.') {
+            Some(i) if i > 0 => &name[..i],
+            _ => name,
+        }
+    }
+
+    /// The lower-cased extension without the dot (`""` when there is none).
+    pub fn extension(&self) -> String {
+        let name = self.file_name();
+        match name.rfind('.') {
+            Some(i) if i > 0 => name[i + 1..].to_lowercase(),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether this is a markdown note (`.md`, any case).
+    pub fn is_markdown(&self) -> bool {
+        self.extension() == "md"
+    }
+}
+
+impl fmt::Display for VaultPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key names are compared by: NFC-normalised and lower-cased (Unicode case folding is
+/// approximated by `to_lowercase`, as Obsidian does).
+pub fn fold_name(name: &str) -> String {
+    name.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// A half-open byte range `start..end` into one note's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from a `usize` range (notes are capped well below 4 GiB by discovery).
+    pub fn new(range: Range<usize>) -> Span {
+        Span {
+            start: range.start as u32,
+            end: range.end as u32,
+        }
+    }
+
+    /// The span as a `usize` range for slicing.
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// Whether `other` lies entirely inside this span.
+    pub fn contains(self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+/// Maps byte offsets of one text to 1-based line and column (in characters).
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i as u32 + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: u32) -> u32 {
+        self.starts.partition_point(|&s| s <= offset) as u32
+    }
+
+    /// 1-based (line, column); the column counts characters, not bytes.
+    pub fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
+        let line = self.line(offset);
+        let start = self.starts[line as usize - 1] as usize;
+        let end = (offset as usize).min(text.len());
+        let col = text.get(start..end).map_or(end - start, |s| s.chars().count());
+        (line, col as u32 + 1)
+    }
+
+    /// Byte range of a 1-based line, without its line terminator.
+    pub fn line_range(&self, text: &str, line: u32) -> Range<usize> {
+        let i = (line.max(1) - 1) as usize;
+        let start = self.starts.get(i).map_or(text.len(), |&s| s as usize);
+        let mut end = self.starts.get(i + 1).map_or(text.len(), |&s| s as usize);
+        while end > start && matches!(text.as_bytes()[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        start..end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_path_rejects_escapes_and_normalises() {
+        assert!(VaultPath::new("a/../b.md").is_none());
+        assert!(VaultPath::new("./b.md").is_none());
+        assert!(VaultPath::new("").is_none());
+        let nfd = "Cafe\u{301}.md";
+        assert_eq!(VaultPath::new(nfd).unwrap().as_str(), "Caf\u{e9}.md");
+        let p = VaultPath::new("dir/sub/Note.1.md").unwrap();
+        assert_eq!((p.folder(), p.stem(), p.extension().as_str()), ("dir/sub", "Note.1", "md"));
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\n视觉 [[x]]\n";
+        let idx = LineIndex::new(text);
+        let off = text.find("[[").unwrap() as u32;
+        assert_eq!(idx.line_col(text, off), (2, 4));
+        assert_eq!(&text[idx.line_range(text, 2)], "视觉 [[x]]");
+        assert_eq!(idx.line_col(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn fold_name_is_case_and_normalisation_insensitive() {
+        assert_eq!(fold_name("LOG"), fold_name("log"));
+        assert_eq!(fold_name("Cafe\u{301}"), fold_name("CAF\u{c9}"));
+    }
+}

@@ -1,0 +1,198 @@
+//! The parsed vault: an arena of notes and attachments addressed by [`NoteId`] and
+//! [`AttachmentId`] (indices in path order, so ids are deterministic).
+
+use serde::Serialize;
+
+use crate::discover::AttachmentFile;
+use crate::source::{LineIndex, Span, VaultPath};
+
+/// Index of a note in [`Vault::notes`] (notes are sorted by path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NoteId(pub u32);
+
+/// Index of an attachment in [`Vault::attachments`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AttachmentId(pub u32);
+
+/// All notes and attachments of a vault.
+#[derive(Debug, Default)]
+pub struct Vault {
+    /// Notes sorted by path; `notes[id.0]`.
+    pub notes: Vec<Note>,
+    /// Attachments sorted by path; `attachments[id.0]`.
+    pub attachments: Vec<AttachmentFile>,
+}
+
+impl Vault {
+    /// The note with this id.
+    pub fn note(&self, id: NoteId) -> &Note {
+        &self.notes[id.0 as usize]
+    }
+
+    /// The attachment with this id.
+    pub fn attachment(&self, id: AttachmentId) -> &AttachmentFile {
+        &self.attachments[id.0 as usize]
+    }
+
+    /// Every note with its id.
+    pub fn note_ids(&self) -> impl Iterator<Item = (NoteId, &Note)> {
+        self.notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NoteId(i as u32), n))
+    }
+
+    /// Number of links in all notes.
+    pub fn link_count(&self) -> usize {
+        self.notes.iter().map(|n| n.links.len()).sum()
+    }
+}
+
+/// One markdown note after parsing. Parsing never fails: problems are diagnostics.
+#[derive(Debug)]
+pub struct Note {
+    /// Vault path.
+    pub path: VaultPath,
+    /// The whole file text as read (front matter included).
+    pub text: String,
+    /// Byte offset where the markdown body starts (after the front matter).
+    pub body_start: usize,
+    /// Display title: front matter `title`, else first H1, else the file name.
+    pub title: String,
+    /// Recognised front-matter keys.
+    pub front_matter: FrontMatter,
+    /// Headings in document order, with unique anchors.
+    pub headings: Vec<Heading>,
+    /// Block ids (`^id`) in document order.
+    pub blocks: Vec<Block>,
+    /// Links and embeds in document order (front-matter links first).
+    pub links: Vec<Link>,
+    /// Tag uses (front matter and inline), in document order.
+    pub tags: Vec<TagUse>,
+    /// Line starts of `text`, for diagnostics.
+    pub lines: LineIndex,
+}
+
+impl Note {
+    /// The folder of the note (`""` at the vault root).
+    pub fn folder(&self) -> &str {
+        self.path.folder()
+    }
+
+    /// Whether the note is published (`publish: false` and `draft: true` hide it).
+    pub fn is_published(&self, include_drafts: bool) -> bool {
+        self.front_matter.publish && (include_drafts || !self.front_matter.draft)
+    }
+
+    /// The source text of a span.
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+}
+
+/// Front-matter keys vaultc understands; everything else is kept in `extra`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FrontMatter {
+    /// `title`.
+    pub title: Option<String>,
+    /// `aliases` (or deprecated `alias`).
+    pub aliases: Vec<String>,
+    /// `cssclasses` (or deprecated `cssclass`).
+    pub cssclasses: Vec<String>,
+    /// `publish` (default true).
+    pub publish: bool,
+    /// `draft` (default false).
+    pub draft: bool,
+    /// `permalink`: a custom URL path for the page.
+    pub permalink: Option<String>,
+    /// `description` (or `summary`).
+    pub description: Option<String>,
+    /// `date`, as written.
+    pub date: Option<String>,
+    /// Other keys in file order, values as JSON.
+    pub extra: Vec<(String, serde_json::Value)>,
+}
+
+/// A heading of a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    /// 1 to 6.
+    pub level: u8,
+    /// Plain text of the heading.
+    pub text: String,
+    /// The HTML id on the page: readable, unique within the note.
+    pub anchor: String,
+    /// Source range of the whole heading line(s).
+    pub span: Span,
+}
+
+/// A block that carries an id (`^id`), which links and embeds can address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The id without `^`.
+    pub id: String,
+    /// The block's source range (paragraph, list item, or the table/list/quote before a lone `^id`).
+    pub span: Span,
+    /// Where the ` ^id` marker itself is written.
+    pub marker: Span,
+}
+
+/// Where a link was written and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKind {
+    /// `[[x]]` in the body.
+    Wiki,
+    /// `![[x]]` or `![alt](x)`: shown inline.
+    Embed,
+    /// `[text](x)` to a local file.
+    Markdown,
+    /// `[[x]]` inside a front-matter property value.
+    Property,
+}
+
+/// The part of a link after `#`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fragment {
+    /// `#H1#H2`: a heading chain (one or more components).
+    Heading(Vec<String>),
+    /// `#^id`: a block reference.
+    Block(String),
+    /// `#page=3`, `#height=400`: viewer options of PDFs and media, not a heading.
+    Viewer(String),
+}
+
+impl Fragment {
+    /// The fragment as written, without the leading `#`.
+    pub fn as_written(&self) -> String {
+        match self {
+            Fragment::Heading(parts) => parts.join("#"),
+            Fragment::Block(id) => format!("^{id}"),
+            Fragment::Viewer(s) => s.clone(),
+        }
+    }
+}
+
+/// A link or embed as written in a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Wikilink, embed, markdown link or property.
+    pub kind: LinkKind,
+    /// The target path as written: trimmed, without fragment or label (`""` for `[[#H]]`).
+    pub target: String,
+    /// The fragment, if any.
+    pub fragment: Option<Fragment>,
+    /// The label after `|` (`None` when absent or empty).
+    pub label: Option<String>,
+    /// The whole link in the source (`[[...]]`, `![[...]]`, `[..](..)`).
+    pub span: Span,
+}
+
+/// One use of a tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagUse {
+    /// Tag name without `#`, as written.
+    pub name: String,
+    /// Where it is written (front-matter tags point at the `tags` key line).
+    pub span: Span,
+}
