@@ -22,6 +22,9 @@ pub struct SourceFile {
     pub path: VaultPath,
     /// The text; empty when the file could not be read (see the diagnostics).
     pub text: String,
+    /// Whether the note lives in the vault's templates folder (core Templates or Templater),
+    /// where `{{date}}`-style placeholders are expected.
+    pub is_template: bool,
 }
 
 /// A non-markdown file of the vault (image, PDF, canvas, ...).
@@ -117,8 +120,15 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         }
     }
 
-    let read: Vec<(SourceFile, Option<Diagnostic>)> =
-        note_paths.into_par_iter().map(|(p, d)| read_note(p, &d)).collect();
+    let templates = template_folders(&root);
+    let read: Vec<(SourceFile, Option<Diagnostic>)> = note_paths
+        .into_par_iter()
+        .map(|(p, d)| {
+            let (mut file, diag) = read_note(p, &d);
+            file.is_template = templates.iter().any(|t| file.path.as_str().starts_with(t.as_str()));
+            (file, diag)
+        })
+        .collect();
     let mut notes = Vec::with_capacity(read.len());
     for (note, diag) in read {
         diagnostics.extend(diag);
@@ -152,6 +162,7 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
             SourceFile {
                 path,
                 text: String::new(),
+                is_template: false,
             },
             Some(diag),
         )
@@ -176,20 +187,42 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
                 if text.starts_with('\u{feff}') {
                     text.replace_range(..3, "");
                 }
-                (SourceFile { path, text }, None)
+                (SourceFile { path, text, is_template: false }, None)
             }
             Err(err) => {
+                // Keep the note (lossily decoded) so its links still work, and say where it broke.
                 let at = err.utf8_error().valid_up_to();
-                let bytes = err.into_bytes();
-                let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-                unreadable(
-                    path,
-                    format!("not valid UTF-8 (first bad byte at offset {at}, line {line}); the note is skipped"),
-                )
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let line = text[..at].matches('\n').count() + 1;
+                let diag = Diagnostic::new(
+                    Code::UnreadableFile,
+                    path.clone(),
+                    Span::new(line_start..(at + 3).min(text.len())),
+                    format!("not valid UTF-8 (first bad byte at offset {at}, line {line}); invalid bytes are shown as U+FFFD"),
+                );
+                (SourceFile { path, text, is_template: false }, Some(diag))
             }
         },
         Err(err) => unreadable(path, format!("cannot read: {err}")),
     }
+}
+
+/// Folders holding templates: the core Templates plugin's and Templater's settings.
+fn template_folders(root: &Path) -> Vec<String> {
+    let settings = [
+        (".obsidian/templates.json", "folder"),
+        (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
+    ];
+    settings
+        .iter()
+        .filter_map(|(file, key)| {
+            let text = std::fs::read_to_string(root.join(file)).ok()?;
+            let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let folder = value[key].as_str()?.trim_matches('/').to_string();
+            (!folder.is_empty()).then(|| format!("{folder}/"))
+        })
+        .collect()
 }
 
 /// Reads `userIgnoreFilters` from `.obsidian/app.json`: path prefixes Obsidian hides.

@@ -1,1 +1,29 @@
-fn main(){}
+//! The `vaultc` binary: parse arguments, call the library, print, map the outcome to an exit
+//! code (0 clean, 1 the vault has errors, 2 the command failed).
+
+mod cli;
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Build(args) => cmd::build::run(args),
+        cli::Command::Check(args) => cmd::check::run(args),
+        cli::Command::Graph(args) => cmd::graph::run(args),
+    };
+    match result {
+        Ok(cmd::Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(cmd::Outcome::VaultErrors) => ExitCode::from(1),
+        Err(err) => {
+            if cmd::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

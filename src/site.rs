@@ -1,1 +1,252 @@
-//! placeholder
+//! Plans the site: which pages exist and where (pretty URLs `folder/note/index.html`), before
+//! anything is rendered. Slug collisions are resolved deterministically (path order, `-2`,
+//! `-3`, ...) and reported; no planned path can leave the output folder.
+
+use std::collections::HashSet;
+
+use petgraph::graph::NodeIndex;
+
+use crate::diag::{Code, Diagnostic};
+use crate::graph::ConceptGraph;
+use crate::slug::{slugify, unique};
+use crate::source::{fold_name, Span};
+use crate::vault::{NoteId, Vault};
+
+/// Top-level names the site itself uses; notes cannot take them.
+pub const RESERVED: &[&str] = &["tags", "wanted", "graph", "static", "404.html", "index.html"];
+
+/// A page's folder inside the site, `/`-separated, no leading or trailing slash; `""` is the
+/// site root. The page itself is `{dir}/index.html`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PageDir(String);
+
+impl PageDir {
+    /// The site root.
+    pub fn root() -> PageDir {
+        PageDir(String::new())
+    }
+
+    /// The folder of one of the site's own pages (a name from [`RESERVED`]).
+    pub fn reserved(name: &str) -> PageDir {
+        debug_assert!(RESERVED.contains(&name));
+        PageDir(name.to_string())
+    }
+
+    /// A page folder from slug components (already safe).
+    fn from_parts(parts: &[String]) -> PageDir {
+        PageDir(parts.join("/"))
+    }
+
+    /// The folder path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The HTML file of the page, relative to the site root.
+    pub fn file(&self) -> String {
+        if self.0.is_empty() {
+            "index.html".to_string()
+        } else {
+            format!("{}/index.html", self.0)
+        }
+    }
+
+    /// How many folders deep the page is (its `site.root` is `../` that many times).
+    pub fn depth(&self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.split('/').count()
+        }
+    }
+
+    /// The relative prefix from this page to the site root.
+    pub fn root_prefix(&self) -> String {
+        "../".repeat(self.depth())
+    }
+}
+
+/// Every page of the site and where it goes.
+#[derive(Debug, Default)]
+pub struct SitePlan {
+    /// Page of each note (`None`: not published).
+    pub notes: Vec<Option<PageDir>>,
+    /// Tag pages: tag node, display name, page.
+    pub tags: Vec<(NodeIndex, String, PageDir)>,
+    /// Alias redirect pages: page, the note it redirects to, the alias.
+    pub aliases: Vec<(PageDir, NoteId, String)>,
+    /// Slug collisions and rejected permalinks.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl SitePlan {
+    /// The page of a note, if published.
+    pub fn note_page(&self, id: NoteId) -> Option<&PageDir> {
+        self.notes[id.0 as usize].as_ref()
+    }
+
+    /// The page of a tag, by its folded name.
+    pub fn tag_page(&self, name: &str) -> Option<&PageDir> {
+        let key = fold_name(name);
+        self.tags
+            .binary_search_by(|(_, n, _)| fold_name(n).cmp(&key))
+            .ok()
+            .map(|i| &self.tags[i].2)
+    }
+}
+
+/// Plans pages for every published note, tag and alias.
+pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePlan {
+    let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+    taken.insert(String::new());
+    let mut plan = SitePlan::default();
+    for (id, note) in vault.note_ids() {
+        if !note.is_published(include_drafts) {
+            plan.notes.push(None);
+            continue;
+        }
+        let mut parts = match note.front_matter.permalink.as_deref().map(permalink_parts) {
+            Some(Some(parts)) => parts,
+            Some(None) => {
+                plan.diagnostics.push(Diagnostic::new(
+                    Code::SlugCollision,
+                    note.path.clone(),
+                    Span::default(),
+                    "permalink has no usable path; the page uses the note's path instead",
+                ));
+                note_parts(note.path.as_str())
+            }
+            None => note_parts(note.path.as_str()),
+        };
+        let wanted = parts.join("/");
+        let last = parts.pop().unwrap_or_default();
+        let prefix = if parts.is_empty() { String::new() } else { format!("{}/", parts.join("/")) };
+        let mut n = 1;
+        let dir = loop {
+            let candidate = if n == 1 { format!("{prefix}{last}") } else { format!("{prefix}{last}-{n}") };
+            if taken.insert(candidate.clone()) {
+                break candidate;
+            }
+            n += 1;
+        };
+        if dir != wanted {
+            plan.diagnostics.push(Diagnostic::new(
+                Code::SlugCollision,
+                note.path.clone(),
+                Span::default(),
+                format!("the page URL \"{wanted}/\" is already taken; this note's page is \"{dir}/\""),
+            ).with_help("rename one of the notes, or set a `permalink` in the front matter"));
+        }
+        plan.notes.push(Some(PageDir(dir)));
+        let _ = id;
+    }
+    let mut tags: Vec<(NodeIndex, String)> = graph.tags().map(|(n, name)| (n, name.to_string())).collect();
+    tags.sort_by_key(|(_, name)| fold_name(name));
+    let mut tag_taken = HashSet::new();
+    for (node, name) in tags {
+        let mut parts: Vec<String> = name.split('/').map(slugify).filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() {
+            parts.push("tag".into());
+        }
+        let joined = unique(parts.join("/"), &mut tag_taken);
+        plan.tags.push((node, name, PageDir::from_parts(&["tags".to_string(), joined])));
+    }
+    for (id, note) in vault.note_ids() {
+        let Some(page) = plan.notes[id.0 as usize].clone() else { continue };
+        for alias in &note.front_matter.aliases {
+            let slug = slugify(alias);
+            if slug.is_empty() {
+                continue;
+            }
+            let dir = match page.as_str().rsplit_once('/') {
+                Some((folder, _)) => format!("{folder}/{slug}"),
+                None => slug,
+            };
+            if taken.insert(dir.clone()) {
+                plan.aliases.push((PageDir(dir), id, alias.clone()));
+            }
+        }
+    }
+    plan
+}
+
+/// Slug components of a note path: folders and the file stem.
+fn note_parts(path: &str) -> Vec<String> {
+    let stem = path.strip_suffix(".md").or_else(|| path.strip_suffix(".MD")).unwrap_or(path);
+    let stem = if stem.len() == path.len() {
+        path.rsplit_once('.').map_or(path, |(s, _)| s)
+    } else {
+        stem
+    };
+    stem.split('/')
+        .map(|c| {
+            let s = slugify(c);
+            if s.is_empty() { "note".to_string() } else { s }
+        })
+        .collect()
+}
+
+/// Components of a `permalink`; `..`, `.` and empty parts are dropped, so it cannot escape.
+fn permalink_parts(permalink: &str) -> Option<Vec<String>> {
+    let parts: Vec<String> = permalink
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+        .map(|c| slugify(c.trim_start_matches(':')))
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// A relative URL from the page in `from` to a site-relative file path, each segment
+/// percent-encoded.
+pub fn relative_url(from: &PageDir, to_file: &str) -> String {
+    let mut url = from.root_prefix();
+    url.push_str(&encode_path(to_file));
+    url
+}
+
+/// Percent-encodes a `/`-separated path for use in an `href`.
+pub fn encode_path(path: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'\'');
+    path.split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn note_parts_slug_each_component() {
+        assert_eq!(note_parts("Models/CLIP.md"), vec!["models", "clip"]);
+        assert_eq!(note_parts("概念/多模態模型.md"), vec!["概念", "多模態模型"]);
+        assert_eq!(note_parts("!!!.md"), vec!["note"]);
+    }
+
+    #[test]
+    fn permalinks_cannot_escape() {
+        assert_eq!(permalink_parts("/../../etc/passwd"), Some(vec!["etc".into(), "passwd".into()]));
+        assert_eq!(permalink_parts("/:title"), Some(vec!["title".into()]));
+        assert_eq!(permalink_parts("/../"), None);
+    }
+
+    #[test]
+    fn relative_urls_climb_to_root_and_encode() {
+        let from = PageDir("a/b".into());
+        assert_eq!(relative_url(&from, "x y/img.png"), "../../x%20y/img.png");
+        assert_eq!(relative_url(&PageDir::root(), "tags/index.html"), "tags/index.html");
+    }
+}

@@ -27,7 +27,7 @@ pub fn link_diagnostics(vault: &Vault, resolution: &Resolution, graph: &ConceptG
             })
         })
         .collect();
-    out.extend(embed_cycles(vault, graph));
+    out.extend(embed_cycles(vault, resolution, graph));
     out
 }
 
@@ -183,8 +183,23 @@ impl<'a> Suggester<'a> {
     }
 }
 
+/// Whether a note's embed of itself includes the embed (whole note, or its own section/block).
+fn self_embed_loops(vault: &Vault, resolution: &Resolution, edge: &crate::graph::Edge) -> bool {
+    let note = vault.note(edge.source);
+    let link = &note.links[edge.index as usize];
+    let region = match &resolution.get(edge.source, edge.index as usize).target {
+        LinkTarget::Note { fragment: FragmentTarget::Heading(h), .. } => {
+            crate::resolve::fragments::section_span(note, *h)
+        }
+        LinkTarget::Note { fragment: FragmentTarget::Block(b), .. } => note.blocks[*b].span,
+        LinkTarget::Note { fragment: FragmentTarget::Missing, .. } => return false,
+        _ => return true,
+    };
+    region.contains(link.span)
+}
+
 /// Cycles of note embeds (a note embedding itself directly or through others).
-fn embed_cycles(vault: &Vault, graph: &ConceptGraph) -> Vec<Diagnostic> {
+fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) -> Vec<Diagnostic> {
     let embeds = EdgeFiltered::from_fn(&graph.graph, |e| e.weight().kind == EdgeKind::Embed);
     let mut out = Vec::new();
     for scc in petgraph::algo::tarjan_scc(&embeds) {
@@ -195,11 +210,12 @@ fn embed_cycles(vault: &Vault, graph: &ConceptGraph) -> Vec<Diagnostic> {
                 _ => None,
             })
             .collect();
+        // A note embedding a section of itself is fine unless the section holds the embed.
         let self_loop = notes.len() == 1
             && graph
                 .graph
                 .edges_connecting(scc[0], scc[0])
-                .any(|e| e.weight().kind == EdgeKind::Embed);
+                .any(|e| e.weight().kind == EdgeKind::Embed && self_embed_loops(vault, resolution, e.weight()));
         if notes.len() < 2 && !self_loop {
             continue;
         }
@@ -212,7 +228,11 @@ fn embed_cycles(vault: &Vault, graph: &ConceptGraph) -> Vec<Diagnostic> {
             let first = graph
                 .graph
                 .edges_directed(node, petgraph::Direction::Outgoing)
-                .filter(|e| e.weight().kind == EdgeKind::Embed && scc.contains(&petgraph::visit::EdgeRef::target(e)))
+                .filter(|e| {
+                    e.weight().kind == EdgeKind::Embed
+                        && scc.contains(&petgraph::visit::EdgeRef::target(e))
+                        && (!self_loop || self_embed_loops(vault, resolution, e.weight()))
+                })
                 .map(|e| e.weight().index as usize)
                 .min();
             if let Some(i) = first {

@@ -51,7 +51,7 @@ pub struct Parsed {
 }
 
 /// Parses the YAML in `text[yaml]`.
-pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex) -> Parsed {
+pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex, is_template: bool) -> Parsed {
     let mut out = Parsed {
         front_matter: FrontMatter {
             publish: true,
@@ -63,6 +63,13 @@ pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex
     if source.trim().is_empty() {
         return out;
     }
+    let neutralised;
+    let source = if is_template && (source.contains("{{") || source.contains("<%")) {
+        neutralised = neutralise_placeholders(source);
+        neutralised.as_str()
+    } else {
+        source
+    };
     let value: Value = match serde_saphyr::from_str(source) {
         Ok(v) => v,
         Err(err) => {
@@ -142,6 +149,20 @@ pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex
     out
 }
 
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{[^{}\n]*\}\}|<%[^\n]*?%>").expect("valid regex"));
+
+/// Template placeholders (`{{date}}`, Templater's `<% tp.date.now() %>`) become quoted strings
+/// of the same byte length, so the YAML parses and line numbers stay true.
+fn neutralise_placeholders(source: &str) -> String {
+    PLACEHOLDER
+        .replace_all(source, |c: &regex::Captures| {
+            let n = c[0].len();
+            format!("\"{}\"", "_".repeat(n.saturating_sub(2)))
+        })
+        .into_owned()
+}
+
 fn plural(key: &str) -> &'static str {
     match key {
         "tag" => "tags",
@@ -211,7 +232,17 @@ mod tests {
     fn run(text: &str) -> Parsed {
         let (yaml, _) = split(text).expect("front matter");
         let path = VaultPath::new("n.md").unwrap();
-        parse(&path, text, yaml, &LineIndex::new(text))
+        parse(&path, text, yaml, &LineIndex::new(text), false)
+    }
+
+    #[test]
+    fn template_placeholders_parse_in_templates_only() {
+        let text = "---\ncreated: {{date}}\ntags: [a]\n---\n";
+        let (yaml, _) = split(text).unwrap();
+        let path = VaultPath::new("Templates/t.md").unwrap();
+        let lines = LineIndex::new(text);
+        assert!(parse(&path, text, yaml.clone(), &lines, true).diagnostics.is_empty());
+        assert_eq!(parse(&path, text, yaml, &lines, false).diagnostics.len(), 1);
     }
 
     #[test]

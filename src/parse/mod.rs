@@ -98,7 +98,7 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
         while i < line_end {
             match comment_start {
                 Some(start) => {
-                    if text[i..line_end].starts_with("%%") {
+                    if bytes[i..line_end].starts_with(b"%%") {
                         out.push(start..i + 2);
                         comment_start = None;
                         i += 2;
@@ -109,21 +109,24 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
                 None => {
                     if bytes[i] == b'`' {
                         // Skip a code span: a run of n backticks up to the next run of exactly n.
-                        let n = text[i..line_end].bytes().take_while(|&b| b == b'`').count();
-                        let ticks = &text[i..i + n];
+                        let run = |at: usize| bytes[at..line_end].iter().take_while(|&&b| b == b'`').count();
+                        let n = run(i);
                         let mut j = i + n;
                         let mut closed = None;
-                        while let Some(k) = text[j..line_end].find(ticks) {
-                            let at = j + k;
-                            let m = text[at..line_end].bytes().take_while(|&b| b == b'`').count();
-                            if m == n {
-                                closed = Some(at + n);
-                                break;
+                        while j < line_end {
+                            if bytes[j] == b'`' {
+                                let m = run(j);
+                                if m == n {
+                                    closed = Some(j + n);
+                                    break;
+                                }
+                                j += m;
+                            } else {
+                                j += 1;
                             }
-                            j = at + m;
                         }
                         i = closed.unwrap_or(i + n);
-                    } else if text[i..line_end].starts_with("%%") {
+                    } else if bytes[i..line_end].starts_with(b"%%") {
                         comment_start = Some(i);
                         i += 2;
                     } else {
@@ -142,10 +145,10 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
 
 /// Parses one note. Never fails; problems come back as diagnostics.
 pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
-    let SourceFile { path, text } = file;
+    let SourceFile { path, text, is_template } = file;
     let lines = LineIndex::new(&text);
     let (fm, body_start) = match frontmatter::split(&text) {
-        Some((yaml, body_start)) => (frontmatter::parse(&path, &text, yaml, &lines), body_start),
+        Some((yaml, body_start)) => (frontmatter::parse(&path, &text, yaml, &lines, is_template), body_start),
         None => (
             frontmatter::Parsed {
                 front_matter: crate::vault::FrontMatter {
@@ -234,7 +237,7 @@ static ESCAPED_WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
 static EMPTY_WIKILINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!?\[\[[ \t]*(\|[^\]\n]*)?\]\]").expect("valid regex"));
 static BLOCK_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*\r?$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?m)(?:^|[ \t]|\]\])\^([A-Za-z0-9-]+)[ \t]*\r?$").expect("valid regex"));
 
 /// Matches of `re` in the body that do not overlap code, math, HTML or links.
 fn find_outside<'a>(
@@ -425,6 +428,8 @@ fn find_blocks(
         let id_start = body_start + id.start() - 1;
         let line_start = text[..id_start].rfind('\n').map_or(0, |i| i + 1);
         let alone = text[line_start..id_start].trim().is_empty();
+        // The marker starts at the whitespace before `^` (none after `]]`).
+        let marker_start = text[line_start..id_start].trim_end_matches([' ', '\t']).len() + line_start;
         let span = if alone {
             // The top-level block this line belongs to, if it is a list/table/quote that absorbed
             // it; otherwise the block before it.
@@ -446,7 +451,7 @@ fn find_blocks(
             out.push(Block {
                 id,
                 span: Span::new(span),
-                marker: Span::new(id_start - usize::from(!alone)..body_start + whole.end()),
+                marker: Span::new(if alone { id_start } else { marker_start }..body_start + whole.end()),
             });
         }
     }

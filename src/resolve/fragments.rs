@@ -20,19 +20,35 @@ pub fn normalize_heading(text: &str) -> String {
 pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
     let wanted: Vec<String> = chain.iter().map(|c| normalize_heading(c)).collect();
     let headings = &note.headings;
-    let keys: Vec<String> = headings.iter().map(|h| normalize_heading(&h.text)).collect();
+    // Obsidian compares with the heading as written (`` `id` ``); readers also write the text
+    // as shown (`id`): accept either.
+    let keys: Vec<[String; 2]> = headings
+        .iter()
+        .map(|h| [normalize_heading(&h.text), normalize_heading(raw_heading(note, h))])
+        .collect();
     if let Some(found) = find_chain(headings, &keys, &wanted) {
         return Some(found);
     }
     let last = wanted.last()?;
-    keys.iter().position(|k| k == last)
+    keys.iter().position(|k| k.contains(last))
 }
 
-fn find_chain(headings: &[Heading], keys: &[String], wanted: &[String]) -> Option<usize> {
+/// The heading as written: without `#` markers or a setext underline.
+fn raw_heading<'a>(note: &'a Note, heading: &Heading) -> &'a str {
+    let raw = note.slice(heading.span);
+    let first_line = raw.lines().next().unwrap_or("").trim();
+    if first_line.starts_with('#') {
+        first_line.trim_start_matches('#').trim_end_matches('#').trim()
+    } else {
+        first_line
+    }
+}
+
+fn find_chain(headings: &[Heading], keys: &[[String; 2]], wanted: &[String]) -> Option<usize> {
     let (mut from, mut to) = (0, headings.len());
     let mut found = None;
     for part in wanted {
-        let i = (from..to).find(|&i| &keys[i] == part)?;
+        let i = (from..to).find(|&i| keys[i].contains(part))?;
         let level = headings[i].level;
         let end = (i + 1..to)
             .find(|&j| headings[j].level <= level)

@@ -103,7 +103,10 @@ pub fn resolve_link(
     options: ResolveOptions,
 ) -> ResolvedLink {
     let note = vault.note(src);
-    let (file, ambiguous, case_exact) = match find_file(vault, index, note, &link.target) {
+    // Markdown destinations are URLs: `..` above the root stops at the root (RFC 3986).
+    let clamp = matches!(link.kind, crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed)
+        && !link_is_wiki(note, link);
+    let (file, ambiguous, case_exact) = match find_file(vault, index, note, &link.target, clamp) {
         Some(found) => found,
         None => {
             let alias_hit = options
@@ -138,6 +141,11 @@ pub fn resolve_link(
     }
 }
 
+/// Whether an embed was written as `![[...]]` (rather than `![alt](...)`).
+fn link_is_wiki(note: &Note, link: &Link) -> bool {
+    note.slice(link.span).trim_start_matches('!').starts_with("[[")
+}
+
 /// What a fragment names inside `note`.
 pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTarget {
     match fragment {
@@ -157,6 +165,7 @@ fn find_file(
     index: &NameIndex,
     src: &Note,
     target: &str,
+    clamp: bool,
 ) -> Option<(FileRef, Vec<FileRef>, bool)> {
     if target.is_empty() {
         let id = vault.notes.binary_search_by(|n| n.path.cmp(&src.path)).ok()?;
@@ -182,7 +191,7 @@ fn find_file(
         let joined = if let Some(abs) = target.strip_prefix('/') {
             Some(abs.to_string())
         } else {
-            join_relative(src.folder(), target)
+            join_relative(src.folder(), target, clamp)
         }?;
         let found = index.exact(&fold_name(&joined));
         return (!found.is_empty()).then(|| pick_exact(found, &joined));
@@ -222,14 +231,17 @@ fn find_file(
     Some((winner, ambiguous, exact))
 }
 
-/// Joins `./x` or `../x` onto `folder`; `None` if it climbs above the vault root.
-fn join_relative(folder: &str, target: &str) -> Option<String> {
+/// Joins `./x` or `../x` onto `folder`. Climbing above the vault root gives `None`, or with
+/// `clamp` (URL semantics) stays at the root.
+fn join_relative(folder: &str, target: &str, clamp: bool) -> Option<String> {
     let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
     for part in target.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                if parts.pop().is_none() && !clamp {
+                    return None;
+                }
             }
             p => parts.push(p),
         }

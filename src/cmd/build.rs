@@ -1,0 +1,44 @@
+//! `vaultc build`: build the site, print diagnostics to stderr and a one-line summary.
+
+use anyhow::Context;
+use vaultc::build::{build, BuildOptions};
+use vaultc::diag::emit;
+
+use super::{stderr_is_terminal, use_color, Outcome};
+use crate::cli::BuildArgs;
+
+/// Runs `build`.
+pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
+    let options = BuildOptions {
+        output: args.output.clone(),
+        theme: args.theme.clone(),
+        include_drafts: args.drafts,
+        strict: args.strict,
+        compile: vaultc::CompileOptions::default(),
+    };
+    let report = build(&args.vault, &options).with_context(|| format!("cannot build {}", args.vault.display()))?;
+    let comp = &report.compilation;
+    let summary = comp.summary();
+    let color = use_color(stderr_is_terminal());
+    let shown: Vec<_> = if args.quiet {
+        comp.diagnostics.iter().filter(|d| d.severity == vaultc::diag::Severity::Error).cloned().collect()
+    } else {
+        comp.diagnostics.clone()
+    };
+    eprint!("{}", emit::human(&shown, &comp.vault, color));
+    match report.written {
+        Some(stats) if !args.quiet => eprintln!(
+            "built {} pages ({} files, {} attachments) into {} in {:.2?}; {}",
+            report.pages,
+            stats.written,
+            stats.copied,
+            args.output.display(),
+            started.elapsed(),
+            emit::summary_line(&summary)
+        ),
+        Some(_) => {}
+        None => eprintln!("not written (--strict): {}", emit::summary_line(&summary)),
+    }
+    Ok(Outcome::of(comp.has_errors()))
+}

@@ -1,0 +1,56 @@
+//! Glue between the CLI and the library: run a command, print its output, decide the outcome.
+
+pub mod build;
+pub mod check;
+pub mod graph;
+
+use std::io::{IsTerminal, Write};
+
+/// How a command that ran to the end went.
+pub enum Outcome {
+    /// No errors (warnings allowed): exit 0.
+    Clean,
+    /// The vault has errors: exit 1.
+    VaultErrors,
+}
+
+impl Outcome {
+    /// The outcome for a compilation.
+    pub fn of(has_errors: bool) -> Outcome {
+        if has_errors {
+            Outcome::VaultErrors
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+/// Whether colours are wanted on this stream (a terminal, and `NO_COLOR` unset).
+pub fn use_color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes to stdout; a closed pipe (`vaultc check | head`) is not an error worth a message.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Whether stdout is a terminal.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Whether stderr is a terminal.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// True when the error is a broken pipe on output.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

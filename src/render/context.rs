@@ -1,0 +1,182 @@
+//! View structs: the only data templates see (see docs/theme-contract.md). Borrowed,
+//! `Serialize`-only, separate from domain types so templates cannot depend on internals.
+
+use serde::Serialize;
+
+/// Site-wide values every page gets as `site`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteView<'a> {
+    /// Site title (the vault folder's name).
+    pub title: &'a str,
+    /// Relative prefix from the page to the site root.
+    pub root: String,
+    /// `vaultc x.y.z`.
+    pub generator: &'static str,
+    /// Number of published notes.
+    pub note_count: usize,
+}
+
+/// The page being rendered, as `page`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageView<'a> {
+    /// Template kind: note, index, tag, tags, wanted, graph, 404, redirect.
+    pub kind: &'static str,
+    /// Page title.
+    pub title: &'a str,
+}
+
+/// A link to a page.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView {
+    /// Display name.
+    pub name: String,
+    /// Relative URL.
+    pub url: String,
+}
+
+/// A heading in the table of contents.
+#[derive(Clone, Debug, Serialize)]
+pub struct TocEntry<'a> {
+    /// 1-6.
+    pub level: u8,
+    /// Heading text.
+    pub text: &'a str,
+    /// Anchor id.
+    pub anchor: &'a str,
+}
+
+/// A front-matter property shown on the page.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyView {
+    /// Key.
+    pub key: String,
+    /// Value as display text.
+    pub value: String,
+}
+
+/// A note linking to the page, with the text around each of its links.
+#[derive(Clone, Debug, Serialize)]
+pub struct BacklinkView<'a> {
+    /// Title of the linking note.
+    pub title: &'a str,
+    /// Relative URL of the linking note's page.
+    pub url: String,
+    /// Vault path of the linking note.
+    pub path: &'a str,
+    /// Plain-text context of each link.
+    pub contexts: Vec<String>,
+}
+
+/// `note` on a note page.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoteView<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Vault path.
+    pub path: &'a str,
+    /// Folder.
+    pub folder: &'a str,
+    /// Rendered body.
+    pub html: String,
+    /// Tags with their pages.
+    pub tags: Vec<LinkView>,
+    /// Aliases.
+    pub aliases: &'a [String],
+    /// Table of contents.
+    pub toc: Vec<TocEntry<'a>>,
+    /// `description`.
+    pub description: Option<&'a str>,
+    /// `date`.
+    pub date: Option<&'a str>,
+    /// Other front-matter keys.
+    pub properties: Vec<PropertyView>,
+    /// Linked mentions.
+    pub backlinks: Vec<BacklinkView<'a>>,
+    /// Number of outgoing links.
+    pub outlinks_count: usize,
+}
+
+/// A note in a listing.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoteEntry<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Relative URL.
+    pub url: String,
+    /// Vault path.
+    pub path: &'a str,
+    /// Tag names.
+    pub tags: Vec<&'a str>,
+}
+
+/// A folder on the index page.
+#[derive(Clone, Debug, Serialize)]
+pub struct FolderView<'a> {
+    /// Folder path (`""` is the root).
+    pub name: &'a str,
+    /// Nesting depth.
+    pub depth: usize,
+    /// Notes directly in it.
+    pub notes: Vec<NoteEntry<'a>>,
+}
+
+/// Counts on the index page.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatsView {
+    /// Published notes.
+    pub notes: usize,
+    /// Links.
+    pub links: usize,
+    /// Wanted notes.
+    pub wanted: usize,
+    /// Tags.
+    pub tags: usize,
+    /// Attachments.
+    pub attachments: usize,
+}
+
+/// `tag` on a tag page.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagView<'a> {
+    /// Tag name.
+    pub name: &'a str,
+    /// Notes with the tag.
+    pub notes: Vec<NoteEntry<'a>>,
+    /// Nested tags.
+    pub children: Vec<LinkView>,
+}
+
+/// A tag on the tags page.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagEntry<'a> {
+    /// Tag name.
+    pub name: &'a str,
+    /// Relative URL.
+    pub url: String,
+    /// Notes using it.
+    pub count: usize,
+}
+
+/// A missing note on the wanted page.
+#[derive(Clone, Debug, Serialize)]
+pub struct WantedView<'a> {
+    /// The name as first written.
+    pub name: &'a str,
+    /// Anchor id on the wanted page (wanted links point at it).
+    pub anchor: String,
+    /// Who links to it.
+    pub referrers: Vec<ReferrerView<'a>>,
+}
+
+/// A note that links to a wanted note.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferrerView<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Relative URL (empty when the note is not published).
+    pub url: String,
+    /// Vault path.
+    pub path: &'a str,
+    /// Line of the link.
+    pub line: u32,
+}

@@ -1,0 +1,521 @@
+//! Note bodies to HTML: pulldown-cmark events with links rewritten to relative URLs, wanted
+//! links marked, embeds transcluded (depth limit and cycle stack), callouts, block anchors and
+//! tags. The same [`crate::parse::markdown_options`] as parsing, so both agree on what a link is.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
+use regex::Regex;
+
+use crate::compile::Compilation;
+use crate::parse::{markdown_options, masked_text};
+use crate::resolve::{fragments, FragmentTarget, LinkTarget};
+use crate::site::{relative_url, PageDir, SitePlan};
+use crate::slug::slugify;
+use crate::source::Span;
+use crate::vault::{Fragment, Link, LinkKind, Note, NoteId};
+
+/// How deep note embeds may nest before they are shown as links.
+pub const MAX_EMBED_DEPTH: usize = 4;
+
+/// What rendering a body needs to know about the page it ends up on.
+pub struct BodyContext<'a> {
+    /// The compiled vault.
+    pub comp: &'a Compilation,
+    /// Page URLs.
+    pub plan: &'a SitePlan,
+    /// The page the HTML is for (links are relative to it).
+    pub page: &'a PageDir,
+    /// The note the page is about (`[[#H]]` in an embedded note still means that note).
+    pub page_note: Option<NoteId>,
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders the whole body of a note.
+pub fn note_body(ctx: &BodyContext, id: NoteId) -> String {
+    let note = ctx.comp.vault.note(id);
+    let mut stack = vec![(id, note.body_start)];
+    render_range(ctx, id, note.body_start..note.text.len(), &mut stack)
+}
+
+/// Renders `range` of note `id`'s text; `stack` holds the (note, section start) pairs being
+/// embedded, for the cycle check.
+fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut Vec<(NoteId, usize)>) -> String {
+    let note = ctx.comp.vault.note(id);
+    let masked = masked_text(&note.text, note.body_start);
+    let Some(slice) = masked.get(range.clone()) else {
+        return String::new();
+    };
+    let base = range.start;
+    let mut events: Vec<Event> = Vec::new();
+    let mut skip_depth = 0usize; // > 0 while skipping a wikilink's or embed's inner events
+    let mut md_links: Vec<bool> = Vec::new(); // per open markdown link: did we emit our own <a>?
+    let mut callout: Option<Callout> = None;
+    let mut callouts_open: Vec<bool> = Vec::new();
+    let mut skip_paragraph = false;
+    for (event, r) in Parser::new_ext(slice, markdown_options()).into_offset_iter() {
+        let r = r.start + base..r.end + base;
+        if skip_depth > 0 {
+            match event {
+                Event::Start(Tag::Link { .. } | Tag::Image { .. }) => skip_depth += 1,
+                Event::End(TagEnd::Link | TagEnd::Image) => skip_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        if skip_paragraph {
+            if matches!(event, Event::End(TagEnd::Paragraph)) {
+                skip_paragraph = false;
+            }
+            continue;
+        }
+        if let Some(c) = callout.as_mut() {
+            // Hide the `[!type] Title` line of a callout's first paragraph.
+            if r.start < c.title_end && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_)) {
+                if matches!(event, Event::Start(Tag::Paragraph)) {
+                    c.paragraph_pending = true;
+                }
+                continue;
+            }
+            if matches!(event, Event::SoftBreak | Event::HardBreak) && r.start <= c.title_end {
+                continue;
+            }
+            if c.paragraph_pending {
+                if matches!(event, Event::End(TagEnd::Paragraph)) {
+                    callout = None;
+                    continue;
+                }
+                events.push(Event::Html("<p>".into()));
+            }
+            callout = None;
+        }
+        match event {
+            Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, .. })
+            | Event::Start(Tag::Image { link_type: LinkType::WikiLink { .. }, .. }) => {
+                skip_depth = 1;
+                match link_index(note, r.start) {
+                    Some(i) => {
+                        let html = link_html(ctx, id, i, stack);
+                        events.push(Event::InlineHtml(html.into()));
+                    }
+                    None => events.push(Event::Text(CowStr::from(note.text[r].to_string()))),
+                }
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id: link_id }) => {
+                if let Some(i) = link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Markdown) {
+                    let (href, class) = href_for(ctx, id, i);
+                    events.push(Event::InlineHtml(
+                        format!("<a class=\"{class}\" href=\"{}\">", escape(&href)).into(),
+                    ));
+                    md_links.push(true);
+                } else if is_external(&dest_url) {
+                    let title_attr = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(&title)) };
+                    events.push(Event::InlineHtml(
+                        format!("<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">", escape(&dest_url)).into(),
+                    ));
+                    md_links.push(true);
+                } else {
+                    events.push(Event::Start(Tag::Link { link_type, dest_url, title, id: link_id }));
+                    md_links.push(false);
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if md_links.pop().unwrap_or(false) {
+                    events.push(Event::InlineHtml("</a>".into()));
+                } else {
+                    events.push(Event::End(TagEnd::Link));
+                }
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id: image_id }) => {
+                match link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Embed) {
+                    Some(i) => {
+                        skip_depth = 1;
+                        let alt = image_alt(&note.text[r.clone()]);
+                        let html = embed_html(ctx, id, i, stack, Some(&alt));
+                        events.push(Event::InlineHtml(html.into()));
+                    }
+                    None => events.push(Event::Start(Tag::Image { link_type, dest_url, title, id: image_id })),
+                }
+            }
+            Event::Start(Tag::Heading { level, id: _, classes, attrs }) => {
+                let anchor = note.headings.iter().find(|h| h.span.start as usize == r.start).map(|h| h.anchor.clone());
+                events.push(Event::Start(Tag::Heading { level, id: anchor.map(CowStr::from), classes, attrs }));
+            }
+            Event::Start(Tag::Paragraph) => {
+                if is_lone_block_marker(note, &r) {
+                    skip_paragraph = true;
+                    continue;
+                }
+                match block_at(note, r.start, r.end) {
+                    Some(b) => events.push(Event::Html(format!("<p id=\"^{}\">", escape(b)).into())),
+                    None => events.push(Event::Start(Tag::Paragraph)),
+                }
+            }
+            Event::Start(Tag::Item) => match block_at(note, r.start, r.end) {
+                Some(b) => events.push(Event::Html(format!("<li id=\"^{}\">", escape(b)).into())),
+                None => events.push(Event::Start(Tag::Item)),
+            },
+            Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
+                if let Some(b) = block_at(note, r.start, r.end) {
+                    events.push(Event::Html(format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into()));
+                }
+                events.push(Event::Start(tag));
+            }
+            Event::Start(Tag::BlockQuote(kind)) => {
+                if let Some(c) = Callout::detect(&note.text, r.clone()) {
+                    events.push(Event::Html(c.open_html().into()));
+                    callout = Some(c);
+                    callouts_open.push(true);
+                } else {
+                    if let Some(b) = block_at(note, r.start, r.end) {
+                        events.push(Event::Html(format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into()));
+                    }
+                    events.push(Event::Start(Tag::BlockQuote(kind)));
+                    callouts_open.push(false);
+                }
+            }
+            Event::End(TagEnd::BlockQuote(kind)) => {
+                if callouts_open.pop().unwrap_or(false) {
+                    events.push(Event::Html("</div></div>\n".into()));
+                } else {
+                    events.push(Event::End(TagEnd::BlockQuote(kind)));
+                }
+            }
+            Event::Text(text) => push_text(ctx, note, &r, text, &mut events),
+            other => events.push(other),
+        }
+    }
+    let mut html = String::with_capacity(slice.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    html
+}
+
+/// Index of the link starting at byte `start` (links are sorted by start).
+fn link_index(note: &Note, start: usize) -> Option<usize> {
+    note.links.binary_search_by_key(&(start as u32), |l| l.span.start).ok()
+}
+
+/// The id of a block whose span starts here and lies within `start..end`'s element.
+fn block_at(note: &Note, start: usize, end: usize) -> Option<&str> {
+    note.blocks
+        .iter()
+        .find(|b| b.span.start as usize == start && b.span.end as usize <= end.max(start + 1) + 1)
+        .or_else(|| note.blocks.iter().find(|b| b.span.start as usize == start))
+        .map(|b| b.id.as_str())
+}
+
+/// A paragraph that is only `^id` (naming the block before it) is not shown.
+fn is_lone_block_marker(note: &Note, r: &Range<usize>) -> bool {
+    let text = note.text.get(r.clone()).unwrap_or("").trim();
+    text.starts_with('^')
+        && note
+            .blocks
+            .iter()
+            .any(|b| r.start <= b.marker.start as usize && (b.marker.end as usize) <= r.end && (b.span.start as usize) < r.start)
+}
+
+static TAG_OR_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#|\^").expect("valid regex"));
+
+/// Text with block markers removed and tags turned into links.
+fn push_text<'a>(ctx: &BodyContext, note: &Note, r: &Range<usize>, text: CowStr<'a>, events: &mut Vec<Event<'a>>) {
+    let verbatim = note.text.get(r.clone()) == Some(&*text);
+    if !verbatim || !TAG_OR_MARKER.is_match(&text) {
+        events.push(Event::Text(text));
+        return;
+    }
+    let span = Span::new(r.clone());
+    let mut cuts: Vec<(usize, usize, Option<String>)> = Vec::new();
+    for b in &note.blocks {
+        if span.contains(b.marker) {
+            cuts.push((b.marker.start as usize, b.marker.end as usize, None));
+        }
+    }
+    for t in &note.tags {
+        if span.contains(t.span) {
+            let href = ctx
+                .plan
+                .tag_page(&t.name)
+                .map(|p| relative_url(ctx.page, &p.file()))
+                .unwrap_or_default();
+            let html = format!("<a class=\"tag\" href=\"{}\">#{}</a>", escape(&href), escape(&t.name));
+            cuts.push((t.span.start as usize, t.span.end as usize, Some(html)));
+        }
+    }
+    if cuts.is_empty() {
+        events.push(Event::Text(text));
+        return;
+    }
+    cuts.sort();
+    let mut pos = r.start;
+    for (start, end, html) in cuts {
+        if start < pos {
+            continue;
+        }
+        if start > pos {
+            events.push(Event::Text(note.text[pos..start].to_string().into()));
+        }
+        if let Some(html) = html {
+            events.push(Event::InlineHtml(html.into()));
+        }
+        pos = end;
+    }
+    if pos < r.end {
+        events.push(Event::Text(note.text[pos..r.end].to_string().into()));
+    }
+}
+
+fn is_external(dest: &str) -> bool {
+    dest.starts_with("http://") || dest.starts_with("https://") || dest.starts_with("mailto:") || dest.starts_with("//")
+}
+
+fn image_alt(raw: &str) -> String {
+    raw.strip_prefix("![")
+        .and_then(|s| s.split_once("]("))
+        .map(|(alt, _)| alt.to_string())
+        .unwrap_or_default()
+}
+
+/// The href and CSS class of link `i` of note `id`, from the page being rendered.
+fn href_for(ctx: &BodyContext, id: NoteId, i: usize) -> (String, &'static str) {
+    let comp = ctx.comp;
+    let link = &comp.vault.note(id).links[i];
+    match &comp.resolution.get(id, i).target {
+        LinkTarget::Note { id: target, fragment } => {
+            let target_note = comp.vault.note(*target);
+            let anchor = match fragment {
+                FragmentTarget::Heading(h) => format!("#{}", target_note.headings[*h].anchor),
+                FragmentTarget::Block(b) => format!("#^{}", target_note.blocks[*b].id),
+                FragmentTarget::None | FragmentTarget::Missing => String::new(),
+            };
+            let class = if *fragment == FragmentTarget::Missing { "internal broken-fragment" } else { "internal" };
+            if Some(*target) == ctx.page_note && !anchor.is_empty() {
+                return (anchor, class);
+            }
+            match ctx.plan.note_page(*target) {
+                Some(page) => (format!("{}{anchor}", relative_url(ctx.page, &page.file())), class),
+                None => (String::new(), "internal unpublished"),
+            }
+        }
+        LinkTarget::Attachment(a) => {
+            let path = comp.vault.attachment(*a).path.as_str();
+            let viewer = match &link.fragment {
+                Some(Fragment::Viewer(v)) => format!("#{v}"),
+                _ => String::new(),
+            };
+            (format!("{}{viewer}", relative_url(ctx.page, path)), "internal attachment")
+        }
+        LinkTarget::Missing { .. } => (
+            format!("{}#{}", relative_url(ctx.page, "wanted/index.html"), slugify(&link.target)),
+            "internal wanted",
+        ),
+    }
+}
+
+/// The text a link shows when it has no label: `Note > Heading`, like Obsidian.
+fn default_label(link: &Link) -> String {
+    let mut label = link.target.trim_end_matches(".md").to_string();
+    if let Some(f) = &link.fragment {
+        let frag = match f {
+            Fragment::Heading(parts) => parts.join(" > "),
+            Fragment::Block(b) => format!("^{b}"),
+            Fragment::Viewer(_) => String::new(),
+        };
+        if !frag.is_empty() {
+            if label.is_empty() {
+                label = frag;
+            } else {
+                label = format!("{label} > {frag}");
+            }
+        }
+    }
+    label
+}
+
+/// HTML for wikilink or embed `i` of note `id`.
+fn link_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, usize)>) -> String {
+    let link = &ctx.comp.vault.note(id).links[i];
+    if link.kind == LinkKind::Embed {
+        return embed_html(ctx, id, i, stack, None);
+    }
+    let label = link.label.clone().unwrap_or_else(|| default_label(link));
+    anchor_html(ctx, id, i, &label)
+}
+
+fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
+    let (href, class) = href_for(ctx, id, i);
+    if href.is_empty() {
+        return format!("<span class=\"{class}\">{}</span>", escape(label));
+    }
+    let title = if class.contains("wanted") { " title=\"Not written yet\"" } else { "" };
+    format!("<a class=\"{class}\" href=\"{}\"{title}>{}</a>", escape(&href), escape(label))
+}
+
+const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
+const AUDIO: &[&str] = &["flac", "m4a", "mp3", "ogg", "wav", "3gp"];
+const VIDEO: &[&str] = &["mkv", "mov", "mp4", "ogv", "webm"];
+
+/// HTML for embed `i` of note `id` (`alt` for markdown images).
+fn embed_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, usize)>, alt: Option<&str>) -> String {
+    let comp = ctx.comp;
+    let link = &comp.vault.note(id).links[i];
+    let (href, _) = href_for(ctx, id, i);
+    match &comp.resolution.get(id, i).target {
+        LinkTarget::Attachment(a) => {
+            let path = &comp.vault.attachment(*a).path;
+            let ext = path.extension();
+            let src = escape(&href);
+            let label = link.label.as_deref();
+            if IMAGE.contains(&ext.as_str()) {
+                let (size, alt_text) = match label.and_then(parse_size) {
+                    Some(size) => (size, alt.unwrap_or(path.stem()).to_string()),
+                    None => (String::new(), label.or(alt).unwrap_or(path.stem()).to_string()),
+                };
+                format!(
+                    "<figure class=\"embed embed-image\"><img src=\"{src}\" alt=\"{}\"{size} loading=\"lazy\"></figure>",
+                    escape(&alt_text)
+                )
+            } else if AUDIO.contains(&ext.as_str()) {
+                format!("<audio class=\"embed embed-audio\" controls preload=\"metadata\" src=\"{src}\"></audio>")
+            } else if VIDEO.contains(&ext.as_str()) {
+                let size = label.and_then(parse_size).unwrap_or_default();
+                format!("<video class=\"embed embed-video\" controls preload=\"metadata\" src=\"{src}\"{size}></video>")
+            } else if ext == "pdf" {
+                let height = match &link.fragment {
+                    Some(Fragment::Viewer(v)) => v
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("height="))
+                        .and_then(|h| h.parse::<u32>().ok()),
+                    _ => None,
+                };
+                let style = height.map(|h| format!(" style=\"height:{h}px\"")).unwrap_or_default();
+                format!("<iframe class=\"embed embed-pdf\" src=\"{src}\"{style} title=\"{}\"></iframe>", escape(path.file_name()))
+            } else {
+                format!(
+                    "<div class=\"embed embed-file\"><a class=\"internal attachment\" href=\"{src}\">{}</a></div>",
+                    escape(path.file_name())
+                )
+            }
+        }
+        LinkTarget::Note { id: target, fragment } => {
+            let target = *target;
+            let target_note = comp.vault.note(target);
+            let title_link = anchor_html(ctx, id, i, &link.label.clone().unwrap_or_else(|| default_label(link)));
+            let range = match fragment {
+                FragmentTarget::Heading(h) => fragments::section_span(target_note, *h).range(),
+                FragmentTarget::Block(b) => target_note.blocks[*b].span.range(),
+                FragmentTarget::None => target_note.body_start..target_note.text.len(),
+                FragmentTarget::Missing => {
+                    return format!("<div class=\"embed embed-error\">not found: {title_link}</div>");
+                }
+            };
+            // A whole note inside itself, or the same section inside itself, never terminates.
+            let whole = matches!(fragment, FragmentTarget::None);
+            let cycle = stack.iter().any(|&(n, start)| n == target && (whole || start == range.start));
+            if cycle || stack.len() > MAX_EMBED_DEPTH {
+                let why = if cycle { "embed cycle" } else { "embeds nested too deeply" };
+                return format!("<div class=\"embed embed-error\">{why}: {title_link}</div>");
+            }
+            stack.push((target, range.start));
+            let inner = render_range(ctx, target, range, stack);
+            stack.pop();
+            let mut out = String::new();
+            let _ = write!(
+                out,
+                "<div class=\"embed embed-note\" data-src=\"{}\"><div class=\"embed-title\">{title_link}</div>{inner}</div>",
+                escape(target_note.path.as_str())
+            );
+            out
+        }
+        LinkTarget::Missing { .. } => {
+            let label = link.label.clone().unwrap_or_else(|| default_label(link));
+            format!(
+                "<div class=\"embed embed-error\">not found: {}</div>",
+                anchor_html(ctx, id, i, &label)
+            )
+        }
+    }
+}
+
+/// `100x145` or `100` as width/height attributes.
+fn parse_size(label: &str) -> Option<String> {
+    let (w, h) = match label.split_once('x') {
+        Some((w, h)) => (w.trim(), Some(h.trim())),
+        None => (label.trim(), None),
+    };
+    let w: u32 = w.parse().ok()?;
+    match h {
+        Some(h) => {
+            let h: u32 = h.parse().ok()?;
+            Some(format!(" width=\"{w}\" height=\"{h}\""))
+        }
+        None => Some(format!(" width=\"{w}\"")),
+    }
+}
+
+/// An Obsidian callout: `> [!type]+/- Title`.
+struct Callout {
+    kind: String,
+    title: String,
+    fold: &'static str,
+    title_end: usize,
+    paragraph_pending: bool,
+}
+
+static CALLOUT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex"));
+
+impl Callout {
+    fn detect(text: &str, r: Range<usize>) -> Option<Callout> {
+        let src = text.get(r.clone())?;
+        let caps = CALLOUT.captures(src)?;
+        let whole = caps.get(0)?;
+        let kind = caps[1].to_lowercase();
+        let title = caps[3].trim().to_string();
+        let title = if title.is_empty() {
+            let mut t = kind.clone();
+            if let Some(first) = t.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            t
+        } else {
+            title
+        };
+        Some(Callout {
+            kind,
+            title,
+            fold: match &caps[2] {
+                "-" => " data-fold=\"closed\"",
+                "+" => " data-fold=\"open\"",
+                _ => "",
+            },
+            title_end: r.start + whole.end(),
+            paragraph_pending: false,
+        })
+    }
+
+    fn open_html(&self) -> String {
+        format!(
+            "<div class=\"callout\" data-callout=\"{}\"{}><div class=\"callout-title\">{}</div><div class=\"callout-content\">\n",
+            escape(&self.kind),
+            self.fold,
+            escape(&self.title)
+        )
+    }
+}

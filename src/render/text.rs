@@ -1,0 +1,141 @@
+//! Plain text from markdown source: backlink contexts and search bodies. A light, linear
+//! scan over the source (links become their labels, markup is dropped), not a second render.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::parse::masked_text;
+use crate::vault::{LinkKind, Note};
+
+/// How much of each note's text goes into the search index.
+pub const SEARCH_BODY_CHARS: usize = 3000;
+
+/// Longest backlink context shown, in characters.
+const CONTEXT_CHARS: usize = 280;
+
+static WIKILINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex"));
+static MD_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
+static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+\[[ xX]\][ \t]+|[-*+][ \t]+|\d+[.)][ \t]+)|\*\*|__|==|~~|`|<[^>\n]+>|[ \t]\^[A-Za-z0-9-]+[ \t]*$")
+        .expect("valid regex")
+});
+
+/// Markdown source to readable text: `[[a|b]]` -> `b`, `[t](u)` -> `t`, markup removed,
+/// whitespace collapsed.
+pub fn strip_markdown(source: &str) -> String {
+    let s = WIKILINK.replace_all(source, |c: &regex::Captures| {
+        c.get(2)
+            .map(|l| l.as_str().trim())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| c[1].trim())
+            .to_string()
+    });
+    let s = MD_LINK.replace_all(&s, "$1");
+    let s = MARKUP.replace_all(&s, " ");
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The paragraph (or list item, or property) around link `index` of `note`, as plain text,
+/// shortened around the link.
+pub fn link_context(note: &Note, index: usize) -> String {
+    let link = &note.links[index];
+    if link.kind == LinkKind::Property {
+        let line = note.lines.line(link.span.start);
+        let range = note.lines.line_range(&note.text, line);
+        let key = note.text[range].split(':').next().unwrap_or("").trim().trim_start_matches("- ");
+        return format!("{key}: {}", strip_markdown(note.slice(link.span)));
+    }
+    let text = &note.text;
+    let start = link.span.start as usize;
+    let end = link.span.end as usize;
+    // The block around the link: up to the blank lines (or list item starts) around it.
+    let line_no = note.lines.line(start as u32);
+    let mut first = line_no;
+    while first > 1 {
+        let prev = note.lines.line_range(text, first - 1);
+        let prev_text = text[prev.clone()].trim();
+        let this = text[note.lines.line_range(text, first)].trim_start();
+        if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
+            break;
+        }
+        first -= 1;
+    }
+    let mut last = note.lines.line(end as u32);
+    loop {
+        let next = note.lines.line_range(text, last + 1);
+        if next.start >= text.len() || text[next.clone()].trim().is_empty() || starts_block(text[next].trim_start()) {
+            break;
+        }
+        last += 1;
+    }
+    let block_start = note.lines.line_range(text, first).start;
+    let block_end = note.lines.line_range(text, last).end;
+    let before = strip_markdown(&text[block_start..start]);
+    let link_text = strip_markdown(&text[start..end]);
+    let after = strip_markdown(&text[end.min(block_end)..block_end]);
+    let half = CONTEXT_CHARS / 2;
+    let before: String = if before.chars().count() > half {
+        let skip = before.chars().count() - half;
+        let tail: String = before.chars().skip(skip).collect();
+        format!("…{}", tail.split_once(' ').map_or(tail.as_str(), |(_, r)| r))
+    } else {
+        before
+    };
+    let after: String = if after.chars().count() > half {
+        let head: String = after.chars().take(half).collect();
+        format!("{}…", head.rsplit_once(' ').map_or(head.as_str(), |(l, _)| l))
+    } else {
+        after
+    };
+    [before.as_str(), link_text.as_str(), after.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn starts_block(line: &str) -> bool {
+    line.starts_with('#')
+        || line.starts_with("- ")
+        || line.starts_with("* ")
+        || line.starts_with("+ ")
+        || line.starts_with('>')
+        || line.starts_with('|')
+        || line.starts_with("```")
+        || line.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The note's visible text (comments and front matter removed), at most `max` characters.
+pub fn plain_text(note: &Note, max: usize) -> String {
+    let masked = masked_text(&note.text, note.body_start);
+    let body = &masked[note.body_start..];
+    let cut = body.char_indices().nth(max * 2).map_or(body.len(), |(i, _)| i);
+    strip_markdown(&body[..cut]).chars().take(max).collect()
+}
+
+/// A front-matter value as display text: lists joined with commas.
+pub fn display_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items.iter().map(display_value).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_markdown_keeps_labels_and_words() {
+        assert_eq!(
+            strip_markdown("## See **[[CLIP|the CLIP model]]** and [docs](x.md) `code`"),
+            "See the CLIP model and docs code"
+        );
+        assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note#H");
+    }
+}
