@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::compile::{compile, CompileOptions, Compilation};
+use crate::compile::{compile, Compilation, CompileOptions};
 use crate::error::Result;
 use crate::output::{self, CopyFile, WriteStats};
 use crate::render::{self, theme::Theme};
@@ -37,7 +37,11 @@ pub struct BuildReport {
 /// Builds the site for the vault at `root`.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     let out = output::absolute(&options.output)?;
-    let vault_abs = root.canonicalize().map_err(|_| crate::Error::VaultNotFound { path: root.to_path_buf() })?;
+    let vault_abs = root
+        .canonicalize()
+        .map_err(|_| crate::Error::VaultNotFound {
+            path: root.to_path_buf(),
+        })?;
     output::check_output(&out, &vault_abs)?;
     let theme = Theme::load(options.theme.as_deref())?;
     let mut compile_options = options.compile.clone();
@@ -45,19 +49,34 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     let mut comp = compile(root, &compile_options)?;
     let plan = site::plan(&comp.vault, &comp.graph, options.include_drafts);
     comp.diagnostics.extend(plan.diagnostics.iter().cloned());
-    comp.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    comp.diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let pages = plan.notes.iter().filter(|p| p.is_some()).count();
     if options.strict && comp.has_errors() {
-        return Ok(BuildReport { compilation: comp, pages, written: None });
+        return Ok(BuildReport {
+            compilation: comp,
+            pages,
+            written: None,
+        });
     }
-    let title = vault_abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "vault".into());
+    let title = vault_abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "vault".into());
     let files = render::render_site(&comp, &plan, &theme, &title)?;
     let copies: Vec<CopyFile> = comp
         .vault
         .attachments
         .iter()
-        .map(|a| CopyFile { from: a.disk_path.clone(), to: a.path.as_str().to_string() })
+        .map(|a| CopyFile {
+            from: a.disk_path.clone(),
+            to: a.path.as_str().to_string(),
+        })
         .collect();
     let written = output::write_site(&out, &vault_abs, &files, &copies)?;
-    Ok(BuildReport { compilation: comp, pages, written: Some(written) })
+    Ok(BuildReport {
+        compilation: comp,
+        pages,
+        written: Some(written),
+    })
 }

@@ -6,14 +6,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Compile an Obsidian-style vault: check its links, export its graph, build a wiki.
 #[derive(Debug, Parser)]
-#[command(name = "vaultc", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "vaultc", version, propagate_version = true, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 clean (warnings allowed), 1 the vault has errors, 2 the command failed.";
+const EXIT_CODES: &str =
+    "Exit codes: 0 clean (warnings allowed), 1 the vault has errors, 2 the command failed.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

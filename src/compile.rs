@@ -56,7 +56,9 @@ impl Compilation {
 
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -69,7 +71,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
             ..DiscoverOptions::default()
         },
     )?;
-    let root = root.canonicalize().map_err(|e| crate::Error::io("reading", root, e))?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| crate::Error::io("reading", root, e))?;
     let mut diagnostics = discovered.diagnostics;
     let parsed: Vec<_> = discovered.notes.into_par_iter().map(parse::note).collect();
     let mut notes = Vec::with_capacity(parsed.len());

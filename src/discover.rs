@@ -125,7 +125,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .into_par_iter()
         .map(|(p, d)| {
             let (mut file, diag) = read_note(p, &d);
-            file.is_template = templates.iter().any(|t| file.path.as_str().starts_with(t.as_str()));
+            file.is_template = templates
+                .iter()
+                .any(|t| file.path.as_str().starts_with(t.as_str()));
             (file, diag)
         })
         .collect();
@@ -187,7 +189,14 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
                 if text.starts_with('\u{feff}') {
                     text.replace_range(..3, "");
                 }
-                (SourceFile { path, text, is_template: false }, None)
+                (
+                    SourceFile {
+                        path,
+                        text,
+                        is_template: false,
+                    },
+                    None,
+                )
             }
             Err(err) => {
                 // Keep the note (lossily decoded) so its links still work, and say where it broke.
@@ -201,7 +210,14 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
                     Span::new(line_start..(at + 3).min(text.len())),
                     format!("not valid UTF-8 (first bad byte at offset {at}, line {line}); invalid bytes are shown as U+FFFD"),
                 );
-                (SourceFile { path, text, is_template: false }, Some(diag))
+                (
+                    SourceFile {
+                        path,
+                        text,
+                        is_template: false,
+                    },
+                    Some(diag),
+                )
             }
         },
         Err(err) => unreadable(path, format!("cannot read: {err}")),
@@ -212,7 +228,10 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
 fn template_folders(root: &Path) -> Vec<String> {
     let settings = [
         (".obsidian/templates.json", "folder"),
-        (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
+        (
+            ".obsidian/plugins/templater-obsidian/data.json",
+            "templates_folder",
+        ),
     ];
     settings
         .iter()

@@ -29,7 +29,11 @@ fn node_info<'a>(comp: &'a Compilation, node: &Node) -> (&'static str, Option<&'
         }
         Node::Attachment(a) => {
             let p = comp.vault.attachment(*a).path.as_str();
-            ("attachment", Some(p), p.rsplit('/').next().unwrap_or(p).to_string())
+            (
+                "attachment",
+                Some(p),
+                p.rsplit('/').next().unwrap_or(p).to_string(),
+            )
         }
         Node::Wanted(name) => ("wanted", None, name.clone()),
         Node::Tag(name) => ("tag", None, format!("#{name}")),
@@ -48,18 +52,31 @@ fn edge_line(comp: &Compilation, e: &crate::graph::Edge) -> u32 {
 /// `{"nodes": [{id, kind, path, title}], "edges": [{source, target, kind, line}]}`.
 pub fn json(comp: &Compilation) -> String {
     let g = &comp.graph.graph;
-    let titles: Vec<(&'static str, Option<&str>, String)> = g.node_indices().map(|n| node_info(comp, &g[n])).collect();
+    let titles: Vec<(&'static str, Option<&str>, String)> =
+        g.node_indices().map(|n| node_info(comp, &g[n])).collect();
     let nodes: Vec<JsonNode> = titles
         .iter()
         .enumerate()
-        .map(|(id, (kind, path, title))| JsonNode { id, kind, path: *path, title })
+        .map(|(id, (kind, path, title))| JsonNode {
+            id,
+            kind,
+            path: *path,
+            title,
+        })
         .collect();
     let edges: Vec<JsonEdge> = comp
         .graph
         .edges()
-        .map(|(_, s, t, e)| JsonEdge { source: s.index(), target: t.index(), kind: e.kind, line: edge_line(comp, e) })
+        .map(|(_, s, t, e)| JsonEdge {
+            source: s.index(),
+            target: t.index(),
+            kind: e.kind,
+            line: edge_line(comp, e),
+        })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": edges })).expect("plain data") + "\n"
+    serde_json::to_string_pretty(&serde_json::json!({ "nodes": nodes, "edges": edges }))
+        .expect("plain data")
+        + "\n"
 }
 
 /// A Graphviz digraph: notes as boxes, wanted notes dashed red, attachments as notes, tags as
@@ -67,7 +84,9 @@ pub fn json(comp: &Compilation) -> String {
 pub fn dot(comp: &Compilation) -> String {
     let g = &comp.graph.graph;
     let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let mut out = String::from("digraph vault {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n");
+    let mut out = String::from(
+        "digraph vault {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n",
+    );
     for n in g.node_indices() {
         let (kind, _, title) = node_info(comp, &g[n]);
         let style = match kind {
@@ -76,7 +95,11 @@ pub fn dot(comp: &Compilation) -> String {
             "tag" => ", shape=ellipse, color=gray40",
             _ => "",
         };
-        out.push_str(&format!("  n{} [label={}{style}];\n", n.index(), quote(&title)));
+        out.push_str(&format!(
+            "  n{} [label={}{style}];\n",
+            n.index(),
+            quote(&title)
+        ));
     }
     for (_, s, t, e) in comp.graph.edges() {
         let style = match e.kind {

@@ -84,8 +84,10 @@ impl ConceptGraph {
             note_count: vault.notes.len(),
             ..ConceptGraph::default()
         };
-        let edge_estimate = vault.link_count() + vault.notes.iter().map(|n| n.tags.len()).sum::<usize>();
-        g.graph = DiGraph::with_capacity(vault.notes.len() + vault.attachments.len(), edge_estimate);
+        let edge_estimate =
+            vault.link_count() + vault.notes.iter().map(|n| n.tags.len()).sum::<usize>();
+        g.graph =
+            DiGraph::with_capacity(vault.notes.len() + vault.attachments.len(), edge_estimate);
         for (id, _) in vault.note_ids() {
             g.graph.add_node(Node::Note(id));
         }
@@ -113,7 +115,15 @@ impl ConceptGraph {
                         }
                     },
                 };
-                g.graph.add_edge(from, to, Edge { kind, source: id, index: i as u32 });
+                g.graph.add_edge(
+                    from,
+                    to,
+                    Edge {
+                        kind,
+                        source: id,
+                        index: i as u32,
+                    },
+                );
             }
             for (i, tag) in note.tags.iter().enumerate() {
                 let key = fold_name(&tag.name);
@@ -127,7 +137,15 @@ impl ConceptGraph {
                     }
                 };
                 if g.graph.find_edge(from, to).is_none() {
-                    g.graph.add_edge(from, to, Edge { kind: EdgeKind::Tag, source: id, index: i as u32 });
+                    g.graph.add_edge(
+                        from,
+                        to,
+                        Edge {
+                            kind: EdgeKind::Tag,
+                            source: id,
+                            index: i as u32,
+                        },
+                    );
                 }
             }
         }

@@ -27,5 +27,5 @@ pub mod slug;
 pub mod source;
 pub mod vault;
 
-pub use compile::{compile, CompileOptions, Compilation};
+pub use compile::{compile, Compilation, CompileOptions};
 pub use error::{Error, Result};

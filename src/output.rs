@@ -51,15 +51,27 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
 /// Checks that writing to `out` cannot touch the vault at `vault` (both absolute).
 pub fn check_output(out: &Path, vault: &Path) -> Result<()> {
     if vault.starts_with(out) {
-        return Err(Error::OutputContainsVault { output: out.to_path_buf(), vault: vault.to_path_buf() });
+        return Err(Error::OutputContainsVault {
+            output: out.to_path_buf(),
+            vault: vault.to_path_buf(),
+        });
     }
     if out.is_file() {
-        return Err(Error::OutputNotASite { path: out.to_path_buf(), marker: MARKER });
+        return Err(Error::OutputNotASite {
+            path: out.to_path_buf(),
+            marker: MARKER,
+        });
     }
     if out.is_dir() && !out.join(MARKER).is_file() {
-        let empty = std::fs::read_dir(out).map_err(|e| Error::io("reading", out, e))?.next().is_none();
+        let empty = std::fs::read_dir(out)
+            .map_err(|e| Error::io("reading", out, e))?
+            .next()
+            .is_none();
         if !empty {
-            return Err(Error::OutputNotASite { path: out.to_path_buf(), marker: MARKER });
+            return Err(Error::OutputNotASite {
+                path: out.to_path_buf(),
+                marker: MARKER,
+            });
         }
     }
     Ok(())
@@ -69,7 +81,12 @@ pub fn check_output(out: &Path, vault: &Path) -> Result<()> {
 pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut path = base.to_path_buf();
     for part in rel.split('/') {
-        if part.is_empty() || part == "." || part == ".." || part.contains('\\') || part.contains('\0') {
+        if part.is_empty()
+            || part == "."
+            || part == ".."
+            || part.contains('\\')
+            || part.contains('\0')
+        {
             return None;
         }
         path.push(part);
@@ -78,12 +95,22 @@ pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 /// Writes `files` and copies `copies` into a fresh folder and swaps it in at `out`.
-pub fn write_site(out: &Path, vault: &Path, files: &[OutputFile], copies: &[CopyFile]) -> Result<WriteStats> {
+pub fn write_site(
+    out: &Path,
+    vault: &Path,
+    files: &[OutputFile],
+    copies: &[CopyFile],
+) -> Result<WriteStats> {
     let out = absolute(out)?;
     check_output(&out, vault)?;
-    let parent = out.parent().ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
+    let parent = out
+        .parent()
+        .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
     std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let staging = parent.join(format!(".{name}.vaultc-staging-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| Error::io("removing", &staging, e))?;
@@ -94,7 +121,10 @@ pub fn write_site(out: &Path, vault: &Path, files: &[OutputFile], copies: &[Copy
         return Err(e);
     }
     swap_in(&staging, &out, parent, &name)?;
-    Ok(WriteStats { written: files.len(), copied: copies.len() })
+    Ok(WriteStats {
+        written: files.len(),
+        copied: copies.len(),
+    })
 }
 
 fn fill(staging: &Path, files: &[OutputFile], copies: &[CopyFile]) -> Result<()> {
@@ -105,7 +135,11 @@ fn fill(staging: &Path, files: &[OutputFile], copies: &[CopyFile]) -> Result<()>
         .chain(copies.iter().map(|c| &c.to))
         .map(|rel| {
             safe_join(staging, rel).ok_or_else(|| {
-                Error::io("writing", staging.join(rel), std::io::Error::other("path would leave the output folder"))
+                Error::io(
+                    "writing",
+                    staging.join(rel),
+                    std::io::Error::other("path would leave the output folder"),
+                )
             })
         })
         .collect::<Result<_>>()?;
@@ -120,16 +154,22 @@ fn fill(staging: &Path, files: &[OutputFile], copies: &[CopyFile]) -> Result<()>
         std::fs::write(path, &f.bytes).map_err(|e| Error::io("writing", path, e))
     })?;
     copies.par_iter().zip(copied).try_for_each(|(c, path)| {
-        std::fs::copy(&c.from, path).map(|_| ()).map_err(|e| Error::io("copying", &c.from, e))
+        std::fs::copy(&c.from, path)
+            .map(|_| ())
+            .map_err(|e| Error::io("copying", &c.from, e))
     })?;
     let marker = staging.join(MARKER);
-    std::fs::write(&marker, "This folder was written by vaultc; `vaultc build` may replace it.\n")
-        .map_err(|e| Error::io("writing", marker, e))
+    std::fs::write(
+        &marker,
+        "This folder was written by vaultc; `vaultc build` may replace it.\n",
+    )
+    .map_err(|e| Error::io("writing", marker, e))
 }
 
 fn swap_in(staging: &Path, out: &Path, parent: &Path, name: &str) -> Result<()> {
     if !out.exists() {
-        return std::fs::rename(staging, out).map_err(|e| Error::io("moving the new site into", out, e));
+        return std::fs::rename(staging, out)
+            .map_err(|e| Error::io("moving the new site into", out, e));
     }
     let old = parent.join(format!(".{name}.vaultc-old-{}", std::process::id()));
     if old.exists() {
@@ -151,7 +191,10 @@ mod tests {
     #[test]
     fn safe_join_refuses_escapes() {
         let base = Path::new("/tmp/site");
-        assert_eq!(safe_join(base, "a/b.html"), Some(PathBuf::from("/tmp/site/a/b.html")));
+        assert_eq!(
+            safe_join(base, "a/b.html"),
+            Some(PathBuf::from("/tmp/site/a/b.html"))
+        );
         assert_eq!(safe_join(base, "../x"), None);
         assert_eq!(safe_join(base, "a/../../x"), None);
         assert_eq!(safe_join(base, "/etc/passwd"), None);

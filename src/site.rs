@@ -13,7 +13,14 @@ use crate::source::{fold_name, Span};
 use crate::vault::{NoteId, Vault};
 
 /// Top-level names the site itself uses; notes cannot take them.
-pub const RESERVED: &[&str] = &["tags", "wanted", "graph", "static", "404.html", "index.html"];
+pub const RESERVED: &[&str] = &[
+    "tags",
+    "wanted",
+    "graph",
+    "static",
+    "404.html",
+    "index.html",
+];
 
 /// A page's folder inside the site, `/`-separated, no leading or trailing slash; `""` is the
 /// site root. The page itself is `{dir}/index.html`.
@@ -120,10 +127,18 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
         };
         let wanted = parts.join("/");
         let last = parts.pop().unwrap_or_default();
-        let prefix = if parts.is_empty() { String::new() } else { format!("{}/", parts.join("/")) };
+        let prefix = if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", parts.join("/"))
+        };
         let mut n = 1;
         let dir = loop {
-            let candidate = if n == 1 { format!("{prefix}{last}") } else { format!("{prefix}{last}-{n}") };
+            let candidate = if n == 1 {
+                format!("{prefix}{last}")
+            } else {
+                format!("{prefix}{last}-{n}")
+            };
             if taken.insert(candidate.clone()) {
                 break candidate;
             }
@@ -140,19 +155,32 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
         plan.notes.push(Some(PageDir(dir)));
         let _ = id;
     }
-    let mut tags: Vec<(NodeIndex, String)> = graph.tags().map(|(n, name)| (n, name.to_string())).collect();
+    let mut tags: Vec<(NodeIndex, String)> = graph
+        .tags()
+        .map(|(n, name)| (n, name.to_string()))
+        .collect();
     tags.sort_by_key(|(_, name)| fold_name(name));
     let mut tag_taken = HashSet::new();
     for (node, name) in tags {
-        let mut parts: Vec<String> = name.split('/').map(slugify).filter(|s| !s.is_empty()).collect();
+        let mut parts: Vec<String> = name
+            .split('/')
+            .map(slugify)
+            .filter(|s| !s.is_empty())
+            .collect();
         if parts.is_empty() {
             parts.push("tag".into());
         }
         let joined = unique(parts.join("/"), &mut tag_taken);
-        plan.tags.push((node, name, PageDir::from_parts(&["tags".to_string(), joined])));
+        plan.tags.push((
+            node,
+            name,
+            PageDir::from_parts(&["tags".to_string(), joined]),
+        ));
     }
     for (id, note) in vault.note_ids() {
-        let Some(page) = plan.notes[id.0 as usize].clone() else { continue };
+        let Some(page) = plan.notes[id.0 as usize].clone() else {
+            continue;
+        };
         for alias in &note.front_matter.aliases {
             let slug = slugify(alias);
             if slug.is_empty() {
@@ -172,7 +200,10 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
 
 /// Slug components of a note path: folders and the file stem.
 fn note_parts(path: &str) -> Vec<String> {
-    let stem = path.strip_suffix(".md").or_else(|| path.strip_suffix(".MD")).unwrap_or(path);
+    let stem = path
+        .strip_suffix(".md")
+        .or_else(|| path.strip_suffix(".MD"))
+        .unwrap_or(path);
     let stem = if stem.len() == path.len() {
         path.rsplit_once('.').map_or(path, |(s, _)| s)
     } else {
@@ -181,7 +212,11 @@ fn note_parts(path: &str) -> Vec<String> {
     stem.split('/')
         .map(|c| {
             let s = slugify(c);
-            if s.is_empty() { "note".to_string() } else { s }
+            if s.is_empty() {
+                "note".to_string()
+            } else {
+                s
+            }
         })
         .collect()
 }
@@ -238,7 +273,10 @@ mod tests {
 
     #[test]
     fn permalinks_cannot_escape() {
-        assert_eq!(permalink_parts("/../../etc/passwd"), Some(vec!["etc".into(), "passwd".into()]));
+        assert_eq!(
+            permalink_parts("/../../etc/passwd"),
+            Some(vec!["etc".into(), "passwd".into()])
+        );
         assert_eq!(permalink_parts("/:title"), Some(vec!["title".into()]));
         assert_eq!(permalink_parts("/../"), None);
     }
@@ -247,6 +285,9 @@ mod tests {
     fn relative_urls_climb_to_root_and_encode() {
         let from = PageDir("a/b".into());
         assert_eq!(relative_url(&from, "x y/img.png"), "../../x%20y/img.png");
-        assert_eq!(relative_url(&PageDir::root(), "tags/index.html"), "tags/index.html");
+        assert_eq!(
+            relative_url(&PageDir::root(), "tags/index.html"),
+            "tags/index.html"
+        );
     }
 }

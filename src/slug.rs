@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn slugs_keep_cjk_and_drop_punctuation() {
-        assert_eq!(slugify("Vision Transformer (ViT)"), "vision-transformer-vit");
+        assert_eq!(
+            slugify("Vision Transformer (ViT)"),
+            "vision-transformer-vit"
+        );
         assert_eq!(slugify("多模態模型 概述"), "多模態模型-概述");
         assert_eq!(slugify("  What's new?  "), "whats-new");
         assert_eq!(slugify("a__b..c"), "a-b-c");

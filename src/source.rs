@@ -21,7 +21,11 @@ impl VaultPath {
     /// Returns `None` for an empty path or one with `.`/`..`/empty components.
     pub fn new(path: &str) -> Option<VaultPath> {
         let nfc: String = path.nfc().collect();
-        if nfc.is_empty() || nfc.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+        if nfc.is_empty()
+            || nfc
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+        {
             return None;
         }
         Some(VaultPath(nfc))
@@ -136,7 +140,9 @@ impl LineIndex {
         let line = self.line(offset);
         let start = self.starts[line as usize - 1] as usize;
         let end = (offset as usize).min(text.len());
-        let col = text.get(start..end).map_or(end - start, |s| s.chars().count());
+        let col = text
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count());
         (line, col as u32 + 1)
     }
 
@@ -164,7 +170,10 @@ mod tests {
         let nfd = "Cafe\u{301}.md";
         assert_eq!(VaultPath::new(nfd).unwrap().as_str(), "Caf\u{e9}.md");
         let p = VaultPath::new("dir/sub/Note.1.md").unwrap();
-        assert_eq!((p.folder(), p.stem(), p.extension().as_str()), ("dir/sub", "Note.1", "md"));
+        assert_eq!(
+            (p.folder(), p.stem(), p.extension().as_str()),
+            ("dir/sub", "Note.1", "md")
+        );
     }
 
     #[test]

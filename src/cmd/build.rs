@@ -17,12 +17,17 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         strict: args.strict,
         compile: vaultc::CompileOptions::default(),
     };
-    let report = build(&args.vault, &options).with_context(|| format!("cannot build {}", args.vault.display()))?;
+    let report = build(&args.vault, &options)
+        .with_context(|| format!("cannot build {}", args.vault.display()))?;
     let comp = &report.compilation;
     let summary = comp.summary();
     let color = use_color(stderr_is_terminal());
     let shown: Vec<_> = if args.quiet {
-        comp.diagnostics.iter().filter(|d| d.severity == vaultc::diag::Severity::Error).cloned().collect()
+        comp.diagnostics
+            .iter()
+            .filter(|d| d.severity == vaultc::diag::Severity::Error)
+            .cloned()
+            .collect()
     } else {
         comp.diagnostics.clone()
     };

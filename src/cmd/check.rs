@@ -14,7 +14,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     match args.format {
         CheckFormat::Json => print_stdout(&emit::json(&comp.diagnostics, &comp.vault, summary))?,
         CheckFormat::Human => {
-            let mut text = emit::human(&comp.diagnostics, &comp.vault, use_color(stdout_is_terminal()));
+            let mut text = emit::human(
+                &comp.diagnostics,
+                &comp.vault,
+                use_color(stdout_is_terminal()),
+            );
             text.push_str(&emit::summary_line(&summary));
             text.push('\n');
             print_stdout(&text)?;

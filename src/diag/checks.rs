@@ -13,7 +13,11 @@ use crate::source::fold_name;
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
 
 /// All link-level diagnostics of a compiled vault.
-pub fn link_diagnostics(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) -> Vec<Diagnostic> {
+pub fn link_diagnostics(
+    vault: &Vault,
+    resolution: &Resolution,
+    graph: &ConceptGraph,
+) -> Vec<Diagnostic> {
     let suggester = Suggester::new(vault);
     let mut out: Vec<Diagnostic> = vault
         .notes
@@ -43,7 +47,8 @@ fn check_link(
     let resolved = resolution.get(id, index);
     match &resolved.target {
         LinkTarget::Missing { .. } => {
-            let what = if link.target.contains('.') && !link.target.to_lowercase().ends_with(".md") {
+            let what = if link.target.contains('.') && !link.target.to_lowercase().ends_with(".md")
+            {
                 "file"
             } else {
                 "note"
@@ -72,11 +77,16 @@ fn check_link(
             } else if let Some(best) = suggester.suggest(&link.target) {
                 d.help = Some(format!("did you mean \"{best}\"?"));
             } else if link.target.contains("://") {
-                d.help = Some("a URL in [[...]] is a note name; write [text](url) for a web link".to_string());
+                d.help = Some(
+                    "a URL in [[...]] is a note name; write [text](url) for a web link".to_string(),
+                );
             }
             Some(d)
         }
-        LinkTarget::Note { id: target, fragment: FragmentTarget::Missing } => {
+        LinkTarget::Note {
+            id: target,
+            fragment: FragmentTarget::Missing,
+        } => {
             let target_note = vault.note(*target);
             let (what, help) = match &link.fragment {
                 Some(Fragment::Block(b)) => (
@@ -84,7 +94,11 @@ fn check_link(
                     closest_block(target_note, b),
                 ),
                 Some(Fragment::Heading(chain)) => (
-                    format!("no heading \"{}\" in \"{}\"", chain.join("#"), target_note.path.stem()),
+                    format!(
+                        "no heading \"{}\" in \"{}\"",
+                        chain.join("#"),
+                        target_note.path.stem()
+                    ),
                     closest_heading(target_note, chain.last().map_or("", String::as_str)),
                 ),
                 _ => return None,
@@ -100,22 +114,34 @@ fn check_link(
                 FileRef::Attachment(a) => vault.attachment(a).path.to_string(),
             };
             let names: Vec<String> = resolved.ambiguous.iter().map(path_of).collect();
+            let winner = &names[0];
+            let winner_folder = winner.rsplit_once('/').map_or("", |(d, _)| d);
+            let rule = if winner_folder == note.folder()
+                && names[1..]
+                    .iter()
+                    .all(|n| n.rsplit_once('/').map_or("", |(d, _)| d) != note.folder())
+            {
+                "it is in the same folder"
+            } else if names[1..].iter().all(|n| n.len() > winner.len()) {
+                "it has the shortest path"
+            } else {
+                "it comes first in path order"
+            };
             let mut d = Diagnostic::new(
                 Code::AmbiguousLink,
                 note.path.clone(),
                 link.span,
                 format!(
-                    "\"{}\" matches {} files; it resolves to {}",
+                    "\"{}\" matches {} files ({}); it resolves to {winner} because {rule}",
                     link.target,
                     names.len(),
-                    names[0]
+                    names.join(", "),
                 ),
             )
             .with_target(link.target.clone())
             .with_help(format!(
-                "write the full path to be explicit, e.g. [[{}]] (candidates: {})",
-                names[0].trim_end_matches(".md"),
-                names.join(", ")
+                "write the path to be explicit, e.g. [[{}]]",
+                winner.trim_end_matches(".md")
             ));
             d.related = names;
             Some(d)
@@ -129,7 +155,12 @@ fn closest_heading(note: &Note, wanted: &str) -> Option<String> {
         .map(|h| format!("did you mean \"#{h}\"?"))
         .or_else(|| {
             (!note.headings.is_empty()).then(|| {
-                let list: Vec<&str> = note.headings.iter().take(6).map(|h| h.text.as_str()).collect();
+                let list: Vec<&str> = note
+                    .headings
+                    .iter()
+                    .take(6)
+                    .map(|h| h.text.as_str())
+                    .collect();
                 format!("headings there: {}", list.join(", "))
             })
         })
@@ -156,7 +187,10 @@ impl<'a> Suggester<'a> {
             .chain(vault.attachments.iter().map(|a| a.path.file_name()));
         for name in names {
             let folded = fold_name(name);
-            by_len.entry(folded.chars().count()).or_default().push((folded, name));
+            by_len
+                .entry(folded.chars().count())
+                .or_default()
+                .push((folded, name));
         }
         for list in by_len.values_mut() {
             list.sort();
@@ -174,7 +208,9 @@ impl<'a> Suggester<'a> {
         for l in len.saturating_sub(slack)..=len + slack {
             for (folded, display) in self.by_len.get(&l).into_iter().flatten() {
                 let score = strsim::normalized_levenshtein(&wanted, folded);
-                if score >= 0.6 && best.is_none_or(|(s, d)| score > s || (score == s && *display < d)) {
+                if score >= 0.6
+                    && best.is_none_or(|(s, d)| score > s || (score == s && *display < d))
+                {
                     best = Some((score, display));
                 }
             }
@@ -188,11 +224,18 @@ fn self_embed_loops(vault: &Vault, resolution: &Resolution, edge: &crate::graph:
     let note = vault.note(edge.source);
     let link = &note.links[edge.index as usize];
     let region = match &resolution.get(edge.source, edge.index as usize).target {
-        LinkTarget::Note { fragment: FragmentTarget::Heading(h), .. } => {
-            crate::resolve::fragments::section_span(note, *h)
-        }
-        LinkTarget::Note { fragment: FragmentTarget::Block(b), .. } => note.blocks[*b].span,
-        LinkTarget::Note { fragment: FragmentTarget::Missing, .. } => return false,
+        LinkTarget::Note {
+            fragment: FragmentTarget::Heading(h),
+            ..
+        } => crate::resolve::fragments::section_span(note, *h),
+        LinkTarget::Note {
+            fragment: FragmentTarget::Block(b),
+            ..
+        } => note.blocks[*b].span,
+        LinkTarget::Note {
+            fragment: FragmentTarget::Missing,
+            ..
+        } => return false,
         _ => return true,
     };
     region.contains(link.span)
@@ -212,14 +255,17 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
             .collect();
         // A note embedding a section of itself is fine unless the section holds the embed.
         let self_loop = notes.len() == 1
-            && graph
-                .graph
-                .edges_connecting(scc[0], scc[0])
-                .any(|e| e.weight().kind == EdgeKind::Embed && self_embed_loops(vault, resolution, e.weight()));
+            && graph.graph.edges_connecting(scc[0], scc[0]).any(|e| {
+                e.weight().kind == EdgeKind::Embed
+                    && self_embed_loops(vault, resolution, e.weight())
+            });
         if notes.len() < 2 && !self_loop {
             continue;
         }
-        let mut names: Vec<String> = notes.iter().map(|&n| vault.note(n).path.to_string()).collect();
+        let mut names: Vec<String> = notes
+            .iter()
+            .map(|&n| vault.note(n).path.to_string())
+            .collect();
         names.sort();
         // Report once, at the first embed inside the cycle of each note in it.
         for &id in &notes {

@@ -103,7 +103,11 @@ pub fn json(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> Stri
 /// Human format: `path:line:col: error[code]: message`, the source line with the span
 /// underlined, a help line; `color` adds ANSI colours.
 pub fn human(diagnostics: &[Diagnostic], vault: &Vault, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for d in diagnostics {
         let at = locate(d, vault);
@@ -115,7 +119,11 @@ pub fn human(diagnostics: &[Diagnostic], vault: &Vault, color: bool) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{}:{}:{}: {word}[{}]: {}", at.file, at.line, at.column, d.code, d.message);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {word}[{}]: {}",
+            at.file, at.line, at.column, d.code, d.message
+        );
         let note = vault
             .notes
             .binary_search_by(|n| n.path.cmp(&d.file))
@@ -124,11 +132,15 @@ pub fn human(diagnostics: &[Diagnostic], vault: &Vault, color: bool) -> String {
         let mut group = Group::with_level(level.clone());
         if let Some(note) = note.filter(|n| !n.text.is_empty()) {
             let first = note.lines.line_range(&note.text, at.line);
-            let last = note.lines.line_range(&note.text, at.end_line.min(at.line + 5));
+            let last = note
+                .lines
+                .line_range(&note.text, at.end_line.min(at.line + 5));
             let snippet_range = first.start..last.end.max(first.end);
             let source = &note.text[snippet_range.clone()];
-            let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end) - snippet_range.start;
-            let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end) - snippet_range.start;
+            let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end)
+                - snippet_range.start;
+            let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end)
+                - snippet_range.start;
             let label = d.target.as_deref().map(|_| match d.code {
                 crate::diag::Code::BrokenLink => "not found",
                 _ => "",

@@ -51,7 +51,13 @@ pub struct Parsed {
 }
 
 /// Parses the YAML in `text[yaml]`.
-pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex, is_template: bool) -> Parsed {
+pub fn parse(
+    path: &VaultPath,
+    text: &str,
+    yaml: Range<usize>,
+    lines: &LineIndex,
+    is_template: bool,
+) -> Parsed {
     let mut out = Parsed {
         front_matter: FrontMatter {
             publish: true,
@@ -99,7 +105,10 @@ pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex
     let key_span = |key: &str| -> Span {
         let mut offset = yaml.start;
         for line in source.split_inclusive('\n') {
-            if line.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')) {
+            if line
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+            {
                 return Span::new(offset..offset + line.trim_end().len());
             }
             offset += line.len();
@@ -110,7 +119,20 @@ pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, lines: &LineIndex
     for (key, value) in &map {
         match key.as_str() {
             "title" => fm.title = scalar(value),
-            "aliases" | "alias" => fm.aliases.extend(strings(value)),
+            "aliases" | "alias" => {
+                if key == "aliases" && !value.is_array() && !value.is_null() {
+                    out.diagnostics.push(
+                        Diagnostic::new(
+                            Code::DeprecatedProperty,
+                            path.clone(),
+                            key_span(key),
+                            "`aliases` should be a list; a single value is read as a one-item list",
+                        )
+                        .with_help("write `aliases: [Name]` or one `- Name` item per line"),
+                    );
+                }
+                fm.aliases.extend(strings(value));
+            }
             "cssclasses" | "cssclass" => fm.cssclasses.extend(strings(value)),
             "tags" | "tag" => {
                 let span = key_span(key);
@@ -193,7 +215,11 @@ static WIKILINK: LazyLock<Regex> =
 /// Links written inside string property values. Positions come from the raw YAML text; a raw
 /// occurrence counts only if some parsed string value contains it (so an unquoted `[[x]]`,
 /// which YAML reads as a nested list, is not a link, as in Obsidian).
-fn property_links(map: &serde_json::Map<String, Value>, text: &str, yaml: Range<usize>) -> Vec<Link> {
+fn property_links(
+    map: &serde_json::Map<String, Value>,
+    text: &str,
+    yaml: Range<usize>,
+) -> Vec<Link> {
     let mut values = Vec::new();
     fn collect<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
         match v {
@@ -241,7 +267,9 @@ mod tests {
         let (yaml, _) = split(text).unwrap();
         let path = VaultPath::new("Templates/t.md").unwrap();
         let lines = LineIndex::new(text);
-        assert!(parse(&path, text, yaml.clone(), &lines, true).diagnostics.is_empty());
+        assert!(parse(&path, text, yaml.clone(), &lines, true)
+            .diagnostics
+            .is_empty());
         assert_eq!(parse(&path, text, yaml, &lines, false).diagnostics.len(), 1);
     }
 
@@ -262,7 +290,11 @@ mod tests {
         assert_eq!(p.front_matter.aliases, vec!["A", "B"]);
         let tags: Vec<_> = p.tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(tags, vec!["x", "y/z"]);
-        assert_eq!(p.links.len(), 1, "unquoted [[Bare]] is a YAML list, not a link");
+        assert_eq!(
+            p.links.len(),
+            1,
+            "unquoted [[Bare]] is a YAML list, not a link"
+        );
         assert_eq!(p.links[0].target, "Note");
         assert_eq!(p.front_matter.extra.len(), 3);
         assert!(p.diagnostics.is_empty());
@@ -283,7 +315,10 @@ mod tests {
     fn deprecated_singular_keys_warn() {
         let p = run("---\ntag: a\nalias: b\n---\n");
         assert_eq!(p.diagnostics.len(), 2);
-        assert!(p.diagnostics.iter().all(|d| d.code == Code::DeprecatedProperty));
+        assert!(p
+            .diagnostics
+            .iter()
+            .all(|d| d.code == Code::DeprecatedProperty));
         assert_eq!(p.tags[0].name, "a");
         assert_eq!(p.front_matter.aliases, vec!["b"]);
     }

@@ -104,7 +104,10 @@ fn has_scheme(dest: &str) -> bool {
     match dest.find(':') {
         Some(i) if i > 0 => {
             let scheme = &dest[..i];
-            scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -145,7 +148,10 @@ mod tests {
         );
         assert_eq!(parts("#^abc-1").1, Some(Fragment::Block("abc-1".into())));
         assert_eq!(parts("#^abc-1").0, "");
-        assert_eq!(parts("doc.pdf#page=3").1, Some(Fragment::Viewer("page=3".into())));
+        assert_eq!(
+            parts("doc.pdf#page=3").1,
+            Some(Fragment::Viewer("page=3".into()))
+        );
         assert_eq!(parts("^id").0, "^id");
         assert_eq!(parts("^id").1, None);
     }
@@ -154,7 +160,10 @@ mod tests {
     fn markdown_destinations() {
         let p = split_markdown_dest("My%20Note.md#Some%20Heading").unwrap();
         assert_eq!(p.target, "My Note.md");
-        assert_eq!(p.fragment, Some(Fragment::Heading(vec!["Some Heading".into()])));
+        assert_eq!(
+            p.fragment,
+            Some(Fragment::Heading(vec!["Some Heading".into()]))
+        );
         assert!(split_markdown_dest("https://example.com/x.md").is_none());
         assert!(split_markdown_dest("mailto:a@b.c").is_none());
         assert!(split_markdown_dest("//cdn/x.png").is_none());

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
 
 use crate::diag::{Code, Diagnostic, Fix};
@@ -35,27 +35,90 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_GFM
 }
 
-/// The text pulldown-cmark sees: the original with the front matter and `%% comments %%`
-/// replaced by spaces (newlines kept), so every byte offset still points into the original.
+/// The text pulldown-cmark sees: the original with the front matter replaced by spaces
+/// (newlines kept), so every byte offset still points into the original.
 pub fn masked_text(text: &str, body_start: usize) -> Cow<'_, str> {
-    let comments = comment_ranges(text, body_start);
-    if body_start == 0 && comments.is_empty() {
+    if body_start == 0 {
         return Cow::Borrowed(text);
     }
-    let mut bytes = text.as_bytes().to_vec();
-    let blank = |bytes: &mut Vec<u8>, r: Range<usize>| {
-        for b in &mut bytes[r] {
-            if *b != b'\n' && *b != b'\r' {
-                *b = b' ';
+    // Multi-byte characters become as many spaces as they had bytes.
+    let mut masked: String = text[..body_start]
+        .bytes()
+        .map(|b| {
+            if b == b'\n' || b == b'\r' {
+                b as char
+            } else {
+                ' '
             }
-        }
-    };
-    blank(&mut bytes, 0..body_start);
-    for r in comments {
-        blank(&mut bytes, r);
-    }
-    // Only whole UTF-8 sequences were replaced (ranges start and end on ASCII `%%`/line ends).
-    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        })
+        .collect();
+    masked.push_str(&text[body_start..]);
+    Cow::Owned(masked)
+}
+
+/// The one event stream of a note's text: pulldown-cmark with [`markdown_options`], offsets
+/// shifted by `base`, and `%% comments %%` removed (events inside a comment are dropped, text
+/// that straddles one is cut). Parsing and rendering both read notes through this.
+pub fn events<'a>(
+    slice: &'a str,
+    base: usize,
+    comments: &'a [Range<usize>],
+) -> impl Iterator<Item = (Event<'a>, Range<usize>)> + 'a {
+    let mut skip = 0usize;
+    Parser::new_ext(slice, markdown_options())
+        .into_offset_iter()
+        .flat_map(move |(event, r)| {
+            let r = r.start + base..r.end + base;
+            let mut out: Vec<(Event<'a>, Range<usize>)> = Vec::new();
+            if skip > 0 {
+                match event {
+                    Event::Start(_) => skip += 1,
+                    Event::End(_) => skip -= 1,
+                    _ => {}
+                }
+                return out;
+            }
+            if comments.is_empty() {
+                out.push((event, r));
+                return out;
+            }
+            let inside = comments
+                .iter()
+                .any(|c| c.start <= r.start && r.end <= c.end && r.start < c.end);
+            if inside {
+                if matches!(event, Event::Start(_)) {
+                    skip = 1;
+                }
+                return out;
+            }
+            match event {
+                Event::Text(t)
+                    if overlaps(comments, &r)
+                        && slice.get(r.start - base..r.end - base) == Some(&*t) =>
+                {
+                    // Keep the parts of the text outside comments.
+                    let mut pos = r.start;
+                    for c in comments
+                        .iter()
+                        .filter(|c| c.start < r.end && r.start < c.end)
+                    {
+                        if c.start > pos {
+                            let piece = &slice[pos - base..c.start - base];
+                            out.push((Event::Text(CowStr::Borrowed(piece)), pos..c.start));
+                        }
+                        pos = pos.max(c.end);
+                    }
+                    if pos < r.end {
+                        out.push((
+                            Event::Text(CowStr::Borrowed(&slice[pos - base..r.end - base])),
+                            pos..r.end,
+                        ));
+                    }
+                }
+                event => out.push((event, r)),
+            }
+            out
+        })
 }
 
 /// Byte ranges of `%% ... %%` comments outside code (an unclosed `%%` runs to the end).
@@ -69,7 +132,9 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
     let mut comment_start: Option<usize> = None;
     let mut line_start = body_start;
     while line_start < text.len() {
-        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
         let line = &text[line_start..line_end];
         if comment_start.is_none() {
             let trimmed = line.trim_start_matches(' ');
@@ -109,7 +174,12 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
                 None => {
                     if bytes[i] == b'`' {
                         // Skip a code span: a run of n backticks up to the next run of exactly n.
-                        let run = |at: usize| bytes[at..line_end].iter().take_while(|&&b| b == b'`').count();
+                        let run = |at: usize| {
+                            bytes[at..line_end]
+                                .iter()
+                                .take_while(|&&b| b == b'`')
+                                .count()
+                        };
                         let n = run(i);
                         let mut j = i + n;
                         let mut closed = None;
@@ -145,10 +215,17 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
 
 /// Parses one note. Never fails; problems come back as diagnostics.
 pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
-    let SourceFile { path, text, is_template } = file;
+    let SourceFile {
+        path,
+        text,
+        is_template,
+    } = file;
     let lines = LineIndex::new(&text);
     let (fm, body_start) = match frontmatter::split(&text) {
-        Some((yaml, body_start)) => (frontmatter::parse(&path, &text, yaml, &lines, is_template), body_start),
+        Some((yaml, body_start)) => (
+            frontmatter::parse(&path, &text, yaml, &lines, is_template),
+            body_start,
+        ),
         None => (
             frontmatter::Parsed {
                 front_matter: crate::vault::FrontMatter {
@@ -162,7 +239,13 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     };
     let mut diagnostics = fm.diagnostics;
     let masked = masked_text(&text, body_start);
-    let body = scan_body(&masked);
+    let comments = comment_ranges(&text, body_start);
+    let mut body = scan_body(&masked, &comments);
+    // Comments hide tags, block ids and escaped links too.
+    if !comments.is_empty() {
+        body.opaque.extend(comments.iter().cloned());
+        body.opaque = merge_ranges(std::mem::take(&mut body.opaque));
+    }
 
     let mut links = fm.links;
     links.extend(body.links);
@@ -171,7 +254,10 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
 
     for r in find_outside(&ESCAPED_WIKILINK, &masked, body_start, &body.opaque) {
         let raw = &masked[r.clone()];
-        let fixed = raw.replace("\\[", "[").replace("\\]", "]").replace("\\|", "|");
+        let fixed = raw
+            .replace("\\[", "[")
+            .replace("\\]", "]")
+            .replace("\\|", "|");
         let mut d = Diagnostic::new(
             Code::EscapedWikilink,
             path.clone(),
@@ -187,8 +273,13 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     }
     for r in find_outside(&EMPTY_WIKILINK, &masked, body_start, &body.opaque) {
         diagnostics.push(
-            Diagnostic::new(Code::EmptyLink, path.clone(), Span::new(r), "empty link: `[[]]` points nowhere")
-                .with_help("write a note name between the brackets, or remove them"),
+            Diagnostic::new(
+                Code::EmptyLink,
+                path.clone(),
+                Span::new(r),
+                "empty link: `[[]]` points nowhere",
+            )
+            .with_help("write a note name between the brackets, or remove them"),
         );
     }
 
@@ -198,7 +289,11 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         .into_iter()
         .map(|(level, text, span)| {
             let base = slug::slugify(&text);
-            let base = if base.is_empty() { "section".to_string() } else { base };
+            let base = if base.is_empty() {
+                "section".to_string()
+            } else {
+                base
+            };
             Heading {
                 level,
                 anchor: slug::unique(base, &mut taken),
@@ -207,13 +302,24 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             }
         })
         .collect();
-    let blocks = find_blocks(&masked, body_start, &body.opaque, &body.containers, &body.top_level);
+    let blocks = find_blocks(
+        &masked,
+        body_start,
+        &body.opaque,
+        &body.containers,
+        &body.top_level,
+    );
 
     let title = fm
         .front_matter
         .title
         .clone()
-        .or_else(|| headings.iter().find(|h| h.level == 1).map(|h| h.text.clone()))
+        .or_else(|| {
+            headings
+                .iter()
+                .find(|h| h.level == 1)
+                .map(|h| h.text.clone())
+        })
         .unwrap_or_else(|| path.stem().to_string());
     links.sort_by_key(|l| l.span.start);
     let note = Note {
@@ -231,13 +337,13 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     (note, diagnostics)
 }
 
-static ESCAPED_WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"!?\\\[\\\[[^\[\]\n]+?\\?\]\\?\]").expect("valid regex")
-});
+static ESCAPED_WIKILINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\\\[\\\[[^\[\]\n]+?\\?\]\\?\]").expect("valid regex"));
 static EMPTY_WIKILINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!?\[\[[ \t]*(\|[^\]\n]*)?\]\]").expect("valid regex"));
-static BLOCK_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)(?:^|[ \t]|\]\])\^([A-Za-z0-9-]+)[ \t]*\r?$").expect("valid regex"));
+static BLOCK_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^|[ \t]|\]\])\^([A-Za-z0-9-]+)[ \t]*\r?$").expect("valid regex")
+});
 
 /// Matches of `re` in the body that do not overlap code, math, HTML or links.
 fn find_outside<'a>(
@@ -269,7 +375,7 @@ struct BodyScan {
     top_level: Vec<Range<usize>>,
 }
 
-fn scan_body(text: &str) -> BodyScan {
+fn scan_body(text: &str, comments: &[Range<usize>]) -> BodyScan {
     let mut out = BodyScan {
         links: Vec::new(),
         headings: Vec::new(),
@@ -279,7 +385,7 @@ fn scan_body(text: &str) -> BodyScan {
     };
     let mut depth = 0usize;
     let mut heading: Option<(u8, String, Range<usize>)> = None;
-    for (event, range) in Parser::new_ext(text, markdown_options()).into_offset_iter() {
+    for (event, range) in events(text, 0, comments) {
         match event {
             Event::Start(tag) => {
                 let block = is_block(&tag);
@@ -291,12 +397,23 @@ fn scan_body(text: &str) -> BodyScan {
                     Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
                         out.opaque.push(range.clone())
                     }
-                    Tag::Link { link_type, dest_url, .. } | Tag::Image { link_type, dest_url, .. } => {
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => {
                         let embed = matches!(tag, Tag::Image { .. });
-                        out.opaque.push(range.clone());
-                        if let Some(link) = link_at(text, range.clone(), *link_type, dest_url, embed) {
-                            out.links.push(link);
+                        let link = link_at(text, range.clone(), *link_type, dest_url, embed);
+                        // A wikilink that is not a link (`[[ ]]`, a newline) stays visible to lints.
+                        if link.is_some() || !matches!(link_type, LinkType::WikiLink { .. }) {
+                            out.opaque.push(range.clone());
                         }
+                        out.links.extend(link);
                     }
                     _ => {}
                 }
@@ -307,7 +424,8 @@ fn scan_body(text: &str) -> BodyScan {
             Event::End(tag_end) => {
                 if let TagEnd::Heading(_) = tag_end {
                     if let Some((level, text, r)) = heading.take() {
-                        out.headings.push((level, text.trim().to_string(), Span::new(r)));
+                        out.headings
+                            .push((level, text.trim().to_string(), Span::new(r)));
                     }
                 }
                 if is_block_end(&tag_end) {
@@ -328,22 +446,28 @@ fn scan_body(text: &str) -> BodyScan {
                     h.push_str(&t);
                 }
             }
-            Event::InlineMath(_) | Event::DisplayMath(_) | Event::Html(_) | Event::InlineHtml(_) => {
-                out.opaque.push(range.clone())
-            }
+            Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::Html(_)
+            | Event::InlineHtml(_) => out.opaque.push(range.clone()),
             _ => {}
         }
     }
-    out.opaque.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut merged: Vec<Range<usize>> = Vec::with_capacity(out.opaque.len());
-    for r in out.opaque.drain(..) {
+    out.opaque = merge_ranges(std::mem::take(&mut out.opaque));
+    out
+}
+
+/// Sorts ranges and merges overlapping ones, so [`overlaps`] can binary-search them.
+fn merge_ranges(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
         match merged.last_mut() {
             Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
             _ => merged.push(r),
         }
     }
-    out.opaque = merged;
-    out
+    merged
 }
 
 fn is_block(tag: &Tag) -> bool {
@@ -379,11 +503,20 @@ fn is_block_end(tag: &TagEnd) -> bool {
 }
 
 /// Builds the [`Link`] for a link or image event, or `None` if it is external or not a link.
-fn link_at(text: &str, range: Range<usize>, link_type: LinkType, dest: &str, embed: bool) -> Option<Link> {
+fn link_at(
+    text: &str,
+    range: Range<usize>,
+    link_type: LinkType,
+    dest: &str,
+    embed: bool,
+) -> Option<Link> {
     let parts = match link_type {
         LinkType::WikiLink { .. } => {
             let raw = &text[range.clone()];
-            let inner = raw.trim_start_matches('!').strip_prefix("[[")?.strip_suffix("]]")?;
+            let inner = raw
+                .trim_start_matches('!')
+                .strip_prefix("[[")?
+                .strip_suffix("]]")?;
             links::split_wikilink(inner)?
         }
         LinkType::Autolink | LinkType::Email => return None,
@@ -421,22 +554,30 @@ fn find_blocks(
         let (Some(whole), Some(id)) = (caps.get(0), caps.get(1)) else {
             continue;
         };
-        let marker = body_start + whole.start()..body_start + whole.end();
-        if overlaps(opaque, &marker) {
+        let id_start = body_start + id.start() - 1;
+        if overlaps(opaque, &(id_start..body_start + whole.end())) {
             continue;
         }
-        let id_start = body_start + id.start() - 1;
         let line_start = text[..id_start].rfind('\n').map_or(0, |i| i + 1);
         let alone = text[line_start..id_start].trim().is_empty();
         // The marker starts at the whitespace before `^` (none after `]]`).
-        let marker_start = text[line_start..id_start].trim_end_matches([' ', '\t']).len() + line_start;
+        let marker_start = text[line_start..id_start]
+            .trim_end_matches([' ', '\t'])
+            .len()
+            + line_start;
         let span = if alone {
             // The top-level block this line belongs to, if it is a list/table/quote that absorbed
             // it; otherwise the block before it.
-            let own = top_level.iter().find(|r| r.start <= id_start && id_start < r.end);
+            let own = top_level
+                .iter()
+                .find(|r| r.start <= id_start && id_start < r.end);
             match own {
                 Some(r) if r.start < line_start => Some(r.clone()),
-                _ => top_level.iter().rev().find(|r| r.end <= line_start).cloned(),
+                _ => top_level
+                    .iter()
+                    .rev()
+                    .find(|r| r.end <= line_start)
+                    .cloned(),
             }
         } else {
             containers
@@ -451,7 +592,9 @@ fn find_blocks(
             out.push(Block {
                 id,
                 span: Span::new(span),
-                marker: Span::new(if alone { id_start } else { marker_start }..body_start + whole.end()),
+                marker: Span::new(
+                    if alone { id_start } else { marker_start }..body_start + whole.end(),
+                ),
             });
         }
     }

@@ -26,10 +26,12 @@ pub fn inline_tags(text: &str, body_start: usize, opaque: &[Range<usize>]) -> Ve
             let span = hash..body_start + name.end();
             let tag = name.as_str().trim_end_matches(['/', '-']);
             let valid = !tag.is_empty() && !tag.chars().all(|c| c.is_ascii_digit() || c == '/');
-            (valid && !super::overlaps(opaque, &span) && !is_heading_marker(text, hash)).then(|| TagUse {
-                name: tag.to_string(),
-                span: Span::new(hash..hash + 1 + tag.len()),
-            })
+            (valid && !super::overlaps(opaque, &span) && !is_heading_marker(text, hash)).then(
+                || TagUse {
+                    name: tag.to_string(),
+                    span: Span::new(hash..hash + 1 + tag.len()),
+                },
+            )
         })
         .collect()
 }
@@ -45,12 +47,18 @@ mod tests {
     use super::*;
 
     fn names(text: &str) -> Vec<String> {
-        inline_tags(text, 0, &[]).into_iter().map(|t| t.name).collect()
+        inline_tags(text, 0, &[])
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
     }
 
     #[test]
     fn tag_rules() {
-        assert_eq!(names("#a and #b/c, x#no #1984 #y1984"), vec!["a", "b/c", "y1984"]);
+        assert_eq!(
+            names("#a and #b/c, x#no #1984 #y1984"),
+            vec!["a", "b/c", "y1984"]
+        );
         assert_eq!(names("中文 #视觉 #emoji🚀"), vec!["视觉", "emoji🚀"]);
         assert_eq!(names("see https://x.y/#frag"), Vec::<String>::new());
     }
@@ -58,7 +66,8 @@ mod tests {
     #[test]
     fn opaque_ranges_hide_tags() {
         let text = "`#code` #real";
-        let tags = inline_tags(text, 0, &[0..7]);
+        let opaque = vec![std::ops::Range { start: 0, end: 7 }];
+        let tags = inline_tags(text, 0, &opaque);
         assert_eq!(tags.len(), 1);
         assert_eq!(tags[0].name, "real");
         assert_eq!(&text[tags[0].span.range()], "#real");

@@ -1,16 +1,17 @@
 //! Note bodies to HTML: pulldown-cmark events with links rewritten to relative URLs, wanted
 //! links marked, embeds transcluded (depth limit and cycle stack), callouts, block anchors and
-//! tags. The same [`crate::parse::markdown_options`] as parsing, so both agree on what a link is.
+//! tags. Reads notes through [`crate::parse::events`], like parsing, so both agree on what a
+//! link is and what a comment hides.
 
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 use regex::Regex;
 
 use crate::compile::Compilation;
-use crate::parse::{markdown_options, masked_text};
+use crate::parse::{comment_ranges, masked_text};
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
 use crate::site::{relative_url, PageDir, SitePlan};
 use crate::slug::slugify;
@@ -57,7 +58,12 @@ pub fn note_body(ctx: &BodyContext, id: NoteId) -> String {
 
 /// Renders `range` of note `id`'s text; `stack` holds the (note, section start) pairs being
 /// embedded, for the cycle check.
-fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut Vec<(NoteId, usize)>) -> String {
+fn render_range(
+    ctx: &BodyContext,
+    id: NoteId,
+    range: Range<usize>,
+    stack: &mut Vec<(NoteId, usize)>,
+) -> String {
     let note = ctx.comp.vault.note(id);
     let masked = masked_text(&note.text, note.body_start);
     let Some(slice) = masked.get(range.clone()) else {
@@ -70,8 +76,10 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
     let mut callout: Option<Callout> = None;
     let mut callouts_open: Vec<bool> = Vec::new();
     let mut skip_paragraph = false;
-    for (event, r) in Parser::new_ext(slice, markdown_options()).into_offset_iter() {
-        let r = r.start + base..r.end + base;
+    let mut paragraph_at: Option<usize> = None; // index in `events` of an open plain <p>
+    let top = stack.len() == 1; // only the page's own headings and blocks get ids
+    let comments = comment_ranges(&note.text, note.body_start);
+    for (event, r) in crate::parse::events(slice, base, &comments) {
         if skip_depth > 0 {
             match event {
                 Event::Start(Tag::Link { .. } | Tag::Image { .. }) => skip_depth += 1,
@@ -88,7 +96,9 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
         }
         if let Some(c) = callout.as_mut() {
             // Hide the `[!type] Title` line of a callout's first paragraph.
-            if r.start < c.title_end && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_)) {
+            if r.start < c.title_end
+                && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_))
+            {
                 if matches!(event, Event::Start(Tag::Paragraph)) {
                     c.paragraph_pending = true;
                 }
@@ -107,8 +117,14 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
             callout = None;
         }
         match event {
-            Event::Start(Tag::Link { link_type: LinkType::WikiLink { .. }, .. })
-            | Event::Start(Tag::Image { link_type: LinkType::WikiLink { .. }, .. }) => {
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                ..
+            })
+            | Event::Start(Tag::Image {
+                link_type: LinkType::WikiLink { .. },
+                ..
+            }) => {
                 skip_depth = 1;
                 match link_index(note, r.start) {
                     Some(i) => {
@@ -118,21 +134,41 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
                     None => events.push(Event::Text(CowStr::from(note.text[r].to_string()))),
                 }
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id: link_id }) => {
-                if let Some(i) = link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Markdown) {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id: link_id,
+            }) => {
+                if let Some(i) =
+                    link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Markdown)
+                {
                     let (href, class) = href_for(ctx, id, i);
                     events.push(Event::InlineHtml(
                         format!("<a class=\"{class}\" href=\"{}\">", escape(&href)).into(),
                     ));
                     md_links.push(true);
                 } else if is_external(&dest_url) {
-                    let title_attr = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(&title)) };
+                    let title_attr = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape(&title))
+                    };
                     events.push(Event::InlineHtml(
-                        format!("<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">", escape(&dest_url)).into(),
+                        format!(
+                            "<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">",
+                            escape(&dest_url)
+                        )
+                        .into(),
                     ));
                     md_links.push(true);
                 } else {
-                    events.push(Event::Start(Tag::Link { link_type, dest_url, title, id: link_id }));
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id: link_id,
+                    }));
                     md_links.push(false);
                 }
             }
@@ -143,7 +179,12 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
                     events.push(Event::End(TagEnd::Link));
                 }
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id: image_id }) => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id: image_id,
+            }) => {
                 match link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Embed) {
                     Some(i) => {
                         skip_depth = 1;
@@ -151,30 +192,83 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
                         let html = embed_html(ctx, id, i, stack, Some(&alt));
                         events.push(Event::InlineHtml(html.into()));
                     }
-                    None => events.push(Event::Start(Tag::Image { link_type, dest_url, title, id: image_id })),
+                    None => events.push(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id: image_id,
+                    })),
                 }
             }
-            Event::Start(Tag::Heading { level, id: _, classes, attrs }) => {
-                let anchor = note.headings.iter().find(|h| h.span.start as usize == r.start).map(|h| h.anchor.clone());
-                events.push(Event::Start(Tag::Heading { level, id: anchor.map(CowStr::from), classes, attrs }));
+            Event::Start(Tag::Heading {
+                level,
+                id: _,
+                classes,
+                attrs,
+            }) => {
+                let anchor = note
+                    .headings
+                    .iter()
+                    .find(|h| top && h.span.start as usize == r.start)
+                    .map(|h| h.anchor.clone());
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: anchor.map(CowStr::from),
+                    classes,
+                    attrs,
+                }));
             }
             Event::Start(Tag::Paragraph) => {
                 if is_lone_block_marker(note, &r) {
                     skip_paragraph = true;
                     continue;
                 }
-                match block_at(note, r.start, r.end) {
-                    Some(b) => events.push(Event::Html(format!("<p id=\"^{}\">", escape(b)).into())),
-                    None => events.push(Event::Start(Tag::Paragraph)),
+                match block_at(note, r.start, r.end).filter(|_| top) {
+                    Some(b) => {
+                        events.push(Event::Html(format!("<p id=\"^{}\">", escape(b)).into()))
+                    }
+                    None => {
+                        paragraph_at = Some(events.len());
+                        events.push(Event::Start(Tag::Paragraph));
+                    }
                 }
             }
-            Event::Start(Tag::Item) => match block_at(note, r.start, r.end) {
+            Event::End(TagEnd::Paragraph) => {
+                // A paragraph holding only block embeds (`<div>`, `<figure>`...) is unwrapped:
+                // `<p><div>` is not valid HTML.
+                let lone = paragraph_at.take().filter(|&i| {
+                    let inner = &events[i + 1..];
+                    !inner.is_empty()
+                        && inner.iter().all(|e| match e {
+                            Event::InlineHtml(h) => is_block_html(h),
+                            Event::SoftBreak => true,
+                            Event::Text(t) => t.trim().is_empty(),
+                            _ => false,
+                        })
+                        && inner.iter().any(|e| matches!(e, Event::InlineHtml(_)))
+                });
+                match lone {
+                    Some(i) => {
+                        events.remove(i);
+                        for e in &mut events[i..] {
+                            if let Event::InlineHtml(h) = e {
+                                *e = Event::Html(std::mem::replace(h, CowStr::Borrowed("")));
+                            }
+                        }
+                        events.push(Event::Html("\n".into()));
+                    }
+                    None => events.push(Event::End(TagEnd::Paragraph)),
+                }
+            }
+            Event::Start(Tag::Item) => match block_at(note, r.start, r.end).filter(|_| top) {
                 Some(b) => events.push(Event::Html(format!("<li id=\"^{}\">", escape(b)).into())),
                 None => events.push(Event::Start(Tag::Item)),
             },
             Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
-                if let Some(b) = block_at(note, r.start, r.end) {
-                    events.push(Event::Html(format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into()));
+                if let Some(b) = block_at(note, r.start, r.end).filter(|_| top) {
+                    events.push(Event::Html(
+                        format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
+                    ));
                 }
                 events.push(Event::Start(tag));
             }
@@ -185,7 +279,9 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
                     callouts_open.push(true);
                 } else {
                     if let Some(b) = block_at(note, r.start, r.end) {
-                        events.push(Event::Html(format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into()));
+                        events.push(Event::Html(
+                            format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
+                        ));
                     }
                     events.push(Event::Start(Tag::BlockQuote(kind)));
                     callouts_open.push(false);
@@ -207,9 +303,18 @@ fn render_range(ctx: &BodyContext, id: NoteId, range: Range<usize>, stack: &mut 
     html
 }
 
+/// Whether inline HTML we generated is a block element (an embed) rather than a link.
+fn is_block_html(html: &str) -> bool {
+    ["<div", "<figure", "<video", "<audio", "<iframe"]
+        .iter()
+        .any(|p| html.starts_with(p))
+}
+
 /// Index of the link starting at byte `start` (links are sorted by start).
 fn link_index(note: &Note, start: usize) -> Option<usize> {
-    note.links.binary_search_by_key(&(start as u32), |l| l.span.start).ok()
+    note.links
+        .binary_search_by_key(&(start as u32), |l| l.span.start)
+        .ok()
 }
 
 /// The id of a block whose span starts here and lies within `start..end`'s element.
@@ -225,16 +330,23 @@ fn block_at(note: &Note, start: usize, end: usize) -> Option<&str> {
 fn is_lone_block_marker(note: &Note, r: &Range<usize>) -> bool {
     let text = note.text.get(r.clone()).unwrap_or("").trim();
     text.starts_with('^')
-        && note
-            .blocks
-            .iter()
-            .any(|b| r.start <= b.marker.start as usize && (b.marker.end as usize) <= r.end && (b.span.start as usize) < r.start)
+        && note.blocks.iter().any(|b| {
+            r.start <= b.marker.start as usize
+                && (b.marker.end as usize) <= r.end
+                && (b.span.start as usize) < r.start
+        })
 }
 
 static TAG_OR_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#|\^").expect("valid regex"));
 
 /// Text with block markers removed and tags turned into links.
-fn push_text<'a>(ctx: &BodyContext, note: &Note, r: &Range<usize>, text: CowStr<'a>, events: &mut Vec<Event<'a>>) {
+fn push_text<'a>(
+    ctx: &BodyContext,
+    note: &Note,
+    r: &Range<usize>,
+    text: CowStr<'a>,
+    events: &mut Vec<Event<'a>>,
+) {
     let verbatim = note.text.get(r.clone()) == Some(&*text);
     if !verbatim || !TAG_OR_MARKER.is_match(&text) {
         events.push(Event::Text(text));
@@ -254,7 +366,11 @@ fn push_text<'a>(ctx: &BodyContext, note: &Note, r: &Range<usize>, text: CowStr<
                 .tag_page(&t.name)
                 .map(|p| relative_url(ctx.page, &p.file()))
                 .unwrap_or_default();
-            let html = format!("<a class=\"tag\" href=\"{}\">#{}</a>", escape(&href), escape(&t.name));
+            let html = format!(
+                "<a class=\"tag\" href=\"{}\">#{}</a>",
+                escape(&href),
+                escape(&t.name)
+            );
             cuts.push((t.span.start as usize, t.span.end as usize, Some(html)));
         }
     }
@@ -282,7 +398,10 @@ fn push_text<'a>(ctx: &BodyContext, note: &Note, r: &Range<usize>, text: CowStr<
 }
 
 fn is_external(dest: &str) -> bool {
-    dest.starts_with("http://") || dest.starts_with("https://") || dest.starts_with("mailto:") || dest.starts_with("//")
+    dest.starts_with("http://")
+        || dest.starts_with("https://")
+        || dest.starts_with("mailto:")
+        || dest.starts_with("//")
 }
 
 fn image_alt(raw: &str) -> String {
@@ -297,19 +416,29 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize) -> (String, &'static str) {
     let comp = ctx.comp;
     let link = &comp.vault.note(id).links[i];
     match &comp.resolution.get(id, i).target {
-        LinkTarget::Note { id: target, fragment } => {
+        LinkTarget::Note {
+            id: target,
+            fragment,
+        } => {
             let target_note = comp.vault.note(*target);
             let anchor = match fragment {
                 FragmentTarget::Heading(h) => format!("#{}", target_note.headings[*h].anchor),
                 FragmentTarget::Block(b) => format!("#^{}", target_note.blocks[*b].id),
                 FragmentTarget::None | FragmentTarget::Missing => String::new(),
             };
-            let class = if *fragment == FragmentTarget::Missing { "internal broken-fragment" } else { "internal" };
+            let class = if *fragment == FragmentTarget::Missing {
+                "internal broken-fragment"
+            } else {
+                "internal"
+            };
             if Some(*target) == ctx.page_note && !anchor.is_empty() {
                 return (anchor, class);
             }
             match ctx.plan.note_page(*target) {
-                Some(page) => (format!("{}{anchor}", relative_url(ctx.page, &page.file())), class),
+                Some(page) => (
+                    format!("{}{anchor}", relative_url(ctx.page, &page.file())),
+                    class,
+                ),
                 None => (String::new(), "internal unpublished"),
             }
         }
@@ -319,10 +448,17 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize) -> (String, &'static str) {
                 Some(Fragment::Viewer(v)) => format!("#{v}"),
                 _ => String::new(),
             };
-            (format!("{}{viewer}", relative_url(ctx.page, path)), "internal attachment")
+            (
+                format!("{}{viewer}", relative_url(ctx.page, path)),
+                "internal attachment",
+            )
         }
         LinkTarget::Missing { .. } => (
-            format!("{}#{}", relative_url(ctx.page, "wanted/index.html"), slugify(&link.target)),
+            format!(
+                "{}#{}",
+                relative_url(ctx.page, "wanted/index.html"),
+                slugify(&link.target)
+            ),
             "internal wanted",
         ),
     }
@@ -363,8 +499,16 @@ fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
     if href.is_empty() {
         return format!("<span class=\"{class}\">{}</span>", escape(label));
     }
-    let title = if class.contains("wanted") { " title=\"Not written yet\"" } else { "" };
-    format!("<a class=\"{class}\" href=\"{}\"{title}>{}</a>", escape(&href), escape(label))
+    let title = if class.contains("wanted") {
+        " title=\"Not written yet\""
+    } else {
+        ""
+    };
+    format!(
+        "<a class=\"{class}\" href=\"{}\"{title}>{}</a>",
+        escape(&href),
+        escape(label)
+    )
 }
 
 const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
@@ -372,7 +516,13 @@ const AUDIO: &[&str] = &["flac", "m4a", "mp3", "ogg", "wav", "3gp"];
 const VIDEO: &[&str] = &["mkv", "mov", "mp4", "ogv", "webm"];
 
 /// HTML for embed `i` of note `id` (`alt` for markdown images).
-fn embed_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, usize)>, alt: Option<&str>) -> String {
+fn embed_html(
+    ctx: &BodyContext,
+    id: NoteId,
+    i: usize,
+    stack: &mut Vec<(NoteId, usize)>,
+    alt: Option<&str>,
+) -> String {
     let comp = ctx.comp;
     let link = &comp.vault.note(id).links[i];
     let (href, _) = href_for(ctx, id, i);
@@ -385,7 +535,10 @@ fn embed_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, 
             if IMAGE.contains(&ext.as_str()) {
                 let (size, alt_text) = match label.and_then(parse_size) {
                     Some(size) => (size, alt.unwrap_or(path.stem()).to_string()),
-                    None => (String::new(), label.or(alt).unwrap_or(path.stem()).to_string()),
+                    None => (
+                        String::new(),
+                        label.or(alt).unwrap_or(path.stem()).to_string(),
+                    ),
                 };
                 format!(
                     "<figure class=\"embed embed-image\"><img src=\"{src}\" alt=\"{}\"{size} loading=\"lazy\"></figure>",
@@ -404,8 +557,13 @@ fn embed_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, 
                         .and_then(|h| h.parse::<u32>().ok()),
                     _ => None,
                 };
-                let style = height.map(|h| format!(" style=\"height:{h}px\"")).unwrap_or_default();
-                format!("<iframe class=\"embed embed-pdf\" src=\"{src}\"{style} title=\"{}\"></iframe>", escape(path.file_name()))
+                let style = height
+                    .map(|h| format!(" style=\"height:{h}px\""))
+                    .unwrap_or_default();
+                format!(
+                    "<iframe class=\"embed embed-pdf\" src=\"{src}\"{style} title=\"{}\"></iframe>",
+                    escape(path.file_name())
+                )
             } else {
                 format!(
                     "<div class=\"embed embed-file\"><a class=\"internal attachment\" href=\"{src}\">{}</a></div>",
@@ -413,23 +571,39 @@ fn embed_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, 
                 )
             }
         }
-        LinkTarget::Note { id: target, fragment } => {
+        LinkTarget::Note {
+            id: target,
+            fragment,
+        } => {
             let target = *target;
             let target_note = comp.vault.note(target);
-            let title_link = anchor_html(ctx, id, i, &link.label.clone().unwrap_or_else(|| default_label(link)));
+            let title_link = anchor_html(
+                ctx,
+                id,
+                i,
+                &link.label.clone().unwrap_or_else(|| default_label(link)),
+            );
             let range = match fragment {
                 FragmentTarget::Heading(h) => fragments::section_span(target_note, *h).range(),
                 FragmentTarget::Block(b) => target_note.blocks[*b].span.range(),
                 FragmentTarget::None => target_note.body_start..target_note.text.len(),
                 FragmentTarget::Missing => {
-                    return format!("<div class=\"embed embed-error\">not found: {title_link}</div>");
+                    return format!(
+                        "<div class=\"embed embed-error\">not found: {title_link}</div>"
+                    );
                 }
             };
             // A whole note inside itself, or the same section inside itself, never terminates.
             let whole = matches!(fragment, FragmentTarget::None);
-            let cycle = stack.iter().any(|&(n, start)| n == target && (whole || start == range.start));
+            let cycle = stack
+                .iter()
+                .any(|&(n, start)| n == target && (whole || start == range.start));
             if cycle || stack.len() > MAX_EMBED_DEPTH {
-                let why = if cycle { "embed cycle" } else { "embeds nested too deeply" };
+                let why = if cycle {
+                    "embed cycle"
+                } else {
+                    "embeds nested too deeply"
+                };
                 return format!("<div class=\"embed embed-error\">{why}: {title_link}</div>");
             }
             stack.push((target, range.start));
@@ -478,8 +652,9 @@ struct Callout {
     paragraph_pending: bool,
 }
 
-static CALLOUT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex"));
+static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex")
+});
 
 impl Callout {
     fn detect(text: &str, r: Range<usize>) -> Option<Callout> {

@@ -34,7 +34,12 @@ pub struct OutputFile {
 const GENERATOR: &str = concat!("vaultc ", env!("CARGO_PKG_VERSION"));
 
 /// Renders every page, data file and theme asset of the site.
-pub fn render_site(comp: &Compilation, plan: &SitePlan, theme: &Theme, title: &str) -> Result<Vec<OutputFile>> {
+pub fn render_site(
+    comp: &Compilation,
+    plan: &SitePlan,
+    theme: &Theme,
+    title: &str,
+) -> Result<Vec<OutputFile>> {
     let published = plan.notes.iter().filter(|p| p.is_some()).count();
     let info = SiteInfo { title, published };
     let site = |page: &PageDir| info.view(page);
@@ -102,17 +107,29 @@ pub fn render_site(comp: &Compilation, plan: &SitePlan, theme: &Theme, title: &s
             .into_bytes(),
     });
     for (page, id, alias) in &plan.aliases {
-        let target = plan.note_page(*id).map(|p| relative_url(page, &p.file())).unwrap_or_default();
+        let target = plan
+            .note_page(*id)
+            .map(|p| relative_url(page, &p.file()))
+            .unwrap_or_default();
         files.push(page_file(
             page,
             "redirect.html",
             jinja! { site => site(page), page => PageView { kind: "redirect", title: alias }, target_url => target, alias => alias },
         )?);
     }
-    files.push(OutputFile { path: "graph-data.js".into(), bytes: graph_data(comp, plan).into_bytes() });
-    files.push(OutputFile { path: "search-index.js".into(), bytes: search_index(comp, plan).into_bytes() });
+    files.push(OutputFile {
+        path: "graph-data.js".into(),
+        bytes: graph_data(comp, plan).into_bytes(),
+    });
+    files.push(OutputFile {
+        path: "search-index.js".into(),
+        bytes: search_index(comp, plan).into_bytes(),
+    });
     for (name, bytes) in &theme.assets {
-        files.push(OutputFile { path: format!("static/{name}"), bytes: bytes.clone() });
+        files.push(OutputFile {
+            path: format!("static/{name}"),
+            bytes: bytes.clone(),
+        });
     }
     Ok(files)
 }
@@ -125,7 +142,12 @@ struct SiteInfo<'a> {
 
 impl SiteInfo<'_> {
     fn view(&self, page: &PageDir) -> SiteView<'_> {
-        SiteView { title: self.title, root: page.root_prefix(), generator: GENERATOR, note_count: self.published }
+        SiteView {
+            title: self.title,
+            root: page.root_prefix(),
+            generator: GENERATOR,
+            note_count: self.published,
+        }
     }
 }
 
@@ -134,9 +156,19 @@ fn page_dir(name: &str) -> PageDir {
     PageDir::reserved(name)
 }
 
-fn note_view<'a>(comp: &'a Compilation, plan: &SitePlan, id: NoteId, page: &PageDir) -> NoteView<'a> {
+fn note_view<'a>(
+    comp: &'a Compilation,
+    plan: &SitePlan,
+    id: NoteId,
+    page: &PageDir,
+) -> NoteView<'a> {
     let note = comp.vault.note(id);
-    let ctx = BodyContext { comp, plan, page, page_note: Some(id) };
+    let ctx = BodyContext {
+        comp,
+        plan,
+        page,
+        page_note: Some(id),
+    };
     let html = html::note_body(&ctx, id);
     let mut seen = std::collections::HashSet::new();
     let tags = note
@@ -145,13 +177,18 @@ fn note_view<'a>(comp: &'a Compilation, plan: &SitePlan, id: NoteId, page: &Page
         .filter(|t| seen.insert(crate::source::fold_name(&t.name)))
         .map(|t| LinkView {
             name: t.name.clone(),
-            url: plan.tag_page(&t.name).map(|p| relative_url(page, &p.file())).unwrap_or_default(),
+            url: plan
+                .tag_page(&t.name)
+                .map(|p| relative_url(page, &p.file()))
+                .unwrap_or_default(),
         })
         .collect();
     let mut backlinks: Vec<BacklinkView> = Vec::new();
     for b in comp.graph.backlinks(id) {
         let source = comp.vault.note(b.source);
-        let Some(source_page) = plan.note_page(b.source) else { continue };
+        let Some(source_page) = plan.note_page(b.source) else {
+            continue;
+        };
         let context = text::link_context(source, b.link);
         match backlinks.last_mut() {
             Some(last) if last.path == source.path.as_str() => {
@@ -177,7 +214,11 @@ fn note_view<'a>(comp: &'a Compilation, plan: &SitePlan, id: NoteId, page: &Page
         toc: note
             .headings
             .iter()
-            .map(|h| TocEntry { level: h.level, text: &h.text, anchor: &h.anchor })
+            .map(|h| TocEntry {
+                level: h.level,
+                text: &h.text,
+                anchor: &h.anchor,
+            })
             .collect(),
         description: note.front_matter.description.as_deref(),
         date: note.front_matter.date.as_deref(),
@@ -185,19 +226,36 @@ fn note_view<'a>(comp: &'a Compilation, plan: &SitePlan, id: NoteId, page: &Page
             .front_matter
             .extra
             .iter()
-            .map(|(k, v)| PropertyView { key: k.clone(), value: text::display_value(v) })
+            .map(|(k, v)| PropertyView {
+                key: k.clone(),
+                value: text::display_value(v),
+            })
             .collect(),
         backlinks,
-        outlinks_count: note.links.iter().filter(|l| l.kind != LinkKind::Embed).count(),
+        outlinks_count: note
+            .links
+            .iter()
+            .filter(|l| l.kind != LinkKind::Embed)
+            .count(),
     }
 }
 
-fn entry<'a>(comp: &'a Compilation, plan: &SitePlan, id: NoteId, from: &PageDir) -> Option<NoteEntry<'a>> {
+fn entry<'a>(
+    comp: &'a Compilation,
+    plan: &SitePlan,
+    id: NoteId,
+    from: &PageDir,
+) -> Option<NoteEntry<'a>> {
     let note = comp.vault.note(id);
     let page = plan.note_page(id)?;
     let mut tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
     tags.dedup();
-    Some(NoteEntry { title: &note.title, url: relative_url(from, &page.file()), path: note.path.as_str(), tags })
+    Some(NoteEntry {
+        title: &note.title,
+        url: relative_url(from, &page.file()),
+        path: note.path.as_str(),
+        tags,
+    })
 }
 
 fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<FolderView<'a>> {
@@ -211,7 +269,11 @@ fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Fo
         .into_iter()
         .map(|(name, notes)| FolderView {
             name,
-            depth: if name.is_empty() { 0 } else { name.split('/').count() },
+            depth: if name.is_empty() {
+                0
+            } else {
+                name.split('/').count()
+            },
             notes,
         })
         .collect()
@@ -290,7 +352,10 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
                     let link = &source.links[b.link];
                     ReferrerView {
                         title: &source.title,
-                        url: plan.note_page(b.source).map(|p| relative_url(from, &p.file())).unwrap_or_default(),
+                        url: plan
+                            .note_page(b.source)
+                            .map(|p| relative_url(from, &p.file()))
+                            .unwrap_or_default(),
                         path: source.path.as_str(),
                         line: source.lines.line(link.span.start),
                     }
@@ -298,7 +363,11 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
                 .collect(),
         })
         .collect();
-    out.sort_by(|a, b| crate::source::fold_name(a.name).cmp(&crate::source::fold_name(b.name)).then(a.name.cmp(b.name)));
+    out.sort_by(|a, b| {
+        crate::source::fold_name(a.name)
+            .cmp(&crate::source::fold_name(b.name))
+            .then(a.name.cmp(b.name))
+    });
     out
 }
 
@@ -323,24 +392,41 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
     for idx in comp.graph.graph.node_indices() {
         let (kind, title, url) = match &comp.graph.graph[idx] {
             Node::Note(id) => match plan.note_page(*id) {
-                Some(p) => ("note", comp.vault.note(*id).title.as_str(), Some(relative_url(&root, &p.file()))),
+                Some(p) => (
+                    "note",
+                    comp.vault.note(*id).title.as_str(),
+                    Some(relative_url(&root, &p.file())),
+                ),
                 None => continue,
             },
             Node::Attachment(a) => {
                 let path = comp.vault.attachment(*a).path.as_str();
                 ("attachment", path, Some(relative_url(&root, path)))
             }
-            Node::Wanted(name) => ("wanted", name.as_str(), Some(format!("wanted/index.html#{}", slugify(name)))),
+            Node::Wanted(name) => (
+                "wanted",
+                name.as_str(),
+                Some(format!("wanted/index.html#{}", slugify(name))),
+            ),
             Node::Tag(name) => ("tag", name.as_str(), plan.tag_page(name).map(|p| p.file())),
         };
         ids[idx.index()] = nodes.len();
-        nodes.push(GNode { id: nodes.len(), kind, title, url });
+        nodes.push(GNode {
+            id: nodes.len(),
+            kind,
+            title,
+            url,
+        });
     }
     let edges: Vec<GEdge> = comp
         .graph
         .edges()
         .filter(|(_, s, t, _)| ids[s.index()] != usize::MAX && ids[t.index()] != usize::MAX)
-        .map(|(_, s, t, e)| GEdge { source: ids[s.index()], target: ids[t.index()], kind: e.kind })
+        .map(|(_, s, t, e)| GEdge {
+            source: ids[s.index()],
+            target: ids[t.index()],
+            kind: e.kind,
+        })
         .collect();
     let json = serde_json::json!({ "nodes": nodes, "edges": edges });
     format!("window.VAULTC_GRAPH = {json};\n")

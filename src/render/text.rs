@@ -14,9 +14,11 @@ pub const SEARCH_BODY_CHARS: usize = 3000;
 /// Longest backlink context shown, in characters.
 const CONTEXT_CHARS: usize = 280;
 
-static WIKILINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex"));
-static MD_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
+static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex")
+});
+static MD_LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
 static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+\[[ xX]\][ \t]+|[-*+][ \t]+|\d+[.)][ \t]+)|\*\*|__|==|~~|`|<[^>\n]+>|[ \t]\^[A-Za-z0-9-]+[ \t]*$")
         .expect("valid regex")
@@ -44,7 +46,12 @@ pub fn link_context(note: &Note, index: usize) -> String {
     if link.kind == LinkKind::Property {
         let line = note.lines.line(link.span.start);
         let range = note.lines.line_range(&note.text, line);
-        let key = note.text[range].split(':').next().unwrap_or("").trim().trim_start_matches("- ");
+        let key = note.text[range]
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches("- ");
         return format!("{key}: {}", strip_markdown(note.slice(link.span)));
     }
     let text = &note.text;
@@ -65,7 +72,10 @@ pub fn link_context(note: &Note, index: usize) -> String {
     let mut last = note.lines.line(end as u32);
     loop {
         let next = note.lines.line_range(text, last + 1);
-        if next.start >= text.len() || text[next.clone()].trim().is_empty() || starts_block(text[next].trim_start()) {
+        if next.start >= text.len()
+            || text[next.clone()].trim().is_empty()
+            || starts_block(text[next].trim_start())
+        {
             break;
         }
         last += 1;
@@ -79,13 +89,19 @@ pub fn link_context(note: &Note, index: usize) -> String {
     let before: String = if before.chars().count() > half {
         let skip = before.chars().count() - half;
         let tail: String = before.chars().skip(skip).collect();
-        format!("…{}", tail.split_once(' ').map_or(tail.as_str(), |(_, r)| r))
+        format!(
+            "…{}",
+            tail.split_once(' ').map_or(tail.as_str(), |(_, r)| r)
+        )
     } else {
         before
     };
     let after: String = if after.chars().count() > half {
         let head: String = after.chars().take(half).collect();
-        format!("{}…", head.rsplit_once(' ').map_or(head.as_str(), |(l, _)| l))
+        format!(
+            "{}…",
+            head.rsplit_once(' ').map_or(head.as_str(), |(l, _)| l)
+        )
     } else {
         after
     };
@@ -105,14 +121,19 @@ fn starts_block(line: &str) -> bool {
         || line.starts_with('>')
         || line.starts_with('|')
         || line.starts_with("```")
-        || line.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        || line
+            .split_once(". ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The note's visible text (comments and front matter removed), at most `max` characters.
 pub fn plain_text(note: &Note, max: usize) -> String {
     let masked = masked_text(&note.text, note.body_start);
     let body = &masked[note.body_start..];
-    let cut = body.char_indices().nth(max * 2).map_or(body.len(), |(i, _)| i);
+    let cut = body
+        .char_indices()
+        .nth(max * 2)
+        .map_or(body.len(), |(i, _)| i);
     strip_markdown(&body[..cut]).chars().take(max).collect()
 }
 
@@ -120,7 +141,11 @@ pub fn plain_text(note: &Note, max: usize) -> String {
 pub fn display_value(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => items.iter().map(display_value).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(display_value)
+            .collect::<Vec<_>>()
+            .join(", "),
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     }

@@ -9,24 +9,66 @@ use crate::error::{Error, Result};
 
 /// Template files of a theme (all must exist in the default theme).
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../themes/default/templates/base.html")),
-    ("note.html", include_str!("../../themes/default/templates/note.html")),
-    ("index.html", include_str!("../../themes/default/templates/index.html")),
-    ("tag.html", include_str!("../../themes/default/templates/tag.html")),
-    ("tags.html", include_str!("../../themes/default/templates/tags.html")),
-    ("wanted.html", include_str!("../../themes/default/templates/wanted.html")),
-    ("graph.html", include_str!("../../themes/default/templates/graph.html")),
-    ("404.html", include_str!("../../themes/default/templates/404.html")),
-    ("redirect.html", include_str!("../../themes/default/templates/redirect.html")),
+    (
+        "base.html",
+        include_str!("../../themes/default/templates/base.html"),
+    ),
+    (
+        "note.html",
+        include_str!("../../themes/default/templates/note.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../../themes/default/templates/index.html"),
+    ),
+    (
+        "tag.html",
+        include_str!("../../themes/default/templates/tag.html"),
+    ),
+    (
+        "tags.html",
+        include_str!("../../themes/default/templates/tags.html"),
+    ),
+    (
+        "wanted.html",
+        include_str!("../../themes/default/templates/wanted.html"),
+    ),
+    (
+        "graph.html",
+        include_str!("../../themes/default/templates/graph.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../../themes/default/templates/404.html"),
+    ),
+    (
+        "redirect.html",
+        include_str!("../../themes/default/templates/redirect.html"),
+    ),
 ];
 
 /// Static files of the default theme, copied to `static/`.
 pub const STATIC: &[(&str, &[u8])] = &[
-    ("style.css", include_bytes!("../../themes/default/static/style.css")),
-    ("search.js", include_bytes!("../../themes/default/static/search.js")),
-    ("graph.js", include_bytes!("../../themes/default/static/graph.js")),
-    ("elasticlunr.min.js", include_bytes!("../../themes/default/static/elasticlunr.min.js")),
-    ("LICENSES.md", include_bytes!("../../themes/default/static/LICENSES.md")),
+    (
+        "style.css",
+        include_bytes!("../../themes/default/static/style.css"),
+    ),
+    (
+        "search.js",
+        include_bytes!("../../themes/default/static/search.js"),
+    ),
+    (
+        "graph.js",
+        include_bytes!("../../themes/default/static/graph.js"),
+    ),
+    (
+        "elasticlunr.min.js",
+        include_bytes!("../../themes/default/static/elasticlunr.min.js"),
+    ),
+    (
+        "LICENSES.md",
+        include_bytes!("../../themes/default/static/LICENSES.md"),
+    ),
 ];
 
 /// A loaded theme: the template environment and the static files to copy.
@@ -50,23 +92,40 @@ impl Theme {
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         for (name, default) in TEMPLATES {
-            let source = match dir.map(|d| d.join("templates").join(name)).filter(|p| p.is_file()) {
-                Some(path) => std::fs::read_to_string(&path).map_err(|e| Error::io("reading", path, e))?,
+            let source = match dir
+                .map(|d| d.join("templates").join(name))
+                .filter(|p| p.is_file())
+            {
+                Some(path) => {
+                    std::fs::read_to_string(&path).map_err(|e| Error::io("reading", path, e))?
+                }
                 None => (*default).to_string(),
             };
-            env.add_template_owned(*name, source).map_err(|e| template_error(name, &e))?;
+            env.add_template_owned(*name, source)
+                .map_err(|e| template_error(name, &e))?;
         }
-        let mut assets: Vec<(String, Vec<u8>)> =
-            STATIC.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect();
+        let mut assets: Vec<(String, Vec<u8>)> = STATIC
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_vec()))
+            .collect();
         if let Some(static_dir) = dir.map(|d| d.join("static")).filter(|d| d.is_dir()) {
             for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
-                let entry = entry.map_err(|e| Error::io("reading", static_dir.clone(), e.into()))?;
+                let entry =
+                    entry.map_err(|e| Error::io("reading", static_dir.clone(), e.into()))?;
                 if !entry.file_type().is_file() {
                     continue;
                 }
-                let rel = entry.path().strip_prefix(&static_dir).unwrap_or(entry.path());
-                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                let bytes = std::fs::read(entry.path()).map_err(|e| Error::io("reading", PathBuf::from(entry.path()), e))?;
+                let rel = entry
+                    .path()
+                    .strip_prefix(&static_dir)
+                    .unwrap_or(entry.path());
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let bytes = std::fs::read(entry.path())
+                    .map_err(|e| Error::io("reading", PathBuf::from(entry.path()), e))?;
                 match assets.iter_mut().find(|(n, _)| *n == rel) {
                     Some(slot) => slot.1 = bytes,
                     None => assets.push((rel, bytes)),

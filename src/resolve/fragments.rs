@@ -24,7 +24,12 @@ pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
     // as shown (`id`): accept either.
     let keys: Vec<[String; 2]> = headings
         .iter()
-        .map(|h| [normalize_heading(&h.text), normalize_heading(raw_heading(note, h))])
+        .map(|h| {
+            [
+                normalize_heading(&h.text),
+                normalize_heading(raw_heading(note, h)),
+            ]
+        })
         .collect();
     if let Some(found) = find_chain(headings, &keys, &wanted) {
         return Some(found);
@@ -38,7 +43,10 @@ fn raw_heading<'a>(note: &'a Note, heading: &Heading) -> &'a str {
     let raw = note.slice(heading.span);
     let first_line = raw.lines().next().unwrap_or("").trim();
     if first_line.starts_with('#') {
-        first_line.trim_start_matches('#').trim_end_matches('#').trim()
+        first_line
+            .trim_start_matches('#')
+            .trim_end_matches('#')
+            .trim()
     } else {
         first_line
     }
@@ -61,7 +69,9 @@ fn find_chain(headings: &[Heading], keys: &[[String; 2]], wanted: &[String]) -> 
 
 /// Finds a block id, case-insensitively.
 pub fn find_block(note: &Note, id: &str) -> Option<usize> {
-    note.blocks.iter().position(|b| b.id.eq_ignore_ascii_case(id))
+    note.blocks
+        .iter()
+        .position(|b| b.id.eq_ignore_ascii_case(id))
 }
 
 /// The byte range a heading's section covers: from the heading to the next heading of the same
@@ -84,7 +94,10 @@ mod tests {
 
     #[test]
     fn normalisation_maps_punctuation_and_case() {
-        assert_eq!(normalize_heading("Links: [internal]"), normalize_heading("links  internal "));
+        assert_eq!(
+            normalize_heading("Links: [internal]"),
+            normalize_heading("links  internal ")
+        );
         assert_eq!(normalize_heading("A|B^C"), "a b c");
     }
 }

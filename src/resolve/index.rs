@@ -56,7 +56,10 @@ impl NameIndex {
 
     fn insert(&mut self, file: FileRef, path: &VaultPath) {
         let folded = fold_name(path.as_str());
-        self.exact.entry(folded.as_str().into()).or_default().push(file);
+        self.exact
+            .entry(folded.as_str().into())
+            .or_default()
+            .push(file);
         let mut rest = folded.as_str();
         loop {
             self.suffix.entry(rest.into()).or_default().push(file);

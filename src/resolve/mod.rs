@@ -104,8 +104,10 @@ pub fn resolve_link(
 ) -> ResolvedLink {
     let note = vault.note(src);
     // Markdown destinations are URLs: `..` above the root stops at the root (RFC 3986).
-    let clamp = matches!(link.kind, crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed)
-        && !link_is_wiki(note, link);
+    let clamp = matches!(
+        link.kind,
+        crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed
+    ) && !link_is_wiki(note, link);
     let (file, ambiguous, case_exact) = match find_file(vault, index, note, &link.target, clamp) {
         Some(found) => found,
         None => {
@@ -143,16 +145,17 @@ pub fn resolve_link(
 
 /// Whether an embed was written as `![[...]]` (rather than `![alt](...)`).
 fn link_is_wiki(note: &Note, link: &Link) -> bool {
-    note.slice(link.span).trim_start_matches('!').starts_with("[[")
+    note.slice(link.span)
+        .trim_start_matches('!')
+        .starts_with("[[")
 }
 
 /// What a fragment names inside `note`.
 pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTarget {
     match fragment {
         None | Some(Fragment::Viewer(_)) => FragmentTarget::None,
-        Some(Fragment::Heading(chain)) => {
-            fragments::find_heading(note, chain).map_or(FragmentTarget::Missing, FragmentTarget::Heading)
-        }
+        Some(Fragment::Heading(chain)) => fragments::find_heading(note, chain)
+            .map_or(FragmentTarget::Missing, FragmentTarget::Heading),
         Some(Fragment::Block(id)) => {
             fragments::find_block(note, id).map_or(FragmentTarget::Missing, FragmentTarget::Block)
         }
@@ -168,7 +171,10 @@ fn find_file(
     clamp: bool,
 ) -> Option<(FileRef, Vec<FileRef>, bool)> {
     if target.is_empty() {
-        let id = vault.notes.binary_search_by(|n| n.path.cmp(&src.path)).ok()?;
+        let id = vault
+            .notes
+            .binary_search_by(|n| n.path.cmp(&src.path))
+            .ok()?;
         return Some((FileRef::Note(NoteId(id as u32)), Vec::new(), true));
     }
     let path_of = |f: &FileRef| match *f {

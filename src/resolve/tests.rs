@@ -1,1 +1,248 @@
-#[test] fn t(){}
+//! Resolution tests: a vault from inline `path => text` pairs, links checked by name.
+
+use super::*;
+use crate::discover::{AttachmentFile, SourceFile};
+use crate::source::VaultPath;
+
+fn vault(files: &[(&str, &str)]) -> Vault {
+    let mut notes = Vec::new();
+    let mut attachments = Vec::new();
+    let mut sorted = files.to_vec();
+    sorted.sort();
+    for (path, text) in sorted {
+        let path = VaultPath::new(path).unwrap();
+        if path.is_markdown() {
+            notes.push(
+                crate::parse::note(SourceFile {
+                    path,
+                    text: text.to_string(),
+                    is_template: false,
+                })
+                .0,
+            );
+        } else {
+            attachments.push(AttachmentFile {
+                disk_path: path.as_str().into(),
+                path,
+            });
+        }
+    }
+    Vault { notes, attachments }
+}
+
+/// Where the first link of note `from` goes: a path, or "MISSING", plus the fragment state.
+fn target_of(v: &Vault, from: &str, options: ResolveOptions) -> (String, FragmentTarget, usize) {
+    let id = NoteId(
+        v.notes
+            .iter()
+            .position(|n| n.path.as_str() == from)
+            .unwrap() as u32,
+    );
+    let r = resolve(v, options);
+    let link = r.get(id, 0);
+    let path = match &link.target {
+        LinkTarget::Note { id, .. } => v.note(*id).path.to_string(),
+        LinkTarget::Attachment(a) => v.attachment(*a).path.to_string(),
+        LinkTarget::Missing { .. } => "MISSING".into(),
+    };
+    let fragment = match &link.target {
+        LinkTarget::Note { fragment, .. } => fragment.clone(),
+        _ => FragmentTarget::None,
+    };
+    (path, fragment, link.ambiguous.len())
+}
+
+fn check(files: &[(&str, &str)], from: &str, expect: &str) {
+    let v = vault(files);
+    assert_eq!(
+        target_of(&v, from, ResolveOptions::default()).0,
+        expect,
+        "from {from}"
+    );
+}
+
+#[test]
+fn exact_path_wins_over_sibling() {
+    check(
+        &[
+            ("a/src.md", "[[b/Note]]"),
+            ("a/b/Note.md", ""),
+            ("b/Note.md", ""),
+        ],
+        "a/src.md",
+        "b/Note.md",
+    );
+}
+
+#[test]
+fn same_folder_then_shortest_then_lexicographic() {
+    let files = [
+        ("x/src.md", "[[Note]]"),
+        ("x/Note.md", ""),
+        ("a/Note.md", ""),
+        ("zz/deeper/Note.md", ""),
+    ];
+    check(&files, "x/src.md", "x/Note.md");
+    let files = [
+        ("src.md", "[[Note]]"),
+        ("zzzz/Note.md", ""),
+        ("a/b/Note.md", ""),
+    ];
+    check(&files, "src.md", "a/b/Note.md");
+    let files = [("src.md", "[[Note]]"), ("b/Note.md", ""), ("a/Note.md", "")];
+    let v = vault(&files);
+    assert_eq!(
+        target_of(&v, "src.md", ResolveOptions::default()),
+        ("a/Note.md".into(), FragmentTarget::None, 2)
+    );
+}
+
+#[test]
+fn ancestor_folder_gives_no_preference() {
+    check(
+        &[
+            ("a/b/src.md", "[[Note]]"),
+            ("a/Note.md", ""),
+            ("c/Note.md", ""),
+        ],
+        "a/b/src.md",
+        "a/Note.md",
+    );
+    check(
+        &[
+            ("a/b/src.md", "[[Note]]"),
+            ("aa/Note.md", ""),
+            ("c/Note.md", ""),
+        ],
+        "a/b/src.md",
+        "c/Note.md",
+    );
+}
+
+#[test]
+fn case_nfc_and_md_extension() {
+    check(&[("src.md", "[[LOG]]"), ("Log.md", "")], "src.md", "Log.md");
+    check(
+        &[("src.md", "[[Ext.MD]]"), ("Ext.md", "")],
+        "src.md",
+        "Ext.md",
+    );
+    check(
+        &[("src.md", "[[Cafe\u{301}]]"), ("Caf\u{e9}.md", "")],
+        "src.md",
+        "Caf\u{e9}.md",
+    );
+    check(
+        &[("src.md", "[[Note.1]]"), ("Note.1.md", "")],
+        "src.md",
+        "Note.1.md",
+    );
+}
+
+#[test]
+fn attachments_need_their_extension() {
+    check(
+        &[("src.md", "[[pic]]"), ("pic.png", "")],
+        "src.md",
+        "MISSING",
+    );
+    check(
+        &[("src.md", "[[pic.png]]"), ("img/pic.png", "")],
+        "src.md",
+        "img/pic.png",
+    );
+}
+
+#[test]
+fn relative_paths_and_escapes() {
+    check(
+        &[("a/src.md", "[[../b/Note]]"), ("b/Note.md", "")],
+        "a/src.md",
+        "b/Note.md",
+    );
+    check(
+        &[
+            ("a/src.md", "[[./Note]]"),
+            ("a/Note.md", ""),
+            ("Note.md", ""),
+        ],
+        "a/src.md",
+        "a/Note.md",
+    );
+    check(
+        &[("a/src.md", "[[../../Note]]"), ("Note.md", "")],
+        "a/src.md",
+        "MISSING",
+    );
+    // Markdown links are URLs: `..` above the root stays at the root.
+    check(
+        &[("a/src.md", "![x](../../img/p.png)"), ("img/p.png", "")],
+        "a/src.md",
+        "img/p.png",
+    );
+}
+
+#[test]
+fn aliases_resolve_only_when_asked() {
+    let v = vault(&[
+        ("src.md", "[[AL]]"),
+        ("Note.md", "---\naliases: [AL]\n---\n"),
+    ]);
+    assert_eq!(
+        target_of(&v, "src.md", ResolveOptions::default()).0,
+        "MISSING"
+    );
+    let opts = ResolveOptions {
+        resolve_aliases: true,
+    };
+    assert_eq!(target_of(&v, "src.md", opts).0, "Note.md");
+}
+
+#[test]
+fn urls_and_caret_names_are_notes() {
+    check(
+        &[("src.md", "[[https://example.com]]")],
+        "src.md",
+        "MISSING",
+    );
+    check(
+        &[("src.md", "[[^id]]"), ("n.md", "para ^id")],
+        "src.md",
+        "MISSING",
+    );
+}
+
+#[test]
+fn fragments_headings_chains_and_blocks() {
+    let target =
+        "# Top\n## Links: [internal]\n### Deep\n## Other\n### Deep\npara ^blk\n## `code`\n";
+    let frag = |link: &str| {
+        let v = vault(&[("src.md", link), ("T.md", target)]);
+        target_of(&v, "src.md", ResolveOptions::default()).1
+    };
+    assert_eq!(frag("[[T#links  internal]]"), FragmentTarget::Heading(1));
+    assert_eq!(frag("[[T#Other#Deep]]"), FragmentTarget::Heading(4));
+    assert_eq!(
+        frag("[[T#Top#Links: [internal]#Deep]]"),
+        FragmentTarget::Heading(2)
+    );
+    assert_eq!(
+        frag("[[T#Nope#Deep]]"),
+        FragmentTarget::Heading(2),
+        "chain falls back to last part"
+    );
+    assert_eq!(frag("[[T#Missing]]"), FragmentTarget::Missing);
+    assert_eq!(frag("[[T#^BLK]]"), FragmentTarget::Block(0));
+    assert_eq!(frag("[[T#^nope]]"), FragmentTarget::Missing);
+    assert_eq!(frag("[[T#`code`]]"), FragmentTarget::Heading(5));
+    assert_eq!(frag("[[T#code]]"), FragmentTarget::Heading(5));
+}
+
+#[test]
+fn self_links() {
+    let v = vault(&[("src.md", "[[#H]]\n# H\n")]);
+    assert_eq!(
+        target_of(&v, "src.md", ResolveOptions::default()),
+        ("src.md".into(), FragmentTarget::Heading(0), 0)
+    );
+}

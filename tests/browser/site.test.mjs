@@ -1,0 +1,315 @@
+// Real-browser tests of a site built by `vaultc build` with the default theme.
+// Run: VAULTC_SITE=/path/to/site npm test   (see README.md)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const SITE = process.env.VAULTC_SITE ? path.resolve(process.env.VAULTC_SITE) : '';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const T = { timeout: 90_000 };
+
+assert.ok(SITE, 'set VAULTC_SITE to the folder written by `vaultc build <vault> -o <dir>`');
+assert.ok(fs.existsSync(path.join(SITE, 'index.html')), `no index.html in VAULTC_SITE=${SITE}`);
+
+// ---------- what is on disk ----------
+function walk(dir, out = []) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out); else if (e.name.endsWith('.html')) out.push(p);
+  }
+  return out;
+}
+const decodeEntities = (s) => s
+  .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+  .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
+  .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const HTML_FILES = walk(SITE).sort();
+const TEXT = new Map(HTML_FILES.map((f) => [f, fs.readFileSync(f, 'utf8')]));
+const kindOf = (f) => (/<body[^>]*class="[^"]*\bpage-([a-z0-9]+)/.exec(TEXT.get(f) ?? '') || [])[1] || null;
+const NOTE_FILES = HTML_FILES.filter((f) => kindOf(f) === 'note');
+const REDIRECT_FILES = HTML_FILES.filter((f) => /http-equiv="refresh"/i.test(TEXT.get(f)));
+const count = (f, re) => (TEXT.get(f).match(re) || []).length;
+const rel = (f) => path.relative(SITE, f).split(path.sep).join('/');
+const fileUrl = (relPath) => pathToFileURL(path.join(SITE, relPath)).href;
+
+/** The local file a file:// URL points at (query and fragment dropped). */
+function fileOf(url) {
+  const u = new URL(url);
+  assert.equal(u.protocol, 'file:', `expected a file:// URL, got ${url}`);
+  u.hash = ''; u.search = '';
+  return fileURLToPath(u);
+}
+
+function loadDataFile(name) {
+  const sandbox = { window: {} };
+  vm.runInNewContext(fs.readFileSync(path.join(SITE, name), 'utf8'), sandbox, { filename: name });
+  return sandbox.window;
+}
+
+// ---------- browser ----------
+let browser;
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+});
+after(async () => { if (browser) await browser.close(); });
+
+/** A fresh context + page that records every request leaving file://, failed loads, and script errors. */
+async function open(t, relPath, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  // Nothing may go over the network: record it (asserted below) and abort it so nothing leaves the machine.
+  await context.route(/^(https?|wss?|ftp):/i, (route) => route.abort());
+  const page = await context.newPage();
+  const log = { external: [], failed: [], errors: [] };
+  page.on('request', (r) => { if (!/^(file|data|blob|about):/i.test(r.url())) log.external.push(r.url()); });
+  page.on('requestfailed', (r) => log.failed.push(`${r.url()} (${r.failure()?.errorText})`));
+  page.on('pageerror', (e) => log.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') log.errors.push(`console: ${m.text()}`); });
+  t.after(async () => {
+    await context.close();
+    assert.deepEqual(log.external, [], 'requests to other hosts than file://');
+    assert.deepEqual(log.failed, [], 'requests that failed (missing files?)');
+    assert.deepEqual(log.errors, [], 'JavaScript errors');
+  });
+  if (relPath) await page.goto(fileUrl(relPath));
+  return { page, context, log };
+}
+
+async function assertOnPage(page, kind) {
+  const file = fileOf(page.url());
+  assert.ok(fs.existsSync(file), `navigated to a missing file: ${file}`);
+  const bodyClass = await page.getAttribute('body', 'class');
+  assert.notEqual(kindOf(file), '404', `landed on the 404 page: ${page.url()}`);
+  if (kind) assert.match(bodyClass || '', new RegExp(`\\bpage-${kind}\\b`), `expected a ${kind} page at ${page.url()}`);
+  assert.ok((await page.title()).trim().length > 0, 'page has a <title>');
+}
+
+// ---------- tests ----------
+test('the site has note pages', () => {
+  assert.ok(NOTE_FILES.length > 0, `no note pages (body.page-note) under ${SITE}`);
+});
+
+test('index page lists every note, and its links open note pages', T, async (t) => {
+  const { page } = await open(t, 'index.html');
+  await assertOnPage(page, 'index');
+  const links = page.locator('main a.note-link');
+  assert.equal(await links.count(), NOTE_FILES.length, 'index lists one link per note page');
+  assert.ok(await page.locator('main .stats').isVisible(), 'index shows statistics');
+  const first = links.first();
+  const title = (await first.textContent()).trim();
+  assert.ok(title.length > 0);
+  const start = page.url();
+  await Promise.all([page.waitForURL((u) => u.href !== start), first.click()]);
+  await assertOnPage(page, 'note');
+  assert.equal((await page.locator('h1.note-title').textContent()).trim(), title, 'note page title matches the index entry');
+});
+
+test('a note page has a title and a "Linked mentions" section with entries', T, async (t) => {
+  const withBacklinks = NOTE_FILES.filter((f) => count(f, /class="backlink"/g) > 0)
+    .sort((a, b) => count(b, /class="backlink"/g) - count(a, /class="backlink"/g) || a.localeCompare(b));
+  assert.ok(withBacklinks.length > 0, 'at least one note has backlinks');
+  const { page } = await open(t, rel(withBacklinks[0]));
+  await assertOnPage(page, 'note');
+  const h1 = (await page.locator('h1.note-title').textContent()).trim();
+  assert.ok(h1.length > 0, 'note has a title');
+  assert.ok((await page.title()).includes(h1), '<title> contains the note title');
+  const section = page.locator('section.backlinks');
+  assert.match(await section.locator('h2').textContent(), /Linked mentions/);
+  const entries = section.locator('li.backlink');
+  assert.ok(await entries.count() >= 1, 'backlinks list has entries');
+  const link = entries.first().locator('a.backlink-title');
+  assert.ok((await link.textContent()).trim().length > 0, 'backlink shows the linking note title');
+  const contexts = await section.locator('.backlink-contexts li').evaluateAll((lis) => lis.map((li) => ({ text: li.textContent.trim(), elements: li.children.length })));
+  assert.ok(contexts.some((c) => c.text.length > 0), 'backlinks show context snippets');
+  assert.ok(contexts.every((c) => c.elements === 0), 'context snippets are plain (escaped) text, not HTML');
+  const start = page.url();
+  await Promise.all([page.waitForURL((u) => u.href !== start), link.click()]);
+  await assertOnPage(page, 'note');
+});
+
+test('clicking an internal link in a note body opens an existing page', T, async (t) => {
+  const candidate = NOTE_FILES.find((f) => /<a class="internal" href="[^"#]/.test(TEXT.get(f)));
+  assert.ok(candidate, 'some note body has an internal link to an existing note');
+  const { page } = await open(t, rel(candidate));
+  const links = page.locator('.note-body a.internal:not(.wanted)');
+  const hrefs = await links.evaluateAll((as) => as.map((a) => a.href));
+  assert.ok(hrefs.length > 0);
+  for (const href of hrefs) assert.ok(fs.existsSync(fileOf(href)), `internal link target exists: ${href}`);
+  const index = Math.max(0, hrefs.findIndex((h) => !new URL(h).hash));
+  const target = hrefs[index];
+  await Promise.all([page.waitForURL(target), links.nth(index).click()]);
+  await assertOnPage(page);
+  assert.equal(fileOf(page.url()), fileOf(target));
+});
+
+test('every relative link and asset on every page resolves (files and #fragments), none is root-absolute', T, () => {
+  const ids = new Map();
+  const idsOf = (f) => {
+    if (!ids.has(f)) ids.set(f, new Set([...TEXT.get(f).matchAll(/\sid="([^"]*)"/g)].map((m) => decodeEntities(m[1]))));
+    return ids.get(f);
+  };
+  const problems = [];
+  for (const f of HTML_FILES) {
+    for (const m of TEXT.get(f).matchAll(/<(a|link|script|img|source|audio|video|iframe)\b[^>]*?\s(href|src)="([^"]*)"/gi)) {
+      const [, tag, , raw] = m;
+      const ref = decodeEntities(raw);
+      const where = `${rel(f)}: <${tag} ${ref}>`;
+      if (/^(mailto|tel|data|javascript):/i.test(ref)) continue;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(ref) || ref.startsWith('//')) {
+        if (!(tag.toLowerCase() === 'a' && /^https?:/i.test(ref))) problems.push(`${where}: loads from another host`);
+        continue;
+      }
+      if (ref.startsWith('/')) { problems.push(`${where}: root-absolute URL`); continue; }
+      const hashAt = ref.indexOf('#');
+      const pathPart = (hashAt >= 0 ? ref.slice(0, hashAt) : ref).split('?')[0];
+      const fragment = hashAt >= 0 ? ref.slice(hashAt + 1) : '';
+      let target;
+      try { target = pathPart ? path.resolve(path.dirname(f), decodeURIComponent(pathPart)) : f; } catch { problems.push(`${where}: bad escape`); continue; }
+      if (!fs.existsSync(target)) { problems.push(`${where}: missing file`); continue; }
+      if (fs.statSync(target).isDirectory()) { problems.push(`${where}: points at a folder (breaks on file://)`); continue; }
+      if (fragment && target.endsWith('.html') && TEXT.has(target)) {
+        let id = fragment;
+        try { id = decodeURIComponent(fragment); } catch { /* keep raw */ }
+        if (!idsOf(target).has(id)) problems.push(`${where}: no element with id "${id}" in ${rel(target)}`);
+      }
+    }
+  }
+  assert.deepEqual(problems.slice(0, 40), [], `${problems.length} broken references`);
+});
+
+test('search: typing shows results, arrows move, Escape closes, Enter opens the top result', T, async (t) => {
+  const docs = loadDataFile('search-index.js').VAULTC_SEARCH_DOCS || {};
+  let word = null;
+  for (const ref of Object.keys(docs).sort()) {
+    const w = (String(docs[ref].title).match(/[A-Za-z]{4,}/g) || []).sort((a, b) => b.length - a.length)[0];
+    if (w) { word = w; break; }
+  }
+  assert.ok(word, 'some document title has a word to search for');
+  // Start from the deepest note so the root prefix is exercised.
+  const deepest = [...NOTE_FILES].sort((a, b) => rel(b).split('/').length - rel(a).split('/').length)[0];
+  const { page } = await open(t, rel(deepest));
+  const input = page.locator('#search-input');
+  const results = page.locator('#search-results li.result');
+  await input.click();
+  await input.pressSequentially(word.toLowerCase(), { delay: 30 });
+  await results.first().waitFor({ state: 'visible' });
+  const n = await results.count();
+  assert.ok(n >= 1 && n <= 10, `1..10 results, got ${n}`);
+  const titles = await page.locator('#search-results .result-title').allTextContents();
+  assert.ok(titles.some((x) => x.toLowerCase().includes(word.toLowerCase())), `a result title contains "${word}": ${titles}`);
+  assert.match(await results.nth(0).getAttribute('class'), /\bactive\b/);
+  if (n >= 2) {
+    await input.press('ArrowDown');
+    assert.match(await results.nth(1).getAttribute('class'), /\bactive\b/);
+    await input.press('ArrowUp');
+    assert.match(await results.nth(0).getAttribute('class'), /\bactive\b/);
+  }
+  await input.press('Escape');
+  assert.equal(await page.locator('#search-results').isHidden(), true, 'Escape hides the results');
+  await input.fill('');
+  await input.pressSequentially(word.toLowerCase(), { delay: 30 });
+  await results.first().waitFor({ state: 'visible' });
+  const href = await results.first().locator('a').evaluate((a) => a.href);
+  assert.ok(fs.existsSync(fileOf(href)), `result points at an existing page: ${href}`);
+  await Promise.all([page.waitForURL(href), input.press('Enter')]);
+  await assertOnPage(page, 'note');
+});
+
+test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
+  const { page } = await open(t, 'index.html');
+  await Promise.all([page.waitForURL(/graph/), page.locator('a.nav-graph').click()]);
+  await assertOnPage(page, 'graph');
+  await page.locator('canvas#graph-canvas[data-ready="true"]').waitFor({ state: 'attached', timeout: 60_000 });
+  const info = await page.evaluate(() => {
+    const c = document.getElementById('graph-canvas');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) painted++;
+    return { painted, total: px.length / 4, data: window.VAULTC_GRAPH.nodes.length, drawn: window.vaultcGraph.nodes.length };
+  });
+  assert.ok(info.data > 0, 'graph-data.js has nodes');
+  assert.equal(info.drawn, info.data, 'every node is laid out');
+  assert.ok(info.painted > 50, `canvas has painted pixels (${info.painted} of ${info.total})`);
+  const target = await page.evaluate(() => {
+    const c = document.getElementById('graph-canvas').getBoundingClientRect();
+    const g = window.vaultcGraph;
+    for (let i = 0; i < g.nodes.length; i++) {
+      const n = g.nodes[i], p = g.screenPosition(i);
+      if (n.kind === 'note' && n.url && p.x > 10 && p.y > 10 && p.x < c.width - 10 && p.y < c.height - 10) {
+        return { x: c.left + p.x, y: c.top + p.y, title: n.title, url: n.url };
+      }
+    }
+    return null;
+  });
+  assert.ok(target, 'a note node is visible on the canvas');
+  await page.mouse.move(target.x, target.y);
+  const tip = page.locator('#graph-tooltip');
+  await tip.waitFor({ state: 'visible' });
+  assert.ok((await tip.textContent()).includes(target.title), 'tooltip shows the node title');
+  const expected = new URL(target.url, fileUrl('index.html')).href;
+  await Promise.all([page.waitForURL(expected), page.mouse.click(target.x, target.y)]);
+  await assertOnPage(page, 'note');
+});
+
+test('every kind of page loads its styles and scripts from file:// only', T, async (t) => {
+  const pages = ['index.html'];
+  if (NOTE_FILES.length) pages.push(rel(NOTE_FILES[0]));
+  for (const kind of ['tags', 'tag', 'wanted', 'graph', '404']) {
+    const f = HTML_FILES.find((x) => kindOf(x) === kind);
+    assert.ok(f, `the site has a ${kind} page`);
+    pages.push(rel(f));
+  }
+  const { page, log } = await open(t, null);
+  for (const p of pages) {
+    await page.goto(fileUrl(p));
+    const styled = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
+    assert.ok(styled, `style.css applies on ${p}`);
+    await page.locator('#search-input').focus();           // triggers the lazy load of the search index
+    await page.waitForFunction(() => !!window.VAULTC_SEARCH && !!window.elasticlunr, null, { timeout: 15_000 });
+    if (p.includes('graph')) await page.locator('canvas[data-ready="true"]').waitFor({ state: 'attached', timeout: 60_000 });
+  }
+  assert.deepEqual(log.external, [], 'no request leaves file://');
+});
+
+test('dark colour scheme gives a dark background and light text; light scheme the opposite', T, async (t) => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.match(/[\d.]+/g).slice(0, 3).map((v) => Number(v) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const note = rel(NOTE_FILES[0]);
+  for (const scheme of ['dark', 'light']) {
+    const { page } = await open(t, note, { colorScheme: scheme });
+    const { bg, fg } = await page.evaluate(() => {
+      const s = getComputedStyle(document.body);
+      return { bg: s.backgroundColor, fg: s.color };
+    });
+    if (scheme === 'dark') {
+      assert.ok(lum(bg) < 0.05, `dark background, got ${bg}`);
+      assert.ok(lum(fg) > 0.5, `light text, got ${fg}`);
+    } else {
+      assert.ok(lum(bg) > 0.8, `light background, got ${bg}`);
+      assert.ok(lum(fg) < 0.1, `dark text, got ${fg}`);
+    }
+  }
+});
+
+test('alias redirect pages forward to their note', T, async (t) => {
+  if (!REDIRECT_FILES.length) { t.skip('the site has no alias redirect pages'); return; }
+  const redirect = REDIRECT_FILES[0];
+  const html = TEXT.get(redirect);
+  const target = decodeEntities((/http-equiv="refresh"[^>]*content="0;\s*url=([^"]*)"/i.exec(html) || [])[1] || '');
+  assert.ok(target, `${rel(redirect)} has a meta refresh with a url`);
+  assert.ok([...html.matchAll(/<link[^>]*rel="canonical"[^>]*href="([^"]*)"/gi)].some((m) => decodeEntities(m[1]) === target), 'canonical link to the target');
+  assert.ok([...html.matchAll(/<a\b[^>]*href="([^"]*)"/gi)].some((m) => decodeEntities(m[1]) === target), 'plain link to the target');
+  const { page } = await open(t, null);
+  await page.goto(pathToFileURL(redirect).href, { waitUntil: 'commit' });
+  await page.waitForURL((u) => u.protocol === 'file:' && fileURLToPath(u) !== redirect, { timeout: 15_000 });
+  await assertOnPage(page, 'note');
+  assert.equal(fileOf(page.url()), path.resolve(path.dirname(redirect), decodeURIComponent(target.split('#')[0])));
+});

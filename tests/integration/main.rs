@@ -1,0 +1,5 @@
+mod build;
+mod check;
+mod cli;
+mod corpora;
+mod support;

@@ -1,0 +1,203 @@
+/* vaultc default theme: client-side search.
+ * Loads elasticlunr and {root}search-index.js lazily with <script> tags (works from file://, no fetch),
+ * then searches window.VAULTC_SEARCH and shows excerpts from window.VAULTC_SEARCH_DOCS. */
+(function () {
+  'use strict';
+  var input = document.getElementById('search-input');
+  var list = document.getElementById('search-results');
+  if (!input || !list) return;
+
+  var html = document.documentElement;
+  var root = html.getAttribute('data-root');
+  if (root === null) root = document.body.getAttribute('data-root') || '';
+  var MAX_RESULTS = 10;
+  var index = null;
+  var loading = null;
+  var active = -1;
+  var results = [];
+  var timer = 0;
+  var renderedQuery = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement('script');
+      s.src = src;
+      s.async = true;
+      s.onload = function () { resolve(); };
+      s.onerror = function () { reject(new Error('could not load ' + src)); };
+      document.head.appendChild(s);
+    });
+  }
+
+  function ensureIndex() {
+    if (loading) return loading;
+    loading = (window.elasticlunr ? Promise.resolve() : loadScript(root + 'static/elasticlunr.min.js'))
+      .then(function () { return window.VAULTC_SEARCH ? null : loadScript(root + 'search-index.js'); })
+      .then(function () {
+        if (!window.VAULTC_SEARCH) throw new Error('search-index.js defines no VAULTC_SEARCH');
+        index = window.elasticlunr.Index.load(window.VAULTC_SEARCH);
+        return index;
+      });
+    loading.catch(function () { /* reported by the caller */ });
+    return loading;
+  }
+
+  function terms(query) {
+    return query.toLowerCase().split(/[\s\-_.,;:!?()[\]{}"'/\\]+/).filter(function (t) { return t.length > 1; });
+  }
+
+  /* Appends text to el, wrapping case-insensitive matches of the query terms in <mark> (no innerHTML). */
+  function appendHighlighted(el, text, words) {
+    if (!words.length) { el.textContent = text; return; }
+    var escaped = words.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); });
+    var re = new RegExp('(' + escaped.join('|') + ')', 'gi');
+    var last = 0;
+    text.replace(re, function (m, _g, offset) {
+      if (offset > last) el.appendChild(document.createTextNode(text.slice(last, offset)));
+      var mark = document.createElement('mark');
+      mark.textContent = m;
+      el.appendChild(mark);
+      last = offset + m.length;
+      return m;
+    });
+    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function show(open) {
+    list.hidden = !open;
+    input.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+
+  function message(text) {
+    list.textContent = '';
+    var li = document.createElement('li');
+    li.className = 'search-message';
+    li.setAttribute('role', 'presentation');
+    li.textContent = text;
+    list.appendChild(li);
+    results = [];
+    setActive(-1);
+    show(true);
+  }
+
+  function setActive(i) {
+    var items = list.querySelectorAll('li.result');
+    if (active >= 0 && items[active]) {
+      items[active].classList.remove('active');
+      items[active].setAttribute('aria-selected', 'false');
+    }
+    active = i;
+    if (active >= 0 && items[active]) {
+      items[active].classList.add('active');
+      items[active].setAttribute('aria-selected', 'true');
+      input.setAttribute('aria-activedescendant', items[active].id);
+      items[active].scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  function render(query) {
+    var docs = window.VAULTC_SEARCH_DOCS || {};
+    var words = terms(query);
+    renderedQuery = query;
+    var hits = index.search(query, {
+      fields: { title: { boost: 3 }, tags: { boost: 2 }, body: { boost: 1 } },
+      bool: 'OR',
+      expand: true
+    }).slice(0, MAX_RESULTS);
+    if (!hits.length) { message('No results for “' + query + '”'); return; }
+    list.textContent = '';
+    results = hits.map(function (hit, i) {
+      var doc = docs[hit.ref] || {};
+      var li = document.createElement('li');
+      li.className = 'result';
+      li.id = 'search-result-' + i;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', 'false');
+      var a = document.createElement('a');
+      a.href = root + hit.ref;
+      a.tabIndex = -1;
+      var title = document.createElement('span');
+      title.className = 'result-title';
+      appendHighlighted(title, doc.title || hit.ref, words);
+      a.appendChild(title);
+      if (doc.path) {
+        var p = document.createElement('span');
+        p.className = 'result-path';
+        p.textContent = doc.path;
+        a.appendChild(p);
+      }
+      if (doc.excerpt) {
+        var ex = document.createElement('span');
+        ex.className = 'result-excerpt';
+        appendHighlighted(ex, doc.excerpt, words);
+        a.appendChild(ex);
+      }
+      a.addEventListener('mousedown', function (e) { e.preventDefault(); }); /* keep focus; click navigates */
+      li.appendChild(a);
+      list.appendChild(li);
+      return a.href;
+    });
+    active = -1;
+    setActive(0);
+    show(true);
+  }
+
+  function update() {
+    var query = input.value.trim();
+    if (!query) { list.textContent = ''; results = []; renderedQuery = null; show(false); return; }
+    if (index) { render(query); return; }
+    message('Loading search index…');
+    ensureIndex().then(function () {
+      if (input.value.trim()) render(input.value.trim());
+    }, function () {
+      message('Search is not available: the search index could not be loaded.');
+    });
+  }
+
+  input.addEventListener('focus', function () {
+    ensureIndex();
+    if (input.value.trim() && list.children.length) show(true);
+  }, { once: false });
+
+  input.addEventListener('input', function () {
+    clearTimeout(timer);
+    timer = setTimeout(update, index ? 60 : 0);
+  });
+
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (list.hidden && input.value.trim()) { update(); }
+      if (!results.length) return;
+      e.preventDefault();
+      var step = e.key === 'ArrowDown' ? 1 : -1;
+      setActive((active + step + results.length) % results.length);
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      clearTimeout(timer);
+      var query = input.value.trim();
+      if (!query) return;
+      ensureIndex().then(function () {
+        if (query !== renderedQuery) render(query);
+        if (results.length) window.location.href = results[active >= 0 ? active : 0];
+      }, function () { message('Search is not available: the search index could not be loaded.'); });
+    } else if (e.key === 'Escape') {
+      if (!list.hidden) { show(false); } else { input.value = ''; input.blur(); }
+      e.preventDefault();
+    }
+  });
+
+  input.addEventListener('blur', function () {
+    setTimeout(function () { if (document.activeElement !== input) show(false); }, 150);
+  });
+
+  /* "/" focuses the search box, unless typing somewhere already. */
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    e.preventDefault();
+    input.focus();
+  });
+})();
