@@ -18,8 +18,41 @@ pub enum Severity {
     Error,
 }
 
+/// What a lint is set to: `allow` drops it, `warn` reports a warning, `deny` an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported as a warning.
+    Warn,
+    /// Reported as an error.
+    Deny,
+}
+
+impl Level {
+    /// The severity a diagnostic at this level gets (`None`: not reported).
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Allow => None,
+            Level::Warn => Some(Severity::Warning),
+            Level::Deny => Some(Severity::Error),
+        }
+    }
+
+    /// Parses `allow`, `warn` or `deny`.
+    pub fn from_name(name: &str) -> Option<Level> {
+        match name {
+            "allow" => Some(Level::Allow),
+            "warn" => Some(Level::Warn),
+            "deny" => Some(Level::Deny),
+            _ => None,
+        }
+    }
+}
+
 macro_rules! codes {
-    ($( $variant:ident = $name:literal, $severity:ident, $summary:literal; )*) => {
+    ($( $variant:ident = $name:literal, $level:ident, $summary:literal; )*) => {
         /// A stable diagnostic code, e.g. `broken-link`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $( #[doc = $summary] $variant, )* }
@@ -33,9 +66,14 @@ macro_rules! codes {
                 match self { $(Code::$variant => $name,)* }
             }
 
-            /// Severity when no configuration changes it.
+            /// Level when no configuration changes it.
+            pub fn default_level(self) -> Level {
+                match self { $(Code::$variant => Level::$level,)* }
+            }
+
+            /// Severity when no configuration changes it (allowed codes count as warnings).
             pub fn default_severity(self) -> Severity {
-                match self { $(Code::$variant => Severity::$severity,)* }
+                self.default_level().severity().unwrap_or(Severity::Warning)
             }
 
             /// One-line description.
@@ -52,16 +90,23 @@ macro_rules! codes {
 }
 
 codes! {
-    BrokenLink = "broken-link", Error, "A link whose target matches no note or attachment.";
-    BrokenFragment = "broken-fragment", Warning, "A link to an existing note whose heading or block does not exist.";
-    AmbiguousLink = "ambiguous-link", Warning, "A link whose name matches several notes; one wins by Obsidian's tie-break.";
-    InvalidFrontMatter = "invalid-front-matter", Error, "Front matter that is not valid YAML.";
-    UnreadableFile = "unreadable-file", Error, "A note that cannot be read (invalid UTF-8, permissions, too large).";
-    EscapedWikilink = "escaped-wikilink", Warning, "An escaped `\\[\\[x]]` that was almost certainly meant as a link.";
-    EmptyLink = "empty-link", Warning, "A link with no target, `[[]]`.";
-    EmbedCycle = "embed-cycle", Warning, "Notes that embed each other in a cycle (or a note that embeds itself).";
-    SlugCollision = "slug-collision", Warning, "Two pages that would get the same URL; one was renamed.";
-    DeprecatedProperty = "deprecated-property", Warning, "A singular front-matter key (`tag`, `alias`, `cssclass`) Obsidian deprecated.";
+    BrokenLink = "broken-link", Deny, "A link whose target matches no note.";
+    BrokenFragment = "broken-fragment", Warn, "A link to an existing note whose heading or block does not exist.";
+    AmbiguousLink = "ambiguous-link", Warn, "A link whose name matches several notes; one wins by Obsidian's tie-break.";
+    MissingAttachment = "missing-attachment", Deny, "An embed or link to an image, PDF or other file that does not exist.";
+    AliasLink = "alias-link", Warn, "A link that matches only a note's alias, which Obsidian does not resolve.";
+    CaseMismatch = "case-mismatch", Allow, "A link that matches its target only when letter case is ignored.";
+    EscapedWikilink = "escaped-wikilink", Warn, "An escaped `\\[\\[x]]` that was almost certainly meant as a link.";
+    EmptyLink = "empty-link", Warn, "A link with no target, `[[]]`.";
+    SelfEmbed = "self-embed", Warn, "A note that embeds itself (or the section the embed is in).";
+    EmbedCycle = "embed-cycle", Warn, "Notes that embed each other in a cycle.";
+    DuplicateBlockId = "duplicate-block-id", Warn, "The same block id twice in one note; links reach only the first.";
+    DuplicateHeadingAnchor = "duplicate-heading-anchor", Allow, "Two headings with the same text in one note; `[[note#Heading]]` reaches only the first.";
+    SlugCollision = "slug-collision", Warn, "Two pages that would get the same URL; one was renamed.";
+    OrphanNote = "orphan-note", Allow, "A note no other note links to.";
+    InvalidFrontMatter = "invalid-front-matter", Deny, "Front matter that is not valid YAML.";
+    DeprecatedProperty = "deprecated-property", Warn, "A singular front-matter key (`tag`, `alias`, `cssclass`) Obsidian deprecated, or a single-value `aliases`.";
+    UnreadableFile = "unreadable-file", Deny, "A note that cannot be read (invalid UTF-8, permissions, too large).";
 }
 
 impl std::fmt::Display for Code {
