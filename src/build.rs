@@ -6,7 +6,6 @@ use crate::compile::{compile, Compilation, CompileOptions};
 use crate::error::Result;
 use crate::output::{self, CopyFile, WriteStats};
 use crate::render::{self, theme::Theme};
-use crate::site;
 
 /// Options of `vaultc build`.
 #[derive(Clone, Debug, Default)]
@@ -15,11 +14,9 @@ pub struct BuildOptions {
     pub output: PathBuf,
     /// A theme folder overriding the default theme file by file.
     pub theme: Option<PathBuf>,
-    /// Publish notes marked `draft: true`.
-    pub include_drafts: bool,
     /// Do not write the site when the vault has errors.
     pub strict: bool,
-    /// Compile options (resolution switches).
+    /// Compile options (configuration, drafts).
     pub compile: CompileOptions,
 }
 
@@ -47,11 +44,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     let mut compile_options = options.compile.clone();
     compile_options.skip_dirs.push(out.clone());
     let mut comp = compile(root, &compile_options)?;
-    let plan = site::plan(&comp.vault, &comp.graph, options.include_drafts);
-    comp.diagnostics.extend(plan.diagnostics.iter().cloned());
-    comp.diagnostics
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let pages = plan.notes.iter().filter(|p| p.is_some()).count();
+    let pages = comp.site.notes.iter().filter(|p| p.is_some()).count();
     if options.strict && comp.has_errors() {
         return Ok(BuildReport {
             compilation: comp,
@@ -63,17 +56,25 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "vault".into());
-    let files = render::render_site(&comp, &plan, &theme, &title)?;
+    let staging = output::Staging::create(&out, &vault_abs)?;
+    let mut timings = std::mem::take(&mut comp.timings);
+    render::render_site(
+        &comp,
+        &comp.site,
+        &theme,
+        &title,
+        &|file| staging.write(&file.path, &file.bytes),
+        &mut timings,
+    )?;
     let copies: Vec<CopyFile> = comp
         .vault
         .attachments
         .iter()
-        .map(|a| CopyFile {
-            from: a.disk_path.clone(),
-            to: a.path.as_str().to_string(),
-        })
+        .map(|a| CopyFile { from: a.disk_path.clone(), to: a.path.as_str().to_string() })
         .collect();
-    let written = output::write_site(&out, &vault_abs, &files, &copies)?;
+    let written = staging.finish(&copies)?;
+    timings.mark("write");
+    comp.timings = timings;
     Ok(BuildReport {
         compilation: comp,
         pages,

@@ -28,6 +28,22 @@ pub enum Command {
     /// Export the concept graph (notes, attachments, wanted notes, tags).
     #[command(after_help = EXIT_CODES)]
     Graph(GraphArgs),
+    /// Explain a diagnostic code, with an example (like `rustc --explain`).
+    Explain(ExplainArgs),
+}
+
+/// Lint levels on the command line; they override `vaultc.toml`'s `[lints]`.
+#[derive(Debug, Default, clap::Args)]
+pub struct LintArgs {
+    /// Do not report CODE (repeatable).
+    #[arg(short = 'A', long = "allow", value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Report CODE as a warning (repeatable).
+    #[arg(short = 'W', long = "warn", value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Report CODE as an error (repeatable); `--deny warnings` turns every warning into an error.
+    #[arg(short = 'D', long = "deny", value_name = "CODE")]
+    pub deny: Vec<String>,
 }
 
 /// `vaultc build`.
@@ -51,6 +67,12 @@ pub struct BuildArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print the wall time of each pipeline stage to stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// Lint levels.
+    #[command(flatten)]
+    pub lints: LintArgs,
 }
 
 /// `vaultc check`.
@@ -59,9 +81,38 @@ pub struct CheckArgs {
     /// The vault folder.
     #[arg(default_value = ".")]
     pub vault: PathBuf,
+    /// Report only diagnostics in these files (the whole vault is still resolved); for
+    /// pre-commit hooks that pass the staged files.
+    pub files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
+    /// Apply machine-applicable fixes (escaped wikilinks, alias links) in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: also fix links whose letter case differs from the target's.
+    #[arg(long, requires = "fix")]
+    pub fix_case: bool,
+    /// With --fix: print the changes as a unified diff and write nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+    /// Print the wall time of each pipeline stage to stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// Lint levels.
+    #[command(flatten)]
+    pub lints: LintArgs,
+}
+
+/// `vaultc explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The code to explain, e.g. `broken-link`.
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every code with its default level.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// Formats of `vaultc check`.
@@ -71,6 +122,10 @@ pub enum CheckFormat {
     Human,
     /// One JSON object with `diagnostics` and `summary`.
     Json,
+    /// GitHub Actions workflow commands (`::error file=...`).
+    Github,
+    /// SARIF 2.1.0 for code-scanning upload.
+    Sarif,
 }
 
 /// `vaultc graph`.

@@ -11,7 +11,9 @@ use crate::discover::{self, DiscoverOptions};
 use crate::error::Result;
 use crate::graph::ConceptGraph;
 use crate::parse;
+use crate::config::Config;
 use crate::resolve::{self, Resolution, ResolveOptions};
+use crate::site::{self, SitePlan};
 use crate::vault::Vault;
 
 /// Options of the compile stages.
@@ -19,8 +21,10 @@ use crate::vault::Vault;
 pub struct CompileOptions {
     /// Folders never to read (the output folder).
     pub skip_dirs: Vec<PathBuf>,
-    /// Resolution switches.
-    pub resolve: ResolveOptions,
+    /// `vaultc.toml` plus command-line overrides: exclusions, alias resolution, lint levels.
+    pub config: Config,
+    /// Plan pages for `draft: true` notes too.
+    pub include_drafts: bool,
 }
 
 /// A compiled vault: everything the back half (render, graph export, reports) needs.
@@ -34,8 +38,45 @@ pub struct Compilation {
     pub resolution: Resolution,
     /// The concept graph.
     pub graph: ConceptGraph,
+    /// Where every page of the site goes (planned here so `check` reports slug collisions).
+    pub site: SitePlan,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
+    /// How long each stage took, in order (for `--timings` and the benchmark).
+    pub timings: Timings,
+}
+
+/// Wall time per pipeline stage.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// `(stage, duration)` in the order the stages ran.
+    pub stages: Vec<(&'static str, std::time::Duration)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Timings {
+    /// Starts timing.
+    pub fn start() -> Timings {
+        Timings { stages: Vec::new(), last: Some(std::time::Instant::now()) }
+    }
+
+    /// Records the time since the previous mark as `stage`.
+    pub fn mark(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            self.stages.push((stage, now - last));
+        }
+        self.last = Some(now);
+    }
+
+    /// One line: `discover 12ms, parse 80ms, ...`.
+    pub fn line(&self) -> String {
+        self.stages
+            .iter()
+            .map(|(s, d)| format!("{s} {:.1}ms", d.as_secs_f64() * 1000.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl Compilation {
@@ -64,16 +105,20 @@ impl Compilation {
 
 /// Runs discover, parse, resolve, graph and diagnose over the vault at `root`.
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
+    let config = &options.config;
+    let mut timings = Timings::start();
     let discovered = discover::discover(
         root,
         &DiscoverOptions {
             skip_dirs: options.skip_dirs.clone(),
+            exclude: config.exclude.clone(),
             ..DiscoverOptions::default()
         },
     )?;
     let root = root
         .canonicalize()
         .map_err(|e| crate::Error::io("reading", root, e))?;
+    timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
     let parsed: Vec<_> = discovered.notes.into_par_iter().map(parse::note).collect();
     let mut notes = Vec::with_capacity(parsed.len());
@@ -85,16 +130,36 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         notes,
         attachments: discovered.attachments,
     };
-    let resolution = resolve::resolve(&vault, options.resolve);
+    timings.mark("parse");
+    let resolve_options = ResolveOptions {
+        resolve_aliases: config.resolve_aliases,
+    };
+    let resolution = resolve::resolve(&vault, resolve_options);
+    timings.mark("resolve");
     let graph = ConceptGraph::build(&vault, &resolution);
-    diagnostics.extend(checks::link_diagnostics(&vault, &resolution, &graph));
+    timings.mark("graph");
+    diagnostics.extend(checks::link_diagnostics(&vault, &resolution, &graph, config));
+    timings.mark("diagnose");
+    let site = site::plan(&vault, &graph, options.include_drafts);
+    diagnostics.extend(site.diagnostics.iter().cloned());
+    // Per-note suppression (`vaultc: { allow: [...] }`), then the configured levels.
+    diagnostics.retain(|d| {
+        vault
+            .notes
+            .binary_search_by(|n| n.path.cmp(&d.file))
+            .map_or(true, |i| !vault.notes[i].front_matter.allow.contains(&d.code))
+    });
+    config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup();
+    timings.mark("plan");
     Ok(Compilation {
         root,
         vault,
         resolution,
         graph,
+        site,
         diagnostics,
+        timings,
     })
 }

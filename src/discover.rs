@@ -54,6 +54,8 @@ pub struct DiscoverOptions {
     pub skip_dirs: Vec<PathBuf>,
     /// Vault-relative path prefixes to skip (from `.obsidian/app.json` `userIgnoreFilters`).
     pub ignore_prefixes: Vec<String>,
+    /// Globs over vault paths to skip (`exclude` in `vaultc.toml`).
+    pub exclude: Option<globset::GlobSet>,
 }
 
 /// Walks `root` and reads every note (in parallel).
@@ -107,7 +109,10 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         let Some(path) = relative(&root, entry.path()) else {
             continue;
         };
-        if ignore.iter().any(|p| path.as_str().starts_with(p.as_str())) {
+        if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
+            || options.exclude.as_ref().is_some_and(|g| g.is_match(path.as_str()))
+            || path.as_str() == crate::config::FILE_NAME
+        {
             continue;
         }
         if path.is_markdown() {

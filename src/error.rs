@@ -39,6 +39,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// `vaultc.toml` or a command-line lint option is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The configuration file (or `command line`).
+        path: PathBuf,
+        /// What is wrong and what is valid.
+        message: String,
+    },
     /// A theme template failed to load or render.
     #[error("template {name}: {message}")]
     Template {

@@ -13,10 +13,12 @@
 
 pub mod build;
 pub mod compile;
+pub mod config;
 pub mod diag;
 pub mod discover;
 pub mod error;
 pub mod export;
+pub mod fix;
 pub mod graph;
 pub mod output;
 pub mod parse;

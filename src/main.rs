@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         cli::Command::Build(args) => cmd::build::run(args),
         cli::Command::Check(args) => cmd::check::run(args),
         cli::Command::Graph(args) => cmd::graph::run(args),
+        cli::Command::Explain(args) => cmd::explain::run(args),
     };
     match result {
         Ok(cmd::Outcome::Clean) => ExitCode::SUCCESS,

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::render::OutputFile;
 
 /// The file vaultc writes into every site; its presence allows replacing the folder.
 pub const MARKER: &str = ".vaultc-site";
@@ -28,8 +27,10 @@ pub struct CopyFile {
 /// What was written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
-    /// Files rendered and written.
+    /// Files written because they are new or changed.
     pub written: usize,
+    /// Files whose bytes were unchanged: linked from the previous site, mtime kept.
+    pub reused: usize,
     /// Files copied (attachments).
     pub copied: usize,
 }
@@ -94,82 +95,171 @@ pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
     (path != base).then_some(path)
 }
 
-/// Writes `files` and copies `copies` into a fresh folder and swaps it in at `out`.
-pub fn write_site(
-    out: &Path,
-    vault: &Path,
-    files: &[OutputFile],
-    copies: &[CopyFile],
-) -> Result<WriteStats> {
-    let out = absolute(out)?;
-    check_output(&out, vault)?;
-    let parent = out
-        .parent()
-        .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
-    std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = parent.join(format!(".{name}.vaultc-staging-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| Error::io("removing", &staging, e))?;
-    }
-    let result = fill(&staging, files, copies);
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    swap_in(&staging, &out, parent, &name)?;
-    Ok(WriteStats {
-        written: files.len(),
-        copied: copies.len(),
-    })
+/// A site being written: a fresh staging folder beside the output folder. Pages are written
+/// into it as they are rendered (from many threads); [`Staging::finish`] copies attachments,
+/// writes the marker and swaps the folder in. Dropping an unfinished staging removes it, so a
+/// failed build leaves the previous site untouched.
+///
+/// Files whose bytes equal the previous site's (by the content hashes kept in the marker file)
+/// are hard-linked from it instead of written: unchanged files keep their inode and mtime, and
+/// removing the previous site afterwards frees almost nothing.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    previous: std::collections::HashMap<String, (u64, u64)>,
+    manifest: std::sync::Mutex<Vec<(String, u64, u64)>>,
+    written: std::sync::atomic::AtomicUsize,
+    reused: std::sync::atomic::AtomicUsize,
+    finished: bool,
 }
 
-fn fill(staging: &Path, files: &[OutputFile], copies: &[CopyFile]) -> Result<()> {
-    std::fs::create_dir_all(staging).map_err(|e| Error::io("creating", staging, e))?;
-    let targets: Vec<PathBuf> = files
-        .iter()
-        .map(|f| &f.path)
-        .chain(copies.iter().map(|c| &c.to))
-        .map(|rel| {
-            safe_join(staging, rel).ok_or_else(|| {
-                Error::io(
-                    "writing",
-                    staging.join(rel),
-                    std::io::Error::other("path would leave the output folder"),
-                )
-            })
+/// First line of the marker file; the lines after it are `hash size path` per site file.
+const MARKER_HEADER: &str = "This folder was written by vaultc; `vaultc build` may replace it.";
+
+fn read_manifest(out: &Path) -> std::collections::HashMap<String, (u64, u64)> {
+    let Ok(text) = std::fs::read_to_string(out.join(MARKER)) else {
+        return Default::default();
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
+            let size = parts.next()?.parse().ok()?;
+            Some((parts.next()?.to_string(), (hash, size)))
         })
-        .collect::<Result<_>>()?;
-    let mut dirs: Vec<&Path> = targets.iter().filter_map(|p| p.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    for dir in dirs {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        .collect()
+}
+
+impl Staging {
+    /// Checks `out` against the vault and creates the staging folder.
+    pub fn create(out: &Path, vault: &Path) -> Result<Staging> {
+        let out = absolute(out)?;
+        check_output(&out, vault)?;
+        let parent = out
+            .parent()
+            .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        let name = file_name(&out);
+        let dir = parent.join(format!(".{name}.vaultc-staging-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        Ok(Staging {
+            previous: read_manifest(&out),
+            out,
+            dir,
+            manifest: Default::default(),
+            written: 0.into(),
+            reused: 0.into(),
+            finished: false,
+        })
     }
-    let (written, copied) = targets.split_at(files.len());
-    files.par_iter().zip(written).try_for_each(|(f, path)| {
-        std::fs::write(path, &f.bytes).map_err(|e| Error::io("writing", path, e))
-    })?;
-    copies.par_iter().zip(copied).try_for_each(|(c, path)| {
-        std::fs::copy(&c.from, path)
-            .map(|_| ())
-            .map_err(|e| Error::io("copying", &c.from, e))
-    })?;
-    let marker = staging.join(MARKER);
-    std::fs::write(
-        &marker,
-        "This folder was written by vaultc; `vaultc build` may replace it.\n",
-    )
-    .map_err(|e| Error::io("writing", marker, e))
+
+    /// Writes one file of the site (safe to call from many threads), or links the previous
+    /// site's copy when the bytes are the same.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = safe_join(&self.dir, rel).ok_or_else(|| {
+            Error::io("writing", self.dir.join(rel), std::io::Error::other("path would leave the output folder"))
+        })?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        }
+        let hash = xxhash_rust::xxh3::xxh3_64(bytes);
+        let size = bytes.len() as u64;
+        self.manifest.lock().map_err(|_| poisoned(&path))?.push((rel.to_string(), hash, size));
+        if self.previous.get(rel) == Some(&(hash, size)) {
+            if let Some(old) = safe_join(&self.out, rel) {
+                let same_size = std::fs::metadata(&old).is_ok_and(|m| m.len() == size);
+                if same_size && std::fs::hard_link(&old, &path).is_ok() {
+                    self.reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(());
+                }
+            }
+        }
+        std::fs::write(&path, bytes).map_err(|e| Error::io("writing", &path, e))?;
+        self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Copies the attachments, writes the marker and swaps the new site in.
+    pub fn finish(mut self, copies: &[CopyFile]) -> Result<WriteStats> {
+        let targets: Vec<PathBuf> = copies
+            .iter()
+            .map(|c| {
+                safe_join(&self.dir, &c.to).ok_or_else(|| {
+                    Error::io("writing", self.dir.join(&c.to), std::io::Error::other("path would leave the output folder"))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut dirs: Vec<&Path> = targets.iter().filter_map(|p| p.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+        }
+        let out = &self.out;
+        copies.par_iter().zip(&targets).try_for_each(|(c, path)| copy_attachment(c, path, out))?;
+        let mut manifest = std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
+        manifest.sort();
+        let mut marker_text = String::with_capacity(manifest.len() * 64);
+        marker_text.push_str(MARKER_HEADER);
+        marker_text.push('\n');
+        for (path, hash, size) in &manifest {
+            marker_text.push_str(&format!("{hash:016x} {size} {path}\n"));
+        }
+        let marker = self.dir.join(MARKER);
+        std::fs::write(&marker, marker_text).map_err(|e| Error::io("writing", marker, e))?;
+        let parent = self.out.parent().unwrap_or(Path::new("/")).to_path_buf();
+        swap_in(&self.dir, &self.out, &parent, &file_name(&self.out))?;
+        self.finished = true;
+        Ok(WriteStats {
+            written: self.written.load(std::sync::atomic::Ordering::Relaxed),
+            reused: self.reused.load(std::sync::atomic::Ordering::Relaxed),
+            copied: copies.len(),
+        })
+    }
+}
+
+/// Copies an attachment with its source's mtime, or links the previous site's copy when its
+/// size and mtime still match the source.
+fn copy_attachment(c: &CopyFile, path: &Path, out: &Path) -> Result<()> {
+    let source = std::fs::metadata(&c.from).map_err(|e| Error::io("reading", &c.from, e))?;
+    if let Some(old) = safe_join(out, &c.to) {
+        if let Ok(previous) = std::fs::metadata(&old) {
+            let same = previous.len() == source.len() && previous.modified().ok() == source.modified().ok();
+            if same && std::fs::hard_link(&old, path).is_ok() {
+                return Ok(());
+            }
+        }
+    }
+    std::fs::copy(&c.from, path).map_err(|e| Error::io("copying", &c.from, e))?;
+    if let Ok(mtime) = source.modified() {
+        let _ = std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(mtime));
+    }
+    Ok(())
+}
+
+fn poisoned(path: &Path) -> Error {
+    Error::io("writing", path, std::io::Error::other("a writer thread panicked"))
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn swap_in(staging: &Path, out: &Path, parent: &Path, name: &str) -> Result<()> {
     if !out.exists() {
-        return std::fs::rename(staging, out)
-            .map_err(|e| Error::io("moving the new site into", out, e));
+        return std::fs::rename(staging, out).map_err(|e| Error::io("moving the new site into", out, e));
     }
     let old = parent.join(format!(".{name}.vaultc-old-{}", std::process::id()));
     if old.exists() {
@@ -177,7 +267,7 @@ fn swap_in(staging: &Path, out: &Path, parent: &Path, name: &str) -> Result<()> 
     }
     std::fs::rename(out, &old).map_err(|e| Error::io("moving the old site away from", out, e))?;
     if let Err(e) = std::fs::rename(staging, out) {
-        // Put the previous site back; the new one stays in staging for inspection.
+        // Put the previous site back.
         let _ = std::fs::rename(&old, out);
         return Err(Error::io("moving the new site into", out, e));
     }

@@ -78,8 +78,10 @@ impl PageDir {
 pub struct SitePlan {
     /// Page of each note (`None`: not published).
     pub notes: Vec<Option<PageDir>>,
-    /// Tag pages: tag node, display name, page.
+    /// Tag pages: tag node, display name, page; sorted by folded name.
     pub tags: Vec<(NodeIndex, String, PageDir)>,
+    /// Folded tag name -> index in `tags`.
+    tag_index: std::collections::HashMap<String, usize>,
     /// Alias redirect pages: page, the note it redirects to, the alias.
     pub aliases: Vec<(PageDir, NoteId, String)>,
     /// Slug collisions and rejected permalinks.
@@ -94,11 +96,18 @@ impl SitePlan {
 
     /// The page of a tag, by its folded name.
     pub fn tag_page(&self, name: &str) -> Option<&PageDir> {
-        let key = fold_name(name);
-        self.tags
-            .binary_search_by(|(_, n, _)| fold_name(n).cmp(&key))
-            .ok()
-            .map(|i| &self.tags[i].2)
+        self.tag_index.get(&fold_name(name)).map(|&i| &self.tags[i].2)
+    }
+
+    /// Tags directly below `name` (`a/b` and `a/c` for `a`), as indices into `tags`.
+    pub fn child_tags(&self) -> std::collections::HashMap<String, Vec<usize>> {
+        let mut children: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+        for (i, (_, name, _)) in self.tags.iter().enumerate() {
+            if let Some((parent, _)) = fold_name(name).rsplit_once('/') {
+                children.entry(parent.to_string()).or_default().push(i);
+            }
+        }
+        children
     }
 }
 
@@ -171,6 +180,7 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
             parts.push("tag".into());
         }
         let joined = unique(parts.join("/"), &mut tag_taken);
+        plan.tag_index.insert(fold_name(&name), plan.tags.len());
         plan.tags.push((
             node,
             name,

@@ -109,6 +109,8 @@ pub struct FrontMatter {
     pub description: Option<String>,
     /// `date`, as written.
     pub date: Option<String>,
+    /// Codes allowed in this note only (`vaultc: { allow: [orphan-note] }`).
+    pub allow: Vec<crate::diag::Code>,
     /// Other keys in file order, values as JSON.
     pub extra: Vec<(String, serde_json::Value)>,
 }
@@ -122,6 +124,9 @@ pub struct Heading {
     pub text: String,
     /// The HTML id on the page: readable, unique within the note.
     pub anchor: String,
+    /// What `#fragment`s are compared with: the normalised text, and the normalised source
+    /// (`` `code` `` headings differ), computed once at parse time.
+    pub keys: [String; 2],
     /// Source range of the whole heading line(s).
     pub span: Span,
 }

@@ -4,22 +4,32 @@ use anyhow::Context;
 use vaultc::build::{build, BuildOptions};
 use vaultc::diag::emit;
 
-use super::{stderr_is_terminal, use_color, Outcome};
+use super::{load_config, stderr_is_terminal, use_color, Outcome};
 use crate::cli::BuildArgs;
 
 /// Runs `build`.
 pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
+    if !args.vault.is_dir() {
+        anyhow::bail!("vault not found: {} is not a readable folder", args.vault.display());
+    }
+    let config = load_config(&args.vault, &args.lints)?;
     let options = BuildOptions {
         output: args.output.clone(),
         theme: args.theme.clone(),
-        include_drafts: args.drafts,
         strict: args.strict,
-        compile: vaultc::CompileOptions::default(),
+        compile: vaultc::CompileOptions {
+            config,
+            include_drafts: args.drafts,
+            ..Default::default()
+        },
     };
     let report = build(&args.vault, &options)
         .with_context(|| format!("cannot build {}", args.vault.display()))?;
     let comp = &report.compilation;
+    if args.timings {
+        eprintln!("timings: {}", comp.timings.line());
+    }
     let summary = comp.summary();
     let color = use_color(stderr_is_terminal());
     let shown: Vec<_> = if args.quiet {
@@ -34,9 +44,10 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     eprint!("{}", emit::human(&shown, &comp.vault, color));
     match report.written {
         Some(stats) if !args.quiet => eprintln!(
-            "built {} pages ({} files, {} attachments) into {} in {:.2?}; {}",
+            "built {} pages ({} files written, {} unchanged, {} attachments) into {} in {:.2?}; {}",
             report.pages,
             stats.written,
+            stats.reused,
             stats.copied,
             args.output.display(),
             started.elapsed(),

@@ -1,28 +1,110 @@
-//! `vaultc check`: compile without rendering and report diagnostics.
+//! `vaultc check`: compile without rendering, report diagnostics, optionally apply fixes.
+
+use std::path::Path;
 
 use anyhow::Context;
-use vaultc::diag::emit;
+use vaultc::diag::{emit, Code, Diagnostic, Severity, Summary};
+use vaultc::source::VaultPath;
 
-use super::{print_stdout, stdout_is_terminal, use_color, Outcome};
+use super::{load_config, print_stdout, stdout_is_terminal, use_color, Outcome};
 use crate::cli::{CheckArgs, CheckFormat};
 
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
-    let comp = vaultc::compile(&args.vault, &vaultc::CompileOptions::default())
-        .with_context(|| format!("cannot check {}", args.vault.display()))?;
-    let summary = comp.summary();
+    if !args.vault.is_dir() {
+        anyhow::bail!("vault not found: {} is not a readable folder", args.vault.display());
+    }
+    let config = load_config(&args.vault, &args.lints)?;
+    let options = vaultc::CompileOptions { config, ..Default::default() };
+    let comp = vaultc::compile(&args.vault, &options).with_context(|| format!("cannot check {}", args.vault.display()))?;
+    if args.timings {
+        eprintln!("timings: {}", comp.timings.line());
+    }
+    let only = only_files(&comp.root, &args.files)?;
+    let shown: Vec<Diagnostic> = comp
+        .diagnostics
+        .iter()
+        .filter(|d| only.as_ref().is_none_or(|files| files.contains(&d.file)))
+        .cloned()
+        .collect();
+
+    if args.fix {
+        let fixable: Vec<Diagnostic> = shown
+            .iter()
+            .filter(|d| match d.code {
+                Code::EscapedWikilink | Code::AliasLink => true,
+                Code::CaseMismatch => args.fix_case,
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let report = vaultc::fix::apply_fixes(&comp.root, &comp.vault, &fixable, args.dry_run)?;
+        if args.dry_run {
+            print_stdout(&report.diff)?;
+            return Ok(Outcome::Clean);
+        }
+        for (path, why) in &report.skipped {
+            eprintln!("warning: not fixed: {path}: {why}");
+        }
+        eprintln!("fixed {} problem(s) in {} file(s)", report.edits_applied, report.files_changed);
+        // Report what is left, from a fresh compile of the changed files.
+        if report.files_changed > 0 {
+            let again = vaultc::compile(&args.vault, &options)?;
+            return report_and_outcome(&args, &again.vault, filter(&again.diagnostics, &only), &again);
+        }
+    }
+    report_and_outcome(&args, &comp.vault, shown, &comp)
+}
+
+fn filter(diagnostics: &[Diagnostic], only: &Option<Vec<VaultPath>>) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| only.as_ref().is_none_or(|files| files.contains(&d.file)))
+        .cloned()
+        .collect()
+}
+
+fn report_and_outcome(
+    args: &CheckArgs,
+    vault: &vaultc::vault::Vault,
+    shown: Vec<Diagnostic>,
+    comp: &vaultc::Compilation,
+) -> anyhow::Result<Outcome> {
+    let errors = shown.iter().filter(|d| d.severity == Severity::Error).count();
+    let summary = Summary { errors, warnings: shown.len() - errors, ..comp.summary() };
     match args.format {
-        CheckFormat::Json => print_stdout(&emit::json(&comp.diagnostics, &comp.vault, summary))?,
+        CheckFormat::Json => print_stdout(&emit::json(&shown, vault, summary))?,
+        CheckFormat::Github => print_stdout(&vaultc::diag::ci::github(&shown, vault))?,
+        CheckFormat::Sarif => print_stdout(&vaultc::diag::ci::sarif(&shown, vault))?,
         CheckFormat::Human => {
-            let mut text = emit::human(
-                &comp.diagnostics,
-                &comp.vault,
-                use_color(stdout_is_terminal()),
-            );
+            let mut text = emit::human(&shown, vault, use_color(stdout_is_terminal()));
             text.push_str(&emit::summary_line(&summary));
             text.push('\n');
             print_stdout(&text)?;
         }
     }
-    Ok(Outcome::of(comp.has_errors()))
+    Ok(Outcome::of(errors > 0))
+}
+
+/// The FILES arguments as vault paths (relative to the current folder or to the vault).
+fn only_files(root: &Path, files: &[std::path::PathBuf]) -> anyhow::Result<Option<Vec<VaultPath>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for file in files {
+        let rel = match file.canonicalize() {
+            Ok(abs) => abs
+                .strip_prefix(root)
+                .map(|r| r.to_path_buf())
+                .map_err(|_| anyhow::anyhow!("{} is not inside the vault {}", file.display(), root.display()))?,
+            Err(_) => file.clone(),
+        };
+        let text = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        match VaultPath::new(&text) {
+            Some(p) => out.push(p),
+            None => anyhow::bail!("{} is not a file of the vault", file.display()),
+        }
+    }
+    Ok(Some(out))
 }

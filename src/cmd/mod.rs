@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check;
+pub mod explain;
 pub mod graph;
 
 use std::io::{IsTerminal, Write};
@@ -23,6 +24,25 @@ impl Outcome {
             Outcome::Clean
         }
     }
+}
+
+/// The configuration: `vaultc.toml` at the vault root, then the command line's lint levels.
+pub fn load_config(vault: &std::path::Path, lints: &crate::cli::LintArgs) -> anyhow::Result<vaultc::config::Config> {
+    use vaultc::config::{parse_code, Config};
+    use vaultc::diag::Level;
+    let mut config = Config::load(vault)?;
+    let levels = [(&lints.allow, Level::Allow), (&lints.warn, Level::Warn), (&lints.deny, Level::Deny)];
+    for (names, level) in levels {
+        for name in names {
+            if name == "warnings" && level == Level::Deny {
+                config.deny_warnings = true;
+                continue;
+            }
+            let code = parse_code(name).map_err(|m| anyhow::anyhow!("command line: {m}"))?;
+            config.set_level(code, level);
+        }
+    }
+    Ok(config)
 }
 
 /// Whether colours are wanted on this stream (a terminal, and `NO_COLOR` unset).

@@ -6,19 +6,25 @@ use std::collections::HashMap;
 use petgraph::visit::EdgeFiltered;
 use rayon::prelude::*;
 
-use crate::diag::{Code, Diagnostic, Fix};
+use crate::config::Config;
+use crate::diag::{Code, Diagnostic, Fix, Level};
+use crate::source::Span;
 use crate::graph::{ConceptGraph, EdgeKind, Node};
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution};
 use crate::source::fold_name;
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
 
-/// All link-level diagnostics of a compiled vault.
+/// All link-level diagnostics of a compiled vault. Codes `config` allows everywhere are not
+/// computed at all (no note can re-enable them).
 pub fn link_diagnostics(
     vault: &Vault,
     resolution: &Resolution,
     graph: &ConceptGraph,
+    config: &Config,
 ) -> Vec<Diagnostic> {
-    let suggester = Suggester::new(vault);
+    let suggester = Suggester::new(vault, resolution);
+    let wants = |code: Code| config.level(code) != Level::Allow;
+    let case = wants(Code::CaseMismatch);
     let mut out: Vec<Diagnostic> = vault
         .notes
         .par_iter()
@@ -26,13 +32,76 @@ pub fn link_diagnostics(
         .flat_map_iter(|(i, note)| {
             let id = NoteId(i as u32);
             let suggester = &suggester;
-            note.links.iter().enumerate().filter_map(move |(j, link)| {
-                check_link(vault, resolution, suggester, id, note, link, j)
+            note.links.iter().enumerate().flat_map(move |(j, link)| {
+                let mut found = check_link(vault, resolution, suggester, id, note, link, j);
+                if case {
+                    found.extend(case_mismatch(vault, resolution, id, note, link, j));
+                }
+                found
             })
         })
         .collect();
     out.extend(embed_cycles(vault, resolution, graph));
+    if wants(Code::OrphanNote) {
+        out.extend(graph.orphans().into_iter().map(|id| {
+            let note = vault.note(id);
+            Diagnostic::new(Code::OrphanNote, note.path.clone(), Span::default(), "no other note links here")
+                .with_help("link it from a related note or an index note, or allow `orphan-note` for it")
+        }));
+    }
     out
+}
+
+/// A link that reaches its target only when letter case is ignored; the fix writes the
+/// target's real case.
+fn case_mismatch(
+    vault: &Vault,
+    resolution: &Resolution,
+    id: NoteId,
+    note: &Note,
+    link: &Link,
+    index: usize,
+) -> Option<Diagnostic> {
+    let resolved = resolution.get(id, index);
+    if resolved.case_exact {
+        return None;
+    }
+    let real = match &resolved.target {
+        LinkTarget::Note { id, .. } => vault.note(*id).path.as_str(),
+        LinkTarget::Attachment(a) => vault.attachment(*a).path.as_str(),
+        LinkTarget::Missing { .. } => return None,
+    };
+    let written = link.target.trim_start_matches("./");
+    let parts = written.split('/').filter(|p| !p.is_empty() && *p != "..").count().max(1);
+    let tail: Vec<&str> = real.rsplit('/').take(parts).collect();
+    let mut correct = tail.into_iter().rev().collect::<Vec<_>>().join("/");
+    if !written.to_lowercase().ends_with(".md") {
+        if let Some(stripped) = correct.strip_suffix(".md") {
+            correct = stripped.to_string();
+        }
+    }
+    let prefix_len = written.len() - written.trim_start_matches(['.', '/']).len();
+    let correct = format!("{}{}", &written[..prefix_len.min(written.len())], correct.trim_start_matches(['.', '/']));
+    let mut d = Diagnostic::new(
+        Code::CaseMismatch,
+        note.path.clone(),
+        link.span,
+        format!("\"{}\" matches \"{real}\" only when letter case is ignored", link.target),
+    )
+    .with_target(link.target.clone())
+    .with_help(format!("write \"{correct}\""));
+    // Machine fix for wikilinks: replace the target text inside the brackets.
+    let raw = note.slice(link.span);
+    if raw.trim_start_matches('!').starts_with("[[") {
+        if let Some(at) = raw.find(link.target.as_str()) {
+            let start = link.span.start + at as u32;
+            d.fix = Some(Fix {
+                span: Span { start, end: start + link.target.len() as u32 },
+                replacement: correct,
+            });
+        }
+    }
+    Some(d)
 }
 
 fn check_link(
@@ -43,45 +112,53 @@ fn check_link(
     note: &Note,
     link: &Link,
     index: usize,
-) -> Option<Diagnostic> {
+) -> Vec<Diagnostic> {
     let resolved = resolution.get(id, index);
     match &resolved.target {
         LinkTarget::Missing { .. } => {
-            let what = if link.target.contains('.') && !link.target.to_lowercase().ends_with(".md")
-            {
-                "file"
-            } else {
-                "note"
-            };
+            let aliased = resolution.index.alias(&fold_name(&link.target));
+            if let Some(&alias_of) = aliased.first() {
+                let name = vault.note(alias_of).path.stem();
+                let mut d = Diagnostic::new(
+                    Code::AliasLink,
+                    note.path.clone(),
+                    link.span,
+                    format!(
+                        "\"{}\" is an alias of \"{name}\", and Obsidian does not resolve links through aliases",
+                        link.target
+                    ),
+                )
+                .with_target(link.target.clone())
+                .with_help(format!("link the note and show the alias: [[{name}|{}]]", link.target));
+                if note.slice(link.span).trim_start_matches('!').starts_with("[[") {
+                    let bang = if link.kind == LinkKind::Embed { "!" } else { "" };
+                    let fragment = link.fragment.as_ref().map(|f| format!("#{}", f.as_written())).unwrap_or_default();
+                    let label = link.label.clone().unwrap_or_else(|| link.target.clone());
+                    d.fix = Some(Fix {
+                        span: link.span,
+                        replacement: format!("{bang}[[{name}{fragment}|{label}]]"),
+                    });
+                }
+                return vec![d];
+            }
+            let ext = link.target.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+            let attachment = crate::parse::links::ATTACHMENT_EXTENSIONS.contains(&ext.as_str());
+            let (code, what) = if attachment { (Code::MissingAttachment, "file") } else { (Code::BrokenLink, "note") };
             let mut d = Diagnostic::new(
-                Code::BrokenLink,
+                code,
                 note.path.clone(),
                 link.span,
                 format!("no {what} named \"{}\"", link.target),
             )
             .with_target(link.target.clone());
-            let aliased = resolution.index.alias(&fold_name(&link.target));
-            if let Some(&alias_of) = aliased.first() {
-                let target_note = vault.note(alias_of);
-                let name = target_note.path.stem();
-                d.help = Some(format!(
-                    "\"{}\" is an alias of [[{name}]]; Obsidian does not resolve aliases: write [[{name}|{}]]",
-                    link.target, link.target
-                ));
-                if link.kind == LinkKind::Wiki && link.fragment.is_none() && link.label.is_none() {
-                    d.fix = Some(Fix {
-                        span: link.span,
-                        replacement: format!("[[{name}|{}]]", link.target),
-                    });
-                }
-            } else if let Some(best) = suggester.suggest(&link.target) {
+            if let Some(best) = suggester.suggest(&link.target) {
                 d.help = Some(format!("did you mean \"{best}\"?"));
             } else if link.target.contains("://") {
                 d.help = Some(
                     "a URL in [[...]] is a note name; write [text](url) for a web link".to_string(),
                 );
             }
-            Some(d)
+            vec![d]
         }
         LinkTarget::Note {
             id: target,
@@ -101,12 +178,12 @@ fn check_link(
                     ),
                     closest_heading(target_note, chain.last().map_or("", String::as_str)),
                 ),
-                _ => return None,
+                _ => return Vec::new(),
             };
             let mut d = Diagnostic::new(Code::BrokenFragment, note.path.clone(), link.span, what)
                 .with_target(link.target.clone());
             d.help = help;
-            Some(d)
+            vec![d]
         }
         _ if !resolved.ambiguous.is_empty() => {
             let path_of = |f: &FileRef| match *f {
@@ -144,9 +221,9 @@ fn check_link(
                 winner.trim_end_matches(".md")
             ));
             d.related = names;
-            Some(d)
+            vec![d]
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -171,48 +248,90 @@ fn closest_block(note: &Note, wanted: &str) -> Option<String> {
         .map(|b| format!("did you mean \"#^{b}\"?"))
 }
 
-/// "Did you mean" over note names, note paths and attachment names. Candidates are bucketed by
-/// length so each query only compares names of similar length.
+/// "Did you mean" over note names and attachment names. A trigram index picks the few names
+/// that share the most letter triples with the query; only those are compared by edit distance,
+/// so a query costs the length of a few posting lists, not a pass over every note.
 struct Suggester<'a> {
-    by_len: HashMap<usize, Vec<(String, &'a str)>>,
+    names: Vec<(String, &'a str)>,
+    grams: HashMap<u64, Vec<u32>>,
+    /// Suggestion per distinct missing target (folded), computed once, in parallel.
+    cache: HashMap<String, Option<&'a str>>,
+}
+
+/// Trigrams of a folded name, with start and end markers so short names have some.
+fn trigrams(name: &str) -> Vec<u64> {
+    let chars: Vec<char> = std::iter::once('\u{2}').chain(name.chars()).chain(std::iter::once('\u{3}')).collect();
+    let mut grams: Vec<u64> = chars
+        .windows(3)
+        .map(|w| (w[0] as u64) << 42 | (w[1] as u64) << 21 | w[2] as u64)
+        .collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
+/// The part of a link target suggestions compare: its last path component, without `.md`.
+fn suggestion_key(target: &str) -> String {
+    let name = target.rsplit('/').next().unwrap_or(target);
+    fold_name(name.strip_suffix(".md").unwrap_or(name))
 }
 
 impl<'a> Suggester<'a> {
-    fn new(vault: &'a Vault) -> Suggester<'a> {
-        let mut by_len: HashMap<usize, Vec<(String, &'a str)>> = HashMap::new();
-        let names = vault
+    fn new(vault: &'a Vault, resolution: &Resolution) -> Suggester<'a> {
+        let mut names: Vec<(String, &'a str)> = vault
             .notes
             .iter()
             .map(|n| n.path.stem())
-            .chain(vault.attachments.iter().map(|a| a.path.file_name()));
-        for name in names {
-            let folded = fold_name(name);
-            by_len
-                .entry(folded.chars().count())
-                .or_default()
-                .push((folded, name));
+            .chain(vault.attachments.iter().map(|a| a.path.file_name()))
+            .map(|name| (fold_name(name), name))
+            .collect();
+        names.sort();
+        names.dedup_by(|a, b| a.0 == b.0);
+        let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (i, (folded, _)) in names.iter().enumerate() {
+            for g in trigrams(folded) {
+                grams.entry(g).or_default().push(i as u32);
+            }
         }
-        for list in by_len.values_mut() {
-            list.sort();
-            list.dedup();
-        }
-        Suggester { by_len }
+        let mut suggester = Suggester { names, grams, cache: HashMap::new() };
+        let mut missing: Vec<String> = vault
+            .note_ids()
+            .flat_map(|(id, note)| {
+                note.links
+                    .iter()
+                    .enumerate()
+                    .filter(move |&(j, _)| matches!(resolution.get(id, j).target, LinkTarget::Missing { .. }))
+                    .map(|(_, l)| suggestion_key(&l.target))
+            })
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let found: Vec<Option<&'a str>> = missing.par_iter().map(|m| suggester.compute(m)).collect();
+        suggester.cache = missing.into_iter().zip(found).collect();
+        suggester
     }
 
     fn suggest(&self, target: &str) -> Option<&'a str> {
-        let name = target.rsplit('/').next().unwrap_or(target);
-        let wanted = fold_name(name.trim_end_matches(".md"));
-        let len = wanted.chars().count();
-        let slack = (len * 2) / 5 + 1;
+        self.cache.get(&suggestion_key(target)).copied().flatten()
+    }
+
+    fn compute(&self, wanted: &str) -> Option<&'a str> {
+        let query = trigrams(wanted);
+        let mut shared: HashMap<u32, u32> = HashMap::new();
+        for g in &query {
+            for &i in self.grams.get(g).map_or(&[][..], Vec::as_slice) {
+                *shared.entry(i).or_default() += 1;
+            }
+        }
+        // The 32 names sharing the most trigrams (ties by name order) are the candidates.
+        let mut ranked: Vec<(u32, u32)> = shared.into_iter().map(|(i, n)| (n, i)).collect();
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut best: Option<(f64, &'a str)> = None;
-        for l in len.saturating_sub(slack)..=len + slack {
-            for (folded, display) in self.by_len.get(&l).into_iter().flatten() {
-                let score = strsim::normalized_levenshtein(&wanted, folded);
-                if score >= 0.6
-                    && best.is_none_or(|(s, d)| score > s || (score == s && *display < d))
-                {
-                    best = Some((score, display));
-                }
+        for &(_, i) in ranked.iter().take(32) {
+            let (folded, display) = &self.names[i as usize];
+            let score = strsim::normalized_levenshtein(wanted, folded);
+            if score >= 0.6 && best.is_none_or(|(s, d)| score > s || (score == s && *display < d)) {
+                best = Some((score, display));
             }
         }
         best.map(|(_, d)| d)
@@ -282,16 +401,12 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
                 .map(|e| e.weight().index as usize)
                 .min();
             if let Some(i) = first {
-                let mut d = Diagnostic::new(
-                    Code::EmbedCycle,
-                    note.path.clone(),
-                    note.links[i].span,
-                    if self_loop {
-                        "this note embeds itself".to_string()
-                    } else {
-                        format!("embed cycle: {}", names.join(" -> "))
-                    },
-                )
+                let (code, message) = if self_loop {
+                    (Code::SelfEmbed, "this note embeds itself (or the section this embed is in)".to_string())
+                } else {
+                    (Code::EmbedCycle, format!("embed cycle: {}", names.join(" -> ")))
+                };
+                let mut d = Diagnostic::new(code, note.path.clone(), note.links[i].span, message)
                 .with_target(note.links[i].target.clone())
                 .with_help("the site shows the cycle as a link after the first repetition; break it by linking instead of embedding");
                 d.related = names.clone();

@@ -2,7 +2,9 @@
 //! them, and [`emit`] prints them in one of several formats.
 
 pub mod checks;
+pub mod ci;
 pub mod emit;
+pub mod explain;
 
 use serde::Serialize;
 

@@ -153,6 +153,29 @@ pub fn parse(
                 }
             }
             "date" => fm.date = scalar(value),
+            "vaultc" => {
+                let allow = value.get("allow").map(strings).unwrap_or_default();
+                let unknown_key = value.as_object().and_then(|m| m.keys().find(|k| k.as_str() != "allow"));
+                if let Some(k) = unknown_key {
+                    out.diagnostics.push(Diagnostic::new(
+                        Code::InvalidFrontMatter,
+                        path.clone(),
+                        key_span(key),
+                        format!("unknown key `vaultc.{k}`; the only key is `allow` (a list of codes)"),
+                    ));
+                }
+                for name in allow {
+                    match crate::config::parse_code(&name) {
+                        Ok(code) => fm.allow.push(code),
+                        Err(message) => out.diagnostics.push(Diagnostic::new(
+                            Code::InvalidFrontMatter,
+                            path.clone(),
+                            key_span(key),
+                            format!("vaultc.allow: {message}"),
+                        )),
+                    }
+                }
+            }
             _ => fm.extra.push((key.clone(), value.clone())),
         }
         if matches!(key.as_str(), "tag" | "alias" | "cssclass") {

@@ -10,7 +10,6 @@ pub mod frontmatter;
 pub mod links;
 mod tags;
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -33,27 +32,6 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_MATH
         | Options::ENABLE_WIKILINKS
         | Options::ENABLE_GFM
-}
-
-/// The text pulldown-cmark sees: the original with the front matter replaced by spaces
-/// (newlines kept), so every byte offset still points into the original.
-pub fn masked_text(text: &str, body_start: usize) -> Cow<'_, str> {
-    if body_start == 0 {
-        return Cow::Borrowed(text);
-    }
-    // Multi-byte characters become as many spaces as they had bytes.
-    let mut masked: String = text[..body_start]
-        .bytes()
-        .map(|b| {
-            if b == b'\n' || b == b'\r' {
-                b as char
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    masked.push_str(&text[body_start..]);
-    Cow::Owned(masked)
 }
 
 /// The one event stream of a note's text: pulldown-cmark with [`markdown_options`], offsets
@@ -238,9 +216,9 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         ),
     };
     let mut diagnostics = fm.diagnostics;
-    let masked = masked_text(&text, body_start);
+    let masked = text.as_str();
     let comments = comment_ranges(&text, body_start);
-    let mut body = scan_body(&masked, &comments);
+    let mut body = scan_body(&text, body_start, &comments);
     // Comments hide tags, block ids and escaped links too.
     if !comments.is_empty() {
         body.opaque.extend(comments.iter().cloned());
@@ -250,9 +228,9 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     let mut links = fm.links;
     links.extend(body.links);
     let mut tags = fm.tags;
-    tags.extend(tags::inline_tags(&masked, body_start, &body.opaque));
+    tags.extend(tags::inline_tags(masked, body_start, &body.opaque));
 
-    for r in find_outside(&ESCAPED_WIKILINK, &masked, body_start, &body.opaque) {
+    for r in find_outside(&ESCAPED_WIKILINK, masked, body_start, &body.opaque) {
         let raw = &masked[r.clone()];
         let fixed = raw
             .replace("\\[", "[")
@@ -271,7 +249,7 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         });
         diagnostics.push(d);
     }
-    for r in find_outside(&EMPTY_WIKILINK, &masked, body_start, &body.opaque) {
+    for r in find_outside(&EMPTY_WIKILINK, masked, body_start, &body.opaque) {
         diagnostics.push(
             Diagnostic::new(
                 Code::EmptyLink,
@@ -284,6 +262,7 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     }
 
     let mut taken = HashSet::new();
+    let text_src = text.as_str();
     let headings: Vec<Heading> = body
         .headings
         .into_iter()
@@ -294,21 +273,58 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             } else {
                 base
             };
+            let raw = crate::resolve::fragments::raw_heading_text(&text_src[span.range()]);
             Heading {
                 level,
                 anchor: slug::unique(base, &mut taken),
+                keys: [
+                    crate::resolve::fragments::normalize_heading(&text),
+                    crate::resolve::fragments::normalize_heading(raw),
+                ],
                 text,
                 span,
             }
         })
         .collect();
-    let blocks = find_blocks(
-        &masked,
-        body_start,
-        &body.opaque,
-        &body.containers,
-        &body.top_level,
-    );
+    let (blocks, duplicate_blocks) = if text[body_start..].contains('^') {
+        find_blocks(masked, body_start, &body.opaque, &body.containers, &body.top_level)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for (id, marker) in duplicate_blocks {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::DuplicateBlockId,
+                path.clone(),
+                marker,
+                format!("block id \"^{id}\" is already used earlier in this note; links reach only the first"),
+            )
+            .with_help("give this block a different id"),
+        );
+    }
+    let mut seen_headings: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, h) in headings.iter().enumerate() {
+        let key = h.keys[0].clone();
+        if let Some(&first) = seen_headings.get(&key) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateHeadingAnchor,
+                    path.clone(),
+                    h.span,
+                    format!(
+                        "heading \"{}\" repeats the one on line {}; [[{}#{}]] reaches only the first",
+                        h.text,
+                        lines.line(headings[first].span.start),
+                        path.stem(),
+                        h.text
+                    ),
+                )
+                .with_help("link with a heading chain ([[note#Parent#Heading]]) or rename one heading"),
+            );
+        } else {
+            seen_headings.insert(key, i);
+        }
+    }
 
     let title = fm
         .front_matter
@@ -375,7 +391,8 @@ struct BodyScan {
     top_level: Vec<Range<usize>>,
 }
 
-fn scan_body(text: &str, comments: &[Range<usize>]) -> BodyScan {
+/// One pass over the body's events (`text[body_start..]`; ranges stay absolute).
+fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodyScan {
     let mut out = BodyScan {
         links: Vec::new(),
         headings: Vec::new(),
@@ -385,7 +402,7 @@ fn scan_body(text: &str, comments: &[Range<usize>]) -> BodyScan {
     };
     let mut depth = 0usize;
     let mut heading: Option<(u8, String, Range<usize>)> = None;
-    for (event, range) in events(text, 0, comments) {
+    for (event, range) in events(&text[body_start..], body_start, comments) {
         match event {
             Event::Start(tag) => {
                 let block = is_block(&tag);
@@ -547,9 +564,10 @@ fn find_blocks(
     opaque: &[Range<usize>],
     containers: &[Range<usize>],
     top_level: &[Range<usize>],
-) -> Vec<Block> {
+) -> (Vec<Block>, Vec<(String, Span)>) {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut duplicates = Vec::new();
     for caps in BLOCK_ID.captures_iter(&text[body_start..]) {
         let (Some(whole), Some(id)) = (caps.get(0), caps.get(1)) else {
             continue;
@@ -588,17 +606,14 @@ fn find_blocks(
         };
         let Some(span) = span else { continue };
         let id = id.as_str().to_string();
+        let marker = Span::new(if alone { id_start } else { marker_start }..body_start + whole.end());
         if seen.insert(id.to_lowercase()) {
-            out.push(Block {
-                id,
-                span: Span::new(span),
-                marker: Span::new(
-                    if alone { id_start } else { marker_start }..body_start + whole.end(),
-                ),
-            });
+            out.push(Block { id, span: Span::new(span), marker });
+        } else {
+            duplicates.push((id, marker));
         }
     }
-    out
+    (out, duplicates)
 }
 
 #[cfg(test)]

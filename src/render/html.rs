@@ -11,7 +11,7 @@ use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 use regex::Regex;
 
 use crate::compile::Compilation;
-use crate::parse::{comment_ranges, masked_text};
+use crate::parse::comment_ranges;
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
 use crate::site::{relative_url, PageDir, SitePlan};
 use crate::slug::slugify;
@@ -65,8 +65,8 @@ fn render_range(
     stack: &mut Vec<(NoteId, usize)>,
 ) -> String {
     let note = ctx.comp.vault.note(id);
-    let masked = masked_text(&note.text, note.body_start);
-    let Some(slice) = masked.get(range.clone()) else {
+    let range = range.start.max(note.body_start)..range.end;
+    let Some(slice) = note.text.get(range.clone()) else {
         return String::new();
     };
     let base = range.start;

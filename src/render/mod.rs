@@ -33,13 +33,16 @@ pub struct OutputFile {
 
 const GENERATOR: &str = concat!("vaultc ", env!("CARGO_PKG_VERSION"));
 
-/// Renders every page, data file and theme asset of the site.
+/// Renders every page, data file and theme asset of the site, handing each file to `sink` as
+/// soon as it is ready (from several threads), so pages are never all held in memory.
 pub fn render_site(
     comp: &Compilation,
     plan: &SitePlan,
     theme: &Theme,
     title: &str,
-) -> Result<Vec<OutputFile>> {
+    sink: &(dyn Fn(OutputFile) -> Result<()> + Sync),
+    timings: &mut crate::compile::Timings,
+) -> Result<()> {
     let published = plan.notes.iter().filter(|p| p.is_some()).count();
     let info = SiteInfo { title, published };
     let site = |page: &PageDir| info.view(page);
@@ -50,9 +53,9 @@ pub fn render_site(
         })
     };
 
-    // Note pages, in parallel; collected in note order, so output does not depend on threads.
-    let mut files: Vec<OutputFile> = comp
-        .vault
+    // Note pages, in parallel; each page's bytes depend only on the compilation, never on
+    // which thread rendered it.
+    comp.vault
         .notes
         .par_iter()
         .enumerate()
@@ -60,15 +63,16 @@ pub fn render_site(
             let id = NoteId(i as u32);
             plan.note_page(id).map(|page| (id, page))
         })
-        .map(|(id, page)| {
+        .try_for_each(|(id, page)| {
             let view = note_view(comp, plan, id, page);
-            page_file(
+            sink(page_file(
                 page,
                 "note.html",
                 jinja! { site => site(page), page => PageView { kind: "note", title: view.title }, note => view },
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
+            )?)
+        })?;
+    timings.mark("render notes");
+    let mut files: Vec<OutputFile> = Vec::new();
 
     let root = PageDir::root();
     files.push(page_file(
@@ -117,21 +121,15 @@ pub fn render_site(
             jinja! { site => site(page), page => PageView { kind: "redirect", title: alias }, target_url => target, alias => alias },
         )?);
     }
-    files.push(OutputFile {
-        path: "graph-data.js".into(),
-        bytes: graph_data(comp, plan).into_bytes(),
-    });
-    files.push(OutputFile {
-        path: "search-index.js".into(),
-        bytes: search_index(comp, plan).into_bytes(),
-    });
+    timings.mark("render lists");
+    files.push(OutputFile { path: "graph-data.js".into(), bytes: graph_data(comp, plan).into_bytes() });
+    timings.mark("graph data");
+    files.push(OutputFile { path: "search-index.js".into(), bytes: search_index(comp, plan).into_bytes() });
+    timings.mark("search index");
     for (name, bytes) in &theme.assets {
-        files.push(OutputFile {
-            path: format!("static/{name}"),
-            bytes: bytes.clone(),
-        });
+        files.push(OutputFile { path: format!("static/{name}"), bytes: bytes.clone() });
     }
-    Ok(files)
+    files.into_par_iter().try_for_each(sink)
 }
 
 /// Site-wide facts every page's `site` value is made from.
@@ -302,21 +300,21 @@ fn tag_pages(
             .render("tags.html", jinja! { site => site(&index), page => PageView { kind: "tags", title: "Tags" }, tags => entries })?
             .into_bytes(),
     }];
+    let children_of = plan.child_tags();
     let pages: Vec<Result<OutputFile>> = plan
         .tags
         .par_iter()
         .map(|(node, name, page)| {
             let notes: Vec<NoteEntry> =
                 comp.graph.tagged(*node).into_iter().filter_map(|id| entry(comp, plan, id, page)).collect();
-            let prefix = format!("{}/", crate::source::fold_name(name));
-            let children: Vec<LinkView> = plan
-                .tags
-                .iter()
-                .filter(|(_, n, _)| {
-                    let f = crate::source::fold_name(n);
-                    f.starts_with(&prefix) && !f[prefix.len()..].contains('/')
+            let children: Vec<LinkView> = children_of
+                .get(&crate::source::fold_name(name))
+                .into_iter()
+                .flatten()
+                .map(|&i| {
+                    let (_, n, p) = &plan.tags[i];
+                    LinkView { name: n.clone(), url: relative_url(page, &p.file()) }
                 })
-                .map(|(_, n, p)| LinkView { name: n.clone(), url: relative_url(page, &p.file()) })
                 .collect();
             let title = format!("#{name}");
             Ok(OutputFile {
@@ -435,12 +433,14 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
 /// `search-index.js`: an elasticlunr index (title, body, tags) and excerpts per page.
 fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
     struct Doc<'a> {
+        id: NoteId,
         url: String,
         title: &'a str,
         body: String,
         tags: String,
         path: &'a str,
     }
+    let per_note = text::search_body_chars(plan.notes.iter().filter(|p| p.is_some()).count());
     let docs: Vec<Doc> = comp
         .vault
         .notes
@@ -450,9 +450,15 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
             let page = plan.note_page(NoteId(i as u32))?;
             let tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
             Some(Doc {
+                id: NoteId(i as u32),
                 url: page.file(),
                 title: &note.title,
-                body: text::plain_text(note, text::SEARCH_BODY_CHARS),
+                body: {
+                    let mut body = note.headings.iter().map(|h| h.text.as_str()).collect::<Vec<_>>().join(" ");
+                    body.push(' ');
+                    body.push_str(&text::plain_text(note, per_note));
+                    body
+                },
                 tags: tags.join(" "),
                 path: note.path.as_str(),
             })
@@ -462,7 +468,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
     let mut excerpts = serde_json::Map::new();
     for doc in &docs {
         index.add_doc(&doc.url, [doc.title, doc.body.as_str(), doc.tags.as_str()]);
-        let excerpt: String = doc.body.chars().take(160).collect();
+        let excerpt: String = text::plain_text(comp.vault.note(doc.id), 160);
         excerpts.insert(
             doc.url.clone(),
             serde_json::json!({ "title": doc.title, "path": doc.path, "excerpt": excerpt }),

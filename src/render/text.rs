@@ -5,11 +5,21 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::parse::masked_text;
 use crate::vault::{LinkKind, Note};
 
-/// How much of each note's text goes into the search index.
+/// Most body text one note contributes to the search index.
 pub const SEARCH_BODY_CHARS: usize = 3000;
+
+/// Body text the whole search index may hold: the index is one file every reader downloads on
+/// first search, so it must stay small however large the vault. Each note gets an equal share
+/// (all of its text in small vaults, its opening lines in huge ones); titles, tags and headings
+/// are always indexed in full.
+pub const SEARCH_BODY_BUDGET: usize = 2_000_000;
+
+/// The body characters each of `notes` notes may put in the search index.
+pub fn search_body_chars(notes: usize) -> usize {
+    (SEARCH_BODY_BUDGET / notes.max(1)).min(SEARCH_BODY_CHARS)
+}
 
 /// Longest backlink context shown, in characters.
 const CONTEXT_CHARS: usize = 280;
@@ -128,8 +138,7 @@ fn starts_block(line: &str) -> bool {
 
 /// The note's visible text (comments and front matter removed), at most `max` characters.
 pub fn plain_text(note: &Note, max: usize) -> String {
-    let masked = masked_text(&note.text, note.body_start);
-    let body = &masked[note.body_start..];
+    let body = &note.text[note.body_start..];
     let cut = body
         .char_indices()
         .nth(max * 2)

@@ -22,15 +22,7 @@ pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
     let headings = &note.headings;
     // Obsidian compares with the heading as written (`` `id` ``); readers also write the text
     // as shown (`id`): accept either.
-    let keys: Vec<[String; 2]> = headings
-        .iter()
-        .map(|h| {
-            [
-                normalize_heading(&h.text),
-                normalize_heading(raw_heading(note, h)),
-            ]
-        })
-        .collect();
+    let keys: Vec<&[String; 2]> = headings.iter().map(|h| &h.keys).collect();
     if let Some(found) = find_chain(headings, &keys, &wanted) {
         return Some(found);
     }
@@ -38,9 +30,8 @@ pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
     keys.iter().position(|k| k.contains(last))
 }
 
-/// The heading as written: without `#` markers or a setext underline.
-fn raw_heading<'a>(note: &'a Note, heading: &Heading) -> &'a str {
-    let raw = note.slice(heading.span);
+/// A heading's source without `#` markers or a setext underline.
+pub fn raw_heading_text(raw: &str) -> &str {
     let first_line = raw.lines().next().unwrap_or("").trim();
     if first_line.starts_with('#') {
         first_line
@@ -52,7 +43,7 @@ fn raw_heading<'a>(note: &'a Note, heading: &Heading) -> &'a str {
     }
 }
 
-fn find_chain(headings: &[Heading], keys: &[[String; 2]], wanted: &[String]) -> Option<usize> {
+fn find_chain(headings: &[Heading], keys: &[&[String; 2]], wanted: &[String]) -> Option<usize> {
     let (mut from, mut to) = (0, headings.len());
     let mut found = None;
     for part in wanted {

@@ -83,7 +83,10 @@ impl NameIndex {
     fn lookup(&self, map: &HashMap<Box<str>, Vec<FileRef>>, folded: &str) -> Vec<FileRef> {
         let mut out: Vec<FileRef> = map.get(folded).cloned().unwrap_or_default();
         if !folded.ends_with(".md") {
-            if let Some(more) = map.get(format!("{folded}.md").as_str()) {
+            let mut with_md = String::with_capacity(folded.len() + 3);
+            with_md.push_str(folded);
+            with_md.push_str(".md");
+            if let Some(more) = map.get(with_md.as_str()) {
                 out.extend(more);
             }
         }

@@ -181,14 +181,24 @@ fn find_file(
         FileRef::Note(id) => vault.note(id).path.as_str(),
         FileRef::Attachment(id) => vault.attachment(id).path.as_str(),
     };
+    // Case-exactness compares NFC text; ASCII targets (most) need no normalisation.
+    let nfc = |wanted: &str| -> String {
+        if wanted.is_ascii() {
+            wanted.to_string()
+        } else {
+            unicode_normalization::UnicodeNormalization::nfc(wanted).collect()
+        }
+    };
     let is_case_exact = |f: &FileRef, wanted: &str| {
         let path = path_of(f);
-        let wanted: String = unicode_normalization::UnicodeNormalization::nfc(wanted).collect();
-        path.ends_with(&wanted) || path.ends_with(&format!("{wanted}.md"))
+        path.ends_with(wanted) || path.strip_suffix(".md").is_some_and(|p| p.ends_with(wanted))
     };
     let pick_exact = |mut found: Vec<FileRef>, wanted: &str| {
-        found.sort_by_key(|f| (!is_case_exact(f, wanted), path_of(f).to_string()));
-        let exact = is_case_exact(&found[0], wanted);
+        let wanted = nfc(wanted);
+        if found.len() > 1 {
+            found.sort_by_cached_key(|f| (!is_case_exact(f, &wanted), path_of(f)));
+        }
+        let exact = is_case_exact(&found[0], &wanted);
         (found[0], Vec::new(), exact)
     };
 
@@ -214,25 +224,25 @@ fn find_file(
     if found.is_empty() {
         return None;
     }
-    found.sort_by(|a, b| {
-        let (pa, pb) = (path_of(a), path_of(b));
-        pa.len()
-            .cmp(&pb.len())
-            .then_with(|| is_case_exact(b, target).cmp(&is_case_exact(a, target)))
-            .then_with(|| pa.cmp(pb))
-    });
-    found.dedup();
+    let wanted = nfc(target);
+    if found.len() > 1 {
+        found.sort_by_cached_key(|f| {
+            let p = path_of(f);
+            (p.len(), !is_case_exact(f, &wanted), p)
+        });
+        found.dedup();
+    }
     let folder = src.folder();
     let sibling = found.iter().position(|f| {
         let p = path_of(f);
         p.rsplit_once('/').map_or("", |(d, _)| d) == folder
     });
-    if let Some(i) = sibling {
+    if let Some(i) = sibling.filter(|&i| i > 0) {
         let winner = found.remove(i);
         found.insert(0, winner);
     }
     let winner = found[0];
-    let exact = is_case_exact(&winner, target);
+    let exact = is_case_exact(&winner, &wanted);
     let ambiguous = if found.len() > 1 { found } else { Vec::new() };
     Some((winner, ambiguous, exact))
 }

@@ -281,6 +281,47 @@ fn resolve_case_insensitive() {
     assert_edge(&g, "src.md", 2, "Log.md");
     assert_edge(&g, "src.md", 3, "Ext.md");
     assert_edge(&g, "src.md", 4, "Folder/Deep.md");
+    assert_edge(&g, "src.md", 5, "\u{e9}cole.md"); // [[ÉCOLE]]: non-ASCII case folding
+}
+
+/// A relative link never falls back to suffix matching: `[[./Other]]` from `dir/sub/` is broken
+/// although `Other.md` and `dir/Other.md` exist.
+#[test]
+fn resolve_relative_no_fallback() {
+    let vault = fixture("resolve-relative-no-fallback");
+    let (v, code) = check_json(&vault);
+    assert_target(
+        assert_diag(&v, "broken-link", "dir/sub/src.md", 1, 1),
+        "./Other",
+    );
+    assert_eq!(
+        diags_with_code(&v, "broken-link").len(),
+        1,
+        "{}",
+        show_diags(&v)
+    );
+    assert_exit(&v, code, 1);
+    let g = graph_json(&vault);
+    assert_edge(&g, "dir/sub/src.md", 2, "dir/Other.md");
+}
+
+/// `[[folder/Note]]` is also a path suffix of a deeper note, matched at a `/` boundary only
+/// (`[[older/Note]]` does not match `deep/folder/Note.md`).
+#[test]
+fn resolve_path_suffix() {
+    let vault = fixture("resolve-path-suffix");
+    let (v, code) = check_json(&vault);
+    assert_target(assert_diag(&v, "broken-link", "src.md", 2, 1), "older/Note");
+    assert_eq!(
+        diags_with_code(&v, "broken-link").len(),
+        1,
+        "{}",
+        show_diags(&v)
+    );
+    assert_exit(&v, code, 1);
+    let g = graph_json(&vault);
+    assert_edge(&g, "src.md", 1, "deep/folder/Note.md");
+    assert_edge(&g, "src.md", 3, "deep/folder/Note.md");
 }
 
 /// The bytes of the resolve-nfc fixture: `Café.md` named in NFD, `Zoë.md` named in NFC;
@@ -372,15 +413,13 @@ fn attachment_needs_extension() {
 fn alias_not_target() {
     let vault = fixture("alias-not-target");
     let (v, code) = check_json(&vault);
-    assert_target(assert_diag(&v, "broken-link", "src.md", 1, 8), "AL");
-    assert_target(assert_diag(&v, "broken-link", "src.md", 2, 8), "Other Name");
-    assert_eq!(
-        diags_with_code(&v, "broken-link").len(),
-        2,
-        "{}",
-        show_diags(&v)
-    );
-    assert_exit(&v, code, 1);
+    // Aliases are not link targets (as in Obsidian): `alias-link` says so and offers the fix.
+    let first = assert_diag(&v, "alias-link", "src.md", 1, 8);
+    assert_target(first, "AL");
+    assert_eq!(first["fix"]["replacement"], "[[Note|AL]]", "{}", show_diag(first));
+    assert_target(assert_diag(&v, "alias-link", "src.md", 2, 8), "Other Name");
+    assert_no_code(&v, "broken-link");
+    assert_exit(&v, code, 0);
     let g = graph_json(&vault);
     assert_edge(&g, "src.md", 3, "Note.md");
     for line in [1, 2] {
@@ -511,6 +550,37 @@ fn nested_wikilink() {
     assert_exit(&v, code, 0);
     let g = graph_json(&vault);
     assert_edges_exactly(&g, "src.md", &[(1, "B.md")]);
+}
+
+/// Links inside headings, callouts (title and body), nested lists, emphasis and footnotes are
+/// ordinary links.
+#[test]
+fn links_in_containers() {
+    let vault = fixture("links-in-containers");
+    let (v, code) = check_json(&vault);
+    assert_no_code(&v, "broken-link");
+    assert_no_code(&v, "broken-fragment");
+    assert_exit(&v, code, 0);
+    let g = graph_json(&vault);
+    for line in [1, 3, 4, 6, 7, 9, 13] {
+        assert_edge(&g, "src.md", line, "Note.md");
+    }
+}
+
+/// Near misses of the "not a link" rules are links: `%%` inside code spans opens no comment,
+/// `$5 ... $10` is not math, inline HTML (not an HTML block) keeps its links, `.md` plus a
+/// heading resolves, and a code span earlier on the line changes nothing.
+#[test]
+fn near_miss_still_links() {
+    let vault = fixture("near-miss-still-links");
+    let (v, code) = check_json(&vault);
+    assert_no_code(&v, "broken-link");
+    assert_no_code(&v, "broken-fragment");
+    assert_exit(&v, code, 0);
+    let g = graph_json(&vault);
+    for line in 1..=5 {
+        assert_edge(&g, "src.md", line, "Note.md");
+    }
 }
 
 /// The shared check of the "never a link" fixtures: every `Missing*` target sits in a construct
@@ -675,6 +745,8 @@ fn fragment_block() {
         assert_edge(&g, "src.md", line, "Note.md");
     }
     assert_edge(&g, "src.md", 5, "src.md");
+    assert_edge(&g, "src.md", 9, "Note.md"); // block id after a callout
+    assert_edge(&g, "src.md", 10, "Note.md"); // trailing id on a list item
 }
 
 /// A missing heading or block is a `broken-fragment` warning; the note link itself is not
@@ -796,6 +868,11 @@ fn embed_cycle() {
             .get(note)
             .unwrap_or_else(|| panic!("no page for {note}: {pages:?}"));
         assert!(page.is_file(), "page of {note} missing: {}", page.display());
+        let html = std::fs::read_to_string(page).unwrap();
+        assert!(
+            html.contains("embed-error"),
+            "the cycle in {note} is shown as `embed embed-error` (theme contract)"
+        );
     }
 }
 
@@ -856,6 +933,36 @@ fn front_matter_links() {
         targets,
         ["Note.md", "Other.md", "Third.md"],
         "property edges from src.md: {props:?}"
+    );
+}
+
+/// A quoted property link to a missing note is a broken link at its position in the front
+/// matter (scalar and list item); the good one is still a property edge.
+#[test]
+fn front_matter_broken_link() {
+    let vault = fixture("front-matter-broken-link");
+    let (v, code) = check_json(&vault);
+    assert_target(assert_diag(&v, "broken-link", "src.md", 2, 11), "Nowhere");
+    assert_target(assert_diag(&v, "broken-link", "src.md", 5, 6), "Gone");
+    assert_eq!(
+        diags_with_code(&v, "broken-link").len(),
+        2,
+        "{}",
+        show_diags(&v)
+    );
+    assert_exit(&v, code, 1);
+    let g = graph_json(&vault);
+    let props: Vec<Edge> = edges_from(&g, "src.md")
+        .into_iter()
+        .filter(|e| e.kind == "property" && e.target_kind == "note")
+        .collect();
+    assert!(
+        props.len() == 1
+            && props[0]
+                .target_path
+                .as_deref()
+                .is_some_and(|p| same_path(p, "Note.md")),
+        "one resolved property edge to Note.md: {props:?}"
     );
 }
 
@@ -1086,18 +1193,19 @@ fn user_ignore_filters() {
 fn column_counts_chars() {
     let vault = fixture("column-counts-chars");
     let (v, code) = check_json(&vault);
+    // A missing image is `missing-attachment`; the others are missing notes.
     let expected = [
-        (1, 5, "Nowhere"),
-        (2, 3, "Gone.png"),
-        (3, 7, "Also Missing"),
-        (4, 4, "Combo"),
+        (1, 5, "broken-link", "Nowhere"),
+        (2, 3, "missing-attachment", "Gone.png"),
+        (3, 7, "broken-link", "Also Missing"),
+        (4, 4, "broken-link", "Combo"),
     ];
-    for (line, col, target) in expected {
-        assert_target(assert_diag(&v, "broken-link", "src.md", line, col), target);
+    for (line, col, kind, target) in expected {
+        assert_target(assert_diag(&v, kind, "src.md", line, col), target);
     }
     assert_eq!(
         diags_with_code(&v, "broken-link").len(),
-        4,
+        3,
         "{}",
         show_diags(&v)
     );

@@ -40,8 +40,13 @@ fn corpora_check_and_graph_never_fail() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The help vault: the only broken links are the four deliberate `[[Example]]` links of
+/// The help vault: the only broken links are the deliberate `Example` links of
 /// `Internal links.md` and the video `obsidian-cli.mp4` absent from the snapshot.
+///
+/// The corpora README counts four `[[Example]]` wikilinks; the same section also has two
+/// markdown links `[Custom name](Example.md)` and `[Section name](Example.md#Details)` (lines
+/// 168-169), which resolve like wikilinks and are just as broken (no `Example.md` exists), so
+/// vaultc is right to report six `Example` links plus the video (a `missing-attachment`).
 #[test]
 fn obsidian_help_only_expected_broken_links() {
     let Some(vault) = corpus("obsidian-help-en") else {
@@ -50,6 +55,7 @@ fn obsidian_help_only_expected_broken_links() {
     let (v, code) = check_json(&vault);
     let mut got: Vec<(String, u64, String)> = diags_with_code(&v, "broken-link")
         .into_iter()
+        .chain(diags_with_code(&v, "missing-attachment"))
         .map(|d| {
             (
                 nfc(d["file"].as_str().unwrap_or("")),
@@ -71,6 +77,8 @@ fn obsidian_help_only_expected_broken_links() {
         (links.into(), 155, "Example".into()),
         (links.into(), 162, "Example".into()),
         (links.into(), 163, "Example".into()),
+        (links.into(), 168, "Example.md".into()),
+        (links.into(), 169, "Example.md".into()),
     ];
     expected.sort();
     assert_eq!(
@@ -146,14 +154,39 @@ fn obsidian_help_security_and_privacy_reaches_sibling() {
     );
 }
 
-/// obsidian-tasks-docs is a clean vault: no broken link, no missing heading.
+/// Extensions of the attachments Obsidian knows (semantics, section 1), `.md` excluded.
+const ATTACHMENT_EXTENSIONS: [&str; 24] = [
+    "canvas", "base", "avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp", "flac", "m4a",
+    "mp3", "ogg", "wav", "webm", "3gp", "mkv", "mov", "mp4", "ogv", "pdf", "csv", "txt",
+];
+
+/// Whether a link target names an attachment (by its extension) rather than a note.
+fn is_attachment_target(target: &str) -> bool {
+    let name = target.rsplit('/').next().unwrap_or(target);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| ATTACHMENT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// obsidian-tasks-docs has no broken note link and no missing heading (the corpora README's
+/// claim is about note links: the Templater placeholder
+/// `_meta/templates/image embed.md` -> `../images/insert-filename-here.png` is a real missing
+/// image and is allowed).
 #[test]
 fn obsidian_tasks_docs_is_clean() {
     let Some(vault) = corpus("obsidian-tasks-docs") else {
         return;
     };
     let (v, _code) = check_json(&vault);
-    assert_no_code(&v, "broken-link");
+    let note_links: Vec<String> = diags_with_code(&v, "broken-link")
+        .into_iter()
+        .filter(|d| !is_attachment_target(d["target"].as_str().unwrap_or("")))
+        .map(show_diag)
+        .collect();
+    assert!(
+        note_links.is_empty(),
+        "broken note links:\n{}",
+        note_links.join("\n")
+    );
     assert_no_code(&v, "broken-fragment");
 }
 
@@ -303,4 +336,32 @@ fn obsidian_help_build_has_a_page_per_note() {
         "{} notes without a page: {missing:?}",
         missing.len()
     );
+}
+
+/// Building a real vault is byte-identical with one and with four rayon threads (help vault and
+/// the CJK vault).
+#[test]
+fn corpora_build_same_with_one_or_four_threads() {
+    if corpora_root().is_none() {
+        return;
+    }
+    for name in ["obsidian-help-en", "dnd-srd-zh"] {
+        let Some(vault) = corpus(name) else { continue };
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for (threads, out) in [("1", a.path()), ("4", b.path())] {
+            let r = run_cmd(
+                vaultc()
+                    .env("RAYON_NUM_THREADS", threads)
+                    .arg("build")
+                    .arg(&vault)
+                    .arg("-o")
+                    .arg(out),
+            );
+            r.assert_no_panic();
+            assert!(r.code == 0 || r.code == 1, "{name}\n{}", r.report());
+        }
+        assert!(a.path().join("index.html").is_file(), "{name}: no site");
+        assert_same_tree(a.path(), b.path());
+    }
 }

@@ -2,4 +2,7 @@ mod build;
 mod check;
 mod cli;
 mod corpora;
+mod fix;
+mod formats;
+mod lints;
 mod support;

@@ -1,0 +1,179 @@
+//! Configuration: `vaultc.toml` at the vault root plus command-line overrides, validated once
+//! into a [`Config`] the stages read. Unknown keys and codes are errors that name the valid ones.
+//!
+//! ```toml
+//! exclude = ["Templates/**", "drafts/*.md"]   # globs over vault paths, never read
+//! resolve_aliases = false                     # [[Alias]] reaches the note declaring it
+//!
+//! [lints]                                     # allow | warn | deny per code
+//! orphan-note = "warn"
+//! case-mismatch = "deny"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::diag::{Code, Diagnostic, Level, Severity};
+use crate::error::{Error, Result};
+
+/// The file name vaultc reads at the vault root.
+pub const FILE_NAME: &str = "vaultc.toml";
+
+/// `vaultc.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ConfigFile {
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default, alias = "resolve_aliases")]
+    resolve_aliases: bool,
+    #[serde(default)]
+    lints: BTreeMap<String, String>,
+}
+
+/// Validated configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Vault paths matching these globs are not part of the vault.
+    pub exclude: Option<globset::GlobSet>,
+    /// The exclude globs as written (for messages).
+    pub exclude_patterns: Vec<String>,
+    /// Resolve `[[Alias]]` through front-matter aliases.
+    pub resolve_aliases: bool,
+    /// Levels per code (codes not listed keep their default).
+    pub lints: BTreeMap<Code, Level>,
+    /// `--deny warnings`: every warning becomes an error.
+    pub deny_warnings: bool,
+}
+
+impl Config {
+    /// Reads `vaultc.toml` from the vault root, or the defaults when there is none.
+    pub fn load(vault: &Path) -> Result<Config> {
+        let path = vault.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text).map_err(|message| Error::Config { path, message }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(Error::io("reading", path, e)),
+        }
+    }
+
+    /// Parses and validates the text of a `vaultc.toml`.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut config = Config {
+            resolve_aliases: file.resolve_aliases,
+            ..Config::default()
+        };
+        for (name, level) in &file.lints {
+            let code = parse_code(name)?;
+            let level = Level::from_name(level)
+                .ok_or_else(|| format!("[lints] {name} = \"{level}\": the level must be \"allow\", \"warn\" or \"deny\""))?;
+            config.lints.insert(code, level);
+        }
+        config.set_exclude(file.exclude)?;
+        Ok(config)
+    }
+
+    /// Sets the exclude globs.
+    pub fn set_exclude(&mut self, patterns: Vec<String>) -> std::result::Result<(), String> {
+        if patterns.is_empty() {
+            return Ok(());
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for p in &patterns {
+            let glob = globset::GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("exclude = \"{p}\": {e}"))?;
+            builder.add(glob);
+        }
+        self.exclude = Some(builder.build().map_err(|e| e.to_string())?);
+        self.exclude_patterns = patterns;
+        Ok(())
+    }
+
+    /// Sets a code's level (command-line `-A/-W/-D` after the file).
+    pub fn set_level(&mut self, code: Code, level: Level) {
+        self.lints.insert(code, level);
+    }
+
+    /// The level of a code after configuration.
+    pub fn level(&self, code: Code) -> Level {
+        let level = self.lints.get(&code).copied().unwrap_or_else(|| code.default_level());
+        if self.deny_warnings && level == Level::Warn {
+            Level::Deny
+        } else {
+            level
+        }
+    }
+
+    /// Whether a vault path is excluded.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.exclude.as_ref().is_some_and(|g| g.is_match(path))
+    }
+
+    /// Applies levels to diagnostics: drops allowed ones, sets the severity of the rest.
+    pub fn apply_levels(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain_mut(|d| match self.level(d.code).severity() {
+            Some(severity) => {
+                d.severity = severity;
+                true
+            }
+            None => false,
+        });
+    }
+}
+
+/// Parses a code name, or explains which names exist.
+pub fn parse_code(name: &str) -> std::result::Result<Code, String> {
+    Code::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        let hint = crate::diag::closest(name, known.iter().copied())
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        format!("unknown lint `{name}`{hint}; the codes are: {}", known.join(", "))
+    })
+}
+
+/// Severity order helper for summaries.
+pub fn is_error(d: &Diagnostic) -> bool {
+    d.severity == Severity::Error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_levels_excludes_and_aliases() {
+        let c = Config::parse("exclude = [\"Templates/**\"]\nresolve_aliases = true\n[lints]\norphan-note = \"warn\"\nbroken-link = \"allow\"\n").unwrap();
+        assert!(c.resolve_aliases);
+        assert_eq!(c.level(Code::OrphanNote), Level::Warn);
+        assert_eq!(c.level(Code::BrokenLink), Level::Allow);
+        assert_eq!(c.level(Code::CaseMismatch), Level::Allow);
+        assert!(c.is_excluded("Templates/a/b.md"));
+        assert!(!c.is_excluded("Notes/Templates.md"));
+    }
+
+    #[test]
+    fn unknown_keys_codes_and_levels_say_what_is_valid() {
+        let e = Config::parse("exlude = []").unwrap_err();
+        assert!(e.contains("exlude") && e.contains("exclude"), "{e}");
+        let e = Config::parse("[lints]\nbroken-lnk = \"deny\"").unwrap_err();
+        assert!(e.contains("did you mean `broken-link`"), "{e}");
+        let e = Config::parse("[lints]\nbroken-link = \"error\"").unwrap_err();
+        assert!(e.contains("allow"), "{e}");
+    }
+
+    #[test]
+    fn deny_warnings_promotes_warnings_only() {
+        let c = Config {
+            deny_warnings: true,
+            ..Config::default()
+        };
+        assert_eq!(c.level(Code::BrokenFragment), Level::Deny);
+        assert_eq!(c.level(Code::OrphanNote), Level::Allow);
+    }
+}

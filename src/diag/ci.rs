@@ -1,0 +1,622 @@
+//! Diagnostics for CI systems: GitHub Actions workflow commands ([`github`]) and SARIF 2.1.0
+//! for code-scanning upload ([`sarif`]).
+//!
+//! Both formats take their positions from [`emit::locate`], so lines and columns (1-based,
+//! columns in characters) are exactly those of the JSON report. Neither function prints: they
+//! return the whole output as a string, and the output is deterministic (same diagnostics, same
+//! bytes), which keeps SARIF fingerprints and annotations stable from run to run.
+//!
+//! [`emit::locate`]: crate::diag::emit::locate
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{json, Value};
+
+use crate::diag::emit::{locate, Located};
+use crate::diag::{Code, Diagnostic, Level, Severity};
+use crate::vault::Vault;
+
+/// The `$schema` of the SARIF log.
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The SARIF version written.
+pub const SARIF_VERSION: &str = "2.1.0";
+
+/// The `uriBaseId` every artifact location is relative to: the vault folder.
+pub const SARIF_URI_BASE_ID: &str = "VAULTROOT";
+
+/// The key of the fingerprint in `partialFingerprints`; the `/v1` changes when the recipe does.
+pub const FINGERPRINT_KEY: &str = "vaultc/v1";
+
+/// Project page written as the tool's `informationUri`.
+pub const INFORMATION_URI: &str = "https://github.com/vaultc/vaultc";
+
+// ---------------------------------------------------------------------------------------------
+// GitHub Actions
+// ---------------------------------------------------------------------------------------------
+
+/// GitHub Actions workflow commands, one line per diagnostic:
+/// `::error file=PATH,line=L,col=C,endLine=EL,endColumn=EC,title=CODE::MESSAGE`
+/// (`::warning` for warnings). Paths are vault-relative; see [`github_with_prefix`] when the
+/// vault is not the repository root.
+pub fn github(diagnostics: &[Diagnostic], vault: &Vault) -> String {
+    github_with_prefix(diagnostics, vault, "")
+}
+
+/// Like [`github`], with `prefix` (the vault folder relative to the repository root, e.g.
+/// `notes`) put before every path so the annotations land on the right file. An empty prefix
+/// or `.` leaves paths as they are; `\` separators and a leading `./` are accepted.
+pub fn github_with_prefix(diagnostics: &[Diagnostic], vault: &Vault, prefix: &str) -> String {
+    let prefix = normalise_prefix(prefix);
+    let mut out = String::new();
+    for d in diagnostics {
+        let at = locate(d, vault);
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let path = if prefix.is_empty() {
+            at.file.to_string()
+        } else {
+            format!("{prefix}/{}", at.file)
+        };
+        let mut message = escape_data(at.message);
+        if let Some(help) = at.help.filter(|h| !h.is_empty()) {
+            message.push_str("%0A");
+            message.push_str(&escape_data(help));
+        }
+        let _ = writeln!(
+            out,
+            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{message}",
+            escape_property(&path),
+            at.line,
+            at.column,
+            at.end_line,
+            at.end_column,
+            escape_property(d.code.as_str()),
+        );
+    }
+    out
+}
+
+/// `prefix` with `/` separators, without a leading `./` or trailing `/` (`""` for `.`).
+fn normalise_prefix(prefix: &str) -> String {
+    let slashed = prefix.replace('\\', "/");
+    let parts: Vec<&str> = slashed
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let absolute = slashed.starts_with('/');
+    let joined = parts.join("/");
+    if absolute && !joined.is_empty() {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// Escapes the data (message) of a workflow command: `%`, `\r` and `\n`.
+pub fn escape_data(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes a property value of a workflow command: as [`escape_data`], plus `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' => out.push_str("%3A"),
+            ',' => out.push_str("%2C"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// SARIF
+// ---------------------------------------------------------------------------------------------
+
+/// Bytes percent-encoded in a SARIF artifact URI path segment: controls, space, the characters
+/// RFC 3986 does not allow in a path, `%` itself, and `:` (a relative reference whose first
+/// segment holds a colon would read as a scheme). Non-ASCII is always encoded (as UTF-8).
+const URI_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b':')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A vault path as a relative URI reference: each `/`-separated segment percent-encoded.
+pub fn artifact_uri(path: &str) -> String {
+    path.split('/')
+        .map(|segment| utf8_percent_encode(segment, URI_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A code name in UpperCamelCase (`broken-link` -> `BrokenLink`), the SARIF rule `name`.
+pub fn upper_camel_case(name: &str) -> String {
+    name.split('-')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(chars)
+        })
+        .collect()
+}
+
+/// The SARIF `level` of a configured lint level.
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Allow => "none",
+        Level::Warn => "warning",
+        Level::Deny => "error",
+    }
+}
+
+/// The SARIF `level` of a reported diagnostic.
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// The rule descriptor of one code.
+fn rule(code: Code) -> Value {
+    json!({
+        "id": code.as_str(),
+        "name": upper_camel_case(code.as_str()),
+        "shortDescription": { "text": code.summary() },
+        "fullDescription": { "text": code.summary() },
+        "help": {
+            "text": format!("Run `vaultc explain {code}` for what this means and how to fix it."),
+        },
+        "defaultConfiguration": { "level": level_name(code.default_level()) },
+    })
+}
+
+/// 64-bit FNV-1a: tiny and, unlike std's `DefaultHasher`, the same in every Rust version.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// The text of the line a diagnostic starts on, trimmed (`""` when the file is not a note).
+fn line_text<'a>(d: &Diagnostic, at: &Located<'_>, vault: &'a Vault) -> &'a str {
+    vault
+        .notes
+        .binary_search_by(|n| n.path.cmp(&d.file))
+        .ok()
+        .and_then(|i| {
+            let note = &vault.notes[i];
+            note.text.get(note.lines.line_range(&note.text, at.line))
+        })
+        .map_or("", str::trim)
+}
+
+/// The hash part of a result's fingerprint: FNV-1a 64 over code, file, target (or message when
+/// there is no target) and the trimmed text of the line, as 16 hex digits. It does not depend on
+/// the line number, so an alert survives lines inserted above it.
+pub fn fingerprint_hash(code: Code, file: &str, target_or_message: &str, line_text: &str) -> String {
+    let mut bytes = Vec::new();
+    for part in [code.as_str(), file, target_or_message, line_text] {
+        bytes.extend_from_slice(part.as_bytes());
+        bytes.push(0);
+    }
+    format!("{:016x}", fnv1a64(&bytes))
+}
+
+/// An artifact location relative to the vault root.
+fn artifact_location(path: &str) -> Value {
+    json!({ "uri": artifact_uri(path), "uriBaseId": SARIF_URI_BASE_ID })
+}
+
+/// SARIF 2.1.0 (pretty JSON, one run): one rule per [`Code`] in [`Code::ALL`] order, one result
+/// per diagnostic with its region (1-based, columns in code points), a `vaultc/v1` partial
+/// fingerprint (`HASH:N`, N counting results with the same hash from 1, so two identical
+/// problems on one line stay two alerts) and, when the diagnostic has a machine fix, a SARIF
+/// `fix` with the byte range to replace. Artifact URIs are relative to `VAULTROOT`, the vault
+/// folder.
+pub fn sarif(diagnostics: &[Diagnostic], vault: &Vault) -> String {
+    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+    // Only looked up, never iterated: the output order stays that of `diagnostics`.
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let at = locate(d, vault);
+            let hash = fingerprint_hash(
+                d.code,
+                at.file,
+                at.target.unwrap_or(at.message),
+                line_text(d, &at, vault),
+            );
+            let occurrence = seen.entry(hash.clone()).or_insert(0);
+            *occurrence += 1;
+            result(d, &at, format!("{hash}:{occurrence}"))
+        })
+        .collect();
+    let log = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "vaultc",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules,
+                }
+            },
+            "originalUriBaseIds": {
+                SARIF_URI_BASE_ID: {
+                    "description": { "text": "The vault folder given to vaultc check" }
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    // `{:#}` is serde_json's infallible pretty printer (same output as `to_string_pretty`).
+    format!("{log:#}\n")
+}
+
+/// One SARIF result.
+fn result(d: &Diagnostic, at: &Located<'_>, fingerprint: String) -> Value {
+    let text = match at.help.filter(|h| !h.is_empty()) {
+        Some(help) => format!("{} {help}", at.message),
+        None => at.message.to_string(),
+    };
+    let mut result = serde_json::Map::new();
+    result.insert("ruleId".into(), json!(d.code.as_str()));
+    if let Some(index) = Code::ALL.iter().position(|&c| c == d.code) {
+        result.insert("ruleIndex".into(), json!(index));
+    }
+    result.insert("level".into(), json!(severity_name(d.severity)));
+    result.insert("message".into(), json!({ "text": text }));
+    result.insert(
+        "locations".into(),
+        json!([{
+            "physicalLocation": {
+                "artifactLocation": artifact_location(at.file),
+                "region": {
+                    "startLine": at.line,
+                    "startColumn": at.column,
+                    "endLine": at.end_line,
+                    "endColumn": at.end_column,
+                }
+            }
+        }]),
+    );
+    result.insert(
+        "partialFingerprints".into(),
+        json!({ FINGERPRINT_KEY: fingerprint }),
+    );
+    if let Some(fix) = &at.fix {
+        let description = match at.help.filter(|h| !h.is_empty()) {
+            Some(help) => help.to_string(),
+            None => format!("Replace with `{}`", fix.replacement),
+        };
+        result.insert(
+            "fixes".into(),
+            json!([{
+                "description": { "text": description },
+                "artifactChanges": [{
+                    "artifactLocation": artifact_location(fix.file),
+                    "replacements": [{
+                        "deletedRegion": {
+                            "byteOffset": fix.start,
+                            "byteLength": fix.end.saturating_sub(fix.start),
+                        },
+                        "insertedContent": { "text": fix.replacement },
+                    }],
+                }],
+            }]),
+        );
+    }
+    Value::Object(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Fix;
+    use crate::discover::SourceFile;
+    use crate::source::{Span, VaultPath};
+
+    /// A vault of notes from `(path, text)` pairs, sorted by path like the real one.
+    fn vault(files: &[(&str, &str)]) -> Vault {
+        let mut sorted = files.to_vec();
+        sorted.sort();
+        let notes = sorted
+            .into_iter()
+            .map(|(path, text)| {
+                crate::parse::note(SourceFile {
+                    path: VaultPath::new(path).unwrap(),
+                    text: text.to_string(),
+                    is_template: false,
+                })
+                .0
+            })
+            .collect();
+        Vault {
+            notes,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// A diagnostic on the first occurrence of `needle` in `text`.
+    fn diag_at(code: Code, file: &str, text: &str, needle: &str, message: &str) -> Diagnostic {
+        let start = text.find(needle).unwrap();
+        Diagnostic::new(
+            code,
+            VaultPath::new(file).unwrap(),
+            Span::new(start..start + needle.len()),
+            message,
+        )
+    }
+
+    const SRC: &str = "# Mixed\n\nvisión: [[Nowhere]] and [[Nowhere]]\n\\[\\[Target]]\n";
+
+    fn sample() -> (Vault, Vec<Diagnostic>) {
+        let v = vault(&[("dir/a b,c:d.md", SRC), ("Target.md", "# Target\n")]);
+        let broken = diag_at(
+            Code::BrokenLink,
+            "dir/a b,c:d.md",
+            SRC,
+            "[[Nowhere]]",
+            "no note named \"Nowhere\" (100%)",
+        )
+        .with_target("Nowhere")
+        .with_help("did you mean \"Now\nhere\"?");
+        let second_start = SRC.rfind("[[Nowhere]]").unwrap();
+        let mut broken2 = broken.clone();
+        broken2.span = Span::new(second_start..second_start + "[[Nowhere]]".len());
+        let mut escaped = diag_at(
+            Code::EscapedWikilink,
+            "dir/a b,c:d.md",
+            SRC,
+            "\\[\\[Target]]",
+            "escaped wikilink",
+        )
+        .with_help("remove the backslashes");
+        let start = SRC.find("\\[\\[").unwrap();
+        escaped.fix = Some(Fix {
+            span: Span::new(start..start + "\\[\\[Target]]".len()),
+            replacement: "[[Target]]".into(),
+        });
+        let mut diags = vec![broken, broken2, escaped];
+        diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        (v, diags)
+    }
+
+    #[test]
+    fn escaping_follows_github_rules() {
+        assert_eq!(escape_data("a%b\r\nc:d,e"), "a%25b%0D%0Ac:d,e");
+        assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
+    }
+
+    #[test]
+    fn github_prints_one_command_per_diagnostic() {
+        let (v, diags) = sample();
+        let out = github(&diags, &v);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert_eq!(
+            lines[0],
+            "::error file=dir/a b%2Cc%3Ad.md,line=3,col=9,endLine=3,endColumn=20,\
+             title=broken-link::no note named \"Nowhere\" (100%25)%0Adid you mean \"Now%0Ahere\"?"
+        );
+        assert!(lines[1].starts_with("::error file=dir/a b%2Cc%3Ad.md,line=3,col=25,"));
+        assert_eq!(
+            lines[2],
+            "::warning file=dir/a b%2Cc%3Ad.md,line=4,col=1,endLine=4,endColumn=13,\
+             title=escaped-wikilink::escaped wikilink%0Aremove the backslashes"
+        );
+        assert!(out.ends_with('\n'));
+        assert_eq!(github(&[], &v), "");
+    }
+
+    #[test]
+    fn github_prefix_is_normalised() {
+        let (v, diags) = sample();
+        for (prefix, expect) in [
+            ("notes", "file=notes/dir/a b"),
+            ("./notes/", "file=notes/dir/a b"),
+            ("notes\\sub", "file=notes/sub/dir/a b"),
+            (".", "file=dir/a b"),
+            ("", "file=dir/a b"),
+        ] {
+            let out = github_with_prefix(&diags, &v, prefix);
+            assert!(
+                out.lines().all(|l| l.contains(expect)),
+                "{prefix:?}: {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn sarif_has_one_rule_per_code() {
+        let (v, diags) = sample();
+        let log: Value = serde_json::from_str(&sarif(&diags, &v)).unwrap();
+        assert_eq!(log["$schema"], SARIF_SCHEMA);
+        assert_eq!(log["version"], "2.1.0");
+        assert_eq!(log["runs"].as_array().unwrap().len(), 1);
+        let run = &log["runs"][0];
+        assert_eq!(run["columnKind"], "unicodeCodePoints");
+        assert!(run["originalUriBaseIds"]["VAULTROOT"]["description"]["text"].is_string());
+        let driver = &run["tool"]["driver"];
+        assert_eq!(driver["name"], "vaultc");
+        assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+        let rules = driver["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), Code::ALL.len());
+        for (rule, code) in rules.iter().zip(Code::ALL) {
+            assert_eq!(rule["id"], code.as_str());
+            assert_eq!(rule["shortDescription"]["text"], code.summary());
+            assert!(rule["help"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("vaultc explain {code}")));
+        }
+        assert_eq!(rules[0]["name"], "BrokenLink");
+        assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
+        let orphan = Code::ALL.iter().position(|&c| c == Code::OrphanNote).unwrap();
+        assert_eq!(rules[orphan]["name"], "OrphanNote");
+        assert_eq!(rules[orphan]["defaultConfiguration"]["level"], "none");
+        let fragment = Code::ALL
+            .iter()
+            .position(|&c| c == Code::BrokenFragment)
+            .unwrap();
+        assert_eq!(rules[fragment]["defaultConfiguration"]["level"], "warning");
+    }
+
+    #[test]
+    fn sarif_results_carry_location_fingerprint_and_fix() {
+        let (v, diags) = sample();
+        let out = sarif(&diags, &v);
+        assert_eq!(out, sarif(&diags, &v), "output is deterministic");
+        let log: Value = serde_json::from_str(&out).unwrap();
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3);
+
+        let r = &results[0];
+        assert_eq!(r["ruleId"], "broken-link");
+        assert_eq!(r["ruleIndex"], 0);
+        assert_eq!(r["level"], "error");
+        assert_eq!(
+            r["message"]["text"],
+            "no note named \"Nowhere\" (100%) did you mean \"Now\nhere\"?"
+        );
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "dir/a%20b,c%3Ad.md");
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "VAULTROOT");
+        // "visión: " is 8 characters but 9 bytes: columns count code points.
+        assert_eq!(
+            loc["region"],
+            json!({"startLine": 3, "startColumn": 9, "endLine": 3, "endColumn": 20})
+        );
+        assert!(r.get("fixes").is_none());
+
+        let fp0 = r["partialFingerprints"]["vaultc/v1"].as_str().unwrap();
+        let fp1 = results[1]["partialFingerprints"]["vaultc/v1"]
+            .as_str()
+            .unwrap();
+        let (hash0, n0) = fp0.split_once(':').unwrap();
+        let (hash1, n1) = fp1.split_once(':').unwrap();
+        assert_eq!(hash0.len(), 16);
+        assert!(hash0.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!((hash0, n0, n1), (hash1, "1", "2"), "same line, same target");
+        assert_eq!(
+            hash0,
+            fingerprint_hash(
+                Code::BrokenLink,
+                "dir/a b,c:d.md",
+                "Nowhere",
+                "visión: [[Nowhere]] and [[Nowhere]]"
+            )
+        );
+
+        let e = &results[2];
+        assert_eq!(e["ruleId"], "escaped-wikilink");
+        let index = Code::ALL
+            .iter()
+            .position(|&c| c == Code::EscapedWikilink)
+            .unwrap();
+        assert_eq!(e["ruleIndex"], index);
+        assert_eq!(e["level"], "warning");
+        let fix = &e["fixes"][0];
+        assert_eq!(fix["description"]["text"], "remove the backslashes");
+        let change = &fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "dir/a%20b,c%3Ad.md");
+        let replacement = &change["replacements"][0];
+        let start = SRC.find("\\[\\[").unwrap();
+        assert_eq!(
+            replacement["deletedRegion"],
+            json!({"byteOffset": start, "byteLength": "\\[\\[Target]]".len()})
+        );
+        assert_eq!(replacement["insertedContent"]["text"], "[[Target]]");
+        let offset = replacement["deletedRegion"]["byteOffset"].as_u64().unwrap() as usize;
+        let length = replacement["deletedRegion"]["byteLength"].as_u64().unwrap() as usize;
+        assert_eq!(&SRC[offset..offset + length], "\\[\\[Target]]");
+    }
+
+    #[test]
+    fn fingerprints_ignore_line_numbers() {
+        let a = fingerprint_hash(Code::BrokenLink, "a.md", "X", "see [[X]]");
+        let b = fingerprint_hash(Code::BrokenLink, "a.md", "X", "see [[X]]");
+        assert_eq!(a, b);
+        assert_ne!(a, fingerprint_hash(Code::BrokenLink, "b.md", "X", "see [[X]]"));
+        assert_ne!(a, fingerprint_hash(Code::AliasLink, "a.md", "X", "see [[X]]"));
+        // Field boundaries matter: ("ab", "c") is not ("a", "bc").
+        assert_ne!(
+            fingerprint_hash(Code::BrokenLink, "ab", "c", ""),
+            fingerprint_hash(Code::BrokenLink, "a", "bc", "")
+        );
+        // Known FNV-1a 64 vectors.
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn artifact_uris_are_percent_encoded() {
+        assert_eq!(artifact_uri("a/b.md"), "a/b.md");
+        assert_eq!(artifact_uri("My Notes/C#.md"), "My%20Notes/C%23.md");
+        assert_eq!(artifact_uri("视觉.md"), "%E8%A7%86%E8%A7%89.md");
+        assert_eq!(artifact_uri("50%.md"), "50%25.md");
+        assert_eq!(upper_camel_case("duplicate-heading-anchor"), "DuplicateHeadingAnchor");
+    }
+
+    #[test]
+    fn whole_file_diagnostics_point_at_line_one() {
+        let v = vault(&[("a.md", "")]);
+        let d = Diagnostic::new(
+            Code::OrphanNote,
+            VaultPath::new("a.md").unwrap(),
+            Span::default(),
+            "no note links here",
+        );
+        let log: Value = serde_json::from_str(&sarif(&[d.clone()], &v)).unwrap();
+        assert_eq!(
+            log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"],
+            json!({"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1})
+        );
+        assert_eq!(
+            github(&[d], &v),
+            "::warning file=a.md,line=1,col=1,endLine=1,endColumn=1,title=orphan-note::no note links here\n"
+        );
+    }
+}

@@ -1,0 +1,566 @@
+//! `vaultc check --fix`: apply the machine-applicable [`Fix`]es of diagnostics to note files.
+//!
+//! [`apply_fixes`] takes the diagnostics of a compilation and rewrites the notes they point at.
+//! It is the only place vaultc writes into a vault, so it keeps these invariants:
+//!
+//! - **Never corrupt a file.** Spans are byte offsets into [`Note::text`], which is the file as
+//!   discovery read it: a UTF-8 byte order mark is stripped and invalid UTF-8 is decoded lossily.
+//!   Before editing, the file is read again and edited only when its bytes are exactly
+//!   `note.text` (or the BOM followed by `note.text`; the BOM is kept). A file that changed since
+//!   it was compiled, or that is not valid UTF-8, is skipped with a reason.
+//! - **Edits never fight.** Per file, edits are sorted by span; identical duplicates are merged,
+//!   an edit that overlaps an earlier one (or inserts at the same point as one) is skipped, and an
+//!   edit whose span is out of range or not on character boundaries is skipped. The survivors are
+//!   applied back to front, so earlier offsets stay valid.
+//! - **Untouched means untouched.** An edit whose replacement equals the text it replaces is
+//!   dropped (it is neither applied nor skipped), and a file whose text would not change is never
+//!   opened for writing, so its bytes and modification time stay as they were.
+//! - **Atomic writes.** The new text goes to a temporary file in the same folder
+//!   (`.NAME.vaultc-fix-PID`) with the original's permissions, then `rename`s over the original,
+//!   so a reader sees either the old file or the new one. A symlinked note is written through to
+//!   its target (the link stays a link). On any write error the temporary file is removed and
+//!   the typed [`Error`] is returned; files already written stay written. (A rename gives the file
+//!   a new inode, so hard links to a fixed note are not updated.)
+//! - **Dry run writes nothing.** With `dry_run`, the same checks run and [`FixReport::diff`] holds
+//!   a unified diff (context 3, `a/PATH` and `b/PATH` headers) of every file that would change,
+//!   in vault path order. Without it, `diff` is empty.
+//!
+//! Nothing here prints: the caller reports the [`FixReport`].
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use similar::TextDiff;
+
+use crate::diag::{Diagnostic, Fix};
+use crate::error::{Error, Result};
+use crate::source::VaultPath;
+use crate::vault::{Note, Vault};
+
+const BOM: &str = "\u{feff}";
+
+/// What [`apply_fixes`] did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixReport {
+    /// Files rewritten (in a dry run: files that would be rewritten).
+    pub files_changed: usize,
+    /// Edits applied (in a dry run: edits that would be applied).
+    pub edits_applied: usize,
+    /// Edits not applied: overlapping another edit, out of range, or in a skipped file.
+    pub edits_skipped: usize,
+    /// Unified diff of every file that would change; filled only in a dry run.
+    pub diff: String,
+    /// Why edits or whole files were skipped, one entry per reason, in path order.
+    pub skipped: Vec<(VaultPath, String)>,
+}
+
+/// Applies the [`Fix`] of every diagnostic that has one to the notes of `vault` found under
+/// `root` (the vault folder the compilation read). See the module documentation for the rules.
+///
+/// Returns an error only when reading or writing a file fails; problems with the edits or with
+/// a file's content are reported in [`FixReport::skipped`].
+pub fn apply_fixes(
+    root: &Path,
+    vault: &Vault,
+    diagnostics: &[Diagnostic],
+    dry_run: bool,
+) -> Result<FixReport> {
+    let mut by_file: BTreeMap<&VaultPath, Vec<&Fix>> = BTreeMap::new();
+    for d in diagnostics {
+        if let Some(fix) = &d.fix {
+            by_file.entry(&d.file).or_default().push(fix);
+        }
+    }
+
+    let mut report = FixReport::default();
+    for (path, fixes) in by_file {
+        let Some(note) = find_note(vault, path) else {
+            report.edits_skipped += fixes.len();
+            report
+                .skipped
+                .push((path.clone(), "not a note of the vault".to_string()));
+            continue;
+        };
+        let edits = plan_edits(note, fixes, &mut report);
+        if edits.is_empty() {
+            continue;
+        }
+        fix_file(root, note, &edits, dry_run, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// One edit that survived planning: a valid, non-overlapping, effective replacement.
+#[derive(Debug)]
+struct Edit<'a> {
+    start: usize,
+    end: usize,
+    replacement: &'a str,
+}
+
+/// The note at `path` (notes are sorted by path).
+fn find_note<'v>(vault: &'v Vault, path: &VaultPath) -> Option<&'v Note> {
+    vault
+        .notes
+        .binary_search_by(|n| n.path.cmp(path))
+        .ok()
+        .and_then(|i| vault.notes.get(i))
+}
+
+/// Sorts, validates and de-overlaps the fixes of one note; records what it drops.
+fn plan_edits<'a>(note: &Note, fixes: Vec<&'a Fix>, report: &mut FixReport) -> Vec<Edit<'a>> {
+    let text = note.text.as_str();
+    let mut candidates: Vec<Edit<'a>> = Vec::with_capacity(fixes.len());
+    for fix in fixes {
+        let (start, end) = (fix.span.start as usize, fix.span.end as usize);
+        let Some(current) = text.get(start..end).filter(|_| start <= end) else {
+            report.edits_skipped += 1;
+            report.skipped.push((
+                note.path.clone(),
+                format!("edit at bytes {start}..{end} is outside the text or splits a character"),
+            ));
+            continue;
+        };
+        if current == fix.replacement {
+            continue; // Already what the fix wants: nothing to do.
+        }
+        candidates.push(Edit {
+            start,
+            end,
+            replacement: &fix.replacement,
+        });
+    }
+    candidates
+        .sort_by(|a, b| (a.start, a.end, a.replacement).cmp(&(b.start, b.end, b.replacement)));
+
+    let mut kept: Vec<Edit<'a>> = Vec::with_capacity(candidates.len());
+    for edit in candidates {
+        if let Some(prev) = kept.last() {
+            let same_span = prev.start == edit.start && prev.end == edit.end;
+            if same_span && prev.replacement == edit.replacement {
+                continue; // The same edit from two diagnostics: apply it once.
+            }
+            if edit.start < prev.end || same_span {
+                let line = note.lines.line(edit.start as u32);
+                report.edits_skipped += 1;
+                report.skipped.push((
+                    note.path.clone(),
+                    format!(
+                        "edit on line {line} (bytes {}..{}) overlaps an earlier edit",
+                        edit.start, edit.end
+                    ),
+                ));
+                continue;
+            }
+        }
+        kept.push(edit);
+    }
+    kept
+}
+
+/// Checks the file on disk against the note, then writes (or diffs) the edited text.
+fn fix_file(
+    root: &Path,
+    note: &Note,
+    edits: &[Edit<'_>],
+    dry_run: bool,
+    report: &mut FixReport,
+) -> Result<()> {
+    let disk = root.join(note.path.as_str());
+    let mut skip = |reason: &str| {
+        report.edits_skipped += edits.len();
+        report.skipped.push((note.path.clone(), reason.to_string()));
+    };
+    // Write through symlinks to the real file, so the link itself survives.
+    let real = match fs::canonicalize(&disk) {
+        Ok(real) => real,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            skip("the file no longer exists");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::io("reading", disk, e)),
+    };
+    let bytes = match fs::read(&real) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            skip("the file no longer exists");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::io("reading", disk, e)),
+    };
+    let text = note.text.as_bytes();
+    let has_bom = if bytes == text {
+        false
+    } else if bytes.len() == BOM.len() + text.len()
+        && bytes.starts_with(BOM.as_bytes())
+        && bytes[BOM.len()..] == *text
+    {
+        true
+    } else if std::str::from_utf8(&bytes).is_err() {
+        skip("not valid UTF-8; fixing it could change the invalid bytes");
+        return Ok(());
+    } else {
+        skip("changed since it was read; run the command again");
+        return Ok(());
+    };
+
+    let mut new_text = note.text.clone();
+    for edit in edits.iter().rev() {
+        new_text.replace_range(edit.start..edit.end, edit.replacement);
+    }
+    if new_text == note.text {
+        return Ok(()); // The edits cancel out: leave the file alone.
+    }
+    report.files_changed += 1;
+    report.edits_applied += edits.len();
+
+    if dry_run {
+        let path = note.path.as_str();
+        let diff = TextDiff::from_lines(note.text.as_str(), new_text.as_str());
+        report.diff.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string(),
+        );
+        return Ok(());
+    }
+    if has_bom {
+        new_text.insert_str(0, BOM);
+    }
+    write_atomically(&real, new_text.as_bytes()).map_err(|e| Error::io("writing", disk, e))
+}
+
+/// Replaces `path` with `contents` through a temporary sibling file and a rename, keeping the
+/// original's permissions. Removes the temporary file on failure.
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let permissions = fs::metadata(path)?.permissions();
+    let temp = temp_path(path)?;
+    let result = write_temp(&temp, contents, permissions).and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// `.NAME.vaultc-fix-PID` next to `path`.
+fn temp_path(path: &Path) -> std::io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(ErrorKind::InvalidInput, "the path has no file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".vaultc-fix-{}", std::process::id()));
+    Ok(path.with_file_name(temp_name))
+}
+
+fn write_temp(temp: &Path, contents: &[u8], permissions: fs::Permissions) -> std::io::Result<()> {
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(temp) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            // Left over by a crashed run with the same process id: replace it.
+            fs::remove_file(temp)?;
+            OpenOptions::new().write(true).create_new(true).open(temp)?
+        }
+        Err(e) => return Err(e),
+    };
+    file.write_all(contents)?;
+    file.set_permissions(permissions)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::compile::{compile, CompileOptions};
+    use crate::diag::Code;
+    use crate::source::Span;
+
+    fn vault_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (rel, bytes) in files {
+            let p = dir.path().join(rel);
+            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            fs::write(&p, bytes).expect("write");
+        }
+        dir
+    }
+
+    fn read(dir: &tempfile::TempDir, rel: &str) -> String {
+        fs::read_to_string(dir.path().join(rel)).expect("read")
+    }
+
+    fn mtime(dir: &tempfile::TempDir, rel: &str) -> SystemTime {
+        fs::metadata(dir.path().join(rel))
+            .and_then(|m| m.modified())
+            .expect("mtime")
+    }
+
+    /// Sets every file's mtime into the past, so a rewrite would be visible.
+    fn age(dir: &tempfile::TempDir, rels: &[&str]) {
+        let past = SystemTime::now() - Duration::from_secs(3600);
+        for rel in rels {
+            let f = fs::File::options()
+                .write(true)
+                .open(dir.path().join(rel))
+                .expect("open");
+            f.set_modified(past).expect("set mtime");
+        }
+    }
+
+    fn fix_all(dir: &tempfile::TempDir, dry_run: bool) -> FixReport {
+        let comp = compile(dir.path(), &CompileOptions::default()).expect("compile");
+        apply_fixes(dir.path(), &comp.vault, &comp.diagnostics, dry_run).expect("apply")
+    }
+
+    fn no_temp_files(dir: &tempfile::TempDir) {
+        let leftovers: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".vaultc-fix-"))
+            .map(|e| e.path().to_path_buf())
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn escaped_wikilink_is_fixed() {
+        let dir = vault_with(&[
+            (
+                "a.md",
+                b"# A\n\nSee \\[\\[b|the B note\\]\\] and \\[\\[b]].\n",
+            ),
+            ("b.md", b"# B\n"),
+        ]);
+        let report = fix_all(&dir, false);
+        assert_eq!(
+            read(&dir, "a.md"),
+            "# A\n\nSee [[b|the B note]] and [[b]].\n"
+        );
+        assert_eq!(
+            (
+                report.files_changed,
+                report.edits_applied,
+                report.edits_skipped
+            ),
+            (1, 2, 0),
+            "{report:?}"
+        );
+        assert!(report.diff.is_empty() && report.skipped.is_empty());
+        no_temp_files(&dir);
+        let again = compile(dir.path(), &CompileOptions::default()).expect("compile");
+        assert!(!again
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::EscapedWikilink));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = vault_with(&[("a.md", b"\\[\\[b]]\n"), ("b.md", b"")]);
+        let p = dir.path().join("a.md");
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).expect("chmod");
+        fix_all(&dir, false);
+        assert_eq!(read(&dir, "a.md"), "[[b]]\n");
+        let mode = fs::metadata(&p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn overlapping_edits_are_skipped() {
+        let dir = vault_with(&[("a.md", b"0123456789\n"), ("b.md", b"x\n")]);
+        let comp = compile(dir.path(), &CompileOptions::default()).expect("compile");
+        let a = comp.vault.notes[0].path.clone();
+        let b = comp.vault.notes[1].path.clone();
+        let edit = |file: &VaultPath, r: std::ops::Range<usize>, with: &str| {
+            let mut d = Diagnostic::new(
+                Code::EscapedWikilink,
+                file.clone(),
+                Span::new(r.clone()),
+                "t",
+            );
+            d.fix = Some(Fix {
+                span: Span::new(r),
+                replacement: with.to_string(),
+            });
+            d
+        };
+        let diags = vec![
+            edit(&a, 6..8, "X"),  // overlaps 2..7: skipped
+            edit(&a, 2..7, "Y"),  // kept
+            edit(&a, 2..7, "Y"),  // duplicate: merged
+            edit(&a, 9..9, "+"),  // insertion: kept
+            edit(&a, 9..9, "-"),  // second insertion at the same point: skipped
+            edit(&a, 0..1, "0"),  // no-op: dropped
+            edit(&a, 0..99, "!"), // out of range: skipped
+            edit(&b, 0..1, "y"),  // another file: kept
+        ];
+        let report = apply_fixes(dir.path(), &comp.vault, &diags, false).expect("apply");
+        assert_eq!(read(&dir, "a.md"), "01Y78+9\n");
+        assert_eq!(read(&dir, "b.md"), "y\n");
+        assert_eq!(
+            (
+                report.files_changed,
+                report.edits_applied,
+                report.edits_skipped
+            ),
+            (2, 3, 3),
+            "{report:?}"
+        );
+        assert_eq!(report.skipped.len(), 3);
+        assert!(report.skipped.iter().all(|(p, _)| *p == a));
+        assert!(report
+            .skipped
+            .iter()
+            .any(|(_, why)| why.contains("overlaps")));
+        assert!(report
+            .skipped
+            .iter()
+            .any(|(_, why)| why.contains("outside")));
+    }
+
+    #[test]
+    fn file_changed_after_compile_is_skipped() {
+        let dir = vault_with(&[("a.md", b"\\[\\[b]]\n"), ("b.md", b"\\[\\[a]]\n")]);
+        let comp = compile(dir.path(), &CompileOptions::default()).expect("compile");
+        fs::write(dir.path().join("a.md"), "edited meanwhile \\[\\[b]]\n").expect("write");
+        let report = apply_fixes(dir.path(), &comp.vault, &comp.diagnostics, false).expect("apply");
+        assert_eq!(read(&dir, "a.md"), "edited meanwhile \\[\\[b]]\n");
+        assert_eq!(read(&dir, "b.md"), "[[a]]\n");
+        assert_eq!(
+            (
+                report.files_changed,
+                report.edits_applied,
+                report.edits_skipped
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.skipped[0].0.as_str(), "a.md");
+        assert!(report.skipped[0].1.contains("changed since it was read"));
+    }
+
+    #[test]
+    fn invalid_utf8_file_is_skipped() {
+        let dir = vault_with(&[("a.md", b"\\[\\[b]] \xff\n"), ("b.md", b"")]);
+        let report = fix_all(&dir, false);
+        assert_eq!(
+            fs::read(dir.path().join("a.md")).expect("read"),
+            b"\\[\\[b]] \xff\n"
+        );
+        assert_eq!((report.files_changed, report.edits_skipped), (0, 1));
+        assert!(report.skipped[0].1.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn dry_run_writes_nothing_and_returns_a_diff() {
+        let dir = vault_with(&[
+            ("a.md", b"one\ntwo\n\\[\\[b]]\nthree\n"),
+            ("b.md", b"\\[\\[a|A]]\n"),
+        ]);
+        age(&dir, &["a.md", "b.md"]);
+        let before = (mtime(&dir, "a.md"), mtime(&dir, "b.md"));
+        let report = fix_all(&dir, true);
+        assert_eq!(read(&dir, "a.md"), "one\ntwo\n\\[\\[b]]\nthree\n");
+        assert_eq!(read(&dir, "b.md"), "\\[\\[a|A]]\n");
+        assert_eq!(before, (mtime(&dir, "a.md"), mtime(&dir, "b.md")));
+        assert_eq!((report.files_changed, report.edits_applied), (2, 2));
+        assert_eq!(
+            report.diff,
+            "--- a/a.md\n+++ b/a.md\n@@ -1,4 +1,4 @@\n one\n two\n-\\[\\[b]]\n+[[b]]\n three\n\
+             --- a/b.md\n+++ b/b.md\n@@ -1 +1 @@\n-\\[\\[a|A]]\n+[[a|A]]\n"
+        );
+        no_temp_files(&dir);
+    }
+
+    #[test]
+    fn bom_is_kept() {
+        let dir = vault_with(&[
+            ("a.md", "\u{feff}# A\n\\[\\[b]]\n".as_bytes()),
+            ("b.md", b""),
+        ]);
+        let report = fix_all(&dir, false);
+        assert_eq!(report.edits_applied, 1, "{report:?}");
+        assert_eq!(
+            fs::read(dir.path().join("a.md")).expect("read"),
+            "\u{feff}# A\n[[b]]\n".as_bytes()
+        );
+    }
+
+    #[test]
+    fn untouched_files_keep_their_mtime() {
+        let dir = vault_with(&[
+            ("a.md", b"\\[\\[b]]\n"),
+            ("b.md", b"[[a]]\n"),
+            ("c.md", b"[[missing]]\n"),
+        ]);
+        age(&dir, &["a.md", "b.md", "c.md"]);
+        let before = (mtime(&dir, "b.md"), mtime(&dir, "c.md"));
+        let a_before = mtime(&dir, "a.md");
+        let report = fix_all(&dir, false);
+        assert_eq!(report.files_changed, 1);
+        assert_eq!(before, (mtime(&dir, "b.md"), mtime(&dir, "c.md")));
+        assert_ne!(a_before, mtime(&dir, "a.md"));
+    }
+
+    #[test]
+    fn no_op_fixes_leave_the_file_alone() {
+        let dir = vault_with(&[("a.md", b"[[b]]\n"), ("b.md", b"")]);
+        age(&dir, &["a.md"]);
+        let before = mtime(&dir, "a.md");
+        let comp = compile(dir.path(), &CompileOptions::default()).expect("compile");
+        let mut d = Diagnostic::new(
+            Code::EscapedWikilink,
+            comp.vault.notes[0].path.clone(),
+            Span::new(0..5),
+            "t",
+        );
+        d.fix = Some(Fix {
+            span: Span::new(0..5),
+            replacement: "[[b]]".to_string(),
+        });
+        let report = apply_fixes(dir.path(), &comp.vault, &[d], false).expect("apply");
+        assert_eq!(report, FixReport::default());
+        assert_eq!(before, mtime(&dir, "a.md"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_note_stays_a_symlink() {
+        let dir = vault_with(&[("real/a.md", b"\\[\\[b]]\n"), ("b.md", b"")]);
+        // Outside the vault's walk: a dot folder holds the real file, the vault sees the link.
+        let hidden = dir.path().join(".store");
+        fs::create_dir_all(&hidden).expect("mkdir");
+        fs::rename(dir.path().join("real/a.md"), hidden.join("a.md")).expect("move");
+        std::os::unix::fs::symlink(hidden.join("a.md"), dir.path().join("real/a.md"))
+            .expect("symlink");
+        let report = fix_all(&dir, false);
+        assert_eq!(report.files_changed, 1, "{report:?}");
+        let link = dir.path().join("real/a.md");
+        assert!(fs::symlink_metadata(&link)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(hidden.join("a.md")).expect("read"),
+            "[[b]]\n"
+        );
+    }
+
+    #[test]
+    fn failed_write_leaves_no_temp_file() {
+        // Renaming a file over a non-empty folder fails after the temporary file was written.
+        let dir = vault_with(&[("a.md/inner.md", b"x\n")]);
+        let err = write_atomically(&dir.path().join("a.md"), b"y").expect_err("must fail");
+        assert_ne!(err.kind(), ErrorKind::NotFound);
+        no_temp_files(&dir);
+        assert_eq!(read(&dir, "a.md/inner.md"), "x\n");
+    }
+}

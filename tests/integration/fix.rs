@@ -1,0 +1,171 @@
+//! `vaultc check --fix` and `--fix --dry-run` over `fixtures/fix-seed-004/`: a real exported note
+//! (`Vision Language Models.md`, seed 004) whose 22 wikilinks were escaped on export
+//! (`\[\[concepts/x|Label]]`), plus one tiny note per link target, so that once the escapes are
+//! removed nothing in the vault is broken.
+//!
+//! Every test works on a copy in a temporary folder: the fixture itself is never written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::support::*;
+
+const NOTE: &str = "Vision Language Models.md";
+
+/// A copy of the fixture vault whose files all carry an mtime an hour in the past, so that any
+/// rewrite shows up as a changed mtime even on file systems with coarse timestamps.
+fn seeded_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("create a temporary directory");
+    let vault = tmp.path().join("vault");
+    copy_dir(&fixture("fix-seed-004"), &vault);
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    for rel in list_files(&vault) {
+        std::fs::File::options()
+            .write(true)
+            .open(vault.join(&rel))
+            .and_then(|f| f.set_modified(past))
+            .unwrap_or_else(|e| panic!("cannot age {}: {e}", rel.display()));
+    }
+    (tmp, vault)
+}
+
+fn mtimes(dir: &Path) -> BTreeMap<PathBuf, SystemTime> {
+    list_files(dir)
+        .into_iter()
+        .map(|rel| {
+            let t = std::fs::metadata(dir.join(&rel))
+                .and_then(|m| m.modified())
+                .expect("mtime");
+            (rel, t)
+        })
+        .collect()
+}
+
+fn read(vault: &Path, rel: &str) -> String {
+    std::fs::read_to_string(vault.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+/// The text the escaped-wikilink fix should produce: in this seed every escaped link is
+/// `\[\[target|Label]]` (closing brackets and the pipe unescaped), so removing the backslashes
+/// of each `\[\[` is exactly the fix, and the single escaped `\[...]\(` markdown link elsewhere
+/// must stay as it is.
+fn expected_fixed(original: &str) -> String {
+    original.replace("\\[\\[", "[[")
+}
+
+#[test]
+fn fix_unescapes_the_seed_links_and_nothing_else() {
+    let (_tmp, vault) = seeded_copy();
+    let before_bytes = tree_bytes(&vault);
+    let before_mtimes = mtimes(&vault);
+    let original = read(&vault, NOTE);
+    assert_eq!(original.matches("\\[\\[").count(), 22, "the seed changed?");
+
+    let r = run_cmd(vaultc().arg("check").arg(&vault).arg("--fix"));
+    r.assert_no_panic();
+    assert!(
+        r.code == 0,
+        "after fixing nothing is broken, so check --fix should exit 0\n{}",
+        r.report()
+    );
+
+    let fixed = read(&vault, NOTE);
+    assert!(
+        fixed.contains("### 1 [[concepts/vlm-algorithms|Algorithms]]\n")
+            && fixed.contains("  - - [[concepts/nvidia-nemo|NVIDIA NeMo]]\n"),
+        "escaped links were not unescaped:\n{fixed}"
+    );
+    assert!(!fixed.contains("\\[\\["), "an escape is left:\n{fixed}");
+    assert!(
+        fixed.contains("\\[Vision Language Model Prompt Engineering\n  Guide]\\("),
+        "the escaped markdown link (not a wikilink) must stay escaped:\n{fixed}"
+    );
+    assert_eq!(
+        fixed,
+        expected_fixed(&original),
+        "the note must differ from the original only in the escaped links"
+    );
+
+    // Every other file: same bytes, same mtime; no file added (no temporary file left behind).
+    let after_bytes = tree_bytes(&vault);
+    let after_mtimes = mtimes(&vault);
+    assert_eq!(
+        after_bytes.keys().collect::<Vec<_>>(),
+        before_bytes.keys().collect::<Vec<_>>(),
+        "check --fix added or removed files"
+    );
+    for (rel, bytes) in &before_bytes {
+        if rel == Path::new(NOTE) {
+            continue;
+        }
+        assert!(after_bytes[rel] == *bytes, "{} changed", rel.display());
+        assert_eq!(
+            after_mtimes[rel],
+            before_mtimes[rel],
+            "{} was rewritten (mtime changed) though it needed no fix",
+            rel.display()
+        );
+    }
+
+    let (v, code) = check_json(&vault);
+    assert_no_code(&v, "escaped-wikilink");
+    assert_no_code(&v, "broken-link");
+    assert_eq!(code, 0, "{}", show_diags(&v));
+}
+
+#[test]
+fn second_fix_changes_nothing() {
+    let (_tmp, vault) = seeded_copy();
+    run_cmd(vaultc().arg("check").arg(&vault).arg("--fix")).assert_no_panic();
+    let bytes = tree_bytes(&vault);
+    let times = mtimes(&vault);
+    run_cmd(vaultc().arg("check").arg(&vault).arg("--fix"))
+        .assert_no_panic()
+        .assert_code(0);
+    assert_eq!(tree_bytes(&vault), bytes, "a second --fix changed files");
+    assert_eq!(mtimes(&vault), times, "a second --fix rewrote files");
+}
+
+#[test]
+fn dry_run_prints_a_unified_diff_and_changes_nothing() {
+    let (_tmp, vault) = seeded_copy();
+    let before_bytes = tree_bytes(&vault);
+    let before_mtimes = mtimes(&vault);
+
+    let r = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--dry-run"]),
+    );
+    r.assert_no_panic();
+    assert!(
+        r.code == 0 || r.code == 1,
+        "check --fix --dry-run must exit 0 or 1\n{}",
+        r.report()
+    );
+    let out = r.all_output();
+    for line in [
+        format!("--- a/{NOTE}"),
+        format!("+++ b/{NOTE}"),
+        "-### 1 \\[\\[concepts/vlm-algorithms|Algorithms]]".to_string(),
+        "+### 1 [[concepts/vlm-algorithms|Algorithms]]".to_string(),
+        "-  - - \\[\\[concepts/fairness-evaluation|Fairness Evaluation]]".to_string(),
+        "+  - - [[concepts/fairness-evaluation|Fairness Evaluation]]".to_string(),
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "the dry-run diff lacks the line {line:?}\n{}",
+            r.report()
+        );
+    }
+    assert!(
+        !out.contains("--- a/concepts/"),
+        "notes without fixes must not appear in the diff\n{}",
+        r.report()
+    );
+
+    assert_eq!(tree_bytes(&vault), before_bytes, "--dry-run changed files");
+    assert_eq!(mtimes(&vault), before_mtimes, "--dry-run touched files");
+}
