@@ -14,7 +14,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     if !args.vault.is_dir() {
         anyhow::bail!("vault not found: {} is not a readable folder", args.vault.display());
     }
-    let config = load_config(&args.vault, &args.lints)?;
+    let mut config = load_config(&args.vault, &args.lints)?;
+    // Asking to fix letter case means wanting to see case mismatches.
+    if args.fix_case && config.level(Code::CaseMismatch) == vaultc::diag::Level::Allow {
+        config.set_level(Code::CaseMismatch, vaultc::diag::Level::Warn);
+    }
     let options = vaultc::CompileOptions { config, ..Default::default() };
     let comp = vaultc::compile(&args.vault, &options).with_context(|| format!("cannot check {}", args.vault.display()))?;
     if args.timings {

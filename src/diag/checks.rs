@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use petgraph::visit::EdgeFiltered;
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Fix, Level};
 use crate::source::Span;
-use crate::graph::{ConceptGraph, EdgeKind, Node};
+use crate::graph::ConceptGraph;
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution};
 use crate::source::fold_name;
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
@@ -338,80 +337,101 @@ impl<'a> Suggester<'a> {
     }
 }
 
-/// Whether a note's embed of itself includes the embed (whole note, or its own section/block).
-fn self_embed_loops(vault: &Vault, resolution: &Resolution, edge: &crate::graph::Edge) -> bool {
-    let note = vault.note(edge.source);
-    let link = &note.links[edge.index as usize];
-    let region = match &resolution.get(edge.source, edge.index as usize).target {
-        LinkTarget::Note {
-            fragment: FragmentTarget::Heading(h),
-            ..
-        } => crate::resolve::fragments::section_span(note, *h),
-        LinkTarget::Note {
-            fragment: FragmentTarget::Block(b),
-            ..
-        } => note.blocks[*b].span,
-        LinkTarget::Note {
-            fragment: FragmentTarget::Missing,
-            ..
-        } => return false,
-        _ => return true,
-    };
-    region.contains(link.span)
+/// The part of its target an embed shows: the whole body, a heading's section or a block.
+fn embed_region(vault: &Vault, resolution: &Resolution, note: NoteId, link: usize) -> Option<(NoteId, Span)> {
+    match &resolution.get(note, link).target {
+        LinkTarget::Note { id, fragment } => {
+            let target = vault.note(*id);
+            let region = match fragment {
+                FragmentTarget::Heading(h) => crate::resolve::fragments::section_span(target, *h),
+                FragmentTarget::Block(b) => target.blocks[*b].span,
+                FragmentTarget::None => Span { start: target.body_start as u32, end: target.text.len() as u32 },
+                FragmentTarget::Missing => return None,
+            };
+            Some((*id, region))
+        }
+        _ => None,
+    }
 }
 
-/// Cycles of note embeds (a note embedding itself directly or through others).
+/// Embeds that never finish transcluding. The graph here has one node per note embed; embed
+/// `a` leads to embed `b` when `b` lies inside the region `a` shows. A cycle in it is a real
+/// transclusion loop (a note embedding another's unrelated section is not). One note alone is
+/// `self-embed`; several are `embed-cycle`, listed in the order they embed each other.
 fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) -> Vec<Diagnostic> {
-    let embeds = EdgeFiltered::from_fn(&graph.graph, |e| e.weight().kind == EdgeKind::Embed);
+    let _ = graph;
+    let mut nodes: Vec<(NoteId, usize)> = Vec::new();
+    let mut by_note: HashMap<NoteId, Vec<usize>> = HashMap::new();
+    for (id, note) in vault.note_ids() {
+        for (i, link) in note.links.iter().enumerate() {
+            if link.kind == LinkKind::Embed && matches!(resolution.get(id, i).target, LinkTarget::Note { .. }) {
+                by_note.entry(id).or_default().push(nodes.len());
+                nodes.push((id, i));
+            }
+        }
+    }
+    if nodes.is_empty() {
+        return Vec::new();
+    }
+    let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::with_capacity(nodes.len(), nodes.len());
+    for _ in &nodes {
+        g.add_node(());
+    }
+    for (a, &(note, link)) in nodes.iter().enumerate() {
+        let Some((target, region)) = embed_region(vault, resolution, note, link) else { continue };
+        for &b in by_note.get(&target).map_or(&[][..], Vec::as_slice) {
+            let (bn, bl) = nodes[b];
+            if region.contains(vault.note(bn).links[bl].span) {
+                g.add_edge(petgraph::graph::NodeIndex::new(a), petgraph::graph::NodeIndex::new(b), ());
+            }
+        }
+    }
     let mut out = Vec::new();
-    for scc in petgraph::algo::tarjan_scc(&embeds) {
-        let notes: Vec<NoteId> = scc
-            .iter()
-            .filter_map(|&n| match graph.graph[n] {
-                Node::Note(id) => Some(id),
-                _ => None,
-            })
-            .collect();
-        // A note embedding a section of itself is fine unless the section holds the embed.
-        let self_loop = notes.len() == 1
-            && graph.graph.edges_connecting(scc[0], scc[0]).any(|e| {
-                e.weight().kind == EdgeKind::Embed
-                    && self_embed_loops(vault, resolution, e.weight())
-            });
-        if notes.len() < 2 && !self_loop {
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        let looped = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
+        if !looped {
             continue;
         }
-        let mut names: Vec<String> = notes
-            .iter()
-            .map(|&n| vault.note(n).path.to_string())
-            .collect();
-        names.sort();
-        // Report once, at the first embed inside the cycle of each note in it.
-        for &id in &notes {
-            let note = vault.note(id);
-            let node = graph.note_node(id);
-            let first = graph
-                .graph
-                .edges_directed(node, petgraph::Direction::Outgoing)
-                .filter(|e| {
-                    e.weight().kind == EdgeKind::Embed
-                        && scc.contains(&petgraph::visit::EdgeRef::target(e))
-                        && (!self_loop || self_embed_loops(vault, resolution, e.weight()))
-                })
-                .map(|e| e.weight().index as usize)
-                .min();
-            if let Some(i) = first {
-                let (code, message) = if self_loop {
-                    (Code::SelfEmbed, "this note embeds itself (or the section this embed is in)".to_string())
-                } else {
-                    (Code::EmbedCycle, format!("embed cycle: {}", names.join(" -> ")))
-                };
-                let mut d = Diagnostic::new(code, note.path.clone(), note.links[i].span, message)
-                .with_target(note.links[i].target.clone())
-                .with_help("the site shows the cycle as a link after the first repetition; break it by linking instead of embedding");
-                d.related = names.clone();
-                out.push(d);
+        let mut members: Vec<usize> = scc.iter().map(|n| n.index()).collect();
+        members.sort_by_key(|&m| (vault.note(nodes[m].0).path.clone(), nodes[m].1));
+        // Walk the cycle from its first member (in path order) to list notes in embed order.
+        let mut order: Vec<NoteId> = Vec::new();
+        let mut at = members[0];
+        for _ in 0..members.len() {
+            if order.last() != Some(&nodes[at].0) {
+                order.push(nodes[at].0);
             }
+            let next = g
+                .neighbors(petgraph::graph::NodeIndex::new(at))
+                .map(|n| n.index())
+                .filter(|n| members.contains(n))
+                .min_by_key(|&n| (vault.note(nodes[n].0).path.clone(), nodes[n].1));
+            match next {
+                Some(n) if n != members[0] => at = n,
+                _ => break,
+            }
+        }
+        let notes: std::collections::BTreeSet<NoteId> = members.iter().map(|&m| nodes[m].0).collect();
+        let mut names: Vec<String> = order.iter().map(|&n| vault.note(n).path.to_string()).collect();
+        names.push(names[0].clone());
+        let single = notes.len() == 1;
+        // Report once per note: at its first embed that is part of the loop.
+        for id in notes {
+            let Some(&first) = members.iter().filter(|&&m| nodes[m].0 == id).min_by_key(|&&m| nodes[m].1) else {
+                continue;
+            };
+            let note = vault.note(id);
+            let link = &note.links[nodes[first].1];
+            let (code, message) = if single {
+                (Code::SelfEmbed, "this note embeds itself (or the section this embed is in)".to_string())
+            } else {
+                (Code::EmbedCycle, format!("embed cycle: {}", names.join(" -> ")))
+            };
+            let mut d = Diagnostic::new(code, note.path.clone(), link.span, message)
+                .with_target(link.target.clone())
+                .with_help("the site shows the repeated embed as a link; break the loop by linking instead of embedding");
+            d.related = names[..names.len() - 1].to_vec();
+            out.push(d);
         }
     }
     out

@@ -96,7 +96,7 @@ codes! {
     BrokenFragment = "broken-fragment", Warn, "A link to an existing note whose heading or block does not exist.";
     AmbiguousLink = "ambiguous-link", Warn, "A link whose name matches several notes; one wins by Obsidian's tie-break.";
     MissingAttachment = "missing-attachment", Deny, "An embed or link to an image, PDF or other file that does not exist.";
-    AliasLink = "alias-link", Warn, "A link that matches only a note's alias, which Obsidian does not resolve.";
+    AliasLink = "alias-link", Deny, "A link that matches only a note's alias, which Obsidian does not resolve.";
     CaseMismatch = "case-mismatch", Allow, "A link that matches its target only when letter case is ignored.";
     EscapedWikilink = "escaped-wikilink", Warn, "An escaped `\\[\\[x]]` that was almost certainly meant as a link.";
     EmptyLink = "empty-link", Warn, "A link with no target, `[[]]`.";

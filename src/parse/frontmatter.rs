@@ -79,17 +79,30 @@ pub fn parse(
     let value: Value = match serde_saphyr::from_str(source) {
         Ok(v) => v,
         Err(err) => {
-            let yaml_line = err.location().map_or(1, |l| l.line().max(1)) as u32;
+            let location = err.location();
+            let yaml_line = location.map_or(1, |l| l.line().max(1)) as u32;
+            let yaml_column = location.map_or(1, |l| l.column().max(1)) as usize;
             let first_line = lines.line(yaml.start as u32);
             let range = lines.line_range(text, first_line + yaml_line - 1);
+            // Point at the column the parser names (it counts characters from 1).
+            let line_text = &text[range.clone()];
+            let start = range.start
+                + line_text.char_indices().nth(yaml_column - 1).map_or(line_text.len(), |(i, _)| i);
             let message = err.to_string();
-            let message = message.lines().next().unwrap_or("invalid YAML").to_string();
-            out.diagnostics.push(Diagnostic::new(
-                Code::InvalidFrontMatter,
-                path.clone(),
-                Span::new(range),
-                format!("front matter is not valid YAML: {message}"),
-            ));
+            let message = message.lines().next().unwrap_or("invalid YAML");
+            let message = YAML_LOCATION.replace(message, "");
+            out.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidFrontMatter,
+                    path.clone(),
+                    Span::new(start.min(range.end)..range.end),
+                    format!("front matter is not valid YAML: {message}"),
+                )
+                .with_help("the note is still read; its properties are ignored until the YAML is fixed"),
+            );
+            // Never publish a note its author hid, even when the rest of the YAML is broken.
+            out.front_matter.publish = !HIDDEN.is_match(source);
+            out.front_matter.draft = DRAFT.is_match(source);
             return out;
         }
     };
@@ -232,6 +245,13 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+static YAML_LOCATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(error: )?line \d+ column \d+: ").expect("valid regex"));
+static HIDDEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^publish:\s*(false|no|off)\s*$").expect("valid regex"));
+static DRAFT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^draft:\s*(true|yes|on)\s*$").expect("valid regex"));
+
 static WIKILINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[\[([^\[\]\n]+?)\]\]").expect("valid regex"));
 
@@ -332,6 +352,15 @@ mod tests {
         assert_eq!(d.code, Code::InvalidFrontMatter);
         let line = LineIndex::new(text).line(d.span.start);
         assert!((3..=5).contains(&line), "line {line}");
+    }
+
+    #[test]
+    fn broken_yaml_still_hides_unpublished_notes() {
+        let p = run("---\npublish: false\ntitle: [unclosed\n---\nbody\n");
+        assert_eq!(p.diagnostics.len(), 1);
+        assert!(!p.front_matter.publish);
+        assert!(!p.diagnostics[0].message.contains("line 1 column"), "{}", p.diagnostics[0].message);
+        assert!(run("---\ndraft: true\nx: [\n---\n").front_matter.draft);
     }
 
     #[test]

@@ -419,7 +419,8 @@ fn alias_not_target() {
     assert_eq!(first["fix"]["replacement"], "[[Note|AL]]", "{}", show_diag(first));
     assert_target(assert_diag(&v, "alias-link", "src.md", 2, 8), "Other Name");
     assert_no_code(&v, "broken-link");
-    assert_exit(&v, code, 0);
+    // Still unresolved in Obsidian, so an error by default, like a broken link.
+    assert_exit(&v, code, 1);
     let g = graph_json(&vault);
     assert_edge(&g, "src.md", 3, "Note.md");
     for line in [1, 2] {

@@ -84,7 +84,10 @@ fn command_line_levels_override_the_file() {
     // Allowing every error leaves exit 0.
     let (v, code) = check(
         &vault,
-        &["-A", "broken-link", "-A", "missing-attachment", "-A", "invalid-front-matter", "-A", "unreadable-file"],
+        &[
+            "-A", "broken-link", "-A", "missing-attachment", "-A", "alias-link", "-A", "invalid-front-matter", "-A",
+            "unreadable-file",
+        ],
     );
     assert_eq!(code, 0, "{}", show_diags(&v));
 }

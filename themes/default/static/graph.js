@@ -36,8 +36,10 @@
     nodes[s].deg++; nodes[t].deg++; nodes[s].nb.push(t); nodes[t].nb.push(s);
   });
   nodes.forEach(function (n) { n.r = (n.kind === 'tag' ? 3.5 : 4.5) + Math.min(9, Math.sqrt(n.deg) * 1.5); });
-  /* When zoomed out, only the ~25 best-connected nodes keep a label. */
-  var hubDeg = Math.max(6, nodes.map(function (n) { return n.deg; }).sort(function (a, b) { return b - a; })[24] + 1 || 0);
+  /* Springs are weaker between well-connected nodes (as in d3-force), so hubs do not collapse together. */
+  edges.forEach(function (e) { e.w = 1 / Math.min(nodes[e.s].deg, nodes[e.t].deg); });
+  /* Label priority: best-connected first; labels that would overlap a placed one are skipped. */
+  var byDegree = nodes.map(function (n, i) { return i; }).sort(function (a, b) { return nodes[b].deg - nodes[a].deg || a - b; });
 
   /* One Fruchterman-Reingold step: repulsion between all pairs, springs along edges, gravity. */
   function step(temp) {
@@ -54,7 +56,7 @@
     }
     for (i = 0; i < edges.length; i++) {
       a = nodes[edges[i].s]; b = nodes[edges[i].t];
-      dx = a.x - b.x; dy = a.y - b.y; d = Math.sqrt(dx * dx + dy * dy) || 0.01; f = d / K;
+      dx = a.x - b.x; dy = a.y - b.y; d = Math.sqrt(dx * dx + dy * dy) || 0.01; f = d / K * edges[i].w;
       a.dx -= dx * f; a.dy -= dy * f; b.dx += dx * f; b.dy += dy * f;
     }
     for (i = 0; i < n; i++) {
@@ -113,8 +115,6 @@
       ctx.beginPath(); ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); ctx.stroke();
     });
     ctx.setLineDash([]);
-    var showAll = view.scale * K >= 50;           /* labels only when nodes are far enough apart */
-    var labels = [];
     ctx.font = colors.font; ctx.textAlign = 'center'; ctx.textBaseline = 'top';
     nodes.forEach(function (n, i) {
       var p = toScreen(n), r = radius(n);
@@ -123,14 +123,22 @@
       ctx.fillStyle = colors[n.kind] || colors.note;
       ctx.beginPath(); ctx.arc(p.x, p.y, r, 0, Math.PI * 2); ctx.fill();
       if (i === hover) { ctx.lineWidth = 2; ctx.strokeStyle = colors.label; ctx.stroke(); ctx.lineWidth = 1; }
-      if (showAll || near[i] || n.deg >= hubDeg) labels.push([n.title, p.x, p.y + r + 3, ctx.globalAlpha]);
     });
+    /* Labels last, greedily without overlaps: the hovered node and its neighbours first, then by degree. */
+    var placed = [], order = focus ? [hover].concat(focus.nb, byDegree) : byDegree, seen = {};
     ctx.fillStyle = colors.label; ctx.strokeStyle = colors.bg; ctx.lineWidth = 3; ctx.lineJoin = 'round';
-    labels.forEach(function (l) {                /* labels last, with a halo, so nothing hides them */
-      var text = l[0].length > 32 ? l[0].slice(0, 30) + '…' : l[0];
-      ctx.globalAlpha = l[3];
-      ctx.strokeText(text, l[1], l[2]); ctx.fillText(text, l[1], l[2]);
-    });
+    for (var k = 0; k < order.length && placed.length < 300; k++) {
+      var i = order[k], n = nodes[i];
+      if (seen[i]) continue;
+      seen[i] = true;
+      var p = toScreen(n), text = n.title.length > 32 ? n.title.slice(0, 30) + '…' : n.title;
+      var w = ctx.measureText(text).width, box = [p.x - w / 2 - 2, p.y + radius(n) + 2, w + 4, 15];
+      if (box[0] > width || box[1] > height || box[0] + box[2] < 0 || box[1] + box[3] < 0) continue;
+      if (placed.some(function (b) { return b[0] < box[0] + box[2] && box[0] < b[0] + b[2] && b[1] < box[1] + box[3] && box[1] < b[1] + b[3]; })) continue;
+      placed.push(box);
+      ctx.globalAlpha = focus && !near[i] ? 0.25 : 1;
+      ctx.strokeText(text, p.x, box[1] + 1); ctx.fillText(text, p.x, box[1] + 1);
+    }
     ctx.lineWidth = 1;
     ctx.globalAlpha = 1;
   }
