@@ -56,7 +56,10 @@ fn main() {
 
     let t0 = Instant::now();
     let mut files: Vec<PathBuf> = Vec::new();
-    for e in walkdir::WalkDir::new(&vault).into_iter().filter_entry(|e| !is_hidden(e)) {
+    for e in walkdir::WalkDir::new(&vault)
+        .into_iter()
+        .filter_entry(|e| !is_hidden(e))
+    {
         let e = e.expect("walk vault");
         if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md") {
             files.push(e.into_path());
@@ -78,7 +81,8 @@ fn main() {
     let (bytes, produced) = files
         .par_iter()
         .map(|f| {
-            let text = fs::read_to_string(f).unwrap_or_else(|e| panic!("read {}: {}", f.display(), e));
+            let text =
+                fs::read_to_string(f).unwrap_or_else(|e| panic!("read {}: {}", f.display(), e));
             let parser = Parser::new_ext(&text, opts);
             match &out {
                 None => {

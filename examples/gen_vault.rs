@@ -540,7 +540,7 @@ fn build_vocab() -> Vec<String> {
     const CODA: &[&str] = &[
         "", "", "", "", "", "n", "r", "s", "t", "l", "m", "nd", "st", "x",
     ];
-    let mut rng = Rng::stream(0x5EED_0F_70CA_B, S_VOCAB, 0);
+    let mut rng = Rng::stream(0x5EE_D0F7_0CAB, S_VOCAB, 0);
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     while out.len() < 3000 {

@@ -70,7 +70,10 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         .vault
         .attachments
         .iter()
-        .map(|a| CopyFile { from: a.disk_path.clone(), to: a.path.as_str().to_string() })
+        .map(|a| CopyFile {
+            from: a.disk_path.clone(),
+            to: a.path.as_str().to_string(),
+        })
         .collect();
     let written = staging.finish(&copies)?;
     timings.mark("write");

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
 use crate::discover::{self, DiscoverOptions};
 use crate::error::Result;
 use crate::graph::ConceptGraph;
 use crate::parse;
-use crate::config::Config;
 use crate::resolve::{self, Resolution, ResolveOptions};
 use crate::site::{self, SitePlan};
 use crate::vault::Vault;
@@ -57,7 +57,10 @@ pub struct Timings {
 impl Timings {
     /// Starts timing.
     pub fn start() -> Timings {
-        Timings { stages: Vec::new(), last: Some(std::time::Instant::now()) }
+        Timings {
+            stages: Vec::new(),
+            last: Some(std::time::Instant::now()),
+        }
     }
 
     /// Records the time since the previous mark as `stage`.
@@ -138,7 +141,12 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     timings.mark("resolve");
     let graph = ConceptGraph::build(&vault, &resolution);
     timings.mark("graph");
-    diagnostics.extend(checks::link_diagnostics(&vault, &resolution, &graph, config));
+    diagnostics.extend(checks::link_diagnostics(
+        &vault,
+        &resolution,
+        &graph,
+        config,
+    ));
     timings.mark("diagnose");
     let site = site::plan(&vault, &graph, options.include_drafts);
     diagnostics.extend(site.diagnostics.iter().cloned());
@@ -147,7 +155,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         vault
             .notes
             .binary_search_by(|n| n.path.cmp(&d.file))
-            .map_or(true, |i| !vault.notes[i].front_matter.allow.contains(&d.code))
+            .map_or(true, |i| {
+                !vault.notes[i].front_matter.allow.contains(&d.code)
+            })
     });
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -101,7 +101,11 @@ impl Config {
 
     /// The level of a code after configuration.
     pub fn level(&self, code: Code) -> Level {
-        let level = self.lints.get(&code).copied().unwrap_or_else(|| code.default_level());
+        let level = self
+            .lints
+            .get(&code)
+            .copied()
+            .unwrap_or_else(|| code.default_level());
         if self.deny_warnings && level == Level::Warn {
             Level::Deny
         } else {
@@ -133,7 +137,10 @@ pub fn parse_code(name: &str) -> std::result::Result<Code, String> {
         let hint = crate::diag::closest(name, known.iter().copied())
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
-        format!("unknown lint `{name}`{hint}; the codes are: {}", known.join(", "))
+        format!(
+            "unknown lint `{name}`{hint}; the codes are: {}",
+            known.join(", ")
+        )
     })
 }
 

@@ -110,7 +110,10 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             continue;
         };
         if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
-            || options.exclude.as_ref().is_some_and(|g| g.is_match(path.as_str()))
+            || options
+                .exclude
+                .as_ref()
+                .is_some_and(|g| g.is_match(path.as_str()))
             || path.as_str() == crate::config::FILE_NAME
         {
             continue;

@@ -161,25 +161,34 @@ impl Staging {
     /// site's copy when the bytes are the same.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = safe_join(&self.dir, rel).ok_or_else(|| {
-            Error::io("writing", self.dir.join(rel), std::io::Error::other("path would leave the output folder"))
+            Error::io(
+                "writing",
+                self.dir.join(rel),
+                std::io::Error::other("path would leave the output folder"),
+            )
         })?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         }
         let hash = xxhash_rust::xxh3::xxh3_64(bytes);
         let size = bytes.len() as u64;
-        self.manifest.lock().map_err(|_| poisoned(&path))?.push((rel.to_string(), hash, size));
+        self.manifest
+            .lock()
+            .map_err(|_| poisoned(&path))?
+            .push((rel.to_string(), hash, size));
         if self.previous.get(rel) == Some(&(hash, size)) {
             if let Some(old) = safe_join(&self.out, rel) {
                 let same_size = std::fs::metadata(&old).is_ok_and(|m| m.len() == size);
                 if same_size && std::fs::hard_link(&old, &path).is_ok() {
-                    self.reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.reused
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return Ok(());
                 }
             }
         }
         std::fs::write(&path, bytes).map_err(|e| Error::io("writing", &path, e))?;
-        self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -189,7 +198,11 @@ impl Staging {
             .iter()
             .map(|c| {
                 safe_join(&self.dir, &c.to).ok_or_else(|| {
-                    Error::io("writing", self.dir.join(&c.to), std::io::Error::other("path would leave the output folder"))
+                    Error::io(
+                        "writing",
+                        self.dir.join(&c.to),
+                        std::io::Error::other("path would leave the output folder"),
+                    )
                 })
             })
             .collect::<Result<_>>()?;
@@ -200,8 +213,12 @@ impl Staging {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
         }
         let out = &self.out;
-        copies.par_iter().zip(&targets).try_for_each(|(c, path)| copy_attachment(c, path, out))?;
-        let mut manifest = std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
+        copies
+            .par_iter()
+            .zip(&targets)
+            .try_for_each(|(c, path)| copy_attachment(c, path, out))?;
+        let mut manifest =
+            std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
         manifest.sort();
         let mut marker_text = String::with_capacity(manifest.len() * 64);
         marker_text.push_str(MARKER_HEADER);
@@ -228,7 +245,8 @@ fn copy_attachment(c: &CopyFile, path: &Path, out: &Path) -> Result<()> {
     let source = std::fs::metadata(&c.from).map_err(|e| Error::io("reading", &c.from, e))?;
     if let Some(old) = safe_join(out, &c.to) {
         if let Ok(previous) = std::fs::metadata(&old) {
-            let same = previous.len() == source.len() && previous.modified().ok() == source.modified().ok();
+            let same = previous.len() == source.len()
+                && previous.modified().ok() == source.modified().ok();
             if same && std::fs::hard_link(&old, path).is_ok() {
                 return Ok(());
             }
@@ -236,13 +254,20 @@ fn copy_attachment(c: &CopyFile, path: &Path, out: &Path) -> Result<()> {
     }
     std::fs::copy(&c.from, path).map_err(|e| Error::io("copying", &c.from, e))?;
     if let Ok(mtime) = source.modified() {
-        let _ = std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(mtime));
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(mtime));
     }
     Ok(())
 }
 
 fn poisoned(path: &Path) -> Error {
-    Error::io("writing", path, std::io::Error::other("a writer thread panicked"))
+    Error::io(
+        "writing",
+        path,
+        std::io::Error::other("a writer thread panicked"),
+    )
 }
 
 impl Drop for Staging {
@@ -254,12 +279,15 @@ impl Drop for Staging {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn swap_in(staging: &Path, out: &Path, parent: &Path, name: &str) -> Result<()> {
     if !out.exists() {
-        return std::fs::rename(staging, out).map_err(|e| Error::io("moving the new site into", out, e));
+        return std::fs::rename(staging, out)
+            .map_err(|e| Error::io("moving the new site into", out, e));
     }
     let old = parent.join(format!(".{name}.vaultc-old-{}", std::process::id()));
     if old.exists() {

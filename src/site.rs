@@ -96,12 +96,15 @@ impl SitePlan {
 
     /// The page of a tag, by its folded name.
     pub fn tag_page(&self, name: &str) -> Option<&PageDir> {
-        self.tag_index.get(&fold_name(name)).map(|&i| &self.tags[i].2)
+        self.tag_index
+            .get(&fold_name(name))
+            .map(|&i| &self.tags[i].2)
     }
 
     /// Tags directly below `name` (`a/b` and `a/c` for `a`), as indices into `tags`.
     pub fn child_tags(&self) -> std::collections::HashMap<String, Vec<usize>> {
-        let mut children: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+        let mut children: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, (_, name, _)) in self.tags.iter().enumerate() {
             if let Some((parent, _)) = fold_name(name).rsplit_once('/') {
                 children.entry(parent.to_string()).or_default().push(i);

@@ -11,7 +11,10 @@ use crate::cli::BuildArgs;
 pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     if !args.vault.is_dir() {
-        anyhow::bail!("vault not found: {} is not a readable folder", args.vault.display());
+        anyhow::bail!(
+            "vault not found: {} is not a readable folder",
+            args.vault.display()
+        );
     }
     let config = load_config(&args.vault, &args.lints)?;
     let options = BuildOptions {

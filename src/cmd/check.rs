@@ -12,15 +12,22 @@ use crate::cli::{CheckArgs, CheckFormat};
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     if !args.vault.is_dir() {
-        anyhow::bail!("vault not found: {} is not a readable folder", args.vault.display());
+        anyhow::bail!(
+            "vault not found: {} is not a readable folder",
+            args.vault.display()
+        );
     }
     let mut config = load_config(&args.vault, &args.lints)?;
     // Asking to fix letter case means wanting to see case mismatches.
     if args.fix_case && config.level(Code::CaseMismatch) == vaultc::diag::Level::Allow {
         config.set_level(Code::CaseMismatch, vaultc::diag::Level::Warn);
     }
-    let options = vaultc::CompileOptions { config, ..Default::default() };
-    let comp = vaultc::compile(&args.vault, &options).with_context(|| format!("cannot check {}", args.vault.display()))?;
+    let options = vaultc::CompileOptions {
+        config,
+        ..Default::default()
+    };
+    let comp = vaultc::compile(&args.vault, &options)
+        .with_context(|| format!("cannot check {}", args.vault.display()))?;
     if args.timings {
         eprintln!("timings: {}", comp.timings.line());
     }
@@ -50,11 +57,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         for (path, why) in &report.skipped {
             eprintln!("warning: not fixed: {path}: {why}");
         }
-        eprintln!("fixed {} problem(s) in {} file(s)", report.edits_applied, report.files_changed);
+        eprintln!(
+            "fixed {} problem(s) in {} file(s)",
+            report.edits_applied, report.files_changed
+        );
         // Report what is left, from a fresh compile of the changed files.
         if report.files_changed > 0 {
             let again = vaultc::compile(&args.vault, &options)?;
-            return report_and_outcome(&args, &again.vault, filter(&again.diagnostics, &only), &again);
+            return report_and_outcome(
+                &args,
+                &again.vault,
+                filter(&again.diagnostics, &only),
+                &again,
+            );
         }
     }
     report_and_outcome(&args, &comp.vault, shown, &comp)
@@ -74,8 +89,15 @@ fn report_and_outcome(
     shown: Vec<Diagnostic>,
     comp: &vaultc::Compilation,
 ) -> anyhow::Result<Outcome> {
-    let errors = shown.iter().filter(|d| d.severity == Severity::Error).count();
-    let summary = Summary { errors, warnings: shown.len() - errors, ..comp.summary() };
+    let errors = shown
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let summary = Summary {
+        errors,
+        warnings: shown.len() - errors,
+        ..comp.summary()
+    };
     match args.format {
         CheckFormat::Json => print_stdout(&emit::json(&shown, vault, summary))?,
         CheckFormat::Github => print_stdout(&vaultc::diag::ci::github(&shown, vault))?,
@@ -101,10 +123,20 @@ fn only_files(root: &Path, files: &[std::path::PathBuf]) -> anyhow::Result<Optio
             Ok(abs) => abs
                 .strip_prefix(root)
                 .map(|r| r.to_path_buf())
-                .map_err(|_| anyhow::anyhow!("{} is not inside the vault {}", file.display(), root.display()))?,
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "{} is not inside the vault {}",
+                        file.display(),
+                        root.display()
+                    )
+                })?,
             Err(_) => file.clone(),
         };
-        let text = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let text = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
         match VaultPath::new(&text) {
             Some(p) => out.push(p),
             None => anyhow::bail!("{} is not a file of the vault", file.display()),

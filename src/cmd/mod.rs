@@ -27,11 +27,18 @@ impl Outcome {
 }
 
 /// The configuration: `vaultc.toml` at the vault root, then the command line's lint levels.
-pub fn load_config(vault: &std::path::Path, lints: &crate::cli::LintArgs) -> anyhow::Result<vaultc::config::Config> {
+pub fn load_config(
+    vault: &std::path::Path,
+    lints: &crate::cli::LintArgs,
+) -> anyhow::Result<vaultc::config::Config> {
     use vaultc::config::{parse_code, Config};
     use vaultc::diag::Level;
     let mut config = Config::load(vault)?;
-    let levels = [(&lints.allow, Level::Allow), (&lints.warn, Level::Warn), (&lints.deny, Level::Deny)];
+    let levels = [
+        (&lints.allow, Level::Allow),
+        (&lints.warn, Level::Warn),
+        (&lints.deny, Level::Deny),
+    ];
     for (names, level) in levels {
         for name in names {
             if name == "warnings" && level == Level::Deny {

@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Fix, Level};
-use crate::source::Span;
 use crate::graph::ConceptGraph;
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution};
 use crate::source::fold_name;
+use crate::source::Span;
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
 
 /// All link-level diagnostics of a compiled vault. Codes `config` allows everywhere are not
@@ -44,8 +44,15 @@ pub fn link_diagnostics(
     if wants(Code::OrphanNote) {
         out.extend(graph.orphans().into_iter().map(|id| {
             let note = vault.note(id);
-            Diagnostic::new(Code::OrphanNote, note.path.clone(), Span::default(), "no other note links here")
-                .with_help("link it from a related note or an index note, or allow `orphan-note` for it")
+            Diagnostic::new(
+                Code::OrphanNote,
+                note.path.clone(),
+                Span::default(),
+                "no other note links here",
+            )
+            .with_help(
+                "link it from a related note or an index note, or allow `orphan-note` for it",
+            )
         }));
     }
     out
@@ -71,7 +78,11 @@ fn case_mismatch(
         LinkTarget::Missing { .. } => return None,
     };
     let written = link.target.trim_start_matches("./");
-    let parts = written.split('/').filter(|p| !p.is_empty() && *p != "..").count().max(1);
+    let parts = written
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "..")
+        .count()
+        .max(1);
     let tail: Vec<&str> = real.rsplit('/').take(parts).collect();
     let mut correct = tail.into_iter().rev().collect::<Vec<_>>().join("/");
     if !written.to_lowercase().ends_with(".md") {
@@ -80,12 +91,19 @@ fn case_mismatch(
         }
     }
     let prefix_len = written.len() - written.trim_start_matches(['.', '/']).len();
-    let correct = format!("{}{}", &written[..prefix_len.min(written.len())], correct.trim_start_matches(['.', '/']));
+    let correct = format!(
+        "{}{}",
+        &written[..prefix_len.min(written.len())],
+        correct.trim_start_matches(['.', '/'])
+    );
     let mut d = Diagnostic::new(
         Code::CaseMismatch,
         note.path.clone(),
         link.span,
-        format!("\"{}\" matches \"{real}\" only when letter case is ignored", link.target),
+        format!(
+            "\"{}\" matches \"{real}\" only when letter case is ignored",
+            link.target
+        ),
     )
     .with_target(link.target.clone())
     .with_help(format!("write \"{correct}\""));
@@ -95,7 +113,10 @@ fn case_mismatch(
         if let Some(at) = raw.find(link.target.as_str()) {
             let start = link.span.start + at as u32;
             d.fix = Some(Fix {
-                span: Span { start, end: start + link.target.len() as u32 },
+                span: Span {
+                    start,
+                    end: start + link.target.len() as u32,
+                },
                 replacement: correct,
             });
         }
@@ -129,9 +150,21 @@ fn check_link(
                 )
                 .with_target(link.target.clone())
                 .with_help(format!("link the note and show the alias: [[{name}|{}]]", link.target));
-                if note.slice(link.span).trim_start_matches('!').starts_with("[[") {
-                    let bang = if link.kind == LinkKind::Embed { "!" } else { "" };
-                    let fragment = link.fragment.as_ref().map(|f| format!("#{}", f.as_written())).unwrap_or_default();
+                if note
+                    .slice(link.span)
+                    .trim_start_matches('!')
+                    .starts_with("[[")
+                {
+                    let bang = if link.kind == LinkKind::Embed {
+                        "!"
+                    } else {
+                        ""
+                    };
+                    let fragment = link
+                        .fragment
+                        .as_ref()
+                        .map(|f| format!("#{}", f.as_written()))
+                        .unwrap_or_default();
                     let label = link.label.clone().unwrap_or_else(|| link.target.clone());
                     d.fix = Some(Fix {
                         span: link.span,
@@ -140,9 +173,17 @@ fn check_link(
                 }
                 return vec![d];
             }
-            let ext = link.target.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
+            let ext = link
+                .target
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_lowercase())
+                .unwrap_or_default();
             let attachment = crate::parse::links::ATTACHMENT_EXTENSIONS.contains(&ext.as_str());
-            let (code, what) = if attachment { (Code::MissingAttachment, "file") } else { (Code::BrokenLink, "note") };
+            let (code, what) = if attachment {
+                (Code::MissingAttachment, "file")
+            } else {
+                (Code::BrokenLink, "note")
+            };
             let mut d = Diagnostic::new(
                 code,
                 note.path.clone(),
@@ -259,7 +300,10 @@ struct Suggester<'a> {
 
 /// Trigrams of a folded name, with start and end markers so short names have some.
 fn trigrams(name: &str) -> Vec<u64> {
-    let chars: Vec<char> = std::iter::once('\u{2}').chain(name.chars()).chain(std::iter::once('\u{3}')).collect();
+    let chars: Vec<char> = std::iter::once('\u{2}')
+        .chain(name.chars())
+        .chain(std::iter::once('\u{3}'))
+        .collect();
     let mut grams: Vec<u64> = chars
         .windows(3)
         .map(|w| (w[0] as u64) << 42 | (w[1] as u64) << 21 | w[2] as u64)
@@ -292,20 +336,27 @@ impl<'a> Suggester<'a> {
                 grams.entry(g).or_default().push(i as u32);
             }
         }
-        let mut suggester = Suggester { names, grams, cache: HashMap::new() };
+        let mut suggester = Suggester {
+            names,
+            grams,
+            cache: HashMap::new(),
+        };
         let mut missing: Vec<String> = vault
             .note_ids()
             .flat_map(|(id, note)| {
                 note.links
                     .iter()
                     .enumerate()
-                    .filter(move |&(j, _)| matches!(resolution.get(id, j).target, LinkTarget::Missing { .. }))
+                    .filter(move |&(j, _)| {
+                        matches!(resolution.get(id, j).target, LinkTarget::Missing { .. })
+                    })
                     .map(|(_, l)| suggestion_key(&l.target))
             })
             .collect();
         missing.sort_unstable();
         missing.dedup();
-        let found: Vec<Option<&'a str>> = missing.par_iter().map(|m| suggester.compute(m)).collect();
+        let found: Vec<Option<&'a str>> =
+            missing.par_iter().map(|m| suggester.compute(m)).collect();
         suggester.cache = missing.into_iter().zip(found).collect();
         suggester
     }
@@ -338,14 +389,22 @@ impl<'a> Suggester<'a> {
 }
 
 /// The part of its target an embed shows: the whole body, a heading's section or a block.
-fn embed_region(vault: &Vault, resolution: &Resolution, note: NoteId, link: usize) -> Option<(NoteId, Span)> {
+fn embed_region(
+    vault: &Vault,
+    resolution: &Resolution,
+    note: NoteId,
+    link: usize,
+) -> Option<(NoteId, Span)> {
     match &resolution.get(note, link).target {
         LinkTarget::Note { id, fragment } => {
             let target = vault.note(*id);
             let region = match fragment {
                 FragmentTarget::Heading(h) => crate::resolve::fragments::section_span(target, *h),
                 FragmentTarget::Block(b) => target.blocks[*b].span,
-                FragmentTarget::None => Span { start: target.body_start as u32, end: target.text.len() as u32 },
+                FragmentTarget::None => Span {
+                    start: target.body_start as u32,
+                    end: target.text.len() as u32,
+                },
                 FragmentTarget::Missing => return None,
             };
             Some((*id, region))
@@ -364,7 +423,9 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
     let mut by_note: HashMap<NoteId, Vec<usize>> = HashMap::new();
     for (id, note) in vault.note_ids() {
         for (i, link) in note.links.iter().enumerate() {
-            if link.kind == LinkKind::Embed && matches!(resolution.get(id, i).target, LinkTarget::Note { .. }) {
+            if link.kind == LinkKind::Embed
+                && matches!(resolution.get(id, i).target, LinkTarget::Note { .. })
+            {
                 by_note.entry(id).or_default().push(nodes.len());
                 nodes.push((id, i));
             }
@@ -373,16 +434,23 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
     if nodes.is_empty() {
         return Vec::new();
     }
-    let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::with_capacity(nodes.len(), nodes.len());
+    let mut g: petgraph::graph::DiGraph<(), ()> =
+        petgraph::graph::DiGraph::with_capacity(nodes.len(), nodes.len());
     for _ in &nodes {
         g.add_node(());
     }
     for (a, &(note, link)) in nodes.iter().enumerate() {
-        let Some((target, region)) = embed_region(vault, resolution, note, link) else { continue };
+        let Some((target, region)) = embed_region(vault, resolution, note, link) else {
+            continue;
+        };
         for &b in by_note.get(&target).map_or(&[][..], Vec::as_slice) {
             let (bn, bl) = nodes[b];
             if region.contains(vault.note(bn).links[bl].span) {
-                g.add_edge(petgraph::graph::NodeIndex::new(a), petgraph::graph::NodeIndex::new(b), ());
+                g.add_edge(
+                    petgraph::graph::NodeIndex::new(a),
+                    petgraph::graph::NodeIndex::new(b),
+                    (),
+                );
             }
         }
     }
@@ -411,21 +479,35 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
                 _ => break,
             }
         }
-        let notes: std::collections::BTreeSet<NoteId> = members.iter().map(|&m| nodes[m].0).collect();
-        let mut names: Vec<String> = order.iter().map(|&n| vault.note(n).path.to_string()).collect();
+        let notes: std::collections::BTreeSet<NoteId> =
+            members.iter().map(|&m| nodes[m].0).collect();
+        let mut names: Vec<String> = order
+            .iter()
+            .map(|&n| vault.note(n).path.to_string())
+            .collect();
         names.push(names[0].clone());
         let single = notes.len() == 1;
         // Report once per note: at its first embed that is part of the loop.
         for id in notes {
-            let Some(&first) = members.iter().filter(|&&m| nodes[m].0 == id).min_by_key(|&&m| nodes[m].1) else {
+            let Some(&first) = members
+                .iter()
+                .filter(|&&m| nodes[m].0 == id)
+                .min_by_key(|&&m| nodes[m].1)
+            else {
                 continue;
             };
             let note = vault.note(id);
             let link = &note.links[nodes[first].1];
             let (code, message) = if single {
-                (Code::SelfEmbed, "this note embeds itself (or the section this embed is in)".to_string())
+                (
+                    Code::SelfEmbed,
+                    "this note embeds itself (or the section this embed is in)".to_string(),
+                )
             } else {
-                (Code::EmbedCycle, format!("embed cycle: {}", names.join(" -> ")))
+                (
+                    Code::EmbedCycle,
+                    format!("embed cycle: {}", names.join(" -> ")),
+                )
             };
             let mut d = Diagnostic::new(code, note.path.clone(), link.span, message)
                 .with_target(link.target.clone())

@@ -27,6 +27,9 @@ pub const SARIF_VERSION: &str = "2.1.0";
 /// The `uriBaseId` every artifact location is relative to: the vault folder.
 pub const SARIF_URI_BASE_ID: &str = "VAULTROOT";
 
+/// The `uriBaseId` of [`sarif_with_prefix`] with a prefix: the repository root.
+pub const SARIF_REPO_BASE_ID: &str = "REPOROOT";
+
 /// The key of the fingerprint in `partialFingerprints`; the `/v1` changes when the recipe does.
 pub const FINGERPRINT_KEY: &str = "vaultc/v1";
 
@@ -231,7 +234,12 @@ fn line_text<'a>(d: &Diagnostic, at: &Located<'_>, vault: &'a Vault) -> &'a str 
 /// The hash part of a result's fingerprint: FNV-1a 64 over code, file, target (or message when
 /// there is no target) and the trimmed text of the line, as 16 hex digits. It does not depend on
 /// the line number, so an alert survives lines inserted above it.
-pub fn fingerprint_hash(code: Code, file: &str, target_or_message: &str, line_text: &str) -> String {
+pub fn fingerprint_hash(
+    code: Code,
+    file: &str,
+    target_or_message: &str,
+    line_text: &str,
+) -> String {
     let mut bytes = Vec::new();
     for part in [code.as_str(), file, target_or_message, line_text] {
         bytes.extend_from_slice(part.as_bytes());
@@ -240,9 +248,26 @@ pub fn fingerprint_hash(code: Code, file: &str, target_or_message: &str, line_te
     format!("{:016x}", fnv1a64(&bytes))
 }
 
-/// An artifact location relative to the vault root.
-fn artifact_location(path: &str) -> Value {
-    json!({ "uri": artifact_uri(path), "uriBaseId": SARIF_URI_BASE_ID })
+/// What artifact URIs are relative to.
+struct Base<'a> {
+    /// The `uriBaseId`.
+    id: &'static str,
+    /// Put before every vault path (`""` or a folder without trailing `/`).
+    prefix: &'a str,
+    /// The description of the base in `originalUriBaseIds`.
+    description: String,
+}
+
+impl Base<'_> {
+    /// The artifact location of a vault path.
+    fn location(&self, path: &str) -> Value {
+        let uri = if self.prefix.is_empty() {
+            artifact_uri(path)
+        } else {
+            artifact_uri(&format!("{}/{path}", self.prefix))
+        };
+        json!({ "uri": uri, "uriBaseId": self.id })
+    }
 }
 
 /// SARIF 2.1.0 (pretty JSON, one run): one rule per [`Code`] in [`Code::ALL`] order, one result
@@ -252,6 +277,30 @@ fn artifact_location(path: &str) -> Value {
 /// `fix` with the byte range to replace. Artifact URIs are relative to `VAULTROOT`, the vault
 /// folder.
 pub fn sarif(diagnostics: &[Diagnostic], vault: &Vault) -> String {
+    sarif_with_prefix(diagnostics, vault, "")
+}
+
+/// Like [`sarif`], with `prefix` (the vault folder relative to the repository root) put before
+/// every artifact URI, for consumers such as GitHub code scanning that resolve relative URIs
+/// against the repository root and ignore `uriBaseId`. With a non-empty prefix the URIs are
+/// relative to [`SARIF_REPO_BASE_ID`] (the repository root) instead of `VAULTROOT`. An empty
+/// prefix or `.` gives exactly [`sarif`]'s output.
+pub fn sarif_with_prefix(diagnostics: &[Diagnostic], vault: &Vault, prefix: &str) -> String {
+    let prefix = normalise_prefix(prefix);
+    let prefix = prefix.trim_start_matches('/');
+    let base = if prefix.is_empty() {
+        Base {
+            id: SARIF_URI_BASE_ID,
+            prefix: "",
+            description: "The vault folder given to vaultc check".to_string(),
+        }
+    } else {
+        Base {
+            id: SARIF_REPO_BASE_ID,
+            prefix,
+            description: format!("The repository root; the vault is its folder {prefix}"),
+        }
+    };
     let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
     // Only looked up, never iterated: the output order stays that of `diagnostics`.
     let mut seen: HashMap<String, u32> = HashMap::new();
@@ -267,7 +316,7 @@ pub fn sarif(diagnostics: &[Diagnostic], vault: &Vault) -> String {
             );
             let occurrence = seen.entry(hash.clone()).or_insert(0);
             *occurrence += 1;
-            result(d, &at, format!("{hash}:{occurrence}"))
+            result(d, &at, &base, format!("{hash}:{occurrence}"))
         })
         .collect();
     let log = json!({
@@ -283,9 +332,7 @@ pub fn sarif(diagnostics: &[Diagnostic], vault: &Vault) -> String {
                 }
             },
             "originalUriBaseIds": {
-                SARIF_URI_BASE_ID: {
-                    "description": { "text": "The vault folder given to vaultc check" }
-                }
+                base.id: { "description": { "text": base.description } }
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -296,7 +343,7 @@ pub fn sarif(diagnostics: &[Diagnostic], vault: &Vault) -> String {
 }
 
 /// One SARIF result.
-fn result(d: &Diagnostic, at: &Located<'_>, fingerprint: String) -> Value {
+fn result(d: &Diagnostic, at: &Located<'_>, base: &Base<'_>, fingerprint: String) -> Value {
     let text = match at.help.filter(|h| !h.is_empty()) {
         Some(help) => format!("{} {help}", at.message),
         None => at.message.to_string(),
@@ -312,7 +359,7 @@ fn result(d: &Diagnostic, at: &Located<'_>, fingerprint: String) -> Value {
         "locations".into(),
         json!([{
             "physicalLocation": {
-                "artifactLocation": artifact_location(at.file),
+                "artifactLocation": base.location(at.file),
                 "region": {
                     "startLine": at.line,
                     "startColumn": at.column,
@@ -336,7 +383,7 @@ fn result(d: &Diagnostic, at: &Located<'_>, fingerprint: String) -> Value {
             json!([{
                 "description": { "text": description },
                 "artifactChanges": [{
-                    "artifactLocation": artifact_location(fix.file),
+                    "artifactLocation": base.location(fix.file),
                     "replacements": [{
                         "deletedRegion": {
                             "byteOffset": fix.start,
@@ -462,10 +509,7 @@ mod tests {
             ("", "file=dir/a b"),
         ] {
             let out = github_with_prefix(&diags, &v, prefix);
-            assert!(
-                out.lines().all(|l| l.contains(expect)),
-                "{prefix:?}: {out}"
-            );
+            assert!(out.lines().all(|l| l.contains(expect)), "{prefix:?}: {out}");
         }
     }
 
@@ -494,7 +538,10 @@ mod tests {
         }
         assert_eq!(rules[0]["name"], "BrokenLink");
         assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
-        let orphan = Code::ALL.iter().position(|&c| c == Code::OrphanNote).unwrap();
+        let orphan = Code::ALL
+            .iter()
+            .position(|&c| c == Code::OrphanNote)
+            .unwrap();
         assert_eq!(rules[orphan]["name"], "OrphanNote");
         assert_eq!(rules[orphan]["defaultConfiguration"]["level"], "none");
         let fragment = Code::ALL
@@ -575,12 +622,44 @@ mod tests {
     }
 
     #[test]
+    fn sarif_prefix_moves_uris_to_the_repository_root() {
+        let (v, diags) = sample();
+        assert_eq!(sarif_with_prefix(&diags, &v, "./"), sarif(&diags, &v));
+        let log: Value = serde_json::from_str(&sarif_with_prefix(&diags, &v, "my notes/")).unwrap();
+        let run = &log["runs"][0];
+        assert!(run["originalUriBaseIds"]["VAULTROOT"].is_null());
+        assert!(run["originalUriBaseIds"]["REPOROOT"]["description"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("my notes"));
+        let location = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(
+            location,
+            &json!({"uri": "my%20notes/dir/a%20b,c%3Ad.md", "uriBaseId": "REPOROOT"})
+        );
+        let change = &run["results"][2]["fixes"][0]["artifactChanges"][0]["artifactLocation"];
+        assert_eq!(change, location);
+        // The fingerprint is about the vault, not where it sits in the repository.
+        let plain: Value = serde_json::from_str(&sarif(&diags, &v)).unwrap();
+        assert_eq!(
+            plain["runs"][0]["results"][0]["partialFingerprints"],
+            run["results"][0]["partialFingerprints"]
+        );
+    }
+
+    #[test]
     fn fingerprints_ignore_line_numbers() {
         let a = fingerprint_hash(Code::BrokenLink, "a.md", "X", "see [[X]]");
         let b = fingerprint_hash(Code::BrokenLink, "a.md", "X", "see [[X]]");
         assert_eq!(a, b);
-        assert_ne!(a, fingerprint_hash(Code::BrokenLink, "b.md", "X", "see [[X]]"));
-        assert_ne!(a, fingerprint_hash(Code::AliasLink, "a.md", "X", "see [[X]]"));
+        assert_ne!(
+            a,
+            fingerprint_hash(Code::BrokenLink, "b.md", "X", "see [[X]]")
+        );
+        assert_ne!(
+            a,
+            fingerprint_hash(Code::AliasLink, "a.md", "X", "see [[X]]")
+        );
         // Field boundaries matter: ("ab", "c") is not ("a", "bc").
         assert_ne!(
             fingerprint_hash(Code::BrokenLink, "ab", "c", ""),
@@ -597,7 +676,10 @@ mod tests {
         assert_eq!(artifact_uri("My Notes/C#.md"), "My%20Notes/C%23.md");
         assert_eq!(artifact_uri("视觉.md"), "%E8%A7%86%E8%A7%89.md");
         assert_eq!(artifact_uri("50%.md"), "50%25.md");
-        assert_eq!(upper_camel_case("duplicate-heading-anchor"), "DuplicateHeadingAnchor");
+        assert_eq!(
+            upper_camel_case("duplicate-heading-anchor"),
+            "DuplicateHeadingAnchor"
+        );
     }
 
     #[test]
@@ -609,7 +691,7 @@ mod tests {
             Span::default(),
             "no note links here",
         );
-        let log: Value = serde_json::from_str(&sarif(&[d.clone()], &v)).unwrap();
+        let log: Value = serde_json::from_str(&sarif(std::slice::from_ref(&d), &v)).unwrap();
         assert_eq!(
             log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"],
             json!({"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1})

@@ -87,7 +87,10 @@ pub fn parse(
             // Point at the column the parser names (it counts characters from 1).
             let line_text = &text[range.clone()];
             let start = range.start
-                + line_text.char_indices().nth(yaml_column - 1).map_or(line_text.len(), |(i, _)| i);
+                + line_text
+                    .char_indices()
+                    .nth(yaml_column - 1)
+                    .map_or(line_text.len(), |(i, _)| i);
             let message = err.to_string();
             let message = message.lines().next().unwrap_or("invalid YAML");
             let message = YAML_LOCATION.replace(message, "");
@@ -98,7 +101,9 @@ pub fn parse(
                     Span::new(start.min(range.end)..range.end),
                     format!("front matter is not valid YAML: {message}"),
                 )
-                .with_help("the note is still read; its properties are ignored until the YAML is fixed"),
+                .with_help(
+                    "the note is still read; its properties are ignored until the YAML is fixed",
+                ),
             );
             // Never publish a note its author hid, even when the rest of the YAML is broken.
             out.front_matter.publish = !HIDDEN.is_match(source);
@@ -168,13 +173,17 @@ pub fn parse(
             "date" => fm.date = scalar(value),
             "vaultc" => {
                 let allow = value.get("allow").map(strings).unwrap_or_default();
-                let unknown_key = value.as_object().and_then(|m| m.keys().find(|k| k.as_str() != "allow"));
+                let unknown_key = value
+                    .as_object()
+                    .and_then(|m| m.keys().find(|k| k.as_str() != "allow"));
                 if let Some(k) = unknown_key {
                     out.diagnostics.push(Diagnostic::new(
                         Code::InvalidFrontMatter,
                         path.clone(),
                         key_span(key),
-                        format!("unknown key `vaultc.{k}`; the only key is `allow` (a list of codes)"),
+                        format!(
+                            "unknown key `vaultc.{k}`; the only key is `allow` (a list of codes)"
+                        ),
                     ));
                 }
                 for name in allow {
@@ -359,7 +368,11 @@ mod tests {
         let p = run("---\npublish: false\ntitle: [unclosed\n---\nbody\n");
         assert_eq!(p.diagnostics.len(), 1);
         assert!(!p.front_matter.publish);
-        assert!(!p.diagnostics[0].message.contains("line 1 column"), "{}", p.diagnostics[0].message);
+        assert!(
+            !p.diagnostics[0].message.contains("line 1 column"),
+            "{}",
+            p.diagnostics[0].message
+        );
         assert!(run("---\ndraft: true\nx: [\n---\n").front_matter.draft);
     }
 

@@ -287,7 +287,13 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         })
         .collect();
     let (blocks, duplicate_blocks) = if text[body_start..].contains('^') {
-        find_blocks(masked, body_start, &body.opaque, &body.containers, &body.top_level)
+        find_blocks(
+            masked,
+            body_start,
+            &body.opaque,
+            &body.containers,
+            &body.top_level,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -302,7 +308,8 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             .with_help("give this block a different id"),
         );
     }
-    let mut seen_headings: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen_headings: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     for (i, h) in headings.iter().enumerate() {
         let key = h.keys[0].clone();
         if let Some(&first) = seen_headings.get(&key) {
@@ -606,9 +613,14 @@ fn find_blocks(
         };
         let Some(span) = span else { continue };
         let id = id.as_str().to_string();
-        let marker = Span::new(if alone { id_start } else { marker_start }..body_start + whole.end());
+        let marker =
+            Span::new(if alone { id_start } else { marker_start }..body_start + whole.end());
         if seen.insert(id.to_lowercase()) {
-            out.push(Block { id, span: Span::new(span), marker });
+            out.push(Block {
+                id,
+                span: Span::new(span),
+                marker,
+            });
         } else {
             duplicates.push((id, marker));
         }

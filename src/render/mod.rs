@@ -122,12 +122,21 @@ pub fn render_site(
         )?);
     }
     timings.mark("render lists");
-    files.push(OutputFile { path: "graph-data.js".into(), bytes: graph_data(comp, plan).into_bytes() });
+    files.push(OutputFile {
+        path: "graph-data.js".into(),
+        bytes: graph_data(comp, plan).into_bytes(),
+    });
     timings.mark("graph data");
-    files.push(OutputFile { path: "search-index.js".into(), bytes: search_index(comp, plan).into_bytes() });
+    files.push(OutputFile {
+        path: "search-index.js".into(),
+        bytes: search_index(comp, plan).into_bytes(),
+    });
     timings.mark("search index");
     for (name, bytes) in &theme.assets {
-        files.push(OutputFile { path: format!("static/{name}"), bytes: bytes.clone() });
+        files.push(OutputFile {
+            path: format!("static/{name}"),
+            bytes: bytes.clone(),
+        });
     }
     files.into_par_iter().try_for_each(sink)
 }
@@ -454,7 +463,12 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
                 url: page.file(),
                 title: &note.title,
                 body: {
-                    let mut body = note.headings.iter().map(|h| h.text.as_str()).collect::<Vec<_>>().join(" ");
+                    let mut body = note
+                        .headings
+                        .iter()
+                        .map(|h| h.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     body.push(' ');
                     body.push_str(&text::plain_text(note, per_note));
                     body
@@ -464,14 +478,17 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
             })
         })
         .collect();
+    // Documents are referred to by short numbers (elasticlunr repeats the ref for every term
+    // of a document); VAULTC_SEARCH_DOCS maps each number to its page.
     let mut index = elasticlunr::Index::new(&["title", "body", "tags"]);
     let mut excerpts = serde_json::Map::new();
-    for doc in &docs {
-        index.add_doc(&doc.url, [doc.title, doc.body.as_str(), doc.tags.as_str()]);
+    for (n, doc) in docs.iter().enumerate() {
+        let key = n.to_string();
+        index.add_doc(&key, [doc.title, doc.body.as_str(), doc.tags.as_str()]);
         let excerpt: String = text::plain_text(comp.vault.note(doc.id), 160);
         excerpts.insert(
-            doc.url.clone(),
-            serde_json::json!({ "title": doc.title, "path": doc.path, "excerpt": excerpt }),
+            key,
+            serde_json::json!({ "title": doc.title, "path": doc.path, "url": doc.url, "excerpt": excerpt }),
         );
     }
     format!(

@@ -90,8 +90,21 @@ pub fn link_context(note: &Note, index: usize) -> String {
         }
         last += 1;
     }
-    let block_start = note.lines.line_range(text, first).start;
-    let block_end = note.lines.line_range(text, last).end;
+    // Strip only a window around the link: a long paragraph shows at most CONTEXT_CHARS anyway.
+    let window = CONTEXT_CHARS * 4;
+    let block_start = note
+        .lines
+        .line_range(text, first)
+        .start
+        .max(start.saturating_sub(window));
+    let block_end = note.lines.line_range(text, last).end.min(end + window);
+    let block_start = (block_start..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    let block_end = (end..=block_end)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(end);
     let before = strip_markdown(&text[block_start..start]);
     let link_text = strip_markdown(&text[start..end]);
     let after = strip_markdown(&text[end.min(block_end)..block_end]);

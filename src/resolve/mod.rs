@@ -191,7 +191,10 @@ fn find_file(
     };
     let is_case_exact = |f: &FileRef, wanted: &str| {
         let path = path_of(f);
-        path.ends_with(wanted) || path.strip_suffix(".md").is_some_and(|p| p.ends_with(wanted))
+        path.ends_with(wanted)
+            || path
+                .strip_suffix(".md")
+                .is_some_and(|p| p.ends_with(wanted))
     };
     let pick_exact = |mut found: Vec<FileRef>, wanted: &str| {
         let wanted = nfc(wanted);

@@ -416,7 +416,12 @@ fn alias_not_target() {
     // Aliases are not link targets (as in Obsidian): `alias-link` says so and offers the fix.
     let first = assert_diag(&v, "alias-link", "src.md", 1, 8);
     assert_target(first, "AL");
-    assert_eq!(first["fix"]["replacement"], "[[Note|AL]]", "{}", show_diag(first));
+    assert_eq!(
+        first["fix"]["replacement"],
+        "[[Note|AL]]",
+        "{}",
+        show_diag(first)
+    );
     assert_target(assert_diag(&v, "alias-link", "src.md", 2, 8), "Other Name");
     assert_no_code(&v, "broken-link");
     // Still unresolved in Obsidian, so an error by default, like a broken link.

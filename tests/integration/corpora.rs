@@ -379,11 +379,27 @@ fn obsidian_help_case_mismatches() {
     let Some(vault) = corpus("obsidian-help-en") else {
         return;
     };
-    let run = run(["check", vault.to_str().unwrap(), "--format", "json", "-W", "case-mismatch"]);
+    let run = run([
+        "check",
+        vault.to_str().unwrap(),
+        "--format",
+        "json",
+        "-W",
+        "case-mismatch",
+    ]);
     run.assert_no_panic();
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     let found = diags_with_code(&v, "case-mismatch");
-    assert_eq!(found.len(), 45, "{}", found.iter().map(|d| show_diag(d)).collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        found.len(),
+        45,
+        "{}",
+        found
+            .iter()
+            .map(|d| show_diag(d))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let files = vault_files(&vault);
     for d in &found {
         let target = d["target"].as_str().unwrap_or("");
@@ -392,10 +408,17 @@ fn obsidian_help_case_mismatches() {
             .filter(|f| {
                 let f = nfc(f);
                 let t = nfc(target);
-                f == t || f == format!("{t}.md") || f.ends_with(&format!("/{t}")) || f.ends_with(&format!("/{t}.md"))
+                f == t
+                    || f == format!("{t}.md")
+                    || f.ends_with(&format!("/{t}"))
+                    || f.ends_with(&format!("/{t}.md"))
             })
             .collect();
-        assert!(exact.is_empty(), "{} has an exact-case match {exact:?}", show_diag(d));
+        assert!(
+            exact.is_empty(),
+            "{} has an exact-case match {exact:?}",
+            show_diag(d)
+        );
     }
     let broken: Vec<String> = diags_with_code(&v, "broken-link")
         .iter()

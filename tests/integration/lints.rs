@@ -8,11 +8,17 @@ use serde_json::Value;
 use crate::support::*;
 
 fn check(vault: &Path, extra: &[&str]) -> (Value, i32) {
-    let mut args = vec!["check".to_string(), vault.to_str().unwrap().to_string(), "--format".into(), "json".into()];
+    let mut args = vec![
+        "check".to_string(),
+        vault.to_str().unwrap().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = run(&args);
     run.assert_no_panic();
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("json: {e}\n{}", run.report()));
+    let v: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("json: {e}\n{}", run.report()));
     (v, run.code)
 }
 
@@ -41,13 +47,26 @@ fn every_code_at_its_position() {
     let yaml = diags_with_code(&v, "invalid-front-matter");
     assert_eq!(yaml.len(), 1, "{}", show_diags(&v));
     assert_eq!(yaml[0]["file"], "Broken-yaml.md");
-    assert!((2..=3).contains(&yaml[0]["line"].as_u64().unwrap()), "{}", show_diag(yaml[0]));
+    assert!(
+        (2..=3).contains(&yaml[0]["line"].as_u64().unwrap()),
+        "{}",
+        show_diag(yaml[0])
+    );
     // Every code of the table is exercised by this fixture.
     let listed = run(["explain", "--list"]);
-    let codes: Vec<&str> = listed.stdout.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.contains('-')).collect();
+    let codes: Vec<&str> = listed
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.contains('-'))
+        .collect();
     assert!(codes.len() >= 17, "explain --list: {}", listed.stdout);
     for c in codes {
-        assert!(!diags_with_code(&v, c).is_empty(), "no `{c}` diagnostic in every-code:\n{}", show_diags(&v));
+        assert!(
+            !diags_with_code(&v, c).is_empty(),
+            "no `{c}` diagnostic in every-code:\n{}",
+            show_diags(&v)
+        );
     }
 }
 
@@ -58,18 +77,36 @@ fn fixes_are_machine_applicable() {
     let fix_of = |code: &str| {
         let d = diags_with_code(&v, code)[0];
         let f = &d["fix"];
-        let (s, e) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
-        (text[s..e].to_string(), f["replacement"].as_str().unwrap().to_string())
+        let (s, e) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        (
+            text[s..e].to_string(),
+            f["replacement"].as_str().unwrap().to_string(),
+        )
     };
-    assert_eq!(fix_of("escaped-wikilink"), ("\\[\\[Target|label]]".into(), "[[Target|label]]".into()));
-    assert_eq!(fix_of("alias-link"), ("[[Alt name]]".into(), "[[Target|Alt name]]".into()));
+    assert_eq!(
+        fix_of("escaped-wikilink"),
+        ("\\[\\[Target|label]]".into(), "[[Target|label]]".into())
+    );
+    assert_eq!(
+        fix_of("alias-link"),
+        ("[[Alt name]]".into(), "[[Target|Alt name]]".into())
+    );
     assert_eq!(fix_of("case-mismatch"), ("target".into(), "Target".into()));
 }
 
 #[test]
 fn per_note_allow_suppresses_only_that_note() {
     let (v, _) = check(&fixture("every-code"), &[]);
-    assert!(diags_in_file(&v, "Suppressed.md").iter().all(|d| d["code"] != "broken-link"), "{}", show_diags(&v));
+    assert!(
+        diags_in_file(&v, "Suppressed.md")
+            .iter()
+            .all(|d| d["code"] != "broken-link"),
+        "{}",
+        show_diags(&v)
+    );
 }
 
 #[test]
@@ -77,15 +114,30 @@ fn command_line_levels_override_the_file() {
     let vault = fixture("every-code");
     let (v, _) = check(&vault, &["-A", "orphan-note", "-D", "ambiguous-link"]);
     assert_no_code(&v, "orphan-note");
-    assert_eq!(diags_with_code(&v, "ambiguous-link")[0]["severity"], "error");
+    assert_eq!(
+        diags_with_code(&v, "ambiguous-link")[0]["severity"],
+        "error"
+    );
     // --deny warnings promotes every warning.
     let (v, _) = check(&vault, &["--deny", "warnings"]);
-    assert!(diags(&v).iter().all(|d| d["severity"] == "error"), "{}", show_diags(&v));
+    assert!(
+        diags(&v).iter().all(|d| d["severity"] == "error"),
+        "{}",
+        show_diags(&v)
+    );
     // Allowing every error leaves exit 0.
     let (v, code) = check(
         &vault,
         &[
-            "-A", "broken-link", "-A", "missing-attachment", "-A", "alias-link", "-A", "invalid-front-matter", "-A",
+            "-A",
+            "broken-link",
+            "-A",
+            "missing-attachment",
+            "-A",
+            "alias-link",
+            "-A",
+            "invalid-front-matter",
+            "-A",
             "unreadable-file",
         ],
     );
@@ -109,17 +161,33 @@ fn unknown_config_keys_and_codes_are_clear_errors() {
     std::fs::write(dir.path().join("vaultc.toml"), "exlude = []\n").unwrap();
     let r = run(["check", dir.path().to_str().unwrap()]);
     r.assert_code(2);
-    assert!(r.stderr.contains("exlude") && r.stderr.contains("exclude"), "{}", r.report());
+    assert!(
+        r.stderr.contains("exlude") && r.stderr.contains("exclude"),
+        "{}",
+        r.report()
+    );
 
-    std::fs::write(dir.path().join("vaultc.toml"), "[lints]\nbroken-lnk = \"deny\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("vaultc.toml"),
+        "[lints]\nbroken-lnk = \"deny\"\n",
+    )
+    .unwrap();
     let r = run(["check", dir.path().to_str().unwrap()]);
     r.assert_code(2);
-    assert!(r.stderr.contains("did you mean `broken-link`"), "{}", r.report());
+    assert!(
+        r.stderr.contains("did you mean `broken-link`"),
+        "{}",
+        r.report()
+    );
 
     std::fs::remove_file(dir.path().join("vaultc.toml")).unwrap();
     let r = run(["check", dir.path().to_str().unwrap(), "-A", "no-such-code"]);
     r.assert_code(2);
-    assert!(r.stderr.contains("no-such-code") && r.stderr.contains("broken-link"), "{}", r.report());
+    assert!(
+        r.stderr.contains("no-such-code") && r.stderr.contains("broken-link"),
+        "{}",
+        r.report()
+    );
 }
 
 #[test]
@@ -130,8 +198,17 @@ fn exclude_globs_and_alias_resolution_from_the_file() {
     std::fs::write(dir.path().join("a.md"), "[[AL]]\n").unwrap();
     std::fs::write(dir.path().join("b.md"), "---\naliases: [AL]\n---\n").unwrap();
     let (v, code) = check(dir.path(), &[]);
-    assert_eq!(code, 1, "without config the template's link is broken: {}", show_diags(&v));
-    std::fs::write(dir.path().join("vaultc.toml"), "exclude = [\"Templates/**\"]\nresolve_aliases = true\n").unwrap();
+    assert_eq!(
+        code,
+        1,
+        "without config the template's link is broken: {}",
+        show_diags(&v)
+    );
+    std::fs::write(
+        dir.path().join("vaultc.toml"),
+        "exclude = [\"Templates/**\"]\nresolve_aliases = true\n",
+    )
+    .unwrap();
     let (v, code) = check(dir.path(), &[]);
     assert_eq!(code, 0, "{}", show_diags(&v));
     assert_eq!(summary(&v, "notes"), 2);
@@ -142,7 +219,11 @@ fn exclude_globs_and_alias_resolution_from_the_file() {
 fn files_limit_what_is_reported_not_what_is_resolved() {
     let vault = fixture("every-code");
     let (v, _) = check(&vault, &["Target.md"]);
-    assert!(diags(&v).iter().all(|d| d["file"] == "Target.md"), "{}", show_diags(&v));
+    assert!(
+        diags(&v).iter().all(|d| d["file"] == "Target.md"),
+        "{}",
+        show_diags(&v)
+    );
     assert!(!diags(&v).is_empty());
     // Main.md links resolve against the whole vault even when only it is reported.
     let (v, _) = check(&vault, &[vault.join("Main.md").to_str().unwrap()]);
@@ -159,5 +240,9 @@ fn explain_prints_a_page_and_rejects_unknown_codes() {
     assert!(r.stdout.contains("```"), "an example: {}", r.report());
     let r = run(["explain", "broken-lnk"]);
     r.assert_code(2);
-    assert!(r.stderr.contains("did you mean `broken-link`"), "{}", r.report());
+    assert!(
+        r.stderr.contains("did you mean `broken-link`"),
+        "{}",
+        r.report()
+    );
 }

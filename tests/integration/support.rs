@@ -641,8 +641,8 @@ pub fn js_assignment(js: &str, var: &str) -> Option<Value> {
 }
 
 /// The page of every published note of a built site: vault path -> page file (absolute).
-/// Read from `search-index.js` (`window.VAULTC_SEARCH_DOCS = {ref: {title, path, excerpt}}`,
-/// ref = page URL relative to the site root; see docs/theme-contract.md).
+/// Read from `search-index.js` (`window.VAULTC_SEARCH_DOCS = {ref: {title, path, url, excerpt}}`,
+/// url = page URL relative to the site root; see docs/theme-contract.md).
 pub fn note_pages(out: &Path) -> BTreeMap<String, PathBuf> {
     let file = out.join("search-index.js");
     let js = std::fs::read_to_string(&file).unwrap_or_else(|e| {
@@ -660,8 +660,8 @@ pub fn note_pages(out: &Path) -> BTreeMap<String, PathBuf> {
     });
     let obj = docs.as_object().expect("VAULTC_SEARCH_DOCS is an object");
     let mut pages = BTreeMap::new();
-    for (url, doc) in obj {
-        if let Some(path) = doc["path"].as_str() {
+    for doc in obj.values() {
+        if let (Some(path), Some(url)) = (doc["path"].as_str(), doc["url"].as_str()) {
             let rel = url.split('#').next().unwrap_or(url).trim_start_matches('/');
             let mut page = out.join(rel);
             if url.ends_with('/') || url.is_empty() {

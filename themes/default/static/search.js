@@ -116,11 +116,11 @@
       li.setAttribute('role', 'option');
       li.setAttribute('aria-selected', 'false');
       var a = document.createElement('a');
-      a.href = root + hit.ref;
+      a.href = root + (doc.url || hit.ref);
       a.tabIndex = -1;
       var title = document.createElement('span');
       title.className = 'result-title';
-      appendHighlighted(title, doc.title || hit.ref, words);
+      appendHighlighted(title, doc.title || doc.url || hit.ref, words);
       a.appendChild(title);
       if (doc.path) {
         var p = document.createElement('span');
