@@ -2,7 +2,8 @@
 //! here). Each test prints the skip message and passes when the folder is absent: the corpora
 //! are test data that never live in this repository.
 
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -426,4 +427,68 @@ fn obsidian_help_case_mismatches() {
         .map(|d| show_diag(d))
         .collect();
     assert!(broken.is_empty(), "false broken links: {broken:?}");
+}
+
+/// On the help vault's site, every note page's "Linked mentions" lists exactly the notes that
+/// link to it (wikilinks, markdown links, embeds and property links; not the note itself), as
+/// the concept graph says.
+#[test]
+fn obsidian_help_backlinks_list_every_linking_note() {
+    let Some(vault) = corpus("obsidian-help-en") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    build(&vault, &site);
+    let pages = note_pages(&site);
+    let page_to_note: BTreeMap<PathBuf, String> =
+        pages.iter().map(|(n, p)| (p.clone(), n.clone())).collect();
+    let graph = graph_json(&vault);
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in edges(&graph) {
+        let (Some(src), Some(dst)) = (&e.source_path, &e.target_path) else {
+            continue;
+        };
+        if e.kind != "tag" && e.target_kind == "note" && src != dst {
+            expected.entry(nfc(dst)).or_default().insert(nfc(src));
+        }
+    }
+    let mut checked = 0;
+    for (note, page) in &pages {
+        let html = std::fs::read_to_string(page).unwrap();
+        let mut found = BTreeSet::new();
+        if let Some(start) = html.find("class=\"backlinks\"") {
+            let section = &html[start
+                ..html[start..]
+                    .find("</section>")
+                    .map_or(html.len(), |e| start + e)];
+            for part in section.split("class=\"backlink-title\" href=\"").skip(1) {
+                let href = part.split('"').next().unwrap().replace("&#x2f;", "/");
+                let href = percent_decode_str(&href).decode_utf8_lossy().into_owned();
+                let target = normalize(&page.parent().unwrap().join(&href));
+                let linker = page_to_note
+                    .get(&target)
+                    .unwrap_or_else(|| panic!("{note}: backlink {href} is not a note page"));
+                found.insert(linker.clone());
+            }
+        }
+        let want = expected.get(note).cloned().unwrap_or_default();
+        assert_eq!(found, want, "backlinks of {note}");
+        checked += 1;
+    }
+    assert!(checked > 150, "only {checked} pages checked");
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
