@@ -7,9 +7,22 @@ use crate::error::Result;
 use crate::output::{self, CopyFile, WriteStats};
 use crate::render::{self, theme::Theme};
 
+/// Called after each note page is written with (pages done, pages in all), from any thread;
+/// the binary draws a progress bar with it. The library itself never prints.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
 /// Options of `vaultc build`.
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
+    /// Told about every note page written (for a progress bar).
+    pub progress: Option<Progress>,
     /// Where the site goes.
     pub output: PathBuf,
     /// A theme folder overriding the default theme file by file.
@@ -57,13 +70,23 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "vault".into());
     let staging = output::Staging::create(&out, &vault_abs)?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let mut timings = std::mem::take(&mut comp.timings);
     render::render_site(
         &comp,
         &comp.site,
         &theme,
         &title,
-        &|file| staging.write(&file.path, &file.bytes),
+        &|file| {
+            staging.write(&file.path, &file.bytes)?;
+            if let Some(Progress(report)) = &options.progress {
+                if file.path.ends_with("/index.html") {
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    report(n.min(pages), pages);
+                }
+            }
+            Ok(())
+        },
         &mut timings,
     )?;
     let copies: Vec<CopyFile> = comp

@@ -17,7 +17,25 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         );
     }
     let config = load_config(&args.vault, &args.lints)?;
+    // A page counter on a terminal; nothing in CI or when piped.
+    let bar = (!args.quiet && stderr_is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} rendering {pos}/{len} pages {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = bar.clone().map(|bar| {
+        vaultc::build::Progress(std::sync::Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }))
+    });
     let options = BuildOptions {
+        progress,
         output: args.output.clone(),
         theme: args.theme.clone(),
         strict: args.strict,
@@ -28,7 +46,11 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         },
     };
     let report = build(&args.vault, &options)
-        .with_context(|| format!("cannot build {}", args.vault.display()))?;
+        .with_context(|| format!("cannot build {}", args.vault.display()));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
     let comp = &report.compilation;
     if args.timings {
         eprintln!("timings: {}", comp.timings.line());

@@ -288,29 +288,32 @@ fn closest_block(note: &Note, wanted: &str) -> Option<String> {
         .map(|b| format!("did you mean \"#^{b}\"?"))
 }
 
-/// "Did you mean" over note names and attachment names. A trigram index picks the few names
-/// that share the most letter triples with the query; only those are compared by edit distance,
-/// so a query costs the length of a few posting lists, not a pass over every note.
+/// "Did you mean" over note names and attachment names, SymSpell-style: every name is indexed
+/// under itself and each of its one-character deletions (as 64-bit hashes), so a query looks up
+/// its own deletions and finds every name within two edits in `length + 1` hash lookups,
+/// whatever the size of the vault. Only those few candidates are compared by edit distance.
 struct Suggester<'a> {
     names: Vec<(String, &'a str)>,
-    grams: HashMap<u64, Vec<u32>>,
+    deletes: HashMap<u64, Vec<u32>>,
     /// Suggestion per distinct missing target (folded), computed once, in parallel.
     cache: HashMap<String, Option<&'a str>>,
 }
 
-/// Trigrams of a folded name, with start and end markers so short names have some.
-fn trigrams(name: &str) -> Vec<u64> {
-    let chars: Vec<char> = std::iter::once('\u{2}')
-        .chain(name.chars())
-        .chain(std::iter::once('\u{3}'))
-        .collect();
-    let mut grams: Vec<u64> = chars
-        .windows(3)
-        .map(|w| (w[0] as u64) << 42 | (w[1] as u64) << 21 | w[2] as u64)
-        .collect();
-    grams.sort_unstable();
-    grams.dedup();
-    grams
+/// The hashes of `name` and of each of its one-character deletions.
+fn deletion_hashes(name: &str) -> Vec<u64> {
+    let chars: Vec<(usize, char)> = name.char_indices().collect();
+    let mut out = Vec::with_capacity(chars.len() + 1);
+    out.push(xxhash_rust::xxh3::xxh3_64(name.as_bytes()));
+    let mut buf = String::with_capacity(name.len());
+    for &(i, c) in &chars {
+        buf.clear();
+        buf.push_str(&name[..i]);
+        buf.push_str(&name[i + c.len_utf8()..]);
+        out.push(xxhash_rust::xxh3::xxh3_64(buf.as_bytes()));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The part of a link target suggestions compare: its last path component, without `.md`.
@@ -330,15 +333,20 @@ impl<'a> Suggester<'a> {
             .collect();
         names.sort();
         names.dedup_by(|a, b| a.0 == b.0);
-        let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
-        for (i, (folded, _)) in names.iter().enumerate() {
-            for g in trigrams(folded) {
-                grams.entry(g).or_default().push(i as u32);
+        let per_name: Vec<Vec<u64>> = names
+            .par_iter()
+            .map(|(folded, _)| deletion_hashes(folded))
+            .collect();
+        let mut deletes: HashMap<u64, Vec<u32>> =
+            HashMap::with_capacity(per_name.iter().map(Vec::len).sum());
+        for (i, hashes) in per_name.into_iter().enumerate() {
+            for h in hashes {
+                deletes.entry(h).or_default().push(i as u32);
             }
         }
         let mut suggester = Suggester {
             names,
-            grams,
+            deletes,
             cache: HashMap::new(),
         };
         let mut missing: Vec<String> = vault
@@ -366,18 +374,16 @@ impl<'a> Suggester<'a> {
     }
 
     fn compute(&self, wanted: &str) -> Option<&'a str> {
-        let query = trigrams(wanted);
-        let mut shared: HashMap<u32, u32> = HashMap::new();
-        for g in &query {
-            for &i in self.grams.get(g).map_or(&[][..], Vec::as_slice) {
-                *shared.entry(i).or_default() += 1;
-            }
-        }
-        // The 32 names sharing the most trigrams (ties by name order) are the candidates.
-        let mut ranked: Vec<(u32, u32)> = shared.into_iter().map(|(i, n)| (n, i)).collect();
-        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut candidates: Vec<u32> = deletion_hashes(wanted)
+            .iter()
+            .filter_map(|h| self.deletes.get(h))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut best: Option<(f64, &'a str)> = None;
-        for &(_, i) in ranked.iter().take(32) {
+        for i in candidates {
             let (folded, display) = &self.names[i as usize];
             let score = strsim::normalized_levenshtein(wanted, folded);
             if score >= 0.6 && best.is_none_or(|(s, d)| score > s || (score == s && *display < d)) {
@@ -517,4 +523,47 @@ fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) ->
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suggest(names: &[&str], wanted: &str) -> Option<String> {
+        let mut s = Suggester {
+            names: Vec::new(),
+            deletes: HashMap::new(),
+            cache: HashMap::new(),
+        };
+        s.names = names.iter().map(|n| (fold_name(n), *n)).collect();
+        for (i, (folded, _)) in s.names.iter().enumerate() {
+            for h in deletion_hashes(folded) {
+                s.deletes.entry(h).or_default().push(i as u32);
+            }
+        }
+        s.compute(&suggestion_key(wanted)).map(str::to_string)
+    }
+
+    #[test]
+    fn suggestions_within_two_edits_any_case_and_script() {
+        let names = [
+            "Contrastive Learning",
+            "CLIP",
+            "多模態模型",
+            "Vision Transformer",
+        ];
+        assert_eq!(
+            suggest(&names, "contrastive lerning").as_deref(),
+            Some("Contrastive Learning")
+        );
+        assert_eq!(
+            suggest(&names, "Vision Tranfsormer").as_deref(),
+            Some("Vision Transformer")
+        );
+        assert_eq!(
+            suggest(&names, "folder/多模态模型").as_deref(),
+            Some("多模態模型")
+        );
+        assert_eq!(suggest(&names, "Something else entirely"), None);
+    }
 }

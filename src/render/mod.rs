@@ -33,6 +33,9 @@ pub struct OutputFile {
 
 const GENERATOR: &str = concat!("vaultc ", env!("CARGO_PKG_VERSION"));
 
+/// Most notes the graph view shows (the best-connected ones).
+pub const GRAPH_VIEW_NOTES: usize = 5_000;
+
 /// Renders every page, data file and theme asset of the site, handing each file to `sink` as
 /// soon as it is ready (from several threads), so pages are never all held in memory.
 pub fn render_site(
@@ -394,11 +397,37 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
         kind: EdgeKind,
     }
     let root = PageDir::root();
+    // A graph view of more than a few thousand notes is a hairball: big vaults show their
+    // best-connected notes (ties by path order).
+    let degree = |id: NoteId| {
+        comp.graph
+            .graph
+            .neighbors_undirected(comp.graph.note_node(id))
+            .count()
+    };
+    let mut shown: Vec<NoteId> = (0..comp.vault.notes.len() as u32)
+        .map(NoteId)
+        .filter(|&id| plan.note_page(id).is_some())
+        .collect();
+    if shown.len() > GRAPH_VIEW_NOTES {
+        shown.sort_by_cached_key(|&id| (std::cmp::Reverse(degree(id)), id));
+        shown.truncate(GRAPH_VIEW_NOTES);
+    }
+    let mut keep = vec![false; comp.vault.notes.len()];
+    for id in &shown {
+        keep[id.0 as usize] = true;
+    }
     let mut ids = vec![usize::MAX; comp.graph.graph.node_count()];
     let mut nodes = Vec::new();
     for idx in comp.graph.graph.node_indices() {
+        let near_kept = || {
+            comp.graph
+                .graph
+                .neighbors_undirected(idx)
+                .any(|n| matches!(comp.graph.graph[n], Node::Note(id) if keep[id.0 as usize]))
+        };
         let (kind, title, url) = match &comp.graph.graph[idx] {
-            Node::Note(id) => match plan.note_page(*id) {
+            Node::Note(id) => match plan.note_page(*id).filter(|_| keep[id.0 as usize]) {
                 Some(p) => (
                     "note",
                     comp.vault.note(*id).title.as_str(),
@@ -406,6 +435,7 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
                 ),
                 None => continue,
             },
+            _ if !near_kept() => continue,
             Node::Attachment(a) => {
                 let path = comp.vault.attachment(*a).path.as_str();
                 ("attachment", path, Some(relative_url(&root, path)))
@@ -435,7 +465,12 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
             kind: e.kind,
         })
         .collect();
-    let json = serde_json::json!({ "nodes": nodes, "edges": edges });
+    #[derive(Serialize)]
+    struct Data<'a> {
+        nodes: Vec<GNode<'a>>,
+        edges: Vec<GEdge>,
+    }
+    let json = serde_json::to_string(&Data { nodes, edges }).expect("plain data");
     format!("window.VAULTC_GRAPH = {json};\n")
 }
 
@@ -463,6 +498,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
                 url: page.file(),
                 title: &note.title,
                 body: {
+                    // Headings first, then the text; together within the note's share.
                     let mut body = note
                         .headings
                         .iter()
@@ -471,7 +507,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
                         .join(" ");
                     body.push(' ');
                     body.push_str(&text::plain_text(note, per_note));
-                    body
+                    body.chars().take(per_note).collect()
                 },
                 tags: tags.join(" "),
                 path: note.path.as_str(),

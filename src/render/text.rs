@@ -14,7 +14,7 @@ pub const SEARCH_BODY_CHARS: usize = 3000;
 /// first search, so it must stay small however large the vault. Each note gets an equal share
 /// (all of its text in small vaults, its opening lines in huge ones); titles, tags and headings
 /// are always indexed in full.
-pub const SEARCH_BODY_BUDGET: usize = 2_000_000;
+pub const SEARCH_BODY_BUDGET: usize = 1_000_000;
 
 /// The body characters each of `notes` notes may put in the search index.
 pub fn search_body_chars(notes: usize) -> usize {
@@ -29,24 +29,96 @@ static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MD_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
-static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+\[[ xX]\][ \t]+|[-*+][ \t]+|\d+[.)][ \t]+)|\*\*|__|==|~~|`|<[^>\n]+>|[ \t]\^[A-Za-z0-9-]+[ \t]*$")
-        .expect("valid regex")
-});
-
 /// Markdown source to readable text: `[[a|b]]` -> `b`, `[t](u)` -> `t`, markup removed,
 /// whitespace collapsed.
 pub fn strip_markdown(source: &str) -> String {
-    let s = WIKILINK.replace_all(source, |c: &regex::Captures| {
-        c.get(2)
-            .map(|l| l.as_str().trim())
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| c[1].trim())
-            .to_string()
-    });
-    let s = MD_LINK.replace_all(&s, "$1");
-    let s = MARKUP.replace_all(&s, " ");
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let s = if source.contains("[[") {
+        WIKILINK.replace_all(source, |c: &regex::Captures| {
+            c.get(2)
+                .map(|l| l.as_str().trim())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| c[1].trim())
+                .to_string()
+        })
+    } else {
+        std::borrow::Cow::Borrowed(source)
+    };
+    let s = if s.contains("](") {
+        MD_LINK.replace_all(&s, "$1")
+    } else {
+        s
+    };
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        push_plain_line(&mut out, line);
+        out.push(' ');
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One line without its block markup (heading `#`s, quote `>`, list and task markers, a
+/// trailing `^block-id`), inline emphasis markers and HTML tags, appended to `out`.
+fn push_plain_line(out: &mut String, line: &str) {
+    let mut rest = line.trim_start();
+    loop {
+        let before = rest;
+        rest = rest.trim_start_matches('>').trim_start();
+        if let Some(r) = rest.strip_prefix('#') {
+            let r = r.trim_start_matches('#');
+            if r.starts_with(' ') || r.is_empty() {
+                rest = r.trim_start();
+            }
+        }
+        for marker in ["- ", "* ", "+ "] {
+            if let Some(r) = rest.strip_prefix(marker) {
+                rest = r.trim_start();
+            }
+        }
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
+            rest = rest[digits + 1..].trim_start();
+        }
+        for task in ["[ ] ", "[x] ", "[X] "] {
+            if let Some(r) = rest.strip_prefix(task) {
+                rest = r;
+            }
+        }
+        if rest == before {
+            break;
+        }
+    }
+    // A trailing block id is an anchor, not text.
+    if let Some(i) = rest.rfind(" ^") {
+        let id = rest[i + 2..].trim_end();
+        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            rest = &rest[..i];
+        }
+    }
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '`' => {}
+            '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
+                chars.next();
+            }
+            '<' => {
+                // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
+                let tail = &rest[i + 1..];
+                let is_tag = tail.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/');
+                match tail.find('>').filter(|_| is_tag) {
+                    Some(end) => {
+                        let stop = i + 1 + end;
+                        while chars.peek().is_some_and(|&(j, _)| j <= stop) {
+                            chars.next();
+                        }
+                        out.push(' ');
+                    }
+                    None => out.push(c),
+                }
+            }
+            c => out.push(c),
+        }
+    }
 }
 
 /// The paragraph (or list item, or property) around link `index` of `note`, as plain text,
@@ -184,5 +256,19 @@ mod tests {
             "See the CLIP model and docs code"
         );
         assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note#H");
+    }
+
+    #[test]
+    fn strip_markdown_block_markers_emphasis_and_tags() {
+        assert_eq!(
+            strip_markdown("> - [x] **done** ==now== ~~old~~"),
+            "done now old"
+        );
+        assert_eq!(
+            strip_markdown("12. step <b>bold</b> a < b"),
+            "step bold a < b"
+        );
+        assert_eq!(strip_markdown("### Title\n#tag stays"), "Title #tag stays");
+        assert_eq!(strip_markdown("2*3 and a_b_c"), "2*3 and a_b_c");
     }
 }
