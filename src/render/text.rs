@@ -234,6 +234,16 @@ pub fn plain_text(note: &Note, max: usize) -> String {
 /// A front-matter value as display text: lists joined with commas.
 pub fn display_value(value: &serde_json::Value) -> String {
     match value {
+        // `"[[Note|Label]]"` reads as `Label`, `"[[Note]]"` as `Note`.
+        serde_json::Value::String(s) if s.contains("[[") => WIKILINK
+            .replace_all(s, |c: &regex::Captures| {
+                c.get(2)
+                    .map(|l| l.as_str().trim())
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or_else(|| c[1].trim())
+                    .to_string()
+            })
+            .into_owned(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => items
             .iter()
@@ -256,6 +266,12 @@ mod tests {
             "See the CLIP model and docs code"
         );
         assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note#H");
+    }
+
+    #[test]
+    fn property_values_show_link_names() {
+        let v = serde_json::json!(["[[Contrastive Learning]]", "[[CLIP|the model]]", "plain"]);
+        assert_eq!(display_value(&v), "Contrastive Learning, the model, plain");
     }
 
     #[test]
