@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::diag::{Code, Diagnostic, Level, Severity};
+use crate::diag::{Code, Diagnostic, Level};
 use crate::error::{Error, Result};
 
 /// The file name vaultc reads at the vault root.
@@ -142,11 +142,6 @@ pub fn parse_code(name: &str) -> std::result::Result<Code, String> {
             known.join(", ")
         )
     })
-}
-
-/// Severity order helper for summaries.
-pub fn is_error(d: &Diagnostic) -> bool {
-    d.severity == Severity::Error
 }
 
 #[cfg(test)]

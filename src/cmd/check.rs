@@ -32,12 +32,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         eprintln!("timings: {}", comp.timings.line());
     }
     let only = only_files(&comp.root, &args.files)?;
-    let shown: Vec<Diagnostic> = comp
-        .diagnostics
-        .iter()
-        .filter(|d| only.as_ref().is_none_or(|files| files.contains(&d.file)))
-        .cloned()
-        .collect();
+    let shown = filter(&comp.diagnostics, &only);
 
     if args.fix {
         let fixable: Vec<Diagnostic> = shown

@@ -40,7 +40,7 @@ pub fn link_diagnostics(
             })
         })
         .collect();
-    out.extend(embed_cycles(vault, resolution, graph));
+    out.extend(embed_cycles(vault, resolution));
     if wants(Code::OrphanNote) {
         out.extend(graph.orphans().into_iter().map(|id| {
             let note = vault.note(id);
@@ -423,8 +423,7 @@ fn embed_region(
 /// `a` leads to embed `b` when `b` lies inside the region `a` shows. A cycle in it is a real
 /// transclusion loop (a note embedding another's unrelated section is not). One note alone is
 /// `self-embed`; several are `embed-cycle`, listed in the order they embed each other.
-fn embed_cycles(vault: &Vault, resolution: &Resolution, graph: &ConceptGraph) -> Vec<Diagnostic> {
-    let _ = graph;
+fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
     let mut nodes: Vec<(NoteId, usize)> = Vec::new();
     let mut by_note: HashMap<NoteId, Vec<usize>> = HashMap::new();
     for (id, note) in vault.note_ids() {

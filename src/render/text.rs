@@ -29,17 +29,20 @@ static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MD_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
+/// What a matched `[[target|label]]` reads as: the label, else the target.
+fn link_text(c: &regex::Captures) -> String {
+    c.get(2)
+        .map(|l| l.as_str().trim())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| c[1].trim())
+        .to_string()
+}
+
 /// Markdown source to readable text: `[[a|b]]` -> `b`, `[t](u)` -> `t`, markup removed,
 /// whitespace collapsed.
 pub fn strip_markdown(source: &str) -> String {
     let s = if source.contains("[[") {
-        WIKILINK.replace_all(source, |c: &regex::Captures| {
-            c.get(2)
-                .map(|l| l.as_str().trim())
-                .filter(|l| !l.is_empty())
-                .unwrap_or_else(|| c[1].trim())
-                .to_string()
-        })
+        WIKILINK.replace_all(source, link_text)
     } else {
         std::borrow::Cow::Borrowed(source)
     };
@@ -235,15 +238,9 @@ pub fn plain_text(note: &Note, max: usize) -> String {
 pub fn display_value(value: &serde_json::Value) -> String {
     match value {
         // `"[[Note|Label]]"` reads as `Label`, `"[[Note]]"` as `Note`.
-        serde_json::Value::String(s) if s.contains("[[") => WIKILINK
-            .replace_all(s, |c: &regex::Captures| {
-                c.get(2)
-                    .map(|l| l.as_str().trim())
-                    .filter(|l| !l.is_empty())
-                    .unwrap_or_else(|| c[1].trim())
-                    .to_string()
-            })
-            .into_owned(),
+        serde_json::Value::String(s) if s.contains("[[") => {
+            WIKILINK.replace_all(s, link_text).into_owned()
+        }
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => items
             .iter()
