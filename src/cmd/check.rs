@@ -95,8 +95,18 @@ fn report_and_outcome(
     };
     match args.format {
         CheckFormat::Json => print_stdout(&emit::json(&shown, vault, summary))?,
-        CheckFormat::Github => print_stdout(&vaultc::diag::ci::github(&shown, vault))?,
-        CheckFormat::Sarif => print_stdout(&vaultc::diag::ci::sarif(&shown, vault))?,
+        // CI tools resolve paths from the repository root (the current folder), so a vault in
+        // a sub-folder needs its path in front of every file.
+        CheckFormat::Github => {
+            let prefix = repo_prefix(&args.vault);
+            print_stdout(&vaultc::diag::ci::github_with_prefix(
+                &shown, vault, &prefix,
+            ))?
+        }
+        CheckFormat::Sarif => {
+            let prefix = repo_prefix(&args.vault);
+            print_stdout(&vaultc::diag::ci::sarif_with_prefix(&shown, vault, &prefix))?
+        }
         CheckFormat::Human => {
             let mut text = emit::human(&shown, vault, use_color(stdout_is_terminal()));
             text.push_str(&emit::summary_line(&summary));
@@ -105,6 +115,25 @@ fn report_and_outcome(
         }
     }
     Ok(Outcome::of(errors > 0))
+}
+
+/// The vault folder as seen from the current folder (`notes` for `vaultc check notes`), so CI
+/// annotations name repository paths; `""` when the vault is the current folder or outside it.
+fn repo_prefix(vault: &Path) -> String {
+    let (Ok(cwd), Ok(abs)) = (
+        std::env::current_dir().and_then(|d| d.canonicalize()),
+        vault.canonicalize(),
+    ) else {
+        return String::new();
+    };
+    abs.strip_prefix(&cwd)
+        .map(|rel| {
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_default()
 }
 
 /// The FILES arguments as vault paths (relative to the current folder or to the vault).

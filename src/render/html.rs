@@ -206,11 +206,13 @@ fn render_range(
                 classes,
                 attrs,
             }) => {
+                // Headings are in document order: a binary search, not a scan per heading.
                 let anchor = note
                     .headings
-                    .iter()
-                    .find(|h| top && h.span.start as usize == r.start)
-                    .map(|h| h.anchor.clone());
+                    .binary_search_by_key(&(r.start as u32), |h| h.span.start)
+                    .ok()
+                    .filter(|_| top)
+                    .map(|i| note.headings[i].anchor.clone());
                 events.push(Event::Start(Tag::Heading {
                     level,
                     id: anchor.map(CowStr::from),
@@ -223,7 +225,7 @@ fn render_range(
                     skip_paragraph = true;
                     continue;
                 }
-                match block_at(note, r.start, r.end).filter(|_| top) {
+                match block_at(note, r.start).filter(|_| top) {
                     Some(b) => {
                         events.push(Event::Html(format!("<p id=\"^{}\">", escape(b)).into()))
                     }
@@ -260,12 +262,12 @@ fn render_range(
                     None => events.push(Event::End(TagEnd::Paragraph)),
                 }
             }
-            Event::Start(Tag::Item) => match block_at(note, r.start, r.end).filter(|_| top) {
+            Event::Start(Tag::Item) => match block_at(note, r.start).filter(|_| top) {
                 Some(b) => events.push(Event::Html(format!("<li id=\"^{}\">", escape(b)).into())),
                 None => events.push(Event::Start(Tag::Item)),
             },
             Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
-                if let Some(b) = block_at(note, r.start, r.end).filter(|_| top) {
+                if let Some(b) = block_at(note, r.start).filter(|_| top) {
                     events.push(Event::Html(
                         format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
                     ));
@@ -278,7 +280,7 @@ fn render_range(
                     callout = Some(c);
                     callouts_open.push(true);
                 } else {
-                    if let Some(b) = block_at(note, r.start, r.end) {
+                    if let Some(b) = block_at(note, r.start).filter(|_| top) {
                         events.push(Event::Html(
                             format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
                         ));
@@ -317,12 +319,11 @@ fn link_index(note: &Note, start: usize) -> Option<usize> {
         .ok()
 }
 
-/// The id of a block whose span starts here and lies within `start..end`'s element.
-fn block_at(note: &Note, start: usize, end: usize) -> Option<&str> {
+/// The id of the block whose span starts at `start`.
+fn block_at(note: &Note, start: usize) -> Option<&str> {
     note.blocks
         .iter()
-        .find(|b| b.span.start as usize == start && b.span.end as usize <= end.max(start + 1) + 1)
-        .or_else(|| note.blocks.iter().find(|b| b.span.start as usize == start))
+        .find(|b| b.span.start as usize == start)
         .map(|b| b.id.as_str())
 }
 

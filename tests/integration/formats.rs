@@ -14,10 +14,15 @@ use crate::support::*;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `vaultc check VAULT --format FORMAT`; fails unless it exits with `expected_code` (the
-/// exit code of `--format json` on the same vault).
+/// Runs `vaultc check . --format FORMAT` inside VAULT (so CI paths are the vault-relative ones
+/// the JSON report has); fails unless it exits with `expected_code` (the exit code of
+/// `--format json` on the same vault).
 fn check_format(vault: &Path, format: &str, expected_code: i32) -> Run {
-    let r = run_cmd(vaultc().arg("check").arg(vault).args(["--format", format]));
+    let r = run_cmd(
+        vaultc()
+            .current_dir(vault)
+            .args(["check", ".", "--format", format]),
+    );
     r.assert_no_panic();
     assert_eq!(
         r.code,
@@ -506,4 +511,38 @@ fn sarif_schema_rejects_a_wrong_log() {
         .expect("object")
         .remove("version");
     assert!(!schema.is_valid(&no_version), "version is required");
+}
+
+/// CI tools resolve paths from the repository root: `vaultc check notes` run from the root
+/// names `notes/file.md` in GitHub annotations and SARIF locations.
+#[test]
+fn ci_paths_are_relative_to_the_current_folder() {
+    let r = run_cmd(vaultc().current_dir(fixtures_dir()).args([
+        "check",
+        "mixed-errors",
+        "--format",
+        "github",
+    ]));
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("file=mixed-errors/src.md,"),
+        "{}",
+        r.report()
+    );
+    assert!(
+        r.stdout.lines().all(|l| l.contains("file=mixed-errors/")),
+        "{}",
+        r.report()
+    );
+
+    let r = run_cmd(vaultc().current_dir(fixtures_dir()).args([
+        "check",
+        "mixed-errors",
+        "--format",
+        "sarif",
+    ]));
+    let log: Value = serde_json::from_str(&r.stdout).expect("sarif json");
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "mixed-errors/src.md", "{}", r.report());
 }
