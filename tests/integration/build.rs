@@ -72,3 +72,99 @@ fn alias_redirect_and_attachment_copy() {
     assert!(png.starts_with(b"\x89PNG"));
     assert!(!site.path().join("site/Hidden").exists());
 }
+
+/// Runs `vaultc build VAULT -o OUT [extra...]`.
+fn build_into(vault: &Path, out: &Path, extra: &[&str]) -> crate::support::Run {
+    let mut cmd = vaultc();
+    cmd.arg("build").arg(vault).arg("-o").arg(out).args(extra);
+    crate::support::run_cmd(&mut cmd)
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_site_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    crate::support::copy_dir(&fixture("build-basic"), &vault);
+    let site = dir.path().join("site");
+    build_into(&vault, &site, &[]).assert_code(0);
+    let before = crate::support::tree_bytes(&site);
+    // A theme whose note template fails to render makes the command fail (exit 2)...
+    let theme = dir.path().join("theme");
+    std::fs::create_dir_all(theme.join("templates")).unwrap();
+    // Tag pages render after every note page is in the staging folder: this fails mid-write.
+    std::fs::write(
+        theme.join("templates/tag.html"),
+        "{{ tag.name|no_such_filter }}",
+    )
+    .unwrap();
+    std::fs::write(vault.join("Home.md"), "# Changed\n").unwrap();
+    let r = build_into(&vault, &site, &["--theme", theme.to_str().unwrap()]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("tag.html"),
+        "names the template: {}",
+        r.report()
+    );
+    // ...and leaves the old site byte for byte, with no staging folder behind.
+    assert_eq!(crate::support::tree_bytes(&site), before);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("vaultc-staging") || n.contains("vaultc-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn strict_writes_nothing_when_the_vault_has_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let r = build_into(&fixture("mixed-errors"), &site, &["--strict"]);
+    r.assert_code(1);
+    assert!(!site.exists(), "{}", r.report());
+}
+
+#[test]
+fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    crate::support::copy_dir(&fixture("build-basic"), &vault);
+    let site = dir.path().join("site");
+    build_into(&vault, &site, &[]).assert_code(0);
+    let pages = crate::support::note_pages(&site);
+    let gamma = pages
+        .iter()
+        .find(|(n, _)| n.starts_with("Notes/Gamma"))
+        .unwrap()
+        .1
+        .clone();
+    let home = pages["Home.md"].clone();
+    let meta = |p: &Path| std::fs::metadata(p).unwrap();
+    let (gamma_ino, gamma_mtime) = (meta(&gamma).ino(), meta(&gamma).mtime_nsec());
+    let home_ino = meta(&home).ino();
+    // Edit a note nothing else depends on for its text: its page changes, others stay.
+    let text = std::fs::read_to_string(vault.join("Home.md")).unwrap();
+    std::fs::write(vault.join("Home.md"), format!("{text}\nOne more line.\n")).unwrap();
+    let r = build_into(&vault, &site, &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("unchanged"), "{}", r.report());
+    assert_eq!(
+        meta(&gamma).ino(),
+        gamma_ino,
+        "an unchanged page is the same file"
+    );
+    assert_eq!(
+        meta(&gamma).mtime_nsec(),
+        gamma_mtime,
+        "and keeps its mtime"
+    );
+    assert_ne!(
+        meta(&home).ino(),
+        home_ino,
+        "the edited note's page is written anew"
+    );
+    assert!(std::fs::read_to_string(&home)
+        .unwrap()
+        .contains("One more line."));
+}
