@@ -33,6 +33,9 @@ pub struct OutputFile {
 
 const GENERATOR: &str = concat!("vaultc ", env!("CARGO_PKG_VERSION"));
 
+/// Characters of a note's text shown under each search result.
+const EXCERPT_CHARS: usize = 160;
+
 /// Most notes the graph view shows (the best-connected ones).
 pub const GRAPH_VIEW_NOTES: usize = 5_000;
 
@@ -477,8 +480,8 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
 /// `search-index.js`: an elasticlunr index (title, body, tags) and excerpts per page.
 fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
     struct Doc<'a> {
-        id: NoteId,
         url: String,
+        excerpt: String,
         title: &'a str,
         body: String,
         tags: String,
@@ -493,8 +496,11 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
         .filter_map(|(i, note)| {
             let page = plan.note_page(NoteId(i as u32))?;
             let tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
+            // One plain-text pass serves both the indexed body and the shown excerpt.
+            let plain = text::plain_text(note, per_note.max(EXCERPT_CHARS));
+            let excerpt: String = plain.chars().take(EXCERPT_CHARS).collect();
             Some(Doc {
-                id: NoteId(i as u32),
+                excerpt,
                 url: page.file(),
                 title: &note.title,
                 body: {
@@ -506,7 +512,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
                         .collect::<Vec<_>>()
                         .join(" ");
                     body.push(' ');
-                    body.push_str(&text::plain_text(note, per_note));
+                    body.push_str(&plain);
                     body.chars().take(per_note).collect()
                 },
                 tags: tags.join(" "),
@@ -521,7 +527,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
     for (n, doc) in docs.iter().enumerate() {
         let key = n.to_string();
         index.add_doc(&key, [doc.title, doc.body.as_str(), doc.tags.as_str()]);
-        let excerpt: String = text::plain_text(comp.vault.note(doc.id), 160);
+        let excerpt = &doc.excerpt;
         excerpts.insert(
             key,
             serde_json::json!({ "title": doc.title, "path": doc.path, "url": doc.url, "excerpt": excerpt }),
