@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use crate::compile::{compile, Compilation, CompileOptions};
 use crate::error::Result;
 use crate::output::{self, CopyFile, WriteStats};
-use crate::render::{self, theme::Theme};
+use crate::render::{self, theme::Theme, RenderStats};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Called after each note page is written with (pages done, pages in all), from any thread;
 /// the binary draws a progress bar with it. The library itself never prints.
@@ -31,6 +32,9 @@ pub struct BuildOptions {
     pub strict: bool,
     /// Compile options (configuration, drafts).
     pub compile: CompileOptions,
+    /// Render every page and write the site whole, ignoring what the previous site's manifest
+    /// says (an incremental build otherwise re-renders only pages whose inputs changed).
+    pub full: bool,
 }
 
 /// What a build did.
@@ -42,6 +46,10 @@ pub struct BuildReport {
     pub pages: usize,
     /// Files written, or `None` when `strict` stopped the build before writing.
     pub written: Option<WriteStats>,
+    /// Pages rendered and pages kept from the previous site unrendered.
+    pub rendered: RenderStats,
+    /// Whether the previous site was updated in place (an incremental build).
+    pub in_place: bool,
 }
 
 /// Builds the site for the vault at `root`.
@@ -63,32 +71,24 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
             compilation: comp,
             pages,
             written: None,
+            rendered: RenderStats::default(),
+            in_place: false,
         });
     }
     let title = vault_abs
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "vault".into());
-    let staging = output::Staging::create(&out, &vault_abs)?;
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    let staging = output::Staging::create(&out, &vault_abs, !options.full)?;
+    let in_place = staging.in_place();
+    let sink = SiteSink {
+        staging: &staging,
+        progress: options.progress.as_ref(),
+        done: AtomicUsize::new(0),
+        pages,
+    };
     let mut timings = std::mem::take(&mut comp.timings);
-    render::render_site(
-        &comp,
-        &comp.site,
-        &theme,
-        &title,
-        &|file| {
-            staging.write(&file.path, &file.bytes)?;
-            if let Some(Progress(report)) = &options.progress {
-                if file.path.ends_with("/index.html") {
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    report(n.min(pages), pages);
-                }
-            }
-            Ok(())
-        },
-        &mut timings,
-    )?;
+    let rendered = render::render_site(&comp, &comp.site, &theme, &title, &sink, &mut timings)?;
     let copies: Vec<CopyFile> = comp
         .vault
         .attachments
@@ -105,5 +105,42 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         compilation: comp,
         pages,
         written: Some(written),
+        rendered,
+        in_place,
     })
+}
+
+/// The write stage as the renderer's sink, telling the progress bar about note pages.
+struct SiteSink<'a> {
+    staging: &'a output::Staging,
+    progress: Option<&'a Progress>,
+    done: AtomicUsize,
+    pages: usize,
+}
+
+impl SiteSink<'_> {
+    fn tick(&self, path: &str) {
+        if let Some(Progress(report)) = self.progress {
+            if path.ends_with("/index.html") {
+                let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                report(n.min(self.pages), self.pages);
+            }
+        }
+    }
+}
+
+impl render::Sink for SiteSink<'_> {
+    fn keep(&self, path: &str, inputs: u64) -> Result<bool> {
+        let kept = self.staging.keep(path, inputs)?;
+        if kept {
+            self.tick(path);
+        }
+        Ok(kept)
+    }
+
+    fn write(&self, file: render::OutputFile, inputs: Option<u64>) -> Result<()> {
+        self.staging.write(&file.path, &file.bytes, inputs)?;
+        self.tick(&file.path);
+        Ok(())
+    }
 }

@@ -64,6 +64,10 @@ pub struct BuildArgs {
     /// Publish notes marked `draft: true`.
     #[arg(long)]
     pub drafts: bool,
+    /// Render every page and replace the whole site, instead of re-rendering only the pages
+    /// whose inputs changed since the previous build into the same folder.
+    #[arg(long)]
+    pub full: bool,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,

@@ -2,11 +2,14 @@
 //!
 //! Invariants: nothing is written outside the output folder (every path is checked component
 //! by component); an output folder that is, or contains, the vault is refused; a non-empty
-//! folder vaultc did not write (no marker file) is never replaced; the site is built in a
-//! temporary sibling folder and swapped in with renames, so a failed build leaves the previous
-//! site as it was.
+//! folder vaultc did not write (no marker file) is never replaced; every new file is first
+//! written into a temporary sibling folder and the live site changes only once rendering has
+//! succeeded (see [`Staging`]), so a failed build leaves the previous site as it was.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -95,45 +98,115 @@ pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
     (path != base).then_some(path)
 }
 
-/// A site being written: a fresh staging folder beside the output folder. Pages are written
-/// into it as they are rendered (from many threads); [`Staging::finish`] copies attachments,
-/// writes the marker and swaps the folder in. Dropping an unfinished staging removes it, so a
-/// failed build leaves the previous site untouched.
+/// A site being written. New and changed files go into a staging folder beside the output
+/// folder as they are rendered (from many threads); nothing in the live site changes until
+/// [`Staging::finish`]. Dropping an unfinished staging removes it, so a failed build leaves the
+/// previous site untouched.
 ///
-/// Files whose bytes equal the previous site's (by the content hashes kept in the marker file)
-/// are hard-linked from it instead of written: unchanged files keep their inode and mtime, and
-/// removing the previous site afterwards frees almost nothing.
+/// Two ways to finish, chosen at [`Staging::create`]:
+/// - **whole** (first build, `--full`, or a previous site vaultc cannot vouch for): the staging
+///   folder becomes the complete site and is swapped in with two renames. Files equal to the
+///   previous site's are hard-linked from it, so they keep their inode and mtime.
+/// - **in place** (incremental): the previous site stays where it is; only new and changed
+///   files are moved into it (one rename each) and files no longer produced are removed.
+///   A `.vaultc-updating` file marks the short window in which that happens; if a build dies
+///   inside it, the next build does not trust the old manifest and rebuilds whole.
+///
+/// The marker file lists every file of the site with its content hash, size and input
+/// fingerprint: the next build keeps a page whose fingerprint is unchanged without rendering it.
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
-    previous: std::collections::HashMap<String, (u64, u64)>,
-    manifest: std::sync::Mutex<Vec<(String, u64, u64)>>,
-    written: std::sync::atomic::AtomicUsize,
-    reused: std::sync::atomic::AtomicUsize,
+    in_place: bool,
+    /// Whether pages may be kept by their input fingerprints (not with `--full`).
+    incremental: bool,
+    previous: HashMap<String, Entry>,
+    manifest: Mutex<Vec<(String, Entry)>>,
+    pending: Mutex<Vec<String>>,
+    written: AtomicUsize,
+    reused: AtomicUsize,
     finished: bool,
 }
 
-/// First line of the marker file; the lines after it are `hash size path` per site file.
-const MARKER_HEADER: &str = "This folder was written by vaultc; `vaultc build` may replace it.";
+/// One manifest line: a file of the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    /// `b'p'` for a rendered file, `b'a'` for a copied attachment.
+    kind: u8,
+    /// xxh3 of the bytes (pages) or the source's mtime in nanoseconds (attachments).
+    hash: u64,
+    size: u64,
+    /// The page's input fingerprint, when it has one.
+    inputs: Option<u64>,
+}
 
-fn read_manifest(out: &Path) -> std::collections::HashMap<String, (u64, u64)> {
-    let Ok(text) = std::fs::read_to_string(out.join(MARKER)) else {
-        return Default::default();
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, ' ');
-            let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
-            let size = parts.next()?.parse().ok()?;
-            Some((parts.next()?.to_string(), (hash, size)))
-        })
-        .collect()
+/// First line of the marker file.
+const MARKER_HEADER: &str = "This folder was written by vaultc; `vaultc build` may replace it.";
+/// Second line: the manifest format (`kind hash size inputs path` per line after it).
+const MANIFEST_VERSION: &str = "manifest 2";
+/// Present in the output folder while an in-place update moves files; see [`Staging`].
+const UPDATING: &str = ".vaultc-updating";
+
+/// The previous site's manifest, or nothing when there is none vaultc can trust.
+fn read_manifest(out: &Path) -> Option<HashMap<String, Entry>> {
+    if out.join(UPDATING).exists() {
+        return None;
+    }
+    let text = std::fs::read_to_string(out.join(MARKER)).ok()?;
+    let mut lines = text.lines();
+    if lines.next() != Some(MARKER_HEADER) || lines.next() != Some(MANIFEST_VERSION) {
+        return None;
+    }
+    let mut map = HashMap::new();
+    for line in lines {
+        let mut parts = line.splitn(5, ' ');
+        let kind = match parts.next()? {
+            "p" => b'p',
+            "a" => b'a',
+            _ => return None,
+        };
+        let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let size = parts.next()?.parse().ok()?;
+        let inputs = match parts.next()? {
+            "-" => None,
+            h => Some(u64::from_str_radix(h, 16).ok()?),
+        };
+        let entry = Entry {
+            kind,
+            hash,
+            size,
+            inputs,
+        };
+        map.insert(parts.next()?.to_string(), entry);
+    }
+    Some(map)
+}
+
+fn leaves(dir: &Path, rel: &str) -> Result<PathBuf> {
+    safe_join(dir, rel).ok_or_else(|| {
+        Error::io(
+            "writing",
+            dir.join(rel),
+            std::io::Error::other("path would leave the output folder"),
+        )
+    })
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) => {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))
+        }
+        None => Ok(()),
+    }
 }
 
 impl Staging {
-    /// Checks `out` against the vault and creates the staging folder.
-    pub fn create(out: &Path, vault: &Path) -> Result<Staging> {
+    /// Checks `out` against the vault and creates the staging folder. With `incremental`, a
+    /// previous site with a trusted manifest is updated in place and its pages are kept by
+    /// their input fingerprints; otherwise every page is rendered and the site written whole
+    /// (files with unchanged bytes are still linked from the previous site).
+    pub fn create(out: &Path, vault: &Path, incremental: bool) -> Result<Staging> {
         let out = absolute(out)?;
         check_output(&out, vault)?;
         let parent = out
@@ -146,65 +219,109 @@ impl Staging {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let previous = read_manifest(&out);
         Ok(Staging {
-            previous: read_manifest(&out),
+            in_place: incremental && previous.is_some() && out.is_dir(),
+            incremental,
+            previous: previous.unwrap_or_default(),
             out,
             dir,
             manifest: Default::default(),
+            pending: Default::default(),
             written: 0.into(),
             reused: 0.into(),
             finished: false,
         })
     }
 
-    /// Writes one file of the site (safe to call from many threads), or links the previous
-    /// site's copy when the bytes are the same.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
-        let path = safe_join(&self.dir, rel).ok_or_else(|| {
-            Error::io(
-                "writing",
-                self.dir.join(rel),
-                std::io::Error::other("path would leave the output folder"),
-            )
-        })?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        }
-        let hash = xxhash_rust::xxh3::xxh3_64(bytes);
-        let size = bytes.len() as u64;
+    /// Whether this build updates the previous site in place (rather than writing it whole).
+    pub fn in_place(&self) -> bool {
+        self.in_place
+    }
+
+    fn record(&self, rel: &str, entry: Entry) -> Result<()> {
         self.manifest
             .lock()
-            .map_err(|_| poisoned(&path))?
-            .push((rel.to_string(), hash, size));
-        if self.previous.get(rel) == Some(&(hash, size)) {
+            .map_err(|_| poisoned(&self.dir))?
+            .push((rel.to_string(), entry));
+        Ok(())
+    }
+
+    /// Keeps the previous site's `rel` when it was rendered from the same `inputs` (safe to
+    /// call from many threads). Returns whether it did; if not, the caller renders the file.
+    pub fn keep(&self, rel: &str, inputs: u64) -> Result<bool> {
+        if !self.incremental {
+            return Ok(false);
+        }
+        let Some(&entry) = self.previous.get(rel) else {
+            return Ok(false);
+        };
+        if entry.kind != b'p' || entry.inputs != Some(inputs) {
+            return Ok(false);
+        }
+        let Some(old) = safe_join(&self.out, rel) else {
+            return Ok(false);
+        };
+        let present = std::fs::symlink_metadata(&old)
+            .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size);
+        if !present {
+            return Ok(false);
+        }
+        if !self.in_place {
+            let path = leaves(&self.dir, rel)?;
+            create_parent(&path)?;
+            if std::fs::hard_link(&old, &path).is_err() {
+                return Ok(false);
+            }
+        }
+        self.record(rel, entry)?;
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Writes one file of the site (safe to call from many threads). When its bytes equal
+    /// the previous site's copy, that copy is kept instead (linked, or left in place).
+    pub fn write(&self, rel: &str, bytes: &[u8], inputs: Option<u64>) -> Result<()> {
+        let path = leaves(&self.dir, rel)?;
+        let entry = Entry {
+            kind: b'p',
+            hash: xxhash_rust::xxh3::xxh3_64(bytes),
+            size: bytes.len() as u64,
+            inputs,
+        };
+        self.record(rel, entry)?;
+        let same = self
+            .previous
+            .get(rel)
+            .is_some_and(|p| p.kind == b'p' && p.hash == entry.hash && p.size == entry.size);
+        if same {
             if let Some(old) = safe_join(&self.out, rel) {
-                let same_size = std::fs::metadata(&old).is_ok_and(|m| m.len() == size);
-                if same_size && std::fs::hard_link(&old, &path).is_ok() {
-                    self.reused
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let present = std::fs::symlink_metadata(&old)
+                    .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size);
+                if present && (self.in_place || link(&old, &path)) {
+                    self.reused.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
             }
         }
+        create_parent(&path)?;
         std::fs::write(&path, bytes).map_err(|e| Error::io("writing", &path, e))?;
-        self.written
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.in_place {
+            self.pending
+                .lock()
+                .map_err(|_| poisoned(&path))?
+                .push(rel.to_string());
+        }
+        self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Copies the attachments, writes the marker and swaps the new site in.
+    /// Copies the attachments, writes the marker and makes the new site live: by swapping
+    /// the staging folder in, or by moving the changed files into the previous site.
     pub fn finish(mut self, copies: &[CopyFile]) -> Result<WriteStats> {
         let targets: Vec<PathBuf> = copies
             .iter()
-            .map(|c| {
-                safe_join(&self.dir, &c.to).ok_or_else(|| {
-                    Error::io(
-                        "writing",
-                        self.dir.join(&c.to),
-                        std::io::Error::other("path would leave the output folder"),
-                    )
-                })
-            })
+            .map(|c| leaves(&self.dir, &c.to))
             .collect::<Result<_>>()?;
         let mut dirs: Vec<&Path> = targets.iter().filter_map(|p| p.parent()).collect();
         dirs.sort();
@@ -213,53 +330,136 @@ impl Staging {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
         }
         let out = &self.out;
-        copies
+        let in_place = self.in_place;
+        let copied: Vec<(Entry, bool)> = copies
             .par_iter()
             .zip(&targets)
-            .try_for_each(|(c, path)| copy_attachment(c, path, out))?;
+            .map(|(c, path)| copy_attachment(c, path, out, in_place))
+            .collect::<Result<_>>()?;
         let mut manifest =
             std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
-        manifest.sort();
-        let mut marker_text = String::with_capacity(manifest.len() * 64);
+        let mut pending =
+            std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned(&self.dir))?);
+        for (c, (entry, fresh)) in copies.iter().zip(&copied) {
+            manifest.push((c.to.clone(), *entry));
+            if *fresh && in_place {
+                pending.push(c.to.clone());
+            }
+        }
+        manifest.sort_by(|a, b| a.0.cmp(&b.0));
+        manifest.dedup_by(|a, b| a.0 == b.0);
+        let mut marker_text = String::with_capacity(manifest.len() * 64 + 100);
         marker_text.push_str(MARKER_HEADER);
         marker_text.push('\n');
-        for (path, hash, size) in &manifest {
-            marker_text.push_str(&format!("{hash:016x} {size} {path}\n"));
+        marker_text.push_str(MANIFEST_VERSION);
+        marker_text.push('\n');
+        for (path, e) in &manifest {
+            let inputs = e.inputs.map_or("-".to_string(), |h| format!("{h:016x}"));
+            let kind = e.kind as char;
+            marker_text.push_str(&format!(
+                "{kind} {:016x} {} {inputs} {path}\n",
+                e.hash, e.size
+            ));
         }
         let marker = self.dir.join(MARKER);
-        std::fs::write(&marker, marker_text).map_err(|e| Error::io("writing", marker, e))?;
-        let parent = self.out.parent().unwrap_or(Path::new("/")).to_path_buf();
-        swap_in(&self.dir, &self.out, &parent, &file_name(&self.out))?;
+        std::fs::write(&marker, marker_text).map_err(|e| Error::io("writing", &marker, e))?;
+        if self.in_place {
+            self.update_in_place(&manifest, &pending)?;
+        } else {
+            let parent = self.out.parent().unwrap_or(Path::new("/")).to_path_buf();
+            swap_in(&self.dir, &self.out, &parent, &file_name(&self.out))?;
+        }
         self.finished = true;
         Ok(WriteStats {
-            written: self.written.load(std::sync::atomic::Ordering::Relaxed),
-            reused: self.reused.load(std::sync::atomic::Ordering::Relaxed),
+            written: self.written.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
             copied: copies.len(),
         })
     }
+
+    /// Moves the new and changed files into the live site, removes the files it no longer
+    /// has, then replaces the marker.
+    fn update_in_place(&self, manifest: &[(String, Entry)], pending: &[String]) -> Result<()> {
+        let updating = self.out.join(UPDATING);
+        std::fs::write(&updating, b"").map_err(|e| Error::io("writing", &updating, e))?;
+        for rel in pending {
+            let from = leaves(&self.dir, rel)?;
+            let to = leaves(&self.out, rel)?;
+            create_parent(&to)?;
+            std::fs::rename(&from, &to).map_err(|e| Error::io("moving into place", &to, e))?;
+        }
+        let current: std::collections::HashSet<&str> =
+            manifest.iter().map(|(p, _)| p.as_str()).collect();
+        let mut stale: Vec<&String> = self
+            .previous
+            .keys()
+            .filter(|p| !current.contains(p.as_str()))
+            .collect();
+        stale.sort();
+        for rel in stale {
+            let Some(path) = safe_join(&self.out, rel) else {
+                continue;
+            };
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("removing", &path, e)),
+            }
+            // Folders the removed page leaves empty go too, as a whole build would not have them.
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                if d == self.out || std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        let marker = self.out.join(MARKER);
+        std::fs::rename(self.dir.join(MARKER), &marker)
+            .map_err(|e| Error::io("moving into place", &marker, e))?;
+        std::fs::remove_file(&updating).map_err(|e| Error::io("removing", &updating, e))?;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
 }
 
-/// Copies an attachment with its source's mtime, or links the previous site's copy when its
-/// size and mtime still match the source.
-fn copy_attachment(c: &CopyFile, path: &Path, out: &Path) -> Result<()> {
+/// Hard-links `old` to `new`, creating `new`'s folder; false when linking is impossible.
+fn link(old: &Path, new: &Path) -> bool {
+    create_parent(new).is_ok() && std::fs::hard_link(old, new).is_ok()
+}
+
+/// Copies an attachment with its source's mtime, unless the previous site's copy still has
+/// the source's size and mtime: then it is linked (whole build) or left alone (in place).
+/// Returns the manifest entry and whether a fresh copy was made.
+fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Result<(Entry, bool)> {
     let source = std::fs::metadata(&c.from).map_err(|e| Error::io("reading", &c.from, e))?;
+    let mtime = source.modified().ok();
+    let entry = Entry {
+        kind: b'a',
+        hash: mtime
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64),
+        size: source.len(),
+        inputs: None,
+    };
     if let Some(old) = safe_join(out, &c.to) {
-        if let Ok(previous) = std::fs::metadata(&old) {
-            let same = previous.len() == source.len()
-                && previous.modified().ok() == source.modified().ok();
-            if same && std::fs::hard_link(&old, path).is_ok() {
-                return Ok(());
+        if let Ok(previous) = std::fs::symlink_metadata(&old) {
+            let same = previous.file_type().is_file()
+                && previous.len() == source.len()
+                && previous.modified().ok() == mtime;
+            if same && (in_place || std::fs::hard_link(&old, path).is_ok()) {
+                return Ok((entry, false));
             }
         }
     }
     std::fs::copy(&c.from, path).map_err(|e| Error::io("copying", &c.from, e))?;
-    if let Ok(mtime) = source.modified() {
+    if let Some(mtime) = mtime {
         let _ = std::fs::File::options()
             .write(true)
             .open(path)
             .and_then(|f| f.set_modified(mtime));
     }
-    Ok(())
+    Ok((entry, true))
 }
 
 fn poisoned(path: &Path) -> Error {

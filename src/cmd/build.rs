@@ -39,6 +39,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         output: args.output.clone(),
         theme: args.theme.clone(),
         strict: args.strict,
+        full: args.full,
         compile: vaultc::CompileOptions {
             config,
             include_drafts: args.drafts,
@@ -69,13 +70,16 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     eprint!("{}", emit::human(&shown, &comp.vault, color));
     match report.written {
         Some(stats) if !args.quiet => eprintln!(
-            "built {} pages ({} files written, {} unchanged, {} attachments) into {} in {:.2?}; {}",
+            "built {} pages into {} in {:.2?} ({}: {} pages rendered, {} kept; {} files written, {} unchanged, {} attachments); {}",
             report.pages,
+            args.output.display(),
+            started.elapsed(),
+            if report.in_place { "incremental" } else { "whole site" },
+            report.rendered.rendered,
+            report.rendered.kept,
             stats.written,
             stats.reused,
             stats.copied,
-            args.output.display(),
-            started.elapsed(),
             emit::summary_line(&summary)
         ),
         Some(_) => {}

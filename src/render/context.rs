@@ -12,8 +12,6 @@ pub struct SiteView<'a> {
     pub root: String,
     /// `vaultc x.y.z`.
     pub generator: &'static str,
-    /// Number of published notes.
-    pub note_count: usize,
 }
 
 /// The page being rendered, as `page`.

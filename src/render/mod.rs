@@ -3,10 +3,12 @@
 
 pub mod context;
 pub mod html;
+pub mod inputs;
 pub mod text;
 pub mod theme;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minijinja::context as jinja;
 use rayon::prelude::*;
@@ -14,6 +16,7 @@ use serde::Serialize;
 
 use self::context::*;
 use self::html::BodyContext;
+use self::inputs::SiteInputs;
 use self::theme::Theme;
 use crate::compile::Compilation;
 use crate::error::Result;
@@ -39,24 +42,50 @@ const EXCERPT_CHARS: usize = 160;
 /// Most notes the graph view shows (the best-connected ones).
 pub const GRAPH_VIEW_NOTES: usize = 5_000;
 
+/// Where rendered files go. The write stage implements it; tests can collect into memory.
+pub trait Sink: Sync {
+    /// Whether the previous site holds `path` rendered from the same `inputs` (see
+    /// [`inputs`]); when it does, the sink keeps that file and the page is not rendered.
+    fn keep(&self, path: &str, inputs: u64) -> Result<bool>;
+    /// Takes one rendered file, with its input fingerprint when it has one.
+    fn write(&self, file: OutputFile, inputs: Option<u64>) -> Result<()>;
+}
+
+/// Pages rendered and pages kept by [`render_site`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RenderStats {
+    /// Pages whose template ran.
+    pub rendered: usize,
+    /// Pages the sink kept from the previous site because their inputs had not changed.
+    pub kept: usize,
+}
+
 /// Renders every page, data file and theme asset of the site, handing each file to `sink` as
-/// soon as it is ready (from several threads), so pages are never all held in memory.
+/// soon as it is ready (from several threads), so pages are never all held in memory. Pages
+/// whose input fingerprint the sink already has are not rendered at all.
 pub fn render_site(
     comp: &Compilation,
     plan: &SitePlan,
     theme: &Theme,
     title: &str,
-    sink: &(dyn Fn(OutputFile) -> Result<()> + Sync),
+    sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
-) -> Result<()> {
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    let info = SiteInfo { title, published };
+) -> Result<RenderStats> {
+    let info = SiteInfo { title };
     let site = |page: &PageDir| info.view(page);
-    let page_file = |page: &PageDir, template: &str, ctx: minijinja::Value| -> Result<OutputFile> {
-        Ok(OutputFile {
-            path: page.file(),
-            bytes: theme.render(template, ctx)?.into_bytes(),
-        })
+    let inputs = SiteInputs::new(comp, theme, title);
+    let rendered = AtomicUsize::new(0);
+    let kept = AtomicUsize::new(0);
+    // A templated page: kept when the sink has its inputs, else rendered and written.
+    let view_page = |path: String, template: &str, ctx: minijinja::Value| -> Result<()> {
+        let fp = inputs.view_page(&path, template, &ctx);
+        if sink.keep(&path, fp)? {
+            kept.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        rendered.fetch_add(1, Ordering::Relaxed);
+        let bytes = theme.render(template, ctx)?.into_bytes();
+        sink.write(OutputFile { path, bytes }, Some(fp))
     };
 
     // Note pages, in parallel; each page's bytes depend only on the compilation, never on
@@ -70,19 +99,24 @@ pub fn render_site(
             plan.note_page(id).map(|page| (id, page))
         })
         .try_for_each(|(id, page)| {
+            let path = page.file();
+            let fp = inputs.note_page(comp, plan, id, &path);
+            if sink.keep(&path, fp)? {
+                kept.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            rendered.fetch_add(1, Ordering::Relaxed);
             let view = note_view(comp, plan, id, page);
-            sink(page_file(
-                page,
-                "note.html",
-                jinja! { site => site(page), page => PageView { kind: "note", title: view.title }, note => view },
-            )?)
+            let ctx = jinja! { site => site(page), page => PageView { kind: "note", title: view.title }, note => view };
+            let bytes = theme.render("note.html", ctx)?.into_bytes();
+            sink.write(OutputFile { path, bytes }, Some(fp))
         })?;
     timings.mark("render notes");
-    let mut files: Vec<OutputFile> = Vec::new();
 
     let root = PageDir::root();
-    files.push(page_file(
-        &root,
+    let published = plan.notes.iter().filter(|p| p.is_some()).count();
+    view_page(
+        root.file(),
         "index.html",
         jinja! {
             site => site(&root),
@@ -96,61 +130,80 @@ pub fn render_site(
                 attachments: comp.vault.attachments.len(),
             },
         },
-    )?);
-    files.extend(tag_pages(comp, plan, theme, &info)?);
+    )?;
+    tag_pages(comp, plan, &info, &view_page)?;
     let wanted_page = page_dir("wanted");
-    files.push(page_file(
-        &wanted_page,
+    view_page(
+        wanted_page.file(),
         "wanted.html",
         jinja! { site => site(&wanted_page), page => PageView { kind: "wanted", title: "Wanted notes" }, wanted => wanted(comp, plan, &wanted_page) },
-    )?);
+    )?;
     let graph_page = page_dir("graph");
-    files.push(page_file(
-        &graph_page,
+    view_page(
+        graph_page.file(),
         "graph.html",
         jinja! { site => site(&graph_page), page => PageView { kind: "graph", title: "Graph" } },
-    )?);
-    files.push(OutputFile {
-        path: "404.html".into(),
-        bytes: theme
-            .render("404.html", jinja! { site => site(&root), page => PageView { kind: "404", title: "Not found" } })?
-            .into_bytes(),
-    });
-    for (page, id, alias) in &plan.aliases {
-        let target = plan
-            .note_page(*id)
-            .map(|p| relative_url(page, &p.file()))
-            .unwrap_or_default();
-        files.push(page_file(
-            page,
-            "redirect.html",
-            jinja! { site => site(page), page => PageView { kind: "redirect", title: alias }, target_url => target, alias => alias },
-        )?);
-    }
+    )?;
+    view_page(
+        "404.html".into(),
+        "404.html",
+        jinja! { site => site(&root), page => PageView { kind: "404", title: "Not found" } },
+    )?;
+    plan.aliases
+        .par_iter()
+        .try_for_each(|(page, id, alias)| {
+            let target = plan
+                .note_page(*id)
+                .map(|p| relative_url(page, &p.file()))
+                .unwrap_or_default();
+            view_page(
+                page.file(),
+                "redirect.html",
+                jinja! { site => site(page), page => PageView { kind: "redirect", title: alias }, target_url => target, alias => alias },
+            )
+        })?;
     timings.mark("render lists");
-    files.push(OutputFile {
-        path: "graph-data.js".into(),
-        bytes: graph_data(comp, plan).into_bytes(),
-    });
+    // Data files: the graph is cheap to make and its bytes are compared by the sink; the
+    // search index is costly, so it is kept whenever no published note changed.
+    sink.write(
+        OutputFile {
+            path: "graph-data.js".into(),
+            bytes: graph_data(comp, plan).into_bytes(),
+        },
+        None,
+    )?;
     timings.mark("graph data");
-    files.push(OutputFile {
-        path: "search-index.js".into(),
-        bytes: search_index(comp, plan).into_bytes(),
-    });
-    timings.mark("search index");
-    for (name, bytes) in &theme.assets {
-        files.push(OutputFile {
-            path: format!("static/{name}"),
-            bytes: bytes.clone(),
-        });
+    let search_fp = inputs.search_index(comp, plan);
+    if sink.keep("search-index.js", search_fp)? {
+        kept.fetch_add(1, Ordering::Relaxed);
+    } else {
+        sink.write(
+            OutputFile {
+                path: "search-index.js".into(),
+                bytes: search_index(comp, plan).into_bytes(),
+            },
+            Some(search_fp),
+        )?;
     }
-    files.into_par_iter().try_for_each(sink)
+    timings.mark("search index");
+    theme.assets.par_iter().try_for_each(|(name, bytes)| {
+        sink.write(
+            OutputFile {
+                path: format!("static/{name}"),
+                bytes: bytes.clone(),
+            },
+            None,
+        )
+    })?;
+    Ok(RenderStats {
+        rendered: rendered.into_inner(),
+        kept: kept.into_inner(),
+    })
 }
 
 /// Site-wide facts every page's `site` value is made from.
 struct SiteInfo<'a> {
     title: &'a str,
-    published: usize,
 }
 
 impl SiteInfo<'_> {
@@ -159,7 +212,6 @@ impl SiteInfo<'_> {
             title: self.title,
             root: page.root_prefix(),
             generator: GENERATOR,
-            note_count: self.published,
         }
     }
 }
@@ -295,9 +347,9 @@ fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Fo
 fn tag_pages(
     comp: &Compilation,
     plan: &SitePlan,
-    theme: &Theme,
     info: &SiteInfo,
-) -> Result<Vec<OutputFile>> {
+    view_page: &(dyn Fn(String, &str, minijinja::Value) -> Result<()> + Sync),
+) -> Result<()> {
     let site = |page: &PageDir| info.view(page);
     let index = page_dir("tags");
     let entries: Vec<TagEntry> = plan
@@ -309,44 +361,38 @@ fn tag_pages(
             count: comp.graph.tagged(*node).len(),
         })
         .collect();
-    let mut out = vec![OutputFile {
-        path: index.file(),
-        bytes: theme
-            .render("tags.html", jinja! { site => site(&index), page => PageView { kind: "tags", title: "Tags" }, tags => entries })?
-            .into_bytes(),
-    }];
+    view_page(
+        index.file(),
+        "tags.html",
+        jinja! { site => site(&index), page => PageView { kind: "tags", title: "Tags" }, tags => entries },
+    )?;
     let children_of = plan.child_tags();
-    let pages: Vec<Result<OutputFile>> = plan
-        .tags
-        .par_iter()
-        .map(|(node, name, page)| {
-            let notes: Vec<NoteEntry> =
-                comp.graph.tagged(*node).into_iter().filter_map(|id| entry(comp, plan, id, page)).collect();
-            let children: Vec<LinkView> = children_of
-                .get(&crate::source::fold_name(name))
-                .into_iter()
-                .flatten()
-                .map(|&i| {
-                    let (_, n, p) = &plan.tags[i];
-                    LinkView { name: n.clone(), url: relative_url(page, &p.file()) }
-                })
-                .collect();
-            let title = format!("#{name}");
-            Ok(OutputFile {
-                path: page.file(),
-                bytes: theme
-                    .render(
-                        "tag.html",
-                        jinja! { site => site(page), page => PageView { kind: "tag", title: &title }, tag => TagView { name, notes, children } },
-                    )?
-                    .into_bytes(),
+    plan.tags.par_iter().try_for_each(|(node, name, page)| {
+        let notes: Vec<NoteEntry> = comp
+            .graph
+            .tagged(*node)
+            .into_iter()
+            .filter_map(|id| entry(comp, plan, id, page))
+            .collect();
+        let children: Vec<LinkView> = children_of
+            .get(&crate::source::fold_name(name))
+            .into_iter()
+            .flatten()
+            .map(|&i| {
+                let (_, n, p) = &plan.tags[i];
+                LinkView {
+                    name: n.clone(),
+                    url: relative_url(page, &p.file()),
+                }
             })
-        })
-        .collect();
-    for p in pages {
-        out.push(p?);
-    }
-    Ok(out)
+            .collect();
+        let title = format!("#{name}");
+        view_page(
+            page.file(),
+            "tag.html",
+            jinja! { site => site(page), page => PageView { kind: "tag", title: &title }, tag => TagView { name, notes, children } },
+        )
+    })
 }
 
 fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<WantedView<'a>> {

@@ -77,6 +77,8 @@ pub struct Theme {
     pub env: Environment<'static>,
     /// `(path under static/, bytes)`, sorted by path.
     pub assets: Vec<(String, Vec<u8>)>,
+    /// A hash of every template source and asset, for incremental builds.
+    fingerprint: u64,
 }
 
 impl Theme {
@@ -91,6 +93,7 @@ impl Theme {
             }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
         for (name, default) in TEMPLATES {
             let source = match dir
                 .map(|d| d.join("templates").join(name))
@@ -101,6 +104,9 @@ impl Theme {
                 }
                 None => (*default).to_string(),
             };
+            hash.update(name.as_bytes());
+            hash.update(&(source.len() as u64).to_le_bytes());
+            hash.update(source.as_bytes());
             env.add_template_owned(*name, source)
                 .map_err(|e| template_error(name, &e))?;
         }
@@ -133,7 +139,23 @@ impl Theme {
             }
         }
         assets.sort();
-        Ok(Theme { env, assets })
+        for (name, bytes) in &assets {
+            hash.update(&(name.len() as u64).to_le_bytes());
+            hash.update(name.as_bytes());
+            hash.update(&(bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        }
+        Ok(Theme {
+            env,
+            assets,
+            fingerprint: hash.digest(),
+        })
+    }
+
+    /// A hash of the theme's templates and assets: pages rendered with equal fingerprints
+    /// and equal views are equal.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Renders template `name` with `ctx`.

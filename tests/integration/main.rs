@@ -4,5 +4,6 @@ mod cli;
 mod corpora;
 mod fix;
 mod formats;
+mod incremental;
 mod lints;
 mod support;

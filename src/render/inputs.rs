@@ -1,0 +1,193 @@
+//! Input fingerprints: for every page, a hash of everything its bytes are made from, so an
+//! incremental build can keep a previous page without rendering it again.
+//!
+//! The invariant: if two builds give a page the same fingerprint, they render it to the same
+//! bytes. Note pages hash their inputs explicitly (their text, how each of their links
+//! resolves, the notes they transclude, their backlinks, their tags' pages); list pages hash the
+//! view their template is given. Both include the theme and the site title. A random-edit test
+//! (`tests/integration/incremental.rs`) checks the invariant against full builds.
+
+use std::hash::Hasher as _;
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use super::html::MAX_EMBED_DEPTH;
+use super::theme::Theme;
+use crate::compile::Compilation;
+use crate::resolve::{FragmentTarget, LinkTarget};
+use crate::site::SitePlan;
+use crate::vault::{LinkKind, NoteId};
+
+/// Bump when rendering changes in a way the hashed inputs do not show.
+const FINGERPRINT_VERSION: u64 = 1;
+
+/// Fingerprints shared by every page of one build.
+pub struct SiteInputs {
+    /// Theme, title and generator: what every page depends on.
+    pub global: u64,
+    /// Per note: a hash of its text (notes are read once; hashing them costs ~1% of parsing).
+    text: Vec<u64>,
+}
+
+impl SiteInputs {
+    /// Hashes the theme, the site title and every note's text.
+    pub fn new(comp: &Compilation, theme: &Theme, title: &str) -> SiteInputs {
+        let mut h = Xxh3::new();
+        h.write_u64(FINGERPRINT_VERSION);
+        h.write(super::GENERATOR.as_bytes());
+        h.write_u64(theme.fingerprint());
+        field(&mut h, title);
+        let text = comp
+            .vault
+            .notes
+            .par_iter()
+            .map(|n| xxh3_64(n.text.as_bytes()))
+            .collect();
+        SiteInputs {
+            global: h.finish(),
+            text,
+        }
+    }
+
+    /// A hasher seeded with the global inputs and the page's path.
+    pub fn page_hasher(&self, path: &str) -> Xxh3 {
+        let mut h = Xxh3::new();
+        h.write_u64(self.global);
+        field(&mut h, path);
+        h
+    }
+
+    /// Everything note `id`'s page is made from.
+    pub fn note_page(&self, comp: &Compilation, plan: &SitePlan, id: NoteId, path: &str) -> u64 {
+        let mut h = self.page_hasher(path);
+        let note = comp.vault.note(id);
+        // The body: this note and, to the depth rendering stops at, the notes it transcludes.
+        let mut seen = vec![id];
+        let mut frontier = vec![id];
+        for _ in 0..=MAX_EMBED_DEPTH + 1 {
+            let mut next = Vec::new();
+            for &n in &frontier {
+                self.body_source(&mut h, comp, plan, n);
+                let source = comp.vault.note(n);
+                for (i, link) in source.links.iter().enumerate() {
+                    if link.kind != LinkKind::Embed {
+                        continue;
+                    }
+                    if let LinkTarget::Note { id: t, .. } = comp.resolution.get(n, i).target {
+                        if !seen.contains(&t) {
+                            seen.push(t);
+                            next.push(t);
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        // Tag links in the page header and body.
+        h.write_u8(b'T');
+        for tag in &note.tags {
+            field(&mut h, &page_file(plan.tag_page(&tag.name)));
+        }
+        // Backlinks: who links here, with the text around each link.
+        h.write_u8(b'B');
+        for b in comp.graph.backlinks(id) {
+            let Some(page) = plan.note_page(b.source) else {
+                continue;
+            };
+            let source = comp.vault.note(b.source);
+            field(&mut h, &page.file());
+            field(&mut h, source.path.as_str());
+            field(&mut h, &source.title);
+            h.write_u64(self.text[b.source.0 as usize]);
+            h.write_u64(b.link as u64);
+        }
+        h.finish()
+    }
+
+    /// One note's share of a body: its text and where each of its links goes.
+    fn body_source(&self, h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId) {
+        let note = comp.vault.note(id);
+        h.write_u8(b'N');
+        field(h, note.path.as_str());
+        h.write_u64(self.text[id.0 as usize]);
+        for (i, _) in note.links.iter().enumerate() {
+            match &comp.resolution.get(id, i).target {
+                LinkTarget::Note {
+                    id: target,
+                    fragment,
+                } => {
+                    let t = comp.vault.note(*target);
+                    h.write_u8(b'n');
+                    field(h, &page_file(plan.note_page(*target)));
+                    field(h, t.path.as_str());
+                    match fragment {
+                        FragmentTarget::Heading(x) => field(h, &t.headings[*x].anchor),
+                        FragmentTarget::Block(x) => field(h, &t.blocks[*x].id),
+                        FragmentTarget::None => h.write_u8(0),
+                        FragmentTarget::Missing => h.write_u8(1),
+                    }
+                }
+                LinkTarget::Attachment(a) => {
+                    h.write_u8(b'a');
+                    field(h, comp.vault.attachment(*a).path.as_str());
+                }
+                LinkTarget::Missing { .. } => h.write_u8(b'm'),
+            }
+        }
+        for tag in &note.tags {
+            field(h, &page_file(plan.tag_page(&tag.name)));
+        }
+    }
+
+    /// A list page's fingerprint: its template and the exact view the template is given.
+    pub fn view_page(&self, path: &str, template: &str, view: &minijinja::Value) -> u64 {
+        let mut h = self.page_hasher(path);
+        field(&mut h, template);
+        // Serialising the view is far cheaper than rendering the template with it.
+        let _ = serde_json::to_writer(HashWriter(&mut h), view);
+        h.finish()
+    }
+
+    /// The search index's fingerprint: every published note's page, title and text.
+    pub fn search_index(&self, comp: &Compilation, plan: &SitePlan) -> u64 {
+        let mut h = self.page_hasher("search-index.js");
+        for (i, page) in plan.notes.iter().enumerate() {
+            if let Some(page) = page {
+                let note = &comp.vault.notes[i];
+                field(&mut h, &page.file());
+                field(&mut h, note.path.as_str());
+                field(&mut h, &note.title);
+                h.write_u64(self.text[i]);
+            }
+        }
+        h.finish()
+    }
+}
+
+/// Hashes a string with its length, so that consecutive fields cannot run into each other.
+fn field(h: &mut Xxh3, s: &str) {
+    h.write_u64(s.len() as u64);
+    h.write(s.as_bytes());
+}
+
+fn page_file(page: Option<&crate::site::PageDir>) -> String {
+    page.map(|p| p.file()).unwrap_or_default()
+}
+
+/// `io::Write` into a hasher.
+struct HashWriter<'a>(&'a mut Xxh3);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

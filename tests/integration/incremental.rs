@@ -1,0 +1,314 @@
+//! Incremental builds: after any sequence of edits, building over the previous site gives the
+//! same bytes as building from nothing, while re-rendering only what changed.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{assert_same_tree, copy_dir, run_cmd, vaultc, Run};
+
+/// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn build(vault: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut cmd = vaultc();
+    cmd.arg("build").arg(vault).arg("-o").arg(out).args(extra);
+    run_cmd(&mut cmd)
+}
+
+/// `(pages rendered, pages kept)` from the build's summary line.
+fn render_counts(run: &Run) -> (usize, usize) {
+    let number_before = |word: &str| -> usize {
+        let at = run
+            .stderr
+            .find(word)
+            .unwrap_or_else(|| panic!("no `{word}` in the summary: {}", run.report()));
+        run.stderr[..at]
+            .trim_end()
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count before `{word}`: {}", run.report()))
+    };
+    (number_before(" pages rendered"), number_before(" kept"))
+}
+
+fn notes(vault: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = crate::support::list_files(vault)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| {
+            !p.components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+fn wikilinks(text: &str) -> Vec<(usize, usize)> {
+    // Byte ranges of `[[...]]` targets (without brackets), outside nothing fancier than text.
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("[[") {
+        let start = from + open + 2;
+        let Some(close) = text[start..].find("]]") else {
+            break;
+        };
+        let end = start + close;
+        if !text[start..end].contains('\n') {
+            out.push((start, end));
+        }
+        from = end + 2;
+    }
+    out
+}
+
+/// One random edit of the kinds a writer makes; returns what it did, for the failure message.
+fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> String {
+    let all = notes(vault);
+    let read = |p: &Path| std::fs::read_to_string(vault.join(p)).unwrap_or_default();
+    let write = |p: &Path, text: &str| {
+        std::fs::create_dir_all(vault.join(p).parent().unwrap()).unwrap();
+        std::fs::write(vault.join(p), text).unwrap();
+    };
+    match rng.below(9) {
+        0 => {
+            // Add a note linking to others: plain, heading, embed, wanted; with a tag.
+            let a = stem(rng.pick::<PathBuf>(&all));
+            let b = stem(rng.pick::<PathBuf>(&all));
+            let c = stem(rng.pick::<PathBuf>(&all));
+            let folder = ["", "Added/", "concepts/"][rng.below(3)];
+            let path = PathBuf::from(format!("{folder}Added note {step}.md"));
+            let text = format!(
+                "---\ntags: [added, step-{}]\naliases: [Alias {step}]\n---\n# Added {step}\n\nSee [[{a}]] and [[{b}|the other]] and [[Wanted {step}]].\n\n![[{c}]]\n\n## Section {step}\n\nText with #inline-{} tag. ^blk{step}\n",
+                step % 3,
+                step % 2
+            );
+            write(&path, &text);
+            format!("add {}", path.display())
+        }
+        1 if all.len() > 5 => {
+            let p = rng.pick(&all).clone();
+            std::fs::remove_file(vault.join(&p)).unwrap();
+            format!("delete {}", p.display())
+        }
+        2 => {
+            let p = rng.pick(&all).clone();
+            let to = PathBuf::from(format!("{}Renamed {step}.md", ["", "Moved/"][rng.below(2)]));
+            let text = read(&p);
+            std::fs::remove_file(vault.join(&p)).unwrap();
+            write(&to, &text);
+            format!("rename {} -> {}", p.display(), to.display())
+        }
+        3 => {
+            // Edit a heading (links to it may break; backlink contexts may change).
+            let p = rng.pick(&all).clone();
+            let text = read(&p);
+            match text
+                .lines()
+                .find(|l| l.starts_with("## ") || l.starts_with("# "))
+            {
+                Some(line) => {
+                    let new = text.replacen(line, &format!("{line} v{step}"), 1);
+                    write(&p, &new);
+                    format!("edit heading {:?} in {}", line, p.display())
+                }
+                None => {
+                    write(&p, &format!("{text}\n## New heading {step}\n"));
+                    format!("add heading to {}", p.display())
+                }
+            }
+        }
+        4 => {
+            // Break a link.
+            let p = rng.pick(&all).clone();
+            let text = read(&p);
+            let links = wikilinks(&text);
+            if links.is_empty() {
+                return format!("(no link to break in {})", p.display());
+            }
+            let (s, e) = *rng.pick(&links);
+            let target = format!("Missing {step}");
+            broken.push(target.clone());
+            let new = format!("{}{target}{}", &text[..s], &text[e..]);
+            write(&p, &new);
+            format!("break link {:?} in {}", &text[s..e], p.display())
+        }
+        5 if !broken.is_empty() => {
+            // Fix a broken link by writing the note it wants.
+            let target = broken.remove(rng.below(broken.len()));
+            write(
+                Path::new(&format!("{target}.md")),
+                &format!(
+                    "# {target}\n\nNow it exists. Back to [[{}]].\n",
+                    stem(&all[0])
+                ),
+            );
+            format!("fix by creating {target}.md")
+        }
+        6 => {
+            // Edit body text near the end (backlink contexts of its targets may change).
+            let p = rng.pick(&all).clone();
+            let text = read(&p);
+            write(&p, &format!("{text}\nA new paragraph from step {step}.\n"));
+            format!("append to {}", p.display())
+        }
+        7 => {
+            // Retitle or unpublish through front matter.
+            let p = rng.pick(&all).clone();
+            let text = read(&p);
+            let body = text
+                .strip_prefix("---\n")
+                .and_then(|t| t.split_once("\n---\n"))
+                .map_or(text.as_str(), |(_, b)| b);
+            let fm = if rng.below(3) == 0 {
+                "publish: false".to_string()
+            } else {
+                format!("title: Retitled {step}\ntags: [retitled]")
+            };
+            write(&p, &format!("---\n{fm}\n---\n{body}"));
+            format!("front matter `{fm}` on {}", p.display())
+        }
+        _ => {
+            // Touch without change: nothing may be re-rendered for it.
+            let p = rng.pick(&all).clone();
+            let text = read(&p);
+            write(&p, &text);
+            format!("rewrite {} unchanged", p.display())
+        }
+    }
+}
+
+#[test]
+fn random_edits_give_the_same_site_as_a_full_build() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    let mut total_rendered = 0;
+    let mut total_pages = 0;
+    for seed in [1u64, 2, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        copy_dir(&demo, &vault);
+        let inc = dir.path().join("incremental");
+        let first = build(&vault, &inc, &[]);
+        assert!(first.code == 0, "{}", first.report());
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut broken = Vec::new();
+        let mut history = Vec::new();
+        for step in 0..12 {
+            history.push(edit(&vault, &mut rng, step, &mut broken));
+            let r = build(&vault, &inc, &[]);
+            assert!(
+                matches!(r.code, 0 | 1),
+                "seed {seed}, after {history:#?}: {}",
+                r.report()
+            );
+            assert!(r.stderr.contains("(incremental:"), "{}", r.report());
+            let (rendered, kept) = render_counts(&r);
+            total_rendered += rendered;
+            total_pages += rendered + kept;
+            let full = dir.path().join(format!("full-{step}"));
+            let f = build(&vault, &full, &["--full"]);
+            assert_eq!(f.code, r.code, "{}\n{}", r.report(), f.report());
+            assert!(f.stderr.contains("(whole site:"), "{}", f.report());
+            // Byte for byte, marker and manifest included; the message names the edits.
+            eprintln!(
+                "seed {seed} step {step}: {} ({rendered} rendered, {kept} kept)",
+                history[step]
+            );
+            assert_same_tree(&inc, &full);
+            std::fs::remove_dir_all(&full).unwrap();
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("vaultc-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+    // Incremental builds really skip work: over all steps, most pages are kept.
+    assert!(
+        total_rendered * 4 < total_pages,
+        "{total_rendered} of {total_pages} pages rendered"
+    );
+}
+
+#[test]
+fn a_no_op_rebuild_renders_nothing_and_touches_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    build(&demo, &site, &[]).assert_code(0);
+    let stamp = |p: &Path| {
+        crate::support::list_files(p)
+            .into_iter()
+            .map(|f| {
+                let m = std::fs::metadata(p.join(&f)).unwrap();
+                (f, m.ino(), m.mtime(), m.mtime_nsec())
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = stamp(&site);
+    let r = build(&demo, &site, &[]);
+    r.assert_code(0);
+    assert_eq!(render_counts(&r).0, 0, "{}", r.report());
+    assert!(r.stderr.contains("0 files written"), "{}", r.report());
+    // The marker is rewritten (same bytes); every other file is the same inode and mtime.
+    let marker = |v: &Vec<(PathBuf, u64, i64, i64)>| -> Vec<(PathBuf, u64, i64, i64)> {
+        v.iter()
+            .filter(|(f, ..)| f != Path::new(".vaultc-site"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(marker(&stamp(&site)), marker(&before));
+}
+
+#[test]
+fn full_rebuilds_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    build(&demo, &site, &[]).assert_code(0);
+    let r = build(&demo, &site, &["--full"]);
+    r.assert_code(0);
+    let (rendered, kept) = render_counts(&r);
+    assert_eq!(kept, 0, "{}", r.report());
+    assert!(rendered > 44, "{}", r.report());
+}
+
+#[test]
+fn an_interrupted_update_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    build(&demo, &site, &[]).assert_code(0);
+    // What a build that died while moving files into place leaves behind.
+    std::fs::write(site.join(".vaultc-updating"), b"").unwrap();
+    let index = site.join("index.html");
+    std::fs::write(&index, b"half-updated").unwrap();
+    let r = build(&demo, &site, &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("(whole site:"), "{}", r.report());
+    assert!(!site.join(".vaultc-updating").exists());
+    assert_ne!(std::fs::read(&index).unwrap(), b"half-updated");
+}
