@@ -144,7 +144,7 @@ impl SiteInputs {
     }
 
     /// A list page's fingerprint: its template and the exact view the template is given.
-    pub fn view_page(&self, path: &str, template: &str, view: &minijinja::Value) -> u64 {
+    pub fn view_page(&self, path: &str, template: &str, view: &impl serde::Serialize) -> u64 {
         let mut h = self.page_hasher(path);
         field(&mut h, template);
         // Serialising the view is far cheaper than rendering the template with it.

@@ -74,18 +74,12 @@ pub fn render_site(
     let info = SiteInfo { title };
     let site = |page: &PageDir| info.view(page);
     let inputs = SiteInputs::new(comp, theme, title);
-    let rendered = AtomicUsize::new(0);
-    let kept = AtomicUsize::new(0);
-    // A templated page: kept when the sink has its inputs, else rendered and written.
-    let view_page = |path: String, template: &str, ctx: minijinja::Value| -> Result<()> {
-        let fp = inputs.view_page(&path, template, &ctx);
-        if sink.keep(&path, fp)? {
-            kept.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
-        }
-        rendered.fetch_add(1, Ordering::Relaxed);
-        let bytes = theme.render(template, ctx)?.into_bytes();
-        sink.write(OutputFile { path, bytes }, Some(fp))
+    let pages = Pages {
+        inputs: &inputs,
+        theme,
+        sink,
+        rendered: AtomicUsize::new(0),
+        kept: AtomicUsize::new(0),
     };
 
     // Note pages, in parallel; each page's bytes depend only on the compilation, never on
@@ -101,11 +95,9 @@ pub fn render_site(
         .try_for_each(|(id, page)| {
             let path = page.file();
             let fp = inputs.note_page(comp, plan, id, &path);
-            if sink.keep(&path, fp)? {
-                kept.fetch_add(1, Ordering::Relaxed);
+            if pages.keep(&path, fp)? {
                 return Ok(());
             }
-            rendered.fetch_add(1, Ordering::Relaxed);
             let view = note_view(comp, plan, id, page);
             let ctx = jinja! { site => site(page), page => PageView { kind: "note", title: view.title }, note => view };
             let bytes = theme.render("note.html", ctx)?.into_bytes();
@@ -115,53 +107,103 @@ pub fn render_site(
 
     let root = PageDir::root();
     let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    view_page(
-        root.file(),
+    #[derive(Serialize)]
+    struct IndexBody<'a> {
+        folders: Vec<FolderView<'a>>,
+        stats: StatsView,
+    }
+    pages.view(
+        &root,
         "index.html",
-        jinja! {
-            site => site(&root),
-            page => PageView { kind: "index", title },
-            folders => folders(comp, plan, &root),
-            stats => StatsView {
-                notes: published,
-                links: comp.vault.link_count(),
-                wanted: comp.graph.wanted().count(),
-                tags: plan.tags.len(),
-                attachments: comp.vault.attachments.len(),
+        PageContext {
+            site: site(&root),
+            page: PageView {
+                kind: "index",
+                title,
+            },
+            body: IndexBody {
+                folders: folders(comp, plan, &root),
+                stats: StatsView {
+                    notes: published,
+                    links: comp.vault.link_count(),
+                    wanted: comp.graph.wanted().count(),
+                    tags: plan.tags.len(),
+                    attachments: comp.vault.attachments.len(),
+                },
             },
         },
     )?;
-    tag_pages(comp, plan, &info, &view_page)?;
+    tag_pages(comp, plan, &info, &pages)?;
+    #[derive(Serialize)]
+    struct WantedBody<'a> {
+        wanted: Vec<WantedView<'a>>,
+    }
     let wanted_page = page_dir("wanted");
-    view_page(
-        wanted_page.file(),
+    pages.view(
+        &wanted_page,
         "wanted.html",
-        jinja! { site => site(&wanted_page), page => PageView { kind: "wanted", title: "Wanted notes" }, wanted => wanted(comp, plan, &wanted_page) },
+        PageContext {
+            site: site(&wanted_page),
+            page: PageView {
+                kind: "wanted",
+                title: "Wanted notes",
+            },
+            body: WantedBody {
+                wanted: wanted(comp, plan, &wanted_page),
+            },
+        },
     )?;
     let graph_page = page_dir("graph");
-    view_page(
-        graph_page.file(),
+    pages.view(
+        &graph_page,
         "graph.html",
-        jinja! { site => site(&graph_page), page => PageView { kind: "graph", title: "Graph" } },
+        PageContext {
+            site: site(&graph_page),
+            page: PageView {
+                kind: "graph",
+                title: "Graph",
+            },
+            body: (),
+        },
     )?;
-    view_page(
+    pages.view_at(
         "404.html".into(),
         "404.html",
-        jinja! { site => site(&root), page => PageView { kind: "404", title: "Not found" } },
+        PageContext {
+            site: site(&root),
+            page: PageView {
+                kind: "404",
+                title: "Not found",
+            },
+            body: (),
+        },
     )?;
-    plan.aliases
-        .par_iter()
-        .try_for_each(|(page, id, alias)| {
-            let target = plan
-                .note_page(*id)
-                .map(|p| relative_url(page, &p.file()))
-                .unwrap_or_default();
-            view_page(
-                page.file(),
-                "redirect.html",
-                jinja! { site => site(page), page => PageView { kind: "redirect", title: alias }, target_url => target, alias => alias },
-            )
-        })?;
+    #[derive(Serialize)]
+    struct RedirectBody<'a> {
+        target_url: String,
+        alias: &'a str,
+    }
+    plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
+        let target = plan
+            .note_page(*id)
+            .map(|p| relative_url(page, &p.file()))
+            .unwrap_or_default();
+        pages.view(
+            page,
+            "redirect.html",
+            PageContext {
+                site: site(page),
+                page: PageView {
+                    kind: "redirect",
+                    title: alias,
+                },
+                body: RedirectBody {
+                    target_url: target,
+                    alias,
+                },
+            },
+        )
+    })?;
     timings.mark("render lists");
     // Data files: the graph is cheap to make and its bytes are compared by the sink; the
     // search index is costly, so it is kept whenever no published note changed.
@@ -174,9 +216,7 @@ pub fn render_site(
     )?;
     timings.mark("graph data");
     let search_fp = inputs.search_index(comp, plan);
-    if sink.keep("search-index.js", search_fp)? {
-        kept.fetch_add(1, Ordering::Relaxed);
-    } else {
+    if !pages.keep("search-index.js", search_fp)? {
         sink.write(
             OutputFile {
                 path: "search-index.js".into(),
@@ -196,9 +236,66 @@ pub fn render_site(
         )
     })?;
     Ok(RenderStats {
-        rendered: rendered.into_inner(),
-        kept: kept.into_inner(),
+        rendered: pages.rendered.into_inner(),
+        kept: pages.kept.into_inner(),
     })
+}
+
+/// What a templated page is given: `site`, `page` and its own keys.
+#[derive(Serialize)]
+struct PageContext<'a, B: Serialize> {
+    site: SiteView<'a>,
+    page: PageView<'a>,
+    #[serde(flatten)]
+    body: B,
+}
+
+/// Renders pages through the sink, keeping those whose inputs have not changed.
+struct Pages<'a> {
+    inputs: &'a SiteInputs,
+    theme: &'a Theme,
+    sink: &'a dyn Sink,
+    rendered: AtomicUsize,
+    kept: AtomicUsize,
+}
+
+impl Pages<'_> {
+    /// Whether the sink keeps `path` (counted as kept, or as to be rendered).
+    fn keep(&self, path: &str, inputs: u64) -> Result<bool> {
+        let kept = self.sink.keep(path, inputs)?;
+        let counter = if kept { &self.kept } else { &self.rendered };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(kept)
+    }
+
+    /// A list page in folder `page`.
+    fn view<B: Serialize>(
+        &self,
+        page: &PageDir,
+        template: &str,
+        ctx: PageContext<B>,
+    ) -> Result<()> {
+        self.view_at(page.file(), template, ctx)
+    }
+
+    /// A list page at `path`: the view is hashed (cheap) and only rendered (costly) when
+    /// its fingerprint is new.
+    fn view_at<B: Serialize>(
+        &self,
+        path: String,
+        template: &str,
+        ctx: PageContext<B>,
+    ) -> Result<()> {
+        let fp = self.inputs.view_page(&path, template, &ctx);
+        if self.keep(&path, fp)? {
+            return Ok(());
+        }
+        let bytes = self
+            .theme
+            .render(template, minijinja::Value::from_serialize(&ctx))?
+            .into_bytes();
+        self.sink.write(OutputFile { path, bytes }, Some(fp))
+    }
 }
 
 /// Site-wide facts every page's `site` value is made from.
@@ -344,12 +441,7 @@ fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Fo
         .collect()
 }
 
-fn tag_pages(
-    comp: &Compilation,
-    plan: &SitePlan,
-    info: &SiteInfo,
-    view_page: &(dyn Fn(String, &str, minijinja::Value) -> Result<()> + Sync),
-) -> Result<()> {
+fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages) -> Result<()> {
     let site = |page: &PageDir| info.view(page);
     let index = page_dir("tags");
     let entries: Vec<TagEntry> = plan
@@ -361,10 +453,21 @@ fn tag_pages(
             count: comp.graph.tagged(*node).len(),
         })
         .collect();
-    view_page(
-        index.file(),
+    #[derive(Serialize)]
+    struct TagsBody<'a> {
+        tags: Vec<TagEntry<'a>>,
+    }
+    pages.view(
+        &index,
         "tags.html",
-        jinja! { site => site(&index), page => PageView { kind: "tags", title: "Tags" }, tags => entries },
+        PageContext {
+            site: site(&index),
+            page: PageView {
+                kind: "tags",
+                title: "Tags",
+            },
+            body: TagsBody { tags: entries },
+        },
     )?;
     let children_of = plan.child_tags();
     plan.tags.par_iter().try_for_each(|(node, name, page)| {
@@ -387,10 +490,27 @@ fn tag_pages(
             })
             .collect();
         let title = format!("#{name}");
-        view_page(
-            page.file(),
+        #[derive(Serialize)]
+        struct TagBody<'a> {
+            tag: TagView<'a>,
+        }
+        pages.view(
+            page,
             "tag.html",
-            jinja! { site => site(page), page => PageView { kind: "tag", title: &title }, tag => TagView { name, notes, children } },
+            PageContext {
+                site: site(page),
+                page: PageView {
+                    kind: "tag",
+                    title: &title,
+                },
+                body: TagBody {
+                    tag: TagView {
+                        name,
+                        notes,
+                        children,
+                    },
+                },
+            },
         )
     })
 }
