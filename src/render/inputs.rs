@@ -152,17 +152,24 @@ impl SiteInputs {
         h.finish()
     }
 
-    /// The search index's fingerprint: every published note's page, title and text.
-    pub fn search_index(&self, comp: &Compilation, plan: &SitePlan) -> u64 {
-        let mut h = self.page_hasher("search-index.js");
-        for (i, page) in plan.notes.iter().enumerate() {
-            if let Some(page) = page {
-                let note = &comp.vault.notes[i];
-                field(&mut h, &page.file());
-                field(&mut h, note.path.as_str());
-                field(&mut h, &note.title);
-                h.write_u64(self.text[i]);
-            }
+    /// A search shard's fingerprint: its notes' pages, titles and texts, and their share
+    /// of the index.
+    pub fn search_shard(
+        &self,
+        comp: &Compilation,
+        plan: &SitePlan,
+        path: &str,
+        ids: &[NoteId],
+        per_note: usize,
+    ) -> u64 {
+        let mut h = self.page_hasher(path);
+        h.write_u64(per_note as u64);
+        for &id in ids {
+            let note = comp.vault.note(id);
+            field(&mut h, &page_file(plan.note_page(id)));
+            field(&mut h, note.path.as_str());
+            field(&mut h, &note.title);
+            h.write_u64(self.text[id.0 as usize]);
         }
         h.finish()
     }

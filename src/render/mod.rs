@@ -205,8 +205,7 @@ pub fn render_site(
         )
     })?;
     timings.mark("render lists");
-    // Data files: the graph is cheap to make and its bytes are compared by the sink; the
-    // search index is costly, so it is kept whenever no published note changed.
+    // Data files: the graph is cheap to make and its bytes are compared by the sink.
     sink.write(
         OutputFile {
             path: "graph-data.js".into(),
@@ -215,16 +214,41 @@ pub fn render_site(
         None,
     )?;
     timings.mark("graph data");
-    let search_fp = inputs.search_index(comp, plan);
-    if !pages.keep("search-index.js", search_fp)? {
-        sink.write(
-            OutputFile {
-                path: "search-index.js".into(),
-                bytes: search_index(comp, plan).into_bytes(),
-            },
-            Some(search_fp),
-        )?;
+    // The search index, in shards: an edit re-indexes only its note's shard.
+    let shards = search_shards(published);
+    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+    for (i, page) in plan.notes.iter().enumerate() {
+        if page.is_some() {
+            let path = comp.vault.notes[i].path.as_str();
+            members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
+                .push(NoteId(i as u32));
+        }
     }
+    let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
+    sink.write(
+        OutputFile {
+            path: "search-index.js".into(),
+            bytes: format!(
+                "window.VAULTC_SEARCH = {};\n",
+                serde_json::json!({ "shards": files })
+            )
+            .into_bytes(),
+        },
+        None,
+    )?;
+    files
+        .into_par_iter()
+        .zip(&members)
+        .try_for_each(|(path, ids)| {
+            let per_note =
+                (text::SEARCH_BODY_BUDGET / shards / ids.len().max(1)).min(text::SEARCH_BODY_CHARS);
+            let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
+            if pages.keep(&path, fp)? {
+                return Ok(());
+            }
+            let bytes = search_shard(comp, plan, ids, per_note).into_bytes();
+            sink.write(OutputFile { path, bytes }, Some(fp))
+        })?;
     timings.mark("search index");
     theme.assets.par_iter().try_for_each(|(name, bytes)| {
         sink.write(
@@ -643,8 +667,19 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
     format!("window.VAULTC_GRAPH = {json};\n")
 }
 
-/// `search-index.js`: an elasticlunr index (title, body, tags) and excerpts per page.
-fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
+/// How many search shards a site of `published` notes gets: about twice the square root of
+/// the note count, rounded to a power of two, so both the number of files a reader loads and
+/// the notes one edit re-indexes stay small (10k notes: 64 shards of ~160 notes).
+pub fn search_shards(published: usize) -> usize {
+    let half_root = (published as f64).sqrt() / 2.0;
+    (half_root.ceil() as usize)
+        .next_power_of_two()
+        .clamp(1, 1024)
+}
+
+/// One search shard (`search/K.js`): an elasticlunr index (title, body, tags) of notes `ids`
+/// and an excerpt per note, pushed onto `window.VAULTC_SEARCH_SHARDS`.
+fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: usize) -> String {
     struct Doc<'a> {
         url: String,
         excerpt: String,
@@ -653,14 +688,11 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
         tags: String,
         path: &'a str,
     }
-    let per_note = text::search_body_chars(plan.notes.iter().filter(|p| p.is_some()).count());
-    let docs: Vec<Doc> = comp
-        .vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, note)| {
-            let page = plan.note_page(NoteId(i as u32))?;
+    let docs: Vec<Doc> = ids
+        .iter()
+        .filter_map(|&id| {
+            let note = comp.vault.note(id);
+            let page = plan.note_page(id)?;
             let tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
             // One plain-text pass serves both the indexed body and the shown excerpt.
             let plain = text::plain_text(note, per_note.max(EXCERPT_CHARS));
@@ -700,7 +732,7 @@ fn search_index(comp: &Compilation, plan: &SitePlan) -> String {
         );
     }
     format!(
-        "window.VAULTC_SEARCH = {};\nwindow.VAULTC_SEARCH_DOCS = {};\n",
+        "(window.VAULTC_SEARCH_SHARDS = window.VAULTC_SEARCH_SHARDS || []).push({{\"index\": {}, \"docs\": {}}});\n",
         index.to_json(),
         serde_json::Value::Object(excerpts)
     )

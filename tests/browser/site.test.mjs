@@ -46,10 +46,19 @@ function fileOf(url) {
   return fileURLToPath(u);
 }
 
-function loadDataFile(name) {
-  const sandbox = { window: {} };
+function loadDataFile(name, sandbox = { window: {} }) {
   vm.runInNewContext(fs.readFileSync(path.join(SITE, name), 'utf8'), sandbox, { filename: name });
   return sandbox.window;
+}
+
+/** Every search document {title, path, url, excerpt}: search-index.js lists the shards, each
+ *  shard pushes {index, docs} onto window.VAULTC_SEARCH_SHARDS (docs/theme-contract.md). */
+function searchDocs() {
+  const sandbox = { window: {} };
+  const { shards } = loadDataFile('search-index.js', sandbox).VAULTC_SEARCH;
+  for (const shard of shards) loadDataFile(shard, sandbox);
+  assert.equal(sandbox.window.VAULTC_SEARCH_SHARDS.length, shards.length, 'every shard pushes one entry');
+  return sandbox.window.VAULTC_SEARCH_SHARDS.flatMap((s) => Object.values(s.docs));
 }
 
 // ---------- browser ----------
@@ -183,10 +192,11 @@ test('every relative link and asset on every page resolves (files and #fragments
 });
 
 test('search: typing shows results, arrows move, Escape closes, Enter opens the top result', T, async (t) => {
-  const docs = loadDataFile('search-index.js').VAULTC_SEARCH_DOCS || {};
+  const docs = searchDocs().sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  assert.ok(docs.length > 40, `every published note is searchable (${docs.length} docs)`);
   let word = null;
-  for (const ref of Object.keys(docs).sort()) {
-    const w = (String(docs[ref].title).match(/[A-Za-z]{4,}/g) || []).sort((a, b) => b.length - a.length)[0];
+  for (const doc of docs) {
+    const w = (String(doc.title).match(/[A-Za-z]{4,}/g) || []).sort((a, b) => b.length - a.length)[0];
     if (w) { word = w; break; }
   }
   assert.ok(word, 'some document title has a word to search for');
@@ -218,6 +228,42 @@ test('search: typing shows results, arrows move, Escape closes, Enter opens the 
   assert.ok(fs.existsSync(fileOf(href)), `result points at an existing page: ${href}`);
   await Promise.all([page.waitForURL(href), input.press('Enter')]);
   await assertOnPage(page, 'note');
+});
+
+test('search merges hits from every shard', T, async (t) => {
+  const sandbox = { window: {} };
+  const { shards } = loadDataFile('search-index.js', sandbox).VAULTC_SEARCH;
+  for (const shard of shards) loadDataFile(shard, sandbox);
+  assert.ok(shards.length >= 2, `the demo vault is split into shards (${shards.length})`);
+  // A title word found in two different shards (and in few titles, so both fit in the ten
+  // results): both notes must be among the results.
+  const words = (doc) => [...new Set((String(doc.title).match(/[A-Za-z]{5,}/g) || []).map((w) => w.toLowerCase()))];
+  const count = new Map();
+  for (const shard of sandbox.window.VAULTC_SEARCH_SHARDS) {
+    for (const doc of Object.values(shard.docs)) for (const w of words(doc)) count.set(w, (count.get(w) || 0) + 1);
+  }
+  const seen = new Map();
+  let pair = null;
+  sandbox.window.VAULTC_SEARCH_SHARDS.forEach((shard, k) => {
+    for (const doc of Object.values(shard.docs)) {
+      for (const w of words(doc)) {
+        if (count.get(w) > 4) continue;
+        const other = seen.get(w);
+        if (!pair && other && other.k !== k) pair = { word: w, a: other.doc, b: doc };
+        if (!seen.has(w)) seen.set(w, { k, doc });
+      }
+    }
+  });
+  assert.ok(pair, 'two shards share a title word');
+  const { page } = await open(t, 'index.html');
+  const input = page.locator('#search-input');
+  await input.click();
+  await input.pressSequentially(pair.word, { delay: 20 });
+  await page.locator('#search-results li.result').first().waitFor({ state: 'visible' });
+  const titles = await page.locator('#search-results .result-title').allTextContents();
+  for (const doc of [pair.a, pair.b]) {
+    assert.ok(titles.includes(doc.title), `"${doc.title}" is found for "${pair.word}": ${titles}`);
+  }
 });
 
 test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
@@ -270,7 +316,8 @@ test('every kind of page loads its styles and scripts from file:// only', T, asy
     const styled = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
     assert.ok(styled, `style.css applies on ${p}`);
     await page.locator('#search-input').focus();           // triggers the lazy load of the search index
-    await page.waitForFunction(() => !!window.VAULTC_SEARCH && !!window.elasticlunr, null, { timeout: 15_000 });
+    await page.waitForFunction(() => !!window.elasticlunr && !!window.VAULTC_SEARCH && !!window.VAULTC_SEARCH_SHARDS
+      && window.VAULTC_SEARCH_SHARDS.length === window.VAULTC_SEARCH.shards.length, null, { timeout: 15_000 });
     if (p.includes('graph')) await page.locator('canvas[data-ready="true"]').waitFor({ state: 'attached', timeout: 60_000 });
   }
   assert.deepEqual(log.external, [], 'no request leaves file://');

@@ -640,27 +640,51 @@ pub fn js_assignment(js: &str, var: &str) -> Option<Value> {
     None
 }
 
-/// The page of every published note of a built site: vault path -> page file (absolute).
-/// Read from `search-index.js` (`window.VAULTC_SEARCH_DOCS = {ref: {title, path, url, excerpt}}`,
-/// url = page URL relative to the site root; see docs/theme-contract.md).
-pub fn note_pages(out: &Path) -> BTreeMap<String, PathBuf> {
+/// The search documents of a built site, `{title, path, url, excerpt}` each, from every shard
+/// `search-index.js` lists (`window.VAULTC_SEARCH = {shards: [...]}`; each shard pushes
+/// `{index, docs}` onto `window.VAULTC_SEARCH_SHARDS`; see docs/theme-contract.md).
+pub fn search_docs(out: &Path) -> Vec<Value> {
     let file = out.join("search-index.js");
     let js = std::fs::read_to_string(&file).unwrap_or_else(|e| {
         panic!(
-            "cannot read {} (the theme contract puts the search docs there): {e}\nfiles written: {:?}",
+            "cannot read {} (the theme contract puts the search manifest there): {e}\nfiles written: {:?}",
             file.display(),
             list_files(out).iter().take(50).collect::<Vec<_>>()
         )
     });
-    let docs = js_assignment(&js, "VAULTC_SEARCH_DOCS").unwrap_or_else(|| {
+    let manifest = js_assignment(&js, "VAULTC_SEARCH").unwrap_or_else(|| {
         panic!(
-            "search-index.js has no `window.VAULTC_SEARCH_DOCS = {{...}}`:\n{}",
+            "search-index.js has no `window.VAULTC_SEARCH = {{...}}`:\n{}",
             truncate(&js, 2000)
         )
     });
-    let obj = docs.as_object().expect("VAULTC_SEARCH_DOCS is an object");
+    let shards = manifest["shards"]
+        .as_array()
+        .expect("VAULTC_SEARCH.shards is a list");
+    let mut docs = Vec::new();
+    for shard in shards {
+        let rel = shard.as_str().expect("shard paths are strings");
+        let js = std::fs::read_to_string(out.join(rel))
+            .unwrap_or_else(|e| panic!("cannot read search shard {rel}: {e}"));
+        let json = js
+            .split_once(".push(")
+            .and_then(|(_, rest)| rest.trim_end().strip_suffix(");"))
+            .unwrap_or_else(|| panic!("{rel} does not push one shard: {}", truncate(&js, 500)));
+        let shard: Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{rel} holds no JSON shard: {e}"));
+        let obj = shard["docs"]
+            .as_object()
+            .expect("a shard's docs are an object");
+        docs.extend(obj.values().cloned());
+    }
+    docs
+}
+
+/// The page of every published note of a built site: vault path -> page file (absolute), from
+/// the search documents (url = page URL relative to the site root).
+pub fn note_pages(out: &Path) -> BTreeMap<String, PathBuf> {
     let mut pages = BTreeMap::new();
-    for doc in obj.values() {
+    for doc in search_docs(out) {
         if let (Some(path), Some(url)) = (doc["path"].as_str(), doc["url"].as_str()) {
             let rel = url.split('#').next().unwrap_or(url).trim_start_matches('/');
             let mut page = out.join(rel);

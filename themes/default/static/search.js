@@ -1,6 +1,7 @@
 /* vaultc default theme: client-side search.
- * Loads elasticlunr and {root}search-index.js lazily with <script> tags (works from file://, no fetch),
- * then searches window.VAULTC_SEARCH and shows excerpts from window.VAULTC_SEARCH_DOCS. */
+ * Loads elasticlunr, {root}search-index.js (window.VAULTC_SEARCH = {shards: [...]}) and every shard
+ * lazily with <script> tags (works from file://, no fetch). Each shard pushes {index, docs} onto
+ * window.VAULTC_SEARCH_SHARDS; a query runs on every shard and the hits are merged by score. */
 (function () {
   'use strict';
   var input = document.getElementById('search-input');
@@ -11,7 +12,7 @@
   var root = html.getAttribute('data-root');
   if (root === null) root = document.body.getAttribute('data-root') || '';
   var MAX_RESULTS = 10;
-  var index = null;
+  var index = null; /* [{index: elasticlunr.Index, docs: {ref: doc}}], once loaded */
   var loading = null;
   var active = -1;
   var results = [];
@@ -34,8 +35,15 @@
     loading = (window.elasticlunr ? Promise.resolve() : loadScript(root + 'static/elasticlunr.min.js'))
       .then(function () { return window.VAULTC_SEARCH ? null : loadScript(root + 'search-index.js'); })
       .then(function () {
-        if (!window.VAULTC_SEARCH) throw new Error('search-index.js defines no VAULTC_SEARCH');
-        index = window.elasticlunr.Index.load(window.VAULTC_SEARCH);
+        var manifest = window.VAULTC_SEARCH;
+        if (!manifest || !manifest.shards) throw new Error('search-index.js defines no VAULTC_SEARCH shards');
+        window.VAULTC_SEARCH_SHARDS = [];
+        return Promise.all(manifest.shards.map(function (shard) { return loadScript(root + shard); }));
+      })
+      .then(function () {
+        index = window.VAULTC_SEARCH_SHARDS.map(function (shard) {
+          return { index: window.elasticlunr.Index.load(shard.index), docs: shard.docs };
+        });
         return index;
       });
     loading.catch(function () { /* reported by the caller */ });
@@ -98,18 +106,29 @@
   }
 
   function render(query) {
-    var docs = window.VAULTC_SEARCH_DOCS || {};
     var words = terms(query);
     renderedQuery = query;
-    var hits = index.search(query, {
-      fields: { title: { boost: 3 }, tags: { boost: 2 }, body: { boost: 1 } },
-      bool: 'OR',
-      expand: true
-    }).slice(0, MAX_RESULTS);
+    var hits = [];
+    index.forEach(function (shard) {
+      shard.index.search(query, {
+        fields: { title: { boost: 3 }, tags: { boost: 2 }, body: { boost: 1 } },
+        bool: 'OR',
+        expand: true
+      }).forEach(function (hit) {
+        hits.push({ score: hit.score, ref: hit.ref, doc: shard.docs[hit.ref] || {} });
+      });
+    });
+    /* Best score first; equal scores in URL order, so results do not depend on load order. */
+    hits.sort(function (a, b) {
+      if (b.score !== a.score) return b.score - a.score;
+      var ua = a.doc.url || '', ub = b.doc.url || '';
+      return ua < ub ? -1 : ua > ub ? 1 : 0;
+    });
+    hits = hits.slice(0, MAX_RESULTS);
     if (!hits.length) { message('No results for “' + query + '”'); return; }
     list.textContent = '';
     results = hits.map(function (hit, i) {
-      var doc = docs[hit.ref] || {};
+      var doc = hit.doc;
       var li = document.createElement('li');
       li.className = 'result';
       li.id = 'search-result-' + i;
