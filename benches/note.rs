@@ -13,17 +13,12 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use vaultc::build::{build, BuildOptions};
 use vaultc::discover::SourceFile;
-use vaultc::render::context::{
-    BacklinkView, LinkView, NoteView, PageView, PropertyView, SiteView, TocEntry,
-};
 use vaultc::render::html::{note_body, BodyContext};
-use vaultc::render::text;
 use vaultc::render::theme::Theme;
 use vaultc::resolve::{resolve_link, FragmentTarget, LinkTarget, ResolveOptions};
-use vaultc::site::relative_url;
-use vaultc::source::{fold_name, VaultPath};
-use vaultc::vault::{LinkKind, NoteId};
-use vaultc::{compile, Compilation, CompileOptions};
+use vaultc::source::VaultPath;
+use vaultc::vault::NoteId;
+use vaultc::{compile, CompileOptions};
 
 /// Notes in the generated vault besides the benchmarked one.
 const NOTES: usize = 50;
@@ -170,107 +165,6 @@ fn write_vault(dir: &Path) {
     std::fs::write(dir.join("attachments/diagram.png"), b"\x89PNG\r\n\x1a\n").unwrap();
 }
 
-/// The benchmarked note's page, as `render_site` builds it (its private `note_view` mirrored
-/// with public API): body HTML, tags, table of contents, properties, backlinks with context,
-/// then the `note.html` template.
-fn note_page(comp: &Compilation, theme: &Theme, id: NoteId) -> String {
-    let plan = &comp.site;
-    let page = plan.note_page(id).expect("the note is published");
-    let note = comp.vault.note(id);
-    let html = note_body(
-        &BodyContext {
-            comp,
-            plan,
-            page,
-            page_note: Some(id),
-        },
-        id,
-    );
-    let mut seen = std::collections::HashSet::new();
-    let mut backlinks: Vec<BacklinkView> = Vec::new();
-    for b in comp.graph.backlinks(id) {
-        let source = comp.vault.note(b.source);
-        let Some(source_page) = plan.note_page(b.source) else {
-            continue;
-        };
-        let context = text::link_context(source, b.link);
-        match backlinks.last_mut() {
-            Some(last) if last.path == source.path.as_str() => {
-                if !last.contexts.contains(&context) {
-                    last.contexts.push(context);
-                }
-            }
-            _ => backlinks.push(BacklinkView {
-                title: &source.title,
-                url: relative_url(page, &source_page.file()),
-                path: source.path.as_str(),
-                contexts: vec![context],
-            }),
-        }
-    }
-    let view = NoteView {
-        title: &note.title,
-        path: note.path.as_str(),
-        folder: note.folder(),
-        html,
-        tags: note
-            .tags
-            .iter()
-            .filter(|t| seen.insert(fold_name(&t.name)))
-            .map(|t| LinkView {
-                name: t.name.clone(),
-                url: plan
-                    .tag_page(&t.name)
-                    .map(|p| relative_url(page, &p.file()))
-                    .unwrap_or_default(),
-            })
-            .collect(),
-        aliases: &note.front_matter.aliases,
-        toc: note
-            .headings
-            .iter()
-            .map(|h| TocEntry {
-                level: h.level,
-                text: &h.text,
-                anchor: &h.anchor,
-            })
-            .collect(),
-        description: note.front_matter.description.as_deref(),
-        date: note.front_matter.date.as_deref(),
-        properties: note
-            .front_matter
-            .extra
-            .iter()
-            .map(|(k, v)| PropertyView {
-                key: k.clone(),
-                value: text::display_value(v),
-            })
-            .collect(),
-        backlinks,
-        outlinks_count: note
-            .links
-            .iter()
-            .filter(|l| l.kind != LinkKind::Embed)
-            .count(),
-    };
-    let site = SiteView {
-        title: "bench",
-        root: page.root_prefix(),
-        generator: "vaultc bench",
-        note_count: NOTES + 1,
-    };
-    theme
-        .render(
-            "note.html",
-            minijinja::context! {
-                site => site,
-                page => PageView { kind: "note", title: view.title },
-                note => view,
-            },
-        )
-        .expect("note.html renders")
-}
-
 fn one_note(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     write_vault(dir.path());
@@ -362,7 +256,7 @@ fn one_note(c: &mut Criterion) {
         b.iter(|| note_body(black_box(&ctx), id))
     });
     c.bench_function("render/one_note", |b| {
-        b.iter(|| note_page(black_box(&comp), &theme, id))
+        b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, "bench", id).unwrap())
     });
 }
 

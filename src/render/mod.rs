@@ -98,9 +98,7 @@ pub fn render_site(
             if pages.keep(&path, fp)? {
                 return Ok(());
             }
-            let view = note_view(comp, plan, id, page);
-            let ctx = jinja! { site => site(page), page => PageView { kind: "note", title: view.title }, note => view };
-            let bytes = theme.render("note.html", ctx)?.into_bytes();
+            let bytes = note_page(comp, plan, theme, &info, id, page)?;
             sink.write(OutputFile { path, bytes }, Some(fp))
         })?;
     timings.mark("render notes");
@@ -263,6 +261,37 @@ pub fn render_site(
         rendered: pages.rendered.into_inner(),
         kept: pages.kept.into_inner(),
     })
+}
+
+/// The page of note `id` in folder `page`, exactly as [`render_site`] writes it (for tools and
+/// benchmarks that render one note).
+pub fn render_note_page(
+    comp: &Compilation,
+    theme: &Theme,
+    title: &str,
+    id: NoteId,
+) -> Result<Option<OutputFile>> {
+    let Some(page) = comp.site.note_page(id) else {
+        return Ok(None);
+    };
+    let bytes = note_page(comp, &comp.site, theme, &SiteInfo { title }, id, page)?;
+    Ok(Some(OutputFile {
+        path: page.file(),
+        bytes,
+    }))
+}
+
+fn note_page(
+    comp: &Compilation,
+    plan: &SitePlan,
+    theme: &Theme,
+    info: &SiteInfo,
+    id: NoteId,
+    page: &PageDir,
+) -> Result<Vec<u8>> {
+    let view = note_view(comp, plan, id, page);
+    let ctx = jinja! { site => info.view(page), page => PageView { kind: "note", title: view.title }, note => view };
+    Ok(theme.render("note.html", ctx)?.into_bytes())
 }
 
 /// What a templated page is given: `site`, `page` and its own keys.
