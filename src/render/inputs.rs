@@ -22,6 +22,18 @@ use crate::vault::{LinkKind, NoteId};
 /// Bump when rendering changes in a way the hashed inputs do not show.
 const FINGERPRINT_VERSION: u64 = 1;
 
+/// The rendering code itself: a vaultc built from changed render sources (a development build
+/// with the same version number) must not keep pages the old code rendered.
+const RENDER_SOURCES: &[&str] = &[
+    include_str!("mod.rs"),
+    include_str!("html.rs"),
+    include_str!("text.rs"),
+    include_str!("context.rs"),
+    include_str!("inputs.rs"),
+    include_str!("../site.rs"),
+    include_str!("../slug.rs"),
+];
+
 /// Fingerprints shared by every page of one build.
 pub struct SiteInputs {
     /// Theme, title and generator: what every page depends on.
@@ -36,6 +48,9 @@ impl SiteInputs {
         let mut h = Xxh3::new();
         h.write_u64(FINGERPRINT_VERSION);
         h.write(super::GENERATOR.as_bytes());
+        for source in RENDER_SOURCES {
+            field(&mut h, source);
+        }
         h.write_u64(theme.fingerprint());
         field(&mut h, title);
         let text = comp
