@@ -105,7 +105,7 @@ impl SiteInputs {
         // Tag links in the page header and body.
         h.write_u8(b'T');
         for tag in &note.tags {
-            field(&mut h, &page_file(plan.tag_page(&tag.name)));
+            field(&mut h, page_file(plan.tag_page(&tag.name)));
         }
         // Backlinks: who links here, with the text around each link.
         h.write_u8(b'B');
@@ -114,7 +114,7 @@ impl SiteInputs {
                 continue;
             };
             let source = comp.vault.note(b.source);
-            field(&mut h, &page.file());
+            field(&mut h, page.as_str());
             field(&mut h, source.path.as_str());
             field(&mut h, &source.title);
             h.write_u64(self.text[b.source.0 as usize]);
@@ -137,7 +137,7 @@ impl SiteInputs {
                 } => {
                     let t = comp.vault.note(*target);
                     h.write_u8(b'n');
-                    field(h, &page_file(plan.note_page(*target)));
+                    field(h, page_file(plan.note_page(*target)));
                     field(h, t.path.as_str());
                     match fragment {
                         FragmentTarget::Heading(x) => field(h, &t.headings[*x].anchor),
@@ -154,7 +154,7 @@ impl SiteInputs {
             }
         }
         for tag in &note.tags {
-            field(h, &page_file(plan.tag_page(&tag.name)));
+            field(h, page_file(plan.tag_page(&tag.name)));
         }
     }
 
@@ -181,7 +181,7 @@ impl SiteInputs {
         h.write_u64(per_note as u64);
         for &id in ids {
             let note = comp.vault.note(id);
-            field(&mut h, &page_file(plan.note_page(id)));
+            field(&mut h, page_file(plan.note_page(id)));
             field(&mut h, note.path.as_str());
             field(&mut h, &note.title);
             h.write_u64(self.text[id.0 as usize]);
@@ -196,8 +196,9 @@ fn field(h: &mut Xxh3, s: &str) {
     h.write(s.as_bytes());
 }
 
-fn page_file(page: Option<&crate::site::PageDir>) -> String {
-    page.map(|p| p.file()).unwrap_or_default()
+/// A page's folder (which names its file), `"\0"` for no page (unpublished target or tag).
+fn page_file(page: Option<&crate::site::PageDir>) -> &str {
+    page.map_or("\0", |p| p.as_str())
 }
 
 /// `io::Write` into a hasher.
