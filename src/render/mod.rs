@@ -110,47 +110,57 @@ pub fn render_site(
         folders: Vec<FolderView<'a>>,
         stats: StatsView,
     }
-    pages.view(
-        &root,
-        "index.html",
-        PageContext {
-            site: site(&root),
-            page: PageView {
-                kind: "index",
-                title,
-            },
-            body: IndexBody {
-                folders: folders(comp, plan, &root),
-                stats: StatsView {
-                    notes: published,
-                    links: comp.vault.link_count(),
-                    wanted: comp.graph.wanted().count(),
-                    tags: plan.tags.len(),
-                    attachments: comp.vault.attachments.len(),
+    // The index, the tag pages and the wanted page are independent: build them side by side.
+    let index_page = || -> Result<()> {
+        pages.view(
+            &root,
+            "index.html",
+            PageContext {
+                site: site(&root),
+                page: PageView {
+                    kind: "index",
+                    title,
+                },
+                body: IndexBody {
+                    folders: folders(comp, plan, &root),
+                    stats: StatsView {
+                        notes: published,
+                        links: comp.vault.link_count(),
+                        wanted: comp.graph.wanted().count(),
+                        tags: plan.tags.len(),
+                        attachments: comp.vault.attachments.len(),
+                    },
                 },
             },
-        },
-    )?;
-    tag_pages(comp, plan, &info, &pages)?;
+        )
+    };
     #[derive(Serialize)]
     struct WantedBody<'a> {
         wanted: Vec<WantedView<'a>>,
     }
     let wanted_page = page_dir("wanted");
-    pages.view(
-        &wanted_page,
-        "wanted.html",
-        PageContext {
-            site: site(&wanted_page),
-            page: PageView {
-                kind: "wanted",
-                title: "Wanted notes",
+    let wanted_page_view = || {
+        pages.view(
+            &wanted_page,
+            "wanted.html",
+            PageContext {
+                site: site(&wanted_page),
+                page: PageView {
+                    kind: "wanted",
+                    title: "Wanted notes",
+                },
+                body: WantedBody {
+                    wanted: wanted(comp, plan, &wanted_page),
+                },
             },
-            body: WantedBody {
-                wanted: wanted(comp, plan, &wanted_page),
-            },
-        },
-    )?;
+        )
+    };
+    let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
+        rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
+    });
+    index_done?;
+    tags_done?;
+    wanted_done?;
     let graph_page = page_dir("graph");
     pages.view(
         &graph_page,
