@@ -426,6 +426,202 @@ pub fn display_value(value: &serde_json::Value) -> String {
     }
 }
 
+/// The fields of the search index, in the order documents give them.
+pub const SEARCH_FIELDS: [&str; 3] = ["title", "body", "tags"];
+
+/// A field's tokens after elasticlunr's pipeline: how many there are, and each distinct
+/// non-empty one with its count, sorted.
+#[derive(Debug, Default)]
+pub struct FieldTerms {
+    len: usize,
+    terms: Vec<(String, u32)>,
+}
+
+/// elasticlunr's English tokenizer and pipeline (trimmer, stop words, stemmer). The pipeline
+/// is not `Sync`: make one per thread (`map_init`).
+pub struct Analyzer {
+    lang: elasticlunr::lang::English,
+    pipeline: elasticlunr::Pipeline,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        use elasticlunr::Language as _;
+        let lang = elasticlunr::lang::English::new();
+        let pipeline = lang.make_pipeline();
+        Analyzer { lang, pipeline }
+    }
+}
+
+impl Analyzer {
+    /// The terms `Index::add_doc` would index for `text`.
+    pub fn terms(&self, text: &str) -> FieldTerms {
+        use elasticlunr::Language as _;
+        let mut tokens = self.pipeline.run(self.lang.tokenize(text));
+        let len = tokens.len();
+        tokens.sort_unstable();
+        let mut terms: Vec<(String, u32)> = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            match terms.last_mut() {
+                Some((last, n)) if *last == t => *n += 1,
+                _ if t.is_empty() => {}
+                _ => terms.push((t, 1)),
+            }
+        }
+        FieldTerms { len, terms }
+    }
+}
+
+/// One document of the search index: its fields' text and terms, in [`SEARCH_FIELDS`] order.
+pub struct IndexDoc<'a> {
+    /// Field values (stored in the index's document store).
+    pub fields: [&'a str; 3],
+    /// Field terms, from [`Analyzer::terms`].
+    pub terms: &'a [FieldTerms; 3],
+}
+
+/// Appends the JSON `elasticlunr::Index::to_json` gives for an index of [`SEARCH_FIELDS`]
+/// after `add_doc(&n.to_string(), doc.fields)` for each document `n` in order, byte for byte,
+/// but written directly: the terms are computed beforehand (in parallel), and no trie of
+/// B-trees is built, serialized through serde and dropped.
+pub fn elasticlunr_json(out: &mut String, docs: &[IndexDoc]) {
+    use elasticlunr::Language as _;
+    use std::fmt::Write as _;
+    let keys: Vec<String> = (0..docs.len()).map(|n| n.to_string()).collect();
+    // elasticlunr keys its maps by the ref string: "0" < "1" < "10" < "2".
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    // The fields as elasticlunr's B-tree maps order them.
+    let mut sorted_fields: Vec<usize> = (0..SEARCH_FIELDS.len()).collect();
+    sorted_fields.sort_by_key(|&f| SEARCH_FIELDS[f]);
+    // Term frequencies are square roots of small counts: format each once.
+    let most = docs
+        .iter()
+        .flat_map(|d| d.terms.iter())
+        .flat_map(|t| t.terms.iter().map(|(_, n)| *n))
+        .max()
+        .unwrap_or(0);
+    let tf: Vec<String> = (0..=most)
+        .map(|n| serde_json::to_string(&f64::from(n).sqrt()).expect("finite float"))
+        .collect();
+
+    let lang = elasticlunr::lang::English::new();
+    out.push_str("{\"fields\":");
+    out.push_str(&serde_json::to_string(&SEARCH_FIELDS).expect("strings"));
+    out.push_str(",\"pipeline\":");
+    out.push_str(&serde_json::to_string(&lang.make_pipeline()).expect("names"));
+    out.push_str(",\"ref\":\"id\",\"version\":");
+    push_json_str(out, elasticlunr::ELASTICLUNR_VERSION);
+    out.push_str(",\"index\":{");
+    for (i, &f) in sorted_fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, SEARCH_FIELDS[f]);
+        out.push_str(":{\"root\":");
+        // Postings of the field: (term, document, count), by term, then by ref string.
+        let mut postings: Vec<(&str, usize, u32)> = Vec::new();
+        for &d in &order {
+            for (term, count) in &docs[d].terms[f].terms {
+                postings.push((term.as_str(), d, *count));
+            }
+        }
+        postings.sort_by(|a, b| a.0.cmp(b.0));
+        // Depth-first over the trie of terms: `open` holds the characters of the nodes whose
+        // children are still being written.
+        out.push_str("{\"docs\":{},\"df\":0");
+        let mut open: Vec<char> = Vec::new();
+        let mut start = 0;
+        while start < postings.len() {
+            let term = postings[start].0;
+            let end = start
+                + postings[start..]
+                    .iter()
+                    .position(|p| p.0 != term)
+                    .unwrap_or(postings.len() - start);
+            let chars: Vec<char> = term.chars().collect();
+            let common = open.iter().zip(&chars).take_while(|(a, b)| a == b).count();
+            for _ in common..open.len() {
+                out.push('}');
+            }
+            open.truncate(common);
+            for (k, &c) in chars.iter().enumerate().skip(common) {
+                out.push(',');
+                let mut buf = [0u8; 4];
+                push_json_str(out, c.encode_utf8(&mut buf));
+                out.push_str(":{\"docs\":{");
+                if k + 1 == chars.len() {
+                    for (j, &(_, d, count)) in postings[start..end].iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "\"{}\":{{\"tf\":{}}}", keys[d], tf[count as usize]);
+                    }
+                    let _ = write!(out, "}},\"df\":{}", end - start);
+                } else {
+                    out.push_str("},\"df\":0");
+                }
+                open.push(c);
+            }
+            start = end;
+        }
+        for _ in 0..open.len() {
+            out.push('}');
+        }
+        out.push_str("}}");
+    }
+    out.push_str("},\"documentStore\":{\"save\":true,\"docs\":{");
+    // Each stored document: its fields and `id`, keys sorted.
+    let mut stored: Vec<(&str, usize)> = SEARCH_FIELDS.iter().copied().zip(0..).collect();
+    stored.push(("id", usize::MAX));
+    stored.sort();
+    for (i, &d) in order.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\":{{", keys[d]);
+        for (j, &(name, f)) in stored.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_json_str(out, name);
+            out.push(':');
+            push_json_str(out, docs[d].fields.get(f).copied().unwrap_or(&keys[d]));
+        }
+        out.push('}');
+    }
+    out.push_str("},\"docInfo\":{");
+    for (i, &d) in order.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\":{{", keys[d]);
+        for (j, &f) in sorted_fields.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_json_str(out, SEARCH_FIELDS[f]);
+            let _ = write!(out, ":{}", docs[d].terms[f].len);
+        }
+        out.push('}');
+    }
+    let _ = write!(out, "}},\"length\":{}}},\"lang\":", docs.len());
+    push_json_str(out, &lang.name());
+    out.push('}');
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes it.
+pub fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&serde_json::to_string(s).expect("a string"));
+    } else {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,6 +674,48 @@ mod tests {
             "[[a|[b](c)]] [x [[y]]](z)",
         ] {
             assert_eq!(strip_markdown(input), reference_strip(input), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn elasticlunr_json_is_what_elasticlunr_writes() {
+        let texts = [
+            "",
+            "The model",
+            "a \"quoted\" word\tand\\slash \u{1}ctl",
+            "running runs ran -- --- x",
+            "视觉 模型 café CAFÉ",
+            "1.5 2.0 v1.2.3 a_b",
+            "the of and",
+            "alpha beta alphabet alp",
+        ];
+        for n in [0, 1, 3, 12, 25] {
+            let fields: Vec<[&str; 3]> = (0..n)
+                .map(|i| {
+                    [
+                        texts[i % texts.len()],
+                        texts[(i * 3 + 1) % texts.len()],
+                        texts[(i * 5 + 2) % texts.len()],
+                    ]
+                })
+                .collect();
+            let analyzer = Analyzer::default();
+            let terms: Vec<[FieldTerms; 3]> = fields
+                .iter()
+                .map(|f| f.map(|t| analyzer.terms(t)))
+                .collect();
+            let docs: Vec<IndexDoc> = fields
+                .iter()
+                .zip(&terms)
+                .map(|(&fields, terms)| IndexDoc { fields, terms })
+                .collect();
+            let mut ours = String::new();
+            elasticlunr_json(&mut ours, &docs);
+            let mut index = elasticlunr::Index::new(SEARCH_FIELDS);
+            for (i, f) in fields.iter().enumerate() {
+                index.add_doc(&i.to_string(), f);
+            }
+            assert_eq!(ours, index.to_json(), "{n} documents");
         }
     }
 
