@@ -85,6 +85,17 @@ struct Collapse<'a> {
 }
 
 impl Collapse<'_> {
+    /// Appends `word`, which holds no whitespace.
+    #[inline]
+    fn push_word(&mut self, word: &str) {
+        if self.space && self.started {
+            self.out.push(' ');
+        }
+        self.space = false;
+        self.started = true;
+        self.out.push_str(word);
+    }
+
     #[inline]
     fn push(&mut self, c: char) {
         if c.is_whitespace() {
@@ -271,32 +282,57 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
             rest = &rest[..i];
         }
     }
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most text is runs of printable ASCII that is kept as it is.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| !PLAIN[b as usize])
+            .unwrap_or(bytes.len() - i);
+        if run > 0 {
+            out.push_word(&rest[i..i + run]);
+            i += run;
+            continue;
+        }
+        let c = rest[i..].chars().next().expect("at a char boundary");
+        let next = i + c.len_utf8();
         match c {
-            '`' => {}
-            '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
-                chars.next();
-            }
+            '`' => i = next,
+            '*' | '=' | '~' if rest[next..].starts_with(c) => i = next + c.len_utf8(),
             '<' => {
                 // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
-                let tail = &rest[i + 1..];
+                let tail = &rest[next..];
                 let is_tag = tail.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/');
                 match tail.find('>').filter(|_| is_tag) {
                     Some(end) => {
-                        let stop = i + 1 + end;
-                        while chars.peek().is_some_and(|&(j, _)| j <= stop) {
-                            chars.next();
-                        }
                         out.push(' ');
+                        i = next + end + 1;
                     }
-                    None => out.push(c),
+                    None => {
+                        out.push(c);
+                        i = next;
+                    }
                 }
             }
-            c => out.push(c),
+            c => {
+                out.push(c);
+                i = next;
+            }
         }
     }
 }
+
+/// Printable ASCII bytes [`push_plain_line`] keeps as they are (not whitespace, not markup).
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = !matches!(b as u8, b'`' | b'*' | b'=' | b'~' | b'<');
+        b += 1;
+    }
+    t
+};
 
 /// The paragraph (or list item, or property) around link `index` of `note`, as plain text,
 /// shortened around the link.
@@ -626,6 +662,70 @@ pub fn push_json_str(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
+    /// `push_plain_line` as it was first written, char by char.
+    fn reference_plain_line(out: &mut Collapse, line: &str) {
+        let mut rest = line.trim_start();
+        loop {
+            let before = rest;
+            rest = rest.trim_start_matches('>').trim_start();
+            if let Some(r) = rest.strip_prefix('#') {
+                let r = r.trim_start_matches('#');
+                if r.starts_with(' ') || r.is_empty() {
+                    rest = r.trim_start();
+                }
+            }
+            for marker in ["- ", "* ", "+ "] {
+                if let Some(r) = rest.strip_prefix(marker) {
+                    rest = r.trim_start();
+                }
+            }
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
+                rest = rest[digits + 1..].trim_start();
+            }
+            for task in ["[ ] ", "[x] ", "[X] "] {
+                if let Some(r) = rest.strip_prefix(task) {
+                    rest = r;
+                }
+            }
+            if rest == before {
+                break;
+            }
+        }
+        // A trailing block id is an anchor, not text.
+        if let Some(i) = rest.rfind(" ^") {
+            let id = rest[i + 2..].trim_end();
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                rest = &rest[..i];
+            }
+        }
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '`' => {}
+                '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
+                    chars.next();
+                }
+                '<' => {
+                    // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
+                    let tail = &rest[i + 1..];
+                    let is_tag = tail.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/');
+                    match tail.find('>').filter(|_| is_tag) {
+                        Some(end) => {
+                            let stop = i + 1 + end;
+                            while chars.peek().is_some_and(|&(j, _)| j <= stop) {
+                                chars.next();
+                            }
+                            out.push(' ');
+                        }
+                        None => out.push(c),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
     /// `strip_markdown` as it was first written: two regex passes over the whole source,
     /// then lines, then whitespace collapsed. The scanner must agree with it exactly.
     fn reference_strip(source: &str) -> String {
@@ -639,7 +739,7 @@ mod tests {
             started: false,
         };
         for line in s.lines() {
-            push_plain_line(&mut sink, line);
+            reference_plain_line(&mut sink, line);
             sink.push('\n');
         }
         raw
