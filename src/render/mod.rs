@@ -181,6 +181,7 @@ fn note_view<'a>(
         plan,
         page,
         page_note: Some(id),
+        root: page.root_prefix(),
     };
     let html = html::note_body(&ctx, id);
     let mut seen = std::collections::HashSet::new();
