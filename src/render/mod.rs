@@ -184,6 +184,11 @@ fn note_view<'a>(
         root: page.root_prefix(),
     };
     let html = html::note_body(&ctx, id);
+    let url = |file: &str| {
+        let mut url = String::with_capacity(ctx.root.len() + file.len());
+        html::push_relative_url(&mut url, &ctx.root, file);
+        url
+    };
     let mut seen = std::collections::HashSet::new();
     let tags = note
         .tags
@@ -193,7 +198,7 @@ fn note_view<'a>(
             name: t.name.clone(),
             url: plan
                 .tag_page(&t.name)
-                .map(|p| relative_url(page, &p.file()))
+                .map(|p| url(&p.file()))
                 .unwrap_or_default(),
         })
         .collect();
@@ -212,7 +217,7 @@ fn note_view<'a>(
             }
             _ => backlinks.push(BacklinkView {
                 title: &source.title,
-                url: relative_url(page, &source_page.file()),
+                url: url(&source_page.file()),
                 path: source.path.as_str(),
                 contexts: vec![context],
             }),
