@@ -251,6 +251,7 @@ fn one_note(c: &mut Criterion) {
         plan: &comp.site,
         page,
         page_note: Some(id),
+        root: page.root_prefix(),
     };
     c.bench_function("render/note_body", |b| {
         b.iter(|| note_body(black_box(&ctx), id))

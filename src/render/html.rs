@@ -13,7 +13,7 @@ use regex::Regex;
 use crate::compile::Compilation;
 use crate::parse::comment_ranges;
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
-use crate::site::{relative_url, PageDir, SitePlan};
+use crate::site::{PageDir, SitePlan};
 use crate::slug::slugify;
 use crate::source::Span;
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId};
@@ -31,22 +31,51 @@ pub struct BodyContext<'a> {
     pub page: &'a PageDir,
     /// The note the page is about (`[[#H]]` in an embedded note still means that note).
     pub page_note: Option<NoteId>,
+    /// `page.root_prefix()`, computed once per page.
+    pub root: String,
+}
+
+/// Appends `relative_url(from, to_file)` to `out`, where `root` is `from.root_prefix()`:
+/// paths that need no percent-encoding (nearly all) are copied without allocating.
+pub fn push_relative_url(out: &mut String, root: &str, to_file: &str) {
+    out.push_str(root);
+    // `site::encode_path` encodes controls, non-ASCII and ` "#%<>?`{}'`.
+    let plain = to_file.bytes().all(|b| {
+        (0x21..0x7f).contains(&b)
+            && !matches!(
+                b,
+                b'"' | b'#' | b'%' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'\''
+            )
+    });
+    if plain {
+        out.push_str(to_file);
+    } else {
+        out.push_str(&crate::site::encode_path(to_file));
+    }
 }
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(&mut out, text);
     out
+}
+
+/// Appends `text` escaped for HTML content and attribute values.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Renders the whole body of a note.
@@ -143,10 +172,15 @@ fn render_range(
                 if let Some(i) =
                     link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Markdown)
                 {
-                    let (href, class) = href_for(ctx, id, i);
-                    events.push(Event::InlineHtml(
-                        format!("<a class=\"{class}\" href=\"{}\">", escape(&href)).into(),
-                    ));
+                    let mut href = String::new();
+                    let class = href_for(ctx, id, i, &mut href);
+                    let mut html = String::with_capacity(href.len() + 40);
+                    html.push_str("<a class=\"");
+                    html.push_str(class);
+                    html.push_str("\" href=\"");
+                    push_escaped(&mut html, &href);
+                    html.push_str("\">");
+                    events.push(Event::InlineHtml(html.into()));
                     md_links.push(true);
                 } else if is_external(&dest_url) {
                     let title_attr = if title.is_empty() {
@@ -362,16 +396,16 @@ fn push_text<'a>(
     }
     for t in &note.tags {
         if span.contains(t.span) {
-            let href = ctx
-                .plan
-                .tag_page(&t.name)
-                .map(|p| relative_url(ctx.page, &p.file()))
-                .unwrap_or_default();
-            let html = format!(
-                "<a class=\"tag\" href=\"{}\">#{}</a>",
-                escape(&href),
-                escape(&t.name)
-            );
+            let mut href = String::new();
+            if let Some(p) = ctx.plan.tag_page(&t.name) {
+                push_relative_url(&mut href, &ctx.root, &p.file());
+            }
+            let mut html = String::with_capacity(href.len() + t.name.len() + 32);
+            html.push_str("<a class=\"tag\" href=\"");
+            push_escaped(&mut html, &href);
+            html.push_str("\">#");
+            push_escaped(&mut html, &t.name);
+            html.push_str("</a>");
             cuts.push((t.span.start as usize, t.span.end as usize, Some(html)));
         }
     }
@@ -412,8 +446,9 @@ fn image_alt(raw: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The href and CSS class of link `i` of note `id`, from the page being rendered.
-fn href_for(ctx: &BodyContext, id: NoteId, i: usize) -> (String, &'static str) {
+/// The CSS class of link `i` of note `id`; its href from the page being rendered is appended
+/// to `href` (nothing for an unpublished note).
+fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'static str {
     let comp = ctx.comp;
     let link = &comp.vault.note(id).links[i];
     match &comp.resolution.get(id, i).target {
@@ -422,46 +457,53 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize) -> (String, &'static str) {
             fragment,
         } => {
             let target_note = comp.vault.note(*target);
-            let anchor = match fragment {
-                FragmentTarget::Heading(h) => format!("#{}", target_note.headings[*h].anchor),
-                FragmentTarget::Block(b) => format!("#^{}", target_note.blocks[*b].id),
-                FragmentTarget::None | FragmentTarget::Missing => String::new(),
+            let push_anchor = |href: &mut String| match fragment {
+                FragmentTarget::Heading(h) => {
+                    href.push('#');
+                    href.push_str(&target_note.headings[*h].anchor);
+                }
+                FragmentTarget::Block(b) => {
+                    href.push_str("#^");
+                    href.push_str(&target_note.blocks[*b].id);
+                }
+                FragmentTarget::None | FragmentTarget::Missing => {}
             };
             let class = if *fragment == FragmentTarget::Missing {
                 "internal broken-fragment"
             } else {
                 "internal"
             };
-            if Some(*target) == ctx.page_note && !anchor.is_empty() {
-                return (anchor, class);
+            let has_anchor = matches!(
+                fragment,
+                FragmentTarget::Heading(_) | FragmentTarget::Block(_)
+            );
+            if Some(*target) == ctx.page_note && has_anchor {
+                push_anchor(href);
+                return class;
             }
             match ctx.plan.note_page(*target) {
-                Some(page) => (
-                    format!("{}{anchor}", relative_url(ctx.page, &page.file())),
-                    class,
-                ),
-                None => (String::new(), "internal unpublished"),
+                Some(page) => {
+                    push_relative_url(href, &ctx.root, &page.file());
+                    push_anchor(href);
+                    class
+                }
+                None => "internal unpublished",
             }
         }
         LinkTarget::Attachment(a) => {
-            let path = comp.vault.attachment(*a).path.as_str();
-            let viewer = match &link.fragment {
-                Some(Fragment::Viewer(v)) => format!("#{v}"),
-                _ => String::new(),
-            };
-            (
-                format!("{}{viewer}", relative_url(ctx.page, path)),
-                "internal attachment",
-            )
+            push_relative_url(href, &ctx.root, comp.vault.attachment(*a).path.as_str());
+            if let Some(Fragment::Viewer(v)) = &link.fragment {
+                href.push('#');
+                href.push_str(v);
+            }
+            "internal attachment"
         }
-        LinkTarget::Missing { .. } => (
-            format!(
-                "{}#{}",
-                relative_url(ctx.page, "wanted/index.html"),
-                slugify(&link.target)
-            ),
-            "internal wanted",
-        ),
+        LinkTarget::Missing { .. } => {
+            push_relative_url(href, &ctx.root, "wanted/index.html");
+            href.push('#');
+            href.push_str(&slugify(&link.target));
+            "internal wanted"
+        }
     }
 }
 
@@ -491,25 +533,36 @@ fn link_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, u
     if link.kind == LinkKind::Embed {
         return embed_html(ctx, id, i, stack, None);
     }
-    let label = link.label.clone().unwrap_or_else(|| default_label(link));
-    anchor_html(ctx, id, i, &label)
+    match &link.label {
+        Some(label) => anchor_html(ctx, id, i, label),
+        None => anchor_html(ctx, id, i, &default_label(link)),
+    }
 }
 
 fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
-    let (href, class) = href_for(ctx, id, i);
+    let mut href = String::new();
+    let class = href_for(ctx, id, i, &mut href);
+    let mut out = String::with_capacity(href.len() + label.len() + 64);
     if href.is_empty() {
-        return format!("<span class=\"{class}\">{}</span>", escape(label));
+        out.push_str("<span class=\"");
+        out.push_str(class);
+        out.push_str("\">");
+        push_escaped(&mut out, label);
+        out.push_str("</span>");
+        return out;
     }
-    let title = if class.contains("wanted") {
-        " title=\"Not written yet\""
-    } else {
-        ""
-    };
-    format!(
-        "<a class=\"{class}\" href=\"{}\"{title}>{}</a>",
-        escape(&href),
-        escape(label)
-    )
+    out.push_str("<a class=\"");
+    out.push_str(class);
+    out.push_str("\" href=\"");
+    push_escaped(&mut out, &href);
+    out.push('"');
+    if class.contains("wanted") {
+        out.push_str(" title=\"Not written yet\"");
+    }
+    out.push('>');
+    push_escaped(&mut out, label);
+    out.push_str("</a>");
+    out
 }
 
 const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
@@ -526,7 +579,8 @@ fn embed_html(
 ) -> String {
     let comp = ctx.comp;
     let link = &comp.vault.note(id).links[i];
-    let (href, _) = href_for(ctx, id, i);
+    let mut href = String::new();
+    href_for(ctx, id, i, &mut href);
     match &comp.resolution.get(id, i).target {
         LinkTarget::Attachment(a) => {
             let path = &comp.vault.attachment(*a).path;

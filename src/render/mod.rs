@@ -393,8 +393,14 @@ fn note_view<'a>(
         plan,
         page,
         page_note: Some(id),
+        root: page.root_prefix(),
     };
     let html = html::note_body(&ctx, id);
+    let url = |file: &str| {
+        let mut url = String::with_capacity(ctx.root.len() + file.len());
+        html::push_relative_url(&mut url, &ctx.root, file);
+        url
+    };
     let mut seen = std::collections::HashSet::new();
     let tags = note
         .tags
@@ -404,7 +410,7 @@ fn note_view<'a>(
             name: t.name.clone(),
             url: plan
                 .tag_page(&t.name)
-                .map(|p| relative_url(page, &p.file()))
+                .map(|p| url(&p.file()))
                 .unwrap_or_default(),
         })
         .collect();
@@ -423,7 +429,7 @@ fn note_view<'a>(
             }
             _ => backlinks.push(BacklinkView {
                 title: &source.title,
-                url: relative_url(page, &source_page.file()),
+                url: url(&source_page.file()),
                 path: source.path.as_str(),
                 contexts: vec![context],
             }),
@@ -726,53 +732,82 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
         body: String,
         tags: String,
         path: &'a str,
+        terms: [text::FieldTerms; 3],
     }
+    // Everything per note, tokenizing and stemming included, in parallel; only writing the
+    // index is serial.
     let docs: Vec<Doc> = ids
-        .iter()
-        .filter_map(|&id| {
+        .par_iter()
+        .map_init(text::Analyzer::default, |analyzer, &id| {
             let note = comp.vault.note(id);
             let page = plan.note_page(id)?;
             let tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
             // One plain-text pass serves both the indexed body and the shown excerpt.
             let plain = text::plain_text(note, per_note.max(EXCERPT_CHARS));
             let excerpt: String = plain.chars().take(EXCERPT_CHARS).collect();
+            // Headings first, then the text; together within the note's share.
+            let mut body = note
+                .headings
+                .iter()
+                .map(|h| h.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            body.push(' ');
+            body.push_str(&plain);
+            let body: String = body.chars().take(per_note).collect();
+            let tags = tags.join(" ");
+            let terms = [
+                analyzer.terms(&note.title),
+                analyzer.terms(&body),
+                analyzer.terms(&tags),
+            ];
             Some(Doc {
                 excerpt,
                 url: page.file(),
                 title: &note.title,
-                body: {
-                    // Headings first, then the text; together within the note's share.
-                    let mut body = note
-                        .headings
-                        .iter()
-                        .map(|h| h.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    body.push(' ');
-                    body.push_str(&plain);
-                    body.chars().take(per_note).collect()
-                },
-                tags: tags.join(" "),
+                body,
+                tags,
                 path: note.path.as_str(),
+                terms,
             })
         })
+        .flatten()
         .collect();
     // Documents are referred to by short numbers (elasticlunr repeats the ref for every term
-    // of a document); VAULTC_SEARCH_DOCS maps each number to its page.
-    let mut index = elasticlunr::Index::new(&["title", "body", "tags"]);
-    let mut excerpts = serde_json::Map::new();
+    // of a document); the shard's `docs` map each number to its page.
+    let index_docs: Vec<text::IndexDoc> = docs
+        .iter()
+        .map(|d| text::IndexDoc {
+            fields: [d.title, d.body.as_str(), d.tags.as_str()],
+            terms: &d.terms,
+        })
+        .collect();
+    let size: usize = docs
+        .iter()
+        .map(|d| d.body.len() + d.excerpt.len() + d.url.len() + d.path.len() + 300)
+        .sum();
+    let mut out = String::with_capacity(size * 3);
+    out.push_str(
+        "(window.VAULTC_SEARCH_SHARDS = window.VAULTC_SEARCH_SHARDS || []).push({\"index\": ",
+    );
+    text::elasticlunr_json(&mut out, &index_docs);
+    out.push_str(", \"docs\": {");
     for (n, doc) in docs.iter().enumerate() {
-        let key = n.to_string();
-        index.add_doc(&key, [doc.title, doc.body.as_str(), doc.tags.as_str()]);
-        let excerpt = &doc.excerpt;
-        excerpts.insert(
-            key,
-            serde_json::json!({ "title": doc.title, "path": doc.path, "url": doc.url, "excerpt": excerpt }),
-        );
+        if n > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(&n.to_string());
+        out.push_str("\":{\"title\":");
+        text::push_json_str(&mut out, doc.title);
+        out.push_str(",\"path\":");
+        text::push_json_str(&mut out, doc.path);
+        out.push_str(",\"url\":");
+        text::push_json_str(&mut out, &doc.url);
+        out.push_str(",\"excerpt\":");
+        text::push_json_str(&mut out, &doc.excerpt);
+        out.push('}');
     }
-    format!(
-        "(window.VAULTC_SEARCH_SHARDS = window.VAULTC_SEARCH_SHARDS || []).push({{\"index\": {}, \"docs\": {}}});\n",
-        index.to_json(),
-        serde_json::Value::Object(excerpts)
-    )
+    out.push_str("}});\n");
+    out
 }

@@ -1,6 +1,7 @@
 //! Plain text from markdown source: backlink contexts and search bodies. A light, linear
 //! scan over the source (links become their labels, markup is dropped), not a second render.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -27,8 +28,6 @@ const CONTEXT_CHARS: usize = 280;
 static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex")
 });
-static MD_LINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").expect("valid regex"));
 /// What a matched `[[target|label]]` reads as: the label, else the target.
 fn link_text(c: &regex::Captures) -> String {
     c.get(2)
@@ -41,27 +40,213 @@ fn link_text(c: &regex::Captures) -> String {
 /// Markdown source to readable text: `[[a|b]]` -> `b`, `[t](u)` -> `t`, markup removed,
 /// whitespace collapsed.
 pub fn strip_markdown(source: &str) -> String {
-    let s = if source.contains("[[") {
-        WIKILINK.replace_all(source, link_text)
-    } else {
-        std::borrow::Cow::Borrowed(source)
+    let mut out = String::with_capacity(source.len());
+    strip_markdown_into(&mut out, source);
+    out
+}
+
+/// [`strip_markdown`] appended to the empty `out`.
+///
+/// One pass per line, without regexes: links never span lines, so the text is the same as
+/// replacing every wikilink ([`WIKILINK`]), then every markdown link (`!?\[([^\]\n]*)\]\([^)\n]*\)`
+/// by its text), in the whole source before splitting it into lines.
+fn strip_markdown_into(out: &mut String, source: &str) {
+    let mut sink = Collapse {
+        out,
+        space: false,
+        started: false,
     };
-    let s = if s.contains("](") {
-        MD_LINK.replace_all(&s, "$1")
-    } else {
-        s
-    };
-    let mut out = String::with_capacity(s.len());
-    for line in s.lines() {
-        push_plain_line(&mut out, line);
-        out.push(' ');
+    for piece in source.split_inclusive('\n') {
+        let (body, newline) = match piece.strip_suffix('\n') {
+            Some(b) => (b, true),
+            None => (piece, false),
+        };
+        let wiki = replace_wikilinks(body);
+        let md = replace_md_links(&wiki);
+        // `str::lines` drops the `\r` of a `\r\n` ending (not a final lone `\r`).
+        let line = if newline {
+            md.strip_suffix('\r').unwrap_or(&md)
+        } else {
+            &md
+        };
+        push_plain_line(&mut sink, line);
+        sink.space = true;
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Appends text with runs of whitespace collapsed to one space, none leading or trailing (the
+/// same as `split_whitespace` joined with spaces).
+struct Collapse<'a> {
+    out: &'a mut String,
+    /// Whitespace seen since the last character written.
+    space: bool,
+    /// Whether anything was written.
+    started: bool,
+}
+
+impl Collapse<'_> {
+    /// Appends `word`, which holds no whitespace.
+    #[inline]
+    fn push_word(&mut self, word: &str) {
+        if self.space && self.started {
+            self.out.push(' ');
+        }
+        self.space = false;
+        self.started = true;
+        self.out.push_str(word);
+    }
+
+    #[inline]
+    fn push(&mut self, c: char) {
+        if c.is_whitespace() {
+            self.space = true;
+        } else {
+            if self.space && self.started {
+                self.out.push(' ');
+            }
+            self.space = false;
+            self.started = true;
+            self.out.push(c);
+        }
+    }
+}
+
+/// Index of the first byte at or after `from` that is `a` or `b` (`len` when none), with the
+/// last answer kept: callers ask with positions that never decrease, so a line is scanned
+/// once however many unclosed links it has.
+struct NextOf {
+    a: u8,
+    b: u8,
+    from: usize,
+    at: usize,
+}
+
+impl NextOf {
+    fn new(a: u8, b: u8) -> NextOf {
+        NextOf {
+            a,
+            b,
+            from: usize::MAX,
+            at: 0,
+        }
+    }
+
+    fn find(&mut self, bytes: &[u8], from: usize) -> usize {
+        if !(self.from <= from && from <= self.at) {
+            self.from = from;
+            self.at = from
+                + memchr::memchr2(self.a, self.b, &bytes[from.min(bytes.len())..])
+                    .unwrap_or(bytes.len().saturating_sub(from));
+        }
+        self.at
+    }
+}
+
+/// One line with every `[[target|label]]` (or `![[...]]`) replaced by what it reads as, the
+/// way `WIKILINK.replace_all(line, link_text)` does (leftmost-first, lazy target).
+fn replace_wikilinks(line: &str) -> Cow<'_, str> {
+    let b = line.as_bytes();
+    let mut out: Option<String> = None;
+    let mut last = 0; // end of the previous match
+    let mut pos = 0; // where to look for the next `[[`
+    let mut close = NextOf::new(b']', b'\n');
+    while let Some(found) = memchr::memmem::find(&b[pos..], b"[[") {
+        let p = pos + found;
+        let c = p + 2;
+        let mut j = c;
+        let matched = loop {
+            // `\|label]]` or `|label]]` after the target...
+            let k = match b.get(j) {
+                Some(b'\\') if b.get(j + 1) == Some(&b'|') => Some(j + 2),
+                Some(b'|') => Some(j + 1),
+                _ => None,
+            };
+            if let Some(k) = k {
+                let e = close.find(b, k);
+                if b[e..].starts_with(b"]]") {
+                    break Some((j, Some(k..e), e + 2));
+                }
+            }
+            // ...or `]]` right after it...
+            if b[j..].starts_with(b"]]") {
+                break Some((j, None, j + 2));
+            }
+            // ...or a longer target.
+            match b.get(j) {
+                None | Some(b']' | b'|' | b'\n') => break None,
+                _ => j += 1,
+            }
+        };
+        match matched {
+            Some((target_end, label, end)) => {
+                let start = if p > last && b[p - 1] == b'!' {
+                    p - 1
+                } else {
+                    p
+                };
+                let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
+                o.push_str(&line[last..start]);
+                let label = label.map(|l| line[l].trim()).filter(|l| !l.is_empty());
+                o.push_str(label.unwrap_or_else(|| line[c..target_end].trim()));
+                last = end;
+                pos = end;
+            }
+            // Every `[[` before `j` would stop at the same `]`, `|` or line end: skip them.
+            None => pos = j.max(p + 1),
+        }
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&line[last..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(line),
+    }
+}
+
+/// One line with every `[text](url)` (or `![alt](url)`) replaced by its text, the way
+/// `Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").replace_all(line, "$1")` does.
+fn replace_md_links(line: &str) -> Cow<'_, str> {
+    let b = line.as_bytes();
+    let mut out: Option<String> = None;
+    let mut last = 0;
+    let mut pos = 0;
+    let mut close = NextOf::new(b']', b'\n');
+    let mut paren = NextOf::new(b')', b'\n');
+    while let Some(found) = memchr::memchr(b'[', &b[pos..]) {
+        let p = pos + found;
+        let e = close.find(b, p + 1);
+        if b.get(e) == Some(&b']') && b.get(e + 1) == Some(&b'(') {
+            let f = paren.find(b, e + 2);
+            if b.get(f) == Some(&b')') {
+                let start = if p > last && b[p - 1] == b'!' {
+                    p - 1
+                } else {
+                    p
+                };
+                let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
+                o.push_str(&line[last..start]);
+                o.push_str(&line[p + 1..e]);
+                last = f + 1;
+                pos = f + 1;
+                continue;
+            }
+        }
+        // Every `[` before `e` would stop at the same `]`: skip them.
+        pos = e.max(p + 1);
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&line[last..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(line),
+    }
 }
 
 /// One line without its block markup (heading `#`s, quote `>`, list and task markers, a
 /// trailing `^block-id`), inline emphasis markers and HTML tags, appended to `out`.
-fn push_plain_line(out: &mut String, line: &str) {
+fn push_plain_line(out: &mut Collapse, line: &str) {
     let mut rest = line.trim_start();
     loop {
         let before = rest;
@@ -97,32 +282,57 @@ fn push_plain_line(out: &mut String, line: &str) {
             rest = &rest[..i];
         }
     }
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most text is runs of printable ASCII that is kept as it is.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| !PLAIN[b as usize])
+            .unwrap_or(bytes.len() - i);
+        if run > 0 {
+            out.push_word(&rest[i..i + run]);
+            i += run;
+            continue;
+        }
+        let c = rest[i..].chars().next().expect("at a char boundary");
+        let next = i + c.len_utf8();
         match c {
-            '`' => {}
-            '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
-                chars.next();
-            }
+            '`' => i = next,
+            '*' | '=' | '~' if rest[next..].starts_with(c) => i = next + c.len_utf8(),
             '<' => {
                 // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
-                let tail = &rest[i + 1..];
+                let tail = &rest[next..];
                 let is_tag = tail.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/');
                 match tail.find('>').filter(|_| is_tag) {
                     Some(end) => {
-                        let stop = i + 1 + end;
-                        while chars.peek().is_some_and(|&(j, _)| j <= stop) {
-                            chars.next();
-                        }
                         out.push(' ');
+                        i = next + end + 1;
                     }
-                    None => out.push(c),
+                    None => {
+                        out.push(c);
+                        i = next;
+                    }
                 }
             }
-            c => out.push(c),
+            c => {
+                out.push(c);
+                i = next;
+            }
         }
     }
 }
+
+/// Printable ASCII bytes [`push_plain_line`] keeps as they are (not whitespace, not markup).
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = !matches!(b as u8, b'`' | b'*' | b'=' | b'~' | b'<');
+        b += 1;
+    }
+    t
+};
 
 /// The paragraph (or list item, or property) around link `index` of `note`, as plain text,
 /// shortened around the link.
@@ -252,9 +462,362 @@ pub fn display_value(value: &serde_json::Value) -> String {
     }
 }
 
+/// The fields of the search index, in the order documents give them.
+pub const SEARCH_FIELDS: [&str; 3] = ["title", "body", "tags"];
+
+/// A field's tokens after elasticlunr's pipeline: how many there are, and each distinct
+/// non-empty one with its count, sorted.
+#[derive(Debug, Default)]
+pub struct FieldTerms {
+    len: usize,
+    terms: Vec<(String, u32)>,
+}
+
+/// elasticlunr's English tokenizer and pipeline (trimmer, stop words, stemmer). The pipeline
+/// is not `Sync`: make one per thread (`map_init`).
+pub struct Analyzer {
+    lang: elasticlunr::lang::English,
+    pipeline: elasticlunr::Pipeline,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        use elasticlunr::Language as _;
+        let lang = elasticlunr::lang::English::new();
+        let pipeline = lang.make_pipeline();
+        Analyzer { lang, pipeline }
+    }
+}
+
+impl Analyzer {
+    /// The terms `Index::add_doc` would index for `text`.
+    pub fn terms(&self, text: &str) -> FieldTerms {
+        use elasticlunr::Language as _;
+        let mut tokens = self.pipeline.run(self.lang.tokenize(text));
+        let len = tokens.len();
+        tokens.sort_unstable();
+        let mut terms: Vec<(String, u32)> = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            match terms.last_mut() {
+                Some((last, n)) if *last == t => *n += 1,
+                _ if t.is_empty() => {}
+                _ => terms.push((t, 1)),
+            }
+        }
+        FieldTerms { len, terms }
+    }
+}
+
+/// One document of the search index: its fields' text and terms, in [`SEARCH_FIELDS`] order.
+pub struct IndexDoc<'a> {
+    /// Field values (stored in the index's document store).
+    pub fields: [&'a str; 3],
+    /// Field terms, from [`Analyzer::terms`].
+    pub terms: &'a [FieldTerms; 3],
+}
+
+/// Appends the JSON `elasticlunr::Index::to_json` gives for an index of [`SEARCH_FIELDS`]
+/// after `add_doc(&n.to_string(), doc.fields)` for each document `n` in order, byte for byte,
+/// but written directly: the terms are computed beforehand (in parallel), and no trie of
+/// B-trees is built, serialized through serde and dropped.
+pub fn elasticlunr_json(out: &mut String, docs: &[IndexDoc]) {
+    use elasticlunr::Language as _;
+    use std::fmt::Write as _;
+    let keys: Vec<String> = (0..docs.len()).map(|n| n.to_string()).collect();
+    // elasticlunr keys its maps by the ref string: "0" < "1" < "10" < "2".
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    // The fields as elasticlunr's B-tree maps order them.
+    let mut sorted_fields: Vec<usize> = (0..SEARCH_FIELDS.len()).collect();
+    sorted_fields.sort_by_key(|&f| SEARCH_FIELDS[f]);
+    // Term frequencies are square roots of small counts: format each once.
+    let most = docs
+        .iter()
+        .flat_map(|d| d.terms.iter())
+        .flat_map(|t| t.terms.iter().map(|(_, n)| *n))
+        .max()
+        .unwrap_or(0);
+    let tf: Vec<String> = (0..=most)
+        .map(|n| serde_json::to_string(&f64::from(n).sqrt()).expect("finite float"))
+        .collect();
+
+    let lang = elasticlunr::lang::English::new();
+    out.push_str("{\"fields\":");
+    out.push_str(&serde_json::to_string(&SEARCH_FIELDS).expect("strings"));
+    out.push_str(",\"pipeline\":");
+    out.push_str(&serde_json::to_string(&lang.make_pipeline()).expect("names"));
+    out.push_str(",\"ref\":\"id\",\"version\":");
+    push_json_str(out, elasticlunr::ELASTICLUNR_VERSION);
+    out.push_str(",\"index\":{");
+    for (i, &f) in sorted_fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, SEARCH_FIELDS[f]);
+        out.push_str(":{\"root\":");
+        // Postings of the field: (term, document, count), by term, then by ref string.
+        let mut postings: Vec<(&str, usize, u32)> = Vec::new();
+        for &d in &order {
+            for (term, count) in &docs[d].terms[f].terms {
+                postings.push((term.as_str(), d, *count));
+            }
+        }
+        postings.sort_by(|a, b| a.0.cmp(b.0));
+        // Depth-first over the trie of terms: `open` holds the characters of the nodes whose
+        // children are still being written.
+        out.push_str("{\"docs\":{},\"df\":0");
+        let mut open: Vec<char> = Vec::new();
+        let mut start = 0;
+        while start < postings.len() {
+            let term = postings[start].0;
+            let end = start
+                + postings[start..]
+                    .iter()
+                    .position(|p| p.0 != term)
+                    .unwrap_or(postings.len() - start);
+            let chars: Vec<char> = term.chars().collect();
+            let common = open.iter().zip(&chars).take_while(|(a, b)| a == b).count();
+            for _ in common..open.len() {
+                out.push('}');
+            }
+            open.truncate(common);
+            for (k, &c) in chars.iter().enumerate().skip(common) {
+                out.push(',');
+                let mut buf = [0u8; 4];
+                push_json_str(out, c.encode_utf8(&mut buf));
+                out.push_str(":{\"docs\":{");
+                if k + 1 == chars.len() {
+                    for (j, &(_, d, count)) in postings[start..end].iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "\"{}\":{{\"tf\":{}}}", keys[d], tf[count as usize]);
+                    }
+                    let _ = write!(out, "}},\"df\":{}", end - start);
+                } else {
+                    out.push_str("},\"df\":0");
+                }
+                open.push(c);
+            }
+            start = end;
+        }
+        for _ in 0..open.len() {
+            out.push('}');
+        }
+        out.push_str("}}");
+    }
+    out.push_str("},\"documentStore\":{\"save\":true,\"docs\":{");
+    // Each stored document: its fields and `id`, keys sorted.
+    let mut stored: Vec<(&str, usize)> = SEARCH_FIELDS.iter().copied().zip(0..).collect();
+    stored.push(("id", usize::MAX));
+    stored.sort();
+    for (i, &d) in order.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\":{{", keys[d]);
+        for (j, &(name, f)) in stored.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_json_str(out, name);
+            out.push(':');
+            push_json_str(out, docs[d].fields.get(f).copied().unwrap_or(&keys[d]));
+        }
+        out.push('}');
+    }
+    out.push_str("},\"docInfo\":{");
+    for (i, &d) in order.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\":{{", keys[d]);
+        for (j, &f) in sorted_fields.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_json_str(out, SEARCH_FIELDS[f]);
+            let _ = write!(out, ":{}", docs[d].terms[f].len);
+        }
+        out.push('}');
+    }
+    let _ = write!(out, "}},\"length\":{}}},\"lang\":", docs.len());
+    push_json_str(out, &lang.name());
+    out.push('}');
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes it.
+pub fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&serde_json::to_string(s).expect("a string"));
+    } else {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `push_plain_line` as it was first written, char by char.
+    fn reference_plain_line(out: &mut Collapse, line: &str) {
+        let mut rest = line.trim_start();
+        loop {
+            let before = rest;
+            rest = rest.trim_start_matches('>').trim_start();
+            if let Some(r) = rest.strip_prefix('#') {
+                let r = r.trim_start_matches('#');
+                if r.starts_with(' ') || r.is_empty() {
+                    rest = r.trim_start();
+                }
+            }
+            for marker in ["- ", "* ", "+ "] {
+                if let Some(r) = rest.strip_prefix(marker) {
+                    rest = r.trim_start();
+                }
+            }
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
+                rest = rest[digits + 1..].trim_start();
+            }
+            for task in ["[ ] ", "[x] ", "[X] "] {
+                if let Some(r) = rest.strip_prefix(task) {
+                    rest = r;
+                }
+            }
+            if rest == before {
+                break;
+            }
+        }
+        // A trailing block id is an anchor, not text.
+        if let Some(i) = rest.rfind(" ^") {
+            let id = rest[i + 2..].trim_end();
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                rest = &rest[..i];
+            }
+        }
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '`' => {}
+                '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
+                    chars.next();
+                }
+                '<' => {
+                    // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
+                    let tail = &rest[i + 1..];
+                    let is_tag = tail.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/');
+                    match tail.find('>').filter(|_| is_tag) {
+                        Some(end) => {
+                            let stop = i + 1 + end;
+                            while chars.peek().is_some_and(|&(j, _)| j <= stop) {
+                                chars.next();
+                            }
+                            out.push(' ');
+                        }
+                        None => out.push(c),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    /// `strip_markdown` as it was first written: two regex passes over the whole source,
+    /// then lines, then whitespace collapsed. The scanner must agree with it exactly.
+    fn reference_strip(source: &str) -> String {
+        let md_link = Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").unwrap();
+        let s = WIKILINK.replace_all(source, link_text);
+        let s = md_link.replace_all(&s, "$1");
+        let mut raw = String::new();
+        let mut sink = Collapse {
+            out: &mut raw,
+            space: false,
+            started: false,
+        };
+        for line in s.lines() {
+            reference_plain_line(&mut sink, line);
+            sink.push('\n');
+        }
+        raw
+    }
+
+    #[test]
+    fn strip_markdown_matches_the_regex_definition() {
+        let pieces = [
+            "[[", "]]", "![[", "[", "]", "(", ")", "|", "\\|", "\\", "!", "\n", "\r\n", "\r", " ",
+            "  ", "a", "Note", "é", "视觉", "#", "## ", "> ", "- ", "1. ", "[x] ", " ^id", "**",
+            "==", "`", "<b>", "</i>", "<", ">", "](", "](u)", "|l]]", "\u{a0}", "\t",
+        ];
+        // A small deterministic generator: every input is a string of pieces.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let input: String = (0..len)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(strip_markdown(&input), reference_strip(&input), "{input:?}");
+        }
+        for input in [
+            "[[a|b]] [[c\\|d]] ![[e]] [[f|]] [[|g]] [[h\\|]]x]]",
+            "[[[a]]] [[a|b|c]] [[a\\]] [[a\\b|c]] [[a]b]] [[a|b]c]]",
+            "[t](u) ![i](j) [a [b](c) d](e) [x]](y) [[p]](q) [r]((s))",
+            "[[a|[b](c)]] [x [[y]]](z)",
+        ] {
+            assert_eq!(strip_markdown(input), reference_strip(input), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn elasticlunr_json_is_what_elasticlunr_writes() {
+        let texts = [
+            "",
+            "The model",
+            "a \"quoted\" word\tand\\slash \u{1}ctl",
+            "running runs ran -- --- x",
+            "视觉 模型 café CAFÉ",
+            "1.5 2.0 v1.2.3 a_b",
+            "the of and",
+            "alpha beta alphabet alp",
+        ];
+        for n in [0, 1, 3, 12, 25] {
+            let fields: Vec<[&str; 3]> = (0..n)
+                .map(|i| {
+                    [
+                        texts[i % texts.len()],
+                        texts[(i * 3 + 1) % texts.len()],
+                        texts[(i * 5 + 2) % texts.len()],
+                    ]
+                })
+                .collect();
+            let analyzer = Analyzer::default();
+            let terms: Vec<[FieldTerms; 3]> = fields
+                .iter()
+                .map(|f| f.map(|t| analyzer.terms(t)))
+                .collect();
+            let docs: Vec<IndexDoc> = fields
+                .iter()
+                .zip(&terms)
+                .map(|(&fields, terms)| IndexDoc { fields, terms })
+                .collect();
+            let mut ours = String::new();
+            elasticlunr_json(&mut ours, &docs);
+            let mut index = elasticlunr::Index::new(SEARCH_FIELDS);
+            for (i, f) in fields.iter().enumerate() {
+                index.add_doc(&i.to_string(), f);
+            }
+            assert_eq!(ours, index.to_json(), "{n} documents");
+        }
+    }
 
     #[test]
     fn strip_markdown_keeps_labels_and_words() {
