@@ -261,7 +261,11 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     let mut tags = fm.tags;
     tags.extend(tags::inline_tags(masked, body_start, &body.opaque));
 
-    for r in find_outside(&ESCAPED_WIKILINK, masked, body_start, &body.opaque) {
+    // Every escaped wikilink contains `\[\[`; most notes have none.
+    let escaped = memchr::memmem::find(&masked.as_bytes()[body_start..], b"\\[\\[").is_some();
+    let escaped =
+        escaped.then(|| find_outside(&ESCAPED_WIKILINK, masked, body_start, &body.opaque));
+    for r in escaped.into_iter().flatten() {
         let raw = &masked[r.clone()];
         let fixed = raw
             .replace("\\[", "[")
@@ -339,11 +343,11 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             .with_help("give this block a different id"),
         );
     }
-    let mut seen_headings: std::collections::HashMap<String, usize> =
-        std::collections::HashMap::new();
+    let mut seen_headings: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(headings.len());
     for (i, h) in headings.iter().enumerate() {
-        let key = h.keys[0].clone();
-        if let Some(&first) = seen_headings.get(&key) {
+        let key = h.keys[0].as_str();
+        if let Some(&first) = seen_headings.get(key) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::DuplicateHeadingAnchor,

@@ -5,14 +5,29 @@ use crate::vault::{Heading, Note};
 /// Normalises heading text and fragments alike: `# | ^ : % [ ] \` become spaces, whitespace
 /// collapses, case folds.
 pub fn normalize_heading(text: &str) -> String {
-    let mapped: String = text
-        .chars()
-        .map(|c| match c {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        let c = match c {
             '#' | '|' | '^' | ':' | '%' | '[' | ']' | '\\' => ' ',
             c => c,
-        })
-        .collect();
-    crate::source::fold_name(&mapped.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    if out.is_ascii() {
+        out.make_ascii_lowercase();
+        out
+    } else {
+        crate::source::fold_name(&out)
+    }
 }
 
 /// Finds the heading a chain `H1#H2#...` names: each component inside the previous one's
