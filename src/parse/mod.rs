@@ -42,32 +42,57 @@ pub fn events<'a>(
     base: usize,
     comments: &'a [Range<usize>],
 ) -> impl Iterator<Item = (Event<'a>, Range<usize>)> + 'a {
-    let mut skip = 0usize;
-    Parser::new_ext(slice, markdown_options())
-        .into_offset_iter()
-        .flat_map(move |(event, r)| {
+    Events {
+        inner: Parser::new_ext(slice, markdown_options()).into_offset_iter(),
+        slice,
+        base,
+        comments,
+        skip: 0,
+        pending: Vec::new(),
+    }
+}
+
+/// The iterator behind [`events`]: no allocation per event (only the pieces of a text event
+/// cut by a comment are buffered, in reverse order).
+struct Events<'a> {
+    inner: pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>,
+    slice: &'a str,
+    base: usize,
+    comments: &'a [Range<usize>],
+    skip: usize,
+    pending: Vec<(Event<'a>, Range<usize>)>,
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = (Event<'a>, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(item) = self.pending.pop() {
+            return Some(item);
+        }
+        let (slice, base, comments) = (self.slice, self.base, self.comments);
+        loop {
+            let (event, r) = self.inner.next()?;
             let r = r.start + base..r.end + base;
-            let mut out: Vec<(Event<'a>, Range<usize>)> = Vec::new();
-            if skip > 0 {
+            if self.skip > 0 {
                 match event {
-                    Event::Start(_) => skip += 1,
-                    Event::End(_) => skip -= 1,
+                    Event::Start(_) => self.skip += 1,
+                    Event::End(_) => self.skip -= 1,
                     _ => {}
                 }
-                return out;
+                continue;
             }
             if comments.is_empty() {
-                out.push((event, r));
-                return out;
+                return Some((event, r));
             }
             let inside = comments
                 .iter()
                 .any(|c| c.start <= r.start && r.end <= c.end && r.start < c.end);
             if inside {
                 if matches!(event, Event::Start(_)) {
-                    skip = 1;
+                    self.skip = 1;
                 }
-                return out;
+                continue;
             }
             match event {
                 Event::Text(t)
@@ -75,6 +100,7 @@ pub fn events<'a>(
                         && slice.get(r.start - base..r.end - base) == Some(&*t) =>
                 {
                     // Keep the parts of the text outside comments.
+                    let mut pieces = Vec::new();
                     let mut pos = r.start;
                     for c in comments
                         .iter()
@@ -82,21 +108,26 @@ pub fn events<'a>(
                     {
                         if c.start > pos {
                             let piece = &slice[pos - base..c.start - base];
-                            out.push((Event::Text(CowStr::Borrowed(piece)), pos..c.start));
+                            pieces.push((Event::Text(CowStr::Borrowed(piece)), pos..c.start));
                         }
                         pos = pos.max(c.end);
                     }
                     if pos < r.end {
-                        out.push((
+                        pieces.push((
                             Event::Text(CowStr::Borrowed(&slice[pos - base..r.end - base])),
                             pos..r.end,
                         ));
                     }
+                    pieces.reverse();
+                    self.pending = pieces;
+                    if let Some(item) = self.pending.pop() {
+                        return Some(item);
+                    }
                 }
-                event => out.push((event, r)),
+                event => return Some((event, r)),
             }
-            out
-        })
+        }
+    }
 }
 
 /// Byte ranges of `%% ... %%` comments outside code (an unclosed `%%` runs to the end).
@@ -230,7 +261,11 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     let mut tags = fm.tags;
     tags.extend(tags::inline_tags(masked, body_start, &body.opaque));
 
-    for r in find_outside(&ESCAPED_WIKILINK, masked, body_start, &body.opaque) {
+    // Every escaped wikilink contains `\[\[`; most notes have none.
+    let escaped = memchr::memmem::find(&masked.as_bytes()[body_start..], b"\\[\\[").is_some();
+    let escaped =
+        escaped.then(|| find_outside(&ESCAPED_WIKILINK, masked, body_start, &body.opaque));
+    for r in escaped.into_iter().flatten() {
         let raw = &masked[r.clone()];
         let fixed = raw
             .replace("\\[", "[")
@@ -308,11 +343,11 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             .with_help("give this block a different id"),
         );
     }
-    let mut seen_headings: std::collections::HashMap<String, usize> =
-        std::collections::HashMap::new();
+    let mut seen_headings: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(headings.len());
     for (i, h) in headings.iter().enumerate() {
-        let key = h.keys[0].clone();
-        if let Some(&first) = seen_headings.get(&key) {
+        let key = h.keys[0].as_str();
+        if let Some(&first) = seen_headings.get(key) {
             diagnostics.push(
                 Diagnostic::new(
                     Code::DuplicateHeadingAnchor,

@@ -5,14 +5,29 @@ use crate::vault::{Heading, Note};
 /// Normalises heading text and fragments alike: `# | ^ : % [ ] \` become spaces, whitespace
 /// collapses, case folds.
 pub fn normalize_heading(text: &str) -> String {
-    let mapped: String = text
-        .chars()
-        .map(|c| match c {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        let c = match c {
             '#' | '|' | '^' | ':' | '%' | '[' | ']' | '\\' => ' ',
             c => c,
-        })
-        .collect();
-    crate::source::fold_name(&mapped.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    if out.is_ascii() {
+        out.make_ascii_lowercase();
+        out
+    } else {
+        crate::source::fold_name(&out)
+    }
 }
 
 /// Finds the heading a chain `H1#H2#...` names: each component inside the previous one's
@@ -22,12 +37,11 @@ pub fn find_heading(note: &Note, chain: &[String]) -> Option<usize> {
     let headings = &note.headings;
     // Obsidian compares with the heading as written (`` `id` ``); readers also write the text
     // as shown (`id`): accept either.
-    let keys: Vec<&[String; 2]> = headings.iter().map(|h| &h.keys).collect();
-    if let Some(found) = find_chain(headings, &keys, &wanted) {
+    if let Some(found) = find_chain(headings, &wanted) {
         return Some(found);
     }
     let last = wanted.last()?;
-    keys.iter().position(|k| k.contains(last))
+    headings.iter().position(|h| h.keys.contains(last))
 }
 
 /// A heading's source without `#` markers or a setext underline.
@@ -43,11 +57,11 @@ pub fn raw_heading_text(raw: &str) -> &str {
     }
 }
 
-fn find_chain(headings: &[Heading], keys: &[&[String; 2]], wanted: &[String]) -> Option<usize> {
+fn find_chain(headings: &[Heading], wanted: &[String]) -> Option<usize> {
     let (mut from, mut to) = (0, headings.len());
     let mut found = None;
     for part in wanted {
-        let i = (from..to).find(|&i| keys[i].contains(part))?;
+        let i = (from..to).find(|&i| headings[i].keys.contains(part))?;
         let level = headings[i].level;
         let end = (i + 1..to)
             .find(|&j| headings[j].level <= level)

@@ -108,7 +108,7 @@ pub fn resolve_link(
         link.kind,
         crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed
     ) && !link_is_wiki(note, link);
-    let (file, ambiguous, case_exact) = match find_file(vault, index, note, &link.target, clamp) {
+    let (file, ambiguous, case_exact) = match find_file(vault, index, src, &link.target, clamp) {
         Some(found) => found,
         None => {
             let alias_hit = options
@@ -166,28 +166,22 @@ pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTar
 fn find_file(
     vault: &Vault,
     index: &NameIndex,
-    src: &Note,
+    src_id: NoteId,
     target: &str,
     clamp: bool,
 ) -> Option<(FileRef, Vec<FileRef>, bool)> {
     if target.is_empty() {
-        let id = vault
-            .notes
-            .binary_search_by(|n| n.path.cmp(&src.path))
-            .ok()?;
-        return Some((FileRef::Note(NoteId(id as u32)), Vec::new(), true));
+        // `[[#Heading]]`: the linking note itself.
+        return Some((FileRef::Note(src_id), Vec::new(), true));
     }
+    let src = vault.note(src_id);
     let path_of = |f: &FileRef| match *f {
         FileRef::Note(id) => vault.note(id).path.as_str(),
         FileRef::Attachment(id) => vault.attachment(id).path.as_str(),
     };
     // Case-exactness compares NFC text; ASCII targets (most) need no normalisation.
     let nfc = |wanted: &str| -> String {
-        if wanted.is_ascii() {
-            wanted.to_string()
-        } else {
-            unicode_normalization::UnicodeNormalization::nfc(wanted).collect()
-        }
+        unicode_normalization::UnicodeNormalization::nfc(wanted).collect()
     };
     let is_case_exact = |f: &FileRef, wanted: &str| {
         let path = path_of(f);
@@ -196,7 +190,23 @@ fn find_file(
                 .strip_suffix(".md")
                 .is_some_and(|p| p.ends_with(wanted))
     };
-    let pick_exact = |mut found: Vec<FileRef>, wanted: &str| {
+    let case_exact = |f: &FileRef, wanted: &str| {
+        if wanted.is_ascii() {
+            is_case_exact(f, wanted)
+        } else {
+            is_case_exact(f, &nfc(wanted))
+        }
+    };
+    // At most one file has a given name in most vaults: no Vec for the common case.
+    let single = |found: [&[FileRef]; 2]| match found {
+        [[one], []] | [[], [one]] => Some(*one),
+        _ => None,
+    };
+    let pick_exact = |found: [&[FileRef]; 2], wanted: &str| {
+        if let Some(one) = single(found) {
+            return (one, Vec::new(), case_exact(&one, wanted));
+        }
+        let mut found = found.concat();
         let wanted = nfc(wanted);
         if found.len() > 1 {
             found.sort_by_cached_key(|f| (!is_case_exact(f, &wanted), path_of(f)));
@@ -212,21 +222,25 @@ fn find_file(
         } else {
             join_relative(src.folder(), target, clamp)
         }?;
-        let found = index.exact(&fold_name(&joined));
-        return (!found.is_empty()).then(|| pick_exact(found, &joined));
+        let found = index.exact_parts(&fold_name(&joined));
+        return (found != [&[], &[]]).then(|| pick_exact(found, &joined));
     }
 
     let folded = fold_name(target);
     // Rule 3: an exact vault path wins, even over a sibling.
-    let found = index.exact(&folded);
-    if !found.is_empty() {
+    let found = index.exact_parts(&folded);
+    if found != [&[], &[]] {
         return Some(pick_exact(found, target));
     }
     // Rule 4: path suffix; one candidate wins, else same folder, else shortest, else lexicographic.
-    let mut found = index.suffix(&folded);
-    if found.is_empty() {
+    let found = index.suffix_parts(&folded);
+    if found == [&[], &[]] {
         return None;
     }
+    if let Some(one) = single(found) {
+        return Some((one, Vec::new(), case_exact(&one, target)));
+    }
+    let mut found = found.concat();
     let wanted = nfc(target);
     if found.len() > 1 {
         found.sort_by_cached_key(|f| {
