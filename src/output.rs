@@ -133,7 +133,7 @@ pub struct Staging {
 struct Entry {
     /// `b'p'` for a rendered file, `b'a'` for a copied attachment.
     kind: u8,
-    /// xxh3 of the bytes (pages) or the source's mtime in nanoseconds (attachments).
+    /// xxh3 of the bytes (pages); 0 for attachments, which are compared by size and mtime.
     hash: u64,
     size: u64,
     /// The page's input fingerprint, when it has one.
@@ -434,11 +434,11 @@ fn link(old: &Path, new: &Path) -> bool {
 fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Result<(Entry, bool)> {
     let source = std::fs::metadata(&c.from).map_err(|e| Error::io("reading", &c.from, e))?;
     let mtime = source.modified().ok();
+    // The entry records the file for stale-file removal; its mtime stays out of the manifest so
+    // that the site's bytes do not depend on when the vault was checked out.
     let entry = Entry {
         kind: b'a',
-        hash: mtime
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64),
+        hash: 0,
         size: source.len(),
         inputs: None,
     };
