@@ -1,5 +1,6 @@
 //! Incremental builds: after any sequence of edits, building over the previous site gives the
-//! same bytes as building from nothing, while re-rendering only what changed.
+//! same bytes as building from nothing, while re-rendering only what changed. Attachments are
+//! compared by size and mtime (like rsync's quick check), so the test changes their size.
 
 use std::path::{Path, PathBuf};
 
@@ -91,7 +92,7 @@ fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> S
         std::fs::create_dir_all(vault.join(p).parent().unwrap()).unwrap();
         std::fs::write(vault.join(p), text).unwrap();
     };
-    match rng.below(9) {
+    match rng.below(11) {
         0 => {
             // Add a note linking to others: plain, heading, embed, wanted; with a tag.
             let a = stem(rng.pick::<PathBuf>(&all));
@@ -188,6 +189,43 @@ fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> S
             };
             write(&p, &format!("---\n{fm}\n---\n{body}"));
             format!("front matter `{fm}` on {}", p.display())
+        }
+        9 => {
+            // A new attachment, embedded by an existing note.
+            let p = rng.pick(&all).clone();
+            let name = format!("pic-{step}.png");
+            let bytes: Vec<u8> = (0..(64 + step * 7))
+                .map(|i| (i * 31 + step) as u8)
+                .collect();
+            std::fs::create_dir_all(vault.join("assets")).unwrap();
+            std::fs::write(vault.join("assets").join(&name), bytes).unwrap();
+            let text = read(&p);
+            write(&p, &format!("{text}\n![[{name}]]\n"));
+            format!("add assets/{name}, embedded in {}", p.display())
+        }
+        10 => {
+            // Change or delete an attachment.
+            let files: Vec<PathBuf> = crate::support::list_files(vault)
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e != "md"))
+                .filter(|p| {
+                    !p.components()
+                        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            if files.is_empty() {
+                return "(no attachment to change)".into();
+            }
+            let f = rng.pick(&files).clone();
+            if rng.below(2) == 0 {
+                std::fs::remove_file(vault.join(&f)).unwrap();
+                format!("delete attachment {}", f.display())
+            } else {
+                let mut bytes = std::fs::read(vault.join(&f)).unwrap();
+                bytes.extend_from_slice(format!("<!-- step {step} -->").as_bytes());
+                std::fs::write(vault.join(&f), bytes).unwrap();
+                format!("change attachment {}", f.display())
+            }
         }
         _ => {
             // Touch without change: nothing may be re-rendered for it.
