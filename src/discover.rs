@@ -177,21 +177,31 @@ fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
             Some(diag),
         )
     };
-    match std::fs::metadata(disk) {
-        Ok(meta) if meta.len() > MAX_NOTE_BYTES => {
+    // One open, one fstat, one read: the size check uses the open file's metadata.
+    let read = std::fs::File::open(disk).and_then(|mut file| {
+        use std::io::Read as _;
+        let len = file.metadata()?.len();
+        if len > MAX_NOTE_BYTES {
+            return Ok(Err(len));
+        }
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        file.read_to_end(&mut bytes)?;
+        Ok(Ok(bytes))
+    });
+    let read = match read {
+        Ok(Err(len)) => {
             return unreadable(
                 path,
                 format!(
-                    "note is {} bytes, larger than the {} byte limit; skipped",
-                    meta.len(),
+                    "note is {len} bytes, larger than the {} byte limit; skipped",
                     MAX_NOTE_BYTES
                 ),
             )
         }
-        Err(err) => return unreadable(path, format!("cannot read: {err}")),
-        Ok(_) => {}
-    }
-    match std::fs::read(disk) {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Err(err) => Err(err),
+    };
+    match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(mut text) => {
                 if text.starts_with('\u{feff}') {
