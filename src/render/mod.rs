@@ -811,3 +811,25 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
     out.push_str("}});\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::search_shards;
+
+    #[test]
+    fn search_shards_grow_with_the_square_root_of_the_vault() {
+        // The counts docs/theme-contract.md promises.
+        assert_eq!(search_shards(0), 1);
+        assert_eq!(search_shards(4), 1);
+        assert_eq!(search_shards(5), 2);
+        assert_eq!(search_shards(44), 4);
+        assert_eq!(search_shards(10_000), 64);
+        assert_eq!(search_shards(100_000), 256);
+        assert_eq!(search_shards(10_000_000), 1024);
+        // Adding one note rarely changes the count (which would re-shard every note).
+        let changes = (1..10_000)
+            .filter(|&n| search_shards(n) != search_shards(n + 1))
+            .count();
+        assert_eq!(changes, 6);
+    }
+}
