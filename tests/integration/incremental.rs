@@ -350,3 +350,22 @@ fn an_interrupted_update_is_not_trusted() {
     assert!(!site.join(".vaultc-updating").exists());
     assert_ne!(std::fs::read(&index).unwrap(), b"half-updated");
 }
+
+#[test]
+fn a_page_missing_from_the_previous_site_is_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    build(&demo, &site, &[]).assert_code(0);
+    let before = crate::support::tree_bytes(&site);
+    // Someone deleted a page and a folder of pages from the built site by hand.
+    let pages = crate::support::note_pages(&site);
+    let (_, page) = pages.iter().next().unwrap();
+    std::fs::remove_file(page).unwrap();
+    std::fs::remove_dir_all(site.join("tags")).unwrap();
+    let r = build(&demo, &site, &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("(incremental:"), "{}", r.report());
+    assert!(render_counts(&r).0 >= 2, "{}", r.report());
+    assert_eq!(crate::support::tree_bytes(&site), before);
+}
