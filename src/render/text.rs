@@ -244,9 +244,9 @@ fn replace_md_links(line: &str) -> Cow<'_, str> {
     }
 }
 
-/// One line without its block markup (heading `#`s, quote `>`, list and task markers, a
-/// trailing `^block-id`), inline emphasis markers and HTML tags, appended to `out`.
-fn push_plain_line(out: &mut Collapse, line: &str) {
+/// A line without its block markup: heading `#`s, quote `>`, list and task markers (nested
+/// ones too) and a trailing `^block-id`.
+fn strip_block_markup(line: &str) -> &str {
     let mut rest = line.trim_start();
     loop {
         let before = rest;
@@ -282,6 +282,13 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
             rest = &rest[..i];
         }
     }
+    rest
+}
+
+/// One line without its block markup (heading `#`s, quote `>`, list and task markers, a
+/// trailing `^block-id`), inline emphasis markers and HTML tags, appended to `out`.
+fn push_plain_line(out: &mut Collapse, line: &str) {
+    let rest = strip_block_markup(line);
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -662,43 +669,9 @@ pub fn push_json_str(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    /// `push_plain_line` as it was first written, char by char.
+    /// `push_plain_line`'s inline pass as it was first written, char by char.
     fn reference_plain_line(out: &mut Collapse, line: &str) {
-        let mut rest = line.trim_start();
-        loop {
-            let before = rest;
-            rest = rest.trim_start_matches('>').trim_start();
-            if let Some(r) = rest.strip_prefix('#') {
-                let r = r.trim_start_matches('#');
-                if r.starts_with(' ') || r.is_empty() {
-                    rest = r.trim_start();
-                }
-            }
-            for marker in ["- ", "* ", "+ "] {
-                if let Some(r) = rest.strip_prefix(marker) {
-                    rest = r.trim_start();
-                }
-            }
-            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
-                rest = rest[digits + 1..].trim_start();
-            }
-            for task in ["[ ] ", "[x] ", "[X] "] {
-                if let Some(r) = rest.strip_prefix(task) {
-                    rest = r;
-                }
-            }
-            if rest == before {
-                break;
-            }
-        }
-        // A trailing block id is an anchor, not text.
-        if let Some(i) = rest.rfind(" ^") {
-            let id = rest[i + 2..].trim_end();
-            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                rest = &rest[..i];
-            }
-        }
+        let rest = strip_block_markup(line);
         let mut chars = rest.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
