@@ -446,59 +446,94 @@ fn image_alt(raw: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The CSS class of link `i` of note `id`; its href from the page being rendered is appended
-/// to `href` (nothing for an unpublished note).
-fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'static str {
-    let comp = ctx.comp;
-    let link = &comp.vault.note(id).links[i];
+/// Where link `i` of note `id` leads, before it is made relative to a page: everything a
+/// rendered link depends on besides the note's own text. [`href_for`] writes it as an href,
+/// and the incremental build hashes it (`render/inputs.rs`), so both read the same facts.
+pub(crate) enum LinkDest<'a> {
+    /// A note: its page (`None` when unpublished), the anchor after `#` (a heading anchor or
+    /// `^id`, `""` for none), and whether the fragment names nothing in the note.
+    Note {
+        target: NoteId,
+        page: Option<&'a PageDir>,
+        anchor: (&'static str, &'a str),
+        broken_fragment: bool,
+    },
+    /// An attachment, at its vault path.
+    Attachment(&'a str),
+    /// A missing target: a link to the wanted page.
+    Missing,
+}
+
+/// Resolves link `i` of note `id` to its destination.
+pub(crate) fn link_dest<'a>(
+    comp: &'a Compilation,
+    plan: &'a SitePlan,
+    id: NoteId,
+    i: usize,
+) -> LinkDest<'a> {
     match &comp.resolution.get(id, i).target {
         LinkTarget::Note {
             id: target,
             fragment,
         } => {
             let target_note = comp.vault.note(*target);
-            let push_anchor = |href: &mut String| match fragment {
-                FragmentTarget::Heading(h) => {
-                    href.push('#');
-                    href.push_str(&target_note.headings[*h].anchor);
-                }
-                FragmentTarget::Block(b) => {
-                    href.push_str("#^");
-                    href.push_str(&target_note.blocks[*b].id);
-                }
-                FragmentTarget::None | FragmentTarget::Missing => {}
+            let anchor = match fragment {
+                FragmentTarget::Heading(h) => ("#", target_note.headings[*h].anchor.as_str()),
+                FragmentTarget::Block(b) => ("#^", target_note.blocks[*b].id.as_str()),
+                FragmentTarget::None | FragmentTarget::Missing => ("", ""),
             };
-            let class = if *fragment == FragmentTarget::Missing {
+            LinkDest::Note {
+                target: *target,
+                page: plan.note_page(*target),
+                anchor,
+                broken_fragment: *fragment == FragmentTarget::Missing,
+            }
+        }
+        LinkTarget::Attachment(a) => LinkDest::Attachment(comp.vault.attachment(*a).path.as_str()),
+        LinkTarget::Missing { .. } => LinkDest::Missing,
+    }
+}
+
+/// The CSS class of link `i` of note `id`; its href from the page being rendered is appended
+/// to `href` (nothing for an unpublished note).
+fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'static str {
+    let link = &ctx.comp.vault.note(id).links[i];
+    match link_dest(ctx.comp, ctx.plan, id, i) {
+        LinkDest::Note {
+            target,
+            page,
+            anchor: (hash, anchor),
+            broken_fragment,
+        } => {
+            let class = if broken_fragment {
                 "internal broken-fragment"
             } else {
                 "internal"
             };
-            let has_anchor = matches!(
-                fragment,
-                FragmentTarget::Heading(_) | FragmentTarget::Block(_)
-            );
-            if Some(*target) == ctx.page_note && has_anchor {
-                push_anchor(href);
+            if Some(target) == ctx.page_note && !hash.is_empty() {
+                href.push_str(hash);
+                href.push_str(anchor);
                 return class;
             }
-            match ctx.plan.note_page(*target) {
+            match page {
                 Some(page) => {
                     push_relative_url(href, &ctx.root, &page.file());
-                    push_anchor(href);
+                    href.push_str(hash);
+                    href.push_str(anchor);
                     class
                 }
                 None => "internal unpublished",
             }
         }
-        LinkTarget::Attachment(a) => {
-            push_relative_url(href, &ctx.root, comp.vault.attachment(*a).path.as_str());
+        LinkDest::Attachment(path) => {
+            push_relative_url(href, &ctx.root, path);
             if let Some(Fragment::Viewer(v)) = &link.fragment {
                 href.push('#');
                 href.push_str(v);
             }
             "internal attachment"
         }
-        LinkTarget::Missing { .. } => {
+        LinkDest::Missing => {
             push_relative_url(href, &ctx.root, "wanted/index.html");
             href.push('#');
             href.push_str(&slugify(&link.target));

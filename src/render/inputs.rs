@@ -12,10 +12,10 @@ use std::hash::Hasher as _;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use super::html::MAX_EMBED_DEPTH;
+use super::html::{link_dest, LinkDest, MAX_EMBED_DEPTH};
 use super::theme::Theme;
 use crate::compile::Compilation;
-use crate::resolve::{FragmentTarget, LinkTarget};
+use crate::resolve::LinkTarget;
 use crate::site::SitePlan;
 use crate::vault::{LinkKind, NoteId};
 
@@ -129,28 +129,25 @@ impl SiteInputs {
         h.write_u8(b'N');
         field(h, note.path.as_str());
         h.write_u64(self.text[id.0 as usize]);
-        for (i, _) in note.links.iter().enumerate() {
-            match &comp.resolution.get(id, i).target {
-                LinkTarget::Note {
-                    id: target,
-                    fragment,
+        for i in 0..note.links.len() {
+            match link_dest(comp, plan, id, i) {
+                LinkDest::Note {
+                    page,
+                    anchor: (hash, anchor),
+                    broken_fragment,
+                    ..
                 } => {
-                    let t = comp.vault.note(*target);
                     h.write_u8(b'n');
-                    field(h, page_file(plan.note_page(*target)));
-                    field(h, t.path.as_str());
-                    match fragment {
-                        FragmentTarget::Heading(x) => field(h, &t.headings[*x].anchor),
-                        FragmentTarget::Block(x) => field(h, &t.blocks[*x].id),
-                        FragmentTarget::None => h.write_u8(0),
-                        FragmentTarget::Missing => h.write_u8(1),
-                    }
+                    field(h, page_file(page));
+                    field(h, hash);
+                    field(h, anchor);
+                    h.write_u8(broken_fragment as u8);
                 }
-                LinkTarget::Attachment(a) => {
+                LinkDest::Attachment(path) => {
                     h.write_u8(b'a');
-                    field(h, comp.vault.attachment(*a).path.as_str());
+                    field(h, path);
                 }
-                LinkTarget::Missing { .. } => h.write_u8(b'm'),
+                LinkDest::Missing => h.write_u8(b'm'),
             }
         }
         for tag in &note.tags {
