@@ -88,7 +88,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         pages,
     };
     let mut timings = std::mem::take(&mut comp.timings);
-    let rendered = render::render_site(&comp, &comp.site, &theme, &title, &sink, &mut timings)?;
+    let rendered = render::render_site(&comp, &theme, &title, &sink, &mut timings)?;
     let copies: Vec<CopyFile> = comp
         .vault
         .attachments

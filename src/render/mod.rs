@@ -10,7 +10,6 @@ pub mod theme;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use minijinja::context as jinja;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -65,12 +64,12 @@ pub struct RenderStats {
 /// whose input fingerprint the sink already has are not rendered at all.
 pub fn render_site(
     comp: &Compilation,
-    plan: &SitePlan,
     theme: &Theme,
     title: &str,
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
+    let plan = &comp.site;
     let info = SiteInfo { title };
     let site = |page: &PageDir| info.view(page);
     let inputs = SiteInputs::new(comp, theme, title);
@@ -95,11 +94,7 @@ pub fn render_site(
         .try_for_each(|(id, page)| {
             let path = page.file();
             let fp = inputs.note_page(comp, plan, id, &path);
-            if pages.keep(&path, fp)? {
-                return Ok(());
-            }
-            let bytes = note_page(comp, plan, theme, &info, id, page)?;
-            sink.write(OutputFile { path, bytes }, Some(fp))
+            pages.page(path, fp, || note_page(comp, theme, &info, id, page))
         })?;
     timings.mark("render notes");
 
@@ -251,11 +246,9 @@ pub fn render_site(
             let per_note =
                 (text::SEARCH_BODY_BUDGET / shards / ids.len().max(1)).min(text::SEARCH_BODY_CHARS);
             let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
-            if pages.keep(&path, fp)? {
-                return Ok(());
-            }
-            let bytes = search_shard(comp, plan, ids, per_note).into_bytes();
-            sink.write(OutputFile { path, bytes }, Some(fp))
+            pages.page(path, fp, || {
+                Ok(search_shard(comp, plan, ids, per_note).into_bytes())
+            })
         })?;
     timings.mark("search index");
     theme.assets.par_iter().try_for_each(|(name, bytes)| {
@@ -284,7 +277,7 @@ pub fn render_note_page(
     let Some(page) = comp.site.note_page(id) else {
         return Ok(None);
     };
-    let bytes = note_page(comp, &comp.site, theme, &SiteInfo { title }, id, page)?;
+    let bytes = note_page(comp, theme, &SiteInfo { title }, id, page)?;
     Ok(Some(OutputFile {
         path: page.file(),
         bytes,
@@ -293,15 +286,27 @@ pub fn render_note_page(
 
 fn note_page(
     comp: &Compilation,
-    plan: &SitePlan,
     theme: &Theme,
     info: &SiteInfo,
     id: NoteId,
     page: &PageDir,
 ) -> Result<Vec<u8>> {
-    let view = note_view(comp, plan, id, page);
-    let ctx = jinja! { site => info.view(page), page => PageView { kind: "note", title: view.title }, note => view };
-    Ok(theme.render("note.html", ctx)?.into_bytes())
+    #[derive(Serialize)]
+    struct NoteBody<'a> {
+        note: NoteView<'a>,
+    }
+    let view = note_view(comp, &comp.site, id, page);
+    theme.render_view(
+        "note.html",
+        &PageContext {
+            site: info.view(page),
+            page: PageView {
+                kind: "note",
+                title: view.title,
+            },
+            body: NoteBody { note: view },
+        },
+    )
 }
 
 /// What a templated page is given: `site`, `page` and its own keys.
@@ -323,14 +328,6 @@ struct Pages<'a> {
 }
 
 impl Pages<'_> {
-    /// Whether the sink keeps `path` (counted as kept, or as to be rendered).
-    fn keep(&self, path: &str, inputs: u64) -> Result<bool> {
-        let kept = self.sink.keep(path, inputs)?;
-        let counter = if kept { &self.kept } else { &self.rendered };
-        counter.fetch_add(1, Ordering::Relaxed);
-        Ok(kept)
-    }
-
     /// A list page in folder `page`.
     fn view<B: Serialize>(
         &self,
@@ -350,14 +347,24 @@ impl Pages<'_> {
         ctx: PageContext<B>,
     ) -> Result<()> {
         let fp = self.inputs.view_page(&path, template, &ctx);
-        if self.keep(&path, fp)? {
+        self.page(path, fp, || self.theme.render_view(template, &ctx))
+    }
+
+    /// A page with input fingerprint `fp`: kept by the sink, or rendered and written.
+    fn page(&self, path: String, fp: u64, render: impl FnOnce() -> Result<Vec<u8>>) -> Result<()> {
+        let kept = self.sink.keep(&path, fp)?;
+        let counter = if kept { &self.kept } else { &self.rendered };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if kept {
             return Ok(());
         }
-        let bytes = self
-            .theme
-            .render(template, minijinja::Value::from_serialize(&ctx))?
-            .into_bytes();
-        self.sink.write(OutputFile { path, bytes }, Some(fp))
+        self.sink.write(
+            OutputFile {
+                path,
+                bytes: render()?,
+            },
+            Some(fp),
+        )
     }
 }
 

@@ -158,6 +158,13 @@ impl Theme {
         self.fingerprint
     }
 
+    /// Renders template `name` with a serialisable view, as bytes.
+    pub fn render_view(&self, name: &str, view: &impl serde::Serialize) -> Result<Vec<u8>> {
+        Ok(self
+            .render(name, minijinja::Value::from_serialize(view))?
+            .into_bytes())
+    }
+
     /// Renders template `name` with `ctx`.
     pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
         self.env
