@@ -237,9 +237,22 @@ fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> S
     }
 }
 
+/// The demo vault and a first build of it into a temporary folder (kept alive by the guard).
+fn demo_site() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let demo = demo_vault();
+    build(&demo, &site, &[]).assert_code(0);
+    (dir, demo, site)
+}
+
+fn demo_vault() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vault")
+}
+
 #[test]
 fn random_edits_give_the_same_site_as_a_full_build() {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
+    let demo = demo_vault();
     let mut total_rendered = 0;
     let mut total_pages = 0;
     for seed in [1u64, 2, 3] {
@@ -293,10 +306,7 @@ fn random_edits_give_the_same_site_as_a_full_build() {
 #[test]
 fn a_no_op_rebuild_renders_nothing_and_touches_nothing() {
     use std::os::unix::fs::MetadataExt;
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
-    build(&demo, &site, &[]).assert_code(0);
+    let (_dir, demo, site) = demo_site();
     let stamp = |p: &Path| {
         crate::support::list_files(p)
             .into_iter()
@@ -323,10 +333,7 @@ fn a_no_op_rebuild_renders_nothing_and_touches_nothing() {
 
 #[test]
 fn full_rebuilds_every_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
-    build(&demo, &site, &[]).assert_code(0);
+    let (_dir, demo, site) = demo_site();
     let r = build(&demo, &site, &["--full"]);
     r.assert_code(0);
     let (rendered, kept) = render_counts(&r);
@@ -336,10 +343,7 @@ fn full_rebuilds_every_page() {
 
 #[test]
 fn an_interrupted_update_is_not_trusted() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
-    build(&demo, &site, &[]).assert_code(0);
+    let (_dir, demo, site) = demo_site();
     // What a build that died while moving files into place leaves behind.
     std::fs::write(site.join(".vaultc-updating"), b"").unwrap();
     let index = site.join("index.html");
@@ -353,10 +357,7 @@ fn an_interrupted_update_is_not_trusted() {
 
 #[test]
 fn a_page_missing_from_the_previous_site_is_written_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("vault");
-    build(&demo, &site, &[]).assert_code(0);
+    let (_dir, demo, site) = demo_site();
     let before = crate::support::tree_bytes(&site);
     // Someone deleted a page and a folder of pages from the built site by hand.
     let pages = crate::support::note_pages(&site);
