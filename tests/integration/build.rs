@@ -2,7 +2,7 @@
 //! Only the `<main>` element is compared (the layout around it belongs to the theme), as mdBook
 //! does. Review changes with `cargo insta review`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::{fixture, vaultc};
 
@@ -73,20 +73,20 @@ fn alias_redirect_and_attachment_copy() {
     assert!(!site.path().join("site/Hidden").exists());
 }
 
-/// Runs `vaultc build VAULT -o OUT [extra...]`.
-fn build_into(vault: &Path, out: &Path, extra: &[&str]) -> crate::support::Run {
-    let mut cmd = vaultc();
-    cmd.arg("build").arg(vault).arg("-o").arg(out).args(extra);
-    crate::support::run_cmd(&mut cmd)
-}
-
-#[test]
-fn a_failed_build_leaves_the_previous_site_intact() {
+/// A copy of `fixtures/build-basic` (so a test may edit it) and its built site, in a temporary
+/// folder the returned guard keeps alive.
+fn built_basic_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     crate::support::copy_dir(&fixture("build-basic"), &vault);
     let site = dir.path().join("site");
-    build_into(&vault, &site, &[]).assert_code(0);
+    crate::support::build(&vault, &site).assert_code(0);
+    (dir, vault, site)
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_site_intact() {
+    let (dir, vault, site) = built_basic_copy();
     let before = crate::support::tree_bytes(&site);
     // A theme whose note template fails to render makes the command fail (exit 2)...
     let theme = dir.path().join("theme");
@@ -98,7 +98,7 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     )
     .unwrap();
     std::fs::write(vault.join("Home.md"), "# Changed\n").unwrap();
-    let r = build_into(&vault, &site, &["--theme", theme.to_str().unwrap()]);
+    let r = crate::support::build_with(&vault, &site, &["--theme", theme.to_str().unwrap()]);
     r.assert_code(2);
     assert!(
         r.stderr.contains("tag.html"),
@@ -119,7 +119,7 @@ fn a_failed_build_leaves_the_previous_site_intact() {
 fn strict_writes_nothing_when_the_vault_has_errors() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
-    let r = build_into(&fixture("mixed-errors"), &site, &["--strict"]);
+    let r = crate::support::build_with(&fixture("mixed-errors"), &site, &["--strict"]);
     r.assert_code(1);
     assert!(!site.exists(), "{}", r.report());
 }
@@ -127,11 +127,7 @@ fn strict_writes_nothing_when_the_vault_has_errors() {
 #[test]
 fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
     use std::os::unix::fs::MetadataExt;
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    crate::support::copy_dir(&fixture("build-basic"), &vault);
-    let site = dir.path().join("site");
-    build_into(&vault, &site, &[]).assert_code(0);
+    let (_dir, vault, site) = built_basic_copy();
     let pages = crate::support::note_pages(&site);
     let gamma = pages
         .iter()
@@ -146,7 +142,7 @@ fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
     // Edit a note nothing else depends on for its text: its page changes, others stay.
     let text = std::fs::read_to_string(vault.join("Home.md")).unwrap();
     std::fs::write(vault.join("Home.md"), format!("{text}\nOne more line.\n")).unwrap();
-    let r = build_into(&vault, &site, &[]);
+    let r = crate::support::build_with(&vault, &site, &[]);
     r.assert_code(0);
     assert!(r.stderr.contains("unchanged"), "{}", r.report());
     assert_eq!(

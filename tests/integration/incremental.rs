@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_same_tree, copy_dir, run_cmd, vaultc, Run};
+use crate::support::{assert_same_tree, build_with as build, copy_dir, Run};
 
 /// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
 struct Rng(u64);
@@ -24,12 +24,6 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
-}
-
-fn build(vault: &Path, out: &Path, extra: &[&str]) -> Run {
-    let mut cmd = vaultc();
-    cmd.arg("build").arg(vault).arg("-o").arg(out).args(extra);
-    run_cmd(&mut cmd)
 }
 
 /// `(pages rendered, pages kept)` from the build's summary line.

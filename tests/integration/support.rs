@@ -619,7 +619,19 @@ pub fn assert_edges_exactly(graph: &Value, source: &str, expected: &[(u64, &str)
 
 /// Runs `vaultc build VAULT -o OUT`.
 pub fn build(vault: &Path, out: &Path) -> Run {
-    let r = run_cmd(vaultc().arg("build").arg(vault).arg("-o").arg(out));
+    build_with(vault, out, &[])
+}
+
+/// Runs `vaultc build VAULT -o OUT EXTRA...`.
+pub fn build_with(vault: &Path, out: &Path, extra: &[&str]) -> Run {
+    let r = run_cmd(
+        vaultc()
+            .arg("build")
+            .arg(vault)
+            .arg("-o")
+            .arg(out)
+            .args(extra),
+    );
     r.assert_no_panic();
     r
 }
