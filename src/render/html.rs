@@ -54,6 +54,16 @@ pub fn push_relative_url(out: &mut String, root: &str, to_file: &str) {
     }
 }
 
+/// Appends the URL of page folder `page`'s file (`{page}/index.html`), relative like
+/// [`push_relative_url`], without building the file name first (this runs for every link).
+pub fn push_page_url(out: &mut String, root: &str, page: &PageDir) {
+    push_relative_url(out, root, page.as_str());
+    if !page.as_str().is_empty() {
+        out.push('/');
+    }
+    out.push_str("index.html");
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -398,7 +408,7 @@ fn push_text<'a>(
         if span.contains(t.span) {
             let mut href = String::new();
             if let Some(p) = ctx.plan.tag_page(&t.name) {
-                push_relative_url(&mut href, &ctx.root, &p.file());
+                push_page_url(&mut href, &ctx.root, p);
             }
             let mut html = String::with_capacity(href.len() + t.name.len() + 32);
             html.push_str("<a class=\"tag\" href=\"");
@@ -517,7 +527,7 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'sta
             }
             match page {
                 Some(page) => {
-                    push_relative_url(href, &ctx.root, &page.file());
+                    push_page_url(href, &ctx.root, page);
                     href.push_str(hash);
                     href.push_str(anchor);
                     class

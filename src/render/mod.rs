@@ -403,9 +403,9 @@ fn note_view<'a>(
         root: page.root_prefix(),
     };
     let html = html::note_body(&ctx, id);
-    let url = |file: &str| {
-        let mut url = String::with_capacity(ctx.root.len() + file.len());
-        html::push_relative_url(&mut url, &ctx.root, file);
+    let url = |page: &PageDir| {
+        let mut url = String::with_capacity(ctx.root.len() + page.as_str().len() + 11);
+        html::push_page_url(&mut url, &ctx.root, page);
         url
     };
     let mut seen = std::collections::HashSet::new();
@@ -415,10 +415,7 @@ fn note_view<'a>(
         .filter(|t| seen.insert(crate::source::fold_name(&t.name)))
         .map(|t| LinkView {
             name: t.name.clone(),
-            url: plan
-                .tag_page(&t.name)
-                .map(|p| url(&p.file()))
-                .unwrap_or_default(),
+            url: plan.tag_page(&t.name).map(url).unwrap_or_default(),
         })
         .collect();
     let mut backlinks: Vec<BacklinkView> = Vec::new();
@@ -436,7 +433,7 @@ fn note_view<'a>(
             }
             _ => backlinks.push(BacklinkView {
                 title: &source.title,
-                url: url(&source_page.file()),
+                url: url(source_page),
                 path: source.path.as_str(),
                 contexts: vec![context],
             }),
