@@ -243,8 +243,7 @@ pub fn render_site(
         .into_par_iter()
         .zip(&members)
         .try_for_each(|(path, ids)| {
-            let per_note =
-                (text::SEARCH_BODY_BUDGET / shards / ids.len().max(1)).min(text::SEARCH_BODY_CHARS);
+            let per_note = text::search_body_chars(shards, ids.len());
             let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
             pages.page(path, fp, || {
                 Ok(search_shard(comp, plan, ids, per_note).into_bytes())

@@ -11,15 +11,17 @@ use crate::vault::{LinkKind, Note};
 /// Most body text one note contributes to the search index.
 pub const SEARCH_BODY_CHARS: usize = 3000;
 
-/// Body text the whole search index may hold: the index is one file every reader downloads on
-/// first search, so it must stay small however large the vault. Each note gets an equal share
-/// (all of its text in small vaults, its opening lines in huge ones); titles, tags and headings
-/// are always indexed in full.
+/// Body text the whole search index may hold: every reader downloads the index on first
+/// search, so it must stay small however large the vault. Each shard gets an equal share and
+/// each note an equal share of its shard's (all of its text in small vaults, its opening lines
+/// in huge ones); titles, tags and headings are always indexed in full.
 pub const SEARCH_BODY_BUDGET: usize = 1_000_000;
 
-/// The body characters each of `notes` notes may put in the search index.
-pub fn search_body_chars(notes: usize) -> usize {
-    (SEARCH_BODY_BUDGET / notes.max(1)).min(SEARCH_BODY_CHARS)
+/// The body characters each of the `notes` notes of one of `shards` search shards may put in
+/// the index. It depends only on the shard's own size, so adding a note to one shard leaves the
+/// others' bytes (and their fingerprints) unchanged.
+pub fn search_body_chars(shards: usize, notes: usize) -> usize {
+    (SEARCH_BODY_BUDGET / shards.max(1) / notes.max(1)).min(SEARCH_BODY_CHARS)
 }
 
 /// Longest backlink context shown, in characters.
