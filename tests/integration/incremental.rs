@@ -364,3 +364,63 @@ fn a_page_missing_from_the_previous_site_is_written_again() {
     assert!(render_counts(&r).0 >= 2, "{}", r.report());
     assert_eq!(crate::support::tree_bytes(&site), before);
 }
+
+#[test]
+fn an_edit_re_renders_exactly_the_pages_that_show_the_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    let files = [
+        ("A.md", "# A\n\nSee [[B]] and [[B#Part]].\n"),
+        ("B.md", "# B\n\nBody of B.\n\n## Part\n\nMore.\n"),
+        ("C.md", "# C\n\n![[B]]\n"),
+        ("D.md", "# D\n\nLinks to [[E]].\n"),
+        ("E.md", "# E\n\nLinks to [[D]].\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(vault.join(name), text).unwrap();
+    }
+    let site = dir.path().join("site");
+    build(&vault, &site, &[]).assert_code(0);
+    let pages = crate::support::note_pages(&site);
+    let modified = |note: &str| std::fs::metadata(&pages[note]).unwrap().modified().unwrap();
+    let before: Vec<_> = ["A.md", "B.md", "C.md", "D.md", "E.md"]
+        .iter()
+        .map(|n| modified(n))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    // B's body changes: B's page, C's (it embeds B) and B's search shard; not A, D or E.
+    std::fs::write(
+        vault.join("B.md"),
+        "# B\n\nNew body of B.\n\n## Part\n\nMore.\n",
+    )
+    .unwrap();
+    let r = build(&vault, &site, &[]);
+    r.assert_code(0);
+    assert_eq!(render_counts(&r).0, 3, "{}", r.report());
+    let changed = |i: usize, n: &str| modified(n) != before[i];
+    assert_eq!(
+        ["A.md", "B.md", "C.md", "D.md", "E.md"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| changed(i, n))
+            .collect::<Vec<_>>(),
+        [false, true, true, false, false]
+    );
+
+    // Renaming the heading A links to changes A's link (now to a missing heading) too.
+    std::fs::write(
+        vault.join("B.md"),
+        "# B\n\nNew body of B.\n\n## Renamed\n\nMore.\n",
+    )
+    .unwrap();
+    let r = build(&vault, &site, &[]);
+    assert!(
+        r.stderr.contains("A.md"),
+        "the broken heading link is reported: {}",
+        r.report()
+    );
+    assert!(modified("A.md") != before[0], "{}", r.report());
+    assert_eq!(modified("D.md"), before[3]);
+}
