@@ -76,7 +76,6 @@ impl SiteInputs {
     /// Everything note `id`'s page is made from.
     pub fn note_page(&self, comp: &Compilation, plan: &SitePlan, id: NoteId, path: &str) -> u64 {
         let mut h = self.page_hasher(path);
-        let note = comp.vault.note(id);
         // The body: this note and, to the depth rendering stops at, the notes it transcludes.
         let mut seen = vec![id];
         let mut frontier = vec![id];
@@ -102,11 +101,6 @@ impl SiteInputs {
             }
             frontier = next;
         }
-        // Tag links in the page header and body.
-        h.write_u8(b'T');
-        for tag in &note.tags {
-            field(&mut h, page_file(plan.tag_page(&tag.name)));
-        }
         // Backlinks: who links here, with the text around each link.
         h.write_u8(b'B');
         for b in comp.graph.backlinks(id) {
@@ -123,7 +117,8 @@ impl SiteInputs {
         h.finish()
     }
 
-    /// One note's share of a body: its text and where each of its links goes.
+    /// One note's share of a page: its text, where each of its links goes and its tags' pages
+    /// (for the page's own note these are also the header's tag links).
     fn body_source(&self, h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId) {
         let note = comp.vault.note(id);
         h.write_u8(b'N');
