@@ -131,13 +131,21 @@ pub struct Staging {
 /// One manifest line: a file of the site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
-    /// `b'p'` for a rendered file, `b'a'` for a copied attachment.
-    kind: u8,
+    kind: FileKind,
     /// xxh3 of the bytes (pages); 0 for attachments, which are compared by size and mtime.
     hash: u64,
     size: u64,
     /// The page's input fingerprint, when it has one.
     inputs: Option<u64>,
+}
+
+/// What a site file is, as a manifest line's first field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileKind {
+    /// `p`: rendered by vaultc (a page, a data file, a theme asset).
+    Page,
+    /// `a`: an attachment copied from the vault.
+    Attachment,
 }
 
 /// First line of the marker file.
@@ -161,8 +169,8 @@ fn read_manifest(out: &Path) -> Option<HashMap<String, Entry>> {
     for line in lines {
         let mut parts = line.splitn(5, ' ');
         let kind = match parts.next()? {
-            "p" => b'p',
-            "a" => b'a',
+            "p" => FileKind::Page,
+            "a" => FileKind::Attachment,
             _ => return None,
         };
         let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
@@ -256,7 +264,7 @@ impl Staging {
         let Some(&entry) = self.previous.get(rel) else {
             return Ok(false);
         };
-        if entry.kind != b'p' || entry.inputs != Some(inputs) {
+        if entry.kind != FileKind::Page || entry.inputs != Some(inputs) {
             return Ok(false);
         }
         let Some(old) = safe_join(&self.out, rel) else {
@@ -284,16 +292,15 @@ impl Staging {
     pub fn write(&self, rel: &str, bytes: &[u8], inputs: Option<u64>) -> Result<()> {
         let path = leaves(&self.dir, rel)?;
         let entry = Entry {
-            kind: b'p',
+            kind: FileKind::Page,
             hash: xxhash_rust::xxh3::xxh3_64(bytes),
             size: bytes.len() as u64,
             inputs,
         };
         self.record(rel, entry)?;
-        let same = self
-            .previous
-            .get(rel)
-            .is_some_and(|p| p.kind == b'p' && p.hash == entry.hash && p.size == entry.size);
+        let same = self.previous.get(rel).is_some_and(|p| {
+            p.kind == FileKind::Page && p.hash == entry.hash && p.size == entry.size
+        });
         if same {
             if let Some(old) = safe_join(&self.out, rel) {
                 let present = std::fs::symlink_metadata(&old)
@@ -355,7 +362,10 @@ impl Staging {
         marker_text.push('\n');
         for (path, e) in &manifest {
             let inputs = e.inputs.map_or("-".to_string(), |h| format!("{h:016x}"));
-            let kind = e.kind as char;
+            let kind = match e.kind {
+                FileKind::Page => 'p',
+                FileKind::Attachment => 'a',
+            };
             marker_text.push_str(&format!(
                 "{kind} {:016x} {} {inputs} {path}\n",
                 e.hash, e.size
@@ -437,7 +447,7 @@ fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Res
     // The entry records the file for stale-file removal; its mtime stays out of the manifest so
     // that the site's bytes do not depend on when the vault was checked out.
     let entry = Entry {
-        kind: b'a',
+        kind: FileKind::Attachment,
         hash: 0,
         size: source.len(),
         inputs: None,
