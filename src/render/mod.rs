@@ -6,6 +6,7 @@ pub mod html;
 pub mod inputs;
 pub mod text;
 pub mod theme;
+mod view_hash;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
