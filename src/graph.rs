@@ -5,15 +5,13 @@
 //! Node indices are laid out deterministically: notes first (node `i` is `NoteId(i)`), then
 //! attachments, then wanted targets and tags in first-seen order.
 
-use std::collections::HashMap;
-
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::Serialize;
 
 use crate::resolve::{LinkTarget, Resolution};
-use crate::source::fold_name;
+use crate::source::{fold_name, FastMap};
 use crate::vault::{AttachmentId, LinkKind, NoteId, Vault};
 
 /// What a node stands for.
@@ -62,8 +60,8 @@ pub struct ConceptGraph {
     note_count: usize,
     wanted_nodes: Vec<NodeIndex>,
     tag_nodes: Vec<NodeIndex>,
-    tag_index: HashMap<String, NodeIndex>,
-    wanted_index: HashMap<String, NodeIndex>,
+    tag_index: FastMap<String, NodeIndex>,
+    wanted_index: FastMap<String, NodeIndex>,
 }
 
 /// One incoming link of a note.

@@ -6,7 +6,6 @@
 //! written into a temporary sibling folder and the live site changes only once rendering has
 //! succeeded (see [`Staging`]), so a failed build leaves the previous site as it was.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -14,6 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::source::{FastMap, FastSet};
 
 /// The file vaultc writes into every site; its presence allows replacing the folder.
 pub const MARKER: &str = ".vaultc-site";
@@ -120,7 +120,7 @@ pub struct Staging {
     in_place: bool,
     /// Whether pages may be kept by their input fingerprints (not with `--full`).
     incremental: bool,
-    previous: HashMap<String, Entry>,
+    previous: FastMap<String, Entry>,
     manifest: Mutex<Vec<(String, Entry)>>,
     pending: Mutex<Vec<String>>,
     written: AtomicUsize,
@@ -156,7 +156,7 @@ const MANIFEST_VERSION: &str = "manifest 2";
 const UPDATING: &str = ".vaultc-updating";
 
 /// The previous site's manifest, or nothing when there is none vaultc can trust.
-fn read_manifest(out: &Path) -> Option<HashMap<String, Entry>> {
+fn read_manifest(out: &Path) -> Option<FastMap<String, Entry>> {
     if out.join(UPDATING).exists() {
         return None;
     }
@@ -165,7 +165,7 @@ fn read_manifest(out: &Path) -> Option<HashMap<String, Entry>> {
     if lines.next() != Some(MARKER_HEADER) || lines.next() != Some(MANIFEST_VERSION) {
         return None;
     }
-    let mut map = HashMap::new();
+    let mut map = FastMap::default();
     for line in lines {
         let mut parts = line.splitn(5, ' ');
         let kind = match parts.next()? {
@@ -398,8 +398,7 @@ impl Staging {
             create_parent(&to)?;
             std::fs::rename(&from, &to).map_err(|e| Error::io("moving into place", &to, e))?;
         }
-        let current: std::collections::HashSet<&str> =
-            manifest.iter().map(|(p, _)| p.as_str()).collect();
+        let current: FastSet<&str> = manifest.iter().map(|(p, _)| p.as_str()).collect();
         let mut stale: Vec<&String> = self
             .previous
             .keys()

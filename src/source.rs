@@ -80,6 +80,9 @@ impl fmt::Display for VaultPath {
 /// names and ids. Nothing may depend on its iteration order.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
+/// The set counterpart of [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
 /// The key names are compared by: NFC-normalised and lower-cased (Unicode case folding is
 /// approximated by `to_lowercase`, as Obsidian does).
 pub fn fold_name(name: &str) -> String {

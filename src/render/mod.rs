@@ -209,14 +209,14 @@ pub fn render_site(
         )
     })?;
     timings.mark("render lists");
-    // Data files: the graph is cheap to make and its bytes are compared by the sink.
-    sink.write(
-        OutputFile {
-            path: "graph-data.js".into(),
-            bytes: graph_data(comp, plan).into_bytes(),
-        },
-        None,
-    )?;
+    // The graph view's data: its view is hashed, and serialised only when that hash is new.
+    let graph = graph_data(comp, plan);
+    let path = "graph-data.js".to_string();
+    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+    pages.page(path, fp, || {
+        let json = serde_json::to_string(&graph).expect("plain data");
+        Ok(format!("window.VAULTC_GRAPH = {json};\n").into_bytes())
+    })?;
     timings.mark("graph data");
     // The search index, in shards: an edit re-indexes only its note's shard.
     let shards = search_shards(published);
@@ -623,21 +623,32 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
     out
 }
 
+/// A node of the graph view.
+#[derive(Serialize)]
+struct GNode<'a> {
+    id: usize,
+    kind: &'static str,
+    title: &'a str,
+    url: Option<String>,
+}
+
+/// An edge of the graph view.
+#[derive(Serialize)]
+struct GEdge {
+    source: usize,
+    target: usize,
+    kind: EdgeKind,
+}
+
+/// What `graph-data.js` holds: the nodes and edges the graph view draws.
+#[derive(Serialize)]
+struct GraphData<'a> {
+    nodes: Vec<GNode<'a>>,
+    edges: Vec<GEdge>,
+}
+
 /// `graph-data.js`: the concept graph for the graph view (published notes only).
-fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
-    #[derive(Serialize)]
-    struct GNode<'a> {
-        id: usize,
-        kind: &'static str,
-        title: &'a str,
-        url: Option<String>,
-    }
-    #[derive(Serialize)]
-    struct GEdge {
-        source: usize,
-        target: usize,
-        kind: EdgeKind,
-    }
+fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan) -> GraphData<'a> {
     let root = PageDir::root();
     // A graph view of more than a few thousand notes is a hairball: big vaults show their
     // best-connected notes (ties by path order).
@@ -707,13 +718,7 @@ fn graph_data(comp: &Compilation, plan: &SitePlan) -> String {
             kind: e.kind,
         })
         .collect();
-    #[derive(Serialize)]
-    struct Data<'a> {
-        nodes: Vec<GNode<'a>>,
-        edges: Vec<GEdge>,
-    }
-    let json = serde_json::to_string(&Data { nodes, edges }).expect("plain data");
-    format!("window.VAULTC_GRAPH = {json};\n")
+    GraphData { nodes, edges }
 }
 
 /// How many search shards a site of `published` notes gets: about twice the square root of
