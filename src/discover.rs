@@ -76,9 +76,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     let mut ignore = options.ignore_prefixes.clone();
     ignore.extend(obsidian_ignore_filters(&root));
 
-    let mut diagnostics = Vec::new();
-    let mut note_paths = Vec::new();
-    let mut attachments = Vec::new();
+    let templates = template_folders(&root);
+    // The walk feeds the reads: files are read on the thread pool while the walk goes on.
+    // The order they arrive in does not matter; everything is sorted below.
     let walker = walkdir::WalkDir::new(&root)
         .follow_links(true)
         .sort_by_file_name()
@@ -87,73 +87,88 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
             !hidden && !skip.iter().any(|s| e.path() == s)
         });
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                // Symlink loops and permission errors: report against the path and keep going.
-                if let Some(path) = err.path().and_then(|p| relative(&root, p)) {
-                    diagnostics.push(Diagnostic::new(
+    let found: Vec<Found> = walker
+        .par_bridge()
+        .filter_map(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    // Symlink loops and permission errors: report against the path and go on.
+                    let path = relative(&root, err.path()?)?;
+                    return Some(Found::Problem(Diagnostic::new(
                         Code::UnreadableFile,
                         path,
                         Span::default(),
                         format!("cannot read: {err}"),
-                    ));
+                    )));
                 }
-                continue;
+            };
+            if !entry.file_type().is_file() {
+                return None;
             }
-        };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let Some(path) = relative(&root, entry.path()) else {
-            continue;
-        };
-        if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
-            || options
-                .exclude
-                .as_ref()
-                .is_some_and(|g| g.is_match(path.as_str()))
-            || path.as_str() == crate::config::FILE_NAME
-        {
-            continue;
-        }
-        if path.is_markdown() {
-            note_paths.push((path, entry.into_path()));
-        } else {
-            attachments.push(AttachmentFile {
-                path,
-                disk_path: entry.into_path(),
-            });
-        }
-    }
-
-    let templates = template_folders(&root);
-    let read: Vec<(SourceFile, Option<Diagnostic>)> = note_paths
-        .into_par_iter()
-        .map(|(p, d)| {
-            let (mut file, diag) = read_note(p, &d);
+            let path = relative(&root, entry.path())?;
+            if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
+                || options
+                    .exclude
+                    .as_ref()
+                    .is_some_and(|g| g.is_match(path.as_str()))
+                || path.as_str() == crate::config::FILE_NAME
+            {
+                return None;
+            }
+            if !path.is_markdown() {
+                return Some(Found::Attachment(AttachmentFile {
+                    path,
+                    disk_path: entry.into_path(),
+                }));
+            }
+            let (mut file, diag) = read_note(path, entry.path());
             file.is_template = templates
                 .iter()
                 .any(|t| file.path.as_str().starts_with(t.as_str()));
-            (file, diag)
+            Some(Found::Note(file, entry.into_path(), diag))
         })
         .collect();
-    let mut notes = Vec::with_capacity(read.len());
-    for (note, diag) in read {
-        diagnostics.extend(diag);
-        notes.push(note);
+    let mut diagnostics = Vec::new();
+    let mut notes = Vec::new();
+    let mut attachments = Vec::new();
+    for found in found {
+        match found {
+            Found::Note(file, disk, diag) => {
+                diagnostics.extend(diag);
+                notes.push((file, disk));
+            }
+            Found::Attachment(a) => attachments.push(a),
+            Found::Problem(d) => diagnostics.push(d),
+        }
     }
-    // Two disk names can normalise to the same vault path (NFC vs NFD); keep the first.
-    notes.sort_by(|a, b| a.path.cmp(&b.path));
-    notes.dedup_by(|a, b| a.path == b.path);
-    attachments.sort_by(|a, b| a.path.cmp(&b.path));
+    // Two disk names can normalise to the same vault path (NFC vs NFD); keep the one the
+    // sorted walk meets first, whatever order the threads finished in.
+    notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
+    notes.dedup_by(|a, b| a.0.path == b.0.path);
+    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _)| file).collect();
+    attachments.sort_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then_with(|| a.disk_path.cmp(&b.disk_path))
+    });
     attachments.dedup_by(|a, b| a.path == b.path);
+    // A note's unreadable-file diagnostic and a walk error arrive in any order.
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Discovered {
         notes,
         attachments,
         diagnostics,
     })
+}
+
+/// One thing the walk found.
+enum Found {
+    /// A note, read, with its disk path and a diagnostic if reading it was not clean.
+    Note(SourceFile, PathBuf, Option<Diagnostic>),
+    Attachment(AttachmentFile),
+    /// A walk error (symlink loop, permission denied).
+    Problem(Diagnostic),
 }
 
 fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
@@ -280,4 +295,64 @@ fn obsidian_ignore_filters(root: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discover_with(threads: usize, root: &Path) -> Discovered {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| discover(root, &DiscoverOptions::default()).unwrap())
+    }
+
+    /// Two disk names that normalise to one vault path: the note the sorted walk meets first
+    /// wins, whatever the thread count (reads finish in any order).
+    #[test]
+    fn same_vault_path_keeps_the_first_disk_name_on_any_thread_count() {
+        let dir = tempfile::tempdir().unwrap();
+        // NFD `Cafe\u{301}` sorts before NFC `Caf\u{e9}` byte-wise.
+        std::fs::write(dir.path().join("Caf\u{e9}.md"), "nfc").unwrap();
+        std::fs::write(dir.path().join("Cafe\u{301}.md"), "nfd").unwrap();
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("n{i}.md")), format!("{i}")).unwrap();
+        }
+        for threads in [1, 2, 4] {
+            let found = discover_with(threads, dir.path());
+            let cafe: Vec<&SourceFile> = found
+                .notes
+                .iter()
+                .filter(|n| n.path.as_str() == "Caf\u{e9}.md")
+                .collect();
+            assert_eq!(cafe.len(), 1, "{threads} threads");
+            assert_eq!(cafe[0].text, "nfd", "{threads} threads");
+            assert_eq!(found.notes.len(), 21);
+            let paths: Vec<&str> = found.notes.iter().map(|n| n.path.as_str()).collect();
+            let mut sorted = paths.clone();
+            sorted.sort();
+            assert_eq!(paths, sorted, "notes come sorted by path");
+        }
+    }
+
+    /// A symlink loop is a diagnostic on the looping path, and the walk goes on.
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_reported_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/note.md"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("a/loop")).unwrap();
+        std::fs::write(dir.path().join("z.md"), "z").unwrap();
+        for threads in [1, 2] {
+            let found = discover_with(threads, dir.path());
+            let paths: Vec<&str> = found.notes.iter().map(|n| n.path.as_str()).collect();
+            assert_eq!(paths, ["a/note.md", "z.md"]);
+            assert_eq!(found.diagnostics.len(), 1, "{:?}", found.diagnostics);
+            assert_eq!(found.diagnostics[0].code, Code::UnreadableFile);
+            assert_eq!(found.diagnostics[0].file.as_str(), "a/loop");
+        }
+    }
 }
