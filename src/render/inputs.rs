@@ -41,6 +41,10 @@ pub struct SiteInputs {
     pub global: u64,
     /// Per note: a hash of its text (notes are read once; hashing them costs ~1% of parsing).
     text: Vec<u64>,
+    /// Per note: its share of any page that shows its body (see `body_source`).
+    body: Vec<u64>,
+    /// Per note: what a backlink from it shows (its page, path, title and text).
+    source: Vec<u64>,
 }
 
 impl SiteInputs {
@@ -54,15 +58,36 @@ impl SiteInputs {
         }
         h.write_u64(theme.fingerprint());
         field(&mut h, title);
-        let text = comp
+        let plan = &comp.site;
+        let text: Vec<u64> = comp
             .vault
             .notes
             .par_iter()
             .map(|n| xxh3_64(n.text.as_bytes()))
             .collect();
+        // Each note's shares are hashed once here, not once per page that shows them.
+        let (body, source) = comp
+            .vault
+            .notes
+            .par_iter()
+            .enumerate()
+            .map(|(i, note)| {
+                let id = NoteId(i as u32);
+                let mut body = Xxh3::new();
+                body_source(&mut body, comp, plan, id, text[i]);
+                let mut source = Xxh3::new();
+                field(&mut source, page_file(plan.note_page(id)));
+                field(&mut source, note.path.as_str());
+                field(&mut source, &note.title);
+                source.write_u64(text[i]);
+                (body.finish(), source.finish())
+            })
+            .unzip();
         SiteInputs {
             global: h.finish(),
             text,
+            body,
+            source,
         }
     }
 
@@ -83,7 +108,7 @@ impl SiteInputs {
         for _ in 0..=MAX_EMBED_DEPTH + 1 {
             let mut next = Vec::new();
             for &n in &frontier {
-                self.body_source(&mut h, comp, plan, n);
+                h.write_u64(self.body[n.0 as usize]);
                 let source = comp.vault.note(n);
                 for (i, link) in source.links.iter().enumerate() {
                     if link.kind != LinkKind::Embed {
@@ -105,50 +130,13 @@ impl SiteInputs {
         // Backlinks: who links here, with the text around each link.
         h.write_u8(b'B');
         for b in comp.graph.backlinks(id) {
-            let Some(page) = plan.note_page(b.source) else {
+            if plan.note_page(b.source).is_none() {
                 continue;
-            };
-            let source = comp.vault.note(b.source);
-            field(&mut h, page.as_str());
-            field(&mut h, source.path.as_str());
-            field(&mut h, &source.title);
-            h.write_u64(self.text[b.source.0 as usize]);
+            }
+            h.write_u64(self.source[b.source.0 as usize]);
             h.write_u64(b.link as u64);
         }
         h.finish()
-    }
-
-    /// One note's share of a page: its text, where each of its links goes and its tags' pages
-    /// (for the page's own note these are also the header's tag links).
-    fn body_source(&self, h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId) {
-        let note = comp.vault.note(id);
-        h.write_u8(b'N');
-        field(h, note.path.as_str());
-        h.write_u64(self.text[id.0 as usize]);
-        for i in 0..note.links.len() {
-            match link_dest(comp, plan, id, i) {
-                LinkDest::Note {
-                    page,
-                    anchor: (hash, anchor),
-                    broken_fragment,
-                    ..
-                } => {
-                    h.write_u8(b'n');
-                    field(h, page_file(page));
-                    field(h, hash);
-                    field(h, anchor);
-                    h.write_u8(broken_fragment as u8);
-                }
-                LinkDest::Attachment(path) => {
-                    h.write_u8(b'a');
-                    field(h, path);
-                }
-                LinkDest::Missing => h.write_u8(b'm'),
-            }
-        }
-        for tag in &note.tags {
-            field(h, page_file(plan.tag_page(&tag.name)));
-        }
     }
 
     /// A list page's fingerprint: its template and the exact view the template is given.
@@ -183,6 +171,39 @@ impl SiteInputs {
             h.write_u64(self.text[id.0 as usize]);
         }
         h.finish()
+    }
+}
+
+/// One note's share of a page: its text, where each of its links goes and its tags' pages
+/// (for the page's own note these are also the header's tag links).
+fn body_source(h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) {
+    let note = comp.vault.note(id);
+    h.write_u8(b'N');
+    field(h, note.path.as_str());
+    h.write_u64(text);
+    for i in 0..note.links.len() {
+        match link_dest(comp, plan, id, i) {
+            LinkDest::Note {
+                page,
+                anchor: (hash, anchor),
+                broken_fragment,
+                ..
+            } => {
+                h.write_u8(b'n');
+                field(h, page_file(page));
+                field(h, hash);
+                field(h, anchor);
+                h.write_u8(broken_fragment as u8);
+            }
+            LinkDest::Attachment(path) => {
+                h.write_u8(b'a');
+                field(h, path);
+            }
+            LinkDest::Missing => h.write_u8(b'm'),
+        }
+    }
+    for tag in &note.tags {
+        field(h, page_file(plan.tag_page(&tag.name)));
     }
 }
 
