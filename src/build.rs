@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::{self, CacheError, ParseCache};
 use crate::compile::{compile, Compilation, CompileOptions};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::{self, CopyFile, WriteStats};
 use crate::render::{self, theme::Theme, RenderStats};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +35,10 @@ pub struct BuildOptions {
     pub compile: CompileOptions,
     /// Render every page and write the site whole, ignoring what the previous site's manifest
     /// says (an incremental build otherwise re-renders only pages whose inputs changed).
+    /// Also parses every note without trusting the parse cache (a fresh cache is written).
     pub full: bool,
+    /// Neither read nor write the parse cache (`.NAME.vaultc-cache/` beside the output).
+    pub no_cache: bool,
 }
 
 /// What a build did.
@@ -50,6 +54,23 @@ pub struct BuildReport {
     pub rendered: RenderStats,
     /// Whether the previous site was updated in place (an incremental build).
     pub in_place: bool,
+    /// What the build did with the parse cache (the parse counts are in
+    /// `compilation.parse`).
+    pub cache: CacheReport,
+}
+
+/// What a build did with the parse cache.
+#[derive(Debug, Default)]
+pub struct CacheReport {
+    /// The cache folder; `None` with `no_cache` (or an output folder without a parent).
+    pub dir: Option<PathBuf>,
+    /// Why the cache file was not used, when it was not (on a first build: it does not exist).
+    /// `--full` does not read it, so this stays `None`.
+    pub ignored: Option<CacheError>,
+    /// Whether the cache file was (re)written; `false` when its bytes would not change.
+    pub written: bool,
+    /// Why the cache could not be saved. The build does not fail for it: the site is written.
+    pub save_error: Option<Error>,
 }
 
 /// Builds the site for the vault at `root`.
@@ -64,15 +85,44 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     let theme = Theme::load(options.theme.as_deref())?;
     let mut compile_options = options.compile.clone();
     compile_options.skip_dirs.push(out.clone());
+    let mut cache_report = CacheReport {
+        dir: if options.no_cache {
+            None
+        } else {
+            cache::cache_dir(&out)
+        },
+        ..CacheReport::default()
+    };
+    let load_started = std::time::Instant::now();
+    if let Some(dir) = &cache_report.dir {
+        compile_options.skip_dirs.push(dir.clone());
+        // `--full` trusts nothing from earlier builds, but still leaves a fresh cache behind.
+        let cache = if options.full {
+            ParseCache::empty()
+        } else {
+            ParseCache::load(dir).unwrap_or_else(|e| {
+                cache_report.ignored = Some(e);
+                ParseCache::empty()
+            })
+        };
+        compile_options.parse_cache = Some(std::sync::Arc::new(cache));
+    }
+    let load_time = load_started.elapsed();
     let mut comp = compile(root, &compile_options)?;
+    if cache_report.dir.is_some() {
+        comp.timings.stages.insert(0, ("cache-load", load_time));
+    }
     let pages = comp.site.notes.iter().filter(|p| p.is_some()).count();
     if options.strict && comp.has_errors() {
+        // `--strict` writes nothing at all when the vault has errors, not even the cache.
+        comp.cache_update = None;
         return Ok(BuildReport {
             compilation: comp,
             pages,
             written: None,
             rendered: RenderStats::default(),
             in_place: false,
+            cache: cache_report,
         });
     }
     let title = vault_abs
@@ -100,6 +150,13 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         .collect();
     let written = staging.finish(&copies)?;
     timings.mark("write");
+    if let (Some(update), Some(dir)) = (comp.cache_update.take(), &cache_report.dir) {
+        match update.save(dir) {
+            Ok(wrote) => cache_report.written = wrote,
+            Err(e) => cache_report.save_error = Some(e),
+        }
+        timings.mark("cache-save");
+    }
     comp.timings = timings;
     Ok(BuildReport {
         compilation: comp,
@@ -107,6 +164,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         written: Some(written),
         rendered,
         in_place,
+        cache: cache_report,
     })
 }
 

@@ -68,6 +68,10 @@ pub struct BuildArgs {
     /// whose inputs changed since the previous build into the same folder.
     #[arg(long)]
     pub full: bool,
+    /// Neither read nor write the parse cache (`.DIR.vaultc-cache/` beside the output folder,
+    /// which lets a rebuild skip parsing the notes that did not change).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,

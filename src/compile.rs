@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::cache::{CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
 use crate::discover::{self, DiscoverOptions};
@@ -25,6 +26,10 @@ pub struct CompileOptions {
     pub config: Config,
     /// Plan pages for `draft: true` notes too.
     pub include_drafts: bool,
+    /// Reuse the parses of notes whose text this cache holds, and return the next cache in
+    /// [`Compilation::cache_update`] (`build` loads and saves it; `None` parses every note and
+    /// encodes nothing, as `check` does).
+    pub parse_cache: Option<std::sync::Arc<ParseCache>>,
 }
 
 /// A compiled vault: everything the back half (render, graph export, reports) needs.
@@ -44,6 +49,19 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// How long each stage took, in order (for `--timings` and the benchmark).
     pub timings: Timings,
+    /// How many notes were parsed and how many were taken from the parse cache.
+    pub parse: ParseStats,
+    /// The parse cache to save for the next build, when a cache was given.
+    pub cache_update: Option<CacheUpdate>,
+}
+
+/// Notes parsed in this compilation and notes whose parse came from the parse cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseStats {
+    /// Notes parsed.
+    pub parsed: usize,
+    /// Notes rebuilt from the parse cache without parsing.
+    pub reused: usize,
 }
 
 /// Wall time per pipeline stage.
@@ -123,11 +141,40 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         .map_err(|e| crate::Error::io("reading", root, e))?;
     timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
-    let parsed: Vec<_> = discovered.notes.into_par_iter().map(parse::note).collect();
-    let mut notes = Vec::with_capacity(parsed.len());
-    for (note, diags) in parsed {
-        notes.push(note);
-        diagnostics.extend(diags);
+    let mut notes = Vec::with_capacity(discovered.notes.len());
+    let mut cache_update = None;
+    let mut parse_stats = ParseStats::default();
+    match &options.parse_cache {
+        None => {
+            let parsed: Vec<_> = discovered.notes.into_par_iter().map(parse::note).collect();
+            for (note, diags) in parsed {
+                notes.push(note);
+                diagnostics.extend(diags);
+            }
+            parse_stats.parsed = notes.len();
+        }
+        Some(cache) => {
+            let parsed: Vec<_> = discovered
+                .notes
+                .into_par_iter()
+                .map(|file| cache.parse(file))
+                .collect();
+            let mut entries = Vec::with_capacity(parsed.len());
+            for (note, diags, entry) in parsed {
+                if entry.reused() {
+                    parse_stats.reused += 1;
+                } else {
+                    parse_stats.parsed += 1;
+                }
+                notes.push(note);
+                diagnostics.extend(diags);
+                entries.push(entry);
+            }
+            cache_update = Some(CacheUpdate {
+                previous: cache.clone(),
+                entries,
+            });
+        }
     }
     let vault = Vault {
         notes,
@@ -171,5 +218,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         site,
         diagnostics,
         timings,
+        parse: parse_stats,
+        cache_update,
     })
 }

@@ -12,6 +12,7 @@
 //! file system. See ARCHITECTURE.md for the map and the invariants.
 
 pub mod build;
+pub mod cache;
 pub mod compile;
 pub mod config;
 pub mod diag;

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 /// A path relative to the vault root: `/`-separated, NFC-normalised, never starting with `/`
@@ -93,7 +93,9 @@ pub fn fold_name(name: &str) -> String {
 }
 
 /// A half-open byte range `start..end` into one note's text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Span {
     /// First byte.
     pub start: u32,

@@ -1,7 +1,7 @@
 //! The parsed vault: an arena of notes and attachments addressed by [`NoteId`] and
 //! [`AttachmentId`] (indices in path order, so ids are deterministic).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::discover::AttachmentFile;
 use crate::source::{LineIndex, Span, VaultPath};
@@ -116,7 +116,7 @@ pub struct FrontMatter {
 }
 
 /// A heading of a note.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heading {
     /// 1 to 6.
     pub level: u8,
@@ -132,7 +132,7 @@ pub struct Heading {
 }
 
 /// A block that carries an id (`^id`), which links and embeds can address.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {
     /// The id without `^`.
     pub id: String,
@@ -143,7 +143,7 @@ pub struct Block {
 }
 
 /// Where a link was written and how.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkKind {
     /// `[[x]]` in the body.
@@ -157,7 +157,7 @@ pub enum LinkKind {
 }
 
 /// The part of a link after `#`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fragment {
     /// `#H1#H2`: a heading chain (one or more components).
     Heading(Vec<String>),
@@ -179,7 +179,7 @@ impl Fragment {
 }
 
 /// A link or embed as written in a note.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     /// Wikilink, embed, markdown link or property.
     pub kind: LinkKind,
@@ -194,7 +194,7 @@ pub struct Link {
 }
 
 /// One use of a tag.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagUse {
     /// Tag name without `#`, as written.
     pub name: String,

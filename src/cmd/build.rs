@@ -40,6 +40,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         theme: args.theme.clone(),
         strict: args.strict,
         full: args.full,
+        no_cache: args.no_cache,
         compile: vaultc::CompileOptions {
             config,
             include_drafts: args.drafts,
@@ -56,6 +57,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     if args.timings {
         eprintln!("timings: {}", comp.timings.line());
     }
+    if let Some(e) = &report.cache.save_error {
+        eprintln!("warning: the parse cache was not saved: {e}");
+    }
     let summary = comp.summary();
     let color = use_color(stderr_is_terminal());
     let shown: Vec<_> = if args.quiet {
@@ -70,7 +74,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     eprint!("{}", emit::human(&shown, &comp.vault, color));
     match report.written {
         Some(stats) if !args.quiet => eprintln!(
-            "built {} pages into {} in {:.2?} ({}: {} pages rendered, {} kept; {} files written, {} unchanged, {} attachments); {}",
+            "built {} pages into {} in {:.2?} ({}: {} pages rendered, {} kept; {} files written, {} unchanged, {} attachments; {} notes parsed, {} reused); {}",
             report.pages,
             args.output.display(),
             started.elapsed(),
@@ -80,6 +84,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
             stats.written,
             stats.reused,
             stats.copied,
+            comp.parse.parsed,
+            comp.parse.reused,
             emit::summary_line(&summary)
         ),
         Some(_) => {}

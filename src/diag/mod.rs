@@ -6,12 +6,12 @@ pub mod ci;
 pub mod emit;
 pub mod explain;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::{Span, VaultPath};
 
 /// How bad a diagnostic is. Errors make `check` and `build` exit with 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing, does not fail the command.
@@ -123,6 +123,23 @@ impl Serialize for Code {
     }
 }
 
+/// Read back by name (the parse cache stores codes), so renumbering codes cannot mix them up.
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Code, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Code;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a diagnostic code name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Code, E> {
+                Code::from_name(name).ok_or_else(|| E::custom(format!("unknown code `{name}`")))
+            }
+        }
+        d.deserialize_str(Name)
+    }
+}
+
 /// One problem found in the vault, anchored to a byte span of one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -147,7 +164,7 @@ pub struct Diagnostic {
 }
 
 /// An edit that fixes a diagnostic: replace `span` of `file` with `replacement`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// The bytes to replace.
     pub span: Span,

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{assert_same_tree, build_with as build, copy_dir, Run};
+use crate::support::{
+    assert_same_tree, build_diagnostics, build_with as build, copy_dir, count_before, parse_counts,
+    Run,
+};
 
 /// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
 struct Rng(u64);
@@ -28,19 +31,10 @@ impl Rng {
 
 /// `(pages rendered, pages kept)` from the build's summary line.
 fn render_counts(run: &Run) -> (usize, usize) {
-    let number_before = |word: &str| -> usize {
-        let at = run
-            .stderr
-            .find(word)
-            .unwrap_or_else(|| panic!("no `{word}` in the summary: {}", run.report()));
-        run.stderr[..at]
-            .trim_end()
-            .rsplit(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no count before `{word}`: {}", run.report()))
-    };
-    (number_before(" pages rendered"), number_before(" kept"))
+    (
+        count_before(run, " pages rendered"),
+        count_before(run, " kept"),
+    )
 }
 
 fn notes(vault: &Path) -> Vec<PathBuf> {
@@ -271,10 +265,21 @@ fn random_edits_give_the_same_site_as_a_full_build() {
             let (rendered, kept) = render_counts(&r);
             total_rendered += rendered;
             total_pages += rendered + kept;
+            // The incremental side takes every note but the edited one from the parse cache.
+            let (parsed, reused) = parse_counts(&r);
+            assert!(parsed <= 1, "{}: {}", history[step], r.report());
+            assert_eq!(parsed + reused, notes(&vault).len(), "{}", r.report());
+            // The reference is cold: a whole site, every note parsed, no cache read or written.
             let full = dir.path().join(format!("full-{step}"));
-            let f = build(&vault, &full, &["--full"]);
+            let f = build(&vault, &full, &["--full", "--no-cache"]);
             assert_eq!(f.code, r.code, "{}\n{}", r.report(), f.report());
             assert!(f.stderr.contains("(whole site:"), "{}", f.report());
+            assert_eq!(parse_counts(&f).1, 0, "{}", f.report());
+            assert_eq!(
+                build_diagnostics(&r),
+                build_diagnostics(&f),
+                "seed {seed}, after {history:#?}"
+            );
             // Byte for byte, marker and manifest included; the message names the edits.
             eprintln!(
                 "seed {seed} step {step}: {} ({rendered} rendered, {kept} kept)",
@@ -286,9 +291,13 @@ fn random_edits_give_the_same_site_as_a_full_build() {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains("vaultc-"))
+            .filter(|n| n.contains("vaultc-") && n != ".incremental.vaultc-cache")
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert!(dir
+            .path()
+            .join(".incremental.vaultc-cache/parse.bin")
+            .is_file());
     }
     // Incremental builds really skip work: over all steps, most pages are kept.
     assert!(

@@ -1,4 +1,5 @@
 mod build;
+mod cache;
 mod check;
 mod cli;
 mod corpora;

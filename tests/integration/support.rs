@@ -636,6 +636,37 @@ pub fn build_with(vault: &Path, out: &Path, extra: &[&str]) -> Run {
     r
 }
 
+/// The number just before `word` in a build's summary line (`12 pages rendered`).
+pub fn count_before(run: &Run, word: &str) -> usize {
+    let at = run
+        .stderr
+        .find(word)
+        .unwrap_or_else(|| panic!("no `{word}` in the summary: {}", run.report()));
+    run.stderr[..at]
+        .trim_end()
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count before `{word}`: {}", run.report()))
+}
+
+/// `(notes parsed, notes reused from the parse cache)` from a build's summary line.
+pub fn parse_counts(run: &Run) -> (usize, usize) {
+    (
+        count_before(run, " notes parsed"),
+        count_before(run, " reused)"),
+    )
+}
+
+/// A build's stderr without its summary line (which holds timings): the diagnostics.
+pub fn build_diagnostics(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .filter(|l| !l.starts_with("built "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Parses the JSON value assigned to `window.<var> =` in a JS data file of the built site.
 pub fn js_assignment(js: &str, var: &str) -> Option<Value> {
     let key = format!("window.{var}");
