@@ -475,11 +475,20 @@ fn note_view<'a>(
     }
 }
 
+/// The URL of `page`'s file from a page whose root prefix is `root` (the same string as
+/// `relative_url(from, &page.file())`, without building the file name first).
+fn page_url(root: &str, page: &PageDir) -> String {
+    let mut url = String::with_capacity(root.len() + page.as_str().len() + 11);
+    html::push_page_url(&mut url, root, page);
+    url
+}
+
+/// Note `id` as an entry of a list page whose root prefix is `root`.
 fn entry<'a>(
     comp: &'a Compilation,
     plan: &SitePlan,
     id: NoteId,
-    from: &PageDir,
+    root: &str,
 ) -> Option<NoteEntry<'a>> {
     let note = comp.vault.note(id);
     let page = plan.note_page(id)?;
@@ -487,7 +496,7 @@ fn entry<'a>(
     tags.dedup();
     Some(NoteEntry {
         title: &note.title,
-        url: relative_url(from, &page.file()),
+        url: page_url(root, page),
         path: note.path.as_str(),
         tags,
     })
@@ -495,8 +504,9 @@ fn entry<'a>(
 
 fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<FolderView<'a>> {
     let mut by_folder: BTreeMap<&str, Vec<NoteEntry>> = BTreeMap::new();
+    let root = from.root_prefix();
     for (id, note) in comp.vault.note_ids() {
-        if let Some(e) = entry(comp, plan, id, from) {
+        if let Some(e) = entry(comp, plan, id, &root) {
             by_folder.entry(note.folder()).or_default().push(e);
         }
     }
@@ -544,11 +554,12 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
     )?;
     let children_of = plan.child_tags();
     plan.tags.par_iter().try_for_each(|(node, name, page)| {
+        let root = page.root_prefix();
         let notes: Vec<NoteEntry> = comp
             .graph
             .tagged(*node)
             .into_iter()
-            .filter_map(|id| entry(comp, plan, id, page))
+            .filter_map(|id| entry(comp, plan, id, &root))
             .collect();
         let children: Vec<LinkView> = children_of
             .get(&crate::source::fold_name(name))
@@ -589,6 +600,7 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
 }
 
 fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<WantedView<'a>> {
+    let root = from.root_prefix();
     let mut out: Vec<WantedView> = comp
         .graph
         .wanted()
@@ -606,7 +618,7 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
                         title: &source.title,
                         url: plan
                             .note_page(b.source)
-                            .map(|p| relative_url(from, &p.file()))
+                            .map(|p| page_url(&root, p))
                             .unwrap_or_default(),
                         path: source.path.as_str(),
                         line: source.lines.line(link.span.start),
@@ -684,7 +696,7 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan) -> GraphData<'a> {
                 Some(p) => (
                     "note",
                     comp.vault.note(*id).title.as_str(),
-                    Some(relative_url(&root, &p.file())),
+                    Some(page_url("", p)),
                 ),
                 None => continue,
             },

@@ -4,21 +4,43 @@
 //!
 //! The encoding is unambiguous, which is all a fingerprint needs: every value starts with a
 //! type tag, strings and byte strings carry their length, and sequences and maps without a
-//! known length end with a marker no element can start with. Field names are written too, so
-//! two view types with the same data shape do not share bytes. It is never decoded.
+//! known length end with a marker no element can start with. Struct field names are left out:
+//! a page's view type is fixed by the rendering code, whose source is part of every
+//! fingerprint. It is never decoded.
+
+use std::hash::Hasher as _;
 
 use serde::ser::{self, Serialize};
+use xxhash_rust::xxh3::Xxh3;
 
-/// Appends the encoding of `value` to `out`.
-pub(crate) fn encode<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+/// Bytes buffered before they go to the hasher: big views (the index, the graph data) are
+/// hashed in chunks instead of being encoded whole into one growing buffer.
+const CHUNK: usize = 32 * 1024;
+
+/// Feeds the encoding of `value` to `h`.
+pub(crate) fn hash<T: Serialize + ?Sized>(h: &mut Xxh3, value: &T) {
+    let mut out = Vec::with_capacity(CHUNK + 1024);
+    let mut enc = Encoder {
+        out: &mut out,
+        hasher: Some(h),
+    };
     // The encoder cannot fail; `Unsupported` is only returned through serde's error plumbing
     // for a custom `Serialize` that reports its own error, which the views never do.
-    let _ = value.serialize(&mut Encoder { out });
+    let _ = value.serialize(&mut enc);
+    enc.spill();
 }
 
-/// The serializer behind [`encode`].
+/// Appends the encoding of `value` to `out` (what [`hash`] feeds the hasher).
+#[cfg(test)]
+fn encode<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = value.serialize(&mut Encoder { out, hasher: None });
+}
+
+/// The serializer behind [`hash`].
 struct Encoder<'a> {
     out: &'a mut Vec<u8>,
+    /// Where full chunks go (`None`: everything stays in `out`).
+    hasher: Option<&'a mut Xxh3>,
 }
 
 /// A `Serialize` impl reported an error of its own.
@@ -60,6 +82,14 @@ const STRUCT: u8 = 16;
 const TUPLE: u8 = 17;
 
 impl<'a> Encoder<'a> {
+    /// Hands the buffered bytes to the hasher.
+    fn spill(&mut self) {
+        if let Some(h) = self.hasher.as_deref_mut() {
+            h.write(self.out);
+            self.out.clear();
+        }
+    }
+
     fn tag(&mut self, tag: u8) {
         self.out.push(tag);
     }
@@ -100,7 +130,11 @@ struct Compound<'e, 'a> {
 
 impl Compound<'_, '_> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        value.serialize(&mut *self.enc)
+        value.serialize(&mut *self.enc)?;
+        if self.enc.out.len() >= CHUNK {
+            self.enc.spill();
+        }
+        Ok(())
     }
 
     fn finish(self) -> Result<(), Unsupported> {
@@ -385,16 +419,14 @@ impl ser::SerializeStruct for Compound<'_, '_> {
 
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
-        key: &'static str,
+        _key: &'static str,
         value: &T,
     ) -> Result<(), Unsupported> {
-        self.enc.bytes(key.as_bytes());
         self.element(value)
     }
 
-    fn skip_field(&mut self, key: &'static str) -> Result<(), Unsupported> {
-        // A skipped field still counts: `len` included it.
-        self.enc.bytes(key.as_bytes());
+    fn skip_field(&mut self, _key: &'static str) -> Result<(), Unsupported> {
+        // A skipped field still takes its place, so the fields after it keep theirs.
         self.enc.tag(END);
         Ok(())
     }
@@ -410,10 +442,9 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
 
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
-        key: &'static str,
+        _key: &'static str,
         value: &T,
     ) -> Result<(), Unsupported> {
-        self.enc.bytes(key.as_bytes());
         self.element(value)
     }
 
@@ -528,5 +559,30 @@ mod tests {
         let json_value: serde_json::Value = serde_json::json!({"a": [1, "x", null], "b": 2.5});
         let v2: serde_json::Value = serde_json::json!({"a": [1, "x", null], "b": 2.25});
         assert_ne!(bytes(&json_value), bytes(&v2));
+    }
+
+    #[test]
+    fn hashing_in_chunks_equals_hashing_the_whole_encoding() {
+        use std::hash::Hasher as _;
+        // Far more than one chunk, with strings crossing chunk borders.
+        let big: Vec<Entry> = (0..20_000)
+            .map(|i| Entry {
+                title: if i % 7 == 0 {
+                    "a longer title, repeated"
+                } else {
+                    "t"
+                },
+                tags: vec!["x"; i % 5],
+                depth: i,
+                note: (i % 3 == 0).then_some("n"),
+            })
+            .collect();
+        let whole = bytes(&big);
+        assert!(whole.len() > 4 * super::CHUNK);
+        let mut a = xxhash_rust::xxh3::Xxh3::new();
+        a.write(&whole);
+        let mut b = xxhash_rust::xxh3::Xxh3::new();
+        super::hash(&mut b, &big);
+        assert_eq!(a.finish(), b.finish());
     }
 }
