@@ -291,22 +291,52 @@ fn note_page(
     id: NoteId,
     page: &PageDir,
 ) -> Result<Vec<u8>> {
+    /// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
     #[derive(Serialize)]
-    struct NoteBody<'a> {
+    struct NotePageContext<'a> {
+        site: SiteView<'a>,
+        page: PageView<'a>,
         note: NoteView<'a>,
     }
     let view = note_view(comp, &comp.site, id, page);
-    theme.render_view(
+    let capacity = page_size_estimate(&view);
+    theme.render_view_sized(
         "note.html",
-        &PageContext {
+        &NotePageContext {
             site: info.view(page),
             page: PageView {
                 kind: "note",
                 title: view.title,
             },
-            body: NoteBody { note: view },
+            note: view,
         },
+        capacity,
     )
+}
+
+/// A generous guess of a note page's size with the default theme: its fixed text, the body,
+/// and each list item with its text (escaping may double it).
+fn page_size_estimate(view: &NoteView) -> usize {
+    let backlinks: usize = view
+        .backlinks
+        .iter()
+        .map(|b| {
+            let contexts: usize = b.contexts.iter().map(|c| c.len() * 5 / 4 + 32).sum();
+            256 + 2 * (b.title.len() + b.url.len() + b.path.len()) + contexts
+        })
+        .sum();
+    let toc: usize = view.toc.iter().map(|t| 96 + 2 * t.text.len()).sum();
+    let tags: usize = view
+        .tags
+        .iter()
+        .map(|t| 64 + 2 * (t.name.len() + t.url.len()))
+        .sum();
+    let properties: usize = view
+        .properties
+        .iter()
+        .map(|p| 64 + 2 * (p.key.len() + p.value.len()))
+        .sum();
+    6 * 1024 + view.html.len() + backlinks + toc + tags + properties
 }
 
 /// What a templated page is given: `site`, `page` and its own keys.

@@ -1,7 +1,7 @@
 //! Plain text from markdown source: backlink contexts and search bodies. A light, linear
 //! scan over the source (links become their labels, markup is dropped), not a second render.
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -43,33 +43,47 @@ fn link_text(c: &regex::Captures) -> String {
 /// whitespace collapsed.
 pub fn strip_markdown(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
-    strip_markdown_into(&mut out, source);
+    strip_markdown_into(&mut out, source, false, &mut LineBuffers::default());
     out
 }
 
-/// [`strip_markdown`] appended to the empty `out`.
+/// Per-line buffers [`strip_markdown_into`] reuses: the line with its wikilinks replaced, then
+/// with its markdown links replaced (most lines need neither and are not copied).
+#[derive(Default)]
+struct LineBuffers {
+    wiki: String,
+    md: String,
+}
+
+/// [`strip_markdown`] of `source` appended to `out`; with `separate`, the text (when there is
+/// any) is preceded by one space, as if joined to what `out` holds.
 ///
 /// One pass per line, without regexes: links never span lines, so the text is the same as
 /// replacing every wikilink ([`WIKILINK`]), then every markdown link (`!?\[([^\]\n]*)\]\([^)\n]*\)`
 /// by its text), in the whole source before splitting it into lines.
-fn strip_markdown_into(out: &mut String, source: &str) {
+fn strip_markdown_into(out: &mut String, source: &str, separate: bool, buffers: &mut LineBuffers) {
+    let LineBuffers { wiki, md } = buffers;
     let mut sink = Collapse {
         out,
-        space: false,
-        started: false,
+        space: separate,
+        started: separate,
     };
     for piece in source.split_inclusive('\n') {
         let (body, newline) = match piece.strip_suffix('\n') {
             Some(b) => (b, true),
             None => (piece, false),
         };
-        let wiki = replace_wikilinks(body);
-        let md = replace_md_links(&wiki);
+        let line: &str = if replace_wikilinks(body, wiki) {
+            wiki
+        } else {
+            body
+        };
+        let line: &str = if replace_md_links(line, md) { md } else { line };
         // `str::lines` drops the `\r` of a `\r\n` ending (not a final lone `\r`).
         let line = if newline {
-            md.strip_suffix('\r').unwrap_or(&md)
+            line.strip_suffix('\r').unwrap_or(line)
         } else {
-            &md
+            line
         };
         push_plain_line(&mut sink, line);
         sink.space = true;
@@ -87,7 +101,8 @@ struct Collapse<'a> {
 }
 
 impl Collapse<'_> {
-    /// Appends `word`, which holds no whitespace.
+    /// Appends `word`: text without whitespace, or with single spaces between other
+    /// characters (already collapsed).
     #[inline]
     fn push_word(&mut self, word: &str) {
         if self.space && self.started {
@@ -145,14 +160,15 @@ impl NextOf {
 }
 
 /// One line with every `[[target|label]]` (or `![[...]]`) replaced by what it reads as, the
-/// way `WIKILINK.replace_all(line, link_text)` does (leftmost-first, lazy target).
-fn replace_wikilinks(line: &str) -> Cow<'_, str> {
+/// way `WIKILINK.replace_all(line, link_text)` does (leftmost-first, lazy target), written to
+/// `out` (cleared first). Returns false, leaving `out` alone, when the line has no wikilink.
+fn replace_wikilinks(line: &str, out: &mut String) -> bool {
     let b = line.as_bytes();
-    let mut out: Option<String> = None;
+    let mut replaced = false;
     let mut last = 0; // end of the previous match
     let mut pos = 0; // where to look for the next `[[`
     let mut close = NextOf::new(b']', b'\n');
-    while let Some(found) = memchr::memmem::find(&b[pos..], b"[[") {
+    while let Some(found) = OPEN_WIKILINK.find(&b[pos..]) {
         let p = pos + found;
         let c = p + 2;
         let mut j = c;
@@ -186,10 +202,13 @@ fn replace_wikilinks(line: &str) -> Cow<'_, str> {
                 } else {
                     p
                 };
-                let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
-                o.push_str(&line[last..start]);
+                if !replaced {
+                    replaced = true;
+                    out.clear();
+                }
+                out.push_str(&line[last..start]);
                 let label = label.map(|l| line[l].trim()).filter(|l| !l.is_empty());
-                o.push_str(label.unwrap_or_else(|| line[c..target_end].trim()));
+                out.push_str(label.unwrap_or_else(|| line[c..target_end].trim()));
                 last = end;
                 pos = end;
             }
@@ -197,20 +216,22 @@ fn replace_wikilinks(line: &str) -> Cow<'_, str> {
             None => pos = j.max(p + 1),
         }
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&line[last..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(line),
+    if replaced {
+        out.push_str(&line[last..]);
     }
+    replaced
 }
 
+/// Finds `[[` (built once: building a finder per line showed in profiles).
+static OPEN_WIKILINK: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"[["));
+
 /// One line with every `[text](url)` (or `![alt](url)`) replaced by its text, the way
-/// `Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").replace_all(line, "$1")` does.
-fn replace_md_links(line: &str) -> Cow<'_, str> {
+/// `Regex::new(r"!?\[([^\]\n]*)\]\([^)\n]*\)").replace_all(line, "$1")` does, written to `out`
+/// (cleared first). Returns false, leaving `out` alone, when the line has no such link.
+fn replace_md_links(line: &str, out: &mut String) -> bool {
     let b = line.as_bytes();
-    let mut out: Option<String> = None;
+    let mut replaced = false;
     let mut last = 0;
     let mut pos = 0;
     let mut close = NextOf::new(b']', b'\n');
@@ -226,9 +247,12 @@ fn replace_md_links(line: &str) -> Cow<'_, str> {
                 } else {
                     p
                 };
-                let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
-                o.push_str(&line[last..start]);
-                o.push_str(&line[p + 1..e]);
+                if !replaced {
+                    replaced = true;
+                    out.clear();
+                }
+                out.push_str(&line[last..start]);
+                out.push_str(&line[p + 1..e]);
                 last = f + 1;
                 pos = f + 1;
                 continue;
@@ -237,13 +261,10 @@ fn replace_md_links(line: &str) -> Cow<'_, str> {
         // Every `[` before `e` would stop at the same `]`: skip them.
         pos = e.max(p + 1);
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&line[last..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(line),
+    if replaced {
+        out.push_str(&line[last..]);
     }
+    replaced
 }
 
 /// A line without its block markup: heading `#`s, quote `>`, list and task markers (nested
@@ -278,13 +299,26 @@ fn strip_block_markup(line: &str) -> &str {
         }
     }
     // A trailing block id is an anchor, not text.
-    if let Some(i) = rest.rfind(" ^") {
+    if let Some(i) = rfind_block_marker(rest) {
         let id = rest[i + 2..].trim_end();
         if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             rest = &rest[..i];
         }
     }
     rest
+}
+
+/// `line.rfind(" ^")`, without building a substring searcher for every line.
+fn rfind_block_marker(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut end = b.len();
+    while let Some(caret) = memchr::memrchr(b'^', &b[..end]) {
+        if caret > 0 && b[caret - 1] == b' ' {
+            return Some(caret - 1);
+        }
+        end = caret;
+    }
+    None
 }
 
 /// One line without its block markup (heading `#`s, quote `>`, list and task markers, a
@@ -294,14 +328,24 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
     let bytes = rest.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // Most text is runs of printable ASCII that is kept as it is.
-        let run = bytes[i..]
-            .iter()
-            .position(|&b| !PLAIN[b as usize])
-            .unwrap_or(bytes.len() - i);
-        if run > 0 {
-            out.push_word(&rest[i..i + run]);
-            i += run;
+        // Most text is words of printable ASCII kept as they are, separated by single spaces:
+        // such a run is already collapsed and is appended whole.
+        let mut j = i;
+        while j < bytes.len() && PLAIN[bytes[j] as usize] {
+            j += 1;
+            // A single space between two kept bytes stays in the run.
+            if j + 1 < bytes.len() && bytes[j] == b' ' && PLAIN[bytes[j + 1] as usize] {
+                j += 1;
+            }
+        }
+        if j > i {
+            out.push_word(&rest[i..j]);
+            i = j;
+            continue;
+        }
+        if bytes[i] == b' ' {
+            out.space = true;
+            i += 1;
             continue;
         }
         let c = rest[i..].chars().next().expect("at a char boundary");
@@ -346,6 +390,21 @@ static PLAIN: [bool; 256] = {
 /// The paragraph (or list item, or property) around link `index` of `note`, as plain text,
 /// shortened around the link.
 pub fn link_context(note: &Note, index: usize) -> String {
+    thread_local! {
+        static SCRATCH: RefCell<(String, LineBuffers)> = RefCell::default();
+    }
+    // One context per backlink: the text is built in a buffer reused by the thread, and only
+    // the result is copied out.
+    SCRATCH.with(|scratch| {
+        let (out, buffers) = &mut *scratch.borrow_mut();
+        out.clear();
+        link_context_into(out, buffers, note, index);
+        out.as_str().to_owned()
+    })
+}
+
+/// [`link_context`] written to the empty `out`.
+fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, index: usize) {
     let link = &note.links[index];
     if link.kind == LinkKind::Property {
         let line = note.lines.line(link.span.start);
@@ -356,7 +415,10 @@ pub fn link_context(note: &Note, index: usize) -> String {
             .unwrap_or("")
             .trim()
             .trim_start_matches("- ");
-        return format!("{key}: {}", strip_markdown(note.slice(link.span)));
+        out.push_str(key);
+        out.push_str(": ");
+        strip_markdown_into(out, note.slice(link.span), false, buffers);
+        return;
     }
     let text = &note.text;
     let start = link.span.start as usize;
@@ -399,35 +461,40 @@ pub fn link_context(note: &Note, index: usize) -> String {
         .rev()
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(end);
-    let before = strip_markdown(&text[block_start..start]);
-    let link_text = strip_markdown(&text[start..end]);
-    let after = strip_markdown(&text[end.min(block_end)..block_end]);
     let half = CONTEXT_CHARS / 2;
-    let before: String = if before.chars().count() > half {
-        let skip = before.chars().count() - half;
-        let tail: String = before.chars().skip(skip).collect();
-        format!(
-            "…{}",
-            tail.split_once(' ').map_or(tail.as_str(), |(_, r)| r)
-        )
-    } else {
-        before
-    };
-    let after: String = if after.chars().count() > half {
-        let head: String = after.chars().take(half).collect();
-        format!(
-            "{}…",
-            head.rsplit_once(' ').map_or(head.as_str(), |(l, _)| l)
-        )
-    } else {
-        after
-    };
-    [before.as_str(), link_text.as_str(), after.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ")
+    // The text before the link, stripped; past `half` characters, only its last `half`
+    // characters after their first space, behind an ellipsis.
+    strip_markdown_into(out, &text[block_start..start], false, buffers);
+    if out.len() > half {
+        let chars = out.chars().count();
+        if chars > half {
+            let (tail, _) = out
+                .char_indices()
+                .nth_back(half - 1)
+                .expect("more than `half` characters");
+            let cut = out[tail..].find(' ').map_or(tail, |space| tail + space + 1);
+            out.replace_range(..cut, "…");
+        }
+    }
+    // Then the link's own text and the text after it, each joined by a space when not empty.
+    strip_markdown_into(out, &text[start..end], !out.is_empty(), buffers);
+    let mark = out.len();
+    strip_markdown_into(out, &text[end.min(block_end)..block_end], mark > 0, buffers);
+    // Past `half` characters, the text after the link is cut at the last space of its first
+    // `half` characters and ends with an ellipsis.
+    if out.len() > mark {
+        let after = if mark > 0 { mark + 1 } else { mark };
+        if out.len() - after > half && out[after..].chars().count() > half {
+            let (head_end, _) = out[after..]
+                .char_indices()
+                .nth(half)
+                .expect("more than `half` characters");
+            let head = &out[after..after + head_end];
+            let keep = head.rfind(' ').unwrap_or(head.len());
+            out.truncate(after + keep);
+            out.push('…');
+        }
+    }
 }
 
 fn starts_block(line: &str) -> bool {
@@ -671,9 +738,48 @@ pub fn push_json_str(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
+    /// `strip_block_markup` as it was first written.
+    fn reference_block_markup(line: &str) -> &str {
+        let mut rest = line.trim_start();
+        loop {
+            let before = rest;
+            rest = rest.trim_start_matches('>').trim_start();
+            if let Some(r) = rest.strip_prefix('#') {
+                let r = r.trim_start_matches('#');
+                if r.starts_with(' ') || r.is_empty() {
+                    rest = r.trim_start();
+                }
+            }
+            for marker in ["- ", "* ", "+ "] {
+                if let Some(r) = rest.strip_prefix(marker) {
+                    rest = r.trim_start();
+                }
+            }
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
+                rest = rest[digits + 1..].trim_start();
+            }
+            for task in ["[ ] ", "[x] ", "[X] "] {
+                if let Some(r) = rest.strip_prefix(task) {
+                    rest = r;
+                }
+            }
+            if rest == before {
+                break;
+            }
+        }
+        if let Some(i) = rest.rfind(" ^") {
+            let id = rest[i + 2..].trim_end();
+            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                rest = &rest[..i];
+            }
+        }
+        rest
+    }
+
     /// `push_plain_line`'s inline pass as it was first written, char by char.
     fn reference_plain_line(out: &mut Collapse, line: &str) {
-        let rest = strip_block_markup(line);
+        let rest = reference_block_markup(line);
         let mut chars = rest.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
             match c {
@@ -725,7 +831,8 @@ mod tests {
         let pieces = [
             "[[", "]]", "![[", "[", "]", "(", ")", "|", "\\|", "\\", "!", "\n", "\r\n", "\r", " ",
             "  ", "a", "Note", "é", "视觉", "#", "## ", "> ", "- ", "1. ", "[x] ", " ^id", "**",
-            "==", "`", "<b>", "</i>", "<", ">", "](", "](u)", "|l]]", "\u{a0}", "\t",
+            "==", "`", "<b>", "</i>", "<", ">", "](", "](u)", "|l]]", "\u{a0}", "\t", "^", "^x ",
+            "-", "word", "a b",
         ];
         // A small deterministic generator: every input is a string of pieces.
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
@@ -750,6 +857,182 @@ mod tests {
         ] {
             assert_eq!(strip_markdown(input), reference_strip(input), "{input:?}");
         }
+    }
+
+    /// `link_context` as it was first written: three stripped Strings, cut and joined.
+    fn reference_link_context(note: &Note, index: usize) -> String {
+        let link = &note.links[index];
+        if link.kind == LinkKind::Property {
+            let line = note.lines.line(link.span.start);
+            let range = note.lines.line_range(&note.text, line);
+            let key = note.text[range]
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_start_matches("- ");
+            return format!("{key}: {}", strip_markdown(note.slice(link.span)));
+        }
+        let text = &note.text;
+        let start = link.span.start as usize;
+        let end = link.span.end as usize;
+        let line_no = note.lines.line(start as u32);
+        let mut first = line_no;
+        while first > 1 {
+            let prev = note.lines.line_range(text, first - 1);
+            let prev_text = text[prev.clone()].trim();
+            let this = text[note.lines.line_range(text, first)].trim_start();
+            if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
+                break;
+            }
+            first -= 1;
+        }
+        let mut last = note.lines.line(end as u32);
+        loop {
+            let next = note.lines.line_range(text, last + 1);
+            if next.start >= text.len()
+                || text[next.clone()].trim().is_empty()
+                || starts_block(text[next].trim_start())
+            {
+                break;
+            }
+            last += 1;
+        }
+        let window = CONTEXT_CHARS * 4;
+        let block_start = note
+            .lines
+            .line_range(text, first)
+            .start
+            .max(start.saturating_sub(window));
+        let block_end = note.lines.line_range(text, last).end.min(end + window);
+        let block_start = (block_start..=start)
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(start);
+        let block_end = (end..=block_end)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(end);
+        let before = strip_markdown(&text[block_start..start]);
+        let link_text = strip_markdown(&text[start..end]);
+        let after = strip_markdown(&text[end.min(block_end)..block_end]);
+        let half = CONTEXT_CHARS / 2;
+        let before: String = if before.chars().count() > half {
+            let skip = before.chars().count() - half;
+            let tail: String = before.chars().skip(skip).collect();
+            format!(
+                "…{}",
+                tail.split_once(' ').map_or(tail.as_str(), |(_, r)| r)
+            )
+        } else {
+            before
+        };
+        let after: String = if after.chars().count() > half {
+            let head: String = after.chars().take(half).collect();
+            format!(
+                "{}…",
+                head.rsplit_once(' ').map_or(head.as_str(), |(l, _)| l)
+            )
+        } else {
+            after
+        };
+        [before.as_str(), link_text.as_str(), after.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn link_context_matches_the_first_definition() {
+        // Words, links and markup of every kind; long runs of words so that contexts are cut
+        // (in ASCII and in multi-byte text), and line starts that begin or end blocks.
+        let words = [
+            "word",
+            "two words",
+            "视觉模型",
+            "café",
+            "a",
+            " ",
+            "  ",
+            "\t",
+            "**b**",
+            "`c`",
+            "<i>",
+            "[[Note]]",
+            "[[Other|label]]",
+            "![[img.png]]",
+            "[t](u.md)",
+            "[[A#H]]",
+            "[[B#^id]]",
+            "[[ x |  ]]",
+            "[[[C]]]",
+            "[u](v",
+            " ^blk",
+            "#tag",
+            "~~s~~",
+            "é视",
+            "[[D|lab el]]",
+        ];
+        let starts = [
+            "", "", "", "- ", "# ", "> ", "1. ", "* [ ] ", "| ", "```\n", "  ",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut links, mut cut_before, mut cut_after, mut properties) = (0, 0, 0, 0);
+        for n in 0..150 {
+            let mut text = String::new();
+            if n % 3 == 0 {
+                text.push_str(
+                    "---\nrelated: \"[[Prop|the prop]]\"\nup:\n  - \"[[Up **x**]]\"\n---\n",
+                );
+            }
+            for _ in 0..(next() % 12) {
+                let mut line = starts[(next() % starts.len() as u64) as usize].to_string();
+                // Some lines are far longer than a context.
+                let len = if next() % 4 == 0 {
+                    200 + next() % 400
+                } else {
+                    next() % 30
+                };
+                for _ in 0..len {
+                    line.push_str(words[(next() % words.len() as u64) as usize]);
+                    if next() % 3 > 0 {
+                        line.push(' ');
+                    }
+                }
+                text.push_str(&line);
+                text.push_str(["\n", "\n\n", "\r\n", "\n  \n"][(next() % 4) as usize]);
+            }
+            let (note, _) = crate::parse::note(crate::discover::SourceFile {
+                path: crate::source::VaultPath::new("n.md").unwrap(),
+                text,
+                is_template: false,
+            });
+            for i in 0..note.links.len() {
+                let ours = link_context(&note, i);
+                cut_before += usize::from(ours.starts_with('…'));
+                cut_after += usize::from(ours.ends_with('…'));
+                properties += usize::from(note.links[i].kind == LinkKind::Property);
+                assert_eq!(
+                    ours,
+                    reference_link_context(&note, i),
+                    "link {i} of {:?}",
+                    note.text
+                );
+                links += 1;
+            }
+        }
+        // The generator reaches what it is for.
+        assert!(
+            links > 10_000 && cut_before > 1_000 && cut_after > 1_000 && properties > 50,
+            "{links} links, {cut_before} cut before, {cut_after} after, {properties} properties"
+        );
     }
 
     #[test]

@@ -165,6 +165,22 @@ impl Theme {
             .into_bytes())
     }
 
+    /// [`render_view`](Self::render_view) into a buffer of `capacity` bytes: a page whose size
+    /// is estimated well is written without growing (and copying) its buffer.
+    pub fn render_view_sized(
+        &self,
+        name: &str,
+        view: &impl serde::Serialize,
+        capacity: usize,
+    ) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(capacity);
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render_captured_to(view, &mut out).map(drop))
+            .map_err(|e| template_error(name, &e))?;
+        Ok(out)
+    }
+
     /// Renders template `name` with `ctx`.
     pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
         self.env
