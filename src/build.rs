@@ -131,32 +131,51 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         .unwrap_or_else(|| "vault".into());
     let staging = output::Staging::create(&out, &vault_abs, !options.full)?;
     let in_place = staging.in_place();
-    let sink = SiteSink {
-        staging: &staging,
-        progress: options.progress.as_ref(),
-        done: AtomicUsize::new(0),
-        pages,
-    };
     let mut timings = std::mem::take(&mut comp.timings);
-    let rendered = render::render_site(&comp, &theme, &title, &sink, &mut timings)?;
-    let copies: Vec<CopyFile> = comp
-        .vault
-        .attachments
-        .iter()
-        .map(|a| CopyFile {
-            from: a.disk_path.clone(),
-            to: a.path.as_str().to_string(),
-        })
-        .collect();
-    let written = staging.finish(&copies)?;
-    timings.mark("write");
-    if let (Some(update), Some(dir)) = (comp.cache_update.take(), &cache_report.dir) {
-        match update.save(dir) {
+    let update = comp.cache_update.take();
+    let compiled = &comp;
+    // The parse cache is saved on a thread of its own while the site renders: it depends only
+    // on the compilation, and a failed render does not make its records wrong.
+    let (site, saved) = std::thread::scope(|scope| {
+        let saving = match (update, &cache_report.dir) {
+            (Some(update), Some(dir)) => Some(scope.spawn(move || {
+                let started = std::time::Instant::now();
+                (update.save(dir), started.elapsed())
+            })),
+            _ => None,
+        };
+        let site = (|| -> Result<_> {
+            let sink = SiteSink {
+                staging: &staging,
+                progress: options.progress.as_ref(),
+                done: AtomicUsize::new(0),
+                pages,
+            };
+            let rendered = render::render_site(compiled, &theme, &title, &sink, &mut timings)?;
+            let copies: Vec<CopyFile> = compiled
+                .vault
+                .attachments
+                .iter()
+                .map(|a| CopyFile {
+                    from: a.disk_path.clone(),
+                    to: a.path.as_str().to_string(),
+                })
+                .collect();
+            let written = staging.finish(&copies)?;
+            timings.mark("write");
+            Ok((rendered, written))
+        })();
+        let saved = saving.map(|t| t.join().expect("saving the parse cache does not panic"));
+        (site, saved)
+    });
+    if let Some((result, took)) = saved {
+        match result {
             Ok(wrote) => cache_report.written = wrote,
             Err(e) => cache_report.save_error = Some(e),
         }
-        timings.mark("cache-save");
+        timings.stages.push(("cache-save (beside render)", took));
     }
+    let (rendered, written) = site?;
     comp.timings = timings;
     Ok(BuildReport {
         compilation: comp,
