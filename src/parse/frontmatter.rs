@@ -220,8 +220,9 @@ pub fn parse(
     out
 }
 
-/// A fast path for the plain YAML most front matter is: `key: value` lines at column 0 and
-/// block sequences (`- item`, one indent per sequence) of scalars that are unambiguous: quoted
+/// A fast path for the plain YAML most front matter is: `key: value` lines at column 0, block
+/// sequences (`- item`, one indent per sequence) and one-line flow sequences (`key: [a, b]`)
+/// of scalars that are unambiguous: quoted
 /// strings without escapes, words (letters first, then letters, digits, spaces, `-_/.`) that
 /// are no YAML boolean or null, decimal integers without a leading zero, `YYYY-MM-DD` dates
 /// (strings) and empty values (null). Returns exactly the map serde-saphyr would, or `None`
@@ -268,13 +269,29 @@ fn simple_yaml(source: &str) -> Option<serde_json::Map<String, Value>> {
                 Value::Null
             }
         } else {
-            simple_scalar(rest.strip_prefix(' ')?.trim_matches(' '))?
+            let value = rest.strip_prefix(' ')?.trim_matches(' ');
+            match value.strip_prefix('[') {
+                Some(flow) => simple_flow_sequence(flow.strip_suffix(']')?)?,
+                None => simple_scalar(value)?,
+            }
         };
         if map.insert(key.to_string(), value).is_some() {
             return None;
         }
     }
     Some(map)
+}
+
+/// The inside of a one-line flow sequence `[a, "b"]` of [`simple_scalar`]s (`[]` is empty).
+fn simple_flow_sequence(inner: &str) -> Option<Value> {
+    if inner.trim_matches(' ').is_empty() {
+        return Some(Value::Array(Vec::new()));
+    }
+    inner
+        .split(',')
+        .map(|item| simple_scalar(item.trim_matches(' ')))
+        .collect::<Option<Vec<_>>>()
+        .map(Value::Array)
 }
 
 /// Words YAML (1.1 or 1.2) may read as something other than a string, in any case.
@@ -481,6 +498,20 @@ mod tests {
             "a  b",
             "\"tab\tx\"",
             "",
+            "[]",
+            "[ ]",
+            "[a,b]",
+            "[ a , 'q' ]",
+            "[a, [b]]",
+            "[a,]",
+            "[\"a, b\"]",
+            "[Yes, 007]",
+            "[x, 2024-10-24, 5]",
+            "[[x]]",
+            "[a] # c",
+            "[a, b",
+            "[a,, b]",
+            "[,]",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
