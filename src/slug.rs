@@ -6,6 +6,9 @@
 /// Lower-cases `text`, keeps letters, digits and marks of any script, turns whitespace, `-`, `_`
 /// and `.` into single `-`, drops other punctuation. Returns `""` when nothing is left.
 pub fn slugify(text: &str) -> String {
+    if text.is_ascii() {
+        return slugify_ascii(text.as_bytes());
+    }
     let mut out = String::with_capacity(text.len());
     let mut dash = false;
     for c in text.chars() {
@@ -22,13 +25,34 @@ pub fn slugify(text: &str) -> String {
     out
 }
 
+/// [`slugify`] for ASCII text, byte by byte (the same rules: no ASCII character is a mark).
+fn slugify_ascii(text: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut dash = false;
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(b.to_ascii_lowercase() as char);
+        } else if (b as char).is_whitespace() || matches!(b, b'-' | b'_' | b'.' | b'/') {
+            dash = true;
+        }
+    }
+    out
+}
+
 /// Combining marks (accents in NFD text, Devanagari vowel signs) belong to the letter before.
 fn is_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x0900..=0x097F | 0x3099..=0x309A)
 }
 
 /// Makes `base` unique against `taken` by appending `-2`, `-3`, ...; records the result.
-pub fn unique(base: String, taken: &mut std::collections::HashSet<String>) -> String {
+pub fn unique<S: std::hash::BuildHasher>(
+    base: String,
+    taken: &mut std::collections::HashSet<String, S>,
+) -> String {
     if taken.insert(base.clone()) {
         return base;
     }
@@ -54,9 +78,42 @@ mod tests {
         assert_eq!(slugify("!!!"), "");
     }
 
+    /// The ASCII fast path equals the general path on generated ASCII text.
+    #[test]
+    fn ascii_fast_path_matches_general_path() {
+        let general = |text: &str| {
+            let mut out = String::new();
+            let mut dash = false;
+            for c in text.chars() {
+                if c.is_alphanumeric() || is_mark(c) {
+                    if dash && !out.is_empty() {
+                        out.push('-');
+                    }
+                    dash = false;
+                    out.extend(c.to_lowercase());
+                } else if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '/') {
+                    dash = true;
+                }
+            }
+            out
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let text: String = (0..seed % 24)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed % 128) as u8 as char
+                })
+                .collect();
+            assert_eq!(slugify(&text), general(&text), "{text:?}");
+        }
+    }
+
     #[test]
     fn unique_appends_counters_in_order() {
-        let mut taken = Default::default();
+        let mut taken: std::collections::HashSet<String> = Default::default();
         assert_eq!(unique("a".into(), &mut taken), "a");
         assert_eq!(unique("a".into(), &mut taken), "a-2");
         assert_eq!(unique("a".into(), &mut taken), "a-3");

@@ -76,7 +76,11 @@ pub fn parse(
     } else {
         source
     };
-    let value: Value = match serde_saphyr::from_str(source) {
+    let parsed = match simple_yaml(source) {
+        Some(map) => Ok(Value::Object(map)),
+        None => serde_saphyr::from_str(source),
+    };
+    let value: Value = match parsed {
         Ok(v) => v,
         Err(err) => {
             let location = err.location();
@@ -216,6 +220,128 @@ pub fn parse(
     out
 }
 
+/// A fast path for the plain YAML most front matter is: `key: value` lines at column 0, block
+/// sequences (`- item`, one indent per sequence) and one-line flow sequences (`key: [a, b]`)
+/// of scalars that are unambiguous: quoted
+/// strings without escapes, words (letters first, then letters, digits, spaces, `-_/.`) that
+/// are no YAML boolean or null, decimal integers without a leading zero, `YYYY-MM-DD` dates
+/// (strings) and empty values (null). Returns exactly the map serde-saphyr would, or `None`
+/// (anything else, duplicate keys, tabs, `\r`, comments) so the caller asks serde-saphyr.
+fn simple_yaml(source: &str) -> Option<serde_json::Map<String, Value>> {
+    if source.contains(['\r', '\t']) {
+        return None;
+    }
+    let mut map = serde_json::Map::new();
+    let mut lines = source.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.trim_start_matches(' ').is_empty() {
+            continue;
+        }
+        let (key, rest) = line.split_once(':')?;
+        if !is_simple_key(key) {
+            return None;
+        }
+        let value = if rest.trim_matches(' ').is_empty() {
+            let mut items = Vec::new();
+            let mut indent = None;
+            while let Some(&next) = lines.peek() {
+                let trimmed = next.trim_start_matches(' ');
+                if trimmed.is_empty() {
+                    lines.next();
+                    continue;
+                }
+                let at = next.len() - trimmed.len();
+                let Some(item) = trimmed.strip_prefix("- ") else {
+                    if at == 0 {
+                        break;
+                    }
+                    return None;
+                };
+                if *indent.get_or_insert(at) != at {
+                    return None;
+                }
+                items.push(simple_scalar(item.trim_matches(' '))?);
+                lines.next();
+            }
+            if indent.is_some() {
+                Value::Array(items)
+            } else {
+                Value::Null
+            }
+        } else {
+            let value = rest.strip_prefix(' ')?.trim_matches(' ');
+            match value.strip_prefix('[') {
+                Some(flow) => simple_flow_sequence(flow.strip_suffix(']')?)?,
+                None => simple_scalar(value)?,
+            }
+        };
+        if map.insert(key.to_string(), value).is_some() {
+            return None;
+        }
+    }
+    Some(map)
+}
+
+/// The inside of a one-line flow sequence `[a, "b"]` of [`simple_scalar`]s (`[]` is empty).
+fn simple_flow_sequence(inner: &str) -> Option<Value> {
+    if inner.trim_matches(' ').is_empty() {
+        return Some(Value::Array(Vec::new()));
+    }
+    inner
+        .split(',')
+        .map(|item| simple_scalar(item.trim_matches(' ')))
+        .collect::<Option<Vec<_>>>()
+        .map(Value::Array)
+}
+
+/// Words YAML (1.1 or 1.2) may read as something other than a string, in any case.
+const YAML_WORDS: [&str; 12] = [
+    "true", "false", "yes", "no", "y", "n", "on", "off", "null", "nan", "inf", "infinity",
+];
+
+fn is_simple_key(key: &str) -> bool {
+    key.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !YAML_WORDS.iter().any(|w| key.eq_ignore_ascii_case(w))
+}
+
+/// One scalar of [`simple_yaml`] (already trimmed), or `None` if it is not one of its forms.
+fn simple_scalar(s: &str) -> Option<Value> {
+    let quoted = |q: char| {
+        let inner = s.strip_prefix(q)?.strip_suffix(q)?;
+        let plain = !inner.contains(['"', '\'', '\\']) && !inner.chars().any(char::is_control);
+        plain.then(|| Value::String(inner.to_string()))
+    };
+    let bytes = s.as_bytes();
+    match bytes.first()? {
+        b'"' => quoted('"'),
+        b'\'' => quoted('\''),
+        b'0'..=b'9' => {
+            if bytes.iter().all(u8::is_ascii_digit) {
+                let canonical = bytes.len() <= 15 && (bytes.len() == 1 || bytes[0] != b'0');
+                let n = s.parse::<u64>().ok().filter(|_| canonical)?;
+                Some(Value::from(n))
+            } else {
+                let date = bytes.len() == 10
+                    && bytes.iter().enumerate().all(|(i, b)| match i {
+                        4 | 7 => *b == b'-',
+                        _ => b.is_ascii_digit(),
+                    });
+                date.then(|| Value::String(s.to_string()))
+            }
+        }
+        _ => {
+            let word = s.chars().next().is_some_and(char::is_alphabetic)
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '/' | '.'))
+                && !YAML_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w));
+            word.then(|| Value::String(s.to_string()))
+        }
+    }
+}
+
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{[^{}\n]*\}\}|<%[^\n]*?%>").expect("valid regex"));
 
@@ -323,6 +449,121 @@ mod tests {
             .diagnostics
             .is_empty());
         assert_eq!(parse(&path, text, yaml, &lines, false).diagnostics.len(), 1);
+    }
+
+    /// The fast path gives exactly serde-saphyr's map (key order included) on generated YAML
+    /// built from pieces near its edges, and declines often enough to be tested both ways.
+    #[test]
+    fn simple_yaml_agrees_with_serde_saphyr() {
+        const KEYS: &[&str] = &[
+            "title", "tags", "a-b", "x_1", "on", "Yes", "date", "n", "k", "related", "#c", " k",
+        ];
+        const SCALARS: &[&str] = &[
+            "word",
+            "two words",
+            "研究/视觉",
+            "a-b_c/d.e",
+            "Yes",
+            "off",
+            "NULL",
+            "Nan",
+            "y",
+            "~",
+            "0",
+            "7",
+            "007",
+            "42",
+            "123456789012345",
+            "1234567890123456",
+            "1_000",
+            "0x1f",
+            "-1",
+            "1.5",
+            "2024-10-24",
+            "2024-1-24",
+            "\"[[Note A]]\"",
+            "\"a \\\" b\"",
+            "'it''s'",
+            "'q'",
+            "\"\"",
+            "\"x # y\"",
+            "a # c",
+            "a: b",
+            "[a, b]",
+            "&x",
+            "*x",
+            "|",
+            "e1",
+            "naïve",
+            "a  b",
+            "\"tab\tx\"",
+            "",
+            "[]",
+            "[ ]",
+            "[a,b]",
+            "[ a , 'q' ]",
+            "[a, [b]]",
+            "[a,]",
+            "[\"a, b\"]",
+            "[Yes, 007]",
+            "[x, 2024-10-24, 5]",
+            "[[x]]",
+            "[a] # c",
+            "[a, b",
+            "[a,, b]",
+            "[,]",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..20_000 {
+            let mut doc = String::new();
+            for _ in 0..1 + next(4) {
+                doc.push_str(KEYS[next(KEYS.len())]);
+                doc.push(':');
+                if next(2) == 0 {
+                    doc.push_str(&" ".repeat(1 + next(2) * next(2)));
+                    doc.push_str(SCALARS[next(SCALARS.len())]);
+                    doc.push_str(&" ".repeat(next(2)));
+                    doc.push('\n');
+                } else {
+                    doc.push_str(if next(4) == 0 { " \n" } else { "\n" });
+                    let indent = next(4);
+                    for _ in 0..next(4) {
+                        let at = if next(8) == 0 { next(4) } else { indent };
+                        doc.push_str(&" ".repeat(at));
+                        doc.push_str(["- ", "-  ", "-", "- - "][next(8).min(3) * next(2)]);
+                        doc.push_str(SCALARS[next(SCALARS.len())]);
+                        doc.push_str(if next(6) == 0 { "\n\n" } else { "\n" });
+                    }
+                }
+            }
+            total += 1;
+            let Some(map) = simple_yaml(&doc) else {
+                continue;
+            };
+            fast += 1;
+            let saphyr: Value = serde_saphyr::from_str(&doc)
+                .unwrap_or_else(|e| panic!("fast path accepted invalid YAML {doc:?}: {e}"));
+            let Value::Object(expected) = saphyr else {
+                panic!("fast path read a mapping in {doc:?}, serde-saphyr {saphyr:?}");
+            };
+            let pairs = |m: &serde_json::Map<String, Value>| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(pairs(&map), pairs(&expected), "{doc:?}");
+        }
+        assert!(
+            fast > total / 20 && fast < total,
+            "{fast} of {total} took the fast path"
+        );
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         );
     }
 
-    let mut taken = HashSet::new();
+    let mut taken = crate::source::FastSet::default();
     let text_src = text.as_str();
     let headings: Vec<Heading> = body
         .headings
@@ -309,13 +309,17 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
                 base
             };
             let raw = crate::resolve::fragments::raw_heading_text(&text_src[span.range()]);
+            let key = crate::resolve::fragments::normalize_heading(&text);
+            // Most headings are plain text, whose source is the text itself.
+            let raw_key = if raw == text {
+                key.clone()
+            } else {
+                crate::resolve::fragments::normalize_heading(raw)
+            };
             Heading {
                 level,
                 anchor: slug::unique(base, &mut taken),
-                keys: [
-                    crate::resolve::fragments::normalize_heading(&text),
-                    crate::resolve::fragments::normalize_heading(raw),
-                ],
+                keys: [key, raw_key],
                 text,
                 span,
             }
@@ -343,8 +347,8 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
             .with_help("give this block a different id"),
         );
     }
-    let mut seen_headings: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::with_capacity(headings.len());
+    let mut seen_headings: crate::source::FastMap<&str, usize> =
+        crate::source::FastMap::with_capacity_and_hasher(headings.len(), Default::default());
     for (i, h) in headings.iter().enumerate() {
         let key = h.keys[0].as_str();
         if let Some(&first) = seen_headings.get(key) {
@@ -483,8 +487,13 @@ fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodySc
             Event::End(tag_end) => {
                 if let TagEnd::Heading(_) = tag_end {
                     if let Some((level, text, r)) = heading.take() {
-                        out.headings
-                            .push((level, text.trim().to_string(), Span::new(r)));
+                        let trimmed = text.trim();
+                        let text = if trimmed.len() == text.len() {
+                            text
+                        } else {
+                            trimmed.to_string()
+                        };
+                        out.headings.push((level, text, Span::new(r)));
                     }
                 }
                 if is_block_end(&tag_end) {
