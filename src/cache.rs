@@ -93,6 +93,13 @@ pub enum CacheError {
     Checksum,
 }
 
+impl CacheError {
+    /// Whether the cache file simply does not exist yet (a first build): nothing to report.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, CacheError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
 /// Where the parse cache of the site at `out` (absolute) lives: the sibling folder
 /// `.NAME.vaultc-cache`, named like the output's staging folder. It is never inside the output
 /// (which a full build replaces whole) and, as a dot-folder, never read as part of a vault.

@@ -57,6 +57,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     if args.timings {
         eprintln!("timings: {}", comp.timings.line());
     }
+    match &report.cache.ignored {
+        Some(e) if !e.is_missing() && !args.quiet => {
+            eprintln!("note: the parse cache was not used ({e}); every note was parsed again")
+        }
+        _ => {}
+    }
     if let Some(e) = &report.cache.save_error {
         eprintln!("warning: the parse cache was not saved: {e}");
     }

@@ -137,6 +137,12 @@ fn a_damaged_or_foreign_cache_is_ignored() {
     let site = dir.path().join("site");
     let first = build(&vault, &site, &[]);
     assert_eq!(first.code, 1, "{}", first.report());
+    // A first build has no cache to use, which is no news.
+    assert!(
+        !first.stderr.contains("parse cache was not used"),
+        "{}",
+        first.report()
+    );
     let good = std::fs::read(cache_file(&site)).unwrap();
     // The reference: the same vault built cold, with no cache at all.
     let cold_site = dir.path().join("cold");
@@ -150,6 +156,11 @@ fn a_damaged_or_foreign_cache_is_ignored() {
         let r = build(&vault, &site, &[]);
         assert_eq!(r.code, cold.code, "{what}: {}", r.report());
         assert_eq!(parse_counts(&r), (notes, 0), "{what}: {}", r.report());
+        assert!(
+            r.stderr.contains("note: the parse cache was not used ("),
+            "{what}: {}",
+            r.report()
+        );
         assert_eq!(build_diagnostics(&r), build_diagnostics(&cold), "{what}");
         assert_same_tree(&site, &cold_site);
         // The damaged file was replaced by a good one.

@@ -658,11 +658,13 @@ pub fn parse_counts(run: &Run) -> (usize, usize) {
     )
 }
 
-/// A build's stderr without its summary line (which holds timings): the diagnostics.
+/// A build's stderr without its summary line (which holds timings) and the parse cache's
+/// notes: the diagnostics.
 pub fn build_diagnostics(run: &Run) -> String {
     run.stderr
         .lines()
-        .filter(|l| !l.starts_with("built "))
+        // The summary and the parse cache's own notes are not diagnostics.
+        .filter(|l| !l.starts_with("built ") && !l.contains("the parse cache was not"))
         .collect::<Vec<_>>()
         .join("\n")
 }
