@@ -64,6 +64,14 @@ pub fn push_page_url(out: &mut String, root: &str, page: &PageDir) {
     out.push_str("index.html");
 }
 
+/// [`push_page_url`] into a new string: what every view's link to a page holds (the same
+/// string as `relative_url(from, &page.file())`).
+pub fn page_url(root: &str, page: &PageDir) -> String {
+    let mut url = String::with_capacity(root.len() + page.as_str().len() + 11);
+    push_page_url(&mut url, root, page);
+    url
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -190,7 +190,7 @@ pub fn render_site(
     plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
         let target = plan
             .note_page(*id)
-            .map(|p| relative_url(page, &p.file()))
+            .map(|p| html::page_url(&page.root_prefix(), p))
             .unwrap_or_default();
         pages.view(
             page,
@@ -433,11 +433,7 @@ fn note_view<'a>(
         root: page.root_prefix(),
     };
     let html = html::note_body(&ctx, id);
-    let url = |page: &PageDir| {
-        let mut url = String::with_capacity(ctx.root.len() + page.as_str().len() + 11);
-        html::push_page_url(&mut url, &ctx.root, page);
-        url
-    };
+    let url = |page: &PageDir| html::page_url(&ctx.root, page);
     let mut seen = std::collections::HashSet::new();
     let tags = note
         .tags
@@ -505,14 +501,6 @@ fn note_view<'a>(
     }
 }
 
-/// The URL of `page`'s file from a page whose root prefix is `root` (the same string as
-/// `relative_url(from, &page.file())`, without building the file name first).
-fn page_url(root: &str, page: &PageDir) -> String {
-    let mut url = String::with_capacity(root.len() + page.as_str().len() + 11);
-    html::push_page_url(&mut url, root, page);
-    url
-}
-
 /// Note `id` as an entry of a list page whose root prefix is `root`.
 fn entry<'a>(
     comp: &'a Compilation,
@@ -526,7 +514,7 @@ fn entry<'a>(
     tags.dedup();
     Some(NoteEntry {
         title: &note.title,
-        url: page_url(root, page),
+        url: html::page_url(root, page),
         path: note.path.as_str(),
         tags,
     })
@@ -557,12 +545,13 @@ fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Fo
 fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages) -> Result<()> {
     let site = |page: &PageDir| info.view(page);
     let index = page_dir("tags");
+    let index_root = index.root_prefix();
     let entries: Vec<TagEntry> = plan
         .tags
         .iter()
         .map(|(node, name, page)| TagEntry {
             name,
-            url: relative_url(&index, &page.file()),
+            url: html::page_url(&index_root, page),
             count: comp.graph.tagged(*node).len(),
         })
         .collect();
@@ -599,7 +588,7 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
                 let (_, n, p) = &plan.tags[i];
                 LinkView {
                     name: n.clone(),
-                    url: relative_url(page, &p.file()),
+                    url: html::page_url(&root, p),
                 }
             })
             .collect();
@@ -648,7 +637,7 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
                         title: &source.title,
                         url: plan
                             .note_page(b.source)
-                            .map(|p| page_url(&root, p))
+                            .map(|p| html::page_url(&root, p))
                             .unwrap_or_default(),
                         path: source.path.as_str(),
                         line: source.lines.line(link.span.start),
@@ -726,7 +715,7 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan) -> GraphData<'a> {
                 Some(p) => (
                     "note",
                     comp.vault.note(*id).title.as_str(),
-                    Some(page_url("", p)),
+                    Some(html::page_url("", p)),
                 ),
                 None => continue,
             },
