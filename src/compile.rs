@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::{CacheUpdate, ParseCache};
+use crate::cache::{CacheEntry, CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
 use crate::discover::{self, DiscoverOptions};
@@ -141,41 +141,38 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         .map_err(|e| crate::Error::io("reading", root, e))?;
     timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
-    let mut notes = Vec::with_capacity(discovered.notes.len());
-    let mut cache_update = None;
+    let cache = options.parse_cache.as_deref();
+    let parsed: Vec<_> = discovered
+        .notes
+        .into_par_iter()
+        .map(|file| match cache {
+            Some(cache) => {
+                let (note, diags, entry) = cache.parse(file);
+                (note, diags, Some(entry))
+            }
+            None => {
+                let (note, diags) = parse::note(file);
+                (note, diags, None)
+            }
+        })
+        .collect();
+    let mut notes = Vec::with_capacity(parsed.len());
+    let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
     let mut parse_stats = ParseStats::default();
-    match &options.parse_cache {
-        None => {
-            let parsed: Vec<_> = discovered.notes.into_par_iter().map(parse::note).collect();
-            for (note, diags) in parsed {
-                notes.push(note);
-                diagnostics.extend(diags);
-            }
-            parse_stats.parsed = notes.len();
+    for (note, diags, entry) in parsed {
+        if entry.as_ref().is_some_and(CacheEntry::reused) {
+            parse_stats.reused += 1;
+        } else {
+            parse_stats.parsed += 1;
         }
-        Some(cache) => {
-            let parsed: Vec<_> = discovered
-                .notes
-                .into_par_iter()
-                .map(|file| cache.parse(file))
-                .collect();
-            let mut entries = Vec::with_capacity(parsed.len());
-            for (note, diags, entry) in parsed {
-                if entry.reused() {
-                    parse_stats.reused += 1;
-                } else {
-                    parse_stats.parsed += 1;
-                }
-                notes.push(note);
-                diagnostics.extend(diags);
-                entries.push(entry);
-            }
-            cache_update = Some(CacheUpdate {
-                previous: cache.clone(),
-                entries,
-            });
-        }
+        notes.push(note);
+        diagnostics.extend(diags);
+        entries.extend(entry);
     }
+    let cache_update = options.parse_cache.as_ref().map(|cache| CacheUpdate {
+        previous: cache.clone(),
+        entries,
+    });
     let vault = Vault {
         notes,
         attachments: discovered.attachments,
