@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed, xxh3_64};
+use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64};
 
 use crate::diag::{Code, Diagnostic, Fix, Severity};
 use crate::discover::SourceFile;
@@ -46,25 +46,6 @@ const MAGIC: &[u8; 8] = b"VAULTCpc";
 
 /// Bump when the file layout or the record encoding changes.
 const FORMAT_VERSION: u32 = 1;
-
-/// The code that decides what `parse::note` returns, and this module's encoding of it: a
-/// vaultc built from changed sources (a development build with the same version number) must
-/// not trust records the old code wrote. `Cargo.lock` pins the parsing crates (pulldown-cmark,
-/// serde-saphyr, regex, unicode-normalization).
-const PARSE_SOURCES: &[&str] = &[
-    include_str!("parse/mod.rs"),
-    include_str!("parse/frontmatter.rs"),
-    include_str!("parse/links.rs"),
-    include_str!("parse/tags.rs"),
-    include_str!("vault.rs"),
-    include_str!("source.rs"),
-    include_str!("slug.rs"),
-    include_str!("resolve/fragments.rs"),
-    include_str!("diag/mod.rs"),
-    include_str!("config.rs"),
-    include_str!("cache.rs"),
-    include_str!("../Cargo.lock"),
-];
 
 /// Why a cache file was not used. The build goes on without it in every case.
 #[derive(Debug, thiserror::Error)]
@@ -118,17 +99,19 @@ fn key(file: &SourceFile) -> u128 {
 /// What this build of vaultc writes in the header and expects to read back.
 fn header() -> Vec<u8> {
     let version = env!("CARGO_PKG_VERSION").as_bytes();
-    let mut sources = Vec::new();
-    for s in PARSE_SOURCES {
-        sources.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        sources.extend_from_slice(s.as_bytes());
-    }
+    // The parsing code and this module's encoding of what it returns.
+    let code = crate::code_hash::hash_sources(
+        crate::code_hash::PARSE_SOURCES
+            .iter()
+            .copied()
+            .chain([include_str!("cache.rs")]),
+    );
     let mut h = Vec::with_capacity(8 + 4 + 2 + version.len() + 16);
     h.extend_from_slice(MAGIC);
     h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     h.extend_from_slice(&(version.len() as u16).to_le_bytes());
     h.extend_from_slice(version);
-    h.extend_from_slice(&xxh3_128(&sources).to_le_bytes());
+    h.extend_from_slice(&code.to_le_bytes());
     h
 }
 

@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod cache;
+mod code_hash;
 pub mod compile;
 pub mod config;
 pub mod diag;

@@ -23,7 +23,9 @@ use crate::vault::{LinkKind, NoteId};
 const FINGERPRINT_VERSION: u64 = 1;
 
 /// The rendering code itself: a vaultc built from changed render sources (a development build
-/// with the same version number) must not keep pages the old code rendered.
+/// with the same version number) must not keep pages the old code rendered. The parsing code
+/// and the locked dependencies count too (`code_hash::PARSE_SOURCES`): a page shows headings,
+/// properties and labels as parsing found them, through pulldown-cmark and minijinja.
 const RENDER_SOURCES: &[&str] = &[
     include_str!("mod.rs"),
     include_str!("html.rs"),
@@ -53,9 +55,13 @@ impl SiteInputs {
         let mut h = Xxh3::new();
         h.write_u64(FINGERPRINT_VERSION);
         h.write(super::GENERATOR.as_bytes());
-        for source in RENDER_SOURCES {
-            field(&mut h, source);
-        }
+        let code = crate::code_hash::hash_sources(
+            RENDER_SOURCES
+                .iter()
+                .chain(crate::code_hash::PARSE_SOURCES)
+                .copied(),
+        );
+        h.write_u128(code);
         h.write_u64(theme.fingerprint());
         field(&mut h, title);
         let plan = &comp.site;

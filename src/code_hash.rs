@@ -1,0 +1,44 @@
+//! Hashes of vaultc's own code, for the two stores that outlive a build: the parse cache and
+//! the previous site's page fingerprints. A development build whose code changed (same version
+//! number) or a dependency upgrade must not reuse what older code produced.
+
+use xxhash_rust::xxh3::Xxh3;
+
+/// The code that decides what `parse::note` returns. `Cargo.lock` pins the crates that parse
+/// and render (pulldown-cmark, serde-saphyr, regex, unicode-normalization, minijinja,
+/// elasticlunr-rs).
+pub(crate) const PARSE_SOURCES: &[&str] = &[
+    include_str!("parse/mod.rs"),
+    include_str!("parse/frontmatter.rs"),
+    include_str!("parse/links.rs"),
+    include_str!("parse/tags.rs"),
+    include_str!("vault.rs"),
+    include_str!("source.rs"),
+    include_str!("slug.rs"),
+    include_str!("resolve/fragments.rs"),
+    include_str!("diag/mod.rs"),
+    include_str!("config.rs"),
+    include_str!("../Cargo.lock"),
+];
+
+/// A hash of `sources`, each with its length so that neighbours cannot run into each other.
+pub(crate) fn hash_sources<'a>(sources: impl IntoIterator<Item = &'a str>) -> u128 {
+    let mut h = Xxh3::new();
+    for s in sources {
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    }
+    h.digest128()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash_sources;
+
+    #[test]
+    fn lengths_keep_sources_apart() {
+        assert_ne!(hash_sources(["ab", "c"]), hash_sources(["a", "bc"]));
+        assert_ne!(hash_sources(["a"]), hash_sources(["a", ""]));
+        assert_eq!(hash_sources(["a", "b"]), hash_sources(["a", "b"]));
+    }
+}
