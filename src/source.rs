@@ -166,6 +166,23 @@ impl LineIndex {
     }
 }
 
+/// `count` pseudo-random ASCII strings (controls and punctuation included, 0-23 bytes) from
+/// `seed`: inputs for tests that hold an ASCII fast path against its general path.
+#[cfg(test)]
+pub(crate) fn ascii_samples(mut seed: u64, count: usize) -> impl Iterator<Item = String> {
+    (0..count).map(move |_| {
+        let len = seed % 24;
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % 128) as u8 as char
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
