@@ -344,57 +344,60 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
+/// Sequences, tuples and their struct and variant forms: the elements, in order.
+macro_rules! impl_elements {
+    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Unsupported;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+                self.element(value)
+            }
 
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
+            fn end(self) -> Result<(), Unsupported> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
+impl_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.element(value)
-    }
+/// Structs and struct variants: the field values in declaration order (the names are fixed by
+/// the type); a skipped field still takes its place, so the fields after it keep theirs.
+macro_rules! impl_fields {
+    ($($trait:ident),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Unsupported;
 
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _key: &'static str,
+                value: &T,
+            ) -> Result<(), Unsupported> {
+                self.element(value)
+            }
+
+            fn skip_field(&mut self, _key: &'static str) -> Result<(), Unsupported> {
+                self.enc.tag(END);
+                Ok(())
+            }
+
+            fn end(self) -> Result<(), Unsupported> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
+impl_fields!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -405,46 +408,6 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), Unsupported> {
-        // A skipped field still takes its place, so the fields after it keep theirs.
-        self.enc.tag(END);
-        Ok(())
-    }
-
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
         self.element(value)
     }
 
@@ -584,5 +547,25 @@ mod tests {
         let mut b = xxhash_rust::xxh3::Xxh3::new();
         super::hash(&mut b, &big);
         assert_eq!(a.finish(), b.finish());
+    }
+
+    #[test]
+    fn a_skipped_field_keeps_the_next_field_in_its_place() {
+        #[derive(Serialize)]
+        struct Optional<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<&'a str>,
+        }
+        let first = Optional {
+            a: Some("x"),
+            b: None,
+        };
+        let second = Optional {
+            a: None,
+            b: Some("x"),
+        };
+        assert_ne!(bytes(&first), bytes(&second));
     }
 }
