@@ -160,9 +160,7 @@ impl Theme {
 
     /// Renders template `name` with a serialisable view, as bytes.
     pub fn render_view(&self, name: &str, view: &impl serde::Serialize) -> Result<Vec<u8>> {
-        Ok(self
-            .render(name, minijinja::Value::from_serialize(view))?
-            .into_bytes())
+        self.render_view_sized(name, view, 0)
     }
 
     /// [`render_view`](Self::render_view) into a buffer of `capacity` bytes: a page whose size
@@ -179,14 +177,6 @@ impl Theme {
             .and_then(|t| t.render_captured_to(view, &mut out).map(drop))
             .map_err(|e| template_error(name, &e))?;
         Ok(out)
-    }
-
-    /// Renders template `name` with `ctx`.
-    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
-        self.env
-            .get_template(name)
-            .and_then(|t| t.render(ctx))
-            .map_err(|e| template_error(name, &e))
     }
 }
 
