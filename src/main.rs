@@ -6,6 +6,11 @@ mod cmd;
 
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc malloc: the build allocates many small strings on every thread,
+/// and glibc's arena locking and consolidation cost about a tenth of a 10k-note build.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> ExitCode {
