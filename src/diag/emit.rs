@@ -101,66 +101,79 @@ pub fn json(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> Stri
 }
 
 /// Human format: `path:line:col: error[code]: message`, the source line with the span
-/// underlined, a help line; `color` adds ANSI colours.
+/// underlined, a help line; `color` adds ANSI colours. Diagnostics are formatted in parallel
+/// (a vault can have thousands) and joined in their given order.
 pub fn human(diagnostics: &[Diagnostic], vault: &Vault, color: bool) -> String {
+    use rayon::prelude::*;
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
-    for d in diagnostics {
-        let at = locate(d, vault);
-        let level = match d.severity {
-            Severity::Error => Level::ERROR,
-            Severity::Warning => Level::WARNING,
-        };
-        let word = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(
-            out,
-            "{}:{}:{}: {word}[{}]: {}",
-            at.file, at.line, at.column, d.code, d.message
-        );
-        let note = vault
-            .notes
-            .binary_search_by(|n| n.path.cmp(&d.file))
-            .ok()
-            .map(|i| &vault.notes[i]);
-        let mut group = Group::with_level(level.clone());
-        if let Some(note) = note.filter(|n| !n.text.is_empty()) {
-            let first = note.lines.line_range(&note.text, at.line);
-            let last = note
-                .lines
-                .line_range(&note.text, at.end_line.min(at.line + 5));
-            let snippet_range = first.start..last.end.max(first.end);
-            let source = &note.text[snippet_range.clone()];
-            let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end)
-                - snippet_range.start;
-            let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end)
-                - snippet_range.start;
-            let label = d.target.as_deref().map(|_| match d.code {
-                crate::diag::Code::BrokenLink => "not found",
-                _ => "",
-            });
-            let mut annotation = AnnotationKind::Primary.span(start..end.max(start));
-            if let Some(label) = label.filter(|l| !l.is_empty()) {
-                annotation = annotation.label(label);
-            }
-            group = group.element(
-                Snippet::source(source)
-                    .line_start(at.line as usize)
-                    .annotation(annotation),
-            );
-        }
-        if let Some(help) = &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
-        }
-        out.push_str(&renderer.render(&[group]));
-        out.push_str("\n\n");
+    let parts: Vec<String> = diagnostics
+        .par_iter()
+        .map(|d| human_one(d, vault, &renderer))
+        .collect();
+    let mut out = String::with_capacity(parts.iter().map(String::len).sum());
+    for part in &parts {
+        out.push_str(part);
     }
+    out
+}
+
+/// One diagnostic in the human format, with its trailing blank line.
+fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
+    let mut out = String::new();
+    let at = locate(d, vault);
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let word = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let _ = writeln!(
+        out,
+        "{}:{}:{}: {word}[{}]: {}",
+        at.file, at.line, at.column, d.code, d.message
+    );
+    let note = vault
+        .notes
+        .binary_search_by(|n| n.path.cmp(&d.file))
+        .ok()
+        .map(|i| &vault.notes[i]);
+    let mut group = Group::with_level(level.clone());
+    if let Some(note) = note.filter(|n| !n.text.is_empty()) {
+        let first = note.lines.line_range(&note.text, at.line);
+        let last = note
+            .lines
+            .line_range(&note.text, at.end_line.min(at.line + 5));
+        let snippet_range = first.start..last.end.max(first.end);
+        let source = &note.text[snippet_range.clone()];
+        let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end)
+            - snippet_range.start;
+        let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end)
+            - snippet_range.start;
+        let label = d.target.as_deref().map(|_| match d.code {
+            crate::diag::Code::BrokenLink => "not found",
+            _ => "",
+        });
+        let mut annotation = AnnotationKind::Primary.span(start..end.max(start));
+        if let Some(label) = label.filter(|l| !l.is_empty()) {
+            annotation = annotation.label(label);
+        }
+        group = group.element(
+            Snippet::source(source)
+                .line_start(at.line as usize)
+                .annotation(annotation),
+        );
+    }
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    out.push_str(&renderer.render(&[group]));
+    out.push_str("\n\n");
     out
 }
 
