@@ -270,6 +270,8 @@ def main():
     ap.add_argument("--vaultc", default=None, help="vaultc binary (default: the one cargo builds)")
     ap.add_argument("--root", default=os.path.dirname(BENCH_DIR), help="cargo package root")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds before one run is killed")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 when any measurement failed (CI uses this; skipped tools do not count)")
     ap.add_argument("--json", default=None, help="also write the results as JSON to this file")
     ap.add_argument("--out", default=None,
                     help="folder for every tool's output (default: target/bench-out); e.g. a tmpfs "
@@ -415,6 +417,10 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "threads": args.threads, "seed": args.seed, "rows": rows}, f, indent=2)
+    failed = [r for r in rows if r.get("error") not in (None, "skipped")]
+    if args.strict and failed:
+        raise SystemExit("bench: %d measurement(s) failed: %s" % (
+            len(failed), "; ".join("%s at %d notes (%s)" % (r["tool"], r["size"], r["error"]) for r in failed)))
     if not args.keep:
         rmtree(out_root)
         if os.path.isdir(hugo_root) and not os.listdir(hugo_root):
