@@ -84,173 +84,188 @@ pub fn render_site(
 
     // Note pages, in parallel; each page's bytes depend only on the compilation, never on
     // which thread rendered it.
-    comp.vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, _)| {
-            let id = NoteId(i as u32);
-            plan.note_page(id).map(|page| (id, page))
-        })
-        .try_for_each(|(id, page)| {
-            let path = page.file();
-            let fp = inputs.note_page(comp, plan, id, &path);
-            pages.page(path, fp, || note_page(comp, theme, &info, id, page))
-        })?;
-    timings.mark("render notes");
-
-    let root = PageDir::root();
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    #[derive(Serialize)]
-    struct IndexBody<'a> {
-        folders: Vec<FolderView<'a>>,
-        stats: StatsView,
-    }
-    // The index, the tag pages and the wanted page are independent: build them side by side.
-    let index_page = || -> Result<()> {
+    let note_pages = || -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
+        comp.vault
+            .notes
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, _)| {
+                let id = NoteId(i as u32);
+                plan.note_page(id).map(|page| (id, page))
+            })
+            .try_for_each(|(id, page)| {
+                let path = page.file();
+                let fp = inputs.note_page(comp, plan, id, &path);
+                pages.page(path, fp, || note_page(comp, theme, &info, id, page))
+            })?;
+        Ok(started.elapsed())
+    };
+    // Everything else: list pages, `graph-data.js`, the search index. It runs beside the note
+    // pages (an idle worker takes it, and then helps with whatever is left of either), so no
+    // part of it runs alone at the end. Every file has its own path, so write order does not
+    // matter (the manifest is sorted).
+    let other_pages = || -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
+        let root = PageDir::root();
+        let published = plan.notes.iter().filter(|p| p.is_some()).count();
+        #[derive(Serialize)]
+        struct IndexBody<'a> {
+            folders: Vec<FolderView<'a>>,
+            stats: StatsView,
+        }
+        // The index, the tag pages and the wanted page are independent: build them side by side.
+        let index_page = || -> Result<()> {
+            pages.view(
+                &root,
+                "index.html",
+                PageContext {
+                    site: site(&root),
+                    page: PageView {
+                        kind: "index",
+                        title,
+                    },
+                    body: IndexBody {
+                        folders: folders(comp, plan, &root),
+                        stats: StatsView {
+                            notes: published,
+                            links: comp.vault.link_count(),
+                            wanted: comp.graph.wanted().count(),
+                            tags: plan.tags.len(),
+                            attachments: comp.vault.attachments.len(),
+                        },
+                    },
+                },
+            )
+        };
+        #[derive(Serialize)]
+        struct WantedBody<'a> {
+            wanted: Vec<WantedView<'a>>,
+        }
+        let wanted_page = page_dir("wanted");
+        let wanted_page_view = || {
+            pages.view(
+                &wanted_page,
+                "wanted.html",
+                PageContext {
+                    site: site(&wanted_page),
+                    page: PageView {
+                        kind: "wanted",
+                        title: "Wanted notes",
+                    },
+                    body: WantedBody {
+                        wanted: wanted(comp, plan, &wanted_page),
+                    },
+                },
+            )
+        };
+        let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
+            rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
+        });
+        index_done?;
+        tags_done?;
+        wanted_done?;
+        let graph_page = page_dir("graph");
         pages.view(
-            &root,
-            "index.html",
+            &graph_page,
+            "graph.html",
+            PageContext {
+                site: site(&graph_page),
+                page: PageView {
+                    kind: "graph",
+                    title: "Graph",
+                },
+                body: (),
+            },
+        )?;
+        pages.view_at(
+            "404.html".into(),
+            "404.html",
             PageContext {
                 site: site(&root),
                 page: PageView {
-                    kind: "index",
-                    title,
+                    kind: "404",
+                    title: "Not found",
                 },
-                body: IndexBody {
-                    folders: folders(comp, plan, &root),
-                    stats: StatsView {
-                        notes: published,
-                        links: comp.vault.link_count(),
-                        wanted: comp.graph.wanted().count(),
-                        tags: plan.tags.len(),
-                        attachments: comp.vault.attachments.len(),
+                body: (),
+            },
+        )?;
+        #[derive(Serialize)]
+        struct RedirectBody<'a> {
+            target_url: String,
+            alias: &'a str,
+        }
+        plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
+            let target = plan
+                .note_page(*id)
+                .map(|p| html::page_url(&page.root_prefix(), p))
+                .unwrap_or_default();
+            pages.view(
+                page,
+                "redirect.html",
+                PageContext {
+                    site: site(page),
+                    page: PageView {
+                        kind: "redirect",
+                        title: alias,
+                    },
+                    body: RedirectBody {
+                        target_url: target,
+                        alias,
                     },
                 },
-            },
-        )
-    };
-    #[derive(Serialize)]
-    struct WantedBody<'a> {
-        wanted: Vec<WantedView<'a>>,
-    }
-    let wanted_page = page_dir("wanted");
-    let wanted_page_view = || {
-        pages.view(
-            &wanted_page,
-            "wanted.html",
-            PageContext {
-                site: site(&wanted_page),
-                page: PageView {
-                    kind: "wanted",
-                    title: "Wanted notes",
-                },
-                body: WantedBody {
-                    wanted: wanted(comp, plan, &wanted_page),
-                },
-            },
-        )
-    };
-    let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
-        rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
-    });
-    index_done?;
-    tags_done?;
-    wanted_done?;
-    let graph_page = page_dir("graph");
-    pages.view(
-        &graph_page,
-        "graph.html",
-        PageContext {
-            site: site(&graph_page),
-            page: PageView {
-                kind: "graph",
-                title: "Graph",
-            },
-            body: (),
-        },
-    )?;
-    pages.view_at(
-        "404.html".into(),
-        "404.html",
-        PageContext {
-            site: site(&root),
-            page: PageView {
-                kind: "404",
-                title: "Not found",
-            },
-            body: (),
-        },
-    )?;
-    #[derive(Serialize)]
-    struct RedirectBody<'a> {
-        target_url: String,
-        alias: &'a str,
-    }
-    plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
-        let target = plan
-            .note_page(*id)
-            .map(|p| html::page_url(&page.root_prefix(), p))
-            .unwrap_or_default();
-        pages.view(
-            page,
-            "redirect.html",
-            PageContext {
-                site: site(page),
-                page: PageView {
-                    kind: "redirect",
-                    title: alias,
-                },
-                body: RedirectBody {
-                    target_url: target,
-                    alias,
-                },
-            },
-        )
-    })?;
-    timings.mark("render lists");
-    // The graph view's data: its view is hashed, and serialised only when that hash is new.
-    let graph = graph_data(comp, plan);
-    let path = "graph-data.js".to_string();
-    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
-    pages.page(path, fp, || {
-        let json = serde_json::to_string(&graph).expect("plain data");
-        Ok(format!("window.VAULTC_GRAPH = {json};\n").into_bytes())
-    })?;
-    timings.mark("graph data");
-    // The search index, in shards: an edit re-indexes only its note's shard.
-    let shards = search_shards(published);
-    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
-    for (i, page) in plan.notes.iter().enumerate() {
-        if page.is_some() {
-            let path = comp.vault.notes[i].path.as_str();
-            members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
-                .push(NoteId(i as u32));
-        }
-    }
-    let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
-    sink.write(
-        OutputFile {
-            path: "search-index.js".into(),
-            bytes: format!(
-                "window.VAULTC_SEARCH = {};\n",
-                serde_json::json!({ "shards": files })
             )
-            .into_bytes(),
-        },
-        None,
-    )?;
-    files
-        .into_par_iter()
-        .zip(&members)
-        .try_for_each(|(path, ids)| {
-            let per_note = text::search_body_chars(shards, ids.len());
-            let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
-            pages.page(path, fp, || {
-                Ok(search_shard(comp, plan, ids, per_note).into_bytes())
-            })
         })?;
-    timings.mark("search index");
+        // The graph view's data: its view is hashed, and serialised only when that hash is new.
+        let graph = graph_data(comp, plan);
+        let path = "graph-data.js".to_string();
+        let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+        pages.page(path, fp, || {
+            let json = serde_json::to_string(&graph).expect("plain data");
+            Ok(format!("window.VAULTC_GRAPH = {json};\n").into_bytes())
+        })?;
+        // The search index, in shards: an edit re-indexes only its note's shard.
+        let shards = search_shards(published);
+        let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+        for (i, page) in plan.notes.iter().enumerate() {
+            if page.is_some() {
+                let path = comp.vault.notes[i].path.as_str();
+                members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
+                    .push(NoteId(i as u32));
+            }
+        }
+        let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
+        sink.write(
+            OutputFile {
+                path: "search-index.js".into(),
+                bytes: format!(
+                    "window.VAULTC_SEARCH = {};\n",
+                    serde_json::json!({ "shards": files })
+                )
+                .into_bytes(),
+            },
+            None,
+        )?;
+        files
+            .into_par_iter()
+            .zip(&members)
+            .try_for_each(|(path, ids)| {
+                let per_note = text::search_body_chars(shards, ids.len());
+                let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
+                pages.page(path, fp, || {
+                    Ok(search_shard(comp, plan, ids, per_note).into_bytes())
+                })
+            })?;
+        Ok(started.elapsed())
+    };
+    let (notes_took, others_took) = rayon::join(note_pages, other_pages);
+    let (notes_took, others_took) = (notes_took?, others_took?);
+    timings.mark("render");
+    timings.stages.push(("note pages (in render)", notes_took));
+    timings.stages.push((
+        "lists, graph data, search (in render, beside note pages)",
+        others_took,
+    ));
     theme.assets.par_iter().try_for_each(|(name, bytes)| {
         sink.write(
             OutputFile {
