@@ -215,9 +215,9 @@ impl render::Sink for SiteSink<'_> {
         Ok(kept)
     }
 
-    fn write(&self, file: render::OutputFile, inputs: Option<u64>) -> Result<()> {
-        self.staging.write(&file.path, &file.bytes, inputs)?;
-        self.tick(&file.path);
+    fn write(&self, path: &str, bytes: &[u8], inputs: Option<u64>) -> Result<()> {
+        self.staging.write(path, bytes, inputs)?;
+        self.tick(path);
         Ok(())
     }
 }

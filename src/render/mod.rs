@@ -39,6 +39,9 @@ const GENERATOR: &str = concat!("vaultc ", env!("CARGO_PKG_VERSION"));
 /// Characters of a note's text shown under each search result.
 const EXCERPT_CHARS: usize = 160;
 
+/// Largest page buffer a rendering thread keeps for its next page, in bytes.
+const MAX_KEPT_BUFFER: usize = 4 << 20;
+
 /// Most notes the graph view shows (the best-connected ones).
 pub const GRAPH_VIEW_NOTES: usize = 5_000;
 
@@ -47,8 +50,10 @@ pub trait Sink: Sync {
     /// Whether the previous site holds `path` rendered from the same `inputs` (see
     /// [`inputs`]); when it does, the sink keeps that file and the page is not rendered.
     fn keep(&self, path: &str, inputs: u64) -> Result<bool>;
-    /// Takes one rendered file, with its input fingerprint when it has one.
-    fn write(&self, file: OutputFile, inputs: Option<u64>) -> Result<()>;
+    /// Takes one rendered file (its `/`-separated path inside the output folder and its
+    /// bytes), with its input fingerprint when it has one. The bytes are borrowed: the
+    /// renderer reuses its page buffers, so memory it has touched stays in use.
+    fn write(&self, path: &str, bytes: &[u8], inputs: Option<u64>) -> Result<()>;
 }
 
 /// Pages rendered and pages kept by [`render_site`].
@@ -84,182 +89,195 @@ pub fn render_site(
 
     // Note pages, in parallel; each page's bytes depend only on the compilation, never on
     // which thread rendered it.
-    comp.vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, _)| {
-            let id = NoteId(i as u32);
-            plan.note_page(id).map(|page| (id, page))
-        })
-        .try_for_each(|(id, page)| {
-            let path = page.file();
-            let fp = inputs.note_page(comp, plan, id, &path);
-            pages.page(path, fp, || note_page(comp, theme, &info, id, page))
-        })?;
-    timings.mark("render notes");
-
-    let root = PageDir::root();
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    #[derive(Serialize)]
-    struct IndexBody<'a> {
-        folders: Vec<FolderView<'a>>,
-        stats: StatsView,
-    }
-    // The index, the tag pages and the wanted page are independent: build them side by side.
-    let index_page = || -> Result<()> {
+    let note_pages = || -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
+        comp.vault
+            .notes
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, _)| {
+                let id = NoteId(i as u32);
+                plan.note_page(id).map(|page| (id, page))
+            })
+            .try_for_each(|(id, page)| {
+                let path = page.file();
+                let fp = inputs.note_page(comp, plan, id, &path);
+                pages.page(path, fp, |out| {
+                    note_page_into(out, comp, theme, &info, id, page)
+                })
+            })?;
+        Ok(started.elapsed())
+    };
+    // Everything else: list pages, `graph-data.js`, the search index. It runs beside the note
+    // pages (an idle worker takes it, and then helps with whatever is left of either), so no
+    // part of it runs alone at the end. Every file has its own path, so write order does not
+    // matter (the manifest is sorted).
+    let other_pages = || -> Result<std::time::Duration> {
+        let started = std::time::Instant::now();
+        let root = PageDir::root();
+        let published = plan.notes.iter().filter(|p| p.is_some()).count();
+        #[derive(Serialize)]
+        struct IndexBody<'a> {
+            folders: Vec<FolderView<'a>>,
+            stats: StatsView,
+        }
+        // The index, the tag pages and the wanted page are independent: build them side by side.
+        let index_page = || -> Result<()> {
+            pages.view(
+                &root,
+                "index.html",
+                PageContext {
+                    site: site(&root),
+                    page: PageView {
+                        kind: "index",
+                        title,
+                    },
+                    body: IndexBody {
+                        folders: folders(comp, plan, &root),
+                        stats: StatsView {
+                            notes: published,
+                            links: comp.vault.link_count(),
+                            wanted: comp.graph.wanted().count(),
+                            tags: plan.tags.len(),
+                            attachments: comp.vault.attachments.len(),
+                        },
+                    },
+                },
+            )
+        };
+        #[derive(Serialize)]
+        struct WantedBody<'a> {
+            wanted: Vec<WantedView<'a>>,
+        }
+        let wanted_page = page_dir("wanted");
+        let wanted_page_view = || {
+            pages.view(
+                &wanted_page,
+                "wanted.html",
+                PageContext {
+                    site: site(&wanted_page),
+                    page: PageView {
+                        kind: "wanted",
+                        title: "Wanted notes",
+                    },
+                    body: WantedBody {
+                        wanted: wanted(comp, plan, &wanted_page),
+                    },
+                },
+            )
+        };
+        let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
+            rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
+        });
+        index_done?;
+        tags_done?;
+        wanted_done?;
+        let graph_page = page_dir("graph");
         pages.view(
-            &root,
-            "index.html",
+            &graph_page,
+            "graph.html",
+            PageContext {
+                site: site(&graph_page),
+                page: PageView {
+                    kind: "graph",
+                    title: "Graph",
+                },
+                body: (),
+            },
+        )?;
+        pages.view_at(
+            "404.html".into(),
+            "404.html",
             PageContext {
                 site: site(&root),
                 page: PageView {
-                    kind: "index",
-                    title,
+                    kind: "404",
+                    title: "Not found",
                 },
-                body: IndexBody {
-                    folders: folders(comp, plan, &root),
-                    stats: StatsView {
-                        notes: published,
-                        links: comp.vault.link_count(),
-                        wanted: comp.graph.wanted().count(),
-                        tags: plan.tags.len(),
-                        attachments: comp.vault.attachments.len(),
+                body: (),
+            },
+        )?;
+        #[derive(Serialize)]
+        struct RedirectBody<'a> {
+            target_url: String,
+            alias: &'a str,
+        }
+        plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
+            let target = plan
+                .note_page(*id)
+                .map(|p| html::page_url(&page.root_prefix(), p))
+                .unwrap_or_default();
+            pages.view(
+                page,
+                "redirect.html",
+                PageContext {
+                    site: site(page),
+                    page: PageView {
+                        kind: "redirect",
+                        title: alias,
+                    },
+                    body: RedirectBody {
+                        target_url: target,
+                        alias,
                     },
                 },
-            },
-        )
-    };
-    #[derive(Serialize)]
-    struct WantedBody<'a> {
-        wanted: Vec<WantedView<'a>>,
-    }
-    let wanted_page = page_dir("wanted");
-    let wanted_page_view = || {
-        pages.view(
-            &wanted_page,
-            "wanted.html",
-            PageContext {
-                site: site(&wanted_page),
-                page: PageView {
-                    kind: "wanted",
-                    title: "Wanted notes",
-                },
-                body: WantedBody {
-                    wanted: wanted(comp, plan, &wanted_page),
-                },
-            },
-        )
-    };
-    let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
-        rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
-    });
-    index_done?;
-    tags_done?;
-    wanted_done?;
-    let graph_page = page_dir("graph");
-    pages.view(
-        &graph_page,
-        "graph.html",
-        PageContext {
-            site: site(&graph_page),
-            page: PageView {
-                kind: "graph",
-                title: "Graph",
-            },
-            body: (),
-        },
-    )?;
-    pages.view_at(
-        "404.html".into(),
-        "404.html",
-        PageContext {
-            site: site(&root),
-            page: PageView {
-                kind: "404",
-                title: "Not found",
-            },
-            body: (),
-        },
-    )?;
-    #[derive(Serialize)]
-    struct RedirectBody<'a> {
-        target_url: String,
-        alias: &'a str,
-    }
-    plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
-        let target = plan
-            .note_page(*id)
-            .map(|p| html::page_url(&page.root_prefix(), p))
-            .unwrap_or_default();
-        pages.view(
-            page,
-            "redirect.html",
-            PageContext {
-                site: site(page),
-                page: PageView {
-                    kind: "redirect",
-                    title: alias,
-                },
-                body: RedirectBody {
-                    target_url: target,
-                    alias,
-                },
-            },
-        )
-    })?;
-    timings.mark("render lists");
-    // The graph view's data: its view is hashed, and serialised only when that hash is new.
-    let graph = graph_data(comp, plan);
-    let path = "graph-data.js".to_string();
-    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
-    pages.page(path, fp, || {
-        let json = serde_json::to_string(&graph).expect("plain data");
-        Ok(format!("window.VAULTC_GRAPH = {json};\n").into_bytes())
-    })?;
-    timings.mark("graph data");
-    // The search index, in shards: an edit re-indexes only its note's shard.
-    let shards = search_shards(published);
-    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
-    for (i, page) in plan.notes.iter().enumerate() {
-        if page.is_some() {
-            let path = comp.vault.notes[i].path.as_str();
-            members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
-                .push(NoteId(i as u32));
+            )
+        })?;
+        // The graph view's data: its view is hashed, and serialised only when that hash is new.
+        let graph = graph_data(comp, plan);
+        let path = "graph-data.js".to_string();
+        let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+        pages.page(path, fp, |out| {
+            out.extend_from_slice(b"window.VAULTC_GRAPH = ");
+            serde_json::to_writer(&mut *out, &graph).expect("plain data");
+            out.extend_from_slice(b";\n");
+            Ok(())
+        })?;
+        // The search index, in shards: an edit re-indexes only its note's shard.
+        let shards = search_shards(published);
+        let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+        for (i, page) in plan.notes.iter().enumerate() {
+            if page.is_some() {
+                let path = comp.vault.notes[i].path.as_str();
+                members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
+                    .push(NoteId(i as u32));
+            }
         }
-    }
-    let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
-    sink.write(
-        OutputFile {
-            path: "search-index.js".into(),
-            bytes: format!(
+        let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
+        sink.write(
+            "search-index.js",
+            format!(
                 "window.VAULTC_SEARCH = {};\n",
                 serde_json::json!({ "shards": files })
             )
-            .into_bytes(),
-        },
-        None,
-    )?;
-    files
-        .into_par_iter()
-        .zip(&members)
-        .try_for_each(|(path, ids)| {
-            let per_note = text::search_body_chars(shards, ids.len());
-            let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
-            pages.page(path, fp, || {
-                Ok(search_shard(comp, plan, ids, per_note).into_bytes())
-            })
-        })?;
-    timings.mark("search index");
-    theme.assets.par_iter().try_for_each(|(name, bytes)| {
-        sink.write(
-            OutputFile {
-                path: format!("static/{name}"),
-                bytes: bytes.clone(),
-            },
+            .as_bytes(),
             None,
-        )
-    })?;
+        )?;
+        files
+            .into_par_iter()
+            .zip(&members)
+            .try_for_each(|(path, ids)| {
+                let per_note = text::search_body_chars(shards, ids.len());
+                let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
+                pages.page(path, fp, |out| {
+                    out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
+                    Ok(())
+                })
+            })?;
+        Ok(started.elapsed())
+    };
+    let (notes_took, others_took) = rayon::join(note_pages, other_pages);
+    let (notes_took, others_took) = (notes_took?, others_took?);
+    timings.mark("render");
+    timings.stages.push(("note pages (in render)", notes_took));
+    timings.stages.push((
+        "lists, graph data, search (in render, beside note pages)",
+        others_took,
+    ));
+    theme
+        .assets
+        .par_iter()
+        .try_for_each(|(name, bytes)| sink.write(&format!("static/{name}"), bytes, None))?;
     Ok(RenderStats {
         rendered: pages.rendered.into_inner(),
         kept: pages.kept.into_inner(),
@@ -277,20 +295,23 @@ pub fn render_note_page(
     let Some(page) = comp.site.note_page(id) else {
         return Ok(None);
     };
-    let bytes = note_page(comp, theme, &SiteInfo { title }, id, page)?;
+    let mut bytes = Vec::new();
+    note_page_into(&mut bytes, comp, theme, &SiteInfo { title }, id, page)?;
     Ok(Some(OutputFile {
         path: page.file(),
         bytes,
     }))
 }
 
-fn note_page(
+/// Note `id`'s page appended to `out`.
+fn note_page_into(
+    out: &mut Vec<u8>,
     comp: &Compilation,
     theme: &Theme,
     info: &SiteInfo,
     id: NoteId,
     page: &PageDir,
-) -> Result<Vec<u8>> {
+) -> Result<()> {
     /// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
     #[derive(Serialize)]
     struct NotePageContext<'a> {
@@ -299,8 +320,8 @@ fn note_page(
         note: NoteView<'a>,
     }
     let view = note_view(comp, &comp.site, id, page);
-    let capacity = page_size_estimate(&view);
-    theme.render_view_sized(
+    out.reserve(page_size_estimate(&view));
+    theme.render_view_into(
         "note.html",
         &NotePageContext {
             site: info.view(page),
@@ -310,7 +331,7 @@ fn note_page(
             },
             note: view,
         },
-        capacity,
+        out,
     )
 }
 
@@ -377,24 +398,41 @@ impl Pages<'_> {
         ctx: PageContext<B>,
     ) -> Result<()> {
         let fp = self.inputs.view_page(&path, template, &ctx);
-        self.page(path, fp, || self.theme.render_view(template, &ctx))
+        self.page(path, fp, |out| {
+            self.theme.render_view_into(template, &ctx, out)
+        })
     }
 
-    /// A page with input fingerprint `fp`: kept by the sink, or rendered and written.
-    fn page(&self, path: String, fp: u64, render: impl FnOnce() -> Result<Vec<u8>>) -> Result<()> {
+    /// A page with input fingerprint `fp`: kept by the sink, or rendered (appended to the
+    /// empty buffer `render` is given) and written.
+    fn page(
+        &self,
+        path: String,
+        fp: u64,
+        render: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
         let kept = self.sink.keep(&path, fp)?;
         let counter = if kept { &self.kept } else { &self.rendered };
         counter.fetch_add(1, Ordering::Relaxed);
         if kept {
             return Ok(());
         }
-        self.sink.write(
-            OutputFile {
-                path,
-                bytes: render()?,
-            },
-            Some(fp),
-        )
+        // Each thread renders every page into the same buffer. A fresh buffer per page made
+        // the allocator hand back memory it had returned to the system, and the kernel zeroed
+        // it again on first touch (page faults were about a tenth of a 10k build's CPU).
+        thread_local! {
+            static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        // Taken out, not borrowed, so a page rendered while another is (it cannot happen
+        // today) would get a buffer of its own instead of a panic.
+        let mut buffer = BUFFER.take();
+        buffer.clear();
+        let written = render(&mut buffer).and_then(|()| self.sink.write(&path, &buffer, Some(fp)));
+        // A huge page (the index of a big vault) is not kept for the rest of the build.
+        if buffer.capacity() <= MAX_KEPT_BUFFER {
+            BUFFER.set(buffer);
+        }
+        written
     }
 }
 

@@ -172,11 +172,22 @@ impl Theme {
         capacity: usize,
     ) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(capacity);
+        self.render_view_into(name, view, &mut out)?;
+        Ok(out)
+    }
+
+    /// Renders template `name` with a serialisable view, appending to `out` (so a caller can
+    /// reuse one buffer for many pages).
+    pub fn render_view_into(
+        &self,
+        name: &str,
+        view: &impl serde::Serialize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         self.env
             .get_template(name)
-            .and_then(|t| t.render_captured_to(view, &mut out).map(drop))
-            .map_err(|e| template_error(name, &e))?;
-        Ok(out)
+            .and_then(|t| t.render_captured_to(view, out).map(drop))
+            .map_err(|e| template_error(name, &e))
     }
 }
 
