@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::cache::{CacheEntry, CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
@@ -128,38 +126,40 @@ impl Compilation {
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let config = &options.config;
     let mut timings = Timings::start();
-    let discovered = discover::discover(
+    let cache = options.parse_cache.as_deref();
+    // Each note is parsed (or rebuilt from the cache) by the task that read it, so reading and
+    // parsing overlap with no barrier between them.
+    let discovered = discover::discover_map(
         root,
         &DiscoverOptions {
             skip_dirs: options.skip_dirs.clone(),
             exclude: config.exclude.clone(),
             ..DiscoverOptions::default()
         },
+        // Boxed: a parsed note is large, and discovery moves its results around to sort them.
+        |file| {
+            Box::new(match cache {
+                Some(cache) => {
+                    let (note, diags, entry) = cache.parse(file);
+                    (note, diags, Some(entry))
+                }
+                None => {
+                    let (note, diags) = parse::note(file);
+                    (note, diags, None)
+                }
+            })
+        },
     )?;
     let root = root
         .canonicalize()
         .map_err(|e| crate::Error::io("reading", root, e))?;
-    timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
-    let cache = options.parse_cache.as_deref();
-    let parsed: Vec<_> = discovered
-        .notes
-        .into_par_iter()
-        .map(|file| match cache {
-            Some(cache) => {
-                let (note, diags, entry) = cache.parse(file);
-                (note, diags, Some(entry))
-            }
-            None => {
-                let (note, diags) = parse::note(file);
-                (note, diags, None)
-            }
-        })
-        .collect();
+    let parsed = discovered.notes;
     let mut notes = Vec::with_capacity(parsed.len());
     let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
     let mut parse_stats = ParseStats::default();
-    for (note, diags, entry) in parsed {
+    for parsed in parsed {
+        let (note, diags, entry) = *parsed;
         if entry.as_ref().is_some_and(CacheEntry::reused) {
             parse_stats.reused += 1;
         } else {
@@ -177,7 +177,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         notes,
         attachments: discovered.attachments,
     };
-    timings.mark("parse");
+    timings.mark("discover+parse");
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };

@@ -36,15 +36,26 @@ pub struct AttachmentFile {
     pub disk_path: PathBuf,
 }
 
-/// Everything discovery found, sorted by path.
-#[derive(Debug, Default)]
-pub struct Discovered {
+/// Everything discovery found, sorted by path: each note as read ([`SourceFile`]) or, from
+/// [`discover_map`], as the function given turned it into (a parsed note, say).
+#[derive(Debug)]
+pub struct Discovered<T = SourceFile> {
     /// Notes, sorted by path.
-    pub notes: Vec<SourceFile>,
+    pub notes: Vec<T>,
     /// Attachments, sorted by path.
     pub attachments: Vec<AttachmentFile>,
-    /// Problems met on the way (unreadable files, odd names).
+    /// Problems met on the way (unreadable files, odd names), sorted.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<T> Default for Discovered<T> {
+    fn default() -> Self {
+        Discovered {
+            notes: Vec::new(),
+            attachments: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
 }
 
 /// What to leave out of the walk besides dotfiles.
@@ -60,6 +71,20 @@ pub struct DiscoverOptions {
 
 /// Walks `root` and reads every note (in parallel).
 pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
+    discover_map(root, options, |file| file)
+}
+
+/// Walks `root`, reads every note and hands it to `each`, in parallel. The walk only lists
+/// files (it is fast); vault paths are then computed in parallel and sorted, and each note is
+/// read and processed by one task, so reading overlaps the work on other notes (`compile`
+/// parses here) with no barrier between reading and parsing, and results land in path order
+/// directly. When two disk names normalise to one vault path (NFC vs NFD), the one the sorted
+/// walk meets first is kept; its twin is still read, for its read diagnostics.
+pub fn discover_map<T, F>(root: &Path, options: &DiscoverOptions, each: F) -> Result<Discovered<T>>
+where
+    T: Send,
+    F: Fn(SourceFile) -> T + Sync,
+{
     if !root.is_dir() {
         return Err(Error::VaultNotFound {
             path: root.to_path_buf(),
@@ -77,8 +102,6 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     ignore.extend(obsidian_ignore_filters(&root));
 
     let templates = template_folders(&root);
-    // The walk feeds the reads: files are read on the thread pool while the walk goes on.
-    // The order they arrive in does not matter; everything is sorted below.
     let walker = walkdir::WalkDir::new(&root)
         .follow_links(true)
         .sort_by_file_name()
@@ -87,11 +110,18 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
             !hidden && !skip.iter().any(|s| e.path() == s)
         });
-    let found: Vec<Found> = walker
-        .par_bridge()
+    // Files and walk errors, in walk order; vault paths (NFC) are computed in parallel below.
+    let walked: Vec<std::result::Result<PathBuf, walkdir::Error>> = walker
+        .filter_map(|entry| match entry {
+            Ok(entry) => entry.file_type().is_file().then(|| Ok(entry.into_path())),
+            Err(err) => Some(Err(err)),
+        })
+        .collect();
+    let found: Vec<Found> = walked
+        .into_par_iter()
         .filter_map(|entry| {
-            let entry = match entry {
-                Ok(entry) => entry,
+            let disk = match entry {
+                Ok(disk) => disk,
                 Err(err) => {
                     // Symlink loops and permission errors: report against the path and go on.
                     let path = relative(&root, err.path()?)?;
@@ -103,10 +133,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                     )));
                 }
             };
-            if !entry.file_type().is_file() {
-                return None;
-            }
-            let path = relative(&root, entry.path())?;
+            let path = relative(&root, &disk)?;
             if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
                 || options
                     .exclude
@@ -116,17 +143,14 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             {
                 return None;
             }
-            if !path.is_markdown() {
-                return Some(Found::Attachment(AttachmentFile {
+            Some(if path.is_markdown() {
+                Found::Note(path, disk)
+            } else {
+                Found::Attachment(AttachmentFile {
                     path,
-                    disk_path: entry.into_path(),
-                }));
-            }
-            let (mut file, diag) = read_note(path, entry.path());
-            file.is_template = templates
-                .iter()
-                .any(|t| file.path.as_str().starts_with(t.as_str()));
-            Some(Found::Note(file, entry.into_path(), diag))
+                    disk_path: disk,
+                })
+            })
         })
         .collect();
     let mut diagnostics = Vec::new();
@@ -134,26 +158,40 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     let mut attachments = Vec::new();
     for found in found {
         match found {
-            Found::Note(file, disk, diag) => {
-                diagnostics.extend(diag);
-                notes.push((file, disk));
-            }
+            Found::Note(path, disk) => notes.push((path, disk)),
             Found::Attachment(a) => attachments.push(a),
             Found::Problem(d) => diagnostics.push(d),
         }
     }
     // Two disk names can normalise to the same vault path (NFC vs NFD); keep the one the
-    // sorted walk meets first, whatever order the threads finished in.
-    notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
-    notes.dedup_by(|a, b| a.0.path == b.0.path);
-    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _)| file).collect();
+    // sorted walk meets first (the smaller disk path).
+    notes.sort_unstable();
+    let kept: Vec<bool> = (0..notes.len())
+        .map(|i| i == 0 || notes[i - 1].0 != notes[i].0)
+        .collect();
+    let read: Vec<(Option<T>, Option<Box<Diagnostic>>)> = notes
+        .into_par_iter()
+        .zip(kept)
+        .map(|((path, disk), kept)| {
+            let (mut file, diag) = read_note(path, &disk);
+            file.is_template = templates
+                .iter()
+                .any(|t| file.path.as_str().starts_with(t.as_str()));
+            (kept.then(|| each(file)), diag.map(Box::new))
+        })
+        .collect();
+    let mut notes = Vec::with_capacity(read.len());
+    for (value, diag) in read {
+        notes.extend(value);
+        diagnostics.extend(diag.map(|d| *d));
+    }
     attachments.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
             .then_with(|| a.disk_path.cmp(&b.disk_path))
     });
     attachments.dedup_by(|a, b| a.path == b.path);
-    // A note's unreadable-file diagnostic and a walk error arrive in any order.
+    // A note's unreadable-file diagnostic and a walk error come in any order.
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Discovered {
         notes,
@@ -162,10 +200,10 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     })
 }
 
-/// One thing the walk found.
+/// One file the walk found, or a walk error.
 enum Found {
-    /// A note, read, with its disk path and a diagnostic if reading it was not clean.
-    Note(SourceFile, PathBuf, Option<Diagnostic>),
+    /// A note: vault path and disk path.
+    Note(VaultPath, PathBuf),
     Attachment(AttachmentFile),
     /// A walk error (symlink loop, permission denied).
     Problem(Diagnostic),
