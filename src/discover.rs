@@ -74,12 +74,12 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     discover_map(root, options, |file| file)
 }
 
-/// Walks `root`, reads every note and hands it to `each`, in parallel. The walk only lists
-/// files (it is fast); vault paths are then computed in parallel and sorted, and each note is
-/// read and processed by one task, so reading overlaps the work on other notes (`compile`
-/// parses here) with no barrier between reading and parsing, and results land in path order
-/// directly. When two disk names normalise to one vault path (NFC vs NFD), the one the sorted
-/// walk meets first is kept; its twin is still read, for its read diagnostics.
+/// Walks `root`, reads every note and hands it to `each`, on the thread pool while the walk
+/// goes on: one task reads a note and processes it (`compile` parses it), so reading overlaps
+/// parsing with no barrier between the stages. Notes come back sorted by vault path whatever
+/// order the tasks finished in. When two disk names normalise to one vault path (NFC vs NFD),
+/// the one the sorted walk meets first is kept; its twin is processed too, then dropped (its
+/// read diagnostic is kept).
 pub fn discover_map<T, F>(root: &Path, options: &DiscoverOptions, each: F) -> Result<Discovered<T>>
 where
     T: Send,
@@ -110,30 +110,29 @@ where
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
             !hidden && !skip.iter().any(|s| e.path() == s)
         });
-    // Files and walk errors, in walk order; vault paths (NFC) are computed in parallel below.
-    let walked: Vec<std::result::Result<PathBuf, walkdir::Error>> = walker
-        .filter_map(|entry| match entry {
-            Ok(entry) => entry.file_type().is_file().then(|| Ok(entry.into_path())),
-            Err(err) => Some(Err(err)),
-        })
-        .collect();
-    let found: Vec<Found> = walked
-        .into_par_iter()
+    // The walk feeds the tasks: each note is read and processed (parsed, in `compile`) on the
+    // thread pool while the walk goes on, so reading overlaps parsing with no barrier between
+    // them. The order tasks finish in does not matter; everything is sorted below.
+    let found: Vec<Found<T>> = walker
+        .par_bridge()
         .filter_map(|entry| {
-            let disk = match entry {
-                Ok(disk) => disk,
+            let entry = match entry {
+                Ok(entry) => entry,
                 Err(err) => {
                     // Symlink loops and permission errors: report against the path and go on.
                     let path = relative(&root, err.path()?)?;
-                    return Some(Found::Problem(Diagnostic::new(
+                    return Some(Found::Problem(Box::new(Diagnostic::new(
                         Code::UnreadableFile,
                         path,
                         Span::default(),
                         format!("cannot read: {err}"),
-                    )));
+                    ))));
                 }
             };
-            let path = relative(&root, &disk)?;
+            if !entry.file_type().is_file() {
+                return None;
+            }
+            let path = relative(&root, entry.path())?;
             if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
                 || options
                     .exclude
@@ -143,48 +142,54 @@ where
             {
                 return None;
             }
-            Some(if path.is_markdown() {
-                Found::Note(path, disk)
-            } else {
-                Found::Attachment(AttachmentFile {
+            if !path.is_markdown() {
+                return Some(Found::Attachment(AttachmentFile {
                     path,
-                    disk_path: disk,
-                })
+                    disk_path: entry.into_path(),
+                }));
+            }
+            let (mut file, diag) = read_note(path.clone(), entry.path());
+            file.is_template = templates
+                .iter()
+                .any(|t| file.path.as_str().starts_with(t.as_str()));
+            Some(Found::Note {
+                path,
+                disk: entry.into_path(),
+                diag: diag.map(Box::new),
+                value: each(file),
             })
         })
         .collect();
     let mut diagnostics = Vec::new();
-    let mut notes = Vec::new();
+    // Sorted by key, then each value moved out once (values can be large).
+    let mut keys: Vec<(VaultPath, PathBuf, usize)> = Vec::new();
+    let mut values: Vec<Option<T>> = Vec::new();
     let mut attachments = Vec::new();
     for found in found {
         match found {
-            Found::Note(path, disk) => notes.push((path, disk)),
+            Found::Note {
+                path,
+                disk,
+                diag,
+                value,
+            } => {
+                diagnostics.extend(diag.map(|d| *d));
+                keys.push((path, disk, values.len()));
+                values.push(Some(value));
+            }
             Found::Attachment(a) => attachments.push(a),
-            Found::Problem(d) => diagnostics.push(d),
+            Found::Problem(d) => diagnostics.push(*d),
         }
     }
     // Two disk names can normalise to the same vault path (NFC vs NFD); keep the one the
-    // sorted walk meets first (the smaller disk path).
-    notes.sort_unstable();
-    let kept: Vec<bool> = (0..notes.len())
-        .map(|i| i == 0 || notes[i - 1].0 != notes[i].0)
+    // sorted walk meets first, whatever order the threads finished in. Its twin was processed
+    // too and is dropped here; its read diagnostic stays.
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    keys.dedup_by(|a, b| a.0 == b.0);
+    let notes: Vec<T> = keys
+        .iter()
+        .filter_map(|&(_, _, i)| values[i].take())
         .collect();
-    let read: Vec<(Option<T>, Option<Box<Diagnostic>>)> = notes
-        .into_par_iter()
-        .zip(kept)
-        .map(|((path, disk), kept)| {
-            let (mut file, diag) = read_note(path, &disk);
-            file.is_template = templates
-                .iter()
-                .any(|t| file.path.as_str().starts_with(t.as_str()));
-            (kept.then(|| each(file)), diag.map(Box::new))
-        })
-        .collect();
-    let mut notes = Vec::with_capacity(read.len());
-    for (value, diag) in read {
-        notes.extend(value);
-        diagnostics.extend(diag.map(|d| *d));
-    }
     attachments.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
@@ -200,17 +205,30 @@ where
     })
 }
 
-/// One file the walk found, or a walk error.
-enum Found {
-    /// A note: vault path and disk path.
-    Note(VaultPath, PathBuf),
+/// One thing the walk found.
+enum Found<T> {
+    /// A note, read and processed, with its vault and disk paths (to sort by) and a diagnostic
+    /// if reading it was not clean.
+    Note {
+        path: VaultPath,
+        disk: PathBuf,
+        diag: Option<Box<Diagnostic>>,
+        value: T,
+    },
     Attachment(AttachmentFile),
     /// A walk error (symlink loop, permission denied).
-    Problem(Diagnostic),
+    Problem(Box<Diagnostic>),
 }
 
 fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
     let rel = path.strip_prefix(root).ok()?;
+    // Walked paths are clean and almost always UTF-8: then the path's own text is its
+    // components joined by `/`, with no vector of parts to build.
+    if let Some(text) = rel.to_str().filter(|_| std::path::MAIN_SEPARATOR == '/') {
+        if text.split('/').all(|c| !c.is_empty() && c != ".") {
+            return VaultPath::new(text);
+        }
+    }
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
