@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::cache::{CacheEntry, CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
@@ -126,40 +128,38 @@ impl Compilation {
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let config = &options.config;
     let mut timings = Timings::start();
-    let cache = options.parse_cache.as_deref();
-    // Each note is parsed (or rebuilt from the cache) by the task that read it, so reading and
-    // parsing overlap with no barrier between them.
-    let discovered = discover::discover_map(
+    let discovered = discover::discover(
         root,
         &DiscoverOptions {
             skip_dirs: options.skip_dirs.clone(),
             exclude: config.exclude.clone(),
             ..DiscoverOptions::default()
         },
-        // Boxed: a parsed note is large, and discovery moves its results around to sort them.
-        |file| {
-            Box::new(match cache {
-                Some(cache) => {
-                    let (note, diags, entry) = cache.parse(file);
-                    (note, diags, Some(entry))
-                }
-                None => {
-                    let (note, diags) = parse::note(file);
-                    (note, diags, None)
-                }
-            })
-        },
     )?;
     let root = root
         .canonicalize()
         .map_err(|e| crate::Error::io("reading", root, e))?;
+    timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
-    let parsed = discovered.notes;
+    let cache = options.parse_cache.as_deref();
+    let parsed: Vec<_> = discovered
+        .notes
+        .into_par_iter()
+        .map(|file| match cache {
+            Some(cache) => {
+                let (note, diags, entry) = cache.parse(file);
+                (note, diags, Some(entry))
+            }
+            None => {
+                let (note, diags) = parse::note(file);
+                (note, diags, None)
+            }
+        })
+        .collect();
     let mut notes = Vec::with_capacity(parsed.len());
     let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
     let mut parse_stats = ParseStats::default();
-    for parsed in parsed {
-        let (note, diags, entry) = *parsed;
+    for (note, diags, entry) in parsed {
         if entry.as_ref().is_some_and(CacheEntry::reused) {
             parse_stats.reused += 1;
         } else {
@@ -177,7 +177,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         notes,
         attachments: discovered.attachments,
     };
-    timings.mark("discover+parse");
+    timings.mark("parse");
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };

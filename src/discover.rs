@@ -36,26 +36,15 @@ pub struct AttachmentFile {
     pub disk_path: PathBuf,
 }
 
-/// Everything discovery found, sorted by path: each note as read ([`SourceFile`]) or, from
-/// [`discover_map`], as the function given turned it into (a parsed note, say).
-#[derive(Debug)]
-pub struct Discovered<T = SourceFile> {
+/// Everything discovery found, sorted by path.
+#[derive(Debug, Default)]
+pub struct Discovered {
     /// Notes, sorted by path.
-    pub notes: Vec<T>,
+    pub notes: Vec<SourceFile>,
     /// Attachments, sorted by path.
     pub attachments: Vec<AttachmentFile>,
-    /// Problems met on the way (unreadable files, odd names), sorted.
+    /// Problems met on the way (unreadable files, odd names).
     pub diagnostics: Vec<Diagnostic>,
-}
-
-impl<T> Default for Discovered<T> {
-    fn default() -> Self {
-        Discovered {
-            notes: Vec::new(),
-            attachments: Vec::new(),
-            diagnostics: Vec::new(),
-        }
-    }
 }
 
 /// What to leave out of the walk besides dotfiles.
@@ -71,20 +60,6 @@ pub struct DiscoverOptions {
 
 /// Walks `root` and reads every note (in parallel).
 pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
-    discover_map(root, options, |file| file)
-}
-
-/// Walks `root`, reads every note and hands it to `each`, on the thread pool while the walk
-/// goes on: one task reads a note and processes it (`compile` parses it), so reading overlaps
-/// parsing with no barrier between the stages. Notes come back sorted by vault path whatever
-/// order the tasks finished in. When two disk names normalise to one vault path (NFC vs NFD),
-/// the one the sorted walk meets first is kept; its twin is processed too, then dropped (its
-/// read diagnostic is kept).
-pub fn discover_map<T, F>(root: &Path, options: &DiscoverOptions, each: F) -> Result<Discovered<T>>
-where
-    T: Send,
-    F: Fn(SourceFile) -> T + Sync,
-{
     if !root.is_dir() {
         return Err(Error::VaultNotFound {
             path: root.to_path_buf(),
@@ -102,6 +77,8 @@ where
     ignore.extend(obsidian_ignore_filters(&root));
 
     let templates = template_folders(&root);
+    // The walk feeds the reads: files are read on the thread pool while the walk goes on.
+    // The order they arrive in does not matter; everything is sorted below.
     let walker = walkdir::WalkDir::new(&root)
         .follow_links(true)
         .sort_by_file_name()
@@ -110,10 +87,7 @@ where
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
             !hidden && !skip.iter().any(|s| e.path() == s)
         });
-    // The walk feeds the tasks: each note is read and processed (parsed, in `compile`) on the
-    // thread pool while the walk goes on, so reading overlaps parsing with no barrier between
-    // them. The order tasks finish in does not matter; everything is sorted below.
-    let found: Vec<Found<T>> = walker
+    let found: Vec<Found> = walker
         .par_bridge()
         .filter_map(|entry| {
             let entry = match entry {
@@ -121,12 +95,12 @@ where
                 Err(err) => {
                     // Symlink loops and permission errors: report against the path and go on.
                     let path = relative(&root, err.path()?)?;
-                    return Some(Found::Problem(Box::new(Diagnostic::new(
+                    return Some(Found::Problem(Diagnostic::new(
                         Code::UnreadableFile,
                         path,
                         Span::default(),
                         format!("cannot read: {err}"),
-                    ))));
+                    )));
                 }
             };
             if !entry.file_type().is_file() {
@@ -148,55 +122,38 @@ where
                     disk_path: entry.into_path(),
                 }));
             }
-            let (mut file, diag) = read_note(path.clone(), entry.path());
+            let (mut file, diag) = read_note(path, entry.path());
             file.is_template = templates
                 .iter()
                 .any(|t| file.path.as_str().starts_with(t.as_str()));
-            Some(Found::Note {
-                path,
-                disk: entry.into_path(),
-                diag: diag.map(Box::new),
-                value: each(file),
-            })
+            Some(Found::Note(file, entry.into_path(), diag))
         })
         .collect();
     let mut diagnostics = Vec::new();
-    // Sorted by key, then each value moved out once (values can be large).
-    let mut keys: Vec<(VaultPath, PathBuf, usize)> = Vec::new();
-    let mut values: Vec<Option<T>> = Vec::new();
+    let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for found in found {
         match found {
-            Found::Note {
-                path,
-                disk,
-                diag,
-                value,
-            } => {
-                diagnostics.extend(diag.map(|d| *d));
-                keys.push((path, disk, values.len()));
-                values.push(Some(value));
+            Found::Note(file, disk, diag) => {
+                diagnostics.extend(diag);
+                notes.push((file, disk));
             }
             Found::Attachment(a) => attachments.push(a),
-            Found::Problem(d) => diagnostics.push(*d),
+            Found::Problem(d) => diagnostics.push(d),
         }
     }
     // Two disk names can normalise to the same vault path (NFC vs NFD); keep the one the
-    // sorted walk meets first, whatever order the threads finished in. Its twin was processed
-    // too and is dropped here; its read diagnostic stays.
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    keys.dedup_by(|a, b| a.0 == b.0);
-    let notes: Vec<T> = keys
-        .iter()
-        .filter_map(|&(_, _, i)| values[i].take())
-        .collect();
+    // sorted walk meets first, whatever order the threads finished in.
+    notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
+    notes.dedup_by(|a, b| a.0.path == b.0.path);
+    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _)| file).collect();
     attachments.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
             .then_with(|| a.disk_path.cmp(&b.disk_path))
     });
     attachments.dedup_by(|a, b| a.path == b.path);
-    // A note's unreadable-file diagnostic and a walk error come in any order.
+    // A note's unreadable-file diagnostic and a walk error arrive in any order.
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Discovered {
         notes,
@@ -206,18 +163,12 @@ where
 }
 
 /// One thing the walk found.
-enum Found<T> {
-    /// A note, read and processed, with its vault and disk paths (to sort by) and a diagnostic
-    /// if reading it was not clean.
-    Note {
-        path: VaultPath,
-        disk: PathBuf,
-        diag: Option<Box<Diagnostic>>,
-        value: T,
-    },
+enum Found {
+    /// A note, read, with its disk path and a diagnostic if reading it was not clean.
+    Note(SourceFile, PathBuf, Option<Diagnostic>),
     Attachment(AttachmentFile),
     /// A walk error (symlink loop, permission denied).
-    Problem(Box<Diagnostic>),
+    Problem(Diagnostic),
 }
 
 fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
