@@ -173,6 +173,13 @@ enum Found {
 
 fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
     let rel = path.strip_prefix(root).ok()?;
+    // Walked paths are clean and almost always UTF-8: then the path's own text is its
+    // components joined by `/`, with no vector of parts to build.
+    if let Some(text) = rel.to_str().filter(|_| std::path::MAIN_SEPARATOR == '/') {
+        if text.split('/').all(|c| !c.is_empty() && c != ".") {
+            return VaultPath::new(text);
+        }
+    }
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

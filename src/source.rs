@@ -20,7 +20,15 @@ impl VaultPath {
     /// Builds a vault path from `/`-separated components, normalising to NFC.
     /// Returns `None` for an empty path or one with `.`/`..`/empty components.
     pub fn new(path: &str) -> Option<VaultPath> {
-        let nfc: String = path.nfc().collect();
+        // ASCII text, and text the quick check finds normalised already, is its own NFC.
+        let nfc: String = if path.is_ascii()
+            || unicode_normalization::is_nfc_quick(path.chars())
+                == unicode_normalization::IsNormalized::Yes
+        {
+            path.to_string()
+        } else {
+            path.nfc().collect()
+        };
         if nfc.is_empty()
             || nfc
                 .split('/')
@@ -132,7 +140,10 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes the line starts of `text`.
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = Vec::with_capacity(text.len() / 40 + 1);
+        // Counted first so the vector is allocated once at its exact size: every note's index
+        // is kept, and counting is much cheaper than growing and over-allocating.
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        let mut starts = Vec::with_capacity(lines + 1);
         starts.push(0);
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         LineIndex { starts }
@@ -199,6 +210,31 @@ mod tests {
             (p.folder(), p.stem(), p.extension().as_str()),
             ("dir/sub", "Note.1", "md")
         );
+    }
+
+    /// The fast paths of `VaultPath::new` (ASCII, quick NFC check) give what full NFC gives.
+    #[test]
+    fn vault_path_fast_paths_match_full_normalisation() {
+        let unicode = [
+            "Caf\u{e9}.md",
+            "Cafe\u{301}.md",
+            "\u{c5}ngstr\u{f6}m/\u{212b}.md",
+            "\u{1100}\u{1161}.md",
+            "\u{95a}/\u{f73}.md",
+            "\u{4e2d}\u{6587}/\u{7b14}\u{8bb0}.md",
+        ];
+        let samples = ascii_samples(7, 500)
+            .map(|s| s.replace('/', "_"))
+            .chain(unicode.iter().map(|s| s.to_string()));
+        for s in samples {
+            let full: String = s.nfc().collect();
+            let expected = (!full.is_empty()).then_some(full);
+            assert_eq!(
+                VaultPath::new(&s).map(|p| p.as_str().to_string()),
+                expected.filter(|_| !s.split('/').any(|c| c.is_empty() || c == "." || c == "..")),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

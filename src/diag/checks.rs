@@ -288,26 +288,26 @@ fn closest_block(note: &Note, wanted: &str) -> Option<String> {
         .map(|b| format!("did you mean \"#^{b}\"?"))
 }
 
-/// "Did you mean" over note names and attachment names, SymSpell-style: every name is indexed
-/// under itself and each of its one-character deletions (as 64-bit hashes), so a query looks up
-/// its own deletions and finds every name within two edits in `length + 1` lookups, whatever
-/// the size of the vault. Only those few candidates are compared by edit distance.
+/// "Did you mean" over note names and attachment names, SymSpell-style: a name is a candidate
+/// for a missing target when one of the hashes of the name and its one-character deletions
+/// equals one of the target's, which finds every name within two edits whatever the size of
+/// the vault. Only those few candidates are compared by edit distance.
+///
+/// The index is built over the missing targets (a few per broken link), not over every name:
+/// each name's deletions are hashed once, in parallel, and looked up in it. That finds the same
+/// candidate pairs as indexing the names would (the relation is symmetric) while keeping no
+/// array of every name's deletions (over 200k entries at 10k notes).
 struct Suggester<'a> {
-    names: Vec<(String, &'a str)>,
-    /// `(deletion hash, index into names)`, sorted: one flat array instead of a map of small
-    /// vectors (150k entries at 10k notes), looked up by binary search.
-    deletes: Vec<(u64, u32)>,
     /// Suggestion per distinct missing target (folded), computed once, in parallel.
     cache: HashMap<String, Option<&'a str>>,
 }
 
-/// The hashes of `name` and of each of its one-character deletions.
+/// The hashes of `name` and of each of its one-character deletions, sorted and deduplicated.
 fn deletion_hashes(name: &str) -> Vec<u64> {
-    let chars: Vec<(usize, char)> = name.char_indices().collect();
-    let mut out = Vec::with_capacity(chars.len() + 1);
+    let mut out = Vec::with_capacity(name.len() + 1);
     out.push(xxhash_rust::xxh3::xxh3_64(name.as_bytes()));
     let mut buf = String::with_capacity(name.len());
-    for &(i, c) in &chars {
+    for (i, c) in name.char_indices() {
         buf.clear();
         buf.push_str(&name[..i]);
         buf.push_str(&name[i + c.len_utf8()..]);
@@ -324,32 +324,60 @@ fn suggestion_key(target: &str) -> String {
     fold_name(name.strip_suffix(".md").unwrap_or(name))
 }
 
+/// The best suggestion among `names` (folded, display; sorted by folded name, distinct) for
+/// each of `wanted` (folded): the most similar name within two edits with a normalised
+/// Levenshtein similarity of at least 0.6, ties going to the smaller display name.
+fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Option<&'a str>> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    // `(deletion hash, index into wanted)`, sorted: looked up by binary search.
+    let mut index: Vec<(u64, u32)> = wanted
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(j, w)| deletion_hashes(w).into_iter().map(move |h| (h, j as u32)))
+        .collect();
+    index.par_sort_unstable();
+    // `(index into wanted, index into names)` for every shared hash.
+    let mut pairs: Vec<(u32, u32)> = names
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, (folded, _))| {
+            let index = &index;
+            deletion_hashes(folded).into_iter().flat_map(move |h| {
+                let from = index.partition_point(|&(d, _)| d < h);
+                index[from..]
+                    .iter()
+                    .take_while(move |&&(d, _)| d == h)
+                    .map(move |&(_, j)| (j, i as u32))
+            })
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    wanted
+        .par_iter()
+        .enumerate()
+        .map(|(j, w)| {
+            let j = j as u32;
+            let from = pairs.partition_point(|&(p, _)| p < j);
+            let mut best: Option<(f64, &'a str)> = None;
+            for &(_, i) in pairs[from..].iter().take_while(|&&(p, _)| p == j) {
+                let (folded, display) = &names[i as usize];
+                let score = strsim::normalized_levenshtein(w, folded);
+                if score >= 0.6
+                    && best.is_none_or(|(s, d)| score > s || (score == s && *display < d))
+                {
+                    best = Some((score, display));
+                }
+            }
+            best.map(|(_, d)| d)
+        })
+        .collect()
+}
+
 impl<'a> Suggester<'a> {
     fn new(vault: &'a Vault, resolution: &Resolution) -> Suggester<'a> {
-        let mut names: Vec<(String, &'a str)> = vault
-            .notes
-            .iter()
-            .map(|n| n.path.stem())
-            .chain(vault.attachments.iter().map(|a| a.path.file_name()))
-            .map(|name| (fold_name(name), name))
-            .collect();
-        names.sort();
-        names.dedup_by(|a, b| a.0 == b.0);
-        let mut deletes: Vec<(u64, u32)> = names
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, (folded, _))| {
-                deletion_hashes(folded)
-                    .into_iter()
-                    .map(move |h| (h, i as u32))
-            })
-            .collect();
-        deletes.par_sort_unstable();
-        let mut suggester = Suggester {
-            names,
-            deletes,
-            cache: HashMap::new(),
-        };
         let mut missing: Vec<String> = vault
             .note_ids()
             .flat_map(|(id, note)| {
@@ -364,38 +392,28 @@ impl<'a> Suggester<'a> {
             .collect();
         missing.sort_unstable();
         missing.dedup();
-        let found: Vec<Option<&'a str>> =
-            missing.par_iter().map(|m| suggester.compute(m)).collect();
-        suggester.cache = missing.into_iter().zip(found).collect();
-        suggester
+        if missing.is_empty() {
+            return Suggester {
+                cache: HashMap::new(),
+            };
+        }
+        let mut names: Vec<(String, &'a str)> = vault
+            .notes
+            .par_iter()
+            .map(|n| n.path.stem())
+            .chain(vault.attachments.par_iter().map(|a| a.path.file_name()))
+            .map(|name| (fold_name(name), name))
+            .collect();
+        names.par_sort();
+        names.dedup_by(|a, b| a.0 == b.0);
+        let found = best_matches(&names, &missing);
+        Suggester {
+            cache: missing.into_iter().zip(found).collect(),
+        }
     }
 
     fn suggest(&self, target: &str) -> Option<&'a str> {
         self.cache.get(&suggestion_key(target)).copied().flatten()
-    }
-
-    fn compute(&self, wanted: &str) -> Option<&'a str> {
-        let mut candidates: Vec<u32> = deletion_hashes(wanted)
-            .iter()
-            .flat_map(|&h| {
-                let from = self.deletes.partition_point(|&(d, _)| d < h);
-                self.deletes[from..]
-                    .iter()
-                    .take_while(move |&&(d, _)| d == h)
-                    .map(|&(_, i)| i)
-            })
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut best: Option<(f64, &'a str)> = None;
-        for i in candidates {
-            let (folded, display) = &self.names[i as usize];
-            let score = strsim::normalized_levenshtein(wanted, folded);
-            if score >= 0.6 && best.is_none_or(|(s, d)| score > s || (score == s && *display < d)) {
-                best = Some((score, display));
-            }
-        }
-        best.map(|(_, d)| d)
     }
 }
 
@@ -534,19 +552,9 @@ mod tests {
     use super::*;
 
     fn suggest(names: &[&str], wanted: &str) -> Option<String> {
-        let mut s = Suggester {
-            names: Vec::new(),
-            deletes: Vec::new(),
-            cache: HashMap::new(),
-        };
-        s.names = names.iter().map(|n| (fold_name(n), *n)).collect();
-        for (i, (folded, _)) in s.names.iter().enumerate() {
-            for h in deletion_hashes(folded) {
-                s.deletes.push((h, i as u32));
-            }
-        }
-        s.deletes.sort_unstable();
-        s.compute(&suggestion_key(wanted)).map(str::to_string)
+        let mut names: Vec<(String, &str)> = names.iter().map(|n| (fold_name(n), *n)).collect();
+        names.sort();
+        best_matches(&names, &[suggestion_key(wanted)])[0].map(str::to_string)
     }
 
     #[test]
