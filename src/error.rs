@@ -29,15 +29,15 @@ pub enum Error {
         marker: &'static str,
     },
     /// Reading or writing a file failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {cause}")]
     Io {
         /// What was being done ("reading", "writing", ...).
         action: &'static str,
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error. It is part of the message, so it is not also exposed as
+        /// `source()`: an error chain printed with `{:#}` would say it twice.
+        cause: std::io::Error,
     },
     /// `vaultc.toml` or a command-line lint option is invalid.
     #[error("{path}: {message}")]
@@ -63,7 +63,7 @@ impl Error {
         Error::Io {
             action,
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }

@@ -38,18 +38,33 @@ pub struct WriteStats {
     pub copied: usize,
 }
 
-/// Absolute form of a path that may not exist yet (its parent must).
+/// Absolute, symlink-free form of a path that may not exist yet, nor some of its folders.
 pub fn absolute(path: &Path) -> Result<PathBuf> {
     if let Ok(p) = path.canonicalize() {
         return Ok(p);
     }
+    // The path (or some of its folders) does not exist yet: resolve its deepest existing
+    // ancestor, then add the missing components, which cannot be symlinks.
     let abs = std::path::absolute(path).map_err(|e| Error::io("resolving", path, e))?;
-    let parent = abs.parent().unwrap_or(Path::new("/"));
-    let name = abs.file_name().map(PathBuf::from).unwrap_or_default();
-    match parent.canonicalize() {
-        Ok(p) => Ok(p.join(name)),
-        Err(e) => Err(Error::io("resolving", parent, e)),
+    let mut missing = Vec::new();
+    let mut base = abs.as_path();
+    let resolved = loop {
+        match base.canonicalize() {
+            Ok(p) => break p,
+            Err(e) => match (base.parent(), base.file_name()) {
+                (Some(parent), Some(name)) => {
+                    missing.push(name);
+                    base = parent;
+                }
+                _ => return Err(Error::io("resolving", base, e)),
+            },
+        }
+    };
+    let mut out = resolved;
+    for name in missing.into_iter().rev() {
+        out.push(name);
     }
+    Ok(out)
 }
 
 /// Checks that writing to `out` cannot touch the vault at `vault` (both absolute).

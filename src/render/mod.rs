@@ -75,9 +75,7 @@ pub fn render_site(
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
-    let plan = &comp.site;
     let info = SiteInfo { title };
-    let site = |page: &PageDir| info.view(page);
     let inputs = SiteInputs::new(comp, theme, title);
     let pages = Pages {
         inputs: &inputs,
@@ -86,187 +84,18 @@ pub fn render_site(
         rendered: AtomicUsize::new(0),
         kept: AtomicUsize::new(0),
     };
-
-    // Note pages, in parallel; each page's bytes depend only on the compilation, never on
-    // which thread rendered it.
-    let note_pages = || -> Result<std::time::Duration> {
+    let timed = |f: &dyn Fn() -> Result<()>| -> Result<std::time::Duration> {
         let started = std::time::Instant::now();
-        comp.vault
-            .notes
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, _)| {
-                let id = NoteId(i as u32);
-                plan.note_page(id).map(|page| (id, page))
-            })
-            .try_for_each(|(id, page)| {
-                let path = page.file();
-                let fp = inputs.note_page(comp, plan, id, &path);
-                pages.page(path, fp, |out| {
-                    note_page_into(out, comp, theme, &info, id, page)
-                })
-            })?;
-        Ok(started.elapsed())
+        f().map(|()| started.elapsed())
     };
-    // Everything else: list pages, `graph-data.js`, the search index. It runs beside the note
-    // pages (an idle worker takes it, and then helps with whatever is left of either), so no
-    // part of it runs alone at the end. Every file has its own path, so write order does not
-    // matter (the manifest is sorted).
-    let other_pages = || -> Result<std::time::Duration> {
-        let started = std::time::Instant::now();
-        let root = PageDir::root();
-        let published = plan.notes.iter().filter(|p| p.is_some()).count();
-        #[derive(Serialize)]
-        struct IndexBody<'a> {
-            folders: Vec<FolderView<'a>>,
-            stats: StatsView,
-        }
-        // The index, the tag pages and the wanted page are independent: build them side by side.
-        let index_page = || -> Result<()> {
-            pages.view(
-                &root,
-                "index.html",
-                PageContext {
-                    site: site(&root),
-                    page: PageView {
-                        kind: "index",
-                        title,
-                    },
-                    body: IndexBody {
-                        folders: folders(comp, plan, &root),
-                        stats: StatsView {
-                            notes: published,
-                            links: comp.vault.link_count(),
-                            wanted: comp.graph.wanted().count(),
-                            tags: plan.tags.len(),
-                            attachments: comp.vault.attachments.len(),
-                        },
-                    },
-                },
-            )
-        };
-        #[derive(Serialize)]
-        struct WantedBody<'a> {
-            wanted: Vec<WantedView<'a>>,
-        }
-        let wanted_page = page_dir("wanted");
-        let wanted_page_view = || {
-            pages.view(
-                &wanted_page,
-                "wanted.html",
-                PageContext {
-                    site: site(&wanted_page),
-                    page: PageView {
-                        kind: "wanted",
-                        title: "Wanted notes",
-                    },
-                    body: WantedBody {
-                        wanted: wanted(comp, plan, &wanted_page),
-                    },
-                },
-            )
-        };
-        let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
-            rayon::join(|| tag_pages(comp, plan, &info, &pages), wanted_page_view)
-        });
-        index_done?;
-        tags_done?;
-        wanted_done?;
-        let graph_page = page_dir("graph");
-        pages.view(
-            &graph_page,
-            "graph.html",
-            PageContext {
-                site: site(&graph_page),
-                page: PageView {
-                    kind: "graph",
-                    title: "Graph",
-                },
-                body: (),
-            },
-        )?;
-        pages.view_at(
-            "404.html".into(),
-            "404.html",
-            PageContext {
-                site: site(&root),
-                page: PageView {
-                    kind: "404",
-                    title: "Not found",
-                },
-                body: (),
-            },
-        )?;
-        #[derive(Serialize)]
-        struct RedirectBody<'a> {
-            target_url: String,
-            alias: &'a str,
-        }
-        plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
-            let target = plan
-                .note_page(*id)
-                .map(|p| html::page_url(&page.root_prefix(), p))
-                .unwrap_or_default();
-            pages.view(
-                page,
-                "redirect.html",
-                PageContext {
-                    site: site(page),
-                    page: PageView {
-                        kind: "redirect",
-                        title: alias,
-                    },
-                    body: RedirectBody {
-                        target_url: target,
-                        alias,
-                    },
-                },
-            )
-        })?;
-        // The graph view's data: its view is hashed, and serialised only when that hash is new.
-        let graph = graph_data(comp, plan);
-        let path = "graph-data.js".to_string();
-        let fp = pages.inputs.view_page(&path, "graph-data", &graph);
-        pages.page(path, fp, |out| {
-            out.extend_from_slice(b"window.VAULTC_GRAPH = ");
-            serde_json::to_writer(&mut *out, &graph).expect("plain data");
-            out.extend_from_slice(b";\n");
-            Ok(())
-        })?;
-        // The search index, in shards: an edit re-indexes only its note's shard.
-        let shards = search_shards(published);
-        let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
-        for (i, page) in plan.notes.iter().enumerate() {
-            if page.is_some() {
-                let path = comp.vault.notes[i].path.as_str();
-                members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
-                    .push(NoteId(i as u32));
-            }
-        }
-        let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
-        sink.write(
-            "search-index.js",
-            format!(
-                "window.VAULTC_SEARCH = {};\n",
-                serde_json::json!({ "shards": files })
-            )
-            .as_bytes(),
-            None,
-        )?;
-        files
-            .into_par_iter()
-            .zip(&members)
-            .try_for_each(|(path, ids)| {
-                let per_note = text::search_body_chars(shards, ids.len());
-                let fp = inputs.search_shard(comp, plan, &path, ids, per_note);
-                pages.page(path, fp, |out| {
-                    out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
-                    Ok(())
-                })
-            })?;
-        Ok(started.elapsed())
-    };
-    let (notes_took, others_took) = rayon::join(note_pages, other_pages);
+    // The note pages, and beside them everything else (list pages, `graph-data.js`, the search
+    // index): an idle worker takes the second half and then helps with whatever is left of
+    // either, so no part runs alone at the end. Every file has its own path, so write order
+    // does not matter (the manifest is sorted).
+    let (notes_took, others_took) = rayon::join(
+        || timed(&|| note_pages(comp, &info, &pages)),
+        || timed(&|| list_pages(comp, &info, &pages).and_then(|()| data_files(comp, &pages))),
+    );
     let (notes_took, others_took) = (notes_took?, others_took?);
     timings.mark("render");
     timings.stages.push(("note pages (in render)", notes_took));
@@ -282,6 +111,192 @@ pub fn render_site(
         rendered: pages.rendered.into_inner(),
         kept: pages.kept.into_inner(),
     })
+}
+
+/// Every note page, in parallel; each page's bytes depend only on the compilation, never on
+/// which thread rendered it.
+fn note_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    comp.vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            let id = NoteId(i as u32);
+            plan.note_page(id).map(|page| (id, page))
+        })
+        .try_for_each(|(id, page)| {
+            let path = page.file();
+            let fp = pages.inputs.note_page(comp, plan, id, &path);
+            pages.page(path, fp, |out| {
+                note_page_into(out, comp, pages.theme, info, id, page)
+            })
+        })
+}
+
+/// The index, tag, wanted, graph, 404 and alias redirect pages.
+fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    let title = info.title;
+    let site = |page: &PageDir| info.view(page);
+    let root = PageDir::root();
+    let published = plan.notes.iter().filter(|p| p.is_some()).count();
+    #[derive(Serialize)]
+    struct IndexBody<'a> {
+        folders: Vec<FolderView<'a>>,
+        stats: StatsView,
+    }
+    // The index, the tag pages and the wanted page are independent: build them side by side.
+    let index_page = || -> Result<()> {
+        pages.view(
+            &root,
+            "index.html",
+            PageContext {
+                site: site(&root),
+                page: PageView {
+                    kind: "index",
+                    title,
+                },
+                body: IndexBody {
+                    folders: folders(comp, plan, &root),
+                    stats: StatsView {
+                        notes: published,
+                        links: comp.vault.link_count(),
+                        wanted: comp.graph.wanted().count(),
+                        tags: plan.tags.len(),
+                        attachments: comp.vault.attachments.len(),
+                    },
+                },
+            },
+        )
+    };
+    #[derive(Serialize)]
+    struct WantedBody<'a> {
+        wanted: Vec<WantedView<'a>>,
+    }
+    let wanted_page = page_dir("wanted");
+    let wanted_page_view = || {
+        pages.view(
+            &wanted_page,
+            "wanted.html",
+            PageContext {
+                site: site(&wanted_page),
+                page: PageView {
+                    kind: "wanted",
+                    title: "Wanted notes",
+                },
+                body: WantedBody {
+                    wanted: wanted(comp, plan, &wanted_page),
+                },
+            },
+        )
+    };
+    let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
+        rayon::join(|| tag_pages(comp, plan, info, pages), wanted_page_view)
+    });
+    index_done?;
+    tags_done?;
+    wanted_done?;
+    let graph_page = page_dir("graph");
+    pages.view(
+        &graph_page,
+        "graph.html",
+        PageContext {
+            site: site(&graph_page),
+            page: PageView {
+                kind: "graph",
+                title: "Graph",
+            },
+            body: (),
+        },
+    )?;
+    pages.view_at(
+        "404.html".into(),
+        "404.html",
+        PageContext {
+            site: site(&root),
+            page: PageView {
+                kind: "404",
+                title: "Not found",
+            },
+            body: (),
+        },
+    )?;
+    #[derive(Serialize)]
+    struct RedirectBody<'a> {
+        target_url: String,
+        alias: &'a str,
+    }
+    plan.aliases.par_iter().try_for_each(|(page, id, alias)| {
+        let target = plan
+            .note_page(*id)
+            .map(|p| html::page_url(&page.root_prefix(), p))
+            .unwrap_or_default();
+        pages.view(
+            page,
+            "redirect.html",
+            PageContext {
+                site: site(page),
+                page: PageView {
+                    kind: "redirect",
+                    title: alias,
+                },
+                body: RedirectBody {
+                    target_url: target,
+                    alias,
+                },
+            },
+        )
+    })?;
+    Ok(())
+}
+
+/// `graph-data.js` and the search index.
+fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    let published = plan.notes.iter().filter(|p| p.is_some()).count();
+    // The graph view's data: its view is hashed, and serialised only when that hash is new.
+    let graph = graph_data(comp, plan);
+    let path = "graph-data.js".to_string();
+    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+    pages.page(path, fp, |out| {
+        out.extend_from_slice(b"window.VAULTC_GRAPH = ");
+        serde_json::to_writer(&mut *out, &graph).expect("plain data");
+        out.extend_from_slice(b";\n");
+        Ok(())
+    })?;
+    // The search index, in shards: an edit re-indexes only its note's shard.
+    let shards = search_shards(published);
+    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+    for (i, page) in plan.notes.iter().enumerate() {
+        if page.is_some() {
+            let path = comp.vault.notes[i].path.as_str();
+            members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
+                .push(NoteId(i as u32));
+        }
+    }
+    let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
+    pages.sink.write(
+        "search-index.js",
+        format!(
+            "window.VAULTC_SEARCH = {};\n",
+            serde_json::json!({ "shards": files })
+        )
+        .as_bytes(),
+        None,
+    )?;
+    files
+        .into_par_iter()
+        .zip(&members)
+        .try_for_each(|(path, ids)| {
+            let per_note = text::search_body_chars(shards, ids.len());
+            let fp = pages.inputs.search_shard(comp, plan, &path, ids, per_note);
+            pages.page(path, fp, |out| {
+                out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
+                Ok(())
+            })
+        })?;
+    Ok(())
 }
 
 /// The page of note `id` in folder `page`, exactly as [`render_site`] writes it (for tools and

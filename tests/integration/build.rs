@@ -164,3 +164,33 @@ fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
         .unwrap()
         .contains("One more line."));
 }
+
+#[test]
+fn an_output_folder_whose_parents_do_not_exist_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("public").join("docs").join("site");
+    crate::support::build(&fixture("build-basic"), &site).assert_code(0);
+    assert!(site.join("index.html").is_file());
+    // The parse cache sits beside the site, in the folder that was created for it.
+    assert!(dir.path().join("public/docs/.site.vaultc-cache").is_dir());
+}
+
+#[test]
+fn an_unwritable_output_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "a file, not a folder").unwrap();
+    let r = crate::support::build(&fixture("build-basic"), &file.join("site"));
+    r.assert_code(2);
+    assert!(r.stderr.contains("taken"), "names the path: {}", r.report());
+    assert_eq!(
+        r.stderr.matches("os error").count(),
+        1,
+        "the OS error is said once: {}",
+        r.report()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "a file, not a folder"
+    );
+}
