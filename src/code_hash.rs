@@ -21,9 +21,14 @@ pub(crate) const PARSE_SOURCES: &[&str] = &[
     include_str!("../Cargo.lock"),
 ];
 
-/// A hash of `sources`, each with its length so that neighbours cannot run into each other.
+/// A hash of `sources`, each with its length so that neighbours cannot run into each other,
+/// and of the Unicode version of the standard library vaultc was compiled with: case folding
+/// and `char` classes come from the toolchain, not from any source file or locked crate, so a
+/// compiler upgrade with identical sources must not reuse what the older tables produced.
 pub(crate) fn hash_sources<'a>(sources: impl IntoIterator<Item = &'a str>) -> u128 {
     let mut h = Xxh3::new();
+    let (major, minor, update) = char::UNICODE_VERSION;
+    h.update(&[major, minor, update]);
     for s in sources {
         h.update(&(s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
