@@ -210,6 +210,29 @@ fn body_source(h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId, te
     }
 }
 
+/// What a list page shows of note `id` (`render::entry`: its title, vault path, page URL and
+/// tags), as a fingerprint, without building the entry; `None` when the note has no page.
+/// It reads exactly what `entry` reads except the page's root prefix, which every list page
+/// hashes once in its site view. Keep the two in step.
+pub fn list_entry(comp: &Compilation, plan: &SitePlan, id: NoteId) -> Option<u64> {
+    let page = plan.note_page(id)?;
+    let note = comp.vault.note(id);
+    let mut h = Xxh3::new();
+    field(&mut h, &note.title);
+    field(&mut h, note.path.as_str());
+    field(&mut h, page.as_str());
+    // `entry` drops repeated neighbours (`Vec::dedup`); the tags come last, so their count
+    // needs no prefix.
+    let mut previous: Option<&str> = None;
+    for tag in &note.tags {
+        if previous != Some(tag.name.as_str()) {
+            field(&mut h, &tag.name);
+            previous = Some(&tag.name);
+        }
+    }
+    Some(h.finish())
+}
+
 /// Hashes a string with its length, so that consecutive fields cannot run into each other.
 fn field(h: &mut Xxh3, s: &str) {
     h.write_u64(s.len() as u64);

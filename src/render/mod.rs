@@ -418,6 +418,22 @@ impl Pages<'_> {
         })
     }
 
+    /// A list page whose fingerprint is the hash of `key`, a cheaper stand-in for its view
+    /// that must change whenever the view does; the view is built only to render.
+    fn view_with_key<K: Serialize, V: Serialize>(
+        &self,
+        page: &PageDir,
+        template: &str,
+        key: &K,
+        view: impl FnOnce() -> V,
+    ) -> Result<()> {
+        let path = page.file();
+        let fp = self.inputs.view_page(&path, template, key);
+        self.page(path, fp, |out| {
+            self.theme.render_view_into(template, &view(), out)
+        })
+    }
+
     /// A page with input fingerprint `fp`: kept by the sink, or rendered (appended to the
     /// empty buffer `render` is given) and written.
     fn page(
@@ -625,14 +641,19 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
         },
     )?;
     let children_of = plan.child_tags();
+    // A tag page lists thousands of notes: its fingerprint hashes each note's `list_entry`
+    // (computed once per build) instead of building every `NoteEntry` for a page that is
+    // usually kept. The entries are built only when the page is rendered.
+    let keys: Vec<Option<u64>> = comp
+        .vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, _)| inputs::list_entry(comp, plan, NoteId(i as u32)))
+        .collect();
     plan.tags.par_iter().try_for_each(|(node, name, page)| {
         let root = page.root_prefix();
-        let notes: Vec<NoteEntry> = comp
-            .graph
-            .tagged(*node)
-            .into_iter()
-            .filter_map(|id| entry(comp, plan, id, &root))
-            .collect();
+        let tagged = comp.graph.tagged(*node);
         let children: Vec<LinkView> = children_of
             .get(&crate::source::fold_name(name))
             .into_iter()
@@ -647,27 +668,45 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
             .collect();
         let title = format!("#{name}");
         #[derive(Serialize)]
-        struct TagBody<'a> {
-            tag: TagView<'a>,
+        struct TagBody<T> {
+            tag: T,
         }
-        pages.view(
-            page,
-            "tag.html",
-            PageContext {
-                site: site(page),
-                page: PageView {
-                    kind: "tag",
-                    title: &title,
-                },
-                body: TagBody {
-                    tag: TagView {
-                        name,
-                        notes,
-                        children,
+        /// The tag view with each note as its `list_entry` fingerprint.
+        #[derive(Serialize)]
+        struct TagKey<'a> {
+            name: &'a str,
+            notes: Vec<u64>,
+            children: &'a [LinkView],
+        }
+        // One shape for the key and the view (a closure would fix the type of `tag`).
+        macro_rules! context {
+            ($tag:expr) => {
+                PageContext {
+                    site: site(page),
+                    page: PageView {
+                        kind: "tag",
+                        title: &title,
                     },
-                },
-            },
-        )
+                    body: TagBody { tag: $tag },
+                }
+            };
+        }
+        let key = context!(TagKey {
+            name,
+            notes: tagged.iter().filter_map(|id| keys[id.0 as usize]).collect(),
+            children: &children,
+        });
+        pages.view_with_key(page, "tag.html", &key, || {
+            let notes: Vec<NoteEntry> = tagged
+                .iter()
+                .filter_map(|&id| entry(comp, plan, id, &root))
+                .collect();
+            context!(TagView {
+                name,
+                notes,
+                children: children.clone(),
+            })
+        })
     })
 }
 

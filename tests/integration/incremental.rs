@@ -433,3 +433,80 @@ fn an_edit_re_renders_exactly_the_pages_that_show_the_note() {
     assert!(modified("A.md") != before[0], "{}", r.report());
     assert_eq!(modified("D.md"), before[3]);
 }
+
+/// Tag pages are kept by a fingerprint of what they list of each note (title, path, URL, tags),
+/// not by their view: a theme that prints all of it must still see every change. Each step is
+/// compared byte for byte with a cold build using the same theme.
+#[test]
+fn tag_pages_follow_the_titles_paths_and_tags_of_their_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(vault.join("sub")).unwrap();
+    std::fs::write(vault.join("Hub.md"), "# Hub\n\n[[Probe]] [[Other]]\n").unwrap();
+    std::fs::write(vault.join("Other.md"), "# Other\n\n#probe/x\n").unwrap();
+    std::fs::write(
+        vault.join("sub/Probe.md"),
+        "---\ntags: [probe/x]\n---\n# Probe\n\nText.\n",
+    )
+    .unwrap();
+    let theme = dir.path().join("theme");
+    std::fs::create_dir_all(theme.join("templates")).unwrap();
+    std::fs::write(
+        theme.join("templates/tag.html"),
+        "{{ tag.name }}\n{% for n in tag.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}",
+    )
+    .unwrap();
+    let theme_arg = ["--theme", theme.to_str().unwrap()];
+    let site = dir.path().join("site");
+    build(&vault, &site, &theme_arg).assert_code(0);
+    let probe = vault.join("sub/Probe.md");
+    let edits: [(&str, &dyn Fn()); 6] = [
+        ("retitle", &|| {
+            std::fs::write(
+                &probe,
+                "---\ntags: [probe/x]\ntitle: Renamed\n---\n# Probe\n\nText.\n",
+            )
+            .unwrap()
+        }),
+        ("add a tag", &|| {
+            std::fs::write(
+                &probe,
+                "---\ntags: [probe/x, extra]\ntitle: Renamed\n---\n# Probe\n\nText.\n",
+            )
+            .unwrap()
+        }),
+        ("reorder tags", &|| {
+            std::fs::write(
+                &probe,
+                "---\ntags: [extra, probe/x]\ntitle: Renamed\n---\n# Probe\n\nText.\n",
+            )
+            .unwrap()
+        }),
+        ("move", &|| {
+            std::fs::rename(&probe, vault.join("Probe.md")).unwrap();
+        }),
+        // The page moves, the note does not.
+        ("permalink", &|| {
+            std::fs::write(
+                vault.join("Probe.md"),
+                "---\ntags: [extra, probe/x]\ntitle: Renamed\npermalink: elsewhere/probe\n---\n# Probe\n",
+            )
+            .unwrap()
+        }),
+        // The note moves, its page does not.
+        ("move under a permalink", &|| {
+            std::fs::rename(vault.join("Probe.md"), &probe).unwrap();
+        }),
+    ];
+    for (step, (what, apply)) in edits.iter().enumerate() {
+        apply();
+        let r = build(&vault, &site, &theme_arg);
+        r.assert_code(0);
+        let full = dir.path().join(format!("full-{step}"));
+        let mut args = theme_arg.to_vec();
+        args.extend(["--full", "--no-cache"]);
+        build(&vault, &full, &args).assert_code(0);
+        eprintln!("step {step}: {what}");
+        assert_same_tree(&site, &full);
+    }
+}
