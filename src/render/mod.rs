@@ -141,34 +141,57 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
     let published = plan.notes.iter().filter(|p| p.is_some()).count();
+    // What list pages show of each note, as fingerprints (see `view_with_key`).
+    let keys: Vec<Option<u64>> = comp
+        .vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, _)| inputs::list_entry(comp, plan, NoteId(i as u32)))
+        .collect();
     #[derive(Serialize)]
-    struct IndexBody<'a> {
-        folders: Vec<FolderView<'a>>,
+    struct IndexBody<F> {
+        folders: Vec<F>,
         stats: StatsView,
+    }
+    /// A folder of the index with each note as its `list_entry` fingerprint.
+    #[derive(Serialize)]
+    struct FolderKey<'a> {
+        name: &'a str,
+        depth: usize,
+        notes: Vec<u64>,
     }
     // The index, the tag pages and the wanted page are independent: build them side by side.
     let index_page = || -> Result<()> {
-        pages.view(
-            &root,
-            "index.html",
-            PageContext {
-                site: site(&root),
-                page: PageView {
-                    kind: "index",
-                    title,
-                },
-                body: IndexBody {
-                    folders: folders(comp, plan, &root),
-                    stats: StatsView {
-                        notes: published,
-                        links: comp.vault.link_count(),
-                        wanted: comp.graph.wanted().count(),
-                        tags: plan.tags.len(),
-                        attachments: comp.vault.attachments.len(),
+        // One shape for the key and the view (a closure would fix the type of `folders`).
+        macro_rules! context {
+            ($folders:expr) => {
+                PageContext {
+                    site: site(&root),
+                    page: PageView {
+                        kind: "index",
+                        title,
                     },
-                },
-            },
-        )
+                    body: IndexBody {
+                        folders: $folders,
+                        stats: StatsView {
+                            notes: published,
+                            links: comp.vault.link_count(),
+                            wanted: comp.graph.wanted().count(),
+                            tags: plan.tags.len(),
+                            attachments: comp.vault.attachments.len(),
+                        },
+                    },
+                }
+            };
+        }
+        let key = context!(by_folder(comp, |id| keys[id.0 as usize])
+            .into_iter()
+            .map(|(name, depth, notes)| FolderKey { name, depth, notes })
+            .collect::<Vec<_>>());
+        pages.view_with_key(&root, "index.html", &key, || {
+            context!(folders(comp, plan, &root))
+        })
     };
     #[derive(Serialize)]
     struct WantedBody<'a> {
@@ -192,7 +215,10 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
         )
     };
     let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
-        rayon::join(|| tag_pages(comp, plan, info, pages), wanted_page_view)
+        rayon::join(
+            || tag_pages(comp, plan, info, pages, &keys),
+            wanted_page_view,
+        )
     });
     index_done?;
     tags_done?;
@@ -590,28 +616,45 @@ fn entry<'a>(
 }
 
 fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<FolderView<'a>> {
-    let mut by_folder: BTreeMap<&str, Vec<NoteEntry>> = BTreeMap::new();
     let root = from.root_prefix();
+    by_folder(comp, |id| entry(comp, plan, id, &root))
+        .into_iter()
+        .map(|(name, depth, notes)| FolderView { name, depth, notes })
+        .collect()
+}
+
+/// `item` of every note, grouped by folder in folder order: (folder, depth, items). The index
+/// page's view and its fingerprint both come from here, so they group alike.
+fn by_folder<T>(
+    comp: &Compilation,
+    mut item: impl FnMut(NoteId) -> Option<T>,
+) -> Vec<(&str, usize, Vec<T>)> {
+    let mut groups: BTreeMap<&str, Vec<T>> = BTreeMap::new();
     for (id, note) in comp.vault.note_ids() {
-        if let Some(e) = entry(comp, plan, id, &root) {
-            by_folder.entry(note.folder()).or_default().push(e);
+        if let Some(e) = item(id) {
+            groups.entry(note.folder()).or_default().push(e);
         }
     }
-    by_folder
+    groups
         .into_iter()
-        .map(|(name, notes)| FolderView {
-            name,
-            depth: if name.is_empty() {
+        .map(|(name, items)| {
+            let depth = if name.is_empty() {
                 0
             } else {
                 name.split('/').count()
-            },
-            notes,
+            };
+            (name, depth, items)
         })
         .collect()
 }
 
-fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages) -> Result<()> {
+fn tag_pages(
+    comp: &Compilation,
+    plan: &SitePlan,
+    info: &SiteInfo,
+    pages: &Pages,
+    keys: &[Option<u64>],
+) -> Result<()> {
     let site = |page: &PageDir| info.view(page);
     let index = page_dir("tags");
     let index_root = index.root_prefix();
@@ -642,15 +685,8 @@ fn tag_pages(comp: &Compilation, plan: &SitePlan, info: &SiteInfo, pages: &Pages
     )?;
     let children_of = plan.child_tags();
     // A tag page lists thousands of notes: its fingerprint hashes each note's `list_entry`
-    // (computed once per build) instead of building every `NoteEntry` for a page that is
-    // usually kept. The entries are built only when the page is rendered.
-    let keys: Vec<Option<u64>> = comp
-        .vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .map(|(i, _)| inputs::list_entry(comp, plan, NoteId(i as u32)))
-        .collect();
+    // (`keys`, computed once per build) instead of building every `NoteEntry` for a page that
+    // is usually kept. The entries are built only when the page is rendered.
     plan.tags.par_iter().try_for_each(|(node, name, page)| {
         let root = page.root_prefix();
         let tagged = comp.graph.tagged(*node);

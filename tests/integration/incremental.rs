@@ -434,11 +434,11 @@ fn an_edit_re_renders_exactly_the_pages_that_show_the_note() {
     assert_eq!(modified("D.md"), before[3]);
 }
 
-/// Tag pages are kept by a fingerprint of what they list of each note (title, path, URL, tags),
-/// not by their view: a theme that prints all of it must still see every change. Each step is
+/// Tag pages and the index are kept by a fingerprint of what they list of each note (title,
+/// path, URL, tags), not by their view: a theme that prints all of it must see every change. Each step is
 /// compared byte for byte with a cold build using the same theme.
 #[test]
-fn tag_pages_follow_the_titles_paths_and_tags_of_their_notes() {
+fn list_pages_follow_the_titles_paths_and_tags_of_their_notes() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     std::fs::create_dir_all(vault.join("sub")).unwrap();
@@ -454,6 +454,11 @@ fn tag_pages_follow_the_titles_paths_and_tags_of_their_notes() {
     std::fs::write(
         theme.join("templates/tag.html"),
         "{{ tag.name }}\n{% for n in tag.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}",
+    )
+    .unwrap();
+    std::fs::write(
+        theme.join("templates/index.html"),
+        "{% for f in folders %}{{ f.name }}/{{ f.depth }}\n{% for n in f.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}{% endfor %}",
     )
     .unwrap();
     let theme_arg = ["--theme", theme.to_str().unwrap()];
