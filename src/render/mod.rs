@@ -141,7 +141,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
     let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    // What list pages show of each note, as fingerprints (see `view_with_key`).
+    // What list pages show of each note, as fingerprints (see `Pages::view_keyed`).
     let keys: Vec<Option<u64>> = comp
         .vault
         .notes
@@ -154,7 +154,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
         folders: Vec<F>,
         stats: StatsView,
     }
-    /// A folder of the index with each note as its `list_entry` fingerprint.
+    /// A folder of the index with each note as its `list_entry` fingerprint (see `Pages::view_keyed`).
     #[derive(Serialize)]
     struct FolderKey<'a> {
         name: &'a str,
@@ -189,7 +189,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
             .into_iter()
             .map(|(name, depth, notes)| FolderKey { name, depth, notes })
             .collect::<Vec<_>>());
-        pages.view_with_key(&root, "index.html", &key, || {
+        pages.view_keyed(root.file(), "index.html", &key, || {
             context!(folders(comp, plan, &root))
         })
     };
@@ -438,22 +438,19 @@ impl Pages<'_> {
         template: &str,
         ctx: PageContext<B>,
     ) -> Result<()> {
-        let fp = self.inputs.view_page(&path, template, &ctx);
-        self.page(path, fp, |out| {
-            self.theme.render_view_into(template, &ctx, out)
-        })
+        self.view_keyed(path, template, &ctx, || &ctx)
     }
 
-    /// A list page whose fingerprint is the hash of `key`, a cheaper stand-in for its view
-    /// that must change whenever the view does; the view is built only to render.
-    fn view_with_key<K: Serialize, V: Serialize>(
+    /// A list page at `path` whose fingerprint is the hash of `key`: the view itself, or a
+    /// cheaper stand-in that must change whenever the view does. The view is built only to
+    /// render.
+    fn view_keyed<K: Serialize, V: Serialize>(
         &self,
-        page: &PageDir,
+        path: String,
         template: &str,
         key: &K,
         view: impl FnOnce() -> V,
     ) -> Result<()> {
-        let path = page.file();
         let fp = self.inputs.view_page(&path, template, key);
         self.page(path, fp, |out| {
             self.theme.render_view_into(template, &view(), out)
@@ -707,7 +704,7 @@ fn tag_pages(
         struct TagBody<T> {
             tag: T,
         }
-        /// The tag view with each note as its `list_entry` fingerprint.
+        /// The tag view with each note as its `list_entry` fingerprint (see `Pages::view_keyed`).
         #[derive(Serialize)]
         struct TagKey<'a> {
             name: &'a str,
@@ -732,7 +729,7 @@ fn tag_pages(
             notes: tagged.iter().filter_map(|id| keys[id.0 as usize]).collect(),
             children: &children,
         });
-        pages.view_with_key(page, "tag.html", &key, || {
+        pages.view_keyed(page.file(), "tag.html", &key, || {
             let notes: Vec<NoteEntry> = tagged
                 .iter()
                 .filter_map(|&id| entry(comp, plan, id, &root))
