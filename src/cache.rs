@@ -51,13 +51,13 @@ const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// The file could not be read (a missing file is the usual first build).
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {cause}")]
     Io {
         /// The cache file.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error; part of the message, so not also `source()` (as in
+        /// [`crate::error::Error::Io`]).
+        cause: std::io::Error,
     },
     /// The file does not start with the cache's magic bytes.
     #[error("not a vaultc parse cache")]
@@ -77,7 +77,7 @@ pub enum CacheError {
 impl CacheError {
     /// Whether the cache file simply does not exist yet (a first build): nothing to report.
     pub fn is_missing(&self) -> bool {
-        matches!(self, CacheError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, CacheError::Io { cause, .. } if cause.kind() == std::io::ErrorKind::NotFound)
     }
 }
 
@@ -205,7 +205,7 @@ impl ParseCache {
     /// Reads `CACHE_FILE` in `dir`. Any error means: build without it.
     pub fn load(dir: &Path) -> Result<ParseCache, CacheError> {
         let path = dir.join(CACHE_FILE);
-        let bytes = std::fs::read(&path).map_err(|source| CacheError::Io { path, source })?;
+        let bytes = std::fs::read(&path).map_err(|cause| CacheError::Io { path, cause })?;
         ParseCache::from_bytes(bytes)
     }
 
