@@ -89,14 +89,8 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     let (dir, vault, site) = built_basic_copy();
     let before = crate::support::tree_bytes(&site);
     // A theme whose note template fails to render makes the command fail (exit 2)...
-    let theme = dir.path().join("theme");
-    std::fs::create_dir_all(theme.join("templates")).unwrap();
     // Tag pages render after every note page is in the staging folder: this fails mid-write.
-    std::fs::write(
-        theme.join("templates/tag.html"),
-        "{{ tag.name|no_such_filter }}",
-    )
-    .unwrap();
+    let theme = crate::support::theme(dir.path(), &[("tag.html", "{{ tag.name|no_such_filter }}")]);
     std::fs::write(vault.join("Home.md"), "# Changed\n").unwrap();
     let r = crate::support::build_with(&vault, &site, &["--theme", theme.to_str().unwrap()]);
     r.assert_code(2);

@@ -449,18 +449,19 @@ fn list_pages_follow_the_titles_paths_and_tags_of_their_notes() {
         "---\ntags: [probe/x]\n---\n# Probe\n\nText.\n",
     )
     .unwrap();
-    let theme = dir.path().join("theme");
-    std::fs::create_dir_all(theme.join("templates")).unwrap();
-    std::fs::write(
-        theme.join("templates/tag.html"),
-        "{{ tag.name }}\n{% for n in tag.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}",
-    )
-    .unwrap();
-    std::fs::write(
-        theme.join("templates/index.html"),
-        "{% for f in folders %}{{ f.name }}/{{ f.depth }}\n{% for n in f.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}{% endfor %}",
-    )
-    .unwrap();
+    let theme = crate::support::theme(
+        dir.path(),
+        &[
+            (
+                "tag.html",
+                "{{ tag.name }}\n{% for n in tag.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}",
+            ),
+            (
+                "index.html",
+                "{% for f in folders %}{{ f.name }}/{{ f.depth }}\n{% for n in f.notes %}{{ n.title }}|{{ n.path }}|{{ n.url }}|{{ n.tags|join(',') }}\n{% endfor %}{% endfor %}",
+            ),
+        ],
+    );
     let theme_arg = ["--theme", theme.to_str().unwrap()];
     let site = dir.path().join("site");
     build(&vault, &site, &theme_arg).assert_code(0);

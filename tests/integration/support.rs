@@ -248,6 +248,17 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
     );
 }
 
+/// A theme folder `dir/theme` overriding the given templates (`(name, text)`, e.g.
+/// `("tag.html", "...")`); every other template comes from the default theme.
+pub fn theme(dir: &Path, templates: &[(&str, &str)]) -> PathBuf {
+    let theme = dir.join("theme");
+    std::fs::create_dir_all(theme.join("templates")).unwrap();
+    for (name, text) in templates {
+        std::fs::write(theme.join("templates").join(name), text).unwrap();
+    }
+    theme
+}
+
 /// Copies the tree `src` into `dst` (created if missing).
 pub fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
