@@ -80,6 +80,10 @@ const SEQ: u8 = 14;
 const MAP: u8 = 15;
 const STRUCT: u8 = 16;
 const TUPLE: u8 = 17;
+/// 128-bit integers have tags of their own: under `INT`/`UINT` their 16 bytes could read as
+/// a 64-bit value followed by other items.
+const INT128: u8 = 18;
+const UINT128: u8 = 19;
 
 impl<'a> Encoder<'a> {
     /// Hands the buffered bytes to the hasher.
@@ -181,7 +185,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     }
 
     fn serialize_i128(self, v: i128) -> Result<(), Unsupported> {
-        self.tag(INT);
+        self.tag(INT128);
         self.out.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
@@ -205,7 +209,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     }
 
     fn serialize_u128(self, v: u128) -> Result<(), Unsupported> {
-        self.tag(UINT);
+        self.tag(UINT128);
         self.out.extend_from_slice(&v.to_le_bytes());
         Ok(())
     }
@@ -441,6 +445,17 @@ mod tests {
         site: &'static str,
         #[serde(flatten)]
         body: B,
+    }
+
+    #[test]
+    fn a_wide_integer_does_not_read_as_a_narrow_one_and_more() {
+        // INT + 16 bytes must not equal INT + 8 bytes followed by an item whose tag and
+        // payload fill the other 8 (here BOOL, 1, then 6 bytes of a following value).
+        let wide: i128 = i128::from_le_bytes([5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 9, 9, 9, 9, 9, 9]);
+        let mut narrow = bytes(&5i64);
+        narrow.extend(bytes(&true));
+        narrow.extend([9; 6]);
+        assert_ne!(bytes(&wide), narrow);
     }
 
     #[test]
