@@ -81,19 +81,27 @@ pub fn escape(text: &str) -> String {
 
 /// Appends `text` escaped for HTML content and attribute values.
 pub fn push_escaped(out: &mut String, text: &str) {
+    // Writing to a `String` cannot fail.
+    let _ = write_escaped(out, text);
+}
+
+/// Writes `text` escaped for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`,
+/// the five characters that can end a text or a quoted attribute (the set Jinja2's MarkupSafe
+/// escapes). Note bodies and every template value go through this one function.
+pub fn write_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
     let mut rest = text;
     while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.push_str(&rest[..i]);
-        out.push_str(match rest.as_bytes()[i] {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
             _ => "&#39;",
-        });
+        })?;
         rest = &rest[i + 1..];
     }
-    out.push_str(rest);
+    out.write_str(rest)
 }
 
 /// Renders the whole body of a note.

@@ -93,6 +93,18 @@ impl Theme {
             }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // Strings are escaped as in note bodies (and as Jinja2 does): minijinja's default also
+        // turns every `/` into `&#x2f;`, which no HTML context needs; it made relative URLs
+        // unreadable (`..&#x2f;..&#x2f;static/style.css`) and about 6% of a site's bytes.
+        // Other values (numbers, lists, undefined) keep minijinja's formatting.
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == minijinja::AutoEscape::Html && !value.is_safe() {
+                if let Some(text) = value.as_str() {
+                    return super::html::write_escaped(out, text).map_err(minijinja::Error::from);
+                }
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         let mut hash = xxhash_rust::xxh3::Xxh3::new();
         for (name, default) in TEMPLATES {
             let source = match dir
@@ -201,5 +213,46 @@ fn template_error(name: &str, err: &minijinja::Error) -> Error {
     Error::Template {
         name: name.to_string(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A theme whose `404.html` is `template`.
+    fn theme_with(template: &str) -> (tempfile::TempDir, Theme) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/404.html"), template).unwrap();
+        let theme = Theme::load(Some(dir.path())).unwrap();
+        (dir, theme)
+    }
+
+    fn render(theme: &Theme, view: serde_json::Value) -> String {
+        String::from_utf8(theme.render_view("404.html", &view).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn template_strings_are_escaped_like_note_bodies_and_slashes_stay() {
+        let (_dir, theme) =
+            theme_with("{{ v }}|{{ url }}|{{ s|safe }}|{{ n }}|{{ list }}|{{ gone }}");
+        let out = render(
+            &theme,
+            serde_json::json!({
+                "v": "<b>\"Tom\" & 'Jerry'</b>",
+                "url": "../../notes/a b/index.html",
+                "s": "<i>kept</i>",
+                "n": 3,
+                "list": ["a/b"],
+            }),
+        );
+        assert_eq!(
+            out,
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;|../../notes/a b/index.html|\
+             <i>kept</i>|3|[&quot;a&#x2f;b&quot;]|"
+        );
+        // The same escaping as the note bodies' own.
+        assert!(out.starts_with(&crate::render::html::escape("<b>\"Tom\" & 'Jerry'</b>")));
     }
 }
