@@ -31,6 +31,8 @@ const RENDER_SOURCES: &[&str] = &[
     include_str!("html.rs"),
     include_str!("text.rs"),
     include_str!("context.rs"),
+    include_str!("default_page.rs"),
+    include_str!("theme.rs"),
     include_str!("inputs.rs"),
     include_str!("view_hash.rs"),
     include_str!("../site.rs"),

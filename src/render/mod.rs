@@ -2,6 +2,7 @@
 //! Templates see only the view structs of [`context`]; bodies come from [`html`].
 
 pub mod context;
+mod default_page;
 pub mod html;
 pub mod inputs;
 pub mod text;
@@ -353,19 +354,35 @@ fn note_page_into(
     id: NoteId,
     page: &PageDir,
 ) -> Result<()> {
-    /// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
-    #[derive(Serialize)]
-    struct NotePageContext<'a> {
-        site: SiteView<'a>,
-        page: PageView<'a>,
-        note: NoteView<'a>,
-    }
     let view = note_view(comp, &comp.site, id, page);
     out.reserve(page_size_estimate(&view));
+    let site = info.view(page);
+    if theme.has_default_note_page() {
+        default_page::note_page(out, &site, &view);
+        return Ok(());
+    }
+    note_page_template(out, theme, site, view)
+}
+
+/// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
+#[derive(Serialize)]
+struct NotePageContext<'a> {
+    site: SiteView<'a>,
+    page: PageView<'a>,
+    note: NoteView<'a>,
+}
+
+/// A note page through the theme's `note.html` template.
+fn note_page_template(
+    out: &mut Vec<u8>,
+    theme: &Theme,
+    site: SiteView,
+    view: NoteView,
+) -> Result<()> {
     theme.render_view_into(
         "note.html",
         &NotePageContext {
-            site: info.view(page),
+            site,
             page: PageView {
                 kind: "note",
                 title: view.title,
@@ -980,6 +997,83 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 #[cfg(test)]
 mod tests {
     use super::search_shards;
+
+    /// Every note page of the vault at `root`, written by `default_page` and through the
+    /// default `note.html`: both must give the same bytes. Returns the number of pages.
+    fn compare_default_note_pages(root: &std::path::Path) -> usize {
+        use super::*;
+        let comp = crate::compile::compile(root, &Default::default()).expect("vault compiles");
+        let theme = Theme::load(None).expect("default theme");
+        assert!(theme.has_default_note_page());
+        let info = SiteInfo {
+            title: "Vault's <title> & \"more\"",
+        };
+        let mut pages = 0;
+        for (id, _) in comp.vault.note_ids() {
+            let Some(page) = comp.site.note_page(id) else {
+                continue;
+            };
+            let mut native = Vec::new();
+            note_page_into(&mut native, &comp, &theme, &info, id, page).unwrap();
+            let mut template = Vec::new();
+            let view = note_view(&comp, &comp.site, id, page);
+            note_page_template(&mut template, &theme, info.view(page), view).unwrap();
+            let (native, template) = (
+                String::from_utf8(native).unwrap(),
+                String::from_utf8(template).unwrap(),
+            );
+            if native != template {
+                let line = native
+                    .lines()
+                    .zip(template.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                panic!(
+                    "{}: the native note page differs from note.html at line {}:\n  native:   {:?}\n  template: {:?}",
+                    comp.vault.note(id).path.as_str(),
+                    line + 1,
+                    native.lines().nth(line),
+                    template.lines().nth(line),
+                );
+            }
+            pages += 1;
+        }
+        pages
+    }
+
+    #[test]
+    fn default_note_pages_equal_their_templates() {
+        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut pages = compare_default_note_pages(&project.join("vault"));
+        let mut fixtures: Vec<_> = std::fs::read_dir(project.join("tests/fixtures"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        fixtures.sort();
+        for fixture in &fixtures {
+            pages += compare_default_note_pages(fixture);
+        }
+        // Real vaults nobody here wrote (aliases, properties, dates, odd titles), when present.
+        let corpora = project.join("../shared/corpora");
+        match std::fs::read_dir(&corpora) {
+            Ok(entries) => {
+                let mut vaults: Vec<_> = entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.is_dir())
+                    .collect();
+                vaults.sort();
+                for vault in &vaults {
+                    pages += compare_default_note_pages(vault);
+                }
+            }
+            Err(_) => eprintln!(
+                "skipping the shared corpora: {} is absent (the demo vault and fixtures ran)",
+                corpora.display()
+            ),
+        }
+        assert!(pages > 100, "only {pages} pages compared");
+    }
 
     #[test]
     fn search_shards_grow_with_the_square_root_of_the_vault() {

@@ -79,6 +79,9 @@ pub struct Theme {
     pub assets: Vec<(String, Vec<u8>)>,
     /// A hash of every template source and asset, for incremental builds.
     fingerprint: u64,
+    /// Whether `note.html` and `base.html` are the default theme's, so note pages can be
+    /// written by `default_page` instead of the template engine.
+    default_note_page: bool,
 }
 
 impl Theme {
@@ -106,13 +109,19 @@ impl Theme {
             minijinja::escape_formatter(out, state, value)
         });
         let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        let mut default_note_page = true;
         for (name, default) in TEMPLATES {
             let source = match dir
                 .map(|d| d.join("templates").join(name))
                 .filter(|p| p.is_file())
             {
                 Some(path) => {
-                    std::fs::read_to_string(&path).map_err(|e| Error::io("reading", path, e))?
+                    let source = std::fs::read_to_string(&path)
+                        .map_err(|e| Error::io("reading", path, e))?;
+                    if matches!(*name, "note.html" | "base.html") && source != *default {
+                        default_note_page = false;
+                    }
+                    source
                 }
                 None => (*default).to_string(),
             };
@@ -161,7 +170,14 @@ impl Theme {
             env,
             assets,
             fingerprint: hash.digest(),
+            default_note_page,
         })
+    }
+
+    /// Whether note pages are the default theme's (`note.html` and `base.html` not
+    /// overridden): then they are written without the template engine, to the same bytes.
+    pub fn has_default_note_page(&self) -> bool {
+        self.default_note_page
     }
 
     /// A hash of the theme's templates and assets: pages rendered with equal fingerprints
@@ -231,6 +247,33 @@ mod tests {
 
     fn render(theme: &Theme, view: serde_json::Value) -> String {
         String::from_utf8(theme.render_view("404.html", &view).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn note_pages_skip_the_template_engine_only_with_the_default_templates() {
+        assert!(Theme::load(None).unwrap().has_default_note_page());
+        // Other templates, static files, or a copy of the default note.html: still native.
+        let (_dir, theme) = theme_with("{{ page.title }}");
+        assert!(theme.has_default_note_page());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        let note_html = TEMPLATES.iter().find(|(n, _)| *n == "note.html").unwrap().1;
+        std::fs::write(dir.path().join("templates/note.html"), note_html).unwrap();
+        assert!(Theme::load(Some(dir.path()))
+            .unwrap()
+            .has_default_note_page());
+        // Any change to note.html or base.html renders note pages through minijinja.
+        for name in ["note.html", "base.html"] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+            std::fs::write(dir.path().join("templates").join(name), "{{ note.title }}").unwrap();
+            assert!(
+                !Theme::load(Some(dir.path()))
+                    .unwrap()
+                    .has_default_note_page(),
+                "{name}"
+            );
+        }
     }
 
     #[test]
