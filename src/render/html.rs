@@ -89,20 +89,43 @@ pub fn push_escaped(out: &mut String, text: &str) {
 /// the five characters that can end a text or a quoted attribute (the set Jinja2's MarkupSafe
 /// escapes). Note bodies and every template value go through this one function.
 pub fn write_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
-    let mut rest = text;
-    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
-        out.write_str(&rest[..i])?;
-        out.write_str(match rest.as_bytes()[i] {
+    let bytes = text.as_bytes();
+    // Most strings (titles, paths, URLs, context lines) need nothing: two SIMD scans tell.
+    if memchr::memchr3(b'&', b'<', b'>', bytes).is_none()
+        && memchr::memchr2(b'"', b'\'', bytes).is_none()
+    {
+        return out.write_str(text);
+    }
+    // The five are ASCII, so they never occur inside a multi-byte character and every cut
+    // falls on a character boundary.
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
+        out.write_str(&text[start..i])?;
+        out.write_str(match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
             _ => "&#39;",
         })?;
-        rest = &rest[i + 1..];
+        start = i + 1;
     }
-    out.write_str(rest)
+    out.write_str(&text[start..])
 }
+
+/// The bytes [`write_escaped`] replaces.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table
+};
 
 /// Renders the whole body of a note.
 pub fn note_body(ctx: &BodyContext, id: NoteId) -> String {
@@ -807,5 +830,56 @@ impl Callout {
             self.fold,
             escape(&self.title)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escaping_replaces_exactly_the_five_anywhere_in_any_script() {
+        // The obvious definition, one character at a time.
+        let reference = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        let pieces = [
+            "a",
+            "视觉",
+            "/",
+            "&",
+            "<",
+            ">",
+            "\"",
+            "'",
+            " ",
+            "é",
+            "&amp;",
+            "\u{1F600}",
+        ];
+        // Every string of up to four pieces, so each special sits first, last, alone and
+        // between multi-byte characters.
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            strings.extend(longer);
+            strings.dedup();
+        }
+        assert!(strings.len() > 20_000);
+        for s in &strings {
+            assert_eq!(escape(s), reference(s), "{s:?}");
+        }
     }
 }
