@@ -1,40 +1,73 @@
-//! The default theme's note page (`base.html` + `note.html`) written straight from the view,
-//! byte for byte what minijinja makes of those two templates.
+//! The default theme's note and tag pages (`base.html` + `note.html` / `tag.html`) written
+//! straight from their views, byte for byte what minijinja makes of those templates.
 //!
 //! Note pages are almost all of a site, and the template engine was about a fifth of their
-//! cost (about 30 µs a page of walking the template, looking up fields and formatting). When a
-//! theme overrides neither template, [`super::theme::Theme`] renders note pages through here;
-//! any override goes through minijinja as before. The templates stay the reference: the test
-//! `default_note_pages_equal_their_templates` renders every note of several vaults both ways
-//! and requires equal bytes, so a change to either template fails it until this file follows.
+//! cost (about 30 µs a page of walking the template, looking up fields and formatting); tag
+//! pages list thousands of notes each, and turning every entry into template values was most
+//! of theirs. When a theme overrides neither the page's template nor `base.html`
+//! ([`super::theme::Theme::has_default`]), those pages are written here; any override goes
+//! through minijinja as before. The templates stay the reference: the test
+//! `default_note_and_tag_pages_equal_their_templates` renders every such page of several vaults
+//! both ways and requires equal bytes, so a change to a template fails it until this file
+//! follows.
 
 use std::fmt::Write as _;
 
-use super::context::{NoteView, SiteView};
+use super::context::{NoteView, SiteView, TagView};
 use super::html::push_escaped;
 
 /// The note page of `note` on site `site`, appended to `out`.
 pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
-    // The page is written as text into `out`'s own allocation (pages render into one reused
-    // buffer per thread, which holds only what was written as text before).
+    append_text(out, |o| {
+        let meta = note.description.filter(|d| !d.is_empty());
+        write_page(o, site, "note", note.title, meta, |o| {
+            write_note_content(o, &site.root, note)
+        })
+    });
+}
+
+/// The page of tag `tag` (whose page title is `title`, `#name`) on site `site`, appended to
+/// `out`.
+pub fn tag_page(out: &mut Vec<u8>, site: &SiteView, title: &str, tag: &TagView) {
+    append_text(out, |o| {
+        write_page(o, site, "tag", title, None, |o| {
+            write_tag_content(o, &site.root, tag)
+        })
+    });
+}
+
+/// Runs `write` on `out` as text, in `out`'s own allocation (pages render into one reused
+/// buffer per thread, which holds only what was written as text before).
+fn append_text(out: &mut Vec<u8>, write: impl FnOnce(&mut String)) {
     match String::from_utf8(std::mem::take(out)) {
         Ok(mut text) => {
-            write_page(&mut text, site, note);
+            write(&mut text);
             *out = text.into_bytes();
         }
         Err(not_text) => {
             let mut bytes = not_text.into_bytes();
             let mut page = String::new();
-            write_page(&mut page, site, note);
+            write(&mut page);
             bytes.extend_from_slice(page.as_bytes());
             *out = bytes;
         }
     }
 }
 
-fn write_page(o: &mut String, site: &SiteView, note: &NoteView) {
+/// `base.html` for a page of `kind` titled `title`, with `meta` as the description of the
+/// `meta` block and `content` writing the `content` block.
+fn write_page(
+    o: &mut String,
+    site: &SiteView,
+    kind: &str,
+    title: &str,
+    meta: Option<&str>,
+    content: impl FnOnce(&mut String),
+) {
     let root = site.root.as_str();
     let esc = |o: &mut String, s: &str| push_escaped(o, s);
+    // `class="nav-x{% if page.kind ... %} active{% endif %}"`.
+    let active = |on: bool| if on { " active" } else { "" };
     // base.html, up to the `meta` block.
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\" data-root=\"");
     esc(o, root);
@@ -45,21 +78,23 @@ fn write_page(o: &mut String, site: &SiteView, note: &NoteView) {
     );
     esc(o, site.generator);
     o.push_str("\">\n");
-    // note.html's `meta` block.
-    if let Some(description) = note.description.filter(|d| !d.is_empty()) {
+    // The page's `meta` block.
+    if let Some(description) = meta {
         o.push_str("<meta name=\"description\" content=\"");
         esc(o, description);
         o.push_str("\">\n");
     }
     o.push_str("\n<title>");
-    if !note.title.is_empty() && note.title != site.title {
-        esc(o, note.title);
+    if !title.is_empty() && title != site.title {
+        esc(o, title);
         o.push_str(" · ");
     }
     esc(o, site.title);
     o.push_str("</title>\n<link rel=\"stylesheet\" href=\"");
     esc(o, root);
-    o.push_str("static/style.css\">\n\n</head>\n<body class=\"page-note\" data-root=\"");
+    o.push_str("static/style.css\">\n\n</head>\n<body class=\"page-");
+    esc(o, kind);
+    o.push_str("\" data-root=\"");
     esc(o, root);
     o.push_str(
         "\">\n<a class=\"skip-link\" href=\"#main\">Skip to content</a>\n\
@@ -77,18 +112,24 @@ fn write_page(o: &mut String, site: &SiteView, note: &NoteView) {
          aria-autocomplete=\"list\" aria-expanded=\"false\" aria-controls=\"search-results\">\n      \
          <ul id=\"search-results\" class=\"search-results\" role=\"listbox\" \
          aria-label=\"Search results\" hidden></ul>\n    </div>\n    \
-         <nav class=\"site-nav\" aria-label=\"Site\">\n      <a class=\"nav-tags\" href=\"",
+         <nav class=\"site-nav\" aria-label=\"Site\">\n      <a class=\"nav-tags",
     );
+    o.push_str(active(matches!(kind, "tags" | "tag")));
+    o.push_str("\" href=\"");
     esc(o, root);
-    o.push_str("tags/index.html\">Tags</a>\n      <a class=\"nav-wanted\" href=\"");
+    o.push_str("tags/index.html\">Tags</a>\n      <a class=\"nav-wanted");
+    o.push_str(active(kind == "wanted"));
+    o.push_str("\" href=\"");
     esc(o, root);
-    o.push_str("wanted/index.html\">Wanted</a>\n      <a class=\"nav-graph\" href=\"");
+    o.push_str("wanted/index.html\">Wanted</a>\n      <a class=\"nav-graph");
+    o.push_str(active(kind == "graph"));
+    o.push_str("\" href=\"");
     esc(o, root);
     o.push_str(
         "graph/index.html\">Graph</a>\n    </nav>\n  </div>\n</header>\n\
          <main id=\"main\" class=\"main\">\n",
     );
-    write_content(o, root, note);
+    content(o);
     o.push_str("\n</main>\n<footer class=\"site-footer\">\n  <p>");
     esc(o, site.title);
     o.push_str(" · generated by <span class=\"generator\">");
@@ -99,7 +140,7 @@ fn write_page(o: &mut String, site: &SiteView, note: &NoteView) {
 }
 
 /// note.html's `content` block.
-fn write_content(o: &mut String, root: &str, note: &NoteView) {
+fn write_note_content(o: &mut String, root: &str, note: &NoteView) {
     let esc = |o: &mut String, s: &str| push_escaped(o, s);
     let has_toc = note.toc.len() >= 2;
     o.push_str("\n<div class=\"note-layout");
@@ -245,4 +286,57 @@ fn write_content(o: &mut String, root: &str, note: &NoteView) {
         note.outlinks_count,
         if note.outlinks_count == 1 { "" } else { "s" }
     );
+}
+
+/// tag.html's `content` block.
+fn write_tag_content(o: &mut String, root: &str, tag: &TagView) {
+    let esc = |o: &mut String, s: &str| push_escaped(o, s);
+    o.push_str(
+        "\n<header class=\"page-header\">\n  \
+         <nav class=\"breadcrumbs\" aria-label=\"Breadcrumbs\"><a href=\"",
+    );
+    esc(o, root);
+    o.push_str("tags/index.html\">Tags</a></nav>\n  <h1><span class=\"tag tag-large\">#");
+    esc(o, tag.name);
+    let _ = write!(
+        o,
+        "</span></h1>\n  <p class=\"subtitle\">{} note{} tagged <code>#",
+        tag.notes.len(),
+        if tag.notes.len() == 1 { "" } else { "s" }
+    );
+    esc(o, tag.name);
+    o.push_str("</code></p>\n</header>\n");
+    if !tag.children.is_empty() {
+        o.push_str(
+            "\n<section class=\"tag-children\" aria-labelledby=\"vaultc-subtags\">\n  \
+             <h2 id=\"vaultc-subtags\">Nested tags</h2>\n  <ul class=\"tag-cloud\">\n",
+        );
+        for child in &tag.children {
+            o.push_str("    <li><a class=\"tag\" href=\"");
+            esc(o, &child.url);
+            o.push_str("\">#");
+            esc(o, &child.name);
+            o.push_str("</a></li>\n");
+        }
+        o.push_str("  </ul>\n</section>\n");
+    }
+    o.push('\n');
+    if tag.notes.is_empty() {
+        o.push_str(
+            "\n<p class=\"empty\">No note carries this exact tag; see the nested tags above.</p>\n",
+        );
+    } else {
+        o.push_str("\n<ul class=\"note-list\">\n");
+        for n in &tag.notes {
+            o.push_str("  <li><a class=\"note-link\" href=\"");
+            esc(o, &n.url);
+            o.push_str("\">");
+            esc(o, n.title);
+            o.push_str("</a> <span class=\"note-list-path\">");
+            esc(o, n.path);
+            o.push_str("</span></li>\n");
+        }
+        o.push_str("</ul>\n");
+    }
+    o.push('\n');
 }

@@ -357,7 +357,7 @@ fn note_page_into(
     let view = note_view(comp, &comp.site, id, page);
     out.reserve(page_size_estimate(&view));
     let site = info.view(page);
-    if theme.has_default_note_page() {
+    if theme.has_default("note.html") {
         default_page::note_page(out, &site, &view);
         return Ok(());
     }
@@ -704,23 +704,8 @@ fn tag_pages(
     plan.tags.par_iter().try_for_each(|(node, name, page)| {
         let root = page.root_prefix();
         let tagged = comp.graph.tagged(*node);
-        let children: Vec<LinkView> = children_of
-            .get(&crate::source::fold_name(name))
-            .into_iter()
-            .flatten()
-            .map(|&i| {
-                let (_, n, p) = &plan.tags[i];
-                LinkView {
-                    name: n.clone(),
-                    url: html::page_url(&root, p),
-                }
-            })
-            .collect();
+        let children = tag_children(plan, &children_of, name, &root);
         let title = format!("#{name}");
-        #[derive(Serialize)]
-        struct TagBody<T> {
-            tag: T,
-        }
         /// The tag view with each note as its `list_entry` fingerprint (see `Pages::view_keyed`).
         #[derive(Serialize)]
         struct TagKey<'a> {
@@ -746,18 +731,82 @@ fn tag_pages(
             notes: tagged.iter().filter_map(|id| keys[id.0 as usize]).collect(),
             children: &children,
         });
-        pages.view_keyed(page.file(), "tag.html", &key, || {
-            let notes: Vec<NoteEntry> = tagged
-                .iter()
-                .filter_map(|&id| entry(comp, plan, id, &root))
-                .collect();
-            context!(TagView {
+        let path = page.file();
+        let fp = pages.inputs.view_page(&path, "tag.html", &key);
+        pages.page(path, fp, |out| {
+            let view = TagView {
                 name,
-                notes,
+                notes: tagged
+                    .iter()
+                    .filter_map(|&id| entry(comp, plan, id, &root))
+                    .collect(),
                 children: children.clone(),
-            })
+            };
+            tag_page_into(out, pages.theme, site(page), &title, view)
         })
     })
+}
+
+/// `tag`'s page body in a page context.
+#[derive(Serialize)]
+struct TagBody<T> {
+    tag: T,
+}
+
+/// The nested tags of tag `name`, with URLs relative to `root`.
+fn tag_children(
+    plan: &SitePlan,
+    children_of: &std::collections::HashMap<String, Vec<usize>>,
+    name: &str,
+    root: &str,
+) -> Vec<LinkView> {
+    children_of
+        .get(&crate::source::fold_name(name))
+        .into_iter()
+        .flatten()
+        .map(|&i| {
+            let (_, n, p) = &plan.tags[i];
+            LinkView {
+                name: n.clone(),
+                url: html::page_url(root, p),
+            }
+        })
+        .collect()
+}
+
+/// A tag page (page title `title`) appended to `out`: written natively with the default
+/// templates, else through the theme's `tag.html`.
+fn tag_page_into(
+    out: &mut Vec<u8>,
+    theme: &Theme,
+    site: SiteView,
+    title: &str,
+    tag: TagView,
+) -> Result<()> {
+    if theme.has_default("tag.html") {
+        default_page::tag_page(out, &site, title, &tag);
+        return Ok(());
+    }
+    tag_page_template(out, theme, site, title, tag)
+}
+
+/// A tag page through the theme's `tag.html` template.
+fn tag_page_template(
+    out: &mut Vec<u8>,
+    theme: &Theme,
+    site: SiteView,
+    title: &str,
+    tag: TagView,
+) -> Result<()> {
+    theme.render_view_into(
+        "tag.html",
+        &PageContext {
+            site,
+            page: PageView { kind: "tag", title },
+            body: TagBody { tag },
+        },
+        out,
+    )
 }
 
 fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<WantedView<'a>> {
@@ -998,13 +1047,35 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 mod tests {
     use super::search_shards;
 
-    /// Every note page of the vault at `root`, written by `default_page` and through the
-    /// default `note.html`: both must give the same bytes. Returns the number of pages.
-    fn compare_default_note_pages(root: &std::path::Path) -> usize {
+    /// Panics, showing the first differing line, unless the page at `path` came out the same
+    /// natively and through its template.
+    fn assert_same_page(path: &str, native: Vec<u8>, template: Vec<u8>) {
+        let (native, template) = (
+            String::from_utf8(native).unwrap(),
+            String::from_utf8(template).unwrap(),
+        );
+        if native != template {
+            let line = native
+                .lines()
+                .zip(template.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{path}: the native page differs from its template at line {}:\n  native:   {:?}\n  template: {:?}",
+                line + 1,
+                native.lines().nth(line),
+                template.lines().nth(line),
+            );
+        }
+    }
+
+    /// Every note and tag page of the vault at `root`, written by `default_page` and through
+    /// the default templates: both must give the same bytes. Returns the number of pages.
+    fn compare_default_pages(root: &std::path::Path) -> usize {
         use super::*;
         let comp = crate::compile::compile(root, &Default::default()).expect("vault compiles");
         let theme = Theme::load(None).expect("default theme");
-        assert!(theme.has_default_note_page());
+        assert!(theme.has_default("note.html") && theme.has_default("tag.html"));
         let mut pages = 0;
         for (id, note) in comp.vault.note_ids() {
             let Some(page) = comp.site.note_page(id) else {
@@ -1024,24 +1095,32 @@ mod tests {
             let mut template = Vec::new();
             let view = note_view(&comp, &comp.site, id, page);
             note_page_template(&mut template, &theme, info.view(page), view).unwrap();
-            let (native, template) = (
-                String::from_utf8(native).unwrap(),
-                String::from_utf8(template).unwrap(),
-            );
-            if native != template {
-                let line = native
-                    .lines()
-                    .zip(template.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                panic!(
-                    "{}: the native note page differs from note.html at line {}:\n  native:   {:?}\n  template: {:?}",
-                    comp.vault.note(id).path.as_str(),
-                    line + 1,
-                    native.lines().nth(line),
-                    template.lines().nth(line),
-                );
-            }
+            assert_same_page(note.path.as_str(), native, template);
+            pages += 1;
+        }
+        let plan = &comp.site;
+        let children_of = plan.child_tags();
+        for (i, (node, name, page)) in plan.tags.iter().enumerate() {
+            let title = format!("#{name}");
+            let info = SiteInfo {
+                title: if i % 2 == 0 { "Tags & <more>" } else { &title },
+            };
+            let root = page.root_prefix();
+            let view = || TagView {
+                name,
+                notes: comp
+                    .graph
+                    .tagged(*node)
+                    .iter()
+                    .filter_map(|&id| entry(&comp, plan, id, &root))
+                    .collect(),
+                children: tag_children(plan, &children_of, name, &root),
+            };
+            let mut native = Vec::new();
+            tag_page_into(&mut native, &theme, info.view(page), &title, view()).unwrap();
+            let mut template = Vec::new();
+            tag_page_template(&mut template, &theme, info.view(page), &title, view()).unwrap();
+            assert_same_page(&page.file(), native, template);
             pages += 1;
         }
         pages
@@ -1059,18 +1138,32 @@ mod tests {
     }
 
     #[test]
-    fn default_note_pages_equal_their_templates() {
+    fn default_note_and_tag_pages_equal_their_templates() {
         let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut pages = compare_default_note_pages(&project.join("vault"));
+        let mut pages = compare_default_pages(&project.join("vault"));
+        // A tag page with a nested tag and no published note of its own (its one note is
+        // unpublished), and a note without backlinks.
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::write(
+            scratch.path().join("a.md"),
+            "---\npublish: false\n---\n#secret\n",
+        )
+        .unwrap();
+        std::fs::write(scratch.path().join("b.md"), "# B\n\n#secret/inner\n").unwrap();
+        assert_eq!(
+            compare_default_pages(scratch.path()),
+            3,
+            "b, #secret, #secret/inner"
+        );
         for fixture in folders_in(&project.join("tests/fixtures")).expect("fixtures") {
-            pages += compare_default_note_pages(&fixture);
+            pages += compare_default_pages(&fixture);
         }
         // Real vaults nobody here wrote (aliases, properties, dates, odd titles), when present.
         let corpora = project.join("../shared/corpora");
         match folders_in(&corpora) {
             Some(vaults) => {
                 for vault in vaults {
-                    pages += compare_default_note_pages(&vault);
+                    pages += compare_default_pages(&vault);
                 }
             }
             None => eprintln!(

@@ -79,9 +79,8 @@ pub struct Theme {
     pub assets: Vec<(String, Vec<u8>)>,
     /// A hash of every template source and asset, for incremental builds.
     fingerprint: u64,
-    /// Whether `note.html` and `base.html` are the default theme's, so note pages can be
-    /// written by `default_page` instead of the template engine.
-    default_note_page: bool,
+    /// The templates whose source is not the default theme's.
+    overridden: Vec<&'static str>,
 }
 
 impl Theme {
@@ -109,7 +108,7 @@ impl Theme {
             minijinja::escape_formatter(out, state, value)
         });
         let mut hash = xxhash_rust::xxh3::Xxh3::new();
-        let mut default_note_page = true;
+        let mut overridden = Vec::new();
         for (name, default) in TEMPLATES {
             let source = match dir
                 .map(|d| d.join("templates").join(name))
@@ -118,8 +117,8 @@ impl Theme {
                 Some(path) => {
                     let source = std::fs::read_to_string(&path)
                         .map_err(|e| Error::io("reading", path, e))?;
-                    if matches!(*name, "note.html" | "base.html") && source != *default {
-                        default_note_page = false;
+                    if source != *default {
+                        overridden.push(*name);
                     }
                     source
                 }
@@ -170,14 +169,18 @@ impl Theme {
             env,
             assets,
             fingerprint: hash.digest(),
-            default_note_page,
+            overridden,
         })
     }
 
-    /// Whether note pages are the default theme's (`note.html` and `base.html` not
-    /// overridden): then they are written without the template engine, to the same bytes.
-    pub fn has_default_note_page(&self) -> bool {
-        self.default_note_page
+    /// Whether pages of `template` are the default theme's (neither it nor `base.html`
+    /// overridden): then note and tag pages are written without the template engine
+    /// (`render/default_page.rs`), to the same bytes.
+    pub fn has_default(&self, template: &str) -> bool {
+        !self
+            .overridden
+            .iter()
+            .any(|&name| name == template || name == "base.html")
     }
 
     /// A hash of the theme's templates and assets: pages rendered with equal fingerprints
@@ -250,29 +253,32 @@ mod tests {
     }
 
     #[test]
-    fn note_pages_skip_the_template_engine_only_with_the_default_templates() {
-        assert!(Theme::load(None).unwrap().has_default_note_page());
+    fn pages_skip_the_template_engine_only_with_the_default_templates() {
+        let theme = Theme::load(None).unwrap();
+        assert!(theme.has_default("note.html") && theme.has_default("tag.html"));
         // Other templates, static files, or a copy of the default note.html: still native.
         let (_dir, theme) = theme_with("{{ page.title }}");
-        assert!(theme.has_default_note_page());
+        assert!(theme.has_default("note.html") && theme.has_default("tag.html"));
+        assert!(!theme.has_default("404.html"));
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("templates")).unwrap();
         let note_html = TEMPLATES.iter().find(|(n, _)| *n == "note.html").unwrap().1;
         std::fs::write(dir.path().join("templates/note.html"), note_html).unwrap();
         assert!(Theme::load(Some(dir.path()))
             .unwrap()
-            .has_default_note_page());
-        // Any change to note.html or base.html renders note pages through minijinja.
-        for name in ["note.html", "base.html"] {
+            .has_default("note.html"));
+        // A change to a page's template, or to base.html, renders it through minijinja.
+        for (name, note, tag) in [
+            ("note.html", false, true),
+            ("tag.html", true, false),
+            ("base.html", false, false),
+        ] {
             let dir = tempfile::tempdir().unwrap();
             std::fs::create_dir_all(dir.path().join("templates")).unwrap();
-            std::fs::write(dir.path().join("templates").join(name), "{{ note.title }}").unwrap();
-            assert!(
-                !Theme::load(Some(dir.path()))
-                    .unwrap()
-                    .has_default_note_page(),
-                "{name}"
-            );
+            std::fs::write(dir.path().join("templates").join(name), "{{ page.title }}").unwrap();
+            let theme = Theme::load(Some(dir.path())).unwrap();
+            assert_eq!(theme.has_default("note.html"), note, "{name}");
+            assert_eq!(theme.has_default("tag.html"), tag, "{name}");
         }
     }
 
