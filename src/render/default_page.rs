@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use super::context::{NoteView, SiteView, TagView};
+use super::context::{LinkView, NoteView, SiteView, TagView};
 use super::html::push_escaped;
 
 /// The note page of `note` on site `site`, appended to `out`.
@@ -194,13 +194,7 @@ fn write_note_content(o: &mut String, root: &str, note: &NoteView) {
     }
     if !note.tags.is_empty() {
         o.push_str("      <ul class=\"note-tags\" aria-label=\"Tags\">\n");
-        for tag in &note.tags {
-            o.push_str("        <li><a class=\"tag\" href=\"");
-            esc(o, &tag.url);
-            o.push_str("\">#");
-            esc(o, &tag.name);
-            o.push_str("</a></li>\n");
-        }
+        write_tag_items(o, "        ", &note.tags);
         o.push_str("      </ul>\n");
     }
     o.push_str("    </div>\n  </header>\n");
@@ -311,13 +305,7 @@ fn write_tag_content(o: &mut String, root: &str, tag: &TagView) {
             "\n<section class=\"tag-children\" aria-labelledby=\"vaultc-subtags\">\n  \
              <h2 id=\"vaultc-subtags\">Nested tags</h2>\n  <ul class=\"tag-cloud\">\n",
         );
-        for child in &tag.children {
-            o.push_str("    <li><a class=\"tag\" href=\"");
-            esc(o, &child.url);
-            o.push_str("\">#");
-            esc(o, &child.name);
-            o.push_str("</a></li>\n");
-        }
+        write_tag_items(o, "    ", &tag.children);
         o.push_str("  </ul>\n</section>\n");
     }
     o.push('\n');
@@ -339,4 +327,17 @@ fn write_tag_content(o: &mut String, root: &str, tag: &TagView) {
         o.push_str("</ul>\n");
     }
     o.push('\n');
+}
+
+/// One `<li>` per tag, each line starting with `indent`: a note's tags and a tag's nested tags
+/// are listed alike.
+fn write_tag_items(o: &mut String, indent: &str, tags: &[LinkView]) {
+    for tag in tags {
+        o.push_str(indent);
+        o.push_str("<li><a class=\"tag\" href=\"");
+        push_escaped(o, &tag.url);
+        o.push_str("\">#");
+        push_escaped(o, &tag.name);
+        o.push_str("</a></li>\n");
+    }
 }
