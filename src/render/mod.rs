@@ -361,24 +361,13 @@ fn note_page_into(
         default_page::note_page(out, &site, &view);
         return Ok(());
     }
-    note_page_template(out, theme, site, view)
-}
-
-/// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
-#[derive(Serialize)]
-struct NotePageContext<'a> {
-    site: SiteView<'a>,
-    page: PageView<'a>,
-    note: NoteView<'a>,
-}
-
-/// A note page through the theme's `note.html` template.
-fn note_page_template(
-    out: &mut Vec<u8>,
-    theme: &Theme,
-    site: SiteView,
-    view: NoteView,
-) -> Result<()> {
+    /// [`PageContext`] of a note page, without `flatten` (which makes serde go through a map).
+    #[derive(Serialize)]
+    struct NotePageContext<'a> {
+        site: SiteView<'a>,
+        page: PageView<'a>,
+        note: NoteView<'a>,
+    }
     theme.render_view_into(
         "note.html",
         &NotePageContext {
@@ -747,7 +736,7 @@ fn tag_pages(
     })
 }
 
-/// `tag`'s page body in a page context.
+/// A tag page's own key in its page context: the tag's view, or its fingerprint key.
 #[derive(Serialize)]
 struct TagBody<T> {
     tag: T,
@@ -787,17 +776,6 @@ fn tag_page_into(
         default_page::tag_page(out, &site, title, &tag);
         return Ok(());
     }
-    tag_page_template(out, theme, site, title, tag)
-}
-
-/// A tag page through the theme's `tag.html` template.
-fn tag_page_template(
-    out: &mut Vec<u8>,
-    theme: &Theme,
-    site: SiteView,
-    title: &str,
-    tag: TagView,
-) -> Result<()> {
     theme.render_view_into(
         "tag.html",
         &PageContext {
@@ -1047,83 +1025,89 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 mod tests {
     use super::search_shards;
 
-    /// Panics, showing the first differing line, unless the page at `path` came out the same
-    /// natively and through its template.
-    fn assert_same_page(path: &str, native: Vec<u8>, template: Vec<u8>) {
-        let (native, template) = (
-            String::from_utf8(native).unwrap(),
-            String::from_utf8(template).unwrap(),
-        );
-        if native != template {
-            let line = native
-                .lines()
-                .zip(template.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            panic!(
-                "{path}: the native page differs from its template at line {}:\n  native:   {:?}\n  template: {:?}",
-                line + 1,
-                native.lines().nth(line),
-                template.lines().nth(line),
-            );
+    /// A theme folder whose `note.html` and `tag.html` are the default ones with a Jinja
+    /// comment appended: the same pages, but not the default sources, so they are rendered
+    /// by minijinja.
+    fn templated_theme(dir: &std::path::Path) -> std::path::PathBuf {
+        let templates = dir.join("templates");
+        std::fs::create_dir_all(&templates).unwrap();
+        for name in ["note.html", "tag.html"] {
+            let (_, source) = super::theme::TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap();
+            let source = format!("{source}{{# the same page, through minijinja #}}");
+            std::fs::write(templates.join(name), source).unwrap();
         }
+        dir.to_path_buf()
     }
 
-    /// Every note and tag page of the vault at `root`, written by `default_page` and through
-    /// the default templates: both must give the same bytes. Returns the number of pages.
-    fn compare_default_pages(root: &std::path::Path) -> usize {
-        use super::*;
-        let comp = crate::compile::compile(root, &Default::default()).expect("vault compiles");
-        let theme = Theme::load(None).expect("default theme");
-        assert!(theme.has_default("note.html") && theme.has_default("tag.html"));
-        let mut pages = 0;
-        for (id, note) in comp.vault.note_ids() {
-            let Some(page) = comp.site.note_page(id) else {
-                continue;
+    /// Builds `vault` twice, with note and tag pages written natively and through the
+    /// templates of `templated`, and panics at the first file whose bytes differ (the
+    /// manifest aside: it holds the theme's fingerprint). Returns the number of pages.
+    fn compare_native_and_templated(vault: &std::path::Path, templated: &std::path::Path) -> usize {
+        let out = tempfile::tempdir().unwrap();
+        let build = |name: &str, theme: Option<&std::path::Path>| {
+            let options = crate::build::BuildOptions {
+                output: out.path().join(name),
+                theme: theme.map(std::path::Path::to_path_buf),
+                no_cache: true,
+                ..Default::default()
             };
-            // Every other page has the note's own title as the site title (the `<title>` then
-            // shows it once).
-            let info = SiteInfo {
-                title: if id.0 % 2 == 0 {
-                    "Vault's <title> & \"more\""
-                } else {
-                    &note.title
-                },
-            };
-            let mut native = Vec::new();
-            note_page_into(&mut native, &comp, &theme, &info, id, page).unwrap();
-            let mut template = Vec::new();
-            let view = note_view(&comp, &comp.site, id, page);
-            note_page_template(&mut template, &theme, info.view(page), view).unwrap();
-            assert_same_page(note.path.as_str(), native, template);
-            pages += 1;
+            let report = crate::build::build(vault, &options).expect("vault builds");
+            assert_eq!(
+                theme.is_none(),
+                crate::render::theme::Theme::load(theme)
+                    .unwrap()
+                    .has_default("note.html"),
+            );
+            std::mem::forget(report);
+            out.path().join(name)
+        };
+        let (native, templated) = (build("native", None), build("templated", Some(templated)));
+        let files = |root: &std::path::Path| -> Vec<std::path::PathBuf> {
+            let mut files: Vec<_> = walkdir::WalkDir::new(root)
+                .into_iter()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().is_file() && e.file_name() != ".vaultc-site")
+                .map(|e| e.path().strip_prefix(root).unwrap().to_path_buf())
+                .collect();
+            files.sort();
+            files
+        };
+        let names = files(&native);
+        assert_eq!(
+            names,
+            files(&templated),
+            "{}: different files",
+            vault.display()
+        );
+        for name in &names {
+            let (a, b) = (
+                std::fs::read(native.join(name)).unwrap(),
+                std::fs::read(templated.join(name)).unwrap(),
+            );
+            if a != b {
+                let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+                let line = a
+                    .lines()
+                    .zip(b.lines())
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(0);
+                panic!(
+                    "{}: {} differs at line {}:\n  native:   {:?}\n  template: {:?}",
+                    vault.display(),
+                    name.display(),
+                    line + 1,
+                    a.lines().nth(line),
+                    b.lines().nth(line),
+                );
+            }
         }
-        let plan = &comp.site;
-        let children_of = plan.child_tags();
-        for (i, (node, name, page)) in plan.tags.iter().enumerate() {
-            let title = format!("#{name}");
-            let info = SiteInfo {
-                title: if i % 2 == 0 { "Tags & <more>" } else { &title },
-            };
-            let root = page.root_prefix();
-            let view = || TagView {
-                name,
-                notes: comp
-                    .graph
-                    .tagged(*node)
-                    .iter()
-                    .filter_map(|&id| entry(&comp, plan, id, &root))
-                    .collect(),
-                children: tag_children(plan, &children_of, name, &root),
-            };
-            let mut native = Vec::new();
-            tag_page_into(&mut native, &theme, info.view(page), &title, view()).unwrap();
-            let mut template = Vec::new();
-            tag_page_template(&mut template, &theme, info.view(page), &title, view()).unwrap();
-            assert_same_page(&page.file(), native, template);
-            pages += 1;
-        }
-        pages
+        names
+            .iter()
+            .filter(|n| n.extension().is_some_and(|e| e == "html"))
+            .count()
     }
 
     /// The folders directly inside `dir`, sorted; `None` when `dir` cannot be read.
@@ -1138,32 +1122,28 @@ mod tests {
     }
 
     #[test]
-    fn default_note_and_tag_pages_equal_their_templates() {
+    fn native_note_and_tag_pages_equal_their_templates() {
         let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut pages = compare_default_pages(&project.join("vault"));
-        // A tag page with a nested tag and no published note of its own (its one note is
-        // unpublished), and a note without backlinks.
+        let theme_dir = tempfile::tempdir().unwrap();
+        let templated = templated_theme(theme_dir.path());
+        let mut pages = compare_native_and_templated(&project.join("vault"), &templated);
+        // The site is titled after the vault folder: `Home/Home.md` has the site's title (the
+        // `<title>` shows it once). `#secret` has a nested tag and no published note of its own.
         let scratch = tempfile::tempdir().unwrap();
-        std::fs::write(
-            scratch.path().join("a.md"),
-            "---\npublish: false\n---\n#secret\n",
-        )
-        .unwrap();
-        std::fs::write(scratch.path().join("b.md"), "# B\n\n#secret/inner\n").unwrap();
-        assert_eq!(
-            compare_default_pages(scratch.path()),
-            3,
-            "b, #secret, #secret/inner"
-        );
+        let home = scratch.path().join("Home");
+        std::fs::create_dir(&home).unwrap();
+        std::fs::write(home.join("Home.md"), "# Home\n\n#secret/inner [[b]]\n").unwrap();
+        std::fs::write(home.join("b.md"), "---\npublish: false\n---\n#secret\n").unwrap();
+        pages += compare_native_and_templated(&home, &templated);
         for fixture in folders_in(&project.join("tests/fixtures")).expect("fixtures") {
-            pages += compare_default_pages(&fixture);
+            pages += compare_native_and_templated(&fixture, &templated);
         }
         // Real vaults nobody here wrote (aliases, properties, dates, odd titles), when present.
         let corpora = project.join("../shared/corpora");
         match folders_in(&corpora) {
             Some(vaults) => {
                 for vault in vaults {
-                    pages += compare_default_pages(&vault);
+                    pages += compare_native_and_templated(&vault, &templated);
                 }
             }
             None => eprintln!(
