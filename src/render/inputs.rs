@@ -245,3 +245,11 @@ fn field(h: &mut Xxh3, s: &str) {
 fn page_file(page: Option<&crate::site::PageDir>) -> &str {
     page.map_or("\0", |p| p.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_render_source_is_hashed() {
+        crate::code_hash::tests::assert_folder_hashed("render", super::RENDER_SOURCES);
+    }
+}
