@@ -87,7 +87,8 @@ pub fn push_escaped(out: &mut String, text: &str) {
 
 /// Writes `text` escaped for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`,
 /// the five characters that can end a text or a quoted attribute (the set Jinja2's MarkupSafe
-/// escapes). Note bodies and every template value go through this one function.
+/// escapes). The links and labels vaultc writes into note bodies, the native pages and every
+/// template value go through this one function (body text is escaped by pulldown-cmark).
 pub fn write_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
     let bytes = text.as_bytes();
     // Most strings (titles, paths, URLs, context lines) need nothing: two SIMD scans tell.

@@ -95,7 +95,7 @@ impl Theme {
             }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-        // Strings are escaped as in note bodies (and as Jinja2 does): minijinja's default also
+        // Strings are escaped like the links vaultc writes into bodies (and as Jinja2 does): minijinja's default also
         // turns every `/` into `&#x2f;`, which no HTML context needs; it made relative URLs
         // unreadable (`..&#x2f;..&#x2f;static/style.css`) and about 6% of a site's bytes.
         // Other values (numbers, lists, undefined) keep minijinja's formatting.
@@ -301,7 +301,7 @@ mod tests {
             "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;|../../notes/a b/index.html|\
              <i>kept</i>|3|[&quot;a&#x2f;b&quot;]|"
         );
-        // The same escaping as the note bodies' own.
+        // The same escaping as the links vaultc writes into note bodies (`html::escape`).
         assert!(out.starts_with(&crate::render::html::escape("<b>\"Tom\" & 'Jerry'</b>")));
     }
 }
