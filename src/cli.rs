@@ -16,12 +16,19 @@ pub struct Cli {
 const EXIT_CODES: &str =
     "Exit codes: 0 clean (warnings allowed), 1 the vault has errors, 2 the command failed.";
 
+const SERVE_EXIT: &str = "Runs until stopped (Ctrl-C). Exit codes: 2 when it cannot start (the \
+vault or output folder is unusable, the port is taken) or the watcher dies.";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the static wiki: one page per note, backlinks, tags, search and graph.
     #[command(after_help = EXIT_CODES)]
     Build(BuildArgs),
+    /// Build the wiki, serve it on localhost, and rebuild it (and reload open pages) on every
+    /// save.
+    #[command(after_help = SERVE_EXIT)]
+    Serve(ServeArgs),
     /// Check every link of the vault and report problems like a compiler.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
@@ -78,6 +85,37 @@ pub struct BuildArgs {
     /// Print the wall time of each pipeline stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Lint levels.
+    #[command(flatten)]
+    pub lints: LintArgs,
+}
+
+/// `vaultc serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The vault folder.
+    #[arg(default_value = ".")]
+    pub vault: PathBuf,
+    /// Where to write the site (the same folder `vaultc build` writes; must not contain the
+    /// vault).
+    #[arg(short, long, default_value = "site")]
+    pub output: PathBuf,
+    /// A theme folder whose templates/ and static/ files override the default theme; it is
+    /// watched too.
+    #[arg(long, value_name = "DIR")]
+    pub theme: Option<PathBuf>,
+    /// Publish notes marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// The address to listen on (`0.0.0.0` to let other machines in).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The port (0 picks a free one; the address is printed).
+    #[arg(short, long, default_value_t = 8000)]
+    pub port: u16,
+    /// Print only the address, errors and one line per rebuild.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Lint levels.
     #[command(flatten)]
     pub lints: LintArgs,

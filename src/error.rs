@@ -55,6 +55,22 @@ pub enum Error {
         /// The template engine's explanation.
         message: String,
     },
+    /// `serve` could not listen on its address.
+    #[error("cannot serve on {addr}: {message}")]
+    Serve {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why (address in use, permission denied, ...).
+        message: String,
+    },
+    /// `serve` could not watch a folder for changes.
+    #[error("cannot watch {path} for changes: {message}")]
+    Watch {
+        /// The folder.
+        path: PathBuf,
+        /// Why (too many watches, the folder vanished, ...).
+        message: String,
+    },
 }
 
 impl Error {

@@ -26,6 +26,7 @@ pub mod output;
 pub mod parse;
 pub mod render;
 pub mod resolve;
+pub mod serve;
 pub mod site;
 pub mod slug;
 pub mod source;

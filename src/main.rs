@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Build(args) => cmd::build::run(args),
+        cli::Command::Serve(args) => cmd::serve::run(args),
         cli::Command::Check(args) => cmd::check::run(args),
         cli::Command::Graph(args) => cmd::graph::run(args),
         cli::Command::Explain(args) => cmd::explain::run(args),

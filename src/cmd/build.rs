@@ -66,7 +66,6 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     if let Some(e) = &report.cache.save_error {
         eprintln!("warning: the parse cache was not saved: {e}");
     }
-    let summary = comp.summary();
     let color = use_color(stderr_is_terminal());
     let shown: Vec<_> = if args.quiet {
         comp.diagnostics
@@ -79,11 +78,30 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     };
     eprint!("{}", emit::human(&shown, &comp.vault, color));
     match report.written {
-        Some(stats) if !args.quiet => eprintln!(
+        Some(_) if args.quiet => {}
+        _ => eprintln!("{}", built_line(&report, &args.output, started.elapsed())),
+    }
+    let outcome = Outcome::of(comp.has_errors());
+    // The process exits next: leave the vault's memory to the OS instead of freeing it piece by
+    // piece (see check).
+    std::mem::forget(report);
+    Ok(outcome)
+}
+
+/// The one-line summary of a build: what was rendered, written and kept, and the diagnostics.
+pub fn built_line(
+    report: &vaultc::build::BuildReport,
+    output: &std::path::Path,
+    took: std::time::Duration,
+) -> String {
+    let comp = &report.compilation;
+    let summary = emit::summary_line(&comp.summary());
+    match &report.written {
+        Some(stats) => format!(
             "built {} pages into {} in {:.2?} ({}: {} pages rendered, {} kept; {} files written, {} unchanged, {} attachments; {} notes parsed, {} reused); {}",
             report.pages,
-            args.output.display(),
-            started.elapsed(),
+            output.display(),
+            took,
             if report.in_place { "incremental" } else { "whole site" },
             report.rendered.rendered,
             report.rendered.kept,
@@ -92,14 +110,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
             stats.copied,
             comp.parse.parsed,
             comp.parse.reused,
-            emit::summary_line(&summary)
+            summary
         ),
-        Some(_) => {}
-        None => eprintln!("not written (--strict): {}", emit::summary_line(&summary)),
+        None => format!("not written (--strict): {summary}"),
     }
-    let outcome = Outcome::of(comp.has_errors());
-    // The process exits next: leave the vault's memory to the OS instead of freeing it piece by
-    // piece (see check).
-    std::mem::forget(report);
-    Ok(outcome)
 }

@@ -1,0 +1,113 @@
+//! `vaultc serve`: build, serve the site on localhost, rebuild on every save and reload the
+//! open pages. Prints the first build's diagnostics, then one line per rebuild with the
+//! diagnostics of the files that changed.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use vaultc::build::{build, BuildOptions, BuildReport};
+use vaultc::diag::{emit, Severity};
+use vaultc::serve::{SiteServer, VaultWatcher};
+use vaultc::source::VaultPath;
+
+use super::build::built_line;
+use super::{load_config, stderr_is_terminal, use_color, Outcome};
+use crate::cli::ServeArgs;
+
+/// How long the watcher waits for a burst of events (an editor's save: write, rename, chmod) to
+/// end before it reports them.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// Runs `serve` until it is stopped.
+pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
+    if !args.vault.is_dir() {
+        anyhow::bail!(
+            "vault not found: {} is not a readable folder",
+            args.vault.display()
+        );
+    }
+    let out = vaultc::output::absolute(&args.output)?;
+    let vault = args
+        .vault
+        .canonicalize()
+        .with_context(|| format!("cannot read {}", args.vault.display()))?;
+    let mut ignore = vec![out.clone()];
+    ignore.extend(vaultc::cache::cache_dir(&out));
+    // Watch before the first build, so a save during it is not missed.
+    let watcher = VaultWatcher::start(&vault, args.theme.as_slice(), ignore, DEBOUNCE)?;
+    let color = use_color(stderr_is_terminal());
+
+    let started = Instant::now();
+    let report =
+        rebuild(&args).with_context(|| format!("cannot build {}", args.vault.display()))?;
+    print_diagnostics(&args, &report, None, color);
+    eprintln!("{}", built_line(&report, &args.output, started.elapsed()));
+    drop(report);
+
+    let server = SiteServer::start(&out, SocketAddr::new(args.bind, args.port))?;
+    eprintln!(
+        "serving {} at http://{}/ ; rebuilding on every save, Ctrl-C stops",
+        args.output.display(),
+        server.addr()
+    );
+    loop {
+        let changes = watcher.next_change()?;
+        if changes.paths.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        match rebuild(&args) {
+            Ok(report) => {
+                let changed: Vec<VaultPath> = changes
+                    .paths
+                    .iter()
+                    .filter_map(|p| p.strip_prefix(&vault).ok())
+                    .filter_map(|p| VaultPath::new(&p.to_string_lossy()))
+                    .collect();
+                print_diagnostics(&args, &report, Some(&changed), color);
+                eprintln!("{}", built_line(&report, &args.output, started.elapsed()));
+                server.reload();
+            }
+            // The previous site stays served; the next save tries again.
+            Err(e) => eprintln!("error: cannot rebuild {}: {e:#}", args.vault.display()),
+        }
+    }
+}
+
+/// One build with the configuration as it is now (`vaultc.toml` may have changed).
+fn rebuild(args: &ServeArgs) -> anyhow::Result<BuildReport> {
+    let config = load_config(&args.vault, &args.lints)?;
+    let options = BuildOptions {
+        output: args.output.clone(),
+        theme: args.theme.clone(),
+        compile: vaultc::CompileOptions {
+            config,
+            include_drafts: args.drafts,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Ok(build(&args.vault, &options)?)
+}
+
+/// The diagnostics worth printing: all of them after the first build, those of the changed
+/// files after a rebuild (the summary line counts the rest); only errors with `--quiet`.
+fn print_diagnostics(
+    args: &ServeArgs,
+    report: &BuildReport,
+    changed: Option<&[VaultPath]>,
+    color: bool,
+) {
+    let comp = &report.compilation;
+    let shown: Vec<_> = comp
+        .diagnostics
+        .iter()
+        .filter(|d| !args.quiet || d.severity == Severity::Error)
+        .filter(|d| changed.is_none_or(|files| files.contains(&d.file)))
+        .cloned()
+        .collect();
+    if !shown.is_empty() {
+        eprint!("{}", emit::human(&shown, &comp.vault, color));
+    }
+}

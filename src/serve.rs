@@ -1,0 +1,508 @@
+//! `serve`: the built site over HTTP, with live reload, and a watcher that says when the vault
+//! changed. The rebuild itself is [`crate::build::build`], incremental as always: the binary
+//! runs build → serve → (wait for a change → build → reload) until it is stopped.
+//!
+//! The server serves the output folder as it is on disk, so what a browser sees is exactly what
+//! `vaultc build` writes. The one addition is a small script injected into HTML responses (never
+//! into the files) that long-polls [`RELOAD_PATH`] and reloads the page after each rebuild.
+
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use notify::event::{EventKind, MetadataKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::error::{Error, Result};
+
+/// The URL the live-reload script long-polls: `/__vaultc/reload?since=N` answers with the
+/// site's generation as soon as it is greater than `N` (or after [`LONG_POLL`]).
+pub const RELOAD_PATH: &str = "/__vaultc/reload";
+
+/// How long a live-reload request waits for a rebuild before it answers "nothing new".
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+/// Threads answering requests for files; long polls get a thread of their own each.
+const WORKERS: usize = 4;
+
+/// The site's generation: bumped after each rebuild, waited on by live-reload requests.
+#[derive(Default)]
+struct Generation {
+    value: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Generation {
+    fn get(&self) -> u64 {
+        *self.value.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn bump(&self) -> u64 {
+        let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        *value += 1;
+        self.changed.notify_all();
+        *value
+    }
+
+    /// The generation once it exceeds `since`, or the current one after `timeout`.
+    fn wait_past(&self, since: u64, timeout: Duration) -> u64 {
+        let value = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        let (value, _) = self
+            .changed
+            .wait_timeout_while(value, timeout, |v| *v <= since)
+            .unwrap_or_else(|e| e.into_inner());
+        *value
+    }
+}
+
+/// An HTTP server for a site folder, with live reload. Stops when dropped.
+pub struct SiteServer {
+    server: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    generation: Arc<Generation>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl SiteServer {
+    /// Listens on `addr` (port 0 picks a free port; see [`SiteServer::addr`]) and serves the
+    /// files of `site` from a few worker threads.
+    pub fn start(site: &Path, addr: SocketAddr) -> Result<SiteServer> {
+        let server = tiny_http::Server::http(addr).map_err(|e| Error::Serve {
+            addr,
+            message: e.to_string(),
+        })?;
+        let addr = server.server_addr().to_ip().unwrap_or(addr);
+        let server = Arc::new(server);
+        let generation = Arc::new(Generation::default());
+        let site = Arc::new(site.to_path_buf());
+        let workers = (0..WORKERS)
+            .map(|_| {
+                let (server, generation, site) = (
+                    Arc::clone(&server),
+                    Arc::clone(&generation),
+                    Arc::clone(&site),
+                );
+                std::thread::spawn(move || {
+                    // `recv` fails only once the server is unblocked for shutdown.
+                    while let Ok(request) = server.recv() {
+                        answer(&site, &generation, request);
+                    }
+                })
+            })
+            .collect();
+        Ok(SiteServer {
+            server,
+            addr,
+            generation,
+            workers,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Tells every open page that the site changed (they reload). Returns the new generation.
+    pub fn reload(&self) -> u64 {
+        self.generation.bump()
+    }
+}
+
+impl Drop for SiteServer {
+    fn drop(&mut self) {
+        for _ in &self.workers {
+            self.server.unblock();
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// What a request's path names in the site folder.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SiteTarget {
+    /// A file to send.
+    File(PathBuf),
+    /// A folder asked for without its trailing slash: redirect there, so that the page's
+    /// relative links resolve from inside the folder.
+    Redirect(String),
+    /// Nothing there: answer 404 with the site's `404.html`.
+    NotFound,
+    /// A path that tries to leave the site (`..`, backslashes, NUL) or is not valid UTF-8.
+    BadRequest,
+}
+
+/// Maps a request path (percent-encoded, with or without a query) to the file it names inside
+/// `site`, never outside it: `..` is refused, and so is a symlink that leads out.
+pub fn site_target(site: &Path, url: &str) -> SiteTarget {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
+        return SiteTarget::BadRequest;
+    };
+    let rel = decoded.trim_start_matches('/');
+    let candidate = if rel.is_empty() || rel.ends_with('/') {
+        let folder = rel.trim_end_matches('/');
+        let folder_path = if folder.is_empty() {
+            Some(site.to_path_buf())
+        } else {
+            crate::output::safe_join(site, folder)
+        };
+        match folder_path {
+            Some(p) => p.join("index.html"),
+            None => return SiteTarget::BadRequest,
+        }
+    } else {
+        match crate::output::safe_join(site, rel) {
+            Some(p) => p,
+            None => return SiteTarget::BadRequest,
+        }
+    };
+    if !inside(site, &candidate) {
+        return SiteTarget::NotFound;
+    }
+    if candidate.is_dir() {
+        return if candidate.join("index.html").is_file() {
+            SiteTarget::Redirect(format!("{path}/"))
+        } else {
+            SiteTarget::NotFound
+        };
+    }
+    if candidate.is_file() {
+        SiteTarget::File(candidate)
+    } else {
+        SiteTarget::NotFound
+    }
+}
+
+/// Whether `path` (which exists or not) stays inside `site` once symlinks are followed.
+fn inside(site: &Path, path: &Path) -> bool {
+    match (site.canonicalize(), path.canonicalize()) {
+        (Ok(site), Ok(path)) => path.starts_with(site),
+        // A missing file is reported as missing by the caller.
+        (Ok(_), Err(_)) => true,
+        _ => false,
+    }
+}
+
+/// The live-reload script, for a page served at `generation`.
+fn reload_script(generation: u64) -> String {
+    format!(
+        "<script>/* vaultc serve: live reload */(function(){{var g={generation};\
+function poll(){{fetch('{RELOAD_PATH}?since='+g,{{cache:'no-store'}})\
+.then(function(r){{return r.json()}})\
+.then(function(d){{if(d.generation>g){{location.reload()}}else{{poll()}}}})\
+.catch(function(){{setTimeout(poll,1000)}})}}poll()}})();</script>"
+    )
+}
+
+/// `html` with the live-reload script before its last `</body>` (or at its end).
+pub fn inject_reload(html: &[u8], generation: u64) -> Vec<u8> {
+    let script = reload_script(generation);
+    let at = memchr::memmem::rfind(html, b"</body>").unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + script.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(script.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("header names and values here are ASCII")
+}
+
+/// Answers one request. Failures to send are the client's business (it went away).
+fn answer(site: &Path, generation: &Arc<Generation>, request: tiny_http::Request) {
+    use tiny_http::{Method, Response};
+    if !matches!(request.method(), Method::Get | Method::Head) {
+        let _ = request.respond(
+            Response::from_string("only GET and HEAD\n")
+                .with_status_code(405)
+                .with_header(header("Allow", "GET, HEAD")),
+        );
+        return;
+    }
+    let url = request.url().to_string();
+    if url == RELOAD_PATH || url.starts_with(&format!("{RELOAD_PATH}?")) {
+        let since = url
+            .split_once("since=")
+            .and_then(|(_, v)| v.split('&').next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        let generation = Arc::clone(generation);
+        // A long poll holds its connection for up to LONG_POLL: it must not hold a worker.
+        std::thread::spawn(move || {
+            let now = generation.wait_past(since, LONG_POLL);
+            let _ = request.respond(
+                Response::from_string(format!("{{\"generation\":{now}}}"))
+                    .with_header(header("Content-Type", "application/json"))
+                    .with_header(header("Cache-Control", "no-store")),
+            );
+        });
+        return;
+    }
+    let (status, file) = match site_target(site, &url) {
+        SiteTarget::File(file) => (200, file),
+        SiteTarget::Redirect(to) => {
+            let _ = request.respond(
+                Response::empty(301)
+                    .with_header(header("Location", &to))
+                    .with_header(header("Cache-Control", "no-store")),
+            );
+            return;
+        }
+        SiteTarget::NotFound => (404, site.join("404.html")),
+        SiteTarget::BadRequest => {
+            let _ = request.respond(Response::from_string("bad path\n").with_status_code(400));
+            return;
+        }
+    };
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        // No 404.html, or the file went away in a rebuild's swap: plain 404.
+        Err(_) => {
+            let _ = request.respond(Response::from_string("not found\n").with_status_code(404));
+            return;
+        }
+    };
+    let mime = mime_guess::from_path(&file).first_or_octet_stream();
+    let is_html = mime.essence_str() == "text/html";
+    let (bytes, content_type) = if is_html {
+        (
+            inject_reload(&bytes, generation.get()),
+            "text/html; charset=utf-8".to_string(),
+        )
+    } else if mime.type_() == mime_guess::mime::TEXT || mime.subtype() == "javascript" {
+        (bytes, format!("{}; charset=utf-8", mime.essence_str()))
+    } else {
+        (bytes, mime.essence_str().to_string())
+    };
+    let _ = request.respond(
+        Response::from_data(bytes)
+            .with_status_code(status)
+            .with_header(header("Content-Type", &content_type))
+            .with_header(header("Cache-Control", "no-cache")),
+    );
+}
+
+/// Watches a vault (and a theme folder) for changes that can change the site.
+pub struct VaultWatcher {
+    _watcher: RecommendedWatcher,
+    events: Receiver<notify::Result<notify::Event>>,
+    debounce: Duration,
+    root: PathBuf,
+    ignore: Vec<PathBuf>,
+}
+
+/// The files that changed since the last [`VaultWatcher::next_change`], sorted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Absolute paths, as the operating system reported them.
+    pub paths: Vec<PathBuf>,
+}
+
+impl VaultWatcher {
+    /// Starts watching `root` and `extra` folders (a theme) recursively. Changes under
+    /// `ignore` (the output folder) and in dot-folders and dotfiles of the vault (what
+    /// discovery skips: `.git`, `.obsidian/workspace.json`) are not reported, except
+    /// `.obsidian/app.json`, whose ignore filters change what is discovered. Events quieter
+    /// than `debounce` apart are reported together.
+    pub fn start(
+        root: &Path,
+        extra: &[PathBuf],
+        ignore: Vec<PathBuf>,
+        debounce: Duration,
+    ) -> Result<VaultWatcher> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io("watching", root, e))?;
+        let (tx, events) = std::sync::mpsc::channel();
+        let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
+            path: root.clone(),
+            message: e.to_string(),
+        })?;
+        for dir in std::iter::once(&root).chain(extra) {
+            watcher
+                .watch(dir, RecursiveMode::Recursive)
+                .map_err(|e| Error::Watch {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        let ignore = ignore
+            .into_iter()
+            .map(|p| p.canonicalize().unwrap_or(p))
+            .collect();
+        Ok(VaultWatcher {
+            _watcher: watcher,
+            events,
+            debounce,
+            root,
+            ignore,
+        })
+    }
+
+    /// Whether a change at `path` can change the site.
+    pub fn matters(&self, path: &Path) -> bool {
+        if self.ignore.iter().any(|dir| path.starts_with(dir)) {
+            return false;
+        }
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            // A theme file.
+            return !is_hidden(path);
+        };
+        rel == Path::new(".obsidian/app.json") || !is_hidden(rel)
+    }
+
+    /// Blocks until something that matters changed, then until no event came for the
+    /// debounce time, and returns every path seen (an editor's save of several events, or a
+    /// `git checkout` of many files, becomes one rebuild). `Err` when the watcher died.
+    pub fn next_change(&self) -> Result<Changes> {
+        let mut paths = Vec::new();
+        loop {
+            let event = if paths.is_empty() {
+                self.events
+                    .recv()
+                    .map_err(|_| self.died("the watcher stopped"))?
+            } else {
+                match self.events.recv_timeout(self.debounce) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            };
+            match event {
+                Ok(event) if changes_content(&event.kind) => {
+                    paths.extend(event.paths.into_iter().filter(|p| self.matters(p)))
+                }
+                Ok(_) => {}
+                // The OS dropped events (a queue overflow): something changed, somewhere.
+                Err(_) => paths.push(self.root.clone()),
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        Ok(Changes { paths })
+    }
+
+    fn died(&self, message: &str) -> Error {
+        Error::Watch {
+            path: self.root.clone(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Whether an event can change what a build reads: not a read (`open`, `close` without
+/// writing, access times), which the build's own reading of every note causes.
+fn changes_content(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+    )
+}
+
+/// Whether a relative path has a component starting with a dot.
+fn is_hidden(rel: &Path) -> bool {
+    rel.components().any(|c| match c {
+        Component::Normal(name) => name.to_string_lossy().starts_with('.'),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("notes/a b")).unwrap();
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<html><body>home</body></html>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes/a b/index.html"), "<body>ab</body>").unwrap();
+        std::fs::write(dir.path().join("notes/x.png"), b"png").unwrap();
+        std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn request_paths_map_to_files_inside_the_site_only() {
+        let dir = site();
+        let s = dir.path();
+        assert_eq!(site_target(s, "/"), SiteTarget::File(s.join("index.html")));
+        assert_eq!(
+            site_target(s, "/?x=1"),
+            SiteTarget::File(s.join("index.html"))
+        );
+        assert_eq!(
+            site_target(s, "/notes/a%20b/"),
+            SiteTarget::File(s.join("notes/a b/index.html"))
+        );
+        assert_eq!(
+            site_target(s, "/notes/a%20b"),
+            SiteTarget::Redirect("/notes/a%20b/".into())
+        );
+        assert_eq!(
+            site_target(s, "/notes/x.png#top"),
+            SiteTarget::File(s.join("notes/x.png"))
+        );
+        assert_eq!(site_target(s, "/empty"), SiteTarget::NotFound);
+        assert_eq!(site_target(s, "/missing.html"), SiteTarget::NotFound);
+        for bad in [
+            "/../etc/passwd",
+            "/notes/%2e%2e/%2e%2e/etc/passwd",
+            "/notes/..%2f..%2fsecret",
+            "/a%5cb",
+            "/a%00b",
+            "/%ff",
+        ] {
+            assert_eq!(site_target(s, bad), SiteTarget::BadRequest, "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_out_of_the_site_is_not_followed() {
+        let dir = site();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        assert_eq!(
+            site_target(dir.path(), "/link/secret.txt"),
+            SiteTarget::NotFound
+        );
+    }
+
+    #[test]
+    fn the_reload_script_goes_before_the_last_body_end() {
+        let page = b"<html><body><p>&lt;/body&gt;</p></body></html>";
+        let out = String::from_utf8(inject_reload(page, 7)).unwrap();
+        let script = out.find("<script>").unwrap();
+        assert!(out.ends_with("</script></body></html>"), "{out}");
+        assert!(out[script..].contains("var g=7;"), "{out}");
+        assert!(out[..script].ends_with("<p>&lt;/body&gt;</p>"), "{out}");
+        let bare = String::from_utf8(inject_reload(b"no body", 0)).unwrap();
+        assert!(bare.starts_with("no body<script>"), "{bare}");
+    }
+
+    #[test]
+    fn a_long_poll_returns_on_the_next_generation_or_times_out() {
+        let generation = Arc::new(Generation::default());
+        assert_eq!(generation.wait_past(0, Duration::from_millis(20)), 0);
+        let waiter = {
+            let generation = Arc::clone(&generation);
+            std::thread::spawn(move || generation.wait_past(0, Duration::from_secs(20)))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(generation.bump(), 1);
+        assert_eq!(waiter.join().unwrap(), 1);
+        // Already past: answers at once.
+        assert_eq!(generation.wait_past(0, Duration::from_secs(20)), 1);
+    }
+}
