@@ -7,4 +7,5 @@ mod fix;
 mod formats;
 mod incremental;
 mod lints;
+mod serve;
 mod support;

@@ -1,0 +1,257 @@
+//! `vaultc serve`: the real binary, a real HTTP server on a free port, real file edits.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use crate::support::{copy_dir, fixture};
+
+/// A running `vaultc serve`, killed when dropped; its stderr lines arrive on `lines`.
+struct Served {
+    child: Child,
+    url: String,
+    lines: Receiver<String>,
+    log: Vec<String>,
+    site: PathBuf,
+    _dir: tempfile::TempDir,
+    vault: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    fn start(fixture_name: &str) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        copy_dir(&fixture(fixture_name), &vault);
+        let site = dir.path().join("site");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultc"))
+            .args(["serve", "--port", "0", "-o"])
+            .arg(&site)
+            .arg(&vault)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut served = Served {
+            child,
+            url: String::new(),
+            lines,
+            log: Vec::new(),
+            site,
+            _dir: dir,
+            vault,
+        };
+        let line = served.wait_for_line("serving ");
+        let start = line.find("http://").expect("the address is printed");
+        served.url = line[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        served
+    }
+
+    /// The next stderr line containing `needle` (earlier lines are kept in `log`).
+    fn wait_for_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {needle:?} from vaultc serve; it said:\n{}",
+                    self.log.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    }
+
+    /// (status, content type, location, body) of a GET.
+    fn get(&self, path: &str) -> (u16, String, String, String) {
+        let mut response = Served::agent()
+            .get(&format!("{}{path}", self.url))
+            .call()
+            .unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let (ctype, location) = (header("content-type"), header("location"));
+        let body = response.body_mut().read_to_string().unwrap();
+        (response.status().as_u16(), ctype, location, body)
+    }
+}
+
+/// The page as served, without the live-reload script the server adds.
+fn without_reload_script(body: &str) -> String {
+    let start = body
+        .find("<script>/* vaultc serve")
+        .expect("the script is injected");
+    let end = start + body[start..].find("</script>").unwrap() + "</script>".len();
+    format!("{}{}", &body[..start], &body[end..])
+}
+
+fn raw_status(url: &str, request_line: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{request_line}\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn serve_serves_the_built_files_with_live_reload_and_nothing_outside_the_site() {
+    let served = Served::start("build-basic");
+    // The home page: the file `build` wrote, plus the reload script.
+    let (status, ctype, _, body) = served.get("/");
+    assert_eq!(status, 200);
+    assert_eq!(ctype, "text/html; charset=utf-8");
+    assert_eq!(
+        without_reload_script(&body),
+        read(&served.site.join("index.html"))
+    );
+    assert!(body.contains("var g=0;"), "first generation is 0");
+    // A note page by its folder URL, and the redirect that adds the slash.
+    let (status, _, _, body) = served.get("/concepts/alpha/");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        without_reload_script(&body),
+        read(&served.site.join("concepts/alpha/index.html"))
+    );
+    let (status, _, location, _) = served.get("/concepts/alpha");
+    assert_eq!((status, location.as_str()), (301, "/concepts/alpha/"));
+    // Assets with their types; a missing page gets the site's 404 page.
+    let (status, ctype, _, css) = served.get("/static/style.css");
+    assert_eq!((status, ctype.as_str()), (200, "text/css; charset=utf-8"));
+    assert_eq!(css, read(&served.site.join("static/style.css")));
+    let (status, _, _, body) = served.get("/no/such/page/");
+    assert_eq!(status, 404);
+    assert_eq!(
+        without_reload_script(&body),
+        read(&served.site.join("404.html"))
+    );
+    // Nothing outside the site, whatever the spelling; only GET and HEAD.
+    for path in ["/../vault/Home.md", "/%2e%2e/vault/Home.md", "/a%5c..%5cb"] {
+        assert_eq!(
+            raw_status(&served.url, &format!("GET {path} HTTP/1.1")),
+            "HTTP/1.1 400 Bad Request",
+            "{path}"
+        );
+    }
+    assert!(
+        raw_status(&served.url, "POST / HTTP/1.1").starts_with("HTTP/1.1 405"),
+        "POST is refused"
+    );
+}
+
+#[test]
+fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
+    let mut served = Served::start("build-basic");
+    let url = served.url.clone();
+    // An open page's long poll, waiting for the next generation.
+    let poll = std::thread::spawn(move || {
+        Served::agent()
+            .get(&format!("{url}/__vaultc/reload?since=0"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let note = served.vault.join("Concepts/Alpha.md");
+    let mut text = read(&note);
+    text.push_str("\nNew line that links [[Nowhere Yet]].\n");
+    std::fs::write(&note, &text).unwrap();
+    let built = served.wait_for_line("built ");
+    assert!(built.contains("incremental"), "{built}");
+    assert!(built.contains("1 notes parsed"), "{built}");
+    // The rebuild reports the new broken link with its place.
+    assert!(
+        served
+            .log
+            .iter()
+            .any(|l| l.contains("Concepts/Alpha.md:") && l.contains("broken-link")),
+        "{:#?}",
+        served.log
+    );
+    assert_eq!(poll.join().unwrap(), "{\"generation\":1}");
+    let (status, _, _, body) = served.get("/concepts/alpha/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("New line that links"),
+        "the served page is new"
+    );
+    assert!(body.contains("var g=1;"), "pages now carry generation 1");
+    // What is served is what a plain build writes.
+    let fresh = served._dir.path().join("fresh");
+    crate::support::vaultc()
+        .args(["build", "-o"])
+        .arg(&fresh)
+        .arg(&served.vault)
+        .output()
+        .unwrap();
+    assert_eq!(
+        without_reload_script(&body),
+        read(&fresh.join("concepts/alpha/index.html"))
+    );
+    // A change in a dot-folder (Obsidian's workspace file) does not rebuild.
+    std::fs::create_dir_all(served.vault.join(".obsidian")).unwrap();
+    std::fs::write(served.vault.join(".obsidian/workspace.json"), "{}").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, _, _, body) = served.get("/concepts/alpha/");
+    assert!(
+        body.contains("var g=1;"),
+        "no rebuild for .obsidian/workspace.json"
+    );
+}
