@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import os
+import queue
 import platform
 import shutil
 import signal
@@ -392,6 +393,10 @@ def main():
                 row("vaultc build, 1 note edited",
                     incremental(vault, pin + [vaultc, "build", vault, "-o", vb_out], env, runs, args.timeout),
                     vb, "edit/full")
+                row("vaultc serve, 1 note saved",
+                    serve_edit(vault, pin + [vaultc, "serve", vault, "-o", vb_out, "--port", "0", "-q"], env,
+                               runs, args.timeout),
+                    vb, "save/full")
             if not args.keep:
                 cold()
         if not args.keep:
@@ -509,6 +514,66 @@ def incremental(vault, cmd, env, runs, timeout):
     try:
         return measure("vaultc build (edit)", cmd, env, runs, ok_codes=(0, 1), prep=edit, timeout=timeout)
     finally:
+        with open(note, "wb") as f:
+            f.write(original)
+        os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def serve_edit(vault, cmd, env, runs, timeout):
+    """`vaultc serve` on the built site: append one line to one note, and time from the write
+    to the server's "built" line (the watcher's latency, its 30 ms debounce and the rebuild;
+    open pages reload right after). Best of `runs` saves; peak memory is the server's. The
+    note is restored afterwards, as in `incremental`."""
+    note = pick_note_to_edit(vault)
+    with open(note, "rb") as f:
+        original = f.read()
+    st = os.stat(note)
+    try:
+        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except OSError as e:
+        return Result(error="cannot run: %s" % e)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in p.stderr] + [lines.put(None)],
+                     daemon=True).start()
+    seen = []
+
+    def wait_for(needle):
+        deadline = time.perf_counter() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.perf_counter()))
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            seen.append(line)
+            if needle in line:
+                return line
+
+    try:
+        if wait_for("serving ") is None:
+            return Result(error="serve did not start", stdout="".join(seen[-20:]))
+        best = None
+        for k in range(runs):
+            time.sleep(0.3)  # let the previous rebuild's events settle
+            t0 = time.perf_counter()
+            with open(note, "ab") as f:
+                f.write(("\nSaved by the benchmark, pass %d.\n" % (k + 1)).encode())
+            if wait_for("built ") is None:
+                return Result(error="no rebuild after a save", stdout="".join(seen[-20:]))
+            wall = time.perf_counter() - t0
+            log("  %-22s run %d: %.3f s" % ("vaultc serve (save)", k + 1, wall))
+            best = wall if best is None else min(best, wall)
+        rss_kb = 0
+        with open("/proc/%d/status" % p.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    rss_kb = int(line.split()[1])
+        return Result(wall=best, rss_kb=rss_kb, code=0)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
         with open(note, "wb") as f:
             f.write(original)
         os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))

@@ -187,6 +187,72 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     })
 }
 
+/// Builds one vault again and again in one process (what `vaultc serve` does on every save),
+/// keeping the previous build's notes: a note whose file did not change (same stamp, and no
+/// watcher event under its path) is neither read nor parsed again. Every build is otherwise
+/// [`build`]: the site it writes is the same, byte for byte.
+#[derive(Debug, Default)]
+pub struct BuildSession {
+    last: Option<BuildReport>,
+}
+
+impl BuildSession {
+    /// A session with no previous build.
+    pub fn new() -> BuildSession {
+        BuildSession::default()
+    }
+
+    /// Builds like [`build`]. `changed` lists the absolute paths a file watcher reported since
+    /// the previous build; `None` (unknown) reads every note again.
+    pub fn build(
+        &mut self,
+        root: &Path,
+        options: &BuildOptions,
+        changed: Option<&[PathBuf]>,
+    ) -> Result<&BuildReport> {
+        let reuse = match (self.last.take(), changed) {
+            (Some(last), Some(changed)) => Some(std::sync::Arc::new(reuse_of(last, changed))),
+            _ => None,
+        };
+        let mut options = options.clone();
+        options.compile.keep_origins = true;
+        options.compile.reuse = reuse;
+        let report = build(root, &options)?;
+        Ok(self.last.insert(report))
+    }
+}
+
+/// What the next build may take from `last`.
+fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> crate::compile::Reuse {
+    use crate::compile::{KeptNote, Reuse};
+    use crate::discover::KnownNotes;
+    let comp = last.compilation;
+    let mut known = KnownNotes {
+        changed: changed.iter().cloned().collect(),
+        ..KnownNotes::default()
+    };
+    let mut notes = crate::source::FastMap::default();
+    for (note, origin) in comp.vault.notes.into_iter().zip(comp.origins) {
+        if let Some(stamp) = origin.stamp {
+            known
+                .stamps
+                .insert(note.path.clone(), (stamp, origin.is_template));
+            notes.insert(
+                note.path.clone(),
+                KeptNote {
+                    note,
+                    diagnostics: origin.diagnostics,
+                    key: origin.key,
+                },
+            );
+        }
+    }
+    Reuse {
+        known: std::sync::Arc::new(known),
+        notes: std::sync::Mutex::new(notes),
+    }
+}
+
 /// The write stage as the renderer's sink, telling the progress bar about note pages.
 struct SiteSink<'a> {
     staging: &'a output::Staging,

@@ -315,6 +315,32 @@ impl ParseCache {
     }
 }
 
+impl ParseCache {
+    /// The cache entry of a note parsed in an earlier build of the same process (a
+    /// [`crate::build::BuildSession`]), whose text had cache key `key`: the loaded record when
+    /// the cache has it, else a fresh encoding.
+    pub fn keep(
+        &self,
+        note: Note,
+        diagnostics: Vec<Diagnostic>,
+        key: u128,
+    ) -> (Note, Vec<Diagnostic>, CacheEntry) {
+        let record = match self
+            .find(note.path.as_str())
+            .filter(|&i| self.index[i].key == key)
+        {
+            Some(i) => Record::Kept(i),
+            None => encode(&note, &diagnostics).map_or(Record::None, Record::New),
+        };
+        let entry = CacheEntry {
+            path: note.path.clone(),
+            key,
+            record,
+        };
+        (note, diagnostics, entry)
+    }
+}
+
 /// One note's entry in the next cache file: kept from the loaded file or freshly encoded.
 #[derive(Debug)]
 pub struct CacheEntry {
@@ -327,6 +353,11 @@ impl CacheEntry {
     /// Whether the note's parse came from the cache (it was not parsed in this build).
     pub fn reused(&self) -> bool {
         matches!(self.record, Record::Kept(_))
+    }
+
+    /// The hash of the note's text and template flag this entry is keyed by.
+    pub fn key(&self) -> u128 {
+        self.key
     }
 }
 

@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// Print only the address, errors and one line per rebuild.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print the wall time of each pipeline stage of every build to stderr.
+    #[arg(long)]
+    pub timings: bool,
     /// Lint levels.
     #[command(flatten)]
     pub lints: LintArgs,

@@ -9,13 +9,14 @@ use rayon::prelude::*;
 use crate::cache::{CacheEntry, CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
-use crate::discover::{self, DiscoverOptions};
+use crate::discover::{self, DiscoverOptions, FileStamp, KnownNotes, NoteSource};
 use crate::error::Result;
 use crate::graph::ConceptGraph;
 use crate::parse;
 use crate::resolve::{self, Resolution, ResolveOptions};
 use crate::site::{self, SitePlan};
-use crate::vault::Vault;
+use crate::source::{FastMap, VaultPath};
+use crate::vault::{Note, Vault};
 
 /// Options of the compile stages.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +31,47 @@ pub struct CompileOptions {
     /// [`Compilation::cache_update`] (`build` loads and saves it; `None` parses every note and
     /// encodes nothing, as `check` does).
     pub parse_cache: Option<std::sync::Arc<ParseCache>>,
+    /// Record where every note came from in [`Compilation::origins`], so that a later
+    /// compilation in the same process can reuse the notes that did not change.
+    pub keep_origins: bool,
+    /// Notes kept from an earlier compilation in this process: discovery does not read the
+    /// unchanged ones, and they are not parsed or decoded again.
+    pub reuse: Option<std::sync::Arc<Reuse>>,
+}
+
+/// Notes an earlier compilation of this process parsed, offered to the next one (what
+/// [`crate::build::BuildSession`] keeps between the builds of `vaultc serve`).
+#[derive(Debug, Default)]
+pub struct Reuse {
+    /// Their stamps, and what a watcher saw change since, for discovery.
+    pub known: std::sync::Arc<KnownNotes>,
+    /// The notes themselves; a compilation takes the ones it reuses.
+    pub notes: std::sync::Mutex<FastMap<VaultPath, KeptNote>>,
+}
+
+/// A parsed note kept for reuse, with its parse diagnostics and cache key.
+#[derive(Debug)]
+pub struct KeptNote {
+    /// The note.
+    pub note: Note,
+    /// What parsing it reported.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its parse-cache key (see [`CacheEntry::key`]).
+    pub key: u128,
+}
+
+/// Where a note of a compilation came from, for reuse by the next one.
+#[derive(Clone, Debug)]
+pub struct NoteOrigin {
+    /// The file's stamp when it was read; `None` when it cannot be reused (read with a
+    /// problem, or no parse cache to key it).
+    pub stamp: Option<FileStamp>,
+    /// Whether it is in a templates folder.
+    pub is_template: bool,
+    /// Its parse-cache key.
+    pub key: u128,
+    /// What parsing it reported (before lint levels).
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A compiled vault: everything the back half (render, graph export, reports) needs.
@@ -53,6 +95,9 @@ pub struct Compilation {
     pub parse: ParseStats,
     /// The parse cache to save for the next build, when a cache was given.
     pub cache_update: Option<CacheUpdate>,
+    /// Where each note came from, aligned with `vault.notes`; empty unless
+    /// [`CompileOptions::keep_origins`].
+    pub origins: Vec<NoteOrigin>,
 }
 
 /// Notes parsed in this compilation and notes whose parse came from the parse cache.
@@ -133,6 +178,11 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         &DiscoverOptions {
             skip_dirs: options.skip_dirs.clone(),
             exclude: config.exclude.clone(),
+            stamps: options.keep_origins,
+            known: options
+                .reuse
+                .as_ref()
+                .map(|r| std::sync::Arc::clone(&r.known)),
             ..DiscoverOptions::default()
         },
     )?;
@@ -142,32 +192,93 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     timings.mark("discover");
     let mut diagnostics = discovered.diagnostics;
     let cache = options.parse_cache.as_deref();
-    let parsed: Vec<_> = discovered
+    let mut kept = match &options.reuse {
+        Some(reuse) => std::mem::take(&mut *reuse.notes.lock().unwrap_or_else(|e| e.into_inner())),
+        None => FastMap::default(),
+    };
+    let sources = discovered.sources;
+    let jobs: Vec<_> = discovered
         .notes
+        .into_iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let source = sources.get(i).copied();
+            let kept = match source {
+                Some(NoteSource::Unchanged) => kept.remove(&file.path),
+                _ => None,
+            };
+            (file, source, kept)
+        })
+        .collect();
+    drop(kept);
+    let parsed: Vec<_> = jobs
         .into_par_iter()
-        .map(|file| match cache {
-            Some(cache) => {
-                let (note, diags, entry) = cache.parse(file);
-                (note, diags, Some(entry))
-            }
-            None => {
-                let (note, diags) = parse::note(file);
-                (note, diags, None)
-            }
+        .map(|(file, source, kept)| {
+            let is_template = file.is_template;
+            let stamp = match source {
+                Some(NoteSource::Read(stamp)) => stamp,
+                Some(NoteSource::Unchanged) => options
+                    .reuse
+                    .as_ref()
+                    .and_then(|r| r.known.stamps.get(&file.path))
+                    .map(|(stamp, _)| *stamp),
+                None => None,
+            };
+            let reused = kept.is_some();
+            let file = match (kept, source) {
+                (Some(kept), _) => Err(kept),
+                // Discovery skipped it but nothing was kept for it: read it now.
+                (None, Some(NoteSource::Unchanged)) => {
+                    let (mut read, diag) =
+                        discover::read_note(file.path.clone(), &root.join(file.path.as_str()));
+                    read.is_template = is_template;
+                    Ok((read, diag))
+                }
+                (None, _) => Ok((file, None)),
+            };
+            let (note, diags, entry, read_diag) = match (file, cache) {
+                (Err(kept), Some(cache)) => {
+                    let (note, diags, entry) = cache.keep(kept.note, kept.diagnostics, kept.key);
+                    (note, diags, Some(entry), None)
+                }
+                (Err(kept), None) => (kept.note, kept.diagnostics, None, None),
+                (Ok((file, read_diag)), Some(cache)) => {
+                    let (note, diags, entry) = cache.parse(file);
+                    (note, diags, Some(entry), read_diag)
+                }
+                (Ok((file, read_diag)), None) => {
+                    let (note, diags) = parse::note(file);
+                    (note, diags, None, read_diag)
+                }
+            };
+            let origin = options.keep_origins.then(|| NoteOrigin {
+                stamp: stamp.filter(|_| entry.is_some() && read_diag.is_none()),
+                is_template,
+                key: entry.as_ref().map_or(0, CacheEntry::key),
+                diagnostics: diags.clone(),
+            });
+            (note, diags, entry, reused, read_diag, origin)
         })
         .collect();
     let mut notes = Vec::with_capacity(parsed.len());
     let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
+    let mut origins = Vec::with_capacity(if options.keep_origins {
+        parsed.len()
+    } else {
+        0
+    });
     let mut parse_stats = ParseStats::default();
-    for (note, diags, entry) in parsed {
-        if entry.as_ref().is_some_and(CacheEntry::reused) {
+    for (note, diags, entry, reused, read_diag, origin) in parsed {
+        if reused || entry.as_ref().is_some_and(CacheEntry::reused) {
             parse_stats.reused += 1;
         } else {
             parse_stats.parsed += 1;
         }
         notes.push(note);
+        diagnostics.extend(read_diag);
         diagnostics.extend(diags);
         entries.extend(entry);
+        origins.extend(origin);
     }
     let cache_update = options.parse_cache.as_ref().map(|cache| CacheUpdate {
         previous: cache.clone(),
@@ -217,5 +328,6 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         timings,
         parse: parse_stats,
         cache_update,
+        origins,
     })
 }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
 use crate::error::{Error, Result};
-use crate::source::{Span, VaultPath};
+use crate::source::{FastMap, FastSet, Span, VaultPath};
 
 /// Notes larger than this are reported as unreadable instead of parsed (spans are `u32`).
 pub const MAX_NOTE_BYTES: u64 = 64 * 1024 * 1024;
@@ -39,8 +39,12 @@ pub struct AttachmentFile {
 /// Everything discovery found, sorted by path.
 #[derive(Debug, Default)]
 pub struct Discovered {
-    /// Notes, sorted by path.
+    /// Notes, sorted by path. A note [`NoteSource::Unchanged`] was not read: its text is empty
+    /// and the caller has it from an earlier build.
     pub notes: Vec<SourceFile>,
+    /// How each note's text was got, aligned with `notes`; empty unless
+    /// [`DiscoverOptions::stamps`] or [`DiscoverOptions::known`] was set.
+    pub sources: Vec<NoteSource>,
     /// Attachments, sorted by path.
     pub attachments: Vec<AttachmentFile>,
     /// Problems met on the way (unreadable files, odd names).
@@ -56,6 +60,68 @@ pub struct DiscoverOptions {
     pub ignore_prefixes: Vec<String>,
     /// Globs over vault paths to skip (`exclude` in `vaultc.toml`).
     pub exclude: Option<globset::GlobSet>,
+    /// Stamp every note read (see [`NoteSource::Read`]), so that a later discovery can skip
+    /// reading it when it did not change.
+    pub stamps: bool,
+    /// Notes an earlier discovery read, with their stamps, and the paths a file watcher saw
+    /// change since: a note whose stamp is the same and that no changed path covers is not
+    /// read again.
+    pub known: Option<std::sync::Arc<KnownNotes>>,
+}
+
+/// What identifies a file's version without reading it: size, modification and change times,
+/// inode. Taken before the file is read, so a write racing the read changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: u64,
+    #[cfg(unix)]
+    changed: (i64, i64),
+}
+
+impl FileStamp {
+    /// The stamp of a file's metadata.
+    pub fn of(meta: &std::fs::Metadata) -> FileStamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: meta.ino(),
+            #[cfg(unix)]
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// How discovery got a note's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteSource {
+    /// Read from disk; stamped when stamps were asked for and the read was clean.
+    Read(Option<FileStamp>),
+    /// Not read: unchanged since the discovery that [`KnownNotes`] describes.
+    Unchanged,
+}
+
+/// Notes of an earlier discovery (their stamps and template flags), and what changed since.
+#[derive(Debug, Default)]
+pub struct KnownNotes {
+    /// Stamp and template flag of every note read cleanly last time.
+    pub stamps: FastMap<VaultPath, (FileStamp, bool)>,
+    /// Absolute paths a watcher reported changed (files or folders); the vault root itself
+    /// when it lost track (everything is read again).
+    pub changed: FastSet<PathBuf>,
+}
+
+impl KnownNotes {
+    /// Whether the note at `path` (on disk at `disk`) is the one read last time.
+    fn unchanged(&self, path: &VaultPath, disk: &Path, stamp: FileStamp, template: bool) -> bool {
+        self.stamps.get(path) == Some(&(stamp, template))
+            && !disk.ancestors().any(|a| self.changed.contains(a))
+    }
 }
 
 /// Walks `root` and reads every note (in parallel).
@@ -122,11 +188,32 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                     disk_path: entry.into_path(),
                 }));
             }
-            let (mut file, diag) = read_note(path, entry.path());
-            file.is_template = templates
+            let is_template = templates
                 .iter()
-                .any(|t| file.path.as_str().starts_with(t.as_str()));
-            Some(Found::Note(file, entry.into_path(), diag))
+                .any(|t| path.as_str().starts_with(t.as_str()));
+            // Stamped before reading: a write that races the read changes the stamp.
+            let stamp = (options.stamps || options.known.is_some())
+                .then(|| entry.metadata().ok().map(|m| FileStamp::of(&m)))
+                .flatten();
+            if let (Some(known), Some(stamp)) = (&options.known, stamp) {
+                if known.unchanged(&path, entry.path(), stamp, is_template) {
+                    let file = SourceFile {
+                        path,
+                        text: String::new(),
+                        is_template,
+                    };
+                    return Some(Found::Note(
+                        file,
+                        entry.into_path(),
+                        None,
+                        NoteSource::Unchanged,
+                    ));
+                }
+            }
+            let (mut file, diag) = read_note(path, entry.path());
+            file.is_template = is_template;
+            let source = NoteSource::Read(stamp.filter(|_| diag.is_none()));
+            Some(Found::Note(file, entry.into_path(), diag, source))
         })
         .collect();
     let mut diagnostics = Vec::new();
@@ -134,9 +221,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     let mut attachments = Vec::new();
     for found in found {
         match found {
-            Found::Note(file, disk, diag) => {
+            Found::Note(file, disk, diag, source) => {
                 diagnostics.extend(diag);
-                notes.push((file, disk));
+                notes.push((file, disk, source));
             }
             Found::Attachment(a) => attachments.push(a),
             Found::Problem(d) => diagnostics.push(d),
@@ -146,7 +233,12 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     // sorted walk meets first, whatever order the threads finished in.
     notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
     notes.dedup_by(|a, b| a.0.path == b.0.path);
-    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _)| file).collect();
+    let sources = if options.stamps || options.known.is_some() {
+        notes.iter().map(|(_, _, source)| *source).collect()
+    } else {
+        Vec::new()
+    };
+    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _, _)| file).collect();
     attachments.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
@@ -157,6 +249,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Discovered {
         notes,
+        sources,
         attachments,
         diagnostics,
     })
@@ -164,8 +257,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
 
 /// One thing the walk found.
 enum Found {
-    /// A note, read, with its disk path and a diagnostic if reading it was not clean.
-    Note(SourceFile, PathBuf, Option<Diagnostic>),
+    /// A note with its disk path, a diagnostic if reading it was not clean, and whether it
+    /// was read.
+    Note(SourceFile, PathBuf, Option<Diagnostic>, NoteSource),
     Attachment(AttachmentFile),
     /// A walk error (symlink loop, permission denied).
     Problem(Diagnostic),
@@ -187,7 +281,7 @@ fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
     VaultPath::new(&parts.join("/"))
 }
 
-fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
+pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
     let unreadable = |path: VaultPath, msg: String| {
         let diag = Diagnostic::new(Code::UnreadableFile, path.clone(), Span::default(), msg);
         (

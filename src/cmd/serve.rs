@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use vaultc::build::{build, BuildOptions, BuildReport};
+use vaultc::build::{BuildOptions, BuildReport, BuildSession};
 use vaultc::diag::{emit, Severity};
 use vaultc::serve::{SiteServer, VaultWatcher};
 use vaultc::source::VaultPath;
@@ -17,7 +17,7 @@ use crate::cli::ServeArgs;
 
 /// How long the watcher waits for a burst of events (an editor's save: write, rename, chmod) to
 /// end before it reports them.
-const DEBOUNCE: Duration = Duration::from_millis(30);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Runs `serve` until it is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -38,12 +38,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let watcher = VaultWatcher::start(&vault, args.theme.as_slice(), ignore, DEBOUNCE)?;
     let color = use_color(stderr_is_terminal());
 
+    let mut session = BuildSession::new();
     let started = Instant::now();
-    let report =
-        rebuild(&args).with_context(|| format!("cannot build {}", args.vault.display()))?;
-    print_diagnostics(&args, &report, None, color);
-    eprintln!("{}", built_line(&report, &args.output, started.elapsed()));
-    drop(report);
+    let report = rebuild(&args, &mut session, None)
+        .with_context(|| format!("cannot build {}", args.vault.display()))?;
+    print_diagnostics(&args, report, None, color);
+    eprintln!("{}", built_line(report, &args.output, started.elapsed()));
 
     let server = SiteServer::start(&out, SocketAddr::new(args.bind, args.port))?;
     eprintln!(
@@ -57,7 +57,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             continue;
         }
         let started = Instant::now();
-        match rebuild(&args) {
+        match rebuild(&args, &mut session, Some(&changes.paths)) {
             Ok(report) => {
                 let changed: Vec<VaultPath> = changes
                     .paths
@@ -65,8 +65,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     .filter_map(|p| p.strip_prefix(&vault).ok())
                     .filter_map(|p| VaultPath::new(&p.to_string_lossy()))
                     .collect();
-                print_diagnostics(&args, &report, Some(&changed), color);
-                eprintln!("{}", built_line(&report, &args.output, started.elapsed()));
+                if args.timings {
+                    eprintln!("timings: {}", report.compilation.timings.line());
+                }
+                print_diagnostics(&args, report, Some(&changed), color);
+                eprintln!("{}", built_line(report, &args.output, started.elapsed()));
                 server.reload();
             }
             // The previous site stays served; the next save tries again.
@@ -75,8 +78,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// One build with the configuration as it is now (`vaultc.toml` may have changed).
-fn rebuild(args: &ServeArgs) -> anyhow::Result<BuildReport> {
+/// One build with the configuration as it is now (`vaultc.toml` may have changed), reusing
+/// the notes of the session's previous build that are not under a `changed` path.
+fn rebuild<'s>(
+    args: &ServeArgs,
+    session: &'s mut BuildSession,
+    changed: Option<&[std::path::PathBuf]>,
+) -> anyhow::Result<&'s BuildReport> {
     let config = load_config(&args.vault, &args.lints)?;
     let options = BuildOptions {
         output: args.output.clone(),
@@ -88,7 +96,7 @@ fn rebuild(args: &ServeArgs) -> anyhow::Result<BuildReport> {
         },
         ..Default::default()
     };
-    Ok(build(&args.vault, &options)?)
+    Ok(session.build(&args.vault, &options, changed)?)
 }
 
 /// The diagnostics worth printing: all of them after the first build, those of the changed

@@ -516,3 +516,99 @@ fn list_pages_follow_the_titles_paths_and_tags_of_their_notes() {
         assert_same_tree(&site, &full);
     }
 }
+
+/// The files of `vault` (relative) with their bytes, to tell which changed between two points.
+fn snapshot(vault: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    crate::support::tree_bytes(vault)
+}
+
+/// What a file watcher reports between two snapshots: every file added, removed or changed,
+/// as absolute paths under the canonical vault root.
+fn watcher_paths(
+    root: &Path,
+    before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    after: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| root.join(k))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
+    use vaultc::build::{build as build_site, BuildOptions, BuildSession};
+    let demo = demo_vault();
+    for seed in [4u64, 5] {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        copy_dir(&demo, &vault);
+        let root = vault.canonicalize().unwrap();
+        let served = dir.path().join("served");
+        let options = BuildOptions {
+            output: served.clone(),
+            ..BuildOptions::default()
+        };
+        let mut session = BuildSession::new();
+        session.build(&vault, &options, None).unwrap();
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut broken = Vec::new();
+        let mut history = Vec::new();
+        for step in 0..12 {
+            let before = snapshot(&vault);
+            history.push(edit(&vault, &mut rng, step, &mut broken));
+            let after = snapshot(&vault);
+            // Every third step the watcher "misses" the change: the files' stamps must catch it.
+            let changed = if step % 3 == 2 {
+                Vec::new()
+            } else {
+                watcher_paths(&root, &before, &after)
+            };
+            let edited_notes = watcher_paths(&root, &before, &after)
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "md") && p.exists())
+                .count();
+            let report = session.build(&vault, &options, Some(&changed)).unwrap();
+            let comp = &report.compilation;
+            assert!(report.in_place, "{}", history[step]);
+            // Only the notes that changed are parsed; the others come from the session.
+            assert_eq!(
+                comp.parse.parsed, edited_notes,
+                "seed {seed}, {}",
+                history[step]
+            );
+            assert_eq!(comp.parse.parsed + comp.parse.reused, notes(&vault).len());
+            let session_diagnostics: Vec<String> =
+                comp.diagnostics.iter().map(|d| format!("{d:?}")).collect();
+            let full = dir.path().join(format!("full-{step}"));
+            let fresh = build_site(
+                &vault,
+                &BuildOptions {
+                    output: full.clone(),
+                    full: true,
+                    no_cache: true,
+                    ..BuildOptions::default()
+                },
+            )
+            .unwrap();
+            let fresh_diagnostics: Vec<String> = fresh
+                .compilation
+                .diagnostics
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect();
+            assert_eq!(
+                session_diagnostics, fresh_diagnostics,
+                "seed {seed}, after {history:#?}"
+            );
+            eprintln!("seed {seed} step {step}: {}", history[step]);
+            assert_same_tree(&served, &full);
+            std::fs::remove_dir_all(&full).unwrap();
+        }
+    }
+}
