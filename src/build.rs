@@ -211,10 +211,20 @@ impl BuildSession {
         changed: Option<&[PathBuf]>,
     ) -> Result<&BuildReport> {
         let reuse = match (self.last.take(), changed) {
-            (Some(last), Some(changed)) => Some(std::sync::Arc::new(reuse_of(last, changed))),
+            (Some(last), Some(changed)) => reuse_of(last, changed).map(std::sync::Arc::new),
             _ => None,
         };
         let mut options = options.clone();
+        if reuse.is_some() && !options.no_cache {
+            // The session holds every parse in memory: the cache file on disk stays the one
+            // of the session's first build, and a later `vaultc build` parses again only what
+            // changed since (the cache is keyed by content).
+            options.no_cache = true;
+            options
+                .compile
+                .skip_dirs
+                .extend(cache::cache_dir(&output::absolute(&options.output)?));
+        }
         options.compile.keep_origins = true;
         options.compile.reuse = reuse;
         let report = build(root, &options)?;
@@ -223,16 +233,25 @@ impl BuildSession {
 }
 
 /// What the next build may take from `last`.
-fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> crate::compile::Reuse {
+fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Reuse> {
     use crate::compile::{KeptNote, Reuse};
-    use crate::discover::KnownNotes;
+    use crate::discover::{KnownNotes, KnownTree};
     let comp = last.compilation;
+    let origins = comp.origins?;
+    let mut tree = origins.clean_discovery.then(|| KnownTree {
+        notes: Vec::with_capacity(comp.vault.notes.len()),
+        attachments: comp.vault.attachments,
+    });
     let mut known = KnownNotes {
         changed: changed.iter().cloned().collect(),
         ..KnownNotes::default()
     };
     let mut notes = crate::source::FastMap::default();
-    for (note, origin) in comp.vault.notes.into_iter().zip(comp.origins) {
+    for (note, origin) in comp.vault.notes.into_iter().zip(origins.notes) {
+        if let Some(tree) = &mut tree {
+            tree.notes
+                .push((note.path.clone(), origin.disk, origin.is_template));
+        }
         if let Some(stamp) = origin.stamp {
             known
                 .stamps
@@ -247,10 +266,11 @@ fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> crate::compile::Reuse {
             );
         }
     }
-    Reuse {
+    known.tree = tree;
+    Some(Reuse {
         known: std::sync::Arc::new(known),
         notes: std::sync::Mutex::new(notes),
-    }
+    })
 }
 
 /// The write stage as the renderer's sink, telling the progress bar about note pages.

@@ -92,7 +92,7 @@ pub fn cache_dir(out: &Path) -> Option<PathBuf> {
 }
 
 /// The cache key of a note: its text and template flag (the path is compared separately).
-fn key(file: &SourceFile) -> u128 {
+pub(crate) fn key(file: &SourceFile) -> u128 {
     xxh3_128_with_seed(file.text.as_bytes(), u64::from(file.is_template))
 }
 

@@ -63,8 +63,10 @@ pub struct KeptNote {
 /// Where a note of a compilation came from, for reuse by the next one.
 #[derive(Clone, Debug)]
 pub struct NoteOrigin {
-    /// The file's stamp when it was read; `None` when it cannot be reused (read with a
-    /// problem, or no parse cache to key it).
+    /// The file on disk.
+    pub disk: PathBuf,
+    /// The file's stamp when it was read; `None` when it cannot be reused (it was read with
+    /// a problem).
     pub stamp: Option<FileStamp>,
     /// Whether it is in a templates folder.
     pub is_template: bool,
@@ -95,9 +97,19 @@ pub struct Compilation {
     pub parse: ParseStats,
     /// The parse cache to save for the next build, when a cache was given.
     pub cache_update: Option<CacheUpdate>,
-    /// Where each note came from, aligned with `vault.notes`; empty unless
-    /// [`CompileOptions::keep_origins`].
-    pub origins: Vec<NoteOrigin>,
+    /// Where each note came from, for the next compilation of a [`crate::build::BuildSession`];
+    /// `None` unless [`CompileOptions::keep_origins`].
+    pub origins: Option<Origins>,
+}
+
+/// Where the notes of a compilation came from.
+#[derive(Debug)]
+pub struct Origins {
+    /// One per note, aligned with `vault.notes`.
+    pub notes: Vec<NoteOrigin>,
+    /// Whether discovery met no problem (no unreadable file, no walk error): then its file
+    /// list can stand in for a walk (see [`crate::discover::KnownTree`]).
+    pub clean_discovery: bool,
 }
 
 /// Notes parsed in this compilation and notes whose parse came from the parse cache.
@@ -190,6 +202,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         .canonicalize()
         .map_err(|e| crate::Error::io("reading", root, e))?;
     timings.mark("discover");
+    let clean_discovery = discovered.diagnostics.is_empty();
     let mut diagnostics = discovered.diagnostics;
     let cache = options.parse_cache.as_deref();
     let mut kept = match &options.reuse {
@@ -197,23 +210,23 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         None => FastMap::default(),
     };
     let sources = discovered.sources;
+    let mut disk_paths = discovered.disk_paths.into_iter();
     let jobs: Vec<_> = discovered
         .notes
         .into_iter()
         .enumerate()
         .map(|(i, file)| {
             let source = sources.get(i).copied();
-            let kept = match source {
-                Some(NoteSource::Unchanged) => kept.remove(&file.path),
-                _ => None,
-            };
-            (file, source, kept)
+            // A note read again (its stamp moved) may still have the same text: then its
+            // kept parse serves as well.
+            let kept = kept.remove(&file.path);
+            (file, source, kept, disk_paths.next())
         })
         .collect();
     drop(kept);
     let parsed: Vec<_> = jobs
         .into_par_iter()
-        .map(|(file, source, kept)| {
+        .map(|(file, source, kept, disk)| {
             let is_template = file.is_template;
             let stamp = match source {
                 Some(NoteSource::Read(stamp)) => stamp,
@@ -224,9 +237,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
                     .map(|(stamp, _)| *stamp),
                 None => None,
             };
-            let reused = kept.is_some();
             let file = match (kept, source) {
-                (Some(kept), _) => Err(kept),
+                (Some(kept), Some(NoteSource::Unchanged)) => Err(kept),
+                (Some(kept), _) if kept.key == crate::cache::key(&file) => Err(kept),
                 // Discovery skipped it but nothing was kept for it: read it now.
                 (None, Some(NoteSource::Unchanged)) => {
                     let (mut read, diag) =
@@ -234,7 +247,13 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
                     read.is_template = is_template;
                     Ok((read, diag))
                 }
-                (None, _) => Ok((file, None)),
+                (_, _) => Ok((file, None)),
+            };
+            let reused = file.is_err();
+            let key = match &file {
+                Err(kept) => kept.key,
+                Ok((file, _)) if options.keep_origins => crate::cache::key(file),
+                Ok(_) => 0,
             };
             let (note, diags, entry, read_diag) = match (file, cache) {
                 (Err(kept), Some(cache)) => {
@@ -252,9 +271,10 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
                 }
             };
             let origin = options.keep_origins.then(|| NoteOrigin {
-                stamp: stamp.filter(|_| entry.is_some() && read_diag.is_none()),
+                disk: disk.unwrap_or_else(|| root.join(note.path.as_str())),
+                stamp: stamp.filter(|_| read_diag.is_none()),
                 is_template,
-                key: entry.as_ref().map_or(0, CacheEntry::key),
+                key,
                 diagnostics: diags.clone(),
             });
             (note, diags, entry, reused, read_diag, origin)
@@ -328,6 +348,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         timings,
         parse: parse_stats,
         cache_update,
-        origins,
+        origins: options.keep_origins.then_some(Origins {
+            notes: origins,
+            clean_discovery,
+        }),
     })
 }

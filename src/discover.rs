@@ -45,6 +45,8 @@ pub struct Discovered {
     /// How each note's text was got, aligned with `notes`; empty unless
     /// [`DiscoverOptions::stamps`] or [`DiscoverOptions::known`] was set.
     pub sources: Vec<NoteSource>,
+    /// Each note's path on disk, aligned with `notes`; empty when `sources` is.
+    pub disk_paths: Vec<PathBuf>,
     /// Attachments, sorted by path.
     pub attachments: Vec<AttachmentFile>,
     /// Problems met on the way (unreadable files, odd names).
@@ -114,6 +116,20 @@ pub struct KnownNotes {
     /// Absolute paths a watcher reported changed (files or folders); the vault root itself
     /// when it lost track (everything is read again).
     pub changed: FastSet<PathBuf>,
+    /// What the earlier discovery found, when it met no problem: then a change to notes
+    /// alone needs no walk (see [`KnownTree`]).
+    pub tree: Option<KnownTree>,
+}
+
+/// The files a clean earlier discovery found. When every changed path is one of its notes and
+/// is still a file, no file was added, removed or renamed: discovery then skips the walk,
+/// stats the known notes and reads only those whose stamp moved.
+#[derive(Debug, Default)]
+pub struct KnownTree {
+    /// Notes: vault path, path on disk, template flag; sorted by vault path.
+    pub notes: Vec<(VaultPath, PathBuf, bool)>,
+    /// Attachments, sorted by path.
+    pub attachments: Vec<AttachmentFile>,
 }
 
 impl KnownNotes {
@@ -142,6 +158,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     let mut ignore = options.ignore_prefixes.clone();
     ignore.extend(obsidian_ignore_filters(&root));
 
+    if let Some(found) = options.known.as_deref().and_then(without_walk) {
+        return Ok(found);
+    }
     let templates = template_folders(&root);
     // The walk feeds the reads: files are read on the thread pool while the walk goes on.
     // The order they arrive in does not matter; everything is sorted below.
@@ -233,10 +252,13 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     // sorted walk meets first, whatever order the threads finished in.
     notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
     notes.dedup_by(|a, b| a.0.path == b.0.path);
-    let sources = if options.stamps || options.known.is_some() {
-        notes.iter().map(|(_, _, source)| *source).collect()
+    let (sources, disk_paths) = if options.stamps || options.known.is_some() {
+        notes
+            .iter()
+            .map(|(_, disk, source)| (*source, disk.clone()))
+            .unzip()
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _, _)| file).collect();
     attachments.sort_by(|a, b| {
@@ -250,9 +272,58 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     Ok(Discovered {
         notes,
         sources,
+        disk_paths,
         attachments,
         diagnostics,
     })
+}
+
+/// Discovery from a [`KnownTree`] when only known notes changed; `None` means: walk.
+fn without_walk(known: &KnownNotes) -> Option<Discovered> {
+    let tree = known.tree.as_ref()?;
+    if known.changed.is_empty() {
+        return None;
+    }
+    let disk: FastSet<&Path> = tree.notes.iter().map(|(_, d, _)| d.as_path()).collect();
+    if !known
+        .changed
+        .iter()
+        .all(|c| disk.contains(c.as_path()) && c.is_file())
+    {
+        return None;
+    }
+    let found: Vec<_> = tree
+        .notes
+        .par_iter()
+        .map(|(path, disk, is_template)| {
+            let stamp = std::fs::metadata(disk).ok().map(|m| FileStamp::of(&m));
+            if let Some(stamp) = stamp {
+                if known.unchanged(path, disk, stamp, *is_template) {
+                    let file = SourceFile {
+                        path: path.clone(),
+                        text: String::new(),
+                        is_template: *is_template,
+                    };
+                    return (file, None, NoteSource::Unchanged);
+                }
+            }
+            let (mut file, diag) = read_note(path.clone(), disk);
+            file.is_template = *is_template;
+            let source = NoteSource::Read(stamp.filter(|_| diag.is_none()));
+            (file, diag, source)
+        })
+        .collect();
+    let mut discovered = Discovered {
+        attachments: tree.attachments.clone(),
+        disk_paths: tree.notes.iter().map(|(_, d, _)| d.clone()).collect(),
+        ..Discovered::default()
+    };
+    for (file, diag, source) in found {
+        discovered.notes.push(file);
+        discovered.diagnostics.extend(diag);
+        discovered.sources.push(source);
+    }
+    Some(discovered)
 }
 
 /// One thing the walk found.
@@ -362,13 +433,18 @@ pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Dia
 }
 
 /// Folders holding templates: the core Templates plugin's and Templater's settings.
+/// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the ignore
+/// filters and the two template-folder settings. A watcher must report changes to them.
+pub const SETTINGS_FILES: [&str; 3] = [
+    ".obsidian/app.json",
+    ".obsidian/templates.json",
+    ".obsidian/plugins/templater-obsidian/data.json",
+];
+
 fn template_folders(root: &Path) -> Vec<String> {
     let settings = [
-        (".obsidian/templates.json", "folder"),
-        (
-            ".obsidian/plugins/templater-obsidian/data.json",
-            "templates_folder",
-        ),
+        (SETTINGS_FILES[1], "folder"),
+        (SETTINGS_FILES[2], "templates_folder"),
     ];
     settings
         .iter()
@@ -383,7 +459,7 @@ fn template_folders(root: &Path) -> Vec<String> {
 
 /// Reads `userIgnoreFilters` from `.obsidian/app.json`: path prefixes Obsidian hides.
 fn obsidian_ignore_filters(root: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(root.join(".obsidian/app.json")) else {
+    let Ok(text) = std::fs::read_to_string(root.join(SETTINGS_FILES[0])) else {
         return Vec::new();
     };
     let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {

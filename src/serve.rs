@@ -308,8 +308,8 @@ pub struct Changes {
 impl VaultWatcher {
     /// Starts watching `root` and `extra` folders (a theme) recursively. Changes under
     /// `ignore` (the output folder) and in dot-folders and dotfiles of the vault (what
-    /// discovery skips: `.git`, `.obsidian/workspace.json`) are not reported, except
-    /// `.obsidian/app.json`, whose ignore filters change what is discovered. Events quieter
+    /// discovery skips: `.git`, `.obsidian/workspace.json`) are not reported, except the
+    /// Obsidian settings discovery reads ([`crate::discover::SETTINGS_FILES`]). Events quieter
     /// than `debounce` apart are reported together.
     pub fn start(
         root: &Path,
@@ -355,7 +355,10 @@ impl VaultWatcher {
             // A theme file.
             return !is_hidden(path);
         };
-        rel == Path::new(".obsidian/app.json") || !is_hidden(rel)
+        crate::discover::SETTINGS_FILES
+            .iter()
+            .any(|f| rel == Path::new(f))
+            || !is_hidden(rel)
     }
 
     /// Blocks until something that matters changed, then until no event came for the

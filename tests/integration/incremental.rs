@@ -610,5 +610,30 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
             assert_same_tree(&served, &full);
             std::fs::remove_dir_all(&full).unwrap();
         }
+        // Two notes edited, and the watcher tells of one: the build needs no walk (only a
+        // known note changed), and the other's stamp still gives it away.
+        let all = notes(&vault);
+        let (told, untold) = (&all[0], &all[all.len() - 1]);
+        for p in [told, untold] {
+            let mut text = std::fs::read_to_string(vault.join(p)).unwrap();
+            text.push_str("\nEdited behind the watcher's back: [[Nowhere]].\n");
+            std::fs::write(vault.join(p), text).unwrap();
+        }
+        let report = session
+            .build(&vault, &options, Some(&[root.join(told)]))
+            .unwrap();
+        assert_eq!(report.compilation.parse.parsed, 2, "both edits are seen");
+        let full = dir.path().join("full-last");
+        build_site(
+            &vault,
+            &BuildOptions {
+                output: full.clone(),
+                full: true,
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+        assert_same_tree(&served, &full);
     }
 }
