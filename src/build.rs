@@ -238,6 +238,23 @@ fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Re
     use crate::discover::{KnownNotes, KnownTree};
     let comp = last.compilation;
     let origins = comp.origins?;
+    let resolution = crate::compile::PreviousResolution {
+        resolution: comp.resolution,
+        options: origins.resolve,
+        notes: comp.vault.notes.iter().map(|n| n.path.clone()).collect(),
+        aliases: comp
+            .vault
+            .notes
+            .iter()
+            .map(|n| n.front_matter.aliases.clone())
+            .collect(),
+        attachments: comp
+            .vault
+            .attachments
+            .iter()
+            .map(|a| a.path.clone())
+            .collect(),
+    };
     let mut tree = origins.clean_discovery.then(|| KnownTree {
         notes: Vec::with_capacity(comp.vault.notes.len()),
         attachments: comp.vault.attachments,
@@ -270,6 +287,7 @@ fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Re
     Some(Reuse {
         known: std::sync::Arc::new(known),
         notes: std::sync::Mutex::new(notes),
+        resolution: std::sync::Mutex::new(Some(resolution)),
     })
 }
 

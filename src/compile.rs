@@ -47,6 +47,43 @@ pub struct Reuse {
     pub known: std::sync::Arc<KnownNotes>,
     /// The notes themselves; a compilation takes the ones it reuses.
     pub notes: std::sync::Mutex<FastMap<VaultPath, KeptNote>>,
+    /// The earlier resolution, with what its name index was built from.
+    pub resolution: std::sync::Mutex<Option<PreviousResolution>>,
+}
+
+/// A resolution kept for [`resolve::resolve_again`], and the names its index holds.
+#[derive(Debug)]
+pub struct PreviousResolution {
+    /// The resolution.
+    pub resolution: Resolution,
+    /// The options it was made with.
+    pub options: ResolveOptions,
+    /// Note paths, in note id order.
+    pub notes: Vec<VaultPath>,
+    /// Each note's aliases, in note id order.
+    pub aliases: Vec<Vec<String>>,
+    /// Attachment paths, in id order.
+    pub attachments: Vec<VaultPath>,
+}
+
+impl PreviousResolution {
+    /// Whether `vault` has exactly the names the kept index was built from.
+    fn fits(&self, vault: &Vault, options: ResolveOptions) -> bool {
+        self.options.resolve_aliases == options.resolve_aliases
+            && self.notes.len() == vault.notes.len()
+            && self.attachments.len() == vault.attachments.len()
+            && vault
+                .notes
+                .iter()
+                .zip(&self.notes)
+                .zip(&self.aliases)
+                .all(|((n, path), aliases)| n.path == *path && n.front_matter.aliases == *aliases)
+            && vault
+                .attachments
+                .iter()
+                .zip(&self.attachments)
+                .all(|(a, path)| a.path == *path)
+    }
 }
 
 /// A parsed note kept for reuse, with its parse diagnostics and cache key.
@@ -110,6 +147,8 @@ pub struct Origins {
     /// Whether discovery met no problem (no unreadable file, no walk error): then its file
     /// list can stand in for a walk (see [`crate::discover::KnownTree`]).
     pub clean_discovery: bool,
+    /// The options the vault was resolved with.
+    pub resolve: ResolveOptions,
 }
 
 /// Notes parsed in this compilation and notes whose parse came from the parse cache.
@@ -288,7 +327,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         0
     });
     let mut parse_stats = ParseStats::default();
+    let mut unchanged = Vec::with_capacity(parsed.len());
     for (note, diags, entry, reused, read_diag, origin) in parsed {
+        unchanged.push(reused);
         if reused || entry.as_ref().is_some_and(CacheEntry::reused) {
             parse_stats.reused += 1;
         } else {
@@ -312,7 +353,22 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };
-    let resolution = resolve::resolve(&vault, resolve_options);
+    let previous = options
+        .reuse
+        .as_ref()
+        .and_then(|r| {
+            r.resolution
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+        })
+        .filter(|p| p.fits(&vault, resolve_options));
+    let resolution = match previous {
+        Some(previous) => {
+            resolve::resolve_again(&vault, resolve_options, previous.resolution, &unchanged)
+        }
+        None => resolve::resolve(&vault, resolve_options),
+    };
     timings.mark("resolve");
     let graph = ConceptGraph::build(&vault, &resolution);
     timings.mark("graph");
@@ -351,6 +407,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         origins: options.keep_origins.then_some(Origins {
             notes: origins,
             clean_discovery,
+            resolve: resolve_options,
         }),
     })
 }

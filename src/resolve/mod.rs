@@ -94,6 +94,47 @@ pub fn resolve(vault: &Vault, options: ResolveOptions) -> Resolution {
     Resolution { links, index }
 }
 
+/// Resolves the vault again after some notes changed, from the resolution of an earlier
+/// vault with the same note paths (in the same order), attachment paths and aliases, so that
+/// the name index is the same: the links of notes whose text changed (`!unchanged[i]`) are
+/// resolved, and so are the links of other notes that go to a changed note (its headings and
+/// blocks decide their fragments); every other link keeps its resolution. The result equals
+/// [`resolve`]'s.
+pub fn resolve_again(
+    vault: &Vault,
+    options: ResolveOptions,
+    previous: Resolution,
+    unchanged: &[bool],
+) -> Resolution {
+    let Resolution { links, index } = previous;
+    let changed = |id: NoteId| !unchanged.get(id.0 as usize).copied().unwrap_or(false);
+    let links = links
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, old)| {
+            let src = NoteId(i as u32);
+            let note = vault.note(src);
+            if changed(src) || old.len() != note.links.len() {
+                return note
+                    .links
+                    .iter()
+                    .map(|link| resolve_link(vault, &index, src, link, options))
+                    .collect();
+            }
+            old.into_iter()
+                .zip(&note.links)
+                .map(|(resolved, link)| match resolved.target {
+                    LinkTarget::Note { id, .. } if changed(id) => {
+                        resolve_link(vault, &index, src, link, options)
+                    }
+                    _ => resolved,
+                })
+                .collect()
+        })
+        .collect();
+    Resolution { links, index }
+}
+
 /// Resolves one link written in note `src`.
 pub fn resolve_link(
     vault: &Vault,

@@ -246,3 +246,34 @@ fn self_links() {
         ("src.md".into(), FragmentTarget::Heading(0), 0)
     );
 }
+
+#[test]
+fn resolving_again_after_edits_equals_resolving_from_scratch() {
+    let options = ResolveOptions::default();
+    let before = vault(&[
+        ("X.md", "# Old heading\n\nText ^blk\n"),
+        (
+            "Y.md",
+            "[[X#Old heading]] [[X#^blk]] [[Z]] [[pic.png]] [[Nowhere]]\n",
+        ),
+        ("Z.md", "[[X]] [[Y#Missing]]\n"),
+        ("pic.png", ""),
+    ]);
+    // X's heading and block change; Y and Z keep their texts.
+    let after = vault(&[
+        ("X.md", "# New heading\n\nText ^other [[Y]]\n"),
+        (
+            "Y.md",
+            "[[X#Old heading]] [[X#^blk]] [[Z]] [[pic.png]] [[Nowhere]]\n",
+        ),
+        ("Z.md", "[[X]] [[Y#Missing]]\n"),
+        ("pic.png", ""),
+    ]);
+    let unchanged = [false, true, true];
+    let again = resolve_again(&after, options, resolve(&before, options), &unchanged);
+    let fresh = resolve(&after, options);
+    assert_eq!(again.links, fresh.links);
+    // The point of the test: Y's links into X changed state although Y did not change.
+    let old = resolve(&before, options);
+    assert_ne!(old.links[1][..2], fresh.links[1][..2]);
+}

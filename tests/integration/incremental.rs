@@ -635,5 +635,56 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
         )
         .unwrap();
         assert_same_tree(&served, &full);
+        // A heading renamed in one note changes the fragment state of a link in another note
+        // whose text did not change (the resolution is reused for everything else).
+        let target = all
+            .iter()
+            .find(|p| {
+                std::fs::read_to_string(vault.join(p))
+                    .unwrap()
+                    .lines()
+                    .any(|l| l.starts_with("## "))
+            })
+            .expect("a note with a second-level heading");
+        let text = std::fs::read_to_string(vault.join(target)).unwrap();
+        let heading = text.lines().find(|l| l.starts_with("## ")).unwrap()[3..].to_string();
+        let linker = all.iter().find(|p| *p != target).unwrap();
+        let mut linking = std::fs::read_to_string(vault.join(linker)).unwrap();
+        linking.push_str(&format!("\nSee [[{}#{heading}]].\n", stem(target)));
+        std::fs::write(vault.join(linker), linking).unwrap();
+        session
+            .build(&vault, &options, Some(&[root.join(linker)]))
+            .unwrap();
+        std::fs::write(
+            vault.join(target),
+            text.replacen(&format!("## {heading}"), "## A renamed heading", 1),
+        )
+        .unwrap();
+        let report = session
+            .build(&vault, &options, Some(&[root.join(target)]))
+            .unwrap();
+        assert_eq!(report.compilation.parse.parsed, 1);
+        let full = dir.path().join("full-heading");
+        let fresh = build_site(
+            &vault,
+            &BuildOptions {
+                output: full.clone(),
+                full: true,
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+        let linker_path =
+            vaultc::source::VaultPath::new(&crate::support::slash_path(linker)).unwrap();
+        assert!(
+            fresh
+                .compilation
+                .diagnostics
+                .iter()
+                .any(|d| d.file == linker_path && d.message.contains(&heading)),
+            "the link to the old heading is now broken"
+        );
+        assert_same_tree(&served, &full);
     }
 }
