@@ -17,23 +17,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
         );
     }
     let config = load_config(&args.vault, &args.lints)?;
-    // A page counter on a terminal; nothing in CI or when piped.
-    let bar = (!args.quiet && stderr_is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} rendering {pos}/{len} pages {wide_bar} {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress = bar.clone().map(|bar| {
-        vaultc::build::Progress(std::sync::Arc::new(move |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }))
-    });
+    let (bar, progress) = page_counter(args.quiet);
     let options = BuildOptions {
         progress,
         output: args.output.clone(),
@@ -114,4 +98,31 @@ pub fn built_line(
         ),
         None => format!("not written (--strict): {summary}"),
     }
+}
+
+/// A page counter for a build, on a terminal (stderr) only: nothing in CI, when piped, or with
+/// `--quiet`. Returns the bar (to clear when the build ends) and the library's callback.
+pub fn page_counter(
+    quiet: bool,
+) -> (
+    Option<indicatif::ProgressBar>,
+    Option<vaultc::build::Progress>,
+) {
+    let bar = (!quiet && stderr_is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} rendering {pos}/{len} pages {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = bar.clone().map(|bar| {
+        vaultc::build::Progress(std::sync::Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }))
+    });
+    (bar, progress)
 }

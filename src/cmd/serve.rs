@@ -11,7 +11,7 @@ use vaultc::diag::{emit, Severity};
 use vaultc::serve::{SiteServer, VaultWatcher};
 use vaultc::source::VaultPath;
 
-use super::build::built_line;
+use super::build::{built_line, page_counter};
 use super::{load_config, stderr_is_terminal, use_color, Outcome};
 use crate::cli::ServeArgs;
 
@@ -40,8 +40,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
 
     let mut session = BuildSession::new();
     let started = Instant::now();
-    let report = rebuild(&args, &mut session, None)
-        .with_context(|| format!("cannot build {}", args.vault.display()))?;
+    // The first build renders every page: a counter on a terminal. Rebuilds are short.
+    let (bar, progress) = page_counter(args.quiet);
+    let report = rebuild(&args, &mut session, None, progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report.with_context(|| format!("cannot build {}", args.vault.display()))?;
     print_diagnostics(&args, report, None, color);
     eprintln!("{}", built_line(report, &args.output, started.elapsed()));
 
@@ -57,7 +62,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             continue;
         }
         let started = Instant::now();
-        match rebuild(&args, &mut session, Some(&changes.paths)) {
+        match rebuild(&args, &mut session, Some(&changes.paths), None) {
             Ok(report) => {
                 let changed: Vec<VaultPath> = changes
                     .paths
@@ -84,9 +89,11 @@ fn rebuild<'s>(
     args: &ServeArgs,
     session: &'s mut BuildSession,
     changed: Option<&[std::path::PathBuf]>,
+    progress: Option<vaultc::build::Progress>,
 ) -> anyhow::Result<&'s BuildReport> {
     let config = load_config(&args.vault, &args.lints)?;
     let options = BuildOptions {
+        progress,
         output: args.output.clone(),
         theme: args.theme.clone(),
         compile: vaultc::CompileOptions {
