@@ -16,8 +16,9 @@ pub struct Cli {
 const EXIT_CODES: &str =
     "Exit codes: 0 clean (warnings allowed), 1 the vault has errors, 2 the command failed.";
 
-const SERVE_EXIT: &str = "Runs until stopped (Ctrl-C). Exit codes: 2 when it cannot start (the \
-vault or output folder is unusable, the port is taken) or the watcher dies.";
+const SERVE_EXIT: &str = "Runs until stopped. Exit codes: 0 after Ctrl-C (once the build in \
+progress, if any, has finished), 2 when it cannot start (the vault or output folder is unusable, \
+the port is taken) or the watcher dies.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

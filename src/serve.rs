@@ -330,7 +330,7 @@ impl VaultWatcher {
                 .watch(dir, RecursiveMode::Recursive)
                 .map_err(|e| Error::Watch {
                     path: dir.clone(),
-                    message: e.to_string(),
+                    message: watch_error(&e),
                 })?;
         }
         let ignore = ignore
@@ -396,6 +396,17 @@ impl VaultWatcher {
             path: self.root.clone(),
             message: message.to_string(),
         }
+    }
+}
+
+/// A watcher error in words, with the fix when it is the operating system's watch limit.
+fn watch_error(e: &notify::Error) -> String {
+    match e.kind {
+        notify::ErrorKind::MaxFilesWatch => format!(
+            "{e}: the vault has more folders than the system lets one user watch; raise the \
+             limit (Linux: `sudo sysctl fs.inotify.max_user_watches=524288`) and start again"
+        ),
+        _ => e.to_string(),
     }
 }
 

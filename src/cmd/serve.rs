@@ -38,8 +38,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let watcher = VaultWatcher::start(&vault, args.theme.as_slice(), ignore, DEBOUNCE)?;
     let color = use_color(stderr_is_terminal());
 
+    // Ctrl-C between builds stops at once; during a build, once it has finished, so no
+    // staging folder is left beside the site.
+    let building = std::sync::Arc::new(std::sync::Mutex::new(()));
+    {
+        let building = std::sync::Arc::clone(&building);
+        ctrlc::set_handler(move || {
+            eprintln!("stopping (after the build in progress, if any)");
+            let _idle = building.lock();
+            std::process::exit(0);
+        })
+        .context("cannot handle Ctrl-C")?;
+    }
     let mut session = BuildSession::new();
     let started = Instant::now();
+    let first_build = building.lock().unwrap_or_else(|e| e.into_inner());
     // The first build renders every page: a counter on a terminal. Rebuilds are short.
     let (bar, progress) = page_counter(args.quiet);
     let report = rebuild(&args, &mut session, None, progress);
@@ -49,6 +62,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let report = report.with_context(|| format!("cannot build {}", args.vault.display()))?;
     print_diagnostics(&args, report, None, color);
     eprintln!("{}", built_line(report, &args.output, started.elapsed()));
+    drop(first_build);
 
     let server = SiteServer::start(&out, SocketAddr::new(args.bind, args.port))?;
     eprintln!(
@@ -62,6 +76,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             continue;
         }
         let started = Instant::now();
+        let _building = building.lock().unwrap_or_else(|e| e.into_inner());
         match rebuild(&args, &mut session, Some(&changes.paths), None) {
             Ok(report) => {
                 let changed: Vec<VaultPath> = changes

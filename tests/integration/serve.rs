@@ -255,3 +255,31 @@ fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
         "no rebuild for .obsidian/workspace.json"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_server_cleanly() {
+    let mut served = Served::start("build-basic");
+    let status = Command::new("kill")
+        .args(["-INT", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "vaultc serve did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0), "Ctrl-C is a normal stop");
+    let parent = served.site.parent().unwrap();
+    let litter: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("vaultc-staging") || n.contains("vaultc-old"))
+        .collect();
+    assert!(litter.is_empty(), "{litter:?}");
+    assert!(served.site.join("index.html").is_file(), "the site stays");
+}
