@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::cache::{CacheEntry, CacheUpdate, ParseCache};
 use crate::config::Config;
 use crate::diag::{checks, Diagnostic, Severity, Summary};
-use crate::discover::{self, DiscoverOptions, FileStamp, KnownNotes, NoteSource};
+use crate::discover::{self, DiscoverOptions, FileStamp, KnownNotes, NoteSource, SourceFile};
 use crate::error::Result;
 use crate::graph::ConceptGraph;
 use crate::parse;
@@ -220,6 +220,99 @@ impl Compilation {
     }
 }
 
+/// One note for the parse stage: its file as discovered, and its parse from the session's
+/// previous build, if there is one.
+struct ParseJob {
+    file: SourceFile,
+    source: Option<NoteSource>,
+    kept: Option<KeptNote>,
+    disk: Option<PathBuf>,
+}
+
+/// What the parse stage made of one note.
+struct Parsed {
+    note: Note,
+    diagnostics: Vec<Diagnostic>,
+    /// Its entry in the next parse cache, when there is a cache.
+    entry: Option<CacheEntry>,
+    /// Whether the note is the kept one (its text did not change since the previous build).
+    kept: bool,
+    /// Reading it here failed or was not clean (only when discovery skipped it and nothing
+    /// was kept for it).
+    read_diagnostic: Option<Diagnostic>,
+    /// Where it came from, with [`CompileOptions::keep_origins`].
+    origin: Option<NoteOrigin>,
+}
+
+/// Parses one note, or takes its kept parse (its text is unchanged), or its cached one.
+fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
+    let ParseJob {
+        file,
+        source,
+        kept,
+        disk,
+    } = job;
+    let is_template = file.is_template;
+    let stamp = match source {
+        Some(NoteSource::Read(stamp)) => stamp,
+        Some(NoteSource::Unchanged) => options
+            .reuse
+            .as_ref()
+            .and_then(|r| r.known.stamps.get(&file.path))
+            .map(|(stamp, _)| *stamp),
+        None => None,
+    };
+    let file = match (kept, source) {
+        (Some(kept), Some(NoteSource::Unchanged)) => Err(kept),
+        (Some(kept), _) if kept.key == crate::cache::key(&file) => Err(kept),
+        // Discovery skipped it but nothing was kept for it: read it now.
+        (None, Some(NoteSource::Unchanged)) => {
+            let (mut read, diag) =
+                discover::read_note(file.path.clone(), &root.join(file.path.as_str()));
+            read.is_template = is_template;
+            Ok((read, diag))
+        }
+        (_, _) => Ok((file, None)),
+    };
+    let was_kept = file.is_err();
+    let key = match &file {
+        Err(kept) => kept.key,
+        Ok((file, _)) if options.keep_origins => crate::cache::key(file),
+        Ok(_) => 0,
+    };
+    let cache = options.parse_cache.as_deref();
+    let (note, diagnostics, entry, read_diagnostic) = match (file, cache) {
+        (Err(kept), Some(cache)) => {
+            let (note, diags, entry) = cache.keep(kept.note, kept.diagnostics, kept.key);
+            (note, diags, Some(entry), None)
+        }
+        (Err(kept), None) => (kept.note, kept.diagnostics, None, None),
+        (Ok((file, read_diag)), Some(cache)) => {
+            let (note, diags, entry) = cache.parse(file);
+            (note, diags, Some(entry), read_diag)
+        }
+        (Ok((file, read_diag)), None) => {
+            let (note, diags) = parse::note(file);
+            (note, diags, None, read_diag)
+        }
+    };
+    let origin = options.keep_origins.then(|| NoteOrigin {
+        disk: disk.unwrap_or_else(|| root.join(note.path.as_str())),
+        stamp: stamp.filter(|_| read_diagnostic.is_none()),
+        is_template,
+        key,
+        diagnostics: diagnostics.clone(),
+    });
+    Parsed {
+        note,
+        diagnostics,
+        entry,
+        kept: was_kept,
+        read_diagnostic,
+        origin,
+    }
+}
+
 /// Runs discover, parse, resolve, graph and diagnose over the vault at `root`.
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let config = &options.config;
@@ -250,74 +343,30 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     };
     let sources = discovered.sources;
     let mut disk_paths = discovered.disk_paths.into_iter();
-    let jobs: Vec<_> = discovered
+    let jobs: Vec<ParseJob> = discovered
         .notes
         .into_iter()
         .enumerate()
         .map(|(i, file)| {
-            let source = sources.get(i).copied();
             // A note read again (its stamp moved) may still have the same text: then its
-            // kept parse serves as well.
-            let kept = kept.remove(&file.path);
-            (file, source, kept, disk_paths.next())
+            // kept parse serves as well, so every note asks for its kept parse.
+            let kept = if kept.is_empty() {
+                None
+            } else {
+                kept.remove(&file.path)
+            };
+            ParseJob {
+                file,
+                source: sources.get(i).copied(),
+                kept,
+                disk: disk_paths.next(),
+            }
         })
         .collect();
     drop(kept);
-    let parsed: Vec<_> = jobs
+    let parsed: Vec<Parsed> = jobs
         .into_par_iter()
-        .map(|(file, source, kept, disk)| {
-            let is_template = file.is_template;
-            let stamp = match source {
-                Some(NoteSource::Read(stamp)) => stamp,
-                Some(NoteSource::Unchanged) => options
-                    .reuse
-                    .as_ref()
-                    .and_then(|r| r.known.stamps.get(&file.path))
-                    .map(|(stamp, _)| *stamp),
-                None => None,
-            };
-            let file = match (kept, source) {
-                (Some(kept), Some(NoteSource::Unchanged)) => Err(kept),
-                (Some(kept), _) if kept.key == crate::cache::key(&file) => Err(kept),
-                // Discovery skipped it but nothing was kept for it: read it now.
-                (None, Some(NoteSource::Unchanged)) => {
-                    let (mut read, diag) =
-                        discover::read_note(file.path.clone(), &root.join(file.path.as_str()));
-                    read.is_template = is_template;
-                    Ok((read, diag))
-                }
-                (_, _) => Ok((file, None)),
-            };
-            let reused = file.is_err();
-            let key = match &file {
-                Err(kept) => kept.key,
-                Ok((file, _)) if options.keep_origins => crate::cache::key(file),
-                Ok(_) => 0,
-            };
-            let (note, diags, entry, read_diag) = match (file, cache) {
-                (Err(kept), Some(cache)) => {
-                    let (note, diags, entry) = cache.keep(kept.note, kept.diagnostics, kept.key);
-                    (note, diags, Some(entry), None)
-                }
-                (Err(kept), None) => (kept.note, kept.diagnostics, None, None),
-                (Ok((file, read_diag)), Some(cache)) => {
-                    let (note, diags, entry) = cache.parse(file);
-                    (note, diags, Some(entry), read_diag)
-                }
-                (Ok((file, read_diag)), None) => {
-                    let (note, diags) = parse::note(file);
-                    (note, diags, None, read_diag)
-                }
-            };
-            let origin = options.keep_origins.then(|| NoteOrigin {
-                disk: disk.unwrap_or_else(|| root.join(note.path.as_str())),
-                stamp: stamp.filter(|_| read_diag.is_none()),
-                is_template,
-                key,
-                diagnostics: diags.clone(),
-            });
-            (note, diags, entry, reused, read_diag, origin)
-        })
+        .map(|job| parse_job(job, options, &root))
         .collect();
     let mut notes = Vec::with_capacity(parsed.len());
     let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
@@ -328,18 +377,18 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     });
     let mut parse_stats = ParseStats::default();
     let mut unchanged = Vec::with_capacity(parsed.len());
-    for (note, diags, entry, reused, read_diag, origin) in parsed {
-        unchanged.push(reused);
-        if reused || entry.as_ref().is_some_and(CacheEntry::reused) {
+    for parsed in parsed {
+        unchanged.push(parsed.kept);
+        if parsed.kept || parsed.entry.as_ref().is_some_and(CacheEntry::reused) {
             parse_stats.reused += 1;
         } else {
             parse_stats.parsed += 1;
         }
-        notes.push(note);
-        diagnostics.extend(read_diag);
-        diagnostics.extend(diags);
-        entries.extend(entry);
-        origins.extend(origin);
+        notes.push(parsed.note);
+        diagnostics.extend(parsed.read_diagnostic);
+        diagnostics.extend(parsed.diagnostics);
+        entries.extend(parsed.entry);
+        origins.extend(parsed.origin);
     }
     let cache_update = options.parse_cache.as_ref().map(|cache| CacheUpdate {
         previous: cache.clone(),
