@@ -540,9 +540,23 @@ fn watcher_paths(
     out
 }
 
+/// The reference a session build is compared with: a whole site, every note parsed, no cache.
+fn cold_full_build(vault: &Path, out: &Path) -> vaultc::build::BuildReport {
+    vaultc::build::build(
+        vault,
+        &vaultc::build::BuildOptions {
+            output: out.to_path_buf(),
+            full: true,
+            no_cache: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
-    use vaultc::build::{build as build_site, BuildOptions, BuildSession};
+    use vaultc::build::{BuildOptions, BuildSession};
     let demo = demo_vault();
     for seed in [4u64, 5] {
         let dir = tempfile::tempdir().unwrap();
@@ -586,16 +600,7 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
             let session_diagnostics: Vec<String> =
                 comp.diagnostics.iter().map(|d| format!("{d:?}")).collect();
             let full = dir.path().join(format!("full-{step}"));
-            let fresh = build_site(
-                &vault,
-                &BuildOptions {
-                    output: full.clone(),
-                    full: true,
-                    no_cache: true,
-                    ..BuildOptions::default()
-                },
-            )
-            .unwrap();
+            let fresh = cold_full_build(&vault, &full);
             let fresh_diagnostics: Vec<String> = fresh
                 .compilation
                 .diagnostics
@@ -624,16 +629,7 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
             .unwrap();
         assert_eq!(report.compilation.parse.parsed, 2, "both edits are seen");
         let full = dir.path().join("full-last");
-        build_site(
-            &vault,
-            &BuildOptions {
-                output: full.clone(),
-                full: true,
-                no_cache: true,
-                ..BuildOptions::default()
-            },
-        )
-        .unwrap();
+        cold_full_build(&vault, &full);
         assert_same_tree(&served, &full);
         // A heading renamed in one note changes the fragment state of a link in another note
         // whose text did not change (the resolution is reused for everything else).
@@ -665,16 +661,7 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
             .unwrap();
         assert_eq!(report.compilation.parse.parsed, 1);
         let full = dir.path().join("full-heading");
-        let fresh = build_site(
-            &vault,
-            &BuildOptions {
-                output: full.clone(),
-                full: true,
-                no_cache: true,
-                ..BuildOptions::default()
-            },
-        )
-        .unwrap();
+        let fresh = cold_full_build(&vault, &full);
         let linker_path =
             vaultc::source::VaultPath::new(&crate::support::slash_path(linker)).unwrap();
         assert!(
