@@ -85,6 +85,8 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     let theme = Theme::load(options.theme.as_deref())?;
     let mut compile_options = options.compile.clone();
     compile_options.skip_dirs.push(out.clone());
+    // The cache folder is never part of the vault, whether this build uses it or not.
+    compile_options.skip_dirs.extend(cache::cache_dir(&out));
     let mut cache_report = CacheReport {
         dir: if options.no_cache {
             None
@@ -95,7 +97,6 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     };
     let load_started = std::time::Instant::now();
     if let Some(dir) = &cache_report.dir {
-        compile_options.skip_dirs.push(dir.clone());
         // `--full` trusts nothing from earlier builds, but still leaves a fresh cache behind.
         let cache = if options.full {
             ParseCache::empty()
@@ -215,16 +216,10 @@ impl BuildSession {
             _ => None,
         };
         let mut options = options.clone();
-        if reuse.is_some() && !options.no_cache {
-            // The session holds every parse in memory: the cache file on disk stays the one
-            // of the session's first build, and a later `vaultc build` parses again only what
-            // changed since (the cache is keyed by content).
-            options.no_cache = true;
-            options
-                .compile
-                .skip_dirs
-                .extend(cache::cache_dir(&output::absolute(&options.output)?));
-        }
+        // The session holds every parse in memory: the cache file on disk stays the one of
+        // the session's first build, and a later `vaultc build` parses again only what changed
+        // since (the cache is keyed by content).
+        options.no_cache |= reuse.is_some();
         options.compile.keep_origins = true;
         options.compile.reuse = reuse;
         let report = build(root, &options)?;

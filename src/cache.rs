@@ -284,6 +284,16 @@ impl ParseCache {
     /// with the cache entry the next cache file gets for this note.
     pub fn parse(&self, file: SourceFile) -> (Note, Vec<Diagnostic>, CacheEntry) {
         let key = key(&file);
+        self.parse_keyed(file, key)
+    }
+
+    /// [`ParseCache::parse`] for a caller that has already hashed the file: `key` must be
+    /// [`key`]`(&file)`.
+    pub(crate) fn parse_keyed(
+        &self,
+        file: SourceFile,
+        key: u128,
+    ) -> (Note, Vec<Diagnostic>, CacheEntry) {
         let hit = self
             .find(file.path.as_str())
             .filter(|&i| self.index[i].key == key);

@@ -262,38 +262,38 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
             .map(|(stamp, _)| *stamp),
         None => None,
     };
-    let file = match (kept, source) {
-        (Some(kept), Some(NoteSource::Unchanged)) => Err(kept),
-        (Some(kept), _) if kept.key == crate::cache::key(&file) => Err(kept),
+    let (file, read_diagnostic) = match (&kept, source) {
         // Discovery skipped it but nothing was kept for it: read it now.
         (None, Some(NoteSource::Unchanged)) => {
             let (mut read, diag) =
                 discover::read_note(file.path.clone(), &root.join(file.path.as_str()));
             read.is_template = is_template;
-            Ok((read, diag))
+            (read, diag)
         }
-        (_, _) => Ok((file, None)),
-    };
-    let was_kept = file.is_err();
-    let key = match &file {
-        Err(kept) => kept.key,
-        Ok((file, _)) if options.keep_origins => crate::cache::key(file),
-        Ok(_) => 0,
+        _ => (file, None),
     };
     let cache = options.parse_cache.as_deref();
-    let (note, diagnostics, entry, read_diagnostic) = match (file, cache) {
-        (Err(kept), Some(cache)) => {
-            let (note, diags, entry) = cache.keep(kept.note, kept.diagnostics, kept.key);
-            (note, diags, Some(entry), None)
+    // The text's key, hashed once: it picks the kept parse, the cache record and the origin.
+    let key = match (&kept, source) {
+        (Some(kept), Some(NoteSource::Unchanged)) => kept.key,
+        _ if kept.is_some() || cache.is_some() || options.keep_origins => crate::cache::key(&file),
+        _ => 0,
+    };
+    let kept = kept.filter(|kept| kept.key == key);
+    let was_kept = kept.is_some();
+    let (note, diagnostics, entry) = match (kept, cache) {
+        (Some(kept), Some(cache)) => {
+            let (note, diags, entry) = cache.keep(kept.note, kept.diagnostics, key);
+            (note, diags, Some(entry))
         }
-        (Err(kept), None) => (kept.note, kept.diagnostics, None, None),
-        (Ok((file, read_diag)), Some(cache)) => {
-            let (note, diags, entry) = cache.parse(file);
-            (note, diags, Some(entry), read_diag)
+        (Some(kept), None) => (kept.note, kept.diagnostics, None),
+        (None, Some(cache)) => {
+            let (note, diags, entry) = cache.parse_keyed(file, key);
+            (note, diags, Some(entry))
         }
-        (Ok((file, read_diag)), None) => {
+        (None, None) => {
             let (note, diags) = parse::note(file);
-            (note, diags, None, read_diag)
+            (note, diags, None)
         }
     };
     let origin = options.keep_origins.then(|| NoteOrigin {

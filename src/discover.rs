@@ -252,15 +252,18 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     // sorted walk meets first, whatever order the threads finished in.
     notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
     notes.dedup_by(|a, b| a.0.path == b.0.path);
-    let (sources, disk_paths) = if options.stamps || options.known.is_some() {
-        notes
-            .iter()
-            .map(|(_, disk, source)| (*source, disk.clone()))
-            .unzip()
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let notes: Vec<SourceFile> = notes.into_iter().map(|(file, _, _)| file).collect();
+    let aligned = options.stamps || options.known.is_some();
+    let (mut sources, mut disk_paths) = (Vec::new(), Vec::new());
+    let notes: Vec<SourceFile> = notes
+        .into_iter()
+        .map(|(file, disk, source)| {
+            if aligned {
+                sources.push(source);
+                disk_paths.push(disk);
+            }
+            file
+        })
+        .collect();
     attachments.sort_by(|a, b| {
         a.path
             .cmp(&b.path)
