@@ -77,7 +77,8 @@ impl SiteServer {
         let addr = server.server_addr().to_ip().unwrap_or(addr);
         let server = Arc::new(server);
         let generation = Arc::new(Generation::default());
-        let site = Arc::new(site.to_path_buf());
+        // Canonical once, so each request canonicalizes only the file it asks for.
+        let site = Arc::new(crate::output::absolute(site)?);
         let workers = (0..WORKERS)
             .map(|_| {
                 let (server, generation, site) = (
@@ -138,7 +139,8 @@ pub enum SiteTarget {
 }
 
 /// Maps a request path (percent-encoded, with or without a query) to the file it names inside
-/// `site`, never outside it: `..` is refused, and so is a symlink that leads out.
+/// `site` (a canonical path), never outside it: `..` is refused, and so is a symlink that leads
+/// out.
 pub fn site_target(site: &Path, url: &str) -> SiteTarget {
     let path = url.split(['?', '#']).next().unwrap_or("");
     let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
@@ -180,13 +182,11 @@ pub fn site_target(site: &Path, url: &str) -> SiteTarget {
 }
 
 /// Whether `path` (which exists or not) stays inside `site` once symlinks are followed.
+/// `site` is canonical already (see [`site_target`]).
 fn inside(site: &Path, path: &Path) -> bool {
-    match (site.canonicalize(), path.canonicalize()) {
-        (Ok(site), Ok(path)) => path.starts_with(site),
-        // A missing file is reported as missing by the caller.
-        (Ok(_), Err(_)) => true,
-        _ => false,
-    }
+    // A missing file is reported as missing by the caller.
+    path.canonicalize()
+        .map_or(true, |path| path.starts_with(site))
 }
 
 /// The live-reload script, for a page served at `generation`.
@@ -295,6 +295,8 @@ pub struct VaultWatcher {
     events: Receiver<notify::Result<notify::Event>>,
     debounce: Duration,
     root: PathBuf,
+    /// The other folders watched (a theme), canonical.
+    extra: Vec<PathBuf>,
     ignore: Vec<PathBuf>,
 }
 
@@ -325,7 +327,14 @@ impl VaultWatcher {
             path: root.clone(),
             message: e.to_string(),
         })?;
-        for dir in std::iter::once(&root).chain(extra) {
+        let extra: Vec<PathBuf> = extra
+            .iter()
+            .map(|dir| {
+                dir.canonicalize()
+                    .map_err(|e| Error::io("watching", dir, e))
+            })
+            .collect::<Result<_>>()?;
+        for dir in std::iter::once(&root).chain(&extra) {
             watcher
                 .watch(dir, RecursiveMode::Recursive)
                 .map_err(|e| Error::Watch {
@@ -342,6 +351,7 @@ impl VaultWatcher {
             events,
             debounce,
             root,
+            extra,
             ignore,
         })
     }
@@ -351,14 +361,22 @@ impl VaultWatcher {
         if self.ignore.iter().any(|dir| path.starts_with(dir)) {
             return false;
         }
-        let Ok(rel) = path.strip_prefix(&self.root) else {
-            // A theme file.
-            return !is_hidden(path);
-        };
-        crate::discover::SETTINGS_FILES
+        if let Ok(rel) = path.strip_prefix(&self.root) {
+            return crate::discover::SETTINGS_FILES
+                .iter()
+                .any(|f| rel == Path::new(f))
+                || !is_hidden(rel);
+        }
+        // Dot-names count only below the watched folder: a theme in `~/.config/` is watched.
+        match self
+            .extra
             .iter()
-            .any(|f| rel == Path::new(f))
-            || !is_hidden(rel)
+            .find_map(|dir| path.strip_prefix(dir).ok())
+        {
+            Some(rel) => !is_hidden(rel),
+            // Outside every watched folder (the target of a followed symlink): it may matter.
+            None => true,
+        }
     }
 
     /// Blocks until something that matters changed, then until no event came for the
@@ -431,6 +449,7 @@ fn is_hidden(rel: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// A site folder (`path()` canonical, as `site_target` wants it).
     fn site() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("notes/a b")).unwrap();
@@ -448,7 +467,7 @@ mod tests {
     #[test]
     fn request_paths_map_to_files_inside_the_site_only() {
         let dir = site();
-        let s = dir.path();
+        let s = &dir.path().canonicalize().unwrap();
         assert_eq!(site_target(s, "/"), SiteTarget::File(s.join("index.html")));
         assert_eq!(
             site_target(s, "/?x=1"),
@@ -488,9 +507,45 @@ mod tests {
         std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
         assert_eq!(
-            site_target(dir.path(), "/link/secret.txt"),
+            site_target(&dir.path().canonicalize().unwrap(), "/link/secret.txt"),
             SiteTarget::NotFound
         );
+    }
+
+    #[test]
+    fn the_watcher_reports_what_discovery_reads_and_nothing_else() {
+        let vault = tempfile::tempdir().unwrap();
+        let theme = tempfile::tempdir().unwrap();
+        let root = vault.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("site")).unwrap();
+        let watcher = VaultWatcher::start(
+            &root,
+            &[theme.path().canonicalize().unwrap()],
+            vec![root.join("site")],
+            Duration::from_millis(10),
+        )
+        .unwrap();
+        let theme_root = theme.path().canonicalize().unwrap();
+        for yes in [
+            root.join("Note.md"),
+            root.join("folder/pic.png"),
+            root.join("vaultc.toml"),
+            root.join(".obsidian/app.json"),
+            root.join(".obsidian/templates.json"),
+            root.join(".obsidian/plugins/templater-obsidian/data.json"),
+            theme_root.join("templates/note.html"),
+        ] {
+            assert!(watcher.matters(&yes), "{}", yes.display());
+        }
+        for no in [
+            root.join("site/index.html"),
+            root.join(".git/index"),
+            root.join(".obsidian/workspace.json"),
+            root.join("folder/.note.md.swp"),
+            theme_root.join(".DS_Store"),
+        ] {
+            assert!(!watcher.matters(&no), "{}", no.display());
+        }
     }
 
     #[test]
