@@ -29,13 +29,21 @@ impl Drop for Served {
 
 impl Served {
     fn start(fixture_name: &str) -> Served {
+        Served::start_with(fixture_name, |_| Vec::new())
+    }
+
+    /// Starts on a copy of the fixture, with the extra arguments `args` makes from the
+    /// temporary folder (for example a theme written there).
+    fn start_with(fixture_name: &str, args: impl FnOnce(&Path) -> Vec<String>) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let vault = dir.path().join("vault");
         copy_dir(&fixture(fixture_name), &vault);
         let site = dir.path().join("site");
+        let extra = args(dir.path());
         let mut child = Command::new(env!("CARGO_BIN_EXE_vaultc"))
             .args(["serve", "--port", "0", "-o"])
             .arg(&site)
+            .args(&extra)
             .arg(&vault)
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -282,4 +290,50 @@ fn ctrl_c_stops_the_server_cleanly() {
         .collect();
     assert!(litter.is_empty(), "{litter:?}");
     assert!(served.site.join("index.html").is_file(), "the site stays");
+}
+
+#[test]
+fn a_failed_rebuild_keeps_the_site_served_and_the_next_save_recovers() {
+    let mut served = Served::start("build-basic");
+    let (_, _, _, before) = served.get("/concepts/alpha/");
+    std::fs::write(served.vault.join("vaultc.toml"), "no_such_key = true\n").unwrap();
+    let error = served.wait_for_line("error: cannot rebuild");
+    assert!(
+        error.contains("vaultc.toml"),
+        "the error names the file: {error}"
+    );
+    let (status, _, _, during) = served.get("/concepts/alpha/");
+    assert_eq!(status, 200);
+    assert_eq!(
+        during, before,
+        "the previous site is still served, unreloaded"
+    );
+    std::fs::remove_file(served.vault.join("vaultc.toml")).unwrap();
+    let built = served.wait_for_line("built ");
+    assert!(built.contains("incremental"), "{built}");
+    let (_, _, _, after) = served.get("/concepts/alpha/");
+    assert!(
+        after.contains("var g=1;"),
+        "rebuilt and reloaded once the file is mended"
+    );
+}
+
+#[test]
+fn a_theme_change_rebuilds_with_the_new_template() {
+    let mut served = Served::start_with("build-basic", |dir| {
+        // A theme inside a dot-folder, as under ~/.config: it must be watched all the same.
+        let theme = dir.join(".config/theme");
+        std::fs::create_dir_all(theme.join("static")).unwrap();
+        std::fs::write(theme.join("static/extra.css"), "a { color: red; }\n").unwrap();
+        vec!["--theme".into(), theme.to_string_lossy().into_owned()]
+    });
+    let theme = served._dir.path().join(".config/theme");
+    assert_eq!(
+        served.get("/static/extra.css").3,
+        "a { color: red; }\n",
+        "the theme's file is served"
+    );
+    std::fs::write(theme.join("static/extra.css"), "a { color: blue; }\n").unwrap();
+    served.wait_for_line("built ");
+    assert_eq!(served.get("/static/extra.css").3, "a { color: blue; }\n");
 }
