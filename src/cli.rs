@@ -54,24 +54,33 @@ pub struct LintArgs {
     pub deny: Vec<String>,
 }
 
-/// `vaultc build`.
+/// What `build` and `serve` both take: one set of arguments, so the two build the same site.
 #[derive(Debug, clap::Args)]
-pub struct BuildArgs {
+pub struct SiteArgs {
     /// The vault folder.
     #[arg(default_value = ".")]
     pub vault: PathBuf,
     /// Where to write the site (replaced atomically; must not contain the vault).
     #[arg(short, long, default_value = "site")]
     pub output: PathBuf,
-    /// A theme folder whose templates/ and static/ files override the default theme.
+    /// A theme folder whose templates/ and static/ files override the default theme (`serve`
+    /// watches it too).
     #[arg(long, value_name = "DIR")]
     pub theme: Option<PathBuf>,
-    /// Do not write the site when the vault has errors.
-    #[arg(long)]
-    pub strict: bool,
     /// Publish notes marked `draft: true`.
     #[arg(long)]
     pub drafts: bool,
+}
+
+/// `vaultc build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The vault, the output folder, the theme, drafts.
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Do not write the site when the vault has errors.
+    #[arg(long)]
+    pub strict: bool,
     /// Render every page and replace the whole site, instead of re-rendering only the pages
     /// whose inputs changed since the previous build into the same folder.
     #[arg(long)]
@@ -94,20 +103,9 @@ pub struct BuildArgs {
 /// `vaultc serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The vault folder.
-    #[arg(default_value = ".")]
-    pub vault: PathBuf,
-    /// Where to write the site (the same folder `vaultc build` writes; must not contain the
-    /// vault).
-    #[arg(short, long, default_value = "site")]
-    pub output: PathBuf,
-    /// A theme folder whose templates/ and static/ files override the default theme; it is
-    /// watched too.
-    #[arg(long, value_name = "DIR")]
-    pub theme: Option<PathBuf>,
-    /// Publish notes marked `draft: true`.
-    #[arg(long)]
-    pub drafts: bool,
+    /// The vault, the output folder, the theme, drafts (all watched but the output).
+    #[command(flatten)]
+    pub site: SiteArgs,
     /// The address to listen on (`0.0.0.0` to let other machines in).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,

@@ -4,35 +4,26 @@ use anyhow::Context;
 use vaultc::build::{build, BuildOptions};
 use vaultc::diag::emit;
 
-use super::{load_config, stderr_is_terminal, use_color, Outcome};
+use super::{
+    load_config, require_vault, site_build_options, stderr_is_terminal, use_color, Outcome,
+};
 use crate::cli::BuildArgs;
 
 /// Runs `build`.
 pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    if !args.vault.is_dir() {
-        anyhow::bail!(
-            "vault not found: {} is not a readable folder",
-            args.vault.display()
-        );
-    }
-    let config = load_config(&args.vault, &args.lints)?;
+    let site = &args.site;
+    require_vault(&site.vault)?;
+    let config = load_config(&site.vault, &args.lints)?;
     let (bar, progress) = page_counter(args.quiet);
     let options = BuildOptions {
-        progress,
-        output: args.output.clone(),
-        theme: args.theme.clone(),
         strict: args.strict,
         full: args.full,
         no_cache: args.no_cache,
-        compile: vaultc::CompileOptions {
-            config,
-            include_drafts: args.drafts,
-            ..Default::default()
-        },
+        ..site_build_options(site, config, progress)
     };
-    let report = build(&args.vault, &options)
-        .with_context(|| format!("cannot build {}", args.vault.display()));
+    let report = build(&site.vault, &options)
+        .with_context(|| format!("cannot build {}", site.vault.display()));
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -63,7 +54,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<Outcome> {
     eprint!("{}", emit::human(&shown, &comp.vault, color));
     match report.written {
         Some(_) if args.quiet => {}
-        _ => eprintln!("{}", built_line(&report, &args.output, started.elapsed())),
+        _ => eprintln!("{}", built_line(&report, &site.output, started.elapsed())),
     }
     let outcome = Outcome::of(comp.has_errors());
     // The process exits next: leave the vault's memory to the OS instead of freeing it piece by

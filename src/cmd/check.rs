@@ -11,12 +11,7 @@ use crate::cli::{CheckArgs, CheckFormat};
 
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
-    if !args.vault.is_dir() {
-        anyhow::bail!(
-            "vault not found: {} is not a readable folder",
-            args.vault.display()
-        );
-    }
+    super::require_vault(&args.vault)?;
     let mut config = load_config(&args.vault, &args.lints)?;
     // Asking to fix letter case means wanting to see case mismatches.
     if args.fix_case && config.level(Code::CaseMismatch) == vaultc::diag::Level::Allow {

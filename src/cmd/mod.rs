@@ -53,6 +53,36 @@ pub fn load_config(
     Ok(config)
 }
 
+/// Fails with the CLI's message when `vault` is not a folder (before anything is read).
+pub fn require_vault(vault: &std::path::Path) -> anyhow::Result<()> {
+    if !vault.is_dir() {
+        anyhow::bail!(
+            "vault not found: {} is not a readable folder",
+            vault.display()
+        );
+    }
+    Ok(())
+}
+
+/// The build options `build` and `serve` share, from their common arguments.
+pub fn site_build_options(
+    site: &crate::cli::SiteArgs,
+    config: vaultc::config::Config,
+    progress: Option<vaultc::build::Progress>,
+) -> vaultc::build::BuildOptions {
+    vaultc::build::BuildOptions {
+        progress,
+        output: site.output.clone(),
+        theme: site.theme.clone(),
+        compile: vaultc::CompileOptions {
+            config,
+            include_drafts: site.drafts,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// Whether colours are wanted on this stream (a terminal, and `NO_COLOR` unset).
 pub fn use_color(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use vaultc::build::{BuildOptions, BuildReport, BuildSession};
+use vaultc::build::{BuildReport, BuildSession};
 use vaultc::diag::{emit, Severity};
 use vaultc::serve::{SiteServer, VaultWatcher};
 use vaultc::source::VaultPath;
 
 use super::build::{built_line, page_counter};
-use super::{load_config, stderr_is_terminal, use_color, Outcome};
+use super::{load_config, site_build_options, stderr_is_terminal, use_color, Outcome};
 use crate::cli::ServeArgs;
 
 /// How long the watcher waits for a burst of events (an editor's save: write, rename, chmod) to
@@ -21,21 +21,17 @@ const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Runs `serve` until it is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
-    if !args.vault.is_dir() {
-        anyhow::bail!(
-            "vault not found: {} is not a readable folder",
-            args.vault.display()
-        );
-    }
-    let out = vaultc::output::absolute(&args.output)?;
-    let vault = args
+    let site = &args.site;
+    super::require_vault(&site.vault)?;
+    let out = vaultc::output::absolute(&site.output)?;
+    let vault = site
         .vault
         .canonicalize()
-        .with_context(|| format!("cannot read {}", args.vault.display()))?;
+        .with_context(|| format!("cannot read {}", site.vault.display()))?;
     let mut ignore = vec![out.clone()];
     ignore.extend(vaultc::cache::cache_dir(&out));
     // Watch before the first build, so a save during it is not missed.
-    let watcher = VaultWatcher::start(&vault, args.theme.as_slice(), ignore, DEBOUNCE)?;
+    let watcher = VaultWatcher::start(&vault, site.theme.as_slice(), ignore, DEBOUNCE)?;
     let color = use_color(stderr_is_terminal());
 
     // Ctrl-C between builds stops at once; during a build, once it has finished, so no
@@ -59,15 +55,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = report.with_context(|| format!("cannot build {}", args.vault.display()))?;
+    let report = report.with_context(|| format!("cannot build {}", site.vault.display()))?;
     print_diagnostics(&args, report, None, color);
-    eprintln!("{}", built_line(report, &args.output, started.elapsed()));
+    eprintln!("{}", built_line(report, &site.output, started.elapsed()));
     drop(first_build);
 
     let server = SiteServer::start(&out, SocketAddr::new(args.bind, args.port))?;
     eprintln!(
         "serving {} at http://{}/ ; rebuilding on every save, Ctrl-C stops",
-        args.output.display(),
+        site.output.display(),
         server.addr()
     );
     loop {
@@ -89,11 +85,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     eprintln!("timings: {}", report.compilation.timings.line());
                 }
                 print_diagnostics(&args, report, Some(&changed), color);
-                eprintln!("{}", built_line(report, &args.output, started.elapsed()));
+                eprintln!("{}", built_line(report, &site.output, started.elapsed()));
                 server.reload();
             }
             // The previous site stays served; the next save tries again.
-            Err(e) => eprintln!("error: cannot rebuild {}: {e:#}", args.vault.display()),
+            Err(e) => eprintln!("error: cannot rebuild {}: {e:#}", site.vault.display()),
         }
     }
 }
@@ -106,19 +102,9 @@ fn rebuild<'s>(
     changed: Option<&[std::path::PathBuf]>,
     progress: Option<vaultc::build::Progress>,
 ) -> anyhow::Result<&'s BuildReport> {
-    let config = load_config(&args.vault, &args.lints)?;
-    let options = BuildOptions {
-        progress,
-        output: args.output.clone(),
-        theme: args.theme.clone(),
-        compile: vaultc::CompileOptions {
-            config,
-            include_drafts: args.drafts,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    Ok(session.build(&args.vault, &options, changed)?)
+    let config = load_config(&args.site.vault, &args.lints)?;
+    let options = site_build_options(&args.site, config, progress);
+    Ok(session.build(&args.site.vault, &options, changed)?)
 }
 
 /// The diagnostics worth printing: all of them after the first build, those of the changed
