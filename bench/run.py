@@ -7,6 +7,7 @@ Stdlib only. See bench/README.md for what is measured and how to read the table.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -495,28 +496,38 @@ def pick_note_to_edit(vault):
     raise SystemExit("no note in %s" % vault)
 
 
-def incremental(vault, cmd, env, runs, timeout):
-    """After a full build (already in the output folder), append one line to one note and
-    build again. The note is restored (content and times) afterwards so the cached vault stays
-    byte-identical to the generator's output."""
+@contextlib.contextmanager
+def edited_note(vault):
+    """The note the edit rows append to; restored afterwards (content and times) so the
+    cached vault stays byte-identical to the generator's output."""
     note = pick_note_to_edit(vault)
     with open(note, "rb") as f:
         original = f.read()
     st = os.stat(note)
-    counter = [0]
-
-    def edit():
-        counter[0] += 1
-        time.sleep(0.01)  # make sure the mtime moves even on coarse-grained file systems
-        with open(note, "ab") as f:
-            f.write(("\nEdited by the benchmark, pass %d.\n" % counter[0]).encode())
-
     try:
-        return measure("vaultc build (edit)", cmd, env, runs, ok_codes=(0, 1), prep=edit, timeout=timeout)
+        yield note
     finally:
         with open(note, "wb") as f:
             f.write(original)
         os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def append_line(note, text):
+    with open(note, "ab") as f:
+        f.write(("\n%s\n" % text).encode())
+
+
+def incremental(vault, cmd, env, runs, timeout):
+    """After a full build (already in the output folder), append one line to one note and
+    build again."""
+    counter = [0]
+    with edited_note(vault) as note:
+        def edit():
+            counter[0] += 1
+            time.sleep(0.01)  # make sure the mtime moves even on coarse-grained file systems
+            append_line(note, "Edited by the benchmark, pass %d." % counter[0])
+
+        return measure("vaultc build (edit)", cmd, env, runs, ok_codes=(0, 1), prep=edit, timeout=timeout)
 
 
 def serve_edit(vault, cmd, env, runs, timeout):
@@ -524,10 +535,11 @@ def serve_edit(vault, cmd, env, runs, timeout):
     to the server's "built" line (the watcher's latency, its 30 ms debounce and the rebuild;
     open pages reload right after). Best of `runs` saves; peak memory is the server's. The
     note is restored afterwards, as in `incremental`."""
-    note = pick_note_to_edit(vault)
-    with open(note, "rb") as f:
-        original = f.read()
-    st = os.stat(note)
+    with edited_note(vault) as note:
+        return serve_saves(note, cmd, env, runs, timeout)
+
+
+def serve_saves(note, cmd, env, runs, timeout):
     try:
         p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -558,8 +570,7 @@ def serve_edit(vault, cmd, env, runs, timeout):
         for k in range(runs):
             time.sleep(0.3)  # let the previous rebuild's events settle
             t0 = time.perf_counter()
-            with open(note, "ab") as f:
-                f.write(("\nSaved by the benchmark, pass %d.\n" % (k + 1)).encode())
+            append_line(note, "Saved by the benchmark, pass %d." % (k + 1))
             if wait_for("built ") is None:
                 return Result(error="no rebuild after a save", stdout="".join(seen[-20:]))
             wall = time.perf_counter() - t0
@@ -574,9 +585,6 @@ def serve_edit(vault, cmd, env, runs, timeout):
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
-        with open(note, "wb") as f:
-            f.write(original)
-        os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def print_table(rows):
