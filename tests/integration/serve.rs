@@ -16,7 +16,7 @@ struct Served {
     lines: Receiver<String>,
     log: Vec<String>,
     site: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     vault: PathBuf,
 }
 
@@ -65,7 +65,7 @@ impl Served {
             lines,
             log: Vec::new(),
             site,
-            _dir: dir,
+            dir,
             vault,
         };
         let line = served.wait_for_line("serving ");
@@ -242,7 +242,7 @@ fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
     );
     assert!(body.contains("var g=1;"), "pages now carry generation 1");
     // What is served is what a plain build writes.
-    let fresh = served._dir.path().join("fresh");
+    let fresh = served.dir.path().join("fresh");
     crate::support::vaultc()
         .args(["build", "-o"])
         .arg(&fresh)
@@ -327,7 +327,7 @@ fn a_theme_change_rebuilds_with_the_new_template() {
         std::fs::write(theme.join("static/extra.css"), "a { color: red; }\n").unwrap();
         vec!["--theme".into(), theme.to_string_lossy().into_owned()]
     });
-    let theme = served._dir.path().join(".config/theme");
+    let theme = served.dir.path().join(".config/theme");
     assert_eq!(
         served.get("/static/extra.css").3,
         "a { color: red; }\n",
