@@ -84,6 +84,8 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     output::check_output(&out, &vault_abs)?;
     let theme = Theme::load(options.theme.as_deref())?;
     let mut compile_options = options.compile.clone();
+    // Notes parsed here are rendered too: each keeps its body template, so it is parsed once.
+    compile_options.bodies = true;
     compile_options.skip_dirs.push(out.clone());
     // The cache folder is never part of the vault, whether this build uses it or not.
     compile_options.skip_dirs.extend(cache::cache_dir(&out));

@@ -284,15 +284,17 @@ impl ParseCache {
     /// with the cache entry the next cache file gets for this note.
     pub fn parse(&self, file: SourceFile) -> (Note, Vec<Diagnostic>, CacheEntry) {
         let key = key(&file);
-        self.parse_keyed(file, key)
+        self.parse_keyed(file, key, false)
     }
 
     /// [`ParseCache::parse`] for a caller that has already hashed the file: `key` must be
-    /// [`key`]`(&file)`.
+    /// [`key`]`(&file)`. With `body`, a note that is parsed gets its body template (see
+    /// [`crate::parse::note_with`]); one rebuilt from the cache has none.
     pub(crate) fn parse_keyed(
         &self,
         file: SourceFile,
         key: u128,
+        body: bool,
     ) -> (Note, Vec<Diagnostic>, CacheEntry) {
         let hit = self
             .find(file.path.as_str())
@@ -311,7 +313,7 @@ impl ParseCache {
             },
             None => file,
         };
-        let (note, diagnostics) = crate::parse::note(file);
+        let (note, diagnostics) = crate::parse::note_with(file, body);
         let record = match encode(&note, &diagnostics) {
             Some(bytes) => Record::New(bytes),
             None => Record::None,
@@ -587,6 +589,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         links,
         tags,
         lines: _,
+        body: _,
     } = note;
     let FrontMatter {
         title: fm_title,
@@ -707,6 +710,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
     let note = Note {
         path,
         lines: LineIndex::new(&text),
+        body: None,
         text,
         body_start,
         title: record.title.into_owned(),

@@ -37,6 +37,8 @@ pub struct CompileOptions {
     /// Notes kept from an earlier compilation in this process: discovery does not read the
     /// unchanged ones, and they are not parsed or decoded again.
     pub reuse: Option<std::sync::Arc<Reuse>>,
+    /// Give every note parsed its body template ([`Note::body`]), for rendering (`build`).
+    pub bodies: bool,
 }
 
 /// Notes an earlier compilation of this process parsed, offered to the next one (what
@@ -288,11 +290,11 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
         }
         (Some(kept), None) => (kept.note, kept.diagnostics, None),
         (None, Some(cache)) => {
-            let (note, diags, entry) = cache.parse_keyed(file, key);
+            let (note, diags, entry) = cache.parse_keyed(file, key, options.bodies);
             (note, diags, Some(entry))
         }
         (None, None) => {
-            let (note, diags) = parse::note(file);
+            let (note, diags) = parse::note_with(file, options.bodies);
             (note, diags, None)
         }
     };

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::discover::AttachmentFile;
+use crate::parse::body::{BodySource, BodyTemplate};
 use crate::source::{LineIndex, Span, VaultPath};
 
 /// Index of a note in [`Vault::notes`] (notes are sorted by path).
@@ -71,6 +72,10 @@ pub struct Note {
     pub tags: Vec<TagUse>,
     /// Line starts of `text`, for diagnostics.
     pub lines: LineIndex,
+    /// The body as HTML with holes for what each page decides, when it was parsed for a
+    /// build (see [`crate::parse::body`]); `None` when taken from the parse cache or parsed
+    /// for `check`, and then made when a page needs it.
+    pub body: Option<BodyTemplate>,
 }
 
 impl Note {
@@ -87,6 +92,17 @@ impl Note {
     /// The source text of a span.
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
+    }
+
+    /// What a body template of this note is made from.
+    pub fn body_source(&self) -> BodySource<'_> {
+        BodySource {
+            text: &self.text,
+            links: &self.links,
+            blocks: &self.blocks,
+            headings: &self.headings,
+            tags: &self.tags,
+        }
     }
 }
 

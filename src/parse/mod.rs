@@ -6,6 +6,7 @@
 //! (it already excludes code, math and HTML); target, fragment and label are split from the raw
 //! source by [`links`], which applies the semantics file's fixes (`\|`, trimming, empty label).
 
+pub mod body;
 pub mod frontmatter;
 pub mod links;
 mod tags;
@@ -224,6 +225,13 @@ pub fn comment_ranges(text: &str, body_start: usize) -> Vec<Range<usize>> {
 
 /// Parses one note. Never fails; problems come back as diagnostics.
 pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
+    note_with(file, false)
+}
+
+/// [`note`], and with `body` the note's body template too ([`Note::body`]), from the same
+/// events: what `build` parses with, so that rendering does not parse the note again.
+pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
+    let with_body = body;
     let SourceFile {
         path,
         text,
@@ -249,7 +257,22 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
     let mut diagnostics = fm.diagnostics;
     let masked = text.as_str();
     let comments = comment_ranges(&text, body_start);
-    let mut body = scan_body(&text, body_start, &comments);
+    let body_events = &text[body_start..];
+    let mut kept_events = Vec::new();
+    let mut scan = BodyScan::default();
+    if with_body {
+        // Kept for the template, which needs the headings, blocks and tags first.
+        kept_events.reserve(body_events.len() / 16 + 8);
+        kept_events.extend(events(body_events, body_start, &comments));
+        for (event, range) in &kept_events {
+            scan.visit(&text, event, range);
+        }
+    } else {
+        for (event, range) in events(body_events, body_start, &comments) {
+            scan.visit(&text, &event, &range);
+        }
+    }
+    let mut body = scan.finish();
     // Comments hide tags, block ids and escaped links too.
     if !comments.is_empty() {
         body.opaque.extend(comments.iter().cloned());
@@ -384,6 +407,21 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         })
         .unwrap_or_else(|| path.stem().to_string());
     links.sort_by_key(|l| l.span.start);
+    let template = with_body.then(|| {
+        let source = body::BodySource {
+            text: &text,
+            links: &links,
+            blocks: &blocks,
+            headings: &headings,
+            tags: &tags,
+        };
+        body::template(
+            &source,
+            kept_events.into_iter(),
+            true,
+            text.len() - body_start,
+        )
+    });
     let note = Note {
         path,
         body_start,
@@ -395,6 +433,7 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
         tags,
         lines,
         text,
+        body: template,
     };
     (note, diagnostics)
 }
@@ -426,6 +465,7 @@ pub(crate) fn overlaps(ranges: &[Range<usize>], r: &Range<usize>) -> bool {
 }
 
 /// What one pass over the events found.
+#[derive(Default)]
 struct BodyScan {
     links: Vec<Link>,
     headings: Vec<(u8, String, Span)>,
@@ -435,26 +475,22 @@ struct BodyScan {
     containers: Vec<Range<usize>>,
     /// Top-level block ranges in order.
     top_level: Vec<Range<usize>>,
+    /// Block nesting depth.
+    depth: usize,
+    /// The heading being read: level, text so far, range.
+    heading: Option<(u8, String, Range<usize>)>,
 }
 
-/// One pass over the body's events (`text[body_start..]`; ranges stay absolute).
-fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodyScan {
-    let mut out = BodyScan {
-        links: Vec::new(),
-        headings: Vec::new(),
-        opaque: Vec::new(),
-        containers: Vec::new(),
-        top_level: Vec::new(),
-    };
-    let mut depth = 0usize;
-    let mut heading: Option<(u8, String, Range<usize>)> = None;
-    for (event, range) in events(&text[body_start..], body_start, comments) {
+impl BodyScan {
+    /// Takes one event of the body's events (ranges are absolute offsets into `text`).
+    fn visit(&mut self, text: &str, event: &Event, range: &Range<usize>) {
+        let out = self;
         match event {
             Event::Start(tag) => {
-                let block = is_block(&tag);
-                match &tag {
+                let block = is_block(tag);
+                match tag {
                     Tag::Heading { level, .. } => {
-                        heading = Some((*level as u8, String::new(), range.clone()))
+                        out.heading = Some((*level as u8, String::new(), range.clone()))
                     }
                     Tag::Paragraph | Tag::Item => out.containers.push(range.clone()),
                     Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
@@ -481,12 +517,12 @@ fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodySc
                     _ => {}
                 }
                 if block {
-                    depth += 1;
+                    out.depth += 1;
                 }
             }
             Event::End(tag_end) => {
                 if let TagEnd::Heading(_) = tag_end {
-                    if let Some((level, text, r)) = heading.take() {
+                    if let Some((level, text, r)) = out.heading.take() {
                         let trimmed = text.trim();
                         let text = if trimmed.len() == text.len() {
                             text
@@ -496,22 +532,22 @@ fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodySc
                         out.headings.push((level, text, Span::new(r)));
                     }
                 }
-                if is_block_end(&tag_end) {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
+                if is_block_end(tag_end) {
+                    out.depth = out.depth.saturating_sub(1);
+                    if out.depth == 0 {
                         out.top_level.push(range.clone());
                     }
                 }
             }
             Event::Text(t) => {
-                if let Some((_, h, _)) = heading.as_mut() {
-                    h.push_str(&t);
+                if let Some((_, h, _)) = out.heading.as_mut() {
+                    h.push_str(t);
                 }
             }
             Event::Code(t) => {
                 out.opaque.push(range.clone());
-                if let Some((_, h, _)) = heading.as_mut() {
-                    h.push_str(&t);
+                if let Some((_, h, _)) = out.heading.as_mut() {
+                    h.push_str(t);
                 }
             }
             Event::InlineMath(_)
@@ -521,8 +557,12 @@ fn scan_body(text: &str, body_start: usize, comments: &[Range<usize>]) -> BodySc
             _ => {}
         }
     }
-    out.opaque = merge_ranges(std::mem::take(&mut out.opaque));
-    out
+
+    /// The scan, with its opaque ranges sorted and merged.
+    fn finish(mut self) -> BodyScan {
+        self.opaque = merge_ranges(std::mem::take(&mut self.opaque));
+        self
+    }
 }
 
 /// Sorts ranges and merges overlapping ones, so [`overlaps`] can binary-search them.

@@ -5,18 +5,14 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::sync::LazyLock;
-
-use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
-use regex::Regex;
 
 use crate::compile::Compilation;
+use crate::parse::body::{self, BodyTemplate, Hole, Segment};
 use crate::parse::comment_ranges;
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
 use crate::site::{PageDir, SitePlan};
 use crate::slug::slugify;
-use crate::source::Span;
-use crate::vault::{Fragment, Link, LinkKind, Note, NoteId};
+use crate::vault::{Fragment, Link, LinkKind, NoteId};
 
 /// How deep note embeds may nest before they are shown as links.
 pub const MAX_EMBED_DEPTH: usize = 4;
@@ -128,11 +124,15 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
-/// Renders the whole body of a note.
+/// Renders the whole body of a note: its template from parsing with the holes filled, or,
+/// for a note parsed without one (taken from the parse cache), a template made now.
 pub fn note_body(ctx: &BodyContext, id: NoteId) -> String {
     let note = ctx.comp.vault.note(id);
     let mut stack = vec![(id, note.body_start)];
-    render_range(ctx, id, note.body_start..note.text.len(), &mut stack)
+    match &note.body {
+        Some(template) => fill(ctx, id, template, &mut stack),
+        None => render_range(ctx, id, note.body_start..note.text.len(), &mut stack),
+    }
 }
 
 /// Renders `range` of note `id`'s text; `stack` holds the (note, section start) pairs being
@@ -148,351 +148,83 @@ fn render_range(
     let Some(slice) = note.text.get(range.clone()) else {
         return String::new();
     };
-    let base = range.start;
-    // About one event per 16 bytes of markdown: the vector rarely grows.
-    let mut events: Vec<Event> = Vec::with_capacity(slice.len() / 16 + 8);
-    let mut skip_depth = 0usize; // > 0 while skipping a wikilink's or embed's inner events
-    let mut md_links: Vec<bool> = Vec::new(); // per open markdown link: did we emit our own <a>?
-    let mut callout: Option<Callout> = None;
-    let mut callouts_open: Vec<bool> = Vec::new();
-    let mut skip_paragraph = false;
-    let mut paragraph_at: Option<usize> = None; // index in `events` of an open plain <p>
-    let top = stack.len() == 1; // only the page's own headings and blocks get ids
     let comments = comment_ranges(&note.text, note.body_start);
-    for (event, r) in crate::parse::events(slice, base, &comments) {
-        if skip_depth > 0 {
-            match event {
-                Event::Start(Tag::Link { .. } | Tag::Image { .. }) => skip_depth += 1,
-                Event::End(TagEnd::Link | TagEnd::Image) => skip_depth -= 1,
-                _ => {}
-            }
-            continue;
-        }
-        if skip_paragraph {
-            if matches!(event, Event::End(TagEnd::Paragraph)) {
-                skip_paragraph = false;
-            }
-            continue;
-        }
-        if let Some(c) = callout.as_mut() {
-            // Hide the `[!type] Title` line of a callout's first paragraph.
-            if r.start < c.title_end
-                && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_))
-            {
-                if matches!(event, Event::Start(Tag::Paragraph)) {
-                    c.paragraph_pending = true;
-                }
-                continue;
-            }
-            if matches!(event, Event::SoftBreak | Event::HardBreak) && r.start <= c.title_end {
-                continue;
-            }
-            if c.paragraph_pending {
-                if matches!(event, Event::End(TagEnd::Paragraph)) {
-                    callout = None;
-                    continue;
-                }
-                events.push(Event::Html("<p>".into()));
-            }
-            callout = None;
-        }
-        match event {
-            Event::Start(Tag::Link {
-                link_type: LinkType::WikiLink { .. },
-                ..
-            })
-            | Event::Start(Tag::Image {
-                link_type: LinkType::WikiLink { .. },
-                ..
-            }) => {
-                skip_depth = 1;
-                match link_index(note, r.start) {
-                    Some(i) => {
-                        let html = link_html(ctx, id, i, stack);
-                        events.push(Event::InlineHtml(html.into()));
-                    }
-                    None => events.push(Event::Text(CowStr::from(note.text[r].to_string()))),
-                }
-            }
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id: link_id,
-            }) => {
-                if let Some(i) =
-                    link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Markdown)
-                {
-                    let mut href = String::new();
-                    let class = href_for(ctx, id, i, &mut href);
-                    let mut html = String::with_capacity(href.len() + 40);
-                    html.push_str("<a class=\"");
-                    html.push_str(class);
-                    html.push_str("\" href=\"");
-                    push_escaped(&mut html, &href);
-                    html.push_str("\">");
-                    events.push(Event::InlineHtml(html.into()));
-                    md_links.push(true);
-                } else if is_external(&dest_url) {
-                    let title_attr = if title.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" title=\"{}\"", escape(&title))
-                    };
-                    events.push(Event::InlineHtml(
-                        format!(
-                            "<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">",
-                            escape(&dest_url)
-                        )
-                        .into(),
-                    ));
-                    md_links.push(true);
-                } else {
-                    events.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url,
-                        title,
-                        id: link_id,
-                    }));
-                    md_links.push(false);
-                }
-            }
-            Event::End(TagEnd::Link) => {
-                if md_links.pop().unwrap_or(false) {
-                    events.push(Event::InlineHtml("</a>".into()));
-                } else {
-                    events.push(Event::End(TagEnd::Link));
-                }
-            }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id: image_id,
-            }) => {
-                match link_index(note, r.start).filter(|&i| note.links[i].kind == LinkKind::Embed) {
-                    Some(i) => {
-                        skip_depth = 1;
-                        let alt = image_alt(&note.text[r.clone()]);
-                        let html = embed_html(ctx, id, i, stack, Some(&alt));
-                        events.push(Event::InlineHtml(html.into()));
-                    }
-                    None => events.push(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url,
-                        title,
-                        id: image_id,
-                    })),
-                }
-            }
-            Event::Start(Tag::Heading {
-                level,
-                id: _,
-                classes,
-                attrs,
-            }) => {
-                // Headings are in document order: a binary search, not a scan per heading.
-                let anchor = note
-                    .headings
-                    .binary_search_by_key(&(r.start as u32), |h| h.span.start)
-                    .ok()
-                    .filter(|_| top)
-                    .map(|i| note.headings[i].anchor.clone());
-                events.push(Event::Start(Tag::Heading {
-                    level,
-                    id: anchor.map(CowStr::from),
-                    classes,
-                    attrs,
-                }));
-            }
-            Event::Start(Tag::Paragraph) => {
-                if is_lone_block_marker(note, &r) {
-                    skip_paragraph = true;
-                    continue;
-                }
-                match block_at(note, r.start).filter(|_| top) {
-                    Some(b) => {
-                        events.push(Event::Html(format!("<p id=\"^{}\">", escape(b)).into()))
-                    }
-                    None => {
-                        paragraph_at = Some(events.len());
-                        events.push(Event::Start(Tag::Paragraph));
-                    }
-                }
-            }
-            Event::End(TagEnd::Paragraph) => {
-                // A paragraph holding only block embeds (`<div>`, `<figure>`...) is unwrapped:
-                // `<p><div>` is not valid HTML.
-                let lone = paragraph_at.take().filter(|&i| {
-                    let inner = &events[i + 1..];
-                    !inner.is_empty()
-                        && inner.iter().all(|e| match e {
-                            Event::InlineHtml(h) => is_block_html(h),
-                            Event::SoftBreak => true,
-                            Event::Text(t) => t.trim().is_empty(),
-                            _ => false,
-                        })
-                        && inner.iter().any(|e| matches!(e, Event::InlineHtml(_)))
-                });
-                match lone {
-                    Some(i) => {
-                        events.remove(i);
-                        for e in &mut events[i..] {
-                            if let Event::InlineHtml(h) = e {
-                                *e = Event::Html(std::mem::replace(h, CowStr::Borrowed("")));
-                            }
-                        }
-                        events.push(Event::Html("\n".into()));
-                    }
-                    None => events.push(Event::End(TagEnd::Paragraph)),
-                }
-            }
-            Event::Start(Tag::Item) => match block_at(note, r.start).filter(|_| top) {
-                Some(b) => events.push(Event::Html(format!("<li id=\"^{}\">", escape(b)).into())),
-                None => events.push(Event::Start(Tag::Item)),
-            },
-            Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
-                if let Some(b) = block_at(note, r.start).filter(|_| top) {
-                    events.push(Event::Html(
-                        format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
-                    ));
-                }
-                events.push(Event::Start(tag));
-            }
-            Event::Start(Tag::BlockQuote(kind)) => {
-                if let Some(c) = Callout::detect(&note.text, r.clone()) {
-                    events.push(Event::Html(c.open_html().into()));
-                    callout = Some(c);
-                    callouts_open.push(true);
-                } else {
-                    if let Some(b) = block_at(note, r.start).filter(|_| top) {
-                        events.push(Event::Html(
-                            format!("<a class=\"block-anchor\" id=\"^{}\"></a>", escape(b)).into(),
-                        ));
-                    }
-                    events.push(Event::Start(Tag::BlockQuote(kind)));
-                    callouts_open.push(false);
-                }
-            }
-            Event::End(TagEnd::BlockQuote(kind)) => {
-                if callouts_open.pop().unwrap_or(false) {
-                    events.push(Event::Html("</div></div>\n".into()));
-                } else {
-                    events.push(Event::End(TagEnd::BlockQuote(kind)));
-                }
-            }
-            Event::Text(text) => push_text(ctx, note, &r, text, &mut events),
-            other => events.push(other),
-        }
-    }
-    let mut html = String::with_capacity(slice.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    html
+    // Only the page's own headings and blocks get ids.
+    let top = stack.len() == 1;
+    let template = body::template(
+        &note.body_source(),
+        crate::parse::events(slice, range.start, &comments),
+        top,
+        slice.len(),
+    );
+    fill(ctx, id, &template, stack)
 }
 
-/// Whether inline HTML we generated is a block element (an embed) rather than a link.
-fn is_block_html(html: &str) -> bool {
-    ["<div", "<figure", "<video", "<audio", "<iframe"]
-        .iter()
-        .any(|p| html.starts_with(p))
-}
-
-/// Index of the link starting at byte `start` (links are sorted by start).
-fn link_index(note: &Note, start: usize) -> Option<usize> {
-    note.links
-        .binary_search_by_key(&(start as u32), |l| l.span.start)
-        .ok()
-}
-
-/// The id of the block whose span starts at `start`.
-fn block_at(note: &Note, start: usize) -> Option<&str> {
-    note.blocks
-        .iter()
-        .find(|b| b.span.start as usize == start)
-        .map(|b| b.id.as_str())
-}
-
-/// A paragraph that is only `^id` (naming the block before it) is not shown.
-fn is_lone_block_marker(note: &Note, r: &Range<usize>) -> bool {
-    let text = note.text.get(r.clone()).unwrap_or("").trim();
-    text.starts_with('^')
-        && note.blocks.iter().any(|b| {
-            r.start <= b.marker.start as usize
-                && (b.marker.end as usize) <= r.end
-                && (b.span.start as usize) < r.start
-        })
-}
-
-/// Text with block markers removed and tags turned into links.
-fn push_text<'a>(
+/// A template of note `id` with its holes filled for the page of `ctx`.
+fn fill(
     ctx: &BodyContext,
-    note: &Note,
-    r: &Range<usize>,
-    text: CowStr<'a>,
-    events: &mut Vec<Event<'a>>,
-) {
-    let verbatim = note.text.get(r.clone()) == Some(&*text);
-    if !verbatim || memchr::memchr2(b'#', b'^', text.as_bytes()).is_none() {
-        events.push(Event::Text(text));
-        return;
-    }
-    let span = Span::new(r.clone());
-    let mut cuts: Vec<(usize, usize, Option<String>)> = Vec::new();
-    for b in &note.blocks {
-        if span.contains(b.marker) {
-            cuts.push((b.marker.start as usize, b.marker.end as usize, None));
-        }
-    }
-    for t in &note.tags {
-        if span.contains(t.span) {
-            let mut href = String::new();
-            if let Some(p) = ctx.plan.tag_page(&t.name) {
-                push_page_url(&mut href, &ctx.root, p);
+    id: NoteId,
+    template: &BodyTemplate,
+    stack: &mut Vec<(NoteId, usize)>,
+) -> String {
+    let note = ctx.comp.vault.note(id);
+    let mut out = String::with_capacity(template.markup_len() * 4 + 64 * template.holes());
+    let mut scratch = String::new();
+    for segment in template.segments() {
+        let (hole, escaped) = match segment {
+            Segment::Html(markup) => {
+                out.push_str(markup);
+                continue;
             }
-            let mut html = String::with_capacity(href.len() + t.name.len() + 32);
-            html.push_str("<a class=\"tag\" href=\"");
-            push_escaped(&mut html, &href);
-            html.push_str("\">#");
-            push_escaped(&mut html, &t.name);
-            html.push_str("</a>");
-            cuts.push((t.span.start as usize, t.span.end as usize, Some(html)));
+            Segment::Hole { hole, escaped } => (hole, escaped),
+        };
+        // A hole in an attribute is written to the side and escaped into place.
+        let dest = if escaped {
+            scratch.clear();
+            &mut scratch
+        } else {
+            &mut out
+        };
+        match hole {
+            Hole::Source(span) => dest.push_str(note.slice(span)),
+            Hole::Code(span) => {
+                dest.push_str("<code>");
+                dest.push_str(note.slice(span));
+                dest.push_str("</code>");
+            }
+            Hole::Link(i) => dest.push_str(&link_html(ctx, id, i as usize, stack)),
+            Hole::MarkdownLink(i) => {
+                let mut href = String::new();
+                let class = href_for(ctx, id, i as usize, &mut href);
+                dest.push_str("<a class=\"");
+                dest.push_str(class);
+                dest.push_str("\" href=\"");
+                push_escaped(dest, &href);
+                dest.push_str("\">");
+            }
+            Hole::Image(i, alt) => {
+                let start = note.links[i as usize].span.start as usize + 2;
+                let alt = note.text.get(start..start + alt as usize).unwrap_or("");
+                dest.push_str(&embed_html(ctx, id, i as usize, stack, Some(alt)));
+            }
+            Hole::Tag(t) => {
+                let tag = &note.tags[t as usize];
+                dest.push_str("<a class=\"tag\" href=\"");
+                if let Some(p) = ctx.plan.tag_page(&tag.name) {
+                    let mut href = String::new();
+                    push_page_url(&mut href, &ctx.root, p);
+                    push_escaped(dest, &href);
+                }
+                dest.push_str("\">#");
+                push_escaped(dest, &tag.name);
+                dest.push_str("</a>");
+            }
+        }
+        if escaped {
+            push_escaped(&mut out, &scratch);
         }
     }
-    if cuts.is_empty() {
-        events.push(Event::Text(text));
-        return;
-    }
-    cuts.sort();
-    let mut pos = r.start;
-    for (start, end, html) in cuts {
-        if start < pos {
-            continue;
-        }
-        if start > pos {
-            events.push(Event::Text(note.text[pos..start].to_string().into()));
-        }
-        if let Some(html) = html {
-            events.push(Event::InlineHtml(html.into()));
-        }
-        pos = end;
-    }
-    if pos < r.end {
-        events.push(Event::Text(note.text[pos..r.end].to_string().into()));
-    }
-}
-
-fn is_external(dest: &str) -> bool {
-    dest.starts_with("http://")
-        || dest.starts_with("https://")
-        || dest.starts_with("mailto:")
-        || dest.starts_with("//")
-}
-
-fn image_alt(raw: &str) -> String {
-    raw.strip_prefix("![")
-        .and_then(|s| s.split_once("]("))
-        .map(|(alt, _)| alt.to_string())
-        .unwrap_or_default()
+    out
 }
 
 /// Where link `i` of note `id` leads, before it is made relative to a page: everything a
@@ -779,58 +511,6 @@ fn parse_size(label: &str) -> Option<String> {
             Some(format!(" width=\"{w}\" height=\"{h}\""))
         }
         None => Some(format!(" width=\"{w}\"")),
-    }
-}
-
-/// An Obsidian callout: `> [!type]+/- Title`.
-struct Callout {
-    kind: String,
-    title: String,
-    fold: &'static str,
-    title_end: usize,
-    paragraph_pending: bool,
-}
-
-static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex")
-});
-
-impl Callout {
-    fn detect(text: &str, r: Range<usize>) -> Option<Callout> {
-        let src = text.get(r.clone())?;
-        let caps = CALLOUT.captures(src)?;
-        let whole = caps.get(0)?;
-        let kind = caps[1].to_lowercase();
-        let title = caps[3].trim().to_string();
-        let title = if title.is_empty() {
-            let mut t = kind.clone();
-            if let Some(first) = t.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            t
-        } else {
-            title
-        };
-        Some(Callout {
-            kind,
-            title,
-            fold: match &caps[2] {
-                "-" => " data-fold=\"closed\"",
-                "+" => " data-fold=\"open\"",
-                _ => "",
-            },
-            title_end: r.start + whole.end(),
-            paragraph_pending: false,
-        })
-    }
-
-    fn open_html(&self) -> String {
-        format!(
-            "<div class=\"callout\" data-callout=\"{}\"{}><div class=\"callout-title\">{}</div><div class=\"callout-content\">\n",
-            escape(&self.kind),
-            self.fold,
-            escape(&self.title)
-        )
     }
 }
 

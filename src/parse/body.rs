@@ -1,0 +1,768 @@
+//! A note's body as HTML with holes: everything pulldown-cmark and the note itself decide
+//! (paragraphs, headings with their anchors, block anchors, callouts, code, tables), with a
+//! hole wherever the page a body lands on decides the bytes (a link's href and class, an
+//! embed, a tag's URL). `build` makes each note's template while parsing it, so a page is the
+//! template with its holes filled (`render::html`) and no note is parsed twice; embedded
+//! sections and notes parsed without a template (taken from the parse cache) get theirs made
+//! on the spot from the same function, so both paths write the same bytes.
+
+use std::cell::Cell;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
+use regex::Regex;
+
+use crate::source::Span;
+use crate::vault::{Block, Heading, Link, LinkKind, TagUse};
+
+/// A body (or a range of it) rendered up to its holes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BodyTemplate {
+    /// The HTML markup, with a placeholder where each hole goes.
+    html: String,
+    /// The holes in order, packed (see [`Op`]).
+    ops: Vec<Op>,
+}
+
+/// What fills a hole of a [`BodyTemplate`]; numbers index the note's links or tags, spans
+/// are byte ranges of the note's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hole {
+    /// Text of the note that needs no escaping, copied as it is (most of a body: the
+    /// template holds the markup around it, not a second copy of the text).
+    Source(Span),
+    /// Inline code of the note that needs no escaping: `<code>`, the text, `</code>`.
+    Code(Span),
+    /// A wikilink or wikilink embed: the whole `<a>`, `<span>` or embed.
+    Link(u32),
+    /// The opening `<a ...>` of a markdown link to a file of the vault (its text follows in
+    /// the template, then `</a>`).
+    MarkdownLink(u32),
+    /// A markdown image of a file of the vault, shown as an embed, with the alt text that
+    /// follows the link's `![` (this many bytes).
+    Image(u32, u32),
+    /// A tag in the text: `<a class="tag" href="...">#name</a>`.
+    Tag(u32),
+}
+
+/// One hole, packed in 12 bytes (a body has about one per text run): where its placeholder
+/// is in the markup, and the hole, its kind in the top bits of `b`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Op {
+    at: u32,
+    a: u32,
+    b: u32,
+}
+
+const KIND_SHIFT: u32 = 28;
+const VALUE_MASK: u32 = (1 << 27) - 1;
+/// Set on a hole inside an attribute (the alt text of an image that is not an embed): its
+/// HTML is written escaped, as the HTML writer escapes everything there.
+const ESCAPED: u32 = 1 << 27;
+
+impl Op {
+    fn new(at: usize, hole: Hole, escaped: bool) -> Op {
+        let (kind, a, value) = match hole {
+            Hole::Source(s) => (0, s.start, s.end - s.start),
+            Hole::Code(s) => (1, s.start, s.end - s.start),
+            Hole::Link(i) => (2, i, 0),
+            Hole::MarkdownLink(i) => (3, i, 0),
+            Hole::Image(i, alt) => (4, i, alt),
+            Hole::Tag(i) => (5, i, 0),
+        };
+        Op {
+            at: at as u32,
+            a,
+            b: kind << KIND_SHIFT | value.min(VALUE_MASK) | if escaped { ESCAPED } else { 0 },
+        }
+    }
+
+    fn hole(self) -> Hole {
+        let value = self.b & VALUE_MASK;
+        match self.b >> KIND_SHIFT {
+            0 => Hole::Source(Span {
+                start: self.a,
+                end: self.a + value,
+            }),
+            1 => Hole::Code(Span {
+                start: self.a,
+                end: self.a + value,
+            }),
+            2 => Hole::Link(self.a),
+            3 => Hole::MarkdownLink(self.a),
+            4 => Hole::Image(self.a, value),
+            _ => Hole::Tag(self.a),
+        }
+    }
+}
+
+/// One piece of a template: markup to copy, or a hole to fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment<'t> {
+    /// Markup, written as it is.
+    Html(&'t str),
+    /// A hole; `escaped` when it sits in an attribute and its HTML must be escaped.
+    Hole { hole: Hole, escaped: bool },
+}
+
+impl BodyTemplate {
+    /// The placeholder of a hole. It is never read back (holes are found by offset): it is
+    /// there so the HTML writer sees text where the hole's HTML will be, exactly as when it
+    /// writes a filled page (it puts a newline before a block tag when the output so far does
+    /// not end with one). Text that ends with a newline is only ever the inside of a code
+    /// block, whose end tag is written the same either way.
+    const PLACEHOLDER: &'static str = "\u{1}";
+
+    /// The markup and holes in order.
+    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
+        let mut pos = 0;
+        let mut ops = self.ops.iter();
+        let mut pending: Option<Segment<'_>> = None;
+        std::iter::from_fn(move || {
+            if let Some(seg) = pending.take() {
+                return Some(seg);
+            }
+            let Some(op) = ops.next() else {
+                if pos < self.html.len() {
+                    let rest = &self.html[pos..];
+                    pos = self.html.len();
+                    return Some(Segment::Html(rest));
+                }
+                return None;
+            };
+            let at = op.at as usize;
+            let hole = op.hole();
+            let markup = &self.html[pos..at];
+            pos = at + Self::PLACEHOLDER.len();
+            let seg = Segment::Hole {
+                hole,
+                escaped: op.b & ESCAPED != 0,
+            };
+            if markup.is_empty() {
+                Some(seg)
+            } else {
+                pending = Some(seg);
+                Some(Segment::Html(markup))
+            }
+        })
+    }
+
+    /// Bytes of markup (a guess of the filled body's size, less its text).
+    pub fn markup_len(&self) -> usize {
+        self.html.len()
+    }
+
+    /// Number of holes.
+    pub fn holes(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// What a template is made from: a note's text and what parsing found in it.
+#[derive(Clone, Copy)]
+pub struct BodySource<'a> {
+    /// The whole text of the note.
+    pub text: &'a str,
+    /// Its links, sorted by start.
+    pub links: &'a [Link],
+    /// Its block ids.
+    pub blocks: &'a [Block],
+    /// Its headings, in document order.
+    pub headings: &'a [Heading],
+    /// Its tags.
+    pub tags: &'a [TagUse],
+}
+
+/// Whether a hole is filled with a block element (an embed) rather than inline HTML: a
+/// paragraph holding only block embeds is unwrapped (`<p><div>` is not valid HTML).
+fn is_block(src: &BodySource, hole: &Hole) -> bool {
+    match hole {
+        Hole::Link(i) => src.links[*i as usize].kind == LinkKind::Embed,
+        Hole::Image(..) => true,
+        Hole::Source(_) | Hole::Code(_) | Hole::MarkdownLink(_) | Hole::Tag(_) => false,
+    }
+}
+
+/// Whether inline HTML starts a block element, as embeds do (raw HTML in the note counts too).
+fn is_block_html(html: &str) -> bool {
+    ["<div", "<figure", "<video", "<audio", "<iframe"]
+        .iter()
+        .any(|p| html.starts_with(p))
+}
+
+/// One event of a template in the making: a pulldown-cmark event or a hole.
+enum Piece<'a> {
+    Event(Event<'a>),
+    Hole(Hole),
+}
+
+/// The template of the body events `events` of `src` (the events of one range of the text,
+/// from [`super::events`]). With `top`, headings and blocks get their ids (a page's own body);
+/// an embedded section gets none, so ids stay unique on the page.
+pub fn template<'a>(
+    src: &BodySource<'a>,
+    events: impl Iterator<Item = (Event<'a>, Range<usize>)>,
+    top: bool,
+    size_hint: usize,
+) -> BodyTemplate {
+    let text = src.text;
+    // About one event per 16 bytes of markdown: the vector rarely grows.
+    let mut pieces: Vec<Piece> = Vec::with_capacity(size_hint / 16 + 8);
+    let mut skip_depth = 0usize; // > 0 while skipping a wikilink's or embed's inner events
+    let mut md_links: Vec<bool> = Vec::new(); // per open markdown link: did we emit our own <a>?
+    let mut callout: Option<Callout> = None;
+    let mut callouts_open: Vec<bool> = Vec::new();
+    let mut skip_paragraph = false;
+    let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
+    let html = |s: String| Piece::Event(Event::Html(s.into()));
+    for (event, r) in events {
+        if skip_depth > 0 {
+            match event {
+                Event::Start(Tag::Link { .. } | Tag::Image { .. }) => skip_depth += 1,
+                Event::End(TagEnd::Link | TagEnd::Image) => skip_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        if skip_paragraph {
+            if matches!(event, Event::End(TagEnd::Paragraph)) {
+                skip_paragraph = false;
+            }
+            continue;
+        }
+        if let Some(c) = callout.as_mut() {
+            // Hide the `[!type] Title` line of a callout's first paragraph.
+            if r.start < c.title_end
+                && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_))
+            {
+                if matches!(event, Event::Start(Tag::Paragraph)) {
+                    c.paragraph_pending = true;
+                }
+                continue;
+            }
+            if matches!(event, Event::SoftBreak | Event::HardBreak) && r.start <= c.title_end {
+                continue;
+            }
+            if c.paragraph_pending {
+                if matches!(event, Event::End(TagEnd::Paragraph)) {
+                    callout = None;
+                    continue;
+                }
+                pieces.push(Piece::Event(Event::Html("<p>".into())));
+            }
+            callout = None;
+        }
+        match event {
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                ..
+            })
+            | Event::Start(Tag::Image {
+                link_type: LinkType::WikiLink { .. },
+                ..
+            }) => {
+                skip_depth = 1;
+                match link_index(src, r.start) {
+                    Some(i) => pieces.push(Piece::Hole(Hole::Link(i))),
+                    None => pieces.push(Piece::Event(Event::Text(CowStr::Borrowed(&text[r])))),
+                }
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id: link_id,
+            }) => {
+                if let Some(i) = link_index(src, r.start)
+                    .filter(|&i| src.links[i as usize].kind == LinkKind::Markdown)
+                {
+                    pieces.push(Piece::Hole(Hole::MarkdownLink(i)));
+                    md_links.push(true);
+                } else if is_external(&dest_url) {
+                    let title_attr = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape(&title))
+                    };
+                    pieces.push(Piece::Event(Event::InlineHtml(
+                        format!(
+                            "<a class=\"external\" href=\"{}\"{title_attr} rel=\"noopener\">",
+                            escape(&dest_url)
+                        )
+                        .into(),
+                    )));
+                    md_links.push(true);
+                } else {
+                    pieces.push(Piece::Event(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id: link_id,
+                    })));
+                    md_links.push(false);
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if md_links.pop().unwrap_or(false) {
+                    pieces.push(Piece::Event(Event::InlineHtml("</a>".into())));
+                } else {
+                    pieces.push(Piece::Event(Event::End(TagEnd::Link)));
+                }
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id: image_id,
+            }) => match link_index(src, r.start)
+                .filter(|&i| src.links[i as usize].kind == LinkKind::Embed)
+            {
+                Some(i) => {
+                    skip_depth = 1;
+                    let alt = image_alt(&text[r.clone()]).len() as u32;
+                    pieces.push(Piece::Hole(Hole::Image(i, alt)));
+                }
+                None => pieces.push(Piece::Event(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id: image_id,
+                }))),
+            },
+            Event::Start(Tag::Heading {
+                level,
+                id: _,
+                classes,
+                attrs,
+            }) => {
+                // Headings are in document order: a binary search, not a scan per heading.
+                let anchor = src
+                    .headings
+                    .binary_search_by_key(&(r.start as u32), |h| h.span.start)
+                    .ok()
+                    .filter(|_| top)
+                    .map(|i| src.headings[i].anchor.as_str());
+                pieces.push(Piece::Event(Event::Start(Tag::Heading {
+                    level,
+                    id: anchor.map(CowStr::Borrowed),
+                    classes,
+                    attrs,
+                })));
+            }
+            Event::Start(Tag::Paragraph) => {
+                if is_lone_block_marker(src, &r) {
+                    skip_paragraph = true;
+                    continue;
+                }
+                match block_at(src, r.start).filter(|_| top) {
+                    Some(b) => pieces.push(html(format!("<p id=\"^{}\">", escape(b)))),
+                    None => {
+                        paragraph_at = Some(pieces.len());
+                        pieces.push(Piece::Event(Event::Start(Tag::Paragraph)));
+                    }
+                }
+            }
+            Event::End(TagEnd::Paragraph) => {
+                // A paragraph holding only block embeds is unwrapped.
+                let lone = paragraph_at.take().filter(|&i| {
+                    let inner = &pieces[i + 1..];
+                    !inner.is_empty()
+                        && inner.iter().all(|p| match p {
+                            Piece::Hole(h) => is_block(src, h),
+                            Piece::Event(Event::InlineHtml(h)) => is_block_html(h),
+                            Piece::Event(Event::SoftBreak) => true,
+                            Piece::Event(Event::Text(t)) => t.trim().is_empty(),
+                            Piece::Event(_) => false,
+                        })
+                        && inner.iter().any(|p| {
+                            matches!(p, Piece::Hole(_) | Piece::Event(Event::InlineHtml(_)))
+                        })
+                });
+                match lone {
+                    // The holes stay: inline or block HTML is written the same way.
+                    Some(i) => {
+                        pieces.remove(i);
+                        pieces.push(Piece::Event(Event::Html("\n".into())));
+                    }
+                    None => pieces.push(Piece::Event(Event::End(TagEnd::Paragraph))),
+                }
+            }
+            Event::Start(Tag::Item) => match block_at(src, r.start).filter(|_| top) {
+                Some(b) => pieces.push(html(format!("<li id=\"^{}\">", escape(b)))),
+                None => pieces.push(Piece::Event(Event::Start(Tag::Item))),
+            },
+            Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
+                if let Some(b) = block_at(src, r.start).filter(|_| top) {
+                    pieces.push(html(format!(
+                        "<a class=\"block-anchor\" id=\"^{}\"></a>",
+                        escape(b)
+                    )));
+                }
+                pieces.push(Piece::Event(Event::Start(tag)));
+            }
+            Event::Start(Tag::BlockQuote(kind)) => {
+                if let Some(c) = Callout::detect(text, r.clone()) {
+                    pieces.push(html(c.open_html()));
+                    callout = Some(c);
+                    callouts_open.push(true);
+                } else {
+                    if let Some(b) = block_at(src, r.start).filter(|_| top) {
+                        pieces.push(html(format!(
+                            "<a class=\"block-anchor\" id=\"^{}\"></a>",
+                            escape(b)
+                        )));
+                    }
+                    pieces.push(Piece::Event(Event::Start(Tag::BlockQuote(kind))));
+                    callouts_open.push(false);
+                }
+            }
+            Event::End(TagEnd::BlockQuote(kind)) => {
+                if callouts_open.pop().unwrap_or(false) {
+                    pieces.push(Piece::Event(Event::Html("</div></div>\n".into())));
+                } else {
+                    pieces.push(Piece::Event(Event::End(TagEnd::BlockQuote(kind))));
+                }
+            }
+            Event::Text(t) => push_text(src, &r, t, &mut pieces),
+            other => pieces.push(Piece::Event(other)),
+        }
+    }
+    write(src.text, pieces, size_hint)
+}
+
+/// Writes the pieces as HTML, recording where each hole's placeholder lands. Text of the
+/// note that needs no escaping becomes a hole too, so the template holds mostly markup.
+fn write(text: &str, pieces: Vec<Piece>, size_hint: usize) -> BodyTemplate {
+    /// The HTML writer's output, with its length where the event iterator can read it: the
+    /// writer writes each event before it asks for the next, so when a hole's placeholder is
+    /// asked for, the length is the hole's offset.
+    struct Counted<'s> {
+        out: &'s mut String,
+        len: &'s Cell<usize>,
+    }
+    impl std::fmt::Write for Counted<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.out.push_str(s);
+            self.len.set(self.out.len());
+            Ok(())
+        }
+    }
+    // Where a borrowed string lies in the note's text, if it does.
+    let base = text.as_ptr() as usize;
+    let in_text = |s: &str| {
+        let at = (s.as_ptr() as usize).wrapping_sub(base);
+        (at <= text.len() && s.len() <= text.len() - at).then(|| Span::new(at..at + s.len()))
+    };
+    let plain = |s: &str| memchr::memchr3(b'&', b'<', b'>', s.as_bytes()).is_none();
+    let mut html = String::with_capacity(size_hint / 3 + 16);
+    let len = Cell::new(0);
+    let mut ops = Vec::with_capacity(size_hint / 32 + 4);
+    // Inside an image that is not an embed (its alt text) or a metadata block, the HTML writer
+    // escapes text as an attribute, or drops it: text is left to it there.
+    let mut raw_depth = 0usize;
+    let events = pieces.into_iter().map(|p| {
+        let event = match p {
+            Piece::Hole(h) => {
+                ops.push(Op::new(len.get(), h, raw_depth > 0));
+                return Event::InlineHtml(CowStr::Borrowed(BodyTemplate::PLACEHOLDER));
+            }
+            Piece::Event(e) => e,
+        };
+        match &event {
+            Event::Start(Tag::Image { .. } | Tag::MetadataBlock(_)) => raw_depth += 1,
+            // A callout hides its title line's events but keeps their ends: unbalanced.
+            Event::End(TagEnd::Image | TagEnd::MetadataBlock(_)) => {
+                raw_depth = raw_depth.saturating_sub(1)
+            }
+            Event::Text(CowStr::Borrowed(s)) | Event::Code(CowStr::Borrowed(s))
+                if raw_depth == 0 && plain(s) =>
+            {
+                if let Some(span) = in_text(s) {
+                    let code = matches!(event, Event::Code(_));
+                    let hole = if code {
+                        Hole::Code(span)
+                    } else {
+                        Hole::Source(span)
+                    };
+                    ops.push(Op::new(len.get(), hole, false));
+                    return Event::InlineHtml(CowStr::Borrowed(BodyTemplate::PLACEHOLDER));
+                }
+            }
+            _ => {}
+        }
+        event
+    });
+    pulldown_cmark::html::write_html_fmt(
+        Counted {
+            out: &mut html,
+            len: &len,
+        },
+        events,
+    )
+    .expect("writing to a String cannot fail");
+    BodyTemplate { html, ops }
+}
+
+/// Escapes text for HTML content and attribute values (the five characters of
+/// `render::html::write_escaped`).
+fn escape(text: &str) -> String {
+    crate::render::html::escape(text)
+}
+
+/// Index of the link starting at byte `start` (links are sorted by start).
+fn link_index(src: &BodySource, start: usize) -> Option<u32> {
+    src.links
+        .binary_search_by_key(&(start as u32), |l| l.span.start)
+        .ok()
+        .map(|i| i as u32)
+}
+
+/// The id of the block whose span starts at `start`.
+fn block_at<'a>(src: &BodySource<'a>, start: usize) -> Option<&'a str> {
+    src.blocks
+        .iter()
+        .find(|b| b.span.start as usize == start)
+        .map(|b| b.id.as_str())
+}
+
+/// A paragraph that is only `^id` (naming the block before it) is not shown.
+fn is_lone_block_marker(src: &BodySource, r: &Range<usize>) -> bool {
+    let text = src.text.get(r.clone()).unwrap_or("").trim();
+    text.starts_with('^')
+        && src.blocks.iter().any(|b| {
+            r.start <= b.marker.start as usize
+                && (b.marker.end as usize) <= r.end
+                && (b.span.start as usize) < r.start
+        })
+}
+
+/// Text with block markers removed and tags made holes.
+fn push_text<'a>(
+    src: &BodySource<'a>,
+    r: &Range<usize>,
+    text: CowStr<'a>,
+    out: &mut Vec<Piece<'a>>,
+) {
+    let source = src.text;
+    let verbatim = source.get(r.clone()) == Some(&*text);
+    if !verbatim || memchr::memchr2(b'#', b'^', text.as_bytes()).is_none() {
+        out.push(Piece::Event(Event::Text(text)));
+        return;
+    }
+    let span = Span::new(r.clone());
+    let mut cuts: Vec<(usize, usize, Option<u32>)> = Vec::new();
+    for b in src.blocks {
+        if span.contains(b.marker) {
+            cuts.push((b.marker.start as usize, b.marker.end as usize, None));
+        }
+    }
+    for (i, t) in src.tags.iter().enumerate() {
+        if span.contains(t.span) {
+            cuts.push((t.span.start as usize, t.span.end as usize, Some(i as u32)));
+        }
+    }
+    if cuts.is_empty() {
+        out.push(Piece::Event(Event::Text(text)));
+        return;
+    }
+    cuts.sort();
+    let mut pos = r.start;
+    for (start, end, tag) in cuts {
+        if start < pos {
+            continue;
+        }
+        if start > pos {
+            out.push(Piece::Event(Event::Text(CowStr::Borrowed(
+                &source[pos..start],
+            ))));
+        }
+        if let Some(t) = tag {
+            out.push(Piece::Hole(Hole::Tag(t)));
+        }
+        pos = end;
+    }
+    if pos < r.end {
+        out.push(Piece::Event(Event::Text(CowStr::Borrowed(
+            &source[pos..r.end],
+        ))));
+    }
+}
+
+fn is_external(dest: &str) -> bool {
+    dest.starts_with("http://")
+        || dest.starts_with("https://")
+        || dest.starts_with("mailto:")
+        || dest.starts_with("//")
+}
+
+/// The alt text of a markdown image, `![alt](dest)` (it follows the `![`).
+fn image_alt(raw: &str) -> &str {
+    raw.strip_prefix("![")
+        .and_then(|s| s.split_once("]("))
+        .map_or("", |(alt, _)| alt)
+}
+
+/// An Obsidian callout: `> [!type]+/- Title`.
+struct Callout {
+    kind: String,
+    title: String,
+    fold: &'static str,
+    title_end: usize,
+    paragraph_pending: bool,
+}
+
+static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex")
+});
+
+impl Callout {
+    fn detect(text: &str, r: Range<usize>) -> Option<Callout> {
+        let src = text.get(r.clone())?;
+        // Every callout starts `[!` on its first line; most quotes are not callouts.
+        let first_line = src.split('\n').next().unwrap_or("");
+        if !first_line.contains("[!") {
+            return None;
+        }
+        let caps = CALLOUT.captures(src)?;
+        let whole = caps.get(0)?;
+        let kind = caps[1].to_lowercase();
+        let title = caps[3].trim().to_string();
+        let title = if title.is_empty() {
+            let mut t = kind.clone();
+            if let Some(first) = t.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            t
+        } else {
+            title
+        };
+        Some(Callout {
+            kind,
+            title,
+            fold: match &caps[2] {
+                "-" => " data-fold=\"closed\"",
+                "+" => " data-fold=\"open\"",
+                _ => "",
+            },
+            title_end: r.start + whole.end(),
+            paragraph_pending: false,
+        })
+    }
+
+    fn open_html(&self) -> String {
+        format!(
+            "<div class=\"callout\" data-callout=\"{}\"{}><div class=\"callout-title\">{}</div><div class=\"callout-content\">\n",
+            escape(&self.kind),
+            self.fold,
+            escape(&self.title)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::SourceFile;
+    use crate::source::VaultPath;
+
+    /// A note's template with its holes filled the simplest way: text as it is, links as
+    /// `<a href="#L{i}">`, tags as `#T{i}`, escaped in attributes.
+    fn filled(text: &str) -> (String, crate::vault::Note) {
+        let (note, _) = crate::parse::note_with(
+            SourceFile {
+                path: VaultPath::new("n.md").unwrap(),
+                text: text.to_string(),
+                is_template: false,
+            },
+            true,
+        );
+        let template = note.body.clone().expect("parsed with a body");
+        let mut out = String::new();
+        for segment in template.segments() {
+            let (hole, escaped) = match segment {
+                Segment::Html(h) => {
+                    out.push_str(h);
+                    continue;
+                }
+                Segment::Hole { hole, escaped } => (hole, escaped),
+            };
+            let html = match hole {
+                Hole::Source(s) => note.slice(s).to_string(),
+                Hole::Code(s) => format!("<code>{}</code>", note.slice(s)),
+                Hole::Link(i) | Hole::Image(i, _) => format!("<a href=\"#L{i}\">L</a>"),
+                Hole::MarkdownLink(i) => format!("<a href=\"#M{i}\">"),
+                Hole::Tag(i) => format!("#T{i}"),
+            };
+            if escaped {
+                crate::render::html::push_escaped(&mut out, &html);
+            } else {
+                out.push_str(&html);
+            }
+        }
+        (out, note)
+    }
+
+    /// pulldown-cmark's own HTML of the same body.
+    fn plain_html(text: &str) -> String {
+        let comments = crate::parse::comment_ranges(text, 0);
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(
+            &mut html,
+            crate::parse::events(text, 0, &comments).map(|(e, _)| e),
+        );
+        html
+    }
+
+    #[test]
+    fn a_body_without_links_is_exactly_what_pulldown_cmark_writes() {
+        let samples = [
+            "plain paragraph\nwith a soft break  \nand a hard one\n",
+            "Title\n\nSome *emphasis*, **strong**, ~~gone~~ and `code & <b>` and `plain`.\n",
+            "```rust\nfn main() {\n    println!(\"<hi>\");\n}\n```\n\nafter\n",
+            "    indented code\n    second line\n\n- item\n  - nested `x`\n- [ ] task\n",
+            "| a | b |\n|---|:-:|\n| 1 & 2 | `c` |\n",
+            "Text with &amp; entity, &lt;tag&gt;, \\*escaped\\* and a footnote[^1].\n\n[^1]: note\n",
+            "<div class=\"x\">\nraw html\n</div>\n\ninline <span>html</span> here\n",
+            "![alt with `code` & more](http://example.com/i.png \"title\")\n",
+            "Math $x < y$ and\n\n$$\na > b\n$$\n",
+            "> quote\n> > nested\n\n---\n\nend with newline in code:\n\n```\n\n\n```\n",
+            "visible %% hidden %% shown\n\n%%\nblock comment\n%%\n",
+            "",
+        ];
+        for text in samples {
+            assert_eq!(filled(text).0, plain_html(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_text_is_held_once_and_the_holes_are_where_the_links_were() {
+        let text = "A [[target]] and #tag in a sentence that is long enough to matter.\n";
+        let (html, note) = filled(text);
+        assert_eq!(
+            html,
+            "<p>A <a href=\"#L0\">L</a> and #T0 in a sentence that is long enough to matter.</p>\n"
+        );
+        let template = note.body.as_ref().unwrap();
+        // The markup is only `<p>`, `</p>\n` and the placeholders; the text is referenced.
+        assert!(template.markup_len() < 16, "{}", template.markup_len());
+        assert_eq!(template.holes(), 5);
+    }
+
+    #[test]
+    fn a_hole_in_an_attribute_is_escaped_and_unbalanced_ends_are_harmless() {
+        // A link inside the alt text of an external image lands in an attribute.
+        let (html, _) = filled("![see [it](other.md) here](http://x.png)\n");
+        assert_eq!(
+            html,
+            "<p><img src=\"http://x.png\" alt=\"see &lt;a href=&quot;#M0&quot;&gt;it&lt;/a&gt; here\" /></p>\n"
+        );
+        // A callout hides the image on its title line but not the image's end event.
+        let (html, _) = filled("> [!note] Title ![i](http://x.png)\n> body text\n");
+        assert!(
+            html.contains("<div class=\"callout\" data-callout=\"note\">"),
+            "{html}"
+        );
+        assert!(html.contains("body text"), "{html}");
+    }
+}
