@@ -569,15 +569,49 @@ impl Analyzer {
     /// The terms `Index::add_doc` would index for `text`.
     pub fn terms(&self, text: &str) -> FieldTerms {
         use elasticlunr::Language as _;
-        let mut tokens = self.pipeline.run(self.lang.tokenize(text));
+        thread_local! {
+            /// What the pipeline makes of each word this thread has seen: it runs on each
+            /// token alone, and words repeat (stemming is most of indexing otherwise).
+            static TERMS: std::cell::RefCell<crate::source::FastMap<Box<str>, Option<std::rc::Rc<str>>>> =
+                std::cell::RefCell::default();
+        }
+        /// Distinct words a thread remembers before it starts over (memory stays bounded).
+        const MAX_WORDS: usize = 1 << 18;
+        let mut tokens: Vec<std::rc::Rc<str>> = TERMS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() > MAX_WORDS {
+                cache.clear();
+            }
+            // `elasticlunr::lang::tokenize_whitespace`, word by word.
+            text.split(|c: char| c.is_whitespace() || c == '-')
+                .filter(|word| !word.is_empty())
+                .filter_map(|word| match cache.get(word) {
+                    Some(term) => term.clone(),
+                    None => {
+                        let token = word.trim().to_lowercase();
+                        let term = self
+                            .pipeline
+                            .run(vec![token])
+                            .pop()
+                            .map(std::rc::Rc::<str>::from);
+                        cache.insert(word.into(), term.clone());
+                        term
+                    }
+                })
+                .collect()
+        });
+        debug_assert_eq!(
+            tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            self.pipeline.run(self.lang.tokenize(text))
+        );
         let len = tokens.len();
         tokens.sort_unstable();
         let mut terms: Vec<(String, u32)> = Vec::with_capacity(tokens.len());
         for t in tokens {
             match terms.last_mut() {
-                Some((last, n)) if *last == t => *n += 1,
+                Some((last, n)) if **last == *t => *n += 1,
                 _ if t.is_empty() => {}
-                _ => terms.push((t, 1)),
+                _ => terms.push((t.to_string(), 1)),
             }
         }
         FieldTerms { len, terms }
@@ -631,14 +665,31 @@ pub fn elasticlunr_json(out: &mut String, docs: &[IndexDoc]) {
         }
         push_json_str(out, SEARCH_FIELDS[f]);
         out.push_str(":{\"root\":");
-        // Postings of the field: (term, document, count), by term, then by ref string.
-        let mut postings: Vec<(&str, usize, u32)> = Vec::new();
-        for &d in &order {
-            for (term, count) in &docs[d].terms[f].terms {
-                postings.push((term.as_str(), d, *count));
+        // Postings of the field: (term, document, count), by term, then by ref string. The
+        // distinct terms are sorted once and postings by their rank (a stable sort keeps
+        // the documents in ref order), not every posting by its string.
+        let mut rank: crate::source::FastMap<&str, u32> = crate::source::FastMap::default();
+        for d in docs {
+            for (term, _) in &d.terms[f].terms {
+                rank.entry(term.as_str()).or_insert(0);
             }
         }
-        postings.sort_by(|a, b| a.0.cmp(b.0));
+        let mut vocabulary: Vec<&str> = rank.keys().copied().collect();
+        vocabulary.sort_unstable();
+        for (r, term) in vocabulary.iter().enumerate() {
+            rank.insert(term, r as u32);
+        }
+        let mut postings: Vec<(u32, usize, u32)> = Vec::new();
+        for &d in &order {
+            for (term, count) in &docs[d].terms[f].terms {
+                postings.push((rank[term.as_str()], d, *count));
+            }
+        }
+        postings.sort_by_key(|p| p.0);
+        let postings: Vec<(&str, usize, u32)> = postings
+            .into_iter()
+            .map(|(r, d, count)| (vocabulary[r as usize], d, count))
+            .collect();
         // Depth-first over the trie of terms: `open` holds the characters of the nodes whose
         // children are still being written.
         out.push_str("{\"docs\":{},\"df\":0");
@@ -667,7 +718,11 @@ pub fn elasticlunr_json(out: &mut String, docs: &[IndexDoc]) {
                         if j > 0 {
                             out.push(',');
                         }
-                        let _ = write!(out, "\"{}\":{{\"tf\":{}}}", keys[d], tf[count as usize]);
+                        out.push('"');
+                        out.push_str(&keys[d]);
+                        out.push_str("\":{\"tf\":");
+                        out.push_str(&tf[count as usize]);
+                        out.push('}');
                     }
                     let _ = write!(out, "}},\"df\":{}", end - start);
                 } else {
