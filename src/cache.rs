@@ -35,7 +35,7 @@ use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64};
 
 use crate::diag::{Code, Diagnostic, Fix, Severity};
 use crate::discover::SourceFile;
-use crate::source::{LineIndex, Span, VaultPath};
+use crate::source::{Span, VaultPath};
 use crate::vault::{Block, FrontMatter, Heading, Link, Note, TagUse};
 
 /// The cache file's name inside the cache folder.
@@ -709,7 +709,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
         .collect();
     let note = Note {
         path,
-        lines: LineIndex::new(&text),
+        lines: Default::default(),
         body: None,
         text,
         body_start,

@@ -46,7 +46,7 @@ fn edge_line(comp: &Compilation, e: &crate::graph::Edge) -> u32 {
         EdgeKind::Tag => note.tags[e.index as usize].span,
         _ => note.links[e.index as usize].span,
     };
-    note.lines.line(span.start)
+    note.lines().line(span.start)
 }
 
 /// `{"nodes": [{id, kind, path, title}], "edges": [{source, target, kind, line}]}`.

@@ -143,7 +143,7 @@ fn plan_edits<'a>(note: &Note, fixes: Vec<&'a Fix>, report: &mut FixReport) -> V
                 continue; // The same edit from two diagnostics: apply it once.
             }
             if edit.start < prev.end || same_span {
-                let line = note.lines.line(edit.start as u32);
+                let line = note.lines().line(edit.start as u32);
                 report.edits_skipped += 1;
                 report.skipped.push((
                     note.path.clone(),

@@ -70,8 +70,9 @@ pub struct Note {
     pub links: Vec<Link>,
     /// Tag uses (front matter and inline), in document order.
     pub tags: Vec<TagUse>,
-    /// Line starts of `text`, for diagnostics.
-    pub lines: LineIndex,
+    /// Line starts of `text`, made on first use ([`Note::lines`]): diagnostics and backlink
+    /// contexts need them, most notes of a `check` never do.
+    pub lines: std::sync::OnceLock<LineIndex>,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
     /// build (see [`crate::parse::body`]); `None` when taken from the parse cache or parsed
     /// for `check`, and then made when a page needs it.
@@ -87,6 +88,11 @@ impl Note {
     /// Whether the note is published (`publish: false` and `draft: true` hide it).
     pub fn is_published(&self, include_drafts: bool) -> bool {
         self.front_matter.publish && (include_drafts || !self.front_matter.draft)
+    }
+
+    /// Line starts of the text.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// The source text of a span.

@@ -205,7 +205,7 @@ fn line_text<'a>(d: &Diagnostic, at: &Located<'_>, vault: &'a Vault) -> &'a str 
         .ok()
         .and_then(|i| {
             let note = &vault.notes[i];
-            note.text.get(note.lines.line_range(&note.text, at.line))
+            note.text.get(note.lines().line_range(&note.text, at.line))
         })
         .map_or("", str::trim)
 }

@@ -60,8 +60,8 @@ pub fn locate<'a>(d: &'a Diagnostic, vault: &'a Vault) -> Located<'a> {
         .map(|i| &vault.notes[i]);
     let ((line, column), (end_line, end_column)) = match note {
         Some(n) => (
-            n.lines.line_col(&n.text, d.span.start),
-            n.lines.line_col(&n.text, d.span.end),
+            n.lines().line_col(&n.text, d.span.start),
+            n.lines().line_col(&n.text, d.span.end),
         ),
         None => ((1, 1), (1, 1)),
     };
@@ -145,9 +145,9 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
         .map(|i| &vault.notes[i]);
     let mut group = Group::with_level(level.clone());
     if let Some(note) = note.filter(|n| !n.text.is_empty()) {
-        let first = note.lines.line_range(&note.text, at.line);
+        let first = note.lines().line_range(&note.text, at.line);
         let last = note
-            .lines
+            .lines()
             .line_range(&note.text, at.end_line.min(at.line + 5));
         let snippet_range = first.start..last.end.max(first.end);
         let source = &note.text[snippet_range.clone()];

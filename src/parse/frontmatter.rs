@@ -55,7 +55,6 @@ pub fn parse(
     path: &VaultPath,
     text: &str,
     yaml: Range<usize>,
-    lines: &LineIndex,
     is_template: bool,
 ) -> Parsed {
     let mut out = Parsed {
@@ -86,6 +85,8 @@ pub fn parse(
             let location = err.location();
             let yaml_line = location.map_or(1, |l| l.line().max(1)) as u32;
             let yaml_column = location.map_or(1, |l| l.column().max(1)) as usize;
+            // Only broken YAML needs line numbers: index the lines here, not for every note.
+            let lines = LineIndex::new(text);
             let first_line = lines.line(yaml.start as u32);
             let range = lines.line_range(text, first_line + yaml_line - 1);
             // Point at the column the parser names (it counts characters from 1).

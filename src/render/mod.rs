@@ -809,7 +809,7 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
                             .map(|p| html::page_url(&root, p))
                             .unwrap_or_default(),
                         path: source.path.as_str(),
-                        line: source.lines.line(link.span.start),
+                        line: source.lines().line(link.span.start),
                     }
                 })
                 .collect(),

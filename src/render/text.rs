@@ -407,8 +407,8 @@ pub fn link_context(note: &Note, index: usize) -> String {
 fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, index: usize) {
     let link = &note.links[index];
     if link.kind == LinkKind::Property {
-        let line = note.lines.line(link.span.start);
-        let range = note.lines.line_range(&note.text, line);
+        let line = note.lines().line(link.span.start);
+        let range = note.lines().line_range(&note.text, line);
         let key = note.text[range]
             .split(':')
             .next()
@@ -424,20 +424,20 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
     let start = link.span.start as usize;
     let end = link.span.end as usize;
     // The block around the link: up to the blank lines (or list item starts) around it.
-    let line_no = note.lines.line(start as u32);
+    let line_no = note.lines().line(start as u32);
     let mut first = line_no;
     while first > 1 {
-        let prev = note.lines.line_range(text, first - 1);
+        let prev = note.lines().line_range(text, first - 1);
         let prev_text = text[prev.clone()].trim();
-        let this = text[note.lines.line_range(text, first)].trim_start();
+        let this = text[note.lines().line_range(text, first)].trim_start();
         if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
             break;
         }
         first -= 1;
     }
-    let mut last = note.lines.line(end as u32);
+    let mut last = note.lines().line(end as u32);
     loop {
-        let next = note.lines.line_range(text, last + 1);
+        let next = note.lines().line_range(text, last + 1);
         if next.start >= text.len()
             || text[next.clone()].trim().is_empty()
             || starts_block(text[next].trim_start())
@@ -449,11 +449,11 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
     // Strip only a window around the link: a long paragraph shows at most CONTEXT_CHARS anyway.
     let window = CONTEXT_CHARS * 4;
     let block_start = note
-        .lines
+        .lines()
         .line_range(text, first)
         .start
         .max(start.saturating_sub(window));
-    let block_end = note.lines.line_range(text, last).end.min(end + window);
+    let block_end = note.lines().line_range(text, last).end.min(end + window);
     let block_start = (block_start..=start)
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(start);
@@ -918,8 +918,8 @@ mod tests {
     fn reference_link_context(note: &Note, index: usize) -> String {
         let link = &note.links[index];
         if link.kind == LinkKind::Property {
-            let line = note.lines.line(link.span.start);
-            let range = note.lines.line_range(&note.text, line);
+            let line = note.lines().line(link.span.start);
+            let range = note.lines().line_range(&note.text, line);
             let key = note.text[range]
                 .split(':')
                 .next()
@@ -931,20 +931,20 @@ mod tests {
         let text = &note.text;
         let start = link.span.start as usize;
         let end = link.span.end as usize;
-        let line_no = note.lines.line(start as u32);
+        let line_no = note.lines().line(start as u32);
         let mut first = line_no;
         while first > 1 {
-            let prev = note.lines.line_range(text, first - 1);
+            let prev = note.lines().line_range(text, first - 1);
             let prev_text = text[prev.clone()].trim();
-            let this = text[note.lines.line_range(text, first)].trim_start();
+            let this = text[note.lines().line_range(text, first)].trim_start();
             if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
                 break;
             }
             first -= 1;
         }
-        let mut last = note.lines.line(end as u32);
+        let mut last = note.lines().line(end as u32);
         loop {
-            let next = note.lines.line_range(text, last + 1);
+            let next = note.lines().line_range(text, last + 1);
             if next.start >= text.len()
                 || text[next.clone()].trim().is_empty()
                 || starts_block(text[next].trim_start())
@@ -955,11 +955,11 @@ mod tests {
         }
         let window = CONTEXT_CHARS * 4;
         let block_start = note
-            .lines
+            .lines()
             .line_range(text, first)
             .start
             .max(start.saturating_sub(window));
-        let block_end = note.lines.line_range(text, last).end.min(end + window);
+        let block_end = note.lines().line_range(text, last).end.min(end + window);
         let block_start = (block_start..=start)
             .find(|&i| text.is_char_boundary(i))
             .unwrap_or(start);
