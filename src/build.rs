@@ -6,7 +6,7 @@ use crate::cache::{self, CacheError, ParseCache};
 use crate::compile::{compile, Compilation, CompileOptions};
 use crate::error::{Error, Result};
 use crate::output::{self, CopyFile, WriteStats};
-use crate::render::{self, theme::Theme, RenderStats};
+use crate::render::{self, inputs::SiteInputs, theme::Theme, RenderStats};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Called after each note page is written with (pages done, pages in all), from any thread;
@@ -54,6 +54,9 @@ pub struct BuildReport {
     pub rendered: RenderStats,
     /// Whether the previous site was updated in place (an incremental build).
     pub in_place: bool,
+    /// Whether this was a build session's rebuild of changed notes by dependency tracking:
+    /// only the pages that show them were looked at (see [`BuildSession`]).
+    pub tracked: bool,
     /// What the build did with the parse cache (the parse counts are in
     /// `compilation.parse`).
     pub cache: CacheReport,
@@ -75,6 +78,24 @@ pub struct CacheReport {
 
 /// Builds the site for the vault at `root`.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
+    build_keeping(root, options).map(|(report, _)| report)
+}
+
+/// What a written site was made with, beyond its report: what a [`BuildSession`] keeps to
+/// rebuild changed notes without compiling and fingerprinting the whole vault again.
+pub(crate) struct SiteState {
+    pub(crate) out: PathBuf,
+    pub(crate) theme: Theme,
+    pub(crate) title: String,
+    pub(crate) inputs: SiteInputs,
+    pub(crate) manifest: output::Manifest,
+}
+
+/// [`build`], with the state of the written site (`None` when nothing was written).
+pub(crate) fn build_keeping(
+    root: &Path,
+    options: &BuildOptions,
+) -> Result<(BuildReport, Option<SiteState>)> {
     let out = output::absolute(&options.output)?;
     let vault_abs = root
         .canonicalize()
@@ -119,14 +140,16 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
     if options.strict && comp.has_errors() {
         // `--strict` writes nothing at all when the vault has errors, not even the cache.
         comp.cache_update = None;
-        return Ok(BuildReport {
+        let report = BuildReport {
             compilation: comp,
             pages,
             written: None,
             rendered: RenderStats::default(),
             in_place: false,
+            tracked: false,
             cache: cache_report,
-        });
+        };
+        return Ok((report, None));
     }
     let title = vault_abs
         .file_name()
@@ -154,7 +177,9 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
                 done: AtomicUsize::new(0),
                 pages,
             };
-            let rendered = render::render_site(compiled, &theme, &title, &sink, &mut timings)?;
+            let inputs = SiteInputs::new(compiled, &theme, &title);
+            let rendered =
+                render::render_site(compiled, &theme, &title, &inputs, &sink, &mut timings)?;
             let copies: Vec<CopyFile> = compiled
                 .vault
                 .attachments
@@ -164,9 +189,9 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
                     to: a.path.as_str().to_string(),
                 })
                 .collect();
-            let written = staging.finish(&copies)?;
+            let (written, manifest) = staging.finish(&copies)?;
             timings.mark("write");
-            Ok((rendered, written))
+            Ok((rendered, written, inputs, manifest))
         })();
         let saved = saving.map(|t| t.join().expect("saving the parse cache does not panic"));
         (site, saved)
@@ -178,125 +203,48 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
         }
         timings.stages.push(("cache-save (beside render)", took));
     }
-    let (rendered, written) = site?;
+    let (rendered, written, inputs, manifest) = site?;
     comp.timings = timings;
-    Ok(BuildReport {
+    let report = BuildReport {
         compilation: comp,
         pages,
         written: Some(written),
         rendered,
         in_place,
+        tracked: false,
         cache: cache_report,
-    })
-}
-
-/// Builds one vault again and again in one process (what `vaultc serve` does on every save),
-/// keeping the previous build's notes: a note whose file did not change (same stamp, and no
-/// watcher event under its path) is neither read nor parsed again. Every build is otherwise
-/// [`build`]: the site it writes is the same, byte for byte.
-#[derive(Debug, Default)]
-pub struct BuildSession {
-    last: Option<BuildReport>,
-}
-
-impl BuildSession {
-    /// A session with no previous build.
-    pub fn new() -> BuildSession {
-        BuildSession::default()
-    }
-
-    /// Builds like [`build`]. `changed` lists the absolute paths a file watcher reported since
-    /// the previous build; `None` (unknown) reads every note again.
-    pub fn build(
-        &mut self,
-        root: &Path,
-        options: &BuildOptions,
-        changed: Option<&[PathBuf]>,
-    ) -> Result<&BuildReport> {
-        let reuse = match (self.last.take(), changed) {
-            (Some(last), Some(changed)) => reuse_of(last, changed).map(std::sync::Arc::new),
-            _ => None,
-        };
-        let mut options = options.clone();
-        // The session holds every parse in memory: the cache file on disk stays the one of
-        // the session's first build, and a later `vaultc build` parses again only what changed
-        // since (the cache is keyed by content).
-        options.no_cache |= reuse.is_some();
-        options.compile.keep_origins = true;
-        options.compile.reuse = reuse;
-        let report = build(root, &options)?;
-        Ok(self.last.insert(report))
-    }
-}
-
-/// What the next build may take from `last`.
-fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Reuse> {
-    use crate::compile::{KeptNote, Reuse};
-    use crate::discover::{KnownNotes, KnownTree};
-    let comp = last.compilation;
-    let origins = comp.origins?;
-    let resolution = crate::compile::PreviousResolution {
-        resolution: comp.resolution,
-        options: origins.resolve,
-        notes: comp.vault.notes.iter().map(|n| n.path.clone()).collect(),
-        aliases: comp
-            .vault
-            .notes
-            .iter()
-            .map(|n| n.front_matter.aliases.clone())
-            .collect(),
-        attachments: comp
-            .vault
-            .attachments
-            .iter()
-            .map(|a| a.path.clone())
-            .collect(),
     };
-    let mut tree = origins.clean_discovery.then(|| KnownTree {
-        notes: Vec::with_capacity(comp.vault.notes.len()),
-        attachments: comp.vault.attachments,
-    });
-    let mut known = KnownNotes {
-        changed: changed.iter().cloned().collect(),
-        ..KnownNotes::default()
+    let state = SiteState {
+        out,
+        theme,
+        title,
+        inputs,
+        manifest,
     };
-    let mut notes = crate::source::FastMap::default();
-    for (note, origin) in comp.vault.notes.into_iter().zip(origins.notes) {
-        if let Some(tree) = &mut tree {
-            tree.notes
-                .push((note.path.clone(), origin.disk, origin.is_template));
-        }
-        if let Some(stamp) = origin.stamp {
-            known
-                .stamps
-                .insert(note.path.clone(), (stamp, origin.is_template));
-            notes.insert(
-                note.path.clone(),
-                KeptNote {
-                    note,
-                    diagnostics: origin.diagnostics,
-                    key: origin.key,
-                },
-            );
-        }
-    }
-    known.tree = tree;
-    Some(Reuse {
-        known: std::sync::Arc::new(known),
-        notes: std::sync::Mutex::new(notes),
-        resolution: std::sync::Mutex::new(Some(resolution)),
-    })
+    Ok((report, Some(state)))
 }
+
+pub use crate::session::BuildSession;
 
 /// The write stage as the renderer's sink, telling the progress bar about note pages.
-struct SiteSink<'a> {
+pub(crate) struct SiteSink<'a> {
     staging: &'a output::Staging,
     progress: Option<&'a Progress>,
     done: AtomicUsize,
     pages: usize,
 }
 
-impl SiteSink<'_> {
+impl<'a> SiteSink<'a> {
+    /// A sink writing to `staging`, without a progress bar.
+    pub(crate) fn new(staging: &'a output::Staging, pages: usize) -> SiteSink<'a> {
+        SiteSink {
+            staging,
+            progress: None,
+            done: AtomicUsize::new(0),
+            pages,
+        }
+    }
+
     fn tick(&self, path: &str) {
         if let Some(Progress(report)) = self.progress {
             if path.ends_with("/index.html") {

@@ -130,6 +130,9 @@ pub struct Compilation {
     pub site: SitePlan,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
+    /// The "did you mean" suggestions of the missing link targets, which a build session's
+    /// rebuild of one note uses again while the vault's names stay the same.
+    pub suggestions: checks::Suggestions,
     /// How long each stage took, in order (for `--timings` and the benchmark).
     pub timings: Timings,
     /// How many notes were parsed and how many were taken from the parse cache.
@@ -315,6 +318,25 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
     }
 }
 
+/// Diagnostics as they are reported: without those a note allows for itself
+/// (`vaultc: { allow: [...] }`), at their configured levels (not yet sorted).
+pub(crate) fn settle(
+    vault: &Vault,
+    config: &Config,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    diagnostics.retain(|d| {
+        vault
+            .notes
+            .binary_search_by(|n| n.path.cmp(&d.file))
+            .map_or(true, |i| {
+                !vault.notes[i].front_matter.allow.contains(&d.code)
+            })
+    });
+    config.apply_levels(&mut diagnostics);
+    diagnostics
+}
+
 /// Runs discover, parse, resolve, graph and diagnose over the vault at `root`.
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let config = &options.config;
@@ -423,25 +445,13 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     timings.mark("resolve");
     let graph = ConceptGraph::build(&vault, &resolution);
     timings.mark("graph");
-    diagnostics.extend(checks::link_diagnostics(
-        &vault,
-        &resolution,
-        &graph,
-        config,
-    ));
+    let (link_diagnostics, suggestions) =
+        checks::link_diagnostics(&vault, &resolution, &graph, config);
+    diagnostics.extend(link_diagnostics);
     timings.mark("diagnose");
     let site = site::plan(&vault, &graph, options.include_drafts);
     diagnostics.extend(site.diagnostics.iter().cloned());
-    // Per-note suppression (`vaultc: { allow: [...] }`), then the configured levels.
-    diagnostics.retain(|d| {
-        vault
-            .notes
-            .binary_search_by(|n| n.path.cmp(&d.file))
-            .map_or(true, |i| {
-                !vault.notes[i].front_matter.allow.contains(&d.code)
-            })
-    });
-    config.apply_levels(&mut diagnostics);
+    let mut diagnostics = settle(&vault, config, diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup();
     timings.mark("plan");
@@ -452,6 +462,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         graph,
         site,
         diagnostics,
+        suggestions,
         timings,
         parse: parse_stats,
         cache_update,

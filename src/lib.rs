@@ -27,6 +27,7 @@ pub mod parse;
 pub mod render;
 pub mod resolve;
 pub mod serve;
+pub mod session;
 pub mod site;
 pub mod slug;
 pub mod source;

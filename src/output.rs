@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::source::{FastMap, FastSet};
+use crate::source::FastMap;
 
 /// The file vaultc writes into every site; its presence allows replacing the folder.
 pub const MARKER: &str = ".vaultc-site";
@@ -135,6 +135,9 @@ pub struct Staging {
     in_place: bool,
     /// Whether pages may be kept by their input fingerprints (not with `--full`).
     incremental: bool,
+    /// A build session's rebuild ([`Staging::update`]): only some files are looked at, and
+    /// every other file of the previous manifest stays as it is.
+    sparse: bool,
     previous: FastMap<String, Entry>,
     manifest: Mutex<Vec<(String, Entry)>>,
     pending: Mutex<Vec<String>>,
@@ -142,6 +145,11 @@ pub struct Staging {
     reused: AtomicUsize,
     finished: bool,
 }
+
+/// A site's manifest as a build left it: every file with its content hash, size and input
+/// fingerprint (what a build session's next rebuild starts from, without reading it again).
+#[derive(Clone, Debug, Default)]
+pub struct Manifest(FastMap<String, Entry>);
 
 /// One manifest line: a file of the site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,9 +254,42 @@ impl Staging {
         Ok(Staging {
             in_place: incremental && previous.is_some() && out.is_dir(),
             incremental,
+            sparse: false,
             previous: previous.unwrap_or_default(),
             out,
             dir,
+            manifest: Default::default(),
+            pending: Default::default(),
+            written: 0.into(),
+            reused: 0.into(),
+            finished: false,
+        })
+    }
+
+    /// An in-place update of the site a build session wrote last, whose manifest it kept: only
+    /// the files written or kept through this staging are looked at (kept ones are trusted to
+    /// be as that build left them); every other file stays. For rebuilds that add and remove
+    /// no file.
+    pub fn update(out: &Path, manifest: Manifest) -> Result<Staging> {
+        let parent = out
+            .parent()
+            .ok_or_else(|| Error::io("writing", out, std::io::ErrorKind::InvalidInput.into()))?;
+        let dir = parent.join(format!(
+            ".{}.vaultc-staging-{}",
+            file_name(out),
+            std::process::id()
+        ));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            in_place: true,
+            incremental: true,
+            sparse: true,
+            previous: manifest.0,
             manifest: Default::default(),
             pending: Default::default(),
             written: 0.into(),
@@ -285,8 +326,9 @@ impl Staging {
         let Some(old) = safe_join(&self.out, rel) else {
             return Ok(false);
         };
-        let present = std::fs::symlink_metadata(&old)
-            .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size);
+        let present = self.sparse
+            || std::fs::symlink_metadata(&old)
+                .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size);
         if !present {
             return Ok(false);
         }
@@ -339,8 +381,9 @@ impl Staging {
     }
 
     /// Copies the attachments, writes the marker and makes the new site live: by swapping
-    /// the staging folder in, or by moving the changed files into the previous site.
-    pub fn finish(mut self, copies: &[CopyFile]) -> Result<WriteStats> {
+    /// the staging folder in, or by moving the changed files into the previous site. Returns
+    /// what was written and the site's manifest.
+    pub fn finish(mut self, copies: &[CopyFile]) -> Result<(WriteStats, Manifest)> {
         let targets: Vec<PathBuf> = copies
             .iter()
             .map(|c| leaves(&self.dir, &c.to))
@@ -358,34 +401,55 @@ impl Staging {
             .zip(&targets)
             .map(|(c, path)| copy_attachment(c, path, out, in_place))
             .collect::<Result<_>>()?;
-        let mut manifest =
+        let mut recorded =
             std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
         let mut pending =
             std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned(&self.dir))?);
         for (c, (entry, fresh)) in copies.iter().zip(&copied) {
-            manifest.push((c.to.clone(), *entry));
+            recorded.push((c.to.clone(), *entry));
             if *fresh && in_place {
                 pending.push(c.to.clone());
             }
         }
-        manifest.sort_by(|a, b| a.0.cmp(&b.0));
-        manifest.dedup_by(|a, b| a.0 == b.0);
-        let mut marker_text = String::with_capacity(manifest.len() * 64 + 100);
+        let manifest: FastMap<String, Entry> = if self.sparse {
+            // Every file this rebuild did not look at stays as the previous build left it.
+            let mut all = std::mem::take(&mut self.previous);
+            all.extend(recorded);
+            all
+        } else {
+            // A file recorded twice keeps its first entry.
+            let mut manifest = FastMap::default();
+            for (path, entry) in recorded {
+                manifest.entry(path).or_insert(entry);
+            }
+            manifest
+        };
+        let mut lines: Vec<(&str, &Entry)> =
+            manifest.iter().map(|(p, e)| (p.as_str(), e)).collect();
+        lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut marker_text = String::with_capacity(lines.len() * 72 + 100);
         marker_text.push_str(MARKER_HEADER);
         marker_text.push('\n');
         marker_text.push_str(MANIFEST_VERSION);
         marker_text.push('\n');
-        for (path, e) in &manifest {
-            let inputs = e.inputs.map_or("-".to_string(), |h| format!("{h:016x}"));
+        for (path, e) in &lines {
+            use std::fmt::Write as _;
             let kind = match e.kind {
                 FileKind::Page => 'p',
                 FileKind::Attachment => 'a',
             };
-            marker_text.push_str(&format!(
-                "{kind} {:016x} {} {inputs} {path}\n",
-                e.hash, e.size
-            ));
+            let _ = write!(marker_text, "{kind} {:016x} {} ", e.hash, e.size);
+            match e.inputs {
+                Some(h) => {
+                    let _ = write!(marker_text, "{h:016x}");
+                }
+                None => marker_text.push('-'),
+            }
+            marker_text.push(' ');
+            marker_text.push_str(path);
+            marker_text.push('\n');
         }
+        drop(lines);
         let marker = self.dir.join(MARKER);
         std::fs::write(&marker, marker_text).map_err(|e| Error::io("writing", &marker, e))?;
         if self.in_place {
@@ -395,16 +459,17 @@ impl Staging {
             swap_in(&self.dir, &self.out, &parent, &file_name(&self.out))?;
         }
         self.finished = true;
-        Ok(WriteStats {
+        let stats = WriteStats {
             written: self.written.load(Ordering::Relaxed),
             reused: self.reused.load(Ordering::Relaxed),
             copied: copies.len(),
-        })
+        };
+        Ok((stats, Manifest(manifest)))
     }
 
     /// Moves the new and changed files into the live site, removes the files it no longer
     /// has, then replaces the marker.
-    fn update_in_place(&self, manifest: &[(String, Entry)], pending: &[String]) -> Result<()> {
+    fn update_in_place(&self, manifest: &FastMap<String, Entry>, pending: &[String]) -> Result<()> {
         let updating = self.out.join(UPDATING);
         std::fs::write(&updating, b"").map_err(|e| Error::io("writing", &updating, e))?;
         for rel in pending {
@@ -413,11 +478,10 @@ impl Staging {
             create_parent(&to)?;
             std::fs::rename(&from, &to).map_err(|e| Error::io("moving into place", &to, e))?;
         }
-        let current: FastSet<&str> = manifest.iter().map(|(p, _)| p.as_str()).collect();
         let mut stale: Vec<&String> = self
             .previous
             .keys()
-            .filter(|p| !current.contains(p.as_str()))
+            .filter(|p| !manifest.contains_key(p.as_str()))
             .collect();
         stale.sort();
         for rel in stale {

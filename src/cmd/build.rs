@@ -72,6 +72,18 @@ pub fn built_line(
     let comp = &report.compilation;
     let summary = emit::summary_line(&comp.summary());
     match &report.written {
+        Some(stats) if report.tracked => format!(
+            "built {} pages into {} in {:.2?} (changed notes only: {} pages checked, {} rendered; {} files written; {} notes parsed, {} reused); {}",
+            report.pages,
+            output.display(),
+            took,
+            report.rendered.rendered + report.rendered.kept,
+            report.rendered.rendered,
+            stats.written,
+            comp.parse.parsed,
+            comp.parse.reused,
+            summary
+        ),
         Some(stats) => format!(
             "built {} pages into {} in {:.2?} ({}: {} pages rendered, {} kept; {} files written, {} unchanged, {} attachments; {} notes parsed, {} reused); {}",
             report.pages,

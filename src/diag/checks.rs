@@ -9,53 +9,87 @@ use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Fix, Level};
 use crate::graph::ConceptGraph;
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution};
-use crate::source::fold_name;
 use crate::source::Span;
+use crate::source::{fold_name, FastMap};
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
 
-/// All link-level diagnostics of a compiled vault. Codes `config` allows everywhere are not
-/// computed at all (no note can re-enable them).
+/// All link-level diagnostics of a compiled vault, and the "did you mean" suggestions they
+/// were made with. Codes `config` allows everywhere are not computed at all (no note can
+/// re-enable them).
 pub fn link_diagnostics(
     vault: &Vault,
     resolution: &Resolution,
     graph: &ConceptGraph,
     config: &Config,
-) -> Vec<Diagnostic> {
-    let suggester = Suggester::new(vault, resolution);
-    let wants = |code: Code| config.level(code) != Level::Allow;
-    let case = wants(Code::CaseMismatch);
+) -> (Vec<Diagnostic>, Suggestions) {
+    let suggestions = Suggestions::new(vault, resolution);
     let mut out: Vec<Diagnostic> = vault
         .notes
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(i, note)| {
-            let id = NoteId(i as u32);
-            let suggester = &suggester;
-            note.links.iter().enumerate().flat_map(move |(j, link)| {
-                let mut found = check_link(vault, resolution, suggester, id, note, link, j);
-                if case {
-                    found.extend(case_mismatch(vault, resolution, id, note, link, j));
-                }
-                found
-            })
+        .flat_map_iter(|(i, _)| {
+            note_link_diagnostics(vault, resolution, &suggestions, config, NoteId(i as u32))
         })
         .collect();
     out.extend(embed_cycles(vault, resolution));
-    if wants(Code::OrphanNote) {
-        out.extend(graph.orphans().into_iter().map(|id| {
-            let note = vault.note(id);
-            Diagnostic::new(
-                Code::OrphanNote,
-                note.path.clone(),
-                Span::default(),
-                "no other note links here",
-            )
-            .with_help(
-                "link it from a related note or an index note, or allow `orphan-note` for it",
-            )
-        }));
+    if config.level(Code::OrphanNote) != Level::Allow {
+        out.extend(graph.orphans().into_iter().map(|id| orphan(vault, id)));
+    }
+    (out, suggestions)
+}
+
+/// The diagnostics of the links of one note (broken links and fragments, alias links,
+/// ambiguity, letter case): what [`link_diagnostics`] says about them, given its suggestions.
+pub fn note_link_diagnostics(
+    vault: &Vault,
+    resolution: &Resolution,
+    suggestions: &Suggestions,
+    config: &Config,
+    id: NoteId,
+) -> Vec<Diagnostic> {
+    let case = config.level(Code::CaseMismatch) != Level::Allow;
+    let note = vault.note(id);
+    let mut out = Vec::new();
+    for (j, link) in note.links.iter().enumerate() {
+        out.extend(check_link(
+            vault,
+            resolution,
+            suggestions,
+            id,
+            note,
+            link,
+            j,
+        ));
+        if case {
+            out.extend(case_mismatch(vault, resolution, id, note, link, j));
+        }
     }
     out
+}
+
+/// Whether a code is one [`note_link_diagnostics`] reports.
+pub fn is_note_link_code(code: Code) -> bool {
+    matches!(
+        code,
+        Code::BrokenLink
+            | Code::MissingAttachment
+            | Code::AliasLink
+            | Code::BrokenFragment
+            | Code::AmbiguousLink
+            | Code::CaseMismatch
+    )
+}
+
+/// The `orphan-note` diagnostic of note `id` (whether it is one is the graph's to say).
+pub fn orphan(vault: &Vault, id: NoteId) -> Diagnostic {
+    let note = vault.note(id);
+    Diagnostic::new(
+        Code::OrphanNote,
+        note.path.clone(),
+        Span::default(),
+        "no other note links here",
+    )
+    .with_help("link it from a related note or an index note, or allow `orphan-note` for it")
 }
 
 /// A link that reaches its target only when letter case is ignored; the fix writes the
@@ -127,7 +161,7 @@ fn case_mismatch(
 fn check_link(
     vault: &Vault,
     resolution: &Resolution,
-    suggester: &Suggester,
+    suggester: &Suggestions,
     id: NoteId,
     note: &Note,
     link: &Link,
@@ -297,9 +331,10 @@ fn closest_block(note: &Note, wanted: &str) -> Option<String> {
 /// each name's deletions are hashed once, in parallel, and looked up in it. That finds the same
 /// candidate pairs as indexing the names would (the relation is symmetric) while keeping no
 /// array of every name's deletions (over 200k entries at 10k notes).
-struct Suggester<'a> {
+#[derive(Debug, Default)]
+pub struct Suggestions {
     /// Suggestion per distinct missing target (folded), computed once, in parallel.
-    cache: HashMap<String, Option<&'a str>>,
+    cache: FastMap<String, Option<String>>,
 }
 
 /// The hashes of `name` and of each of its one-character deletions, sorted and deduplicated.
@@ -376,8 +411,9 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
         .collect()
 }
 
-impl<'a> Suggester<'a> {
-    fn new(vault: &'a Vault, resolution: &Resolution) -> Suggester<'a> {
+impl Suggestions {
+    /// Suggestions for every missing target of the vault.
+    pub fn new(vault: &Vault, resolution: &Resolution) -> Suggestions {
         let mut missing: Vec<String> = vault
             .note_ids()
             .flat_map(|(id, note)| {
@@ -393,11 +429,9 @@ impl<'a> Suggester<'a> {
         missing.sort_unstable();
         missing.dedup();
         if missing.is_empty() {
-            return Suggester {
-                cache: HashMap::new(),
-            };
+            return Suggestions::default();
         }
-        let mut names: Vec<(String, &'a str)> = vault
+        let mut names: Vec<(String, &str)> = vault
             .notes
             .par_iter()
             .map(|n| n.path.stem())
@@ -407,13 +441,19 @@ impl<'a> Suggester<'a> {
         names.par_sort();
         names.dedup_by(|a, b| a.0 == b.0);
         let found = best_matches(&names, &missing);
-        Suggester {
-            cache: missing.into_iter().zip(found).collect(),
+        Suggestions {
+            cache: missing
+                .into_iter()
+                .zip(found)
+                .map(|(m, f)| (m, f.map(str::to_string)))
+                .collect(),
         }
     }
 
-    fn suggest(&self, target: &str) -> Option<&'a str> {
-        self.cache.get(&suggestion_key(target)).copied().flatten()
+    fn suggest(&self, target: &str) -> Option<&str> {
+        self.cache
+            .get(&suggestion_key(target))
+            .and_then(|s| s.as_deref())
     }
 }
 
@@ -446,7 +486,7 @@ fn embed_region(
 /// `a` leads to embed `b` when `b` lies inside the region `a` shows. A cycle in it is a real
 /// transclusion loop (a note embedding another's unrelated section is not). One note alone is
 /// `self-embed`; several are `embed-cycle`, listed in the order they embed each other.
-fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
+pub fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
     let mut nodes: Vec<(NoteId, usize)> = Vec::new();
     let mut by_note: HashMap<NoteId, Vec<usize>> = HashMap::new();
     for (id, note) in vault.note_ids() {

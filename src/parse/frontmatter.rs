@@ -51,12 +51,7 @@ pub struct Parsed {
 }
 
 /// Parses the YAML in `text[yaml]`.
-pub fn parse(
-    path: &VaultPath,
-    text: &str,
-    yaml: Range<usize>,
-    is_template: bool,
-) -> Parsed {
+pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, is_template: bool) -> Parsed {
     let mut out = Parsed {
         front_matter: FrontMatter {
             publish: true,
@@ -437,7 +432,7 @@ mod tests {
     fn run(text: &str) -> Parsed {
         let (yaml, _) = split(text).expect("front matter");
         let path = VaultPath::new("n.md").unwrap();
-        parse(&path, text, yaml, &LineIndex::new(text), false)
+        parse(&path, text, yaml, false)
     }
 
     #[test]
@@ -445,11 +440,10 @@ mod tests {
         let text = "---\ncreated: {{date}}\ntags: [a]\n---\n";
         let (yaml, _) = split(text).unwrap();
         let path = VaultPath::new("Templates/t.md").unwrap();
-        let lines = LineIndex::new(text);
-        assert!(parse(&path, text, yaml.clone(), &lines, true)
+        assert!(parse(&path, text, yaml.clone(), true)
             .diagnostics
             .is_empty());
-        assert_eq!(parse(&path, text, yaml, &lines, false).diagnostics.len(), 1);
+        assert_eq!(parse(&path, text, yaml, false).diagnostics.len(), 1);
     }
 
     /// The fast path gives exactly serde-saphyr's map (key order included) on generated YAML

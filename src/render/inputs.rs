@@ -74,21 +74,14 @@ impl SiteInputs {
             .map(|n| xxh3_64(n.text.as_bytes()))
             .collect();
         // Each note's shares are hashed once here, not once per page that shows them.
-        let (body, source) = comp
-            .vault
-            .notes
-            .par_iter()
-            .enumerate()
-            .map(|(i, note)| {
+        let (body, source) = (0..comp.vault.notes.len())
+            .into_par_iter()
+            .map(|i| {
                 let id = NoteId(i as u32);
-                let mut body = Xxh3::new();
-                body_source(&mut body, comp, plan, id, text[i]);
-                let mut source = Xxh3::new();
-                field(&mut source, page_file(plan.note_page(id)));
-                field(&mut source, note.path.as_str());
-                field(&mut source, &note.title);
-                source.write_u64(text[i]);
-                (body.finish(), source.finish())
+                (
+                    body_share(comp, plan, id, text[i]),
+                    source_share(comp, plan, id, text[i]),
+                )
             })
             .unzip();
         SiteInputs {
@@ -96,6 +89,22 @@ impl SiteInputs {
             text,
             body,
             source,
+        }
+    }
+
+    /// Hashes again what changed for a build session's rebuild: the text shares of the notes
+    /// whose text changed (`texts`), and the body shares of those and of `links` (notes whose
+    /// links may now lead to other anchors or states). The site plan must be the same.
+    pub fn refresh(&mut self, comp: &Compilation, texts: &[NoteId], links: &[NoteId]) {
+        let plan = &comp.site;
+        for &id in texts {
+            let i = id.0 as usize;
+            self.text[i] = xxh3_64(comp.vault.note(id).text.as_bytes());
+            self.source[i] = source_share(comp, plan, id, self.text[i]);
+        }
+        for &id in texts.iter().chain(links) {
+            let i = id.0 as usize;
+            self.body[i] = body_share(comp, plan, id, self.text[i]);
         }
     }
 
@@ -179,10 +188,23 @@ impl SiteInputs {
     }
 }
 
+/// What a backlink from note `id` shows on another page: its page, path, title and text.
+fn source_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u64 {
+    let note = comp.vault.note(id);
+    let mut h = Xxh3::new();
+    field(&mut h, page_file(plan.note_page(id)));
+    field(&mut h, note.path.as_str());
+    field(&mut h, &note.title);
+    h.write_u64(text);
+    h.finish()
+}
+
 /// One note's share of a page: its text, where each of its links goes and its tags' pages
 /// (for the page's own note these are also the header's tag links).
-fn body_source(h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) {
+fn body_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u64 {
+    let mut h = Xxh3::new();
     let note = comp.vault.note(id);
+    let h = &mut h;
     h.write_u8(b'N');
     field(h, note.path.as_str());
     h.write_u64(text);
@@ -210,6 +232,7 @@ fn body_source(h: &mut Xxh3, comp: &Compilation, plan: &SitePlan, id: NoteId, te
     for tag in &note.tags {
         field(h, page_file(plan.tag_page(&tag.name)));
     }
+    h.finish()
 }
 
 /// What a list page shows of note `id` (`render::entry`: its title, vault path, page URL and

@@ -69,17 +69,20 @@ pub struct RenderStats {
 /// Renders every page, data file and theme asset of the site, handing each file to `sink` as
 /// soon as it is ready (from several threads), so pages are never all held in memory. Pages
 /// whose input fingerprint the sink already has are not rendered at all.
+///
+/// `inputs` are the fingerprints of `comp`'s notes ([`SiteInputs::new`] with the same theme and
+/// title); a build session keeps them for its next rebuild.
 pub fn render_site(
     comp: &Compilation,
     theme: &Theme,
     title: &str,
+    inputs: &SiteInputs,
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
     let info = SiteInfo { title };
-    let inputs = SiteInputs::new(comp, theme, title);
     let pages = Pages {
-        inputs: &inputs,
+        inputs,
         theme,
         sink,
         rendered: AtomicUsize::new(0),
@@ -194,31 +197,10 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
             context!(folders(comp, plan, &root))
         })
     };
-    #[derive(Serialize)]
-    struct WantedBody<'a> {
-        wanted: Vec<WantedView<'a>>,
-    }
-    let wanted_page = page_dir("wanted");
-    let wanted_page_view = || {
-        pages.view(
-            &wanted_page,
-            "wanted.html",
-            PageContext {
-                site: site(&wanted_page),
-                page: PageView {
-                    kind: "wanted",
-                    title: "Wanted notes",
-                },
-                body: WantedBody {
-                    wanted: wanted(comp, plan, &wanted_page),
-                },
-            },
-        )
-    };
     let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
         rayon::join(
             || tag_pages(comp, plan, info, pages, &keys),
-            wanted_page_view,
+            || wanted_page(comp, info, pages),
         )
     });
     index_done?;
@@ -278,6 +260,121 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     Ok(())
 }
 
+/// The wanted page: every missing link target with the notes that link to it.
+fn wanted_page(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+    #[derive(Serialize)]
+    struct WantedBody<'a> {
+        wanted: Vec<WantedView<'a>>,
+    }
+    let page = page_dir("wanted");
+    pages.view(
+        &page,
+        "wanted.html",
+        PageContext {
+            site: info.view(&page),
+            page: PageView {
+                kind: "wanted",
+                title: "Wanted notes",
+            },
+            body: WantedBody {
+                wanted: wanted(comp, &comp.site, &page),
+            },
+        },
+    )
+}
+
+/// Which search shard note `id` is in, among `shards`: a hash of its path, so an edit
+/// re-indexes one shard.
+fn shard_of(comp: &Compilation, id: NoteId, shards: usize) -> usize {
+    let path = comp.vault.note(id).path.as_str();
+    (xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize
+}
+
+/// Search shard `k` of `shards`, holding the published notes `ids`.
+fn search_shard_page(
+    comp: &Compilation,
+    pages: &Pages,
+    k: usize,
+    shards: usize,
+    ids: &[NoteId],
+) -> Result<()> {
+    let plan = &comp.site;
+    let path = format!("search/{k}.js");
+    let per_note = text::search_body_chars(shards, ids.len());
+    let fp = pages.inputs.search_shard(comp, plan, &path, ids, per_note);
+    pages.page(path, fp, |out| {
+        out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
+        Ok(())
+    })
+}
+
+/// What a build session's rebuild of changed notes renders again, when the vault's names,
+/// links and list pages stayed as they were (see `build::BuildSession`).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Notes whose pages may show something that changed.
+    pub notes: Vec<NoteId>,
+    /// Whether the wanted page may have changed (a changed note links to a missing note).
+    pub wanted: bool,
+    /// Notes whose search shard may have changed.
+    pub searched: Vec<NoteId>,
+}
+
+/// Renders only the pages of `selection` (each kept when its fingerprint is unchanged); every
+/// other file of the site stays as the sink has it.
+pub fn render_selected(
+    comp: &Compilation,
+    theme: &Theme,
+    title: &str,
+    inputs: &SiteInputs,
+    sink: &dyn Sink,
+    selection: &Selection,
+) -> Result<RenderStats> {
+    let info = SiteInfo { title };
+    let pages = Pages {
+        inputs,
+        theme,
+        sink,
+        rendered: AtomicUsize::new(0),
+        kept: AtomicUsize::new(0),
+    };
+    let plan = &comp.site;
+    selection.notes.par_iter().try_for_each(|&id| {
+        let Some(page) = plan.note_page(id) else {
+            return Ok(());
+        };
+        let path = page.file();
+        let fp = pages.inputs.note_page(comp, plan, id, &path);
+        pages.page(path, fp, |out| {
+            note_page_into(out, comp, pages.theme, &info, id, page)
+        })
+    })?;
+    if selection.wanted {
+        wanted_page(comp, &info, &pages)?;
+    }
+    let published = plan.notes.iter().filter(|p| p.is_some()).count();
+    let shards = search_shards(published);
+    let mut wanted_shards: Vec<usize> = selection
+        .searched
+        .iter()
+        .filter(|&&id| plan.note_page(id).is_some())
+        .map(|&id| shard_of(comp, id, shards))
+        .collect();
+    wanted_shards.sort_unstable();
+    wanted_shards.dedup();
+    wanted_shards.par_iter().try_for_each(|&k| {
+        let ids: Vec<NoteId> = (0..comp.vault.notes.len() as u32)
+            .map(NoteId)
+            .filter(|&id| plan.note_page(id).is_some() && shard_of(comp, id, shards) == k)
+            .collect();
+        search_shard_page(comp, &pages, k, shards, &ids)
+    })?;
+    Ok(RenderStats {
+        rendered: pages.rendered.into_inner(),
+        kept: pages.kept.into_inner(),
+    })
+}
+
 /// `graph-data.js` and the search index.
 fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
@@ -297,9 +394,8 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
     for (i, page) in plan.notes.iter().enumerate() {
         if page.is_some() {
-            let path = comp.vault.notes[i].path.as_str();
-            members[(xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize]
-                .push(NoteId(i as u32));
+            let id = NoteId(i as u32);
+            members[shard_of(comp, id, shards)].push(id);
         }
     }
     let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
@@ -312,17 +408,10 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
         .as_bytes(),
         None,
     )?;
-    files
-        .into_par_iter()
-        .zip(&members)
-        .try_for_each(|(path, ids)| {
-            let per_note = text::search_body_chars(shards, ids.len());
-            let fp = pages.inputs.search_shard(comp, plan, &path, ids, per_note);
-            pages.page(path, fp, |out| {
-                out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
-                Ok(())
-            })
-        })?;
+    members
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(k, ids)| search_shard_page(comp, pages, k, shards, ids))?;
     Ok(())
 }
 

@@ -675,3 +675,208 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
         assert_same_tree(&served, &full);
     }
 }
+
+/// Edits that leave every name, link target, title and tag as it was are rebuilt by
+/// dependency tracking (only the changed notes are read, only the pages that show them are
+/// looked at), and each such rebuild writes the site and diagnostics a cold build gives: a
+/// section another note transcludes, a block another note embeds, a whole embedded note (that
+/// a third note shows through an embed of an embed), a heading that links point at (renamed,
+/// then back), text around a link (its backlink context), text before a wanted link (the
+/// wanted page's line numbers), text before an embed that loops (where the loop is reported),
+/// a save that changes nothing, a save through an editor's temporary file, two notes at once,
+/// and a note edited behind the watcher's back (its stamp gives it away). Edits that move a
+/// title or a link target, or touch the configuration file, build the whole vault instead,
+/// with the same result.
+#[test]
+fn a_session_rebuilds_content_edits_by_dependency_tracking() {
+    use vaultc::build::{BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&demo_vault(), &vault);
+    std::fs::write(
+        vault.join("Scratch.md"),
+        "# Scratch\n\nSome words first.\n\nA link to [[Not Yet Written]] and to [[CLIP]].\n",
+    )
+    .unwrap();
+    // Embeds the section it is in: a loop, reported where the embed is.
+    std::fs::write(
+        vault.join("Loop.md"),
+        "# Loop\n\n## Part\n\nText, then ![[#Part]] inside its own section.\n",
+    )
+    .unwrap();
+    // Transcludes a section that itself transcludes the glossary: an embed of an embed.
+    std::fs::write(
+        vault.join("Digest.md"),
+        "# Digest\n\n![[Vision Language Models#Glossary]]\n",
+    )
+    .unwrap();
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let mut session = BuildSession::new();
+    session.build(&vault, &options, None).unwrap();
+    let edit = |rel: &str, f: &dyn Fn(&str) -> String| {
+        let path = vault.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let new = f(&text);
+        std::fs::write(&path, new).unwrap();
+    };
+    let families = "concepts/VLM Families.md";
+    let bench = "datasets-and-benchmarks/μ-Bench.md";
+    let glossary = "concepts/Glossary.md";
+    let ethics = "concepts/Ethical Considerations.md";
+    let contrastive = "concepts/Contrastive Learning.md";
+    // (what, the notes edited, the ones reported, whether tracking must handle it)
+    type Step<'a> = (&'a str, Box<dyn Fn() + 'a>, Vec<&'a str>, bool);
+    let steps: Vec<Step> = vec![
+        (
+            "a transcluded section",
+            Box::new(|| {
+                edit(families, &|t| {
+                    t.replacen(
+                        "## The four families\n",
+                        "## The four families\n\nA new opening line of the section.\n",
+                        1,
+                    )
+                })
+            }),
+            vec![families],
+            true,
+        ),
+        (
+            "an embedded block",
+            Box::new(|| edit(bench, &|t| t.replacen("Current VLMs", "Today's VLMs", 1))),
+            vec![bench],
+            true,
+        ),
+        (
+            "a whole embedded note",
+            Box::new(|| edit(glossary, &|t| format!("{t}\nOne more glossary line.\n"))),
+            vec![glossary],
+            true,
+        ),
+        (
+            "a heading links point at, renamed",
+            Box::new(|| {
+                edit(ethics, &|t| {
+                    t.replacen("## Bias Mitigation", "## Bias Mitigation Methods", 1)
+                })
+            }),
+            vec![ethics],
+            true,
+        ),
+        (
+            "the heading renamed back",
+            Box::new(|| {
+                edit(ethics, &|t| {
+                    t.replacen("## Bias Mitigation Methods", "## Bias Mitigation", 1)
+                })
+            }),
+            vec![ethics],
+            true,
+        ),
+        (
+            "text around a link and before a wanted link",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen(
+                        "Some words first.",
+                        "Some words first.\n\nAnd a new paragraph.",
+                        1,
+                    )
+                    .replacen("A link to", "Now a link to", 1)
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "text before an embed loop",
+            Box::new(|| {
+                edit("Loop.md", &|t| {
+                    t.replacen("Text, then", "More text, then", 1)
+                })
+            }),
+            vec!["Loop.md"],
+            true,
+        ),
+        (
+            "a save that changes nothing",
+            Box::new(|| edit(glossary, &|t| t.to_string())),
+            vec![glossary],
+            true,
+        ),
+        (
+            "two notes at once",
+            Box::new(|| {
+                edit(families, &|t| format!("{t}\nClosing words.\n"));
+                edit(contrastive, &|t| format!("{t}\nA closing remark.\n"));
+            }),
+            vec![families, contrastive],
+            true,
+        ),
+        (
+            "a note edited behind the watcher's back",
+            Box::new(|| {
+                edit(glossary, &|t| format!("{t}\nReported.\n"));
+                edit(contrastive, &|t| format!("{t}\nNot reported.\n"));
+            }),
+            vec![glossary],
+            true,
+        ),
+        (
+            "a save through a temporary file that is gone again",
+            Box::new(|| edit(glossary, &|t| format!("{t}\nSaved by an editor.\n"))),
+            vec![glossary, "concepts/4913"],
+            true,
+        ),
+        (
+            "the configuration file, gone",
+            Box::new(|| {}),
+            vec!["vaultc.toml"],
+            false,
+        ),
+        (
+            "a new title",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("# Scratch", "# Scratch Pad", 1)
+                })
+            }),
+            vec!["Scratch.md"],
+            false,
+        ),
+        (
+            "a link to another note",
+            Box::new(|| edit("Scratch.md", &|t| t.replacen("[[CLIP]]", "[[SigLIP]]", 1))),
+            vec!["Scratch.md"],
+            false,
+        ),
+    ];
+    for (step, (what, apply, reported, tracked)) in steps.into_iter().enumerate() {
+        apply();
+        let changed: Vec<PathBuf> = reported.iter().map(|r| root.join(r)).collect();
+        let report = session.build(&vault, &options, Some(&changed)).unwrap();
+        assert_eq!(report.tracked, tracked, "{what}");
+        let diagnostics: Vec<String> = report
+            .compilation
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        let full = dir.path().join(format!("full-{step}"));
+        let fresh = cold_full_build(&vault, &full);
+        let fresh_diagnostics: Vec<String> = fresh
+            .compilation
+            .diagnostics
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        assert_eq!(diagnostics, fresh_diagnostics, "{what}");
+        assert_same_tree(&served, &full);
+        std::fs::remove_dir_all(&full).unwrap();
+    }
+}

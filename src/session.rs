@@ -1,0 +1,556 @@
+//! Build sessions: the builds of `vaultc serve`, one per save, in one process. A session keeps
+//! what its last build made (the compilation, the notes' fingerprints, the site's manifest), so
+//! that a save of a few notes is handled by dependency tracking through the concept graph:
+//! only those notes are read and parsed, only their links and the links into them are resolved
+//! and checked again, and only the pages that show them are fingerprinted, rendered and
+//! written. Any change that could move names, links or list pages (a new, removed or renamed
+//! file, a changed title, alias, tag or link target, the configuration, the theme) makes a
+//! build of the whole vault instead, which still reuses every unchanged note. Either way the
+//! site is the one [`crate::build::build`] writes, byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use crate::build::{build_keeping, BuildOptions, BuildReport, SiteSink, SiteState};
+use crate::compile::Timings;
+use crate::diag::{checks, Code, Diagnostic};
+use crate::discover::{self, FileStamp};
+use crate::error::Result;
+use crate::graph::EdgeKind;
+use crate::output;
+use crate::render::{self, Selection};
+use crate::resolve::{self, LinkTarget, ResolvedLink};
+use crate::source::{FastMap, FastSet};
+use crate::vault::{Note, NoteId};
+
+/// Builds one vault again and again in one process (what `vaultc serve` does on every save).
+/// A save of notes whose names, links and list entries stay the same is a rebuild of those
+/// notes alone (see the module's documentation); anything else builds the whole vault, taking
+/// every note whose file did not change (same stamp, and no watcher event under its path) from
+/// the previous build without reading or parsing it. Every build writes the site
+/// [`crate::build::build`] would, byte for byte.
+#[derive(Default)]
+pub struct BuildSession {
+    last: Option<BuildReport>,
+    site: Option<SiteState>,
+    files: Files,
+}
+
+impl std::fmt::Debug for BuildSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildSession")
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The files of the last build on disk: which note each note file is, and the attachments.
+#[derive(Debug, Default)]
+struct Files {
+    /// The vault folder (canonical).
+    root: PathBuf,
+    notes: FastMap<PathBuf, NoteId>,
+    attachments: FastSet<PathBuf>,
+}
+
+impl BuildSession {
+    /// A session with no previous build.
+    pub fn new() -> BuildSession {
+        BuildSession::default()
+    }
+
+    /// Builds like [`crate::build::build`]. `changed` lists the absolute paths a file watcher
+    /// reported since the previous build; `None` (unknown) reads every note again.
+    pub fn build(
+        &mut self,
+        root: &Path,
+        options: &BuildOptions,
+        changed: Option<&[PathBuf]>,
+    ) -> Result<&BuildReport> {
+        if let Some(changed) = changed {
+            match self.rebuild_notes(options, changed) {
+                Some(Ok(())) => return Ok(self.last.as_ref().expect("a rebuild keeps its report")),
+                Some(Err(e)) => {
+                    // The site may be half updated: the next build starts from scratch.
+                    self.last = None;
+                    self.site = None;
+                    return Err(e);
+                }
+                None => {}
+            }
+        }
+        self.site = None;
+        let reuse = match (self.last.take(), changed) {
+            (Some(last), Some(changed)) => reuse_of(last, changed).map(std::sync::Arc::new),
+            _ => None,
+        };
+        let mut options = options.clone();
+        // The session holds every parse in memory: the cache file on disk stays the one of
+        // the session's first build, and a later `vaultc build` parses again only what changed
+        // since (the cache is keyed by content).
+        options.no_cache |= reuse.is_some();
+        options.compile.keep_origins = true;
+        options.compile.reuse = reuse;
+        let (report, site) = build_keeping(root, &options)?;
+        self.files = Files {
+            root: report.compilation.root.clone(),
+            ..Files::default()
+        };
+        if let Some(origins) = &report.compilation.origins {
+            self.files.notes = origins
+                .notes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.disk.clone(), NoteId(i as u32)))
+                .collect();
+        }
+        self.files.attachments = report
+            .compilation
+            .vault
+            .attachments
+            .iter()
+            .map(|a| a.disk_path.clone())
+            .collect();
+        self.site = site;
+        Ok(self.last.insert(report))
+    }
+
+    /// Rebuilds after changes to known notes alone, by dependency tracking; `None` when the
+    /// changes need a build of the whole vault (the session is left as it was then).
+    fn rebuild_notes(&mut self, options: &BuildOptions, changed: &[PathBuf]) -> Option<Result<()>> {
+        // Nothing reported: the watcher may have missed anything, even a new file. Walk.
+        if changed.is_empty() {
+            return None;
+        }
+        let report = self.last.as_mut()?;
+        let site = self.site.as_mut()?;
+        report.written?;
+        let mut timings = Timings::start();
+        let mut ids = changed_notes(&self.files, changed)?;
+        let comp = &mut report.compilation;
+        let origins = comp.origins.as_ref()?;
+        let resolve_options = origins.resolve;
+        // The watcher is not trusted alone: a note whose file's stamp moved changed too, even
+        // when no event told of it (an event lost on the way, a file system that reports none).
+        ids.extend(stamps_moved(&origins.notes));
+        ids.sort_unstable();
+        ids.dedup();
+        timings.mark("stat");
+
+        // Read and parse the changed notes; a note whose text is the same needs nothing more.
+        let mut fresh: Vec<Fresh> = Vec::new();
+        let mut touched: Vec<(NoteId, FileStamp)> = Vec::new();
+        for &id in &ids {
+            let origin = &origins.notes[id.0 as usize];
+            // A note read with a problem last time, or now, is left to a whole build.
+            origin.stamp?;
+            let stamp = std::fs::metadata(&origin.disk)
+                .ok()
+                .map(|m| FileStamp::of(&m))?;
+            let path = comp.vault.note(id).path.clone();
+            let (mut file, problem) = discover::read_note(path, &origin.disk);
+            if problem.is_some() {
+                return None;
+            }
+            file.is_template = origin.is_template;
+            let key = crate::cache::key(&file);
+            if key == origin.key {
+                touched.push((id, stamp));
+                continue;
+            }
+            let (note, diagnostics) = crate::parse::note_with(file, true);
+            if !same_place(comp.vault.note(id), &note) {
+                return None;
+            }
+            fresh.push(Fresh {
+                id,
+                note: Some(note),
+                diagnostics,
+                stamp,
+                key,
+            });
+        }
+        timings.mark("parse");
+
+        // Their links, resolved with the unchanged name index, must make the same edges: then
+        // the concept graph, the wanted notes and the site plan stay as they are.
+        let mut previous: Vec<Note> = Vec::with_capacity(fresh.len());
+        for f in &mut fresh {
+            let note = f.note.take().expect("each note is swapped in once");
+            previous.push(std::mem::replace(
+                &mut comp.vault.notes[f.id.0 as usize],
+                note,
+            ));
+        }
+        let resolved: Vec<Vec<ResolvedLink>> = fresh
+            .iter()
+            .map(|f| {
+                let note = comp.vault.note(f.id);
+                note.links
+                    .iter()
+                    .map(|link| {
+                        resolve::resolve_link(
+                            &comp.vault,
+                            &comp.resolution.index,
+                            f.id,
+                            link,
+                            resolve_options,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let same_graph = fresh
+            .iter()
+            .zip(&previous)
+            .zip(&resolved)
+            .all(|((f, old), new)| {
+                same_edges(
+                    old,
+                    &comp.resolution.links[f.id.0 as usize],
+                    comp.vault.note(f.id),
+                    new,
+                )
+            });
+        if !same_graph {
+            for (f, old) in fresh.iter().zip(previous) {
+                comp.vault.notes[f.id.0 as usize] = old;
+            }
+            return None;
+        }
+        drop(previous);
+        let texts: Vec<NoteId> = fresh.iter().map(|f| f.id).collect();
+        for (id, links) in texts.iter().zip(resolved) {
+            comp.resolution.links[id.0 as usize] = links;
+        }
+        // The links into the changed notes: their headings and blocks decide the fragments.
+        let changed_set: FastSet<NoteId> = texts.iter().copied().collect();
+        let mut linking: Vec<NoteId> = texts
+            .iter()
+            .flat_map(|&x| comp.graph.incoming(comp.graph.note_node(x)))
+            .map(|b| b.source)
+            .filter(|s| !changed_set.contains(s))
+            .collect();
+        linking.sort_unstable();
+        linking.dedup();
+        let again: Vec<(NoteId, usize, ResolvedLink)> = linking
+            .iter()
+            .flat_map(|&r| {
+                let note = comp.vault.note(r);
+                let comp = &*comp;
+                let changed_set = &changed_set;
+                note.links.iter().enumerate().filter_map(move |(j, link)| {
+                    match comp.resolution.get(r, j).target {
+                        LinkTarget::Note { id, .. } if changed_set.contains(&id) => Some((
+                            r,
+                            j,
+                            resolve::resolve_link(
+                                &comp.vault,
+                                &comp.resolution.index,
+                                r,
+                                link,
+                                resolve_options,
+                            ),
+                        )),
+                        _ => None,
+                    }
+                })
+            })
+            .collect();
+        for (r, j, link) in again {
+            comp.resolution.links[r.0 as usize][j] = link;
+        }
+        timings.mark("resolve");
+
+        // Diagnostics: those of the changed notes, of the links into them and the embed loops
+        // are made again; every other file's stay.
+        let config = &options.compile.config;
+        let changed_paths: FastSet<&str> = texts
+            .iter()
+            .map(|&id| comp.vault.note(id).path.as_str())
+            .collect();
+        let linking_paths: FastSet<&str> = linking
+            .iter()
+            .map(|&id| comp.vault.note(id).path.as_str())
+            .collect();
+        let mut diagnostics = std::mem::take(&mut comp.diagnostics);
+        diagnostics.retain(|d| {
+            !(changed_paths.contains(d.file.as_str())
+                || (linking_paths.contains(d.file.as_str()) && checks::is_note_link_code(d.code))
+                || matches!(d.code, Code::EmbedCycle | Code::SelfEmbed))
+        });
+        let mut remade: Vec<Diagnostic> = Vec::new();
+        for f in &fresh {
+            let path = &comp.vault.note(f.id).path;
+            remade.extend(f.diagnostics.iter().cloned());
+            remade.extend(checks::note_link_diagnostics(
+                &comp.vault,
+                &comp.resolution,
+                &comp.suggestions,
+                config,
+                f.id,
+            ));
+            if comp.graph.backlinks(f.id).is_empty() {
+                remade.push(checks::orphan(&comp.vault, f.id));
+            }
+            remade.extend(
+                comp.site
+                    .diagnostics
+                    .iter()
+                    .filter(|d| &d.file == path)
+                    .cloned(),
+            );
+        }
+        for &r in &linking {
+            remade.extend(checks::note_link_diagnostics(
+                &comp.vault,
+                &comp.resolution,
+                &comp.suggestions,
+                config,
+                r,
+            ));
+        }
+        remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
+        diagnostics.extend(crate::compile::settle(&comp.vault, config, remade));
+        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        diagnostics.dedup();
+        drop(changed_paths);
+        drop(linking_paths);
+        comp.diagnostics = diagnostics;
+        timings.mark("diagnose");
+
+        // The pages that show what changed: the changed notes' and those of the notes linking
+        // into them, every page transcluding one of those (through embeds of embeds), and the
+        // pages listing a changed note among their backlinks.
+        site.inputs.refresh(comp, &texts, &linking);
+        let mut shown: FastSet<NoteId> = texts.iter().chain(&linking).copied().collect();
+        let mut frontier: Vec<NoteId> = shown.iter().copied().collect();
+        while let Some(n) = frontier.pop() {
+            for b in comp.graph.incoming(comp.graph.note_node(n)) {
+                if b.kind == EdgeKind::Embed && shown.insert(b.source) {
+                    frontier.push(b.source);
+                }
+            }
+        }
+        let mut wanted = false;
+        for &x in &texts {
+            for link in &comp.resolution.links[x.0 as usize] {
+                match link.target {
+                    LinkTarget::Note { id, .. } => {
+                        shown.insert(id);
+                    }
+                    LinkTarget::Missing { .. } => wanted = true,
+                    LinkTarget::Attachment(_) => {}
+                }
+            }
+        }
+        let mut notes: Vec<NoteId> = shown.into_iter().collect();
+        notes.sort_unstable();
+        let selection = Selection {
+            notes,
+            wanted,
+            searched: texts.clone(),
+        };
+        let staging = match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {
+            Ok(staging) => staging,
+            Err(e) => return Some(Err(e)),
+        };
+        let published = comp.site.notes.iter().filter(|p| p.is_some()).count();
+        let sink = SiteSink::new(&staging, published);
+        let rendered = match render::render_selected(
+            comp,
+            &site.theme,
+            &site.title,
+            &site.inputs,
+            &sink,
+            &selection,
+        ) {
+            Ok(rendered) => rendered,
+            Err(e) => return Some(Err(e)),
+        };
+        timings.mark("render");
+        let (written, manifest) = match staging.finish(&[]) {
+            Ok(done) => done,
+            Err(e) => return Some(Err(e)),
+        };
+        site.manifest = manifest;
+        timings.mark("write");
+
+        let origins = comp.origins.as_mut().expect("checked above");
+        for f in fresh {
+            let origin = &mut origins.notes[f.id.0 as usize];
+            origin.stamp = Some(f.stamp);
+            origin.key = f.key;
+            origin.diagnostics = f.diagnostics;
+        }
+        for (id, stamp) in touched {
+            origins.notes[id.0 as usize].stamp = Some(stamp);
+        }
+        comp.parse = crate::compile::ParseStats {
+            parsed: texts.len(),
+            reused: comp.vault.notes.len() - texts.len(),
+        };
+        comp.timings = timings;
+        report.pages = published;
+        report.written = Some(written);
+        report.rendered = rendered;
+        report.in_place = true;
+        report.tracked = true;
+        Some(Ok(()))
+    }
+}
+
+/// A changed note, read and parsed.
+struct Fresh {
+    id: NoteId,
+    /// Taken when it replaces the old note in the vault.
+    note: Option<Note>,
+    /// What parsing it reported.
+    diagnostics: Vec<Diagnostic>,
+    stamp: FileStamp,
+    key: u128,
+}
+
+/// Whether a note's links, resolved as `new`, make the graph edges its old links made: the
+/// same kinds to the same targets (a missing target written the same way).
+fn same_edges(
+    old: &Note,
+    old_links: &[ResolvedLink],
+    new: &Note,
+    new_links: &[ResolvedLink],
+) -> bool {
+    old.links.len() == new.links.len()
+        && old
+            .links
+            .iter()
+            .zip(&new.links)
+            .zip(old_links.iter().zip(new_links))
+            .all(|((a, b), (ra, rb))| {
+                a.kind == b.kind
+                    && match (&ra.target, &rb.target) {
+                        (LinkTarget::Note { id: x, .. }, LinkTarget::Note { id: y, .. }) => x == y,
+                        (LinkTarget::Attachment(x), LinkTarget::Attachment(y)) => x == y,
+                        (LinkTarget::Missing { key: x }, LinkTarget::Missing { key: y }) => {
+                            x == y && a.target == b.target
+                        }
+                        _ => false,
+                    }
+            })
+}
+
+/// Whether a changed note keeps its place in the site: its title, aliases, tags, publishing
+/// and permalink (what the site plan, the name index and the list pages read of it).
+fn same_place(old: &Note, new: &Note) -> bool {
+    old.title == new.title
+        && old.front_matter.aliases == new.front_matter.aliases
+        && old.front_matter.publish == new.front_matter.publish
+        && old.front_matter.draft == new.front_matter.draft
+        && old.front_matter.permalink == new.front_matter.permalink
+        && old.tags.len() == new.tags.len()
+        && old
+            .tags
+            .iter()
+            .zip(&new.tags)
+            .all(|(a, b)| a.name == b.name)
+}
+
+/// The notes whose file's stamp is not the one it had when it was read (a file that is gone
+/// or unreadable counts as changed).
+fn stamps_moved(origins: &[crate::compile::NoteOrigin]) -> Vec<NoteId> {
+    use rayon::prelude::*;
+    origins
+        .par_iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            let now = std::fs::metadata(&o.disk).ok().map(|m| FileStamp::of(&m));
+            now.is_none() || now != o.stamp
+        })
+        .map(|(i, _)| NoteId(i as u32))
+        .collect()
+}
+
+/// The notes behind the changed paths, or `None` when a change is not to a known note: a new
+/// file or folder, a removed or changed attachment, a note that is no longer a file, the
+/// configuration, a settings file, anything outside the vault (a theme file), or the watcher
+/// losing track (the vault root). A path in the vault that is gone and was never known is an
+/// editor's temporary file: it changes nothing.
+fn changed_notes(files: &Files, changed: &[PathBuf]) -> Option<Vec<NoteId>> {
+    let mut ids = Vec::new();
+    for path in changed {
+        if let Some(&id) = files.notes.get(path) {
+            if !path.is_file() {
+                return None;
+            }
+            ids.push(id);
+            continue;
+        }
+        let rel = path.strip_prefix(&files.root).ok()?;
+        let read_by_discovery = rel == Path::new(crate::config::FILE_NAME)
+            || discover::SETTINGS_FILES.iter().any(|f| rel == Path::new(f));
+        if read_by_discovery || files.attachments.contains(path) || path.symlink_metadata().is_ok()
+        {
+            return None;
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}
+
+/// What the next build may take from `last`.
+fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Reuse> {
+    use crate::compile::{KeptNote, Reuse};
+    use crate::discover::{KnownNotes, KnownTree};
+    let comp = last.compilation;
+    let origins = comp.origins?;
+    let resolution = crate::compile::PreviousResolution {
+        resolution: comp.resolution,
+        options: origins.resolve,
+        notes: comp.vault.notes.iter().map(|n| n.path.clone()).collect(),
+        aliases: comp
+            .vault
+            .notes
+            .iter()
+            .map(|n| n.front_matter.aliases.clone())
+            .collect(),
+        attachments: comp
+            .vault
+            .attachments
+            .iter()
+            .map(|a| a.path.clone())
+            .collect(),
+    };
+    let mut tree = origins.clean_discovery.then(|| KnownTree {
+        notes: Vec::with_capacity(comp.vault.notes.len()),
+        attachments: comp.vault.attachments,
+    });
+    let mut known = KnownNotes {
+        changed: changed.iter().cloned().collect(),
+        ..KnownNotes::default()
+    };
+    let mut notes = crate::source::FastMap::default();
+    for (note, origin) in comp.vault.notes.into_iter().zip(origins.notes) {
+        if let Some(tree) = &mut tree {
+            tree.notes
+                .push((note.path.clone(), origin.disk, origin.is_template));
+        }
+        if let Some(stamp) = origin.stamp {
+            known
+                .stamps
+                .insert(note.path.clone(), (stamp, origin.is_template));
+            notes.insert(
+                note.path.clone(),
+                KeptNote {
+                    note,
+                    diagnostics: origin.diagnostics,
+                    key: origin.key,
+                },
+            );
+        }
+    }
+    known.tree = tree;
+    Some(Reuse {
+        known: std::sync::Arc::new(known),
+        notes: std::sync::Mutex::new(notes),
+        resolution: std::sync::Mutex::new(Some(resolution)),
+    })
+}
