@@ -394,10 +394,9 @@ pub struct CacheUpdate {
 }
 
 impl CacheUpdate {
-    /// The bytes of the cache file: header, checksum, index, records.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let records: Vec<(&CacheEntry, &[u8])> = self
-            .entries
+    /// The records of the next file: each note's, kept from the loaded file or new.
+    fn records(&self) -> Vec<(&CacheEntry, &[u8])> {
+        self.entries
             .iter()
             .filter_map(|e| {
                 let bytes = match &e.record {
@@ -410,25 +409,46 @@ impl CacheUpdate {
                 };
                 Some((e, bytes))
             })
-            .collect();
-        let mut out = header();
-        let checksum_at = out.len();
-        out.extend_from_slice(&0u64.to_le_bytes());
-        let body_at = out.len();
-        out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+            .collect()
+    }
+
+    /// The bytes of the cache file: header, checksum, index, records.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_to(&mut out)
+            .expect("writing to memory cannot fail");
+        out
+    }
+
+    /// Writes the cache file to `out` piece by piece (a big vault's file is tens of
+    /// megabytes: it is never held whole in memory), returning its length.
+    fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<u64> {
+        let records = self.records();
+        // The checksum covers everything after it: the index, then the records.
+        let mut index = Vec::with_capacity(4 + records.len() * 64);
+        index.extend_from_slice(&(records.len() as u32).to_le_bytes());
         for (e, bytes) in &records {
             let path = e.path.as_str().as_bytes();
-            out.extend_from_slice(&(path.len() as u32).to_le_bytes());
-            out.extend_from_slice(path);
-            out.extend_from_slice(&e.key.to_le_bytes());
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            index.extend_from_slice(&(path.len() as u32).to_le_bytes());
+            index.extend_from_slice(path);
+            index.extend_from_slice(&e.key.to_le_bytes());
+            index.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
         }
+        let mut checksum = xxhash_rust::xxh3::Xxh3::new();
+        checksum.update(&index);
         for (_, bytes) in &records {
-            out.extend_from_slice(bytes);
+            checksum.update(bytes);
         }
-        let checksum = xxh3_64(&out[body_at..]);
-        out[checksum_at..body_at].copy_from_slice(&checksum.to_le_bytes());
-        out
+        let header = header();
+        out.write_all(&header)?;
+        out.write_all(&checksum.digest().to_le_bytes())?;
+        out.write_all(&index)?;
+        let mut len = (header.len() + 8 + index.len()) as u64;
+        for (_, bytes) in &records {
+            out.write_all(bytes)?;
+            len += bytes.len() as u64;
+        }
+        Ok(len)
     }
 
     /// Writes the cache file into `dir` (created if needed, with a `.gitignore` of `*` so the
@@ -437,14 +457,24 @@ impl CacheUpdate {
     /// wrote.
     pub fn save(&self, dir: &Path) -> crate::Result<bool> {
         use crate::Error;
-        let bytes = self.to_bytes();
         let path = dir.join(CACHE_FILE);
-        let unchanged = if self.previous.bytes.is_empty() {
-            std::fs::read(&path).is_ok_and(|old| old == bytes)
+        // The file as it is (the loaded one, or what is on disk when none was loaded) is
+        // compared by streaming the new one against it, not by making the new one in memory.
+        let old = if self.previous.bytes.is_empty() {
+            std::fs::read(&path).ok()
         } else {
-            self.previous.bytes == bytes
+            None
         };
-        if unchanged {
+        let old = old.as_deref().unwrap_or(&self.previous.bytes);
+        let mut same = SameAs {
+            old,
+            at: 0,
+            same: true,
+        };
+        let len = self
+            .write_to(&mut same)
+            .expect("comparing in memory cannot fail");
+        if same.same && len == old.len() as u64 {
             return Ok(false);
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
@@ -457,7 +487,13 @@ impl CacheUpdate {
             .map_err(|e| Error::io("writing", &ignore, e))?;
         }
         let tmp = dir.join(format!("{CACHE_FILE}.tmp-{}", std::process::id()));
-        let written = std::fs::write(&tmp, &bytes)
+        let written = std::fs::File::create(&tmp)
+            .and_then(|file| {
+                let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+                self.write_to(&mut file)?;
+                use std::io::Write as _;
+                file.flush()
+            })
             .map_err(|e| Error::io("writing", &tmp, e))
             .and_then(|()| {
                 std::fs::rename(&tmp, &path).map_err(|e| Error::io("renaming", &tmp, e))
@@ -466,6 +502,26 @@ impl CacheUpdate {
             let _ = std::fs::remove_file(&tmp);
         }
         written.map(|()| true)
+    }
+}
+
+/// A writer that only tells whether what is written equals `old`, from its start.
+struct SameAs<'a> {
+    old: &'a [u8],
+    at: usize,
+    same: bool,
+}
+
+impl std::io::Write for SameAs<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let end = self.at + buf.len();
+        self.same = self.same && self.old.get(self.at..end) == Some(buf);
+        self.at = end;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

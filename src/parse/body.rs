@@ -455,7 +455,7 @@ fn write(text: &str, pieces: Vec<Piece>, size_hint: usize) -> BodyTemplate {
         (at <= text.len() && s.len() <= text.len() - at).then(|| Span::new(at..at + s.len()))
     };
     let plain = |s: &str| memchr::memchr3(b'&', b'<', b'>', s.as_bytes()).is_none();
-    let mut html = String::with_capacity(size_hint / 3 + 16);
+    let mut html = String::with_capacity(size_hint / 2 + 16);
     let len = Cell::new(0);
     let mut ops = Vec::with_capacity(size_hint / 32 + 4);
     // Inside an image that is not an embed (its alt text) or a metadata block, the HTML writer
@@ -501,7 +501,12 @@ fn write(text: &str, pieces: Vec<Piece>, size_hint: usize) -> BodyTemplate {
         events,
     )
     .expect("writing to a String cannot fail");
-    BodyTemplate { html, ops }
+    // Kept for the whole build (every note's): copied out at their exact size (the allocator
+    // keeps a block that shrinks by less than half where it is, spare room and all).
+    BodyTemplate {
+        html: html.as_str().to_owned(),
+        ops: ops.as_slice().to_vec(),
+    }
 }
 
 /// Escapes text for HTML content and attribute values (the five characters of

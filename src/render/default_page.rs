@@ -1,20 +1,23 @@
-//! The default theme's note and tag pages (`base.html` + `note.html` / `tag.html`) written
-//! straight from their views, byte for byte what minijinja makes of those templates.
+//! The default theme's note, tag and index pages (`base.html` + `note.html` / `tag.html` /
+//! `index.html`) written straight from their views, byte for byte what minijinja makes of those
+//! templates.
 //!
 //! Note pages are almost all of a site, and the template engine was about a fifth of their
 //! cost (about 30 µs a page of walking the template, looking up fields and formatting); tag
 //! pages list thousands of notes each, and turning every entry into template values was most
-//! of theirs. When a theme overrides neither the page's template nor `base.html`
+//! of theirs; the index page lists every note of the vault. When a theme overrides neither the
+//! page's template nor `base.html`
 //! ([`super::theme::Theme::has_default`]), those pages are written here; any override goes
 //! through minijinja as before. The templates stay the reference: the test
-//! `native_note_and_tag_pages_equal_their_templates` builds several vaults with the default
+//! `native_pages_equal_their_templates` builds several vaults with the default
 //! theme and with copies of its templates (which minijinja renders) and requires equal sites,
 //! so a change to a template fails it until this file follows.
 
 use std::fmt::Write as _;
 
-use super::context::{LinkView, NoteView, SiteView, TagView};
+use super::context::{LinkView, NoteEntry, NoteView, SiteView, StatsView, TagView};
 use super::html::write_escaped;
+use crate::vault::NoteId;
 
 /// The note page of `note` on site `site`, appended to `out`.
 pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
@@ -29,6 +32,20 @@ pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
 pub fn tag_page(out: &mut Vec<u8>, site: &SiteView, title: &str, tag: &TagView) {
     write_page(&mut Page(out), site, "tag", title, None, |o| {
         write_tag_content(o, &site.root, tag)
+    });
+}
+
+/// The index page (`index.html`): the vault's counts, then every folder with its notes, each
+/// note's entry made by `entry` as it is written (a big vault's index lists thousands).
+pub fn index_page<'a>(
+    out: &mut Vec<u8>,
+    site: &SiteView,
+    stats: &StatsView,
+    folders: &[(&str, usize, Vec<NoteId>)],
+    entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
+) {
+    write_page(&mut Page(out), site, "index", site.title, None, |o| {
+        write_index_content(o, site, stats, folders, entry)
     });
 }
 
@@ -323,6 +340,114 @@ fn write_tag_content(o: &mut Page, root: &str, tag: &TagView) {
         o.push("</ul>\n");
     }
     o.push("\n");
+}
+
+/// index.html's `content` block.
+fn write_index_content<'a>(
+    o: &mut Page,
+    site: &SiteView,
+    stats: &StatsView,
+    folders: &[(&str, usize, Vec<NoteId>)],
+    entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
+) {
+    let root = site.root.as_str();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    o.push("\n<header class=\"page-header\">\n  <h1>");
+    o.esc(site.title);
+    let _ = write!(
+        o,
+        "</h1>\n  <ul class=\"stats\" aria-label=\"Vault statistics\">\n    \
+         <li><strong>{}</strong> note{}</li>\n    <li><strong>{}</strong> link{}</li>\n    \
+         <li><a href=\"",
+        stats.notes,
+        plural(stats.notes),
+        stats.links,
+        plural(stats.links)
+    );
+    o.esc(root);
+    let _ = write!(
+        o,
+        "tags/index.html\"><strong>{}</strong> tag{}</a></li>\n    <li><a href=\"",
+        stats.tags,
+        plural(stats.tags)
+    );
+    o.esc(root);
+    let _ = write!(
+        o,
+        "wanted/index.html\"><strong>{}</strong> wanted</a></li>\n    \
+         <li><strong>{}</strong> attachment{}</li>\n  </ul>\n</header>\n",
+        stats.wanted,
+        stats.attachments,
+        plural(stats.attachments)
+    );
+    if folders.len() > 1 {
+        o.push("\n<nav class=\"folder-index\" aria-label=\"Folders\">\n  <ul>\n");
+        for (name, depth, notes) in folders {
+            let _ = write!(
+                o,
+                "    <li class=\"folder-depth-{depth}\"><a href=\"#folder-"
+            );
+            o.esc(name);
+            o.push("\">");
+            o.esc(if name.is_empty() { "(top level)" } else { name });
+            let _ = writeln!(o, "</a> <span class=\"count\">{}</span></li>", notes.len());
+        }
+        o.push("  </ul>\n</nav>\n");
+    }
+    o.push("\n<div class=\"folders\">\n");
+    if folders.is_empty() {
+        o.push("\n<p class=\"empty\">This vault has no notes yet.</p>\n");
+    }
+    for (name, depth, notes) in folders {
+        let _ = write!(
+            o,
+            "\n<section class=\"folder folder-depth-{depth}\" id=\"folder-"
+        );
+        o.esc(name);
+        o.push("\">\n  <h2 class=\"folder-name\">");
+        if name.is_empty() {
+            o.push("Top level");
+        } else {
+            o.push("<span class=\"folder-icon\" aria-hidden=\"true\">▸</span> ");
+            o.esc(name);
+        }
+        let _ = writeln!(o, " <span class=\"count\">{}</span></h2>", notes.len());
+        if notes.is_empty() {
+            o.push("  <p class=\"empty\">No notes directly in this folder.</p>\n");
+        } else {
+            o.push("  <ul class=\"note-list\">\n");
+            for n in notes.iter().filter_map(|&id| entry(id)) {
+                o.push("    <li>\n      <a class=\"note-link\" href=\"");
+                o.esc(&n.url);
+                o.push("\">");
+                o.esc(n.title);
+                o.push("</a>\n");
+                if !n.tags.is_empty() {
+                    o.push("      <span class=\"note-list-tags\">");
+                    // minijinja's `unique`: the first of the tags equal when lower-cased.
+                    let mut seen: Vec<String> = Vec::with_capacity(n.tags.len());
+                    for t in &n.tags {
+                        let folded = t.to_lowercase();
+                        if seen.contains(&folded) {
+                            continue;
+                        }
+                        if !seen.is_empty() {
+                            o.push(" ");
+                        }
+                        seen.push(folded);
+                        o.push("<span class=\"tag\">#");
+                        o.esc(t);
+                        o.push("</span>");
+                    }
+                    o.push("</span>\n");
+                }
+                o.push("    </li>\n");
+            }
+            o.push("  </ul>\n");
+        }
+        o.push("</section>\n");
+    }
+    o.push("\n</div>\n");
 }
 
 /// One `<li>` per tag, each line starting with `indent`: a note's tags and a tag's nested tags

@@ -193,8 +193,21 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
             .into_iter()
             .map(|(name, depth, notes)| FolderKey { name, depth, notes })
             .collect::<Vec<_>>());
-        pages.view_keyed(root.file(), "index.html", &key, || {
-            context!(folders(comp, plan, &root))
+        let path = root.file();
+        let fp = pages.inputs.view_page(&path, "index.html", &key);
+        pages.page(path, fp, |out| {
+            if pages.theme.has_default("index.html") {
+                // Written as its entries are made: one page lists every note of the vault.
+                let stats = &key.body.stats;
+                let folders = by_folder(comp, |id| plan.note_page(id).map(|_| id));
+                default_page::index_page(out, &site(&root), stats, &folders, |id| {
+                    entry(comp, plan, id, "")
+                });
+                return Ok(());
+            }
+            pages
+                .theme
+                .render_view_into("index.html", &context!(folders(comp, plan, &root)), out)
         })
     };
     let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
@@ -1114,13 +1127,13 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 mod tests {
     use super::search_shards;
 
-    /// A theme folder whose `note.html` and `tag.html` are the default ones with a Jinja
-    /// comment appended: the same pages, but not the default sources, so they are rendered
-    /// by minijinja.
+    /// A theme folder whose `note.html`, `tag.html` and `index.html` are the default ones with a
+    /// Jinja comment appended: the same pages, but not the default sources, so they are
+    /// rendered by minijinja.
     fn templated_theme(dir: &std::path::Path) -> std::path::PathBuf {
         let templates = dir.join("templates");
         std::fs::create_dir_all(&templates).unwrap();
-        for name in ["note.html", "tag.html"] {
+        for name in ["note.html", "tag.html", "index.html"] {
             let (_, source) = super::theme::TEMPLATES
                 .iter()
                 .find(|(n, _)| *n == name)
@@ -1131,7 +1144,7 @@ mod tests {
         dir.to_path_buf()
     }
 
-    /// Builds `vault` twice, with note and tag pages written natively and through the
+    /// Builds `vault` twice, with note, tag and index pages written natively and through the
     /// templates of `templated`, and panics at the first file whose bytes differ (the
     /// manifest aside: it holds the theme's fingerprint). Returns the number of pages.
     fn compare_native_and_templated(vault: &std::path::Path, templated: &std::path::Path) -> usize {
@@ -1211,7 +1224,7 @@ mod tests {
     }
 
     #[test]
-    fn native_note_and_tag_pages_equal_their_templates() {
+    fn native_pages_equal_their_templates() {
         let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let theme_dir = tempfile::tempdir().unwrap();
         let templated = templated_theme(theme_dir.path());
