@@ -91,6 +91,36 @@ pub fn cache_dir(out: &Path) -> Option<PathBuf> {
     Some(parent.join(format!(".{name}.vaultc-cache")))
 }
 
+/// Where `vaultc check` keeps the parse cache of the vault at `root`: a folder of its own in
+/// the user's cache folder (`$XDG_CACHE_HOME/vaultc/check/` or `~/.cache/vaultc/check/` on
+/// Linux, `~/Library/Caches/` on macOS, `%LOCALAPPDATA%` on Windows), named after the vault's
+/// folder and a hash of its absolute path. `check` writes nothing into the vault itself.
+/// `None` when the vault cannot be found or the platform has no cache folder.
+pub fn check_cache_dir(root: &Path) -> Option<PathBuf> {
+    let root = root.canonicalize().ok()?;
+    let name: String = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    Some(
+        dirs::cache_dir()?
+            .join("vaultc")
+            .join("check")
+            .join(format!("{name}-{hash:016x}")),
+    )
+}
+
 /// The cache key of a note: its text and template flag (the path is compared separately).
 pub(crate) fn key(file: &SourceFile) -> u128 {
     xxh3_128_with_seed(file.text.as_bytes(), u64::from(file.is_template))

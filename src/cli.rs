@@ -144,6 +144,11 @@ pub struct CheckArgs {
     /// With --fix: print the changes as a unified diff and write nothing.
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+    /// Neither read nor write the parse cache (kept in the user's cache folder, e.g.
+    /// `~/.cache/vaultc/check/`, it lets the next check skip parsing the notes that did not
+    /// change).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print the wall time of each pipeline stage to stderr.
     #[arg(long)]
     pub timings: bool,

@@ -17,19 +17,40 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     if args.fix_case && config.level(Code::CaseMismatch) == vaultc::diag::Level::Allow {
         config.set_level(Code::CaseMismatch, vaultc::diag::Level::Warn);
     }
+    // The vault's parse cache: notes whose text it holds are not parsed again. `--dry-run`
+    // writes nothing at all, the cache included.
+    let cache_dir = (!args.no_cache && !args.dry_run)
+        .then(|| vaultc::cache::check_cache_dir(&args.vault))
+        .flatten();
+    let load_started = std::time::Instant::now();
+    let parse_cache = cache_dir.as_deref().map(|dir| {
+        std::sync::Arc::new(vaultc::cache::ParseCache::load(dir).unwrap_or_else(|_| {
+            // Absent, stale or damaged: every note is parsed, and a fresh cache saved.
+            vaultc::cache::ParseCache::empty()
+        }))
+    });
+    let load_time = load_started.elapsed();
     let options = vaultc::CompileOptions {
         config,
+        parse_cache,
         ..Default::default()
     };
-    let comp = vaultc::compile(&args.vault, &options)
+    let mut comp = vaultc::compile(&args.vault, &options)
         .with_context(|| format!("cannot check {}", args.vault.display()))?;
     if args.timings {
+        if options.parse_cache.is_some() {
+            comp.timings.stages.insert(0, ("cache-load", load_time));
+        }
         eprintln!("timings: {}", comp.timings.line());
+        eprintln!(
+            "notes: {} parsed, {} from the parse cache",
+            comp.parse.parsed, comp.parse.reused
+        );
     }
     let only = only_files(&comp.root, &args.files)?;
-    let shown = filter(&comp.diagnostics, &only);
 
     if args.fix {
+        let shown = filter(&comp.diagnostics, &only);
         let fixable: Vec<Diagnostic> = shown
             .iter()
             .filter(|d| match d.code {
@@ -53,16 +74,24 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         );
         // Report what is left, from a fresh compile of the changed files.
         if report.files_changed > 0 {
-            let again = vaultc::compile(&args.vault, &options)?;
-            return report_and_outcome(
-                &args,
-                &again.vault,
-                filter(&again.diagnostics, &only),
-                &again,
-            );
+            comp = vaultc::compile(&args.vault, &options)?;
         }
     }
+    // The next cache, from the notes as they are now, is saved while the diagnostics are
+    // reported.
+    let saving = comp
+        .cache_update
+        .take()
+        .zip(cache_dir)
+        .map(|(update, dir)| std::thread::spawn(move || update.save(&dir)));
+    let shown = filter(&comp.diagnostics, &only);
     let outcome = report_and_outcome(&args, &comp.vault, shown, &comp);
+    if let Some(saving) = saving {
+        // A cache that cannot be written (a read-only vault) only makes the next check slower.
+        if let Ok(Err(e)) = saving.join() {
+            eprintln!("warning: the parse cache was not saved: {e:#} (--no-cache skips it)");
+        }
+    }
     // The process exits next: leave the vault's memory to the OS instead of freeing its many
     // small allocations one by one (tens of milliseconds on a large vault).
     std::mem::forget(comp);

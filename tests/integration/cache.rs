@@ -260,3 +260,99 @@ fn no_cache_writes_no_cache_and_the_cache_never_goes_inside_the_output() {
     assert!(vault.join(".public.vaultc-cache/parse.bin").is_file());
     assert_eq!(parse_counts(&r), (0, notes + 1), "{}", r.report());
 }
+
+/// `(notes parsed, notes taken from the parse cache)` from `check --timings`.
+fn check_counts(run: &crate::support::Run) -> (usize, usize) {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("notes: "))
+        .unwrap_or_else(|| panic!("no parse counts: {}", run.report()));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn check_keeps_a_parse_cache_outside_the_vault_that_changes_nothing_but_speed() {
+    use crate::support::{run_cmd, vaultc};
+    let (dir, vault) = vault_copy("mixed-errors");
+    let notes = note_count(&vault);
+    let home = dir.path().join("cache-home");
+    let check = |vault: &Path, extra: &[&str]| {
+        let r = run_cmd(
+            vaultc()
+                .env("XDG_CACHE_HOME", &home)
+                .arg("check")
+                .arg(vault)
+                .args(["--format", "json", "--timings"])
+                .args(extra),
+        );
+        r.assert_no_panic();
+        r
+    };
+    let before = tree_bytes(&vault);
+    let cold = check(&vault, &[]);
+    assert_eq!(check_counts(&cold), (notes, 0), "{}", cold.report());
+    // The cache is one folder in the user's cache folder; the vault is left as it was.
+    let caches = list_files(&home.join("vaultc/check"));
+    assert!(
+        caches.iter().any(|p| p.ends_with("parse.bin")),
+        "{caches:?} {}",
+        cold.report()
+    );
+    assert_eq!(tree_bytes(&vault), before, "check wrote into the vault");
+    let warm = check(&vault, &[]);
+    assert_eq!(check_counts(&warm), (0, notes), "{}", warm.report());
+    assert_eq!(warm.stdout, cold.stdout, "a cached check reports the same");
+    assert_eq!(warm.code, cold.code);
+
+    // One note changed: it alone is parsed, and what it says now is reported.
+    std::fs::write(
+        vault.join("Fresh.md"),
+        "# Fresh\n\nA new link to [[Nowhere at all]].\n",
+    )
+    .unwrap();
+    let edited = check(&vault, &[]);
+    assert_eq!(check_counts(&edited), (1, notes), "{}", edited.report());
+    assert!(
+        edited.stdout.contains("Nowhere at all"),
+        "{}",
+        edited.stdout
+    );
+
+    // Another vault has a cache of its own; `--no-cache` neither reads nor writes one.
+    let (other_dir, other) = vault_copy("mixed-errors");
+    std::fs::copy(vault.join("Fresh.md"), other.join("Fresh.md")).unwrap();
+    let uncached = check(&other, &["--no-cache"]);
+    assert_eq!(
+        check_counts(&uncached),
+        (notes + 1, 0),
+        "{}",
+        uncached.report()
+    );
+    assert_eq!(list_files(&home.join("vaultc/check")), caches);
+    let json = |s: &str| {
+        s.replace(&*other.to_string_lossy(), "")
+            .replace(&*vault.to_string_lossy(), "")
+    };
+    assert_eq!(json(&uncached.stdout), json(&edited.stdout));
+    drop(other_dir);
+
+    // A damaged cache is not trusted: everything is parsed again and the file replaced.
+    let file = home
+        .join("vaultc/check")
+        .join(caches.iter().find(|p| p.ends_with("parse.bin")).unwrap());
+    std::fs::write(&file, b"not a cache at all").unwrap();
+    let damaged = check(&vault, &[]);
+    assert_eq!(
+        check_counts(&damaged),
+        (notes + 1, 0),
+        "{}",
+        damaged.report()
+    );
+    assert_eq!(damaged.stdout, edited.stdout);
+    assert_eq!(check_counts(&check(&vault, &[])), (0, notes + 1));
+}
