@@ -330,15 +330,17 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
     while i < bytes.len() {
         // Most text is words of printable ASCII kept as they are, separated by single spaces:
         // such a run is already collapsed and is appended whole.
-        let mut j = i;
-        while j < bytes.len() && PLAIN[bytes[j] as usize] {
-            j += 1;
-            // A single space between two kept bytes stays in the run.
-            if j + 1 < bytes.len() && bytes[j] == b' ' && PLAIN[bytes[j + 1] as usize] {
-                j += 1;
+        if PLAIN[bytes[i] as usize] {
+            // The run ends before the first byte that is neither kept nor a space, before a
+            // second space in a row, and without a space at its end: single spaces between
+            // two kept bytes stay in it.
+            let mut j = plain_or_space_end(bytes, i);
+            if let Some(k) = memchr::memmem::find(&bytes[i..j], b"  ") {
+                j = i + k;
             }
-        }
-        if j > i {
+            while bytes[j - 1] == b' ' {
+                j -= 1;
+            }
             out.push_word(&rest[i..j]);
             i = j;
             continue;
@@ -374,6 +376,37 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
             }
         }
     }
+}
+
+/// The index of the first byte at or after `i` that is neither one [`PLAIN`] keeps nor a
+/// space (`bytes.len()` when there is none), eight bytes at a time: runs of plain words are
+/// most of a note's text.
+#[inline]
+fn plain_or_space_end(bytes: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // A high bit in each byte that is zero; only the lowest flagged byte is sure, which is
+    // the one wanted.
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+        let high = (((x & !HI) + LO) | x) & HI;
+        let markup = zero(x ^ (LO * u64::from(b'`')))
+            | zero(x ^ (LO * u64::from(b'*')))
+            | zero(x ^ (LO * u64::from(b'=')))
+            | zero(x ^ (LO * u64::from(b'~')))
+            | zero(x ^ (LO * u64::from(b'<')));
+        let stop = control | high | markup;
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && (PLAIN[bytes[i] as usize] || bytes[i] == b' ') {
+        i += 1;
+    }
+    i
 }
 
 /// Printable ASCII bytes [`push_plain_line`] keeps as they are (not whitespace, not markup).
@@ -884,10 +917,57 @@ mod tests {
     #[test]
     fn strip_markdown_matches_the_regex_definition() {
         let pieces = [
-            "[[", "]]", "![[", "[", "]", "(", ")", "|", "\\|", "\\", "!", "\n", "\r\n", "\r", " ",
-            "  ", "a", "Note", "é", "视觉", "#", "## ", "> ", "- ", "1. ", "[x] ", " ^id", "**",
-            "==", "`", "<b>", "</i>", "<", ">", "](", "](u)", "|l]]", "\u{a0}", "\t", "^", "^x ",
-            "-", "word", "a b",
+            "[[",
+            "]]",
+            "![[",
+            "[",
+            "]",
+            "(",
+            ")",
+            "|",
+            "\\|",
+            "\\",
+            "!",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            "  ",
+            "a",
+            "Note",
+            "é",
+            "视觉",
+            "#",
+            "## ",
+            "> ",
+            "- ",
+            "1. ",
+            "[x] ",
+            " ^id",
+            "**",
+            "==",
+            "`",
+            "<b>",
+            "</i>",
+            "<",
+            ">",
+            "](",
+            "](u)",
+            "|l]]",
+            "\u{a0}",
+            "\t",
+            "^",
+            "^x ",
+            "-",
+            "word",
+            "a b",
+            "~",
+            "~~",
+            "*",
+            "=",
+            "\u{7f}",
+            "\u{1}",
+            "ten plain words in a longer run",
         ];
         // A small deterministic generator: every input is a string of pieces.
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
