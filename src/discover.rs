@@ -374,11 +374,12 @@ pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Dia
         if len > MAX_NOTE_BYTES {
             return Ok(Err(len));
         }
-        let mut bytes = Vec::with_capacity(len as usize + 1);
-        // `read_to_end` on a `File` asks for its size and position again (statx + lseek,
-        // 20,000 syscalls at 10k notes); through `Take` it reads straight into the buffer
-        // sized above, until end of file.
-        file.by_ref().take(u64::MAX).read_to_end(&mut bytes)?;
+        let mut bytes = Vec::with_capacity(len as usize);
+        // The size the file had when it was opened is what is read: a regular file gives it
+        // in one `read`, with no second one to find its end (a note growing while it is read
+        // is read up to that size, as a write after its end would not be read either).
+        // `read_to_end` on a `File` would also ask for its size and position again.
+        file.by_ref().take(len).read_to_end(&mut bytes)?;
         Ok(Ok(bytes))
     });
     let read = match read {

@@ -224,11 +224,15 @@ fn leaves(dir: &Path, rel: &str) -> Result<PathBuf> {
 }
 
 fn create_parent(path: &Path) -> Result<()> {
-    match path.parent() {
-        Some(parent) => {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))
-        }
-        None => Ok(()),
+    let Some(parent) = path.parent() else {
+        return Ok(());
+    };
+    // Every page has a folder of its own, whose parent usually exists: one `mkdir` then,
+    // where `create_dir_all` would first ask whether the folder exists.
+    match std::fs::create_dir(parent) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && parent.is_dir() => Ok(()),
+        Err(_) => std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e)),
     }
 }
 
