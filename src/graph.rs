@@ -11,7 +11,7 @@ use petgraph::Direction;
 use serde::Serialize;
 
 use crate::resolve::{LinkTarget, Resolution};
-use crate::source::{fold_name, FastMap};
+use crate::source::{fold_name_into, FastMap};
 use crate::vault::{AttachmentId, LinkKind, NoteId, Vault};
 
 /// What a node stands for.
@@ -92,6 +92,8 @@ impl ConceptGraph {
         for i in 0..vault.attachments.len() {
             g.graph.add_node(Node::Attachment(AttachmentId(i as u32)));
         }
+        // Tag names are folded into one buffer: a tag use allocates only when the tag is new.
+        let mut key = String::new();
         for (id, note) in vault.note_ids() {
             let from = NodeIndex::new(id.0 as usize);
             for (i, link) in note.links.iter().enumerate() {
@@ -124,12 +126,12 @@ impl ConceptGraph {
                 );
             }
             for (i, tag) in note.tags.iter().enumerate() {
-                let key = fold_name(&tag.name);
-                let to = match g.tag_index.get(&key) {
+                fold_name_into(&mut key, &tag.name);
+                let to = match g.tag_index.get(key.as_str()) {
                     Some(&n) => n,
                     None => {
                         let n = g.graph.add_node(Node::Tag(tag.name.clone()));
-                        g.tag_index.insert(key, n);
+                        g.tag_index.insert(key.clone(), n);
                         g.tag_nodes.push(n);
                         n
                     }

@@ -96,6 +96,12 @@ pub fn check_output(out: &Path, vault: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `out` is a site vaultc finished writing: its marker is there and no in-place
+/// update was cut short.
+pub fn is_intact_site(out: &Path) -> bool {
+    out.join(MARKER).is_file() && !out.join(UPDATING).exists()
+}
+
 /// Joins a `/`-separated site path onto `base`, refusing anything that could escape it.
 pub fn safe_join(base: &Path, rel: &str) -> Option<PathBuf> {
     let mut path = base.to_path_buf();

@@ -124,6 +124,10 @@ impl BuildSession {
         let report = self.last.as_mut()?;
         let site = self.site.as_mut()?;
         report.written?;
+        // The site must still be the one the session wrote (not deleted or half updated).
+        if !output::is_intact_site(&site.out) {
+            return None;
+        }
         let mut timings = Timings::start();
         let mut ids = changed_notes(&self.files, changed)?;
         let comp = &mut report.compilation;
@@ -170,6 +174,23 @@ impl BuildSession {
             });
         }
         timings.mark("parse");
+        if fresh.is_empty() {
+            // Saved without a change (or only an editor's temporary file came and went).
+            let origins = comp.origins.as_mut().expect("checked above");
+            for (id, stamp) in touched {
+                origins.notes[id.0 as usize].stamp = Some(stamp);
+            }
+            comp.parse = crate::compile::ParseStats {
+                parsed: 0,
+                reused: comp.vault.notes.len(),
+            };
+            comp.timings = timings;
+            report.written = Some(output::WriteStats::default());
+            report.rendered = render::RenderStats::default();
+            report.in_place = true;
+            report.tracked = true;
+            return Some(Ok(()));
+        }
 
         // Their links, resolved with the unchanged name index, must make the same edges: then
         // the concept graph, the wanted notes and the site plan stay as they are.

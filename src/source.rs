@@ -100,6 +100,18 @@ pub fn fold_name(name: &str) -> String {
     name.nfc().flat_map(char::to_lowercase).collect()
 }
 
+/// [`fold_name`] written into `out` (cleared first), for the hot loops that fold a name only to
+/// look it up: once `out` has grown, folding allocates nothing.
+pub fn fold_name_into(out: &mut String, name: &str) {
+    out.clear();
+    if name.is_ascii() {
+        out.push_str(name);
+        out.make_ascii_lowercase();
+    } else {
+        out.extend(name.nfc().flat_map(char::to_lowercase));
+    }
+}
+
 /// A half-open byte range `start..end` into one note's text.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,

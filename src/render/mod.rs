@@ -81,13 +81,7 @@ pub fn render_site(
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
     let info = SiteInfo { title };
-    let pages = Pages {
-        inputs,
-        theme,
-        sink,
-        rendered: AtomicUsize::new(0),
-        kept: AtomicUsize::new(0),
-    };
+    let pages = Pages::new(inputs, theme, sink);
     let timed = |f: &dyn Fn() -> Result<()>| -> Result<std::time::Duration> {
         let started = std::time::Instant::now();
         f().map(|()| started.elapsed())
@@ -344,13 +338,7 @@ pub fn render_selected(
     selection: &Selection,
 ) -> Result<RenderStats> {
     let info = SiteInfo { title };
-    let pages = Pages {
-        inputs,
-        theme,
-        sink,
-        rendered: AtomicUsize::new(0),
-        kept: AtomicUsize::new(0),
-    };
+    let pages = Pages::new(inputs, theme, sink);
     let plan = &comp.site;
     selection.notes.par_iter().try_for_each(|&id| {
         let Some(page) = plan.note_page(id) else {
@@ -527,7 +515,17 @@ struct Pages<'a> {
     kept: AtomicUsize,
 }
 
-impl Pages<'_> {
+impl<'a> Pages<'a> {
+    fn new(inputs: &'a SiteInputs, theme: &'a Theme, sink: &'a dyn Sink) -> Pages<'a> {
+        Pages {
+            inputs,
+            theme,
+            sink,
+            rendered: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+        }
+    }
+
     /// A list page in folder `page`.
     fn view<B: Serialize>(
         &self,

@@ -7,7 +7,7 @@ pub mod index;
 use rayon::prelude::*;
 
 pub use self::index::{FileRef, NameIndex};
-use crate::source::fold_name;
+use crate::source::{fold_name, fold_name_into};
 use crate::vault::{Fragment, Link, Note, NoteId, Vault};
 
 /// Where a link goes.
@@ -267,14 +267,21 @@ fn find_file(
         return (found != [&[], &[]]).then(|| pick_exact(found, &joined));
     }
 
-    let folded = fold_name(target);
+    // Most links are resolved with the name folded in a buffer of the thread's: no allocation.
+    thread_local! {
+        static FOLDED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let (exact, suffix) = FOLDED.with(|folded| {
+        let mut folded = folded.borrow_mut();
+        fold_name_into(&mut folded, target);
+        (index.exact_parts(&folded), index.suffix_parts(&folded))
+    });
     // Rule 3: an exact vault path wins, even over a sibling.
-    let found = index.exact_parts(&folded);
-    if found != [&[], &[]] {
-        return Some(pick_exact(found, target));
+    if exact != [&[], &[]] {
+        return Some(pick_exact(exact, target));
     }
     // Rule 4: path suffix; one candidate wins, else same folder, else shortest, else lexicographic.
-    let found = index.suffix_parts(&folded);
+    let found = suffix;
     if found == [&[], &[]] {
         return None;
     }

@@ -685,8 +685,8 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
 /// wanted page's line numbers), text before an embed that loops (where the loop is reported),
 /// a save that changes nothing, a save through an editor's temporary file, two notes at once,
 /// and a note edited behind the watcher's back (its stamp gives it away). Edits that move a
-/// title or a link target, or touch the configuration file, build the whole vault instead,
-/// with the same result.
+/// title or a link target, or touch the configuration file, and a save after the site was
+/// deleted, build the whole vault instead, with the same result.
 #[test]
 fn a_session_rebuilds_content_edits_by_dependency_tracking() {
     use vaultc::build::{BuildOptions, BuildSession};
@@ -837,6 +837,15 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             "the configuration file, gone",
             Box::new(|| {}),
             vec!["vaultc.toml"],
+            false,
+        ),
+        (
+            "a save after the site was deleted",
+            Box::new(|| {
+                std::fs::remove_dir_all(&served).unwrap();
+                edit(glossary, &|t| format!("{t}\nAfter the site went.\n"));
+            }),
+            vec![glossary],
             false,
         ),
         (
