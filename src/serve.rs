@@ -19,7 +19,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use crate::error::{Error, Result};
 
 /// The URL the live-reload script long-polls: `/__vaultc/reload?since=N` answers with the
-/// site's generation as soon as it is greater than `N` (or after [`LONG_POLL`]).
+/// site's generation as soon as it is greater than `N` (or after 25 s).
 pub const RELOAD_PATH: &str = "/__vaultc/reload";
 
 /// How long a live-reload request waits for a rebuild before it answers "nothing new".

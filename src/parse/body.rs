@@ -102,8 +102,13 @@ impl Op {
 pub enum Segment<'t> {
     /// Markup, written as it is.
     Html(&'t str),
-    /// A hole; `escaped` when it sits in an attribute and its HTML must be escaped.
-    Hole { hole: Hole, escaped: bool },
+    /// A hole to fill.
+    Hole {
+        /// What fills it.
+        hole: Hole,
+        /// Whether it sits in an attribute, where its HTML must be escaped.
+        escaped: bool,
+    },
 }
 
 impl BodyTemplate {
