@@ -136,7 +136,7 @@ pub(crate) fn build_keeping(
     if cache_report.dir.is_some() {
         comp.timings.stages.insert(0, ("cache-load", load_time));
     }
-    let pages = comp.site.notes.iter().filter(|p| p.is_some()).count();
+    let pages = comp.site.published();
     if options.strict && comp.has_errors() {
         // `--strict` writes nothing at all when the vault has errors, not even the cache.
         comp.cache_update = None;

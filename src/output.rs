@@ -242,6 +242,24 @@ fn create_parent(path: &Path) -> Result<()> {
     }
 }
 
+/// Makes this process's empty staging folder beside `out` (`.{name}.vaultc-staging-{pid}`),
+/// removing what an earlier run with the same process id left there.
+fn staging_dir(out: &Path) -> Result<PathBuf> {
+    let parent = out
+        .parent()
+        .ok_or_else(|| Error::io("writing", out, std::io::ErrorKind::InvalidInput.into()))?;
+    let dir = parent.join(format!(
+        ".{}.vaultc-staging-{}",
+        file_name(out),
+        std::process::id()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+    Ok(dir)
+}
+
 impl Staging {
     /// Checks `out` against the vault and creates the staging folder. With `incremental`, a
     /// previous site with a trusted manifest is updated in place and its pages are kept by
@@ -254,12 +272,7 @@ impl Staging {
             .parent()
             .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-        let name = file_name(&out);
-        let dir = parent.join(format!(".{name}.vaultc-staging-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let dir = staging_dir(&out)?;
         let previous = read_manifest(&out);
         Ok(Staging {
             in_place: incremental && previous.is_some() && out.is_dir(),
@@ -281,18 +294,7 @@ impl Staging {
     /// be as that build left them); every other file stays. For rebuilds that add and remove
     /// no file.
     pub fn update(out: &Path, manifest: Manifest) -> Result<Staging> {
-        let parent = out
-            .parent()
-            .ok_or_else(|| Error::io("writing", out, std::io::ErrorKind::InvalidInput.into()))?;
-        let dir = parent.join(format!(
-            ".{}.vaultc-staging-{}",
-            file_name(out),
-            std::process::id()
-        ));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("removing", &dir, e))?;
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let dir = staging_dir(out)?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
@@ -421,19 +423,18 @@ impl Staging {
                 pending.push(c.to.clone());
             }
         }
-        let manifest: FastMap<String, Entry> = if self.sparse {
-            // Every file this rebuild did not look at stays as the previous build left it.
-            let mut all = std::mem::take(&mut self.previous);
-            all.extend(recorded);
-            all
+        // A sparse update starts from the previous manifest: every file this rebuild did not
+        // look at stays as the previous build left it (so none of them is stale below).
+        let mut manifest: FastMap<String, Entry> = if self.sparse {
+            std::mem::take(&mut self.previous)
         } else {
-            // A file recorded twice keeps its first entry.
-            let mut manifest = FastMap::default();
-            for (path, entry) in recorded {
-                manifest.entry(path).or_insert(entry);
-            }
-            manifest
+            FastMap::default()
         };
+        // A recorded file replaces the previous build's entry; one recorded twice keeps its
+        // first (inserted last).
+        for (path, entry) in recorded.into_iter().rev() {
+            manifest.insert(path, entry);
+        }
         let mut lines: Vec<(&str, &Entry)> =
             manifest.iter().map(|(p, e)| (p.as_str(), e)).collect();
         lines.sort_unstable_by(|a, b| a.0.cmp(b.0));

@@ -375,7 +375,7 @@ impl BuildSession {
             Ok(staging) => staging,
             Err(e) => return Some(Err(e)),
         };
-        let published = comp.site.notes.iter().filter(|p| p.is_some()).count();
+        let published = comp.site.published();
         let sink = SiteSink::new(&staging, published);
         let rendered = match render::render_selected(
             comp,

@@ -89,6 +89,11 @@ pub struct SitePlan {
 }
 
 impl SitePlan {
+    /// How many notes are published (have a page).
+    pub fn published(&self) -> usize {
+        self.notes.iter().filter(|p| p.is_some()).count()
+    }
+
     /// The page of a note, if published.
     pub fn note_page(&self, id: NoteId) -> Option<&PageDir> {
         self.notes[id.0 as usize].as_ref()
@@ -96,9 +101,8 @@ impl SitePlan {
 
     /// The page of a tag, by its folded name.
     pub fn tag_page(&self, name: &str) -> Option<&PageDir> {
-        self.tag_index
-            .get(&fold_name(name))
-            .map(|&i| &self.tags[i].2)
+        crate::source::with_folded(name, |folded| self.tag_index.get(folded).copied())
+            .map(|i| &self.tags[i].2)
     }
 
     /// Tags directly below `name` (`a/b` and `a/c` for `a`), as indices into `tags`.

@@ -94,10 +94,9 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 /// The key names are compared by: NFC-normalised and lower-cased (Unicode case folding is
 /// approximated by `to_lowercase`, as Obsidian does).
 pub fn fold_name(name: &str) -> String {
-    if name.is_ascii() {
-        return name.to_ascii_lowercase();
-    }
-    name.nfc().flat_map(char::to_lowercase).collect()
+    let mut folded = String::with_capacity(name.len());
+    fold_name_into(&mut folded, name);
+    folded
 }
 
 /// [`fold_name`] written into `out` (cleared first), for the hot loops that fold a name only to
@@ -110,6 +109,22 @@ pub fn fold_name_into(out: &mut String, name: &str) {
     } else {
         out.extend(name.nfc().flat_map(char::to_lowercase));
     }
+}
+
+/// Calls `f` with `name` folded ([`fold_name`]) in a buffer of the thread's: for lookups on
+/// hot paths (per link, per tag use), which then allocate nothing.
+pub fn with_folded<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static FOLDED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    FOLDED.with(|folded| {
+        // Taken out while `f` runs, so a nested call (none today) gets a buffer of its own.
+        let mut buffer = std::mem::take(&mut *folded.borrow_mut());
+        fold_name_into(&mut buffer, name);
+        let result = f(&buffer);
+        *folded.borrow_mut() = buffer;
+        result
+    })
 }
 
 /// A half-open byte range `start..end` into one note's text.

@@ -45,7 +45,7 @@ pub struct SiteInputs {
     pub global: u64,
     /// Per note: a hash of its text (notes are read once; hashing them costs ~1% of parsing).
     text: Vec<u64>,
-    /// Per note: its share of any page that shows its body (see `body_source`).
+    /// Per note: its share of any page that shows its body (see `body_share`).
     body: Vec<u64>,
     /// Per note: what a backlink from it shows (its page, path, title and text).
     source: Vec<u64>,
@@ -165,24 +165,13 @@ impl SiteInputs {
         h.finish()
     }
 
-    /// A search shard's fingerprint: its notes' pages, titles and texts, and their share
-    /// of the index.
-    pub fn search_shard(
-        &self,
-        comp: &Compilation,
-        plan: &SitePlan,
-        path: &str,
-        ids: &[NoteId],
-        per_note: usize,
-    ) -> u64 {
+    /// A search shard's fingerprint: its notes' pages, paths, titles and texts (their
+    /// `source_share`: tags and headings come from the text), and their share of the index.
+    pub fn search_shard(&self, path: &str, ids: &[NoteId], per_note: usize) -> u64 {
         let mut h = self.page_hasher(path);
         h.write_u64(per_note as u64);
         for &id in ids {
-            let note = comp.vault.note(id);
-            field(&mut h, page_file(plan.note_page(id)));
-            field(&mut h, note.path.as_str());
-            field(&mut h, &note.title);
-            h.write_u64(self.text[id.0 as usize]);
+            h.write_u64(self.source[id.0 as usize]);
         }
         h.finish()
     }

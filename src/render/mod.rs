@@ -57,7 +57,7 @@ pub trait Sink: Sync {
     fn write(&self, path: &str, bytes: &[u8], inputs: Option<u64>) -> Result<()>;
 }
 
-/// Pages rendered and pages kept by [`render_site`].
+/// Pages rendered and pages kept by [`render_site`] or [`render_selected`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RenderStats {
     /// Pages whose template ran.
@@ -123,13 +123,23 @@ fn note_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
             let id = NoteId(i as u32);
             plan.note_page(id).map(|page| (id, page))
         })
-        .try_for_each(|(id, page)| {
-            let path = page.file();
-            let fp = pages.inputs.note_page(comp, plan, id, &path);
-            pages.page(path, fp, |out| {
-                note_page_into(out, comp, pages.theme, info, id, page)
-            })
-        })
+        .try_for_each(|(id, page)| note_page(comp, info, pages, id, page))
+}
+
+/// The page of note `id` in folder `page`: kept when its fingerprint is unchanged, else
+/// rendered. The one way both [`render_site`] and [`render_selected`] make a note page.
+fn note_page(
+    comp: &Compilation,
+    info: &SiteInfo,
+    pages: &Pages,
+    id: NoteId,
+    page: &PageDir,
+) -> Result<()> {
+    let path = page.file();
+    let fp = pages.inputs.note_page(comp, &comp.site, id, &path);
+    pages.page(path, fp, |out| {
+        note_page_into(out, comp, pages.theme, info, id, page)
+    })
 }
 
 /// The index, tag, wanted, graph, 404 and alias redirect pages.
@@ -138,8 +148,8 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let title = info.title;
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    // What list pages show of each note, as fingerprints (see `Pages::view_keyed`).
+    let published = plan.published();
+    // What list pages show of each note, as fingerprints (see `inputs::list_entry`).
     let keys: Vec<Option<u64>> = comp
         .vault
         .notes
@@ -152,7 +162,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
         folders: Vec<F>,
         stats: StatsView,
     }
-    /// A folder of the index with each note as its `list_entry` fingerprint (see `Pages::view_keyed`).
+    /// A folder of the index with each note as its `list_entry` fingerprint (see `inputs::list_entry`).
     #[derive(Serialize)]
     struct FolderKey<'a> {
         name: &'a str,
@@ -297,6 +307,20 @@ fn shard_of(comp: &Compilation, id: NoteId, shards: usize) -> usize {
     (xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize
 }
 
+/// The published notes of each search shard (as many shards as [`search_shards`] gives for
+/// the site), in note order.
+fn shard_members(comp: &Compilation) -> Vec<Vec<NoteId>> {
+    let shards = search_shards(comp.site.published());
+    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+    for (i, page) in comp.site.notes.iter().enumerate() {
+        if page.is_some() {
+            let id = NoteId(i as u32);
+            members[shard_of(comp, id, shards)].push(id);
+        }
+    }
+    members
+}
+
 /// Search shard `k` of `shards`, holding the published notes `ids`.
 fn search_shard_page(
     comp: &Compilation,
@@ -308,7 +332,7 @@ fn search_shard_page(
     let plan = &comp.site;
     let path = format!("search/{k}.js");
     let per_note = text::search_body_chars(shards, ids.len());
-    let fp = pages.inputs.search_shard(comp, plan, &path, ids, per_note);
+    let fp = pages.inputs.search_shard(&path, ids, per_note);
     pages.page(path, fp, |out| {
         out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
         Ok(())
@@ -340,21 +364,18 @@ pub fn render_selected(
     let info = SiteInfo { title };
     let pages = Pages::new(inputs, theme, sink);
     let plan = &comp.site;
-    selection.notes.par_iter().try_for_each(|&id| {
-        let Some(page) = plan.note_page(id) else {
-            return Ok(());
-        };
-        let path = page.file();
-        let fp = pages.inputs.note_page(comp, plan, id, &path);
-        pages.page(path, fp, |out| {
-            note_page_into(out, comp, pages.theme, &info, id, page)
-        })
-    })?;
+    selection
+        .notes
+        .par_iter()
+        .try_for_each(|&id| match plan.note_page(id) {
+            Some(page) => note_page(comp, &info, &pages, id, page),
+            None => Ok(()),
+        })?;
     if selection.wanted {
         wanted_page(comp, &info, &pages)?;
     }
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
-    let shards = search_shards(published);
+    let members = shard_members(comp);
+    let shards = members.len();
     let mut wanted_shards: Vec<usize> = selection
         .searched
         .iter()
@@ -363,13 +384,9 @@ pub fn render_selected(
         .collect();
     wanted_shards.sort_unstable();
     wanted_shards.dedup();
-    wanted_shards.par_iter().try_for_each(|&k| {
-        let ids: Vec<NoteId> = (0..comp.vault.notes.len() as u32)
-            .map(NoteId)
-            .filter(|&id| plan.note_page(id).is_some() && shard_of(comp, id, shards) == k)
-            .collect();
-        search_shard_page(comp, &pages, k, shards, &ids)
-    })?;
+    wanted_shards
+        .par_iter()
+        .try_for_each(|&k| search_shard_page(comp, &pages, k, shards, &members[k]))?;
     Ok(RenderStats {
         rendered: pages.rendered.into_inner(),
         kept: pages.kept.into_inner(),
@@ -379,7 +396,6 @@ pub fn render_selected(
 /// `graph-data.js` and the search index.
 fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
-    let published = plan.notes.iter().filter(|p| p.is_some()).count();
     // The graph view's data: its view is hashed, and serialised only when that hash is new.
     let graph = graph_data(comp, plan);
     let path = "graph-data.js".to_string();
@@ -391,14 +407,8 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
         Ok(())
     })?;
     // The search index, in shards: an edit re-indexes only its note's shard.
-    let shards = search_shards(published);
-    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
-    for (i, page) in plan.notes.iter().enumerate() {
-        if page.is_some() {
-            let id = NoteId(i as u32);
-            members[shard_of(comp, id, shards)].push(id);
-        }
-    }
+    let members = shard_members(comp);
+    let shards = members.len();
     let files: Vec<String> = (0..shards).map(|k| format!("search/{k}.js")).collect();
     pages.sink.write(
         "search-index.js",
@@ -544,22 +554,9 @@ impl<'a> Pages<'a> {
         template: &str,
         ctx: PageContext<B>,
     ) -> Result<()> {
-        self.view_keyed(path, template, &ctx, || &ctx)
-    }
-
-    /// A list page at `path` whose fingerprint is the hash of `key`: the view itself, or a
-    /// cheaper stand-in that must change whenever the view does. The view is built only to
-    /// render.
-    fn view_keyed<K: Serialize, V: Serialize>(
-        &self,
-        path: String,
-        template: &str,
-        key: &K,
-        view: impl FnOnce() -> V,
-    ) -> Result<()> {
-        let fp = self.inputs.view_page(&path, template, key);
+        let fp = self.inputs.view_page(&path, template, &ctx);
         self.page(path, fp, |out| {
-            self.theme.render_view_into(template, &view(), out)
+            self.theme.render_view_into(template, &ctx, out)
         })
     }
 
@@ -795,7 +792,7 @@ fn tag_pages(
         let tagged = comp.graph.tagged(*node);
         let children = tag_children(plan, &children_of, name, &root);
         let title = format!("#{name}");
-        /// The tag view with each note as its `list_entry` fingerprint (see `Pages::view_keyed`).
+        /// The tag view with each note as its `list_entry` fingerprint (see `inputs::list_entry`).
         #[derive(Serialize)]
         struct TagKey<'a> {
             name: &'a str,

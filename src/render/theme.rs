@@ -174,7 +174,7 @@ impl Theme {
     }
 
     /// Whether pages of `template` are the default theme's (neither it nor `base.html`
-    /// overridden): then note and tag pages are written without the template engine
+    /// overridden): then note, tag and index pages are written without the template engine
     /// (`render/default_page.rs`), to the same bytes.
     pub fn has_default(&self, template: &str) -> bool {
         !self

@@ -7,7 +7,7 @@ pub mod index;
 use rayon::prelude::*;
 
 pub use self::index::{FileRef, NameIndex};
-use crate::source::{fold_name, fold_name_into};
+use crate::source::{fold_name, with_folded};
 use crate::vault::{Fragment, Link, Note, NoteId, Vault};
 
 /// Where a link goes.
@@ -154,7 +154,7 @@ pub fn resolve_link(
         None => {
             let alias_hit = options
                 .resolve_aliases
-                .then(|| index.alias(&fold_name(&link.target)).first().copied())
+                .then(|| with_folded(&link.target, |f| index.alias(f).first().copied()))
                 .flatten();
             match alias_hit {
                 Some(id) => (FileRef::Note(id), Vec::new(), true),
@@ -267,21 +267,17 @@ fn find_file(
         return (found != [&[], &[]]).then(|| pick_exact(found, &joined));
     }
 
-    // Most links are resolved with the name folded in a buffer of the thread's: no allocation.
-    thread_local! {
-        static FOLDED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    let (exact, suffix) = FOLDED.with(|folded| {
-        let mut folded = folded.borrow_mut();
-        fold_name_into(&mut folded, target);
-        (index.exact_parts(&folded), index.suffix_parts(&folded))
+    // Rule 3: an exact vault path wins, even over a sibling. Rule 4 (below) looks up the
+    // path suffix only when there is none.
+    let (exact, suffix) = with_folded(target, |folded| {
+        let exact = index.exact_parts(folded);
+        let suffix = (exact == [&[], &[]]).then(|| index.suffix_parts(folded));
+        (exact, suffix)
     });
-    // Rule 3: an exact vault path wins, even over a sibling.
-    if exact != [&[], &[]] {
+    let Some(found) = suffix else {
         return Some(pick_exact(exact, target));
-    }
+    };
     // Rule 4: path suffix; one candidate wins, else same folder, else shortest, else lexicographic.
-    let found = suffix;
     if found == [&[], &[]] {
         return None;
     }
