@@ -167,8 +167,8 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes the line starts of `text`.
     pub fn new(text: &str) -> LineIndex {
-        // Counted first so the vector is allocated once at its exact size: every note's index
-        // is kept, and counting is much cheaper than growing and over-allocating.
+        // Counted first so the vector is allocated once at its exact size: an index, once made,
+        // is kept with its note, and counting is much cheaper than growing and over-allocating.
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let mut starts = Vec::with_capacity(lines + 1);
         starts.push(0);

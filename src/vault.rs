@@ -74,8 +74,9 @@ pub struct Note {
     /// contexts need them, most notes of a `check` never do.
     pub lines: std::sync::OnceLock<LineIndex>,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
-    /// build (see [`crate::parse::body`]); `None` when taken from the parse cache or parsed
-    /// for `check`, and then made when a page needs it.
+    /// build (see [`crate::parse::body`]); `None` when taken from the parse cache, parsed
+    /// for `check`, or not published (`publish: false`): a page then makes one each time it
+    /// needs it, without keeping it.
     pub body: Option<BodyTemplate>,
 }
 

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 use regex::Regex;
 
+use crate::render::html::escape;
 use crate::source::Span;
 use crate::vault::{Block, Heading, Link, LinkKind, TagUse};
 
@@ -39,9 +40,9 @@ pub enum Hole {
     /// The opening `<a ...>` of a markdown link to a file of the vault (its text follows in
     /// the template, then `</a>`).
     MarkdownLink(u32),
-    /// A markdown image of a file of the vault, shown as an embed, with the alt text that
-    /// follows the link's `![` (this many bytes).
-    Image(u32, u32),
+    /// A markdown image of a file of the vault, shown as an embed (its alt text is
+    /// [`image_alt`] of the link's span).
+    Image(u32),
     /// A tag in the text: `<a class="tag" href="...">#name</a>`.
     Tag(u32),
 }
@@ -68,7 +69,7 @@ impl Op {
             Hole::Code(s) => (1, s.start, s.end - s.start),
             Hole::Link(i) => (2, i, 0),
             Hole::MarkdownLink(i) => (3, i, 0),
-            Hole::Image(i, alt) => (4, i, alt),
+            Hole::Image(i) => (4, i, 0),
             Hole::Tag(i) => (5, i, 0),
         };
         Op {
@@ -91,7 +92,7 @@ impl Op {
             }),
             2 => Hole::Link(self.a),
             3 => Hole::MarkdownLink(self.a),
-            4 => Hole::Image(self.a, value),
+            4 => Hole::Image(self.a),
             _ => Hole::Tag(self.a),
         }
     }
@@ -161,6 +162,16 @@ impl BodyTemplate {
     /// Number of holes.
     pub fn holes(&self) -> usize {
         self.ops.len()
+    }
+
+    /// The template copied out at its exact size, for one kept for the whole build (every
+    /// note's): the allocator keeps a block that shrinks by less than half where it is, spare
+    /// room and all. Templates made for one page need no copy.
+    pub fn exact_size(self) -> BodyTemplate {
+        BodyTemplate {
+            html: self.html.as_str().to_owned(),
+            ops: self.ops.as_slice().to_vec(),
+        }
     }
 }
 
@@ -325,8 +336,7 @@ pub fn template<'a>(
             {
                 Some(i) => {
                     skip_depth = 1;
-                    let alt = image_alt(&text[r.clone()]).len() as u32;
-                    pieces.push(Piece::Hole(Hole::Image(i, alt)));
+                    pieces.push(Piece::Hole(Hole::Image(i)));
                 }
                 None => pieces.push(Piece::Event(Event::Start(Tag::Image {
                     link_type,
@@ -506,18 +516,7 @@ fn write(text: &str, pieces: Vec<Piece>, size_hint: usize) -> BodyTemplate {
         events,
     )
     .expect("writing to a String cannot fail");
-    // Kept for the whole build (every note's): copied out at their exact size (the allocator
-    // keeps a block that shrinks by less than half where it is, spare room and all).
-    BodyTemplate {
-        html: html.as_str().to_owned(),
-        ops: ops.as_slice().to_vec(),
-    }
-}
-
-/// Escapes text for HTML content and attribute values (the five characters of
-/// `render::html::write_escaped`).
-fn escape(text: &str) -> String {
-    crate::render::html::escape(text)
+    BodyTemplate { html, ops }
 }
 
 /// Index of the link starting at byte `start` (links are sorted by start).
@@ -607,7 +606,7 @@ fn is_external(dest: &str) -> bool {
 }
 
 /// The alt text of a markdown image, `![alt](dest)` (it follows the `![`).
-fn image_alt(raw: &str) -> &str {
+pub fn image_alt(raw: &str) -> &str {
     raw.strip_prefix("![")
         .and_then(|s| s.split_once("]("))
         .map_or("", |(alt, _)| alt)
@@ -700,7 +699,7 @@ mod tests {
             let html = match hole {
                 Hole::Source(s) => note.slice(s).to_string(),
                 Hole::Code(s) => format!("<code>{}</code>", note.slice(s)),
-                Hole::Link(i) | Hole::Image(i, _) => format!("<a href=\"#L{i}\">L</a>"),
+                Hole::Link(i) | Hole::Image(i) => format!("<a href=\"#L{i}\">L</a>"),
                 Hole::MarkdownLink(i) => format!("<a href=\"#M{i}\">"),
                 Hole::Tag(i) => format!("#T{i}"),
             };

@@ -243,7 +243,6 @@ pub fn note(file: SourceFile) -> (Note, Vec<Diagnostic>) {
 /// [`note`], and with `body` the note's body template too ([`Note::body`]), from the same
 /// events: what `build` parses with, so that rendering does not parse the note again.
 pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
-    let with_body = body;
     let SourceFile {
         path,
         text,
@@ -266,6 +265,8 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         ),
     };
     let mut diagnostics = fm.diagnostics;
+    // A note with `publish: false` never gets a page (an embed of it renders its own range).
+    let with_body = body && fm.front_matter.publish;
     let masked = text.as_str();
     let comments = comment_ranges(&text, body_start);
     let body_events = &text[body_start..];
@@ -383,6 +384,8 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
     }
     let mut seen_headings: crate::source::FastMap<&str, usize> =
         crate::source::FastMap::with_capacity_and_hasher(headings.len(), Default::default());
+    // Made only for a repeated heading's message, then kept as the note's line index.
+    let lines = std::sync::OnceLock::new();
     for (i, h) in headings.iter().enumerate() {
         let key = h.keys[0].as_str();
         if let Some(&first) = seen_headings.get(key) {
@@ -394,7 +397,9 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
                     format!(
                         "heading \"{}\" repeats the one on line {}; [[{}#{}]] reaches only the first",
                         h.text,
-                        LineIndex::new(&text).line(headings[first].span.start),
+                        lines
+                            .get_or_init(|| LineIndex::new(&text))
+                            .line(headings[first].span.start),
                         path.stem(),
                         h.text
                     ),
@@ -432,6 +437,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
             true,
             text.len() - body_start,
         )
+        .exact_size()
     });
     let note = Note {
         path,
@@ -442,7 +448,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         blocks,
         links,
         tags,
-        lines: Default::default(),
+        lines,
         text,
         body: template,
     };

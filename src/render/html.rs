@@ -1,8 +1,9 @@
-//! Note bodies to HTML: pulldown-cmark events with links rewritten to relative URLs, wanted
-//! links marked, embeds transcluded (depth limit and cycle stack), callouts, block anchors and
-//! tags. Reads notes through [`crate::parse::events`], like parsing, so both agree on what a
-//! link is and what a comment hides.
+//! Note bodies to HTML: a note's body template ([`crate::parse::body`], which writes the
+//! markup, callouts, block anchors and heading ids) with its holes filled for one page: links
+//! as relative URLs, wanted links marked, embeds transcluded (depth limit and cycle stack),
+//! tags linked. Where links lead ([`LinkDest`]) is shared with the page fingerprints.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -169,7 +170,7 @@ fn fill(
 ) -> String {
     let note = ctx.comp.vault.note(id);
     let mut out = String::with_capacity(template.markup_len() * 4 + 64 * template.holes());
-    let mut scratch = String::new();
+    let (mut scratch, mut href) = (String::new(), String::new());
     for segment in template.segments() {
         let (hole, escaped) = match segment {
             Segment::Html(markup) => {
@@ -192,9 +193,9 @@ fn fill(
                 dest.push_str(note.slice(span));
                 dest.push_str("</code>");
             }
-            Hole::Link(i) => dest.push_str(&link_html(ctx, id, i as usize, stack)),
+            Hole::Link(i) => push_link(dest, ctx, id, i as usize, stack),
             Hole::MarkdownLink(i) => {
-                let mut href = String::new();
+                href.clear();
                 let class = href_for(ctx, id, i as usize, &mut href);
                 dest.push_str("<a class=\"");
                 dest.push_str(class);
@@ -202,16 +203,15 @@ fn fill(
                 push_escaped(dest, &href);
                 dest.push_str("\">");
             }
-            Hole::Image(i, alt) => {
-                let start = note.links[i as usize].span.start as usize + 2;
-                let alt = note.text.get(start..start + alt as usize).unwrap_or("");
+            Hole::Image(i) => {
+                let alt = body::image_alt(note.slice(note.links[i as usize].span));
                 dest.push_str(&embed_html(ctx, id, i as usize, stack, Some(alt)));
             }
             Hole::Tag(t) => {
                 let tag = &note.tags[t as usize];
                 dest.push_str("<a class=\"tag\" href=\"");
                 if let Some(p) = ctx.plan.tag_page(&tag.name) {
-                    let mut href = String::new();
+                    href.clear();
                     push_page_url(&mut href, &ctx.root, p);
                     push_escaped(dest, &href);
                 }
@@ -324,60 +324,80 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'sta
 }
 
 /// The text a link shows when it has no label: `Note > Heading`, like Obsidian.
-fn default_label(link: &Link) -> String {
-    let mut label = link.target.trim_end_matches(".md").to_string();
-    if let Some(f) = &link.fragment {
-        let frag = match f {
-            Fragment::Heading(parts) => parts.join(" > "),
-            Fragment::Block(b) => format!("^{b}"),
-            Fragment::Viewer(_) => String::new(),
-        };
-        if !frag.is_empty() {
-            if label.is_empty() {
-                label = frag;
-            } else {
-                label = format!("{label} > {frag}");
-            }
-        }
+fn default_label(link: &Link) -> Cow<'_, str> {
+    let target = link.target.trim_end_matches(".md");
+    let frag = match &link.fragment {
+        Some(Fragment::Heading(parts)) => parts.join(" > "),
+        Some(Fragment::Block(b)) => format!("^{b}"),
+        Some(Fragment::Viewer(_)) | None => return Cow::Borrowed(target),
+    };
+    match (target.is_empty(), frag.is_empty()) {
+        (_, true) => Cow::Borrowed(target),
+        (true, false) => Cow::Owned(frag),
+        (false, false) => Cow::Owned(format!("{target} > {frag}")),
     }
-    label
 }
 
-/// HTML for wikilink or embed `i` of note `id`.
-fn link_html(ctx: &BodyContext, id: NoteId, i: usize, stack: &mut Vec<(NoteId, usize)>) -> String {
+/// The label link `link` shows: its own, or [`default_label`].
+fn label_of(link: &Link) -> Cow<'_, str> {
+    match &link.label {
+        Some(label) => Cow::Borrowed(label),
+        None => default_label(link),
+    }
+}
+
+/// Appends the HTML of wikilink or embed `i` of note `id` to `out`.
+fn push_link(
+    out: &mut String,
+    ctx: &BodyContext,
+    id: NoteId,
+    i: usize,
+    stack: &mut Vec<(NoteId, usize)>,
+) {
     let link = &ctx.comp.vault.note(id).links[i];
     if link.kind == LinkKind::Embed {
-        return embed_html(ctx, id, i, stack, None);
-    }
-    match &link.label {
-        Some(label) => anchor_html(ctx, id, i, label),
-        None => anchor_html(ctx, id, i, &default_label(link)),
+        out.push_str(&embed_html(ctx, id, i, stack, None));
+    } else {
+        push_anchor(out, ctx, id, i, &label_of(link));
     }
 }
 
-fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
-    let mut href = String::new();
-    let class = href_for(ctx, id, i, &mut href);
-    let mut out = String::with_capacity(href.len() + label.len() + 64);
-    if href.is_empty() {
-        out.push_str("<span class=\"");
+/// Appends link `i` of note `id` as an anchor showing `label` (a span when it leads nowhere).
+fn push_anchor(out: &mut String, ctx: &BodyContext, id: NoteId, i: usize, label: &str) {
+    // The href is built in a buffer of the thread's: most pages have dozens of links.
+    thread_local! {
+        static HREF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    HREF.with(|href| {
+        let mut href = href.borrow_mut();
+        href.clear();
+        let class = href_for(ctx, id, i, &mut href);
+        if href.is_empty() {
+            out.push_str("<span class=\"");
+            out.push_str(class);
+            out.push_str("\">");
+            push_escaped(out, label);
+            out.push_str("</span>");
+            return;
+        }
+        out.push_str("<a class=\"");
         out.push_str(class);
-        out.push_str("\">");
-        push_escaped(&mut out, label);
-        out.push_str("</span>");
-        return out;
-    }
-    out.push_str("<a class=\"");
-    out.push_str(class);
-    out.push_str("\" href=\"");
-    push_escaped(&mut out, &href);
-    out.push('"');
-    if class.contains("wanted") {
-        out.push_str(" title=\"Not written yet\"");
-    }
-    out.push('>');
-    push_escaped(&mut out, label);
-    out.push_str("</a>");
+        out.push_str("\" href=\"");
+        push_escaped(out, &href);
+        out.push('"');
+        if class.contains("wanted") {
+            out.push_str(" title=\"Not written yet\"");
+        }
+        out.push('>');
+        push_escaped(out, label);
+        out.push_str("</a>");
+    })
+}
+
+/// [`push_anchor`] into a new string.
+fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
+    let mut out = String::new();
+    push_anchor(&mut out, ctx, id, i, label);
     out
 }
 
@@ -448,12 +468,7 @@ fn embed_html(
         } => {
             let target = *target;
             let target_note = comp.vault.note(target);
-            let title_link = anchor_html(
-                ctx,
-                id,
-                i,
-                &link.label.clone().unwrap_or_else(|| default_label(link)),
-            );
+            let title_link = anchor_html(ctx, id, i, &label_of(link));
             let range = match fragment {
                 FragmentTarget::Heading(h) => fragments::section_span(target_note, *h).range(),
                 FragmentTarget::Block(b) => target_note.blocks[*b].span.range(),
@@ -489,10 +504,9 @@ fn embed_html(
             out
         }
         LinkTarget::Missing { .. } => {
-            let label = link.label.clone().unwrap_or_else(|| default_label(link));
             format!(
                 "<div class=\"embed embed-error\">not found: {}</div>",
-                anchor_html(ctx, id, i, &label)
+                anchor_html(ctx, id, i, &label_of(link))
             )
         }
     }
