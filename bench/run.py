@@ -376,11 +376,11 @@ def main():
             row("vaultc build", Result(error=vaultc_build_error))
             row("vaultc build, 1 note edited", Result(error=vaultc_build_error))
         else:
-            # `check` keeps a parse cache in the user's cache folder, here one of the benchmark's
+            # `check` keeps a parse cache in vaultc's cache folder, here one of the benchmark's
             # own: the first row is a first check (no cache; it writes one), the second a check
             # after it (every note cached).
             check_cache = out + "-check-cache"
-            check_env = dict(env, XDG_CACHE_HOME=check_cache)
+            check_env = dict(env, VAULTC_CACHE_DIR=check_cache)
             row("vaultc check", measure("vaultc check", pin + [vaultc, "check", vault], check_env, runs,
                                         ok_codes=(0, 1), prep=lambda: rmtree(check_cache),
                                         timeout=args.timeout), fp, "check/floor-parse")

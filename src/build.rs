@@ -124,10 +124,9 @@ pub(crate) fn build_keeping(
         let cache = if options.full {
             ParseCache::empty()
         } else {
-            ParseCache::load(dir).unwrap_or_else(|e| {
-                cache_report.ignored = Some(e);
-                ParseCache::empty()
-            })
+            let (cache, ignored) = ParseCache::load_or_empty(dir);
+            cache_report.ignored = ignored;
+            cache
         };
         compile_options.parse_cache = Some(std::sync::Arc::new(cache));
     }

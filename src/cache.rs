@@ -91,11 +91,16 @@ pub fn cache_dir(out: &Path) -> Option<PathBuf> {
     Some(parent.join(format!(".{name}.vaultc-cache")))
 }
 
+/// The environment variable that names vaultc's cache folder instead of `<user cache>/vaultc`
+/// (for CI caches, and for tests and benchmarks on any platform).
+pub const CACHE_DIR_ENV: &str = "VAULTC_CACHE_DIR";
+
 /// Where `vaultc check` keeps the parse cache of the vault at `root`: a folder of its own in
-/// the user's cache folder (`$XDG_CACHE_HOME/vaultc/check/` or `~/.cache/vaultc/check/` on
-/// Linux, `~/Library/Caches/` on macOS, `%LOCALAPPDATA%` on Windows), named after the vault's
-/// folder and a hash of its absolute path. `check` writes nothing into the vault itself.
-/// `None` when the vault cannot be found or the platform has no cache folder.
+/// `$VAULTC_CACHE_DIR/check/` when that is set, else in the user's cache folder
+/// (`$XDG_CACHE_HOME/vaultc/check/` or `~/.cache/vaultc/check/` on Linux,
+/// `~/Library/Caches/vaultc/check/` on macOS, `%LOCALAPPDATA%\vaultc\check\` on Windows),
+/// named after the vault's folder and a hash of its absolute path. `check` writes nothing into
+/// the vault itself. `None` when the vault cannot be found or there is no cache folder.
 pub fn check_cache_dir(root: &Path) -> Option<PathBuf> {
     let root = root.canonicalize().ok()?;
     let name: String = root
@@ -113,12 +118,11 @@ pub fn check_cache_dir(root: &Path) -> Option<PathBuf> {
         .take(40)
         .collect();
     let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
-    Some(
-        dirs::cache_dir()?
-            .join("vaultc")
-            .join("check")
-            .join(format!("{name}-{hash:016x}")),
-    )
+    let base = match std::env::var_os(CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::cache_dir()?.join("vaultc"),
+    };
+    Some(base.join("check").join(format!("{name}-{hash:016x}")))
 }
 
 /// The cache key of a note: its text and template flag (the path is compared separately).
@@ -237,6 +241,15 @@ impl ParseCache {
         let path = dir.join(CACHE_FILE);
         let bytes = std::fs::read(&path).map_err(|cause| CacheError::Io { path, cause })?;
         ParseCache::from_bytes(bytes)
+    }
+
+    /// [`ParseCache::load`], or an empty cache when the file is absent, stale or damaged
+    /// (every note is then parsed, and a fresh file saved), with why it was not loaded.
+    pub fn load_or_empty(dir: &Path) -> (ParseCache, Option<CacheError>) {
+        match ParseCache::load(dir) {
+            Ok(cache) => (cache, None),
+            Err(e) => (ParseCache::empty(), Some(e)),
+        }
     }
 
     /// Checks the header and the checksum of a cache file's bytes and reads its index.
@@ -442,8 +455,10 @@ impl CacheUpdate {
             .collect()
     }
 
-    /// The bytes of the cache file: header, checksum, index, records.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The bytes of the cache file: header, checksum, index, records (for tests: a real
+    /// file is written piece by piece, see [`CacheUpdate::save`]).
+    #[cfg(test)]
+    fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.write_to(&mut out)
             .expect("writing to memory cannot fail");
@@ -488,23 +503,31 @@ impl CacheUpdate {
     pub fn save(&self, dir: &Path) -> crate::Result<bool> {
         use crate::Error;
         let path = dir.join(CACHE_FILE);
-        // The file as it is (the loaded one, or what is on disk when none was loaded) is
-        // compared by streaming the new one against it, not by making the new one in memory.
-        let old = if self.previous.bytes.is_empty() {
-            std::fs::read(&path).ok()
+        let unchanged = if !self.previous.bytes.is_empty() {
+            // A loaded file passed its checks, so the next one is the same exactly when it
+            // keeps every record where it was (a new record has a new key).
+            self.entries.len() == self.previous.index.len()
+                && self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .all(|(i, e)| matches!(e.record, Record::Kept(k) if k == i))
         } else {
-            None
+            // None loaded (`--full`, or a stale or damaged file): what is on disk, if anything,
+            // is compared by streaming the new file against it, not by making it in memory.
+            std::fs::read(&path).is_ok_and(|old| {
+                let mut same = SameAs {
+                    old: &old,
+                    at: 0,
+                    same: true,
+                };
+                let len = self
+                    .write_to(&mut same)
+                    .expect("comparing in memory cannot fail");
+                same.same && len == old.len() as u64
+            })
         };
-        let old = old.as_deref().unwrap_or(&self.previous.bytes);
-        let mut same = SameAs {
-            old,
-            at: 0,
-            same: true,
-        };
-        let len = self
-            .write_to(&mut same)
-            .expect("comparing in memory cannot fail");
-        if same.same && len == old.len() as u64 {
+        if unchanged {
             return Ok(false);
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
@@ -1047,6 +1070,16 @@ mod tests {
         // b.md is gone: its entry goes too.
         let loaded = ParseCache::load(&cache_dir).unwrap();
         assert!(update(loaded, vec![file("a.md", "# A\n")])
+            .save(&cache_dir)
+            .unwrap());
+        let loaded = ParseCache::load(&cache_dir).unwrap();
+        assert_eq!(loaded.len(), 1);
+        // An edit that keeps the file's length is written, warm or cold.
+        let edited = || vec![file("a.md", "# C\n")];
+        assert!(update(loaded, edited()).save(&cache_dir).unwrap());
+        let loaded = ParseCache::load(&cache_dir).unwrap();
+        assert!(!update(loaded, edited()).save(&cache_dir).unwrap());
+        assert!(update(ParseCache::empty(), vec![file("a.md", "# D\n")])
             .save(&cache_dir)
             .unwrap());
         let loaded = ParseCache::load(&cache_dir).unwrap();

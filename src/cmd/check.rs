@@ -23,12 +23,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         .then(|| vaultc::cache::check_cache_dir(&args.vault))
         .flatten();
     let load_started = std::time::Instant::now();
-    let parse_cache = cache_dir.as_deref().map(|dir| {
-        std::sync::Arc::new(vaultc::cache::ParseCache::load(dir).unwrap_or_else(|_| {
-            // Absent, stale or damaged: every note is parsed, and a fresh cache saved.
-            vaultc::cache::ParseCache::empty()
-        }))
-    });
+    // Absent, stale or damaged, it is replaced without a word: it is the user's cache, not
+    // the vault's, and only speed depends on it.
+    let parse_cache = cache_dir
+        .as_deref()
+        .map(|dir| std::sync::Arc::new(vaultc::cache::ParseCache::load_or_empty(dir).0));
     let load_time = load_started.elapsed();
     let options = vaultc::CompileOptions {
         config,
@@ -87,7 +86,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let shown = filter(&comp.diagnostics, &only);
     let outcome = report_and_outcome(&args, &comp.vault, shown, &comp);
     if let Some(saving) = saving {
-        // A cache that cannot be written (a read-only vault) only makes the next check slower.
+        // A cache that cannot be written (an unwritable cache folder) only makes the next
+        // check slower.
         if let Ok(Err(e)) = saving.join() {
             eprintln!("warning: the parse cache was not saved: {e:#} (--no-cache skips it)");
         }

@@ -284,7 +284,7 @@ fn check_keeps_a_parse_cache_outside_the_vault_that_changes_nothing_but_speed() 
     let check = |vault: &Path, extra: &[&str]| {
         let r = run_cmd(
             vaultc()
-                .env("XDG_CACHE_HOME", &home)
+                .env("VAULTC_CACHE_DIR", &home)
                 .arg("check")
                 .arg(vault)
                 .args(["--format", "json", "--timings"])
@@ -297,7 +297,7 @@ fn check_keeps_a_parse_cache_outside_the_vault_that_changes_nothing_but_speed() 
     let cold = check(&vault, &[]);
     assert_eq!(check_counts(&cold), (notes, 0), "{}", cold.report());
     // The cache is one folder in the user's cache folder; the vault is left as it was.
-    let caches = list_files(&home.join("vaultc/check"));
+    let caches = list_files(&home.join("check"));
     assert!(
         caches.iter().any(|p| p.ends_with("parse.bin")),
         "{caches:?} {}",
@@ -323,27 +323,48 @@ fn check_keeps_a_parse_cache_outside_the_vault_that_changes_nothing_but_speed() 
         edited.stdout
     );
 
-    // Another vault has a cache of its own; `--no-cache` neither reads nor writes one.
-    let (other_dir, other) = vault_copy("mixed-errors");
-    std::fs::copy(vault.join("Fresh.md"), other.join("Fresh.md")).unwrap();
-    let uncached = check(&other, &["--no-cache"]);
+    // `--no-cache` neither reads the cache (every note is parsed) nor writes it.
+    let cache_before = tree_bytes(&home);
+    let uncached = check(&vault, &["--no-cache"]);
     assert_eq!(
         check_counts(&uncached),
         (notes + 1, 0),
         "{}",
         uncached.report()
     );
-    assert_eq!(list_files(&home.join("vaultc/check")), caches);
+    assert_eq!(
+        tree_bytes(&home),
+        cache_before,
+        "--no-cache wrote the cache"
+    );
+    assert_eq!(uncached.stdout, edited.stdout);
+
+    // Another vault (the same notes in another folder) has a cache of its own.
+    let (other_dir, other) = vault_copy("mixed-errors");
+    std::fs::copy(vault.join("Fresh.md"), other.join("Fresh.md")).unwrap();
+    let separate = check(&other, &[]);
+    assert_eq!(
+        check_counts(&separate),
+        (notes + 1, 0),
+        "{}",
+        separate.report()
+    );
+    let all = list_files(&home.join("check"));
+    assert_eq!(
+        all.iter().filter(|p| p.ends_with("parse.bin")).count(),
+        2,
+        "{all:?}"
+    );
     let json = |s: &str| {
         s.replace(&*other.to_string_lossy(), "")
             .replace(&*vault.to_string_lossy(), "")
     };
-    assert_eq!(json(&uncached.stdout), json(&edited.stdout));
+    assert_eq!(json(&separate.stdout), json(&edited.stdout));
     drop(other_dir);
 
     // A damaged cache is not trusted: everything is parsed again and the file replaced.
     let file = home
-        .join("vaultc/check")
+        .join("check")
         .join(caches.iter().find(|p| p.ends_with("parse.bin")).unwrap());
     std::fs::write(&file, b"not a cache at all").unwrap();
     let damaged = check(&vault, &[]);

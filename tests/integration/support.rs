@@ -33,15 +33,15 @@ pub fn vaultc() -> Command {
     cmd.env("NO_COLOR", "1");
     cmd.env("CLICOLOR", "0");
     cmd.env_remove("CLICOLOR_FORCE");
-    // `check` keeps its parse cache in the user's cache folder: the tests' go to the target
-    // folder, not the home folder of whoever runs them.
-    cmd.env("XDG_CACHE_HOME", test_cache_home());
+    // `check` keeps its parse cache in vaultc's cache folder: the tests' goes to the target
+    // folder, not the home folder of whoever runs them (on any platform).
+    cmd.env("VAULTC_CACHE_DIR", test_cache_dir());
     cmd
 }
 
-/// The cache folder (`XDG_CACHE_HOME`) the binary is run with in tests.
-pub fn test_cache_home() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache")
+/// vaultc's cache folder (`VAULTC_CACHE_DIR`) the binary is run with in tests.
+pub fn test_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("vaultc-cache")
 }
 
 /// What one run of `vaultc` produced.
