@@ -169,3 +169,36 @@ fn dry_run_prints_a_unified_diff_and_changes_nothing() {
     assert_eq!(tree_bytes(&vault), before_bytes, "--dry-run changed files");
     assert_eq!(mtimes(&vault), before_mtimes, "--dry-run touched files");
 }
+
+/// `--fix` leaves check's parse cache as the fixed notes are (the next check parses nothing),
+/// and `--fix --dry-run` writes no cache at all.
+#[test]
+fn fix_saves_the_parse_cache_of_the_fixed_notes_and_dry_run_writes_none() {
+    let (tmp, vault) = seeded_copy();
+    let cache = tmp.path().join("cache");
+    let check = |args: &[&str]| {
+        let r = run_cmd(
+            vaultc()
+                .env("VAULTC_CACHE_DIR", &cache)
+                .arg("check")
+                .arg(&vault)
+                .args(args),
+        );
+        r.assert_no_panic();
+        r
+    };
+    check(&["--fix", "--dry-run"]);
+    assert!(!cache.exists(), "--dry-run wrote a cache");
+
+    check(&["--fix"]);
+    assert!(read(&vault, NOTE).contains("[[concepts/vlm-algorithms|Algorithms]]"));
+    let after = check(&["--timings"]);
+    let notes = vault_notes(&vault).len();
+    assert!(
+        after
+            .stderr
+            .contains(&format!("notes: 0 parsed, {notes} from the parse cache")),
+        "{}",
+        after.report()
+    );
+}

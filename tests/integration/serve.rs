@@ -253,13 +253,22 @@ fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
         without_reload_script(&body),
         read(&fresh.join("concepts/alpha/index.html"))
     );
+    // Typing that moves no link is rebuilt by dependency tracking, and the summary says so.
+    text.push_str("\nJust more words.\n");
+    std::fs::write(&note, &text).unwrap();
+    let built = served.wait_for_line("built ");
+    assert!(built.contains("changed notes only"), "{built}");
+    assert!(built.contains("1 notes parsed"), "{built}");
+    let (_, _, _, body) = served.get("/concepts/alpha/");
+    assert!(body.contains("Just more words."), "the served page is new");
+    assert!(body.contains("var g=2;"), "pages now carry generation 2");
     // A change in a dot-folder (Obsidian's workspace file) does not rebuild.
     std::fs::create_dir_all(served.vault.join(".obsidian")).unwrap();
     std::fs::write(served.vault.join(".obsidian/workspace.json"), "{}").unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let (_, _, _, body) = served.get("/concepts/alpha/");
     assert!(
-        body.contains("var g=1;"),
+        body.contains("var g=2;"),
         "no rebuild for .obsidian/workspace.json"
     );
 }
