@@ -98,20 +98,6 @@ impl Op {
     }
 }
 
-/// One piece of a template: markup to copy, or a hole to fill.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Segment<'t> {
-    /// Markup, written as it is.
-    Html(&'t str),
-    /// A hole to fill.
-    Hole {
-        /// What fills it.
-        hole: Hole,
-        /// Whether it sits in an attribute, where its HTML must be escaped.
-        escaped: bool,
-    },
-}
-
 impl BodyTemplate {
     /// The placeholder of a hole. It is never read back (holes are found by offset): it is
     /// there so the HTML writer sees text where the hole's HTML will be, exactly as when it
@@ -120,38 +106,39 @@ impl BodyTemplate {
     /// block, whose end tag is written the same either way.
     const PLACEHOLDER: &'static str = "\u{1}";
 
-    /// The markup and holes in order.
-    pub fn segments(&self) -> impl Iterator<Item = Segment<'_>> + '_ {
+    /// Appends the body to `out` with its holes filled: the markup as it is, text and code
+    /// spans from `text` (the note's), and every other hole (links, images, tags) by `fill`,
+    /// which appends its HTML to the buffer it is given. A hole inside an attribute (an image's
+    /// alt text) is escaped, as the HTML writer escapes everything there.
+    pub fn fill_into(&self, text: &str, out: &mut String, mut fill: impl FnMut(&mut String, Hole)) {
+        let slice = |s: Span| text.get(s.range()).unwrap_or("");
         let mut pos = 0;
-        let mut ops = self.ops.iter();
-        let mut pending: Option<Segment<'_>> = None;
-        std::iter::from_fn(move || {
-            if let Some(seg) = pending.take() {
-                return Some(seg);
-            }
-            let Some(op) = ops.next() else {
-                if pos < self.html.len() {
-                    let rest = &self.html[pos..];
-                    pos = self.html.len();
-                    return Some(Segment::Html(rest));
-                }
-                return None;
-            };
+        let mut scratch = String::new();
+        for op in &self.ops {
             let at = op.at as usize;
-            let hole = op.hole();
-            let markup = &self.html[pos..at];
+            out.push_str(&self.html[pos..at]);
             pos = at + Self::PLACEHOLDER.len();
-            let seg = Segment::Hole {
-                hole,
-                escaped: op.b & ESCAPED != 0,
-            };
-            if markup.is_empty() {
-                Some(seg)
+            let escaped = op.b & ESCAPED != 0;
+            let dest: &mut String = if escaped {
+                scratch.clear();
+                &mut scratch
             } else {
-                pending = Some(seg);
-                Some(Segment::Html(markup))
+                &mut *out
+            };
+            match op.hole() {
+                Hole::Source(s) => dest.push_str(slice(s)),
+                Hole::Code(s) => {
+                    dest.push_str("<code>");
+                    dest.push_str(slice(s));
+                    dest.push_str("</code>");
+                }
+                hole => fill(dest, hole),
             }
-        })
+            if escaped {
+                crate::render::html::push_escaped(out, &scratch);
+            }
+        }
+        out.push_str(&self.html[pos..]);
     }
 
     /// Bytes of markup (a guess of the filled body's size, less its text).
@@ -688,27 +675,15 @@ mod tests {
         );
         let template = note.body.clone().expect("parsed with a body");
         let mut out = String::new();
-        for segment in template.segments() {
-            let (hole, escaped) = match segment {
-                Segment::Html(h) => {
-                    out.push_str(h);
-                    continue;
-                }
-                Segment::Hole { hole, escaped } => (hole, escaped),
-            };
+        template.fill_into(&note.text, &mut out, |dest, hole| {
             let html = match hole {
-                Hole::Source(s) => note.slice(s).to_string(),
-                Hole::Code(s) => format!("<code>{}</code>", note.slice(s)),
                 Hole::Link(i) | Hole::Image(i) => format!("<a href=\"#L{i}\">L</a>"),
                 Hole::MarkdownLink(i) => format!("<a href=\"#M{i}\">"),
                 Hole::Tag(i) => format!("#T{i}"),
+                Hole::Source(_) | Hole::Code(_) => String::new(),
             };
-            if escaped {
-                crate::render::html::push_escaped(&mut out, &html);
-            } else {
-                out.push_str(&html);
-            }
-        }
+            dest.push_str(&html);
+        });
         (out, note)
     }
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::compile::Compilation;
-use crate::parse::body::{self, BodyTemplate, Hole, Segment};
+use crate::parse::body::{self, BodyTemplate, Hole};
 use crate::parse::comment_ranges;
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
 use crate::site::{PageDir, SitePlan};
@@ -170,60 +170,37 @@ fn fill(
 ) -> String {
     let note = ctx.comp.vault.note(id);
     let mut out = String::with_capacity(template.markup_len() * 4 + 64 * template.holes());
-    let (mut scratch, mut href) = (String::new(), String::new());
-    for segment in template.segments() {
-        let (hole, escaped) = match segment {
-            Segment::Html(markup) => {
-                out.push_str(markup);
-                continue;
-            }
-            Segment::Hole { hole, escaped } => (hole, escaped),
-        };
-        // A hole in an attribute is written to the side and escaped into place.
-        let dest = if escaped {
-            scratch.clear();
-            &mut scratch
-        } else {
-            &mut out
-        };
-        match hole {
-            Hole::Source(span) => dest.push_str(note.slice(span)),
-            Hole::Code(span) => {
-                dest.push_str("<code>");
-                dest.push_str(note.slice(span));
-                dest.push_str("</code>");
-            }
-            Hole::Link(i) => push_link(dest, ctx, id, i as usize, stack),
-            Hole::MarkdownLink(i) => {
+    let mut href = String::new();
+    template.fill_into(&note.text, &mut out, |dest, hole| match hole {
+        Hole::Link(i) => push_link(dest, ctx, id, i as usize, stack),
+        Hole::MarkdownLink(i) => {
+            href.clear();
+            let class = href_for(ctx, id, i as usize, &mut href);
+            dest.push_str("<a class=\"");
+            dest.push_str(class);
+            dest.push_str("\" href=\"");
+            push_escaped(dest, &href);
+            dest.push_str("\">");
+        }
+        Hole::Image(i) => {
+            let alt = body::image_alt(note.slice(note.links[i as usize].span));
+            dest.push_str(&embed_html(ctx, id, i as usize, stack, Some(alt)));
+        }
+        Hole::Tag(t) => {
+            let tag = &note.tags[t as usize];
+            dest.push_str("<a class=\"tag\" href=\"");
+            if let Some(p) = ctx.plan.tag_page(&tag.name) {
                 href.clear();
-                let class = href_for(ctx, id, i as usize, &mut href);
-                dest.push_str("<a class=\"");
-                dest.push_str(class);
-                dest.push_str("\" href=\"");
+                push_page_url(&mut href, &ctx.root, p);
                 push_escaped(dest, &href);
-                dest.push_str("\">");
             }
-            Hole::Image(i) => {
-                let alt = body::image_alt(note.slice(note.links[i as usize].span));
-                dest.push_str(&embed_html(ctx, id, i as usize, stack, Some(alt)));
-            }
-            Hole::Tag(t) => {
-                let tag = &note.tags[t as usize];
-                dest.push_str("<a class=\"tag\" href=\"");
-                if let Some(p) = ctx.plan.tag_page(&tag.name) {
-                    href.clear();
-                    push_page_url(&mut href, &ctx.root, p);
-                    push_escaped(dest, &href);
-                }
-                dest.push_str("\">#");
-                push_escaped(dest, &tag.name);
-                dest.push_str("</a>");
-            }
+            dest.push_str("\">#");
+            push_escaped(dest, &tag.name);
+            dest.push_str("</a>");
         }
-        if escaped {
-            push_escaped(&mut out, &scratch);
-        }
-    }
+        // Text and code are the template's own to fill.
+        Hole::Source(_) | Hole::Code(_) => {}
+    });
     out
 }
 
