@@ -85,8 +85,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     eprintln!("timings: {}", report.compilation.timings.line());
                 }
                 print_diagnostics(&args, report, Some(&changed), color);
-                eprintln!("{}", built_line(report, &site.output, started.elapsed()));
+                // Open pages are told first, so a page fetched once the line is out carries
+                // the new generation.
                 server.reload();
+                eprintln!("{}", built_line(report, &site.output, started.elapsed()));
             }
             // The previous site stays served; the next save tries again.
             Err(e) => eprintln!("error: cannot rebuild {}: {e:#}", site.vault.display()),
