@@ -196,6 +196,11 @@ impl ConceptGraph {
         })
     }
 
+    /// The node of the tag named `name` (any letter case), if a note uses it.
+    pub fn tag_node(&self, name: &str) -> Option<NodeIndex> {
+        crate::source::with_folded(name, |key| self.tag_index.get(key).copied())
+    }
+
     /// Notes using a tag node, in note order.
     pub fn tagged(&self, tag: NodeIndex) -> Vec<NoteId> {
         let mut out: Vec<NoteId> = self

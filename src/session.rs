@@ -3,9 +3,11 @@
 //! that a save of a few notes is handled by dependency tracking through the concept graph:
 //! only those notes are read and parsed, only their links and the links into them are resolved
 //! and checked again, and only the pages that show them are fingerprinted, rendered and
-//! written. Any change that could move names, links or list pages (a new, removed or renamed
-//! file, a changed title, alias, tag or link target, the configuration, the theme) makes a
-//! build of the whole vault instead, which still reuses every unchanged note. Either way the
+//! written; when their links reach other targets, the concept graph is built again and the
+//! pages of the notes they no longer reach, the index and the graph view's data join those.
+//! Any change that could move names or list pages (a new, removed or renamed file, a changed
+//! title, alias, tag, publishing or permalink, the configuration, the theme) makes a build of
+//! the whole vault instead, which still reuses every unchanged note. Either way the
 //! site is the one [`crate::build::build`] writes, byte for byte.
 
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use crate::compile::Timings;
 use crate::diag::{checks, Code, Diagnostic};
 use crate::discover::{self, FileStamp};
 use crate::error::Result;
-use crate::graph::EdgeKind;
+use crate::graph::{ConceptGraph, EdgeKind};
 use crate::output;
 use crate::render::{self, Selection};
 use crate::resolve::{self, LinkTarget, ResolvedLink};
@@ -23,8 +25,8 @@ use crate::source::{FastMap, FastSet};
 use crate::vault::{Note, NoteId};
 
 /// Builds one vault again and again in one process (what `vaultc serve` does on every save).
-/// A save of notes whose names, links and list entries stay the same is a rebuild of those
-/// notes alone (see the module's documentation); anything else builds the whole vault, taking
+/// A save of notes whose names and list entries stay the same is a rebuild of those notes
+/// alone (see the module's documentation); anything else builds the whole vault, taking
 /// every note whose file did not change (same stamp, and no watcher event under its path) from
 /// the previous build without reading or parsing it. Every build writes the site
 /// [`crate::build::build`] would, byte for byte.
@@ -192,8 +194,8 @@ impl BuildSession {
             return Some(Ok(()));
         }
 
-        // Their links, resolved with the unchanged name index, must make the same edges: then
-        // the concept graph, the wanted notes and the site plan stay as they are.
+        // Their links, resolved with the unchanged name index: when they make the same edges,
+        // the concept graph and the wanted notes stay as they are.
         let mut previous: Vec<Note> = Vec::with_capacity(fresh.len());
         for f in &mut fresh {
             let note = f.note.take().expect("each note is swapped in once");
@@ -232,11 +234,22 @@ impl BuildSession {
                     new,
                 )
             });
-        if !same_graph {
-            for (f, old) in fresh.iter().zip(previous) {
-                comp.vault.notes[f.id.0 as usize] = old;
+        // Links that now go elsewhere change the concept graph. The names stay the same, so
+        // every other note's links still resolve as they did: the graph is built again, and the
+        // notes the changed ones no longer reach (their backlinks) are rendered again too.
+        let relinked = !same_graph;
+        let mut unlinked: Vec<NoteId> = Vec::new();
+        let mut wanted = false;
+        if relinked {
+            for f in &fresh {
+                for link in &comp.resolution.links[f.id.0 as usize] {
+                    match link.target {
+                        LinkTarget::Note { id, .. } => unlinked.push(id),
+                        LinkTarget::Missing { .. } => wanted = true,
+                        LinkTarget::Attachment(_) => {}
+                    }
+                }
             }
-            return None;
         }
         drop(previous);
         let texts: Vec<NoteId> = fresh.iter().map(|f| f.id).collect();
@@ -281,6 +294,36 @@ impl BuildSession {
             comp.resolution.links[r.0 as usize][j] = link;
         }
         timings.mark("resolve");
+        if relinked {
+            comp.graph = ConceptGraph::build(&comp.vault, &comp.resolution);
+            // The tags are the same (`same_place`), so each is in the new graph. Were one not,
+            // a whole build would make everything again from the notes, keyed by their text.
+            if !comp.site.renumber_tags(&comp.graph) {
+                return None;
+            }
+            comp.suggestions
+                .add_missing(&comp.vault, &comp.resolution, &texts);
+            timings.mark("graph");
+        }
+        // Where the changed notes' links go now.
+        let mut linked: Vec<NoteId> = Vec::new();
+        for &x in &texts {
+            for link in &comp.resolution.links[x.0 as usize] {
+                match link.target {
+                    LinkTarget::Note { id, .. } => linked.push(id),
+                    LinkTarget::Missing { .. } => wanted = true,
+                    LinkTarget::Attachment(_) => {}
+                }
+            }
+        }
+        // Notes whose backlinks changed: they may have become orphans, or stopped being ones.
+        let mut relinked_targets: Vec<NoteId> = Vec::new();
+        if relinked {
+            relinked_targets = unlinked.iter().chain(&linked).copied().collect();
+            relinked_targets.retain(|t| !changed_set.contains(t));
+            relinked_targets.sort_unstable();
+            relinked_targets.dedup();
+        }
 
         // Diagnostics: those of the changed notes, of the links into them and the embed loops
         // are made again; every other file's stay.
@@ -293,10 +336,15 @@ impl BuildSession {
             .iter()
             .map(|&id| comp.vault.note(id).path.as_str())
             .collect();
+        let target_paths: FastSet<&str> = relinked_targets
+            .iter()
+            .map(|&id| comp.vault.note(id).path.as_str())
+            .collect();
         let mut diagnostics = std::mem::take(&mut comp.diagnostics);
         diagnostics.retain(|d| {
             !(changed_paths.contains(d.file.as_str())
                 || (linking_paths.contains(d.file.as_str()) && checks::is_note_link_code(d.code))
+                || (target_paths.contains(d.file.as_str()) && d.code == Code::OrphanNote)
                 || matches!(d.code, Code::EmbedCycle | Code::SelfEmbed))
         });
         let mut remade: Vec<Diagnostic> = Vec::new();
@@ -330,18 +378,24 @@ impl BuildSession {
                 r,
             ));
         }
+        for &t in &relinked_targets {
+            if comp.graph.backlinks(t).is_empty() {
+                remade.push(checks::orphan(&comp.vault, t));
+            }
+        }
         remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
         diagnostics.extend(crate::compile::settle(&comp.vault, config, remade));
         diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         diagnostics.dedup();
         drop(changed_paths);
         drop(linking_paths);
+        drop(target_paths);
         comp.diagnostics = diagnostics;
         timings.mark("diagnose");
 
         // The pages that show what changed: the changed notes' and those of the notes linking
         // into them, every page transcluding one of those (through embeds of embeds), and the
-        // pages listing a changed note among their backlinks.
+        // pages listing a changed note among their backlinks (or listing it no more).
         site.inputs.refresh(comp, &texts, &linking);
         let mut shown: FastSet<NoteId> = texts.iter().chain(&linking).copied().collect();
         let mut frontier: Vec<NoteId> = shown.iter().copied().collect();
@@ -352,24 +406,15 @@ impl BuildSession {
                 }
             }
         }
-        let mut wanted = false;
-        for &x in &texts {
-            for link in &comp.resolution.links[x.0 as usize] {
-                match link.target {
-                    LinkTarget::Note { id, .. } => {
-                        shown.insert(id);
-                    }
-                    LinkTarget::Missing { .. } => wanted = true,
-                    LinkTarget::Attachment(_) => {}
-                }
-            }
-        }
+        shown.extend(linked);
+        shown.extend(unlinked);
         let mut notes: Vec<NoteId> = shown.into_iter().collect();
         notes.sort_unstable();
         let selection = Selection {
             notes,
             wanted,
             searched: texts.clone(),
+            links: relinked,
         };
         let staging = match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {
             Ok(staging) => staging,

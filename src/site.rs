@@ -105,6 +105,19 @@ impl SitePlan {
             .map(|i| &self.tags[i].2)
     }
 
+    /// Points the tag pages at `graph`'s tag nodes: for a concept graph built again over the
+    /// same notes and tags, whose links changed (wanted targets and tags are numbered in one
+    /// sequence, so a tag's node can move). `false` when a tag is not in `graph`.
+    pub fn renumber_tags(&mut self, graph: &ConceptGraph) -> bool {
+        for (node, name, _) in &mut self.tags {
+            match graph.tag_node(name) {
+                Some(n) => *node = n,
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// Tags directly below `name` (`a/b` and `a/c` for `a`), as indices into `tags`.
     pub fn child_tags(&self) -> std::collections::HashMap<String, Vec<usize>> {
         let mut children: std::collections::HashMap<String, Vec<usize>> =

@@ -359,6 +359,21 @@ fn suggestion_key(target: &str) -> String {
     fold_name(name.strip_suffix(".md").unwrap_or(name))
 }
 
+/// The names a missing target may be meant as: note stems and attachment file names, as
+/// `(folded, display)`, sorted by folded name, one per folded name.
+fn suggestion_names(vault: &Vault) -> Vec<(String, &str)> {
+    let mut names: Vec<(String, &str)> = vault
+        .notes
+        .par_iter()
+        .map(|n| n.path.stem())
+        .chain(vault.attachments.par_iter().map(|a| a.path.file_name()))
+        .map(|name| (fold_name(name), name))
+        .collect();
+    names.par_sort();
+    names.dedup_by(|a, b| a.0 == b.0);
+    names
+}
+
 /// The best suggestion among `names` (folded, display; sorted by folded name, distinct) for
 /// each of `wanted` (folded): the most similar name within two edits with a normalised
 /// Levenshtein similarity of at least 0.6, ties going to the smaller display name.
@@ -431,15 +446,7 @@ impl Suggestions {
         if missing.is_empty() {
             return Suggestions::default();
         }
-        let mut names: Vec<(String, &str)> = vault
-            .notes
-            .par_iter()
-            .map(|n| n.path.stem())
-            .chain(vault.attachments.par_iter().map(|a| a.path.file_name()))
-            .map(|name| (fold_name(name), name))
-            .collect();
-        names.par_sort();
-        names.dedup_by(|a, b| a.0 == b.0);
+        let names = suggestion_names(vault);
         let found = best_matches(&names, &missing);
         Suggestions {
             cache: missing
@@ -448,6 +455,37 @@ impl Suggestions {
                 .map(|(m, f)| (m, f.map(str::to_string)))
                 .collect(),
         }
+    }
+
+    /// Adds the suggestions for the missing targets of `notes` that have none yet (a build
+    /// session's rebuild of notes whose links changed, while the vault's names stayed the
+    /// same). A suggestion depends only on the target and the names, so the result is what
+    /// [`Suggestions::new`] would give.
+    pub fn add_missing(&mut self, vault: &Vault, resolution: &Resolution, notes: &[NoteId]) {
+        let mut missing: Vec<String> = notes
+            .iter()
+            .flat_map(|&id| {
+                vault
+                    .note(id)
+                    .links
+                    .iter()
+                    .enumerate()
+                    .filter(move |&(j, _)| {
+                        matches!(resolution.get(id, j).target, LinkTarget::Missing { .. })
+                    })
+            })
+            .map(|(_, l)| suggestion_key(&l.target))
+            .filter(|key| !self.cache.contains_key(key))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return;
+        }
+        let names = suggestion_names(vault);
+        let found = best_matches(&names, &missing);
+        let found: Vec<Option<String>> = found.into_iter().map(|f| f.map(str::to_string)).collect();
+        self.cache.extend(missing.into_iter().zip(found));
     }
 
     fn suggest(&self, target: &str) -> Option<&str> {

@@ -142,21 +142,29 @@ fn note_page(
     })
 }
 
-/// The index, tag, wanted, graph, 404 and alias redirect pages.
-fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+/// What list pages show of each note, as fingerprints (see `inputs::list_entry`).
+fn list_keys(comp: &Compilation) -> Vec<Option<u64>> {
+    comp.vault
+        .notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, _)| inputs::list_entry(comp, &comp.site, NoteId(i as u32)))
+        .collect()
+}
+
+/// The index page: every published note by folder, and the vault's counts. `keys` are the
+/// notes' [`list_keys`].
+fn index_page(
+    comp: &Compilation,
+    info: &SiteInfo,
+    pages: &Pages,
+    keys: &[Option<u64>],
+) -> Result<()> {
     let plan = &comp.site;
     let title = info.title;
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
     let published = plan.published();
-    // What list pages show of each note, as fingerprints (see `inputs::list_entry`).
-    let keys: Vec<Option<u64>> = comp
-        .vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .map(|(i, _)| inputs::list_entry(comp, plan, NoteId(i as u32)))
-        .collect();
     #[derive(Serialize)]
     struct IndexBody<F> {
         folders: Vec<F>,
@@ -169,51 +177,58 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
         depth: usize,
         notes: Vec<u64>,
     }
-    // The index, the tag pages and the wanted page are independent: build them side by side.
-    let index_page = || -> Result<()> {
-        // One shape for the key and the view (a closure would fix the type of `folders`).
-        macro_rules! context {
-            ($folders:expr) => {
-                PageContext {
-                    site: site(&root),
-                    page: PageView {
-                        kind: "index",
-                        title,
+    // One shape for the key and the view (a closure would fix the type of `folders`).
+    macro_rules! context {
+        ($folders:expr) => {
+            PageContext {
+                site: site(&root),
+                page: PageView {
+                    kind: "index",
+                    title,
+                },
+                body: IndexBody {
+                    folders: $folders,
+                    stats: StatsView {
+                        notes: published,
+                        links: comp.vault.link_count(),
+                        wanted: comp.graph.wanted().count(),
+                        tags: plan.tags.len(),
+                        attachments: comp.vault.attachments.len(),
                     },
-                    body: IndexBody {
-                        folders: $folders,
-                        stats: StatsView {
-                            notes: published,
-                            links: comp.vault.link_count(),
-                            wanted: comp.graph.wanted().count(),
-                            tags: plan.tags.len(),
-                            attachments: comp.vault.attachments.len(),
-                        },
-                    },
-                }
-            };
-        }
-        let key = context!(by_folder(comp, |id| keys[id.0 as usize])
-            .into_iter()
-            .map(|(name, depth, notes)| FolderKey { name, depth, notes })
-            .collect::<Vec<_>>());
-        let path = root.file();
-        let fp = pages.inputs.view_page(&path, "index.html", &key);
-        pages.page(path, fp, |out| {
-            if pages.theme.has_default("index.html") {
-                // Written as its entries are made: one page lists every note of the vault.
-                let stats = &key.body.stats;
-                let folders = by_folder(comp, |id| plan.note_page(id).map(|_| id));
-                default_page::index_page(out, &site(&root), stats, &folders, |id| {
-                    entry(comp, plan, id, "")
-                });
-                return Ok(());
+                },
             }
-            pages
-                .theme
-                .render_view_into("index.html", &context!(folders(comp, plan, &root)), out)
-        })
-    };
+        };
+    }
+    let key = context!(by_folder(comp, |id| keys[id.0 as usize])
+        .into_iter()
+        .map(|(name, depth, notes)| FolderKey { name, depth, notes })
+        .collect::<Vec<_>>());
+    let path = root.file();
+    let fp = pages.inputs.view_page(&path, "index.html", &key);
+    pages.page(path, fp, |out| {
+        if pages.theme.has_default("index.html") {
+            // Written as its entries are made: one page lists every note of the vault.
+            let stats = &key.body.stats;
+            let folders = by_folder(comp, |id| plan.note_page(id).map(|_| id));
+            default_page::index_page(out, &site(&root), stats, &folders, |id| {
+                entry(comp, plan, id, "")
+            });
+            return Ok(());
+        }
+        pages
+            .theme
+            .render_view_into("index.html", &context!(folders(comp, plan, &root)), out)
+    })
+}
+
+/// The index, tag, wanted, graph, 404 and alias redirect pages.
+fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    let site = |page: &PageDir| info.view(page);
+    let root = PageDir::root();
+    let keys = list_keys(comp);
+    // The index, the tag pages and the wanted page are independent: build them side by side.
+    let index_page = || index_page(comp, info, pages, &keys);
     let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
         rayon::join(
             || tag_pages(comp, plan, info, pages, &keys),
@@ -339,8 +354,8 @@ fn search_shard_page(
     })
 }
 
-/// What a build session's rebuild of changed notes renders again, when the vault's names,
-/// links and list pages stayed as they were (see `build::BuildSession`).
+/// What a build session's rebuild of changed notes renders again, when the vault's names, tags
+/// and titles stayed as they were (see `session::BuildSession`).
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     /// Notes whose pages may show something that changed.
@@ -349,6 +364,9 @@ pub struct Selection {
     pub wanted: bool,
     /// Notes whose search shard may have changed.
     pub searched: Vec<NoteId>,
+    /// Whether links between notes changed: the index's counts and the graph view's data
+    /// may have.
+    pub links: bool,
 }
 
 /// Renders only the pages of `selection` (each kept when its fingerprint is unchanged); every
@@ -364,16 +382,38 @@ pub fn render_selected(
     let info = SiteInfo { title };
     let pages = Pages::new(inputs, theme, sink);
     let plan = &comp.site;
-    selection
-        .notes
-        .par_iter()
-        .try_for_each(|&id| match plan.note_page(id) {
-            Some(page) => note_page(comp, &info, &pages, id, page),
-            None => Ok(()),
-        })?;
-    if selection.wanted {
-        wanted_page(comp, &info, &pages)?;
-    }
+    // The note pages, and beside them the big list pages that may have changed (the index
+    // alone lists every note).
+    let (notes_done, (wanted_done, (index_done, graph_done))) = rayon::join(
+        || {
+            selection
+                .notes
+                .par_iter()
+                .try_for_each(|&id| match plan.note_page(id) {
+                    Some(page) => note_page(comp, &info, &pages, id, page),
+                    None => Ok(()),
+                })
+        },
+        || {
+            rayon::join(
+                || match selection.wanted {
+                    true => wanted_page(comp, &info, &pages),
+                    false => Ok(()),
+                },
+                || match selection.links {
+                    true => rayon::join(
+                        || index_page(comp, &info, &pages, &list_keys(comp)),
+                        || graph_data_file(comp, &pages),
+                    ),
+                    false => (Ok(()), Ok(())),
+                },
+            )
+        },
+    );
+    notes_done?;
+    wanted_done?;
+    index_done?;
+    graph_done?;
     let members = shard_members(comp);
     let shards = members.len();
     let mut wanted_shards: Vec<usize> = selection
@@ -395,17 +435,7 @@ pub fn render_selected(
 
 /// `graph-data.js` and the search index.
 fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
-    let plan = &comp.site;
-    // The graph view's data: its view is hashed, and serialised only when that hash is new.
-    let graph = graph_data(comp, plan);
-    let path = "graph-data.js".to_string();
-    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
-    pages.page(path, fp, |out| {
-        out.extend_from_slice(b"window.VAULTC_GRAPH = ");
-        serde_json::to_writer(&mut *out, &graph).expect("plain data");
-        out.extend_from_slice(b";\n");
-        Ok(())
-    })?;
+    graph_data_file(comp, pages)?;
     // The search index, in shards: an edit re-indexes only its note's shard.
     let members = shard_members(comp);
     let shards = members.len();
@@ -424,6 +454,20 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
         .enumerate()
         .try_for_each(|(k, ids)| search_shard_page(comp, pages, k, shards, ids))?;
     Ok(())
+}
+
+/// `graph-data.js`, the graph view's data: its view is hashed, and serialised only when that
+/// hash is new.
+fn graph_data_file(comp: &Compilation, pages: &Pages) -> Result<()> {
+    let graph = graph_data(comp, &comp.site);
+    let path = "graph-data.js".to_string();
+    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+    pages.page(path, fp, |out| {
+        out.extend_from_slice(b"window.VAULTC_GRAPH = ");
+        serde_json::to_writer(&mut *out, &graph).expect("plain data");
+        out.extend_from_slice(b";\n");
+        Ok(())
+    })
 }
 
 /// The page of note `id` in folder `page`, exactly as [`render_site`] writes it (for tools and

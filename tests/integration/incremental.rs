@@ -676,17 +676,20 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
     }
 }
 
-/// Edits that leave every name, link target, title and tag as it was are rebuilt by
-/// dependency tracking (only the changed notes are read, only the pages that show them are
-/// looked at), and each such rebuild writes the site and diagnostics a cold build gives: a
-/// section another note transcludes, a block another note embeds, a whole embedded note (that
-/// a third note shows through an embed of an embed), a heading that links point at (renamed,
-/// then back), text around a link (its backlink context), text before a wanted link (the
-/// wanted page's line numbers), text before an embed that loops (where the loop is reported),
-/// a save that changes nothing, a save through an editor's temporary file, two notes at once,
-/// and a note edited behind the watcher's back (its stamp gives it away). Edits that move a
-/// title or a link target, or touch the configuration file, and a save after the site was
-/// deleted, build the whole vault instead, with the same result.
+/// Edits that leave every name, title and tag as it was are rebuilt by dependency tracking
+/// (only the changed notes are read, only the pages that show them are looked at), and each
+/// such rebuild writes the site and diagnostics a cold build gives: a section another note
+/// transcludes, a block another note embeds, a whole embedded note (that a third note shows
+/// through an embed of an embed), a heading that links point at (renamed, then back), text
+/// around a link (its backlink context), text before a wanted link (the wanted page's line
+/// numbers), text before an embed that loops (where the loop is reported), a save that
+/// changes nothing, a save through an editor's temporary file, two notes at once, a note
+/// edited behind the watcher's back (its stamp gives it away); and links that go elsewhere: to
+/// another note, to a missing note (the wanted page, a "did you mean"), a broken link fixed,
+/// the only link to a note removed and put back (an orphan, with orphan warnings on), an embed
+/// pointed at another note, a note embedding itself, a link to an attachment, two notes
+/// relinked at once. Edits that move a title, or touch the configuration file, and a save after
+/// the site was deleted, build the whole vault instead, with the same result.
 #[test]
 fn a_session_rebuilds_content_edits_by_dependency_tracking() {
     use vaultc::build::{BuildOptions, BuildSession};
@@ -710,11 +713,45 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
         "# Digest\n\n![[Vision Language Models#Glossary]]\n",
     )
     .unwrap();
+    // Linked from Scratch alone: an orphan when that link goes.
+    std::fs::write(
+        vault.join("Lonely.md"),
+        "# Lonely\n\nOnly Scratch links here.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        vault.join("Scratch.md"),
+        "# Scratch\n\nSome words first.\n\nA link to [[Not Yet Written]] and to [[CLIP]].\n\nSee [[Lonely]].\n",
+    )
+    .unwrap();
     let root = vault.canonicalize().unwrap();
     let served = dir.path().join("served");
+    // Orphan warnings on: a relinked note's backlinks decide them.
+    let mut config = vaultc::config::Config::default();
+    config.set_level(vaultc::diag::Code::OrphanNote, vaultc::diag::Level::Warn);
     let options = BuildOptions {
         output: served.clone(),
+        compile: vaultc::CompileOptions {
+            config: config.clone(),
+            ..Default::default()
+        },
         ..BuildOptions::default()
+    };
+    let cold_full_build = |out: &Path| {
+        vaultc::build::build(
+            &vault,
+            &BuildOptions {
+                output: out.to_path_buf(),
+                full: true,
+                no_cache: true,
+                compile: vaultc::CompileOptions {
+                    config: config.clone(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     let mut session = BuildSession::new();
     session.build(&vault, &options, None).unwrap();
@@ -862,7 +899,78 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             "a link to another note",
             Box::new(|| edit("Scratch.md", &|t| t.replacen("[[CLIP]]", "[[SigLIP]]", 1))),
             vec!["Scratch.md"],
-            false,
+            true,
+        ),
+        (
+            "a link to a missing note, one letter from a note's name",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    format!("{t}\nAlso [[Contrastive Learnin]].\n")
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "a broken link fixed",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("[[Not Yet Written]]", "[[Glossary]]", 1)
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "the only link to a note removed",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("See [[Lonely]].", "See nobody.", 1)
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "the link put back",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("See nobody.", "See [[Lonely]].", 1)
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "an embed pointed at another note",
+            Box::new(|| {
+                edit("Digest.md", &|t| {
+                    t.replacen("![[Vision Language Models#Glossary]]", "![[CLIP]]", 1)
+                })
+            }),
+            vec!["Digest.md"],
+            true,
+        ),
+        (
+            "a note embedding itself, and a link to an attachment",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    format!("{t}\n![[Scratch]]\n\n![[vlm-families.svg]]\n")
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "two notes relinked at once",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("[[SigLIP]]", "[[Missing Too]]", 1)
+                });
+                edit("Digest.md", &|t| t.replacen("![[CLIP]]", "![[Lonely]]", 1));
+            }),
+            vec!["Scratch.md", "Digest.md"],
+            true,
         ),
     ];
     for (step, (what, apply, reported, tracked)) in steps.into_iter().enumerate() {
@@ -876,8 +984,12 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             .iter()
             .map(|d| format!("{d:?}"))
             .collect();
+        // The session's compilation is the one a cold build makes: its concept graph (nodes,
+        // edges, their order) and the tag pages' nodes in the site plan.
+        let graph = format!("{:?}", report.compilation.graph.graph);
+        let tags = format!("{:?}", report.compilation.site.tags);
         let full = dir.path().join(format!("full-{step}"));
-        let fresh = cold_full_build(&vault, &full);
+        let fresh = cold_full_build(&full);
         let fresh_diagnostics: Vec<String> = fresh
             .compilation
             .diagnostics
@@ -885,6 +997,14 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             .map(|d| format!("{d:?}"))
             .collect();
         assert_eq!(diagnostics, fresh_diagnostics, "{what}");
+        assert!(
+            graph == format!("{:?}", fresh.compilation.graph.graph),
+            "{what}: the graph"
+        );
+        assert!(
+            tags == format!("{:?}", fresh.compilation.site.tags),
+            "{what}: the tags"
+        );
         assert_same_tree(&served, &full);
         std::fs::remove_dir_all(&full).unwrap();
     }

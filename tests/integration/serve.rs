@@ -221,8 +221,10 @@ fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
     let mut text = read(&note);
     text.push_str("\nNew line that links [[Nowhere Yet]].\n");
     std::fs::write(&note, &text).unwrap();
+    // A new link (to a missing note) is rebuilt by dependency tracking too: the graph is
+    // built again, and the wanted page and the index follow.
     let built = served.wait_for_line("built ");
-    assert!(built.contains("incremental"), "{built}");
+    assert!(built.contains("changed notes only"), "{built}");
     assert!(built.contains("1 notes parsed"), "{built}");
     // The rebuild reports the new broken link with its place.
     assert!(
@@ -253,6 +255,14 @@ fn a_save_rebuilds_the_site_and_wakes_the_open_pages() {
         without_reload_script(&body),
         read(&fresh.join("concepts/alpha/index.html"))
     );
+    for page in ["/wanted/", "/"] {
+        let (_, _, _, served_page) = served.get(page);
+        assert_eq!(
+            without_reload_script(&served_page),
+            read(&fresh.join(page.trim_start_matches('/')).join("index.html")),
+            "{page}"
+        );
+    }
     // Typing that moves no link is rebuilt by dependency tracking, and the summary says so.
     text.push_str("\nJust more words.\n");
     std::fs::write(&note, &text).unwrap();
