@@ -405,10 +405,11 @@ def main():
                 row("vaultc build, 1 note edited",
                     incremental(vault, pin + [vaultc, "build", vault, "-o", vb_out], env, runs, args.timeout),
                     vb, "edit/full")
-                row("vaultc serve, 1 note saved",
-                    serve_edit(vault, pin + [vaultc, "serve", vault, "-o", vb_out, "--port", "0", "-q"], env,
-                               runs, args.timeout),
+                serve_cmd = pin + [vaultc, "serve", vault, "-o", vb_out, "--port", "0", "-q"]
+                row("vaultc serve, 1 note saved", serve_edit(vault, serve_cmd, env, runs, args.timeout),
                     vb, "save/full")
+                row("vaultc serve, 1 link added",
+                    serve_edit(vault, serve_cmd, env, runs, args.timeout, link=True), vb, "save/full")
             if not args.keep:
                 cold()
         if not args.keep:
@@ -541,16 +542,29 @@ def incremental(vault, cmd, env, runs, timeout):
         return measure("vaultc build (edit)", cmd, env, runs, ok_codes=(0, 1), prep=edit, timeout=timeout)
 
 
-def serve_edit(vault, cmd, env, runs, timeout):
+def serve_edit(vault, cmd, env, runs, timeout, link=False):
     """`vaultc serve` on the built site: append one line to one note, and time from the write
     to the server's "built" line (the watcher's latency, its 30 ms debounce and the rebuild;
-    open pages reload right after). Best of `runs` saves; peak memory is the server's. The
-    note is restored afterwards, as in `incremental`."""
+    open pages reload right after). With `link`, the line links to another note (the concept
+    graph changes: the index, the graph view's data and the target's backlinks follow). Best of
+    `runs` saves; peak memory is the server's. The note is restored afterwards, as in
+    `incremental`."""
     with edited_note(vault) as note:
-        return serve_saves(note, cmd, env, runs, timeout)
+        if link:
+            target = os.path.splitext(os.path.basename(last_note(vault)))[0]
+            line = lambda k: "Saved by the benchmark with a link to [[%s]], pass %d." % (target, k)
+        else:
+            line = lambda k: "Saved by the benchmark, pass %d." % k
+        return serve_saves(note, cmd, env, runs, timeout, line)
 
 
-def serve_saves(note, cmd, env, runs, timeout):
+def last_note(vault):
+    """The last note of the vault in path order (not the one `pick_note_to_edit` picks)."""
+    notes = sorted(os.path.join(d, f) for d, _, fs in os.walk(vault) for f in fs if f.endswith(".md"))
+    return notes[-1]
+
+
+def serve_saves(note, cmd, env, runs, timeout, line):
     try:
         p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -581,7 +595,7 @@ def serve_saves(note, cmd, env, runs, timeout):
         for k in range(runs):
             time.sleep(0.3)  # let the previous rebuild's events settle
             t0 = time.perf_counter()
-            append_line(note, "Saved by the benchmark, pass %d." % (k + 1))
+            append_line(note, line(k + 1))
             if wait_for("built ") is None:
                 return Result(error="no rebuild after a save", stdout="".join(seen[-20:]))
             wall = time.perf_counter() - t0
