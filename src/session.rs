@@ -4,10 +4,11 @@
 //! only those notes are read and parsed, only their links and the links into them are resolved
 //! and checked again, and only the pages that show them are fingerprinted, rendered and
 //! written; when their links reach other targets, the concept graph is built again and the
-//! pages of the notes they no longer reach, the index and the graph view's data join those.
-//! Any change that could move names or list pages (a new, removed or renamed file, a changed
-//! title, alias, tag, publishing or permalink, the configuration, the theme) makes a build of
-//! the whole vault instead, which still reuses every unchanged note. Either way the
+//! pages of the notes they no longer reach, the index and the graph view's data join those
+//! (and for a new title, the index, the graph view's data and the note's tag pages). Any change
+//! that could move names, tags or pages (a new, removed or renamed file, a changed alias, tag,
+//! publishing or permalink, the configuration, the theme) makes a build of the whole vault
+//! instead, which still reuses every unchanged note. Either way the
 //! site is the one [`crate::build::build`] writes, byte for byte.
 
 use std::path::{Path, PathBuf};
@@ -251,6 +252,14 @@ impl BuildSession {
                 }
             }
         }
+        // A new title shows on the pages listing the note (the index, its tags' pages), in the
+        // graph view's data and as a backlink's title on the pages its links reach.
+        let retitled: Vec<NoteId> = fresh
+            .iter()
+            .zip(&previous)
+            .filter(|(f, old)| comp.vault.note(f.id).title != old.title)
+            .map(|(f, _)| f.id)
+            .collect();
         drop(previous);
         let texts: Vec<NoteId> = fresh.iter().map(|f| f.id).collect();
         for (id, links) in texts.iter().zip(resolved) {
@@ -410,11 +419,19 @@ impl BuildSession {
         shown.extend(unlinked);
         let mut notes: Vec<NoteId> = shown.into_iter().collect();
         notes.sort_unstable();
+        let mut tags: Vec<usize> = retitled
+            .iter()
+            .flat_map(|&id| &comp.vault.note(id).tags)
+            .filter_map(|t| comp.site.tag_position(&t.name))
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
         let selection = Selection {
             notes,
             wanted,
             searched: texts.clone(),
-            links: relinked,
+            links: relinked || !retitled.is_empty(),
+            tags,
         };
         let staging = match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {
             Ok(staging) => staging,
@@ -503,11 +520,10 @@ fn same_edges(
             })
 }
 
-/// Whether a changed note keeps its place in the site: its title, aliases, tags, publishing
-/// and permalink (what the site plan, the name index and the list pages read of it).
+/// Whether a changed note keeps its place in the site: its aliases, tags, publishing and
+/// permalink (what the site plan, the name index and the concept graph's tags read of it).
 fn same_place(old: &Note, new: &Note) -> bool {
-    old.title == new.title
-        && old.front_matter.aliases == new.front_matter.aliases
+    old.front_matter.aliases == new.front_matter.aliases
         && old.front_matter.publish == new.front_matter.publish
         && old.front_matter.draft == new.front_matter.draft
         && old.front_matter.permalink == new.front_matter.permalink

@@ -101,8 +101,12 @@ impl SitePlan {
 
     /// The page of a tag, by its folded name.
     pub fn tag_page(&self, name: &str) -> Option<&PageDir> {
+        self.tag_position(name).map(|i| &self.tags[i].2)
+    }
+
+    /// Where the tag named `name` (any letter case) is in `tags`.
+    pub fn tag_position(&self, name: &str) -> Option<usize> {
         crate::source::with_folded(name, |folded| self.tag_index.get(folded).copied())
-            .map(|i| &self.tags[i].2)
     }
 
     /// Points the tag pages at `graph`'s tag nodes: for a concept graph built again over the

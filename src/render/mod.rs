@@ -231,7 +231,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let index_page = || index_page(comp, info, pages, &keys);
     let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
         rayon::join(
-            || tag_pages(comp, plan, info, pages, &keys),
+            || tag_pages(comp, plan, info, pages, &keys, None),
             || wanted_page(comp, info, pages),
         )
     });
@@ -364,9 +364,11 @@ pub struct Selection {
     pub wanted: bool,
     /// Notes whose search shard may have changed.
     pub searched: Vec<NoteId>,
-    /// Whether links between notes changed: the index's counts and the graph view's data
-    /// may have.
+    /// Whether links between notes or notes' titles changed: the index and the graph view's
+    /// data may have.
     pub links: bool,
+    /// Tag pages (indices into the site plan's tags) listing a note whose title changed.
+    pub tags: Vec<usize>,
 }
 
 /// Renders only the pages of `selection` (each kept when its fingerprint is unchanged); every
@@ -400,12 +402,26 @@ pub fn render_selected(
                     true => wanted_page(comp, &info, &pages),
                     false => Ok(()),
                 },
-                || match selection.links {
-                    true => rayon::join(
-                        || index_page(comp, &info, &pages, &list_keys(comp)),
-                        || graph_data_file(comp, &pages),
-                    ),
-                    false => (Ok(()), Ok(())),
+                || {
+                    if !selection.links && selection.tags.is_empty() {
+                        return (Ok(()), Ok(()));
+                    }
+                    let keys = list_keys(comp);
+                    let lists = || -> Result<()> {
+                        if selection.links {
+                            index_page(comp, &info, &pages, &keys)?;
+                        }
+                        match selection.tags.is_empty() {
+                            true => Ok(()),
+                            false => {
+                                tag_pages(comp, plan, &info, &pages, &keys, Some(&selection.tags))
+                            }
+                        }
+                    };
+                    match selection.links {
+                        true => rayon::join(lists, || graph_data_file(comp, &pages)),
+                        false => (lists(), Ok(())),
+                    }
                 },
             )
         },
@@ -792,46 +808,59 @@ fn by_folder<T>(
         .collect()
 }
 
+/// The tags page and every tag page; with `only`, just those tag pages (indices into the plan's
+/// tags). `keys` are the notes' [`list_keys`].
 fn tag_pages(
     comp: &Compilation,
     plan: &SitePlan,
     info: &SiteInfo,
     pages: &Pages,
     keys: &[Option<u64>],
+    only: Option<&[usize]>,
 ) -> Result<()> {
     let site = |page: &PageDir| info.view(page);
-    let index = page_dir("tags");
-    let index_root = index.root_prefix();
-    let entries: Vec<TagEntry> = plan
-        .tags
-        .iter()
-        .map(|(node, name, page)| TagEntry {
-            name,
-            url: html::page_url(&index_root, page),
-            count: comp.graph.tagged(*node).len(),
-        })
-        .collect();
-    #[derive(Serialize)]
-    struct TagsBody<'a> {
-        tags: Vec<TagEntry<'a>>,
-    }
-    pages.view(
-        &index,
-        "tags.html",
-        PageContext {
-            site: site(&index),
-            page: PageView {
-                kind: "tags",
-                title: "Tags",
+    if only.is_none() {
+        let index = page_dir("tags");
+        let index_root = index.root_prefix();
+        let entries: Vec<TagEntry> = plan
+            .tags
+            .iter()
+            .map(|(node, name, page)| TagEntry {
+                name,
+                url: html::page_url(&index_root, page),
+                count: comp.graph.tagged(*node).len(),
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct TagsBody<'a> {
+            tags: Vec<TagEntry<'a>>,
+        }
+        pages.view(
+            &index,
+            "tags.html",
+            PageContext {
+                site: site(&index),
+                page: PageView {
+                    kind: "tags",
+                    title: "Tags",
+                },
+                body: TagsBody { tags: entries },
             },
-            body: TagsBody { tags: entries },
-        },
-    )?;
+        )?;
+    }
     let children_of = plan.child_tags();
     // A tag page lists thousands of notes: its fingerprint hashes each note's `list_entry`
     // (`keys`, computed once per build) instead of building every `NoteEntry` for a page that
     // is usually kept. The entries are built only when the page is rendered.
-    plan.tags.par_iter().try_for_each(|(node, name, page)| {
+    let chosen = |i: &usize| only.is_none_or(|only| only.contains(i));
+    let tags: Vec<&(petgraph::graph::NodeIndex, String, PageDir)> = plan
+        .tags
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| chosen(i))
+        .map(|(_, t)| t)
+        .collect();
+    tags.par_iter().try_for_each(|(node, name, page)| {
         let root = page.root_prefix();
         let tagged = comp.graph.tagged(*node);
         let children = tag_children(plan, &children_of, name, &root);

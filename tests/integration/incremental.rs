@@ -688,8 +688,9 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
 /// another note, to a missing note (the wanted page, a "did you mean"), a broken link fixed,
 /// the only link to a note removed and put back (an orphan, with orphan warnings on), an embed
 /// pointed at another note, a note embedding itself, a link to an attachment, two notes
-/// relinked at once. Edits that move a title, or touch the configuration file, and a save after
-/// the site was deleted, build the whole vault instead, with the same result.
+/// relinked at once; and new titles (the index, tag pages, wanted page, backlinks and graph
+/// data show them). Edits that touch the configuration file, and a save after the site was
+/// deleted, build the whole vault instead, with the same result.
 #[test]
 fn a_session_rebuilds_content_edits_by_dependency_tracking() {
     use vaultc::build::{BuildOptions, BuildSession};
@@ -886,14 +887,28 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             false,
         ),
         (
-            "a new title",
+            "a new title (a first heading), in a note linking to a missing note",
             Box::new(|| {
                 edit("Scratch.md", &|t| {
                     t.replacen("# Scratch", "# Scratch Pad", 1)
                 })
             }),
             vec!["Scratch.md"],
-            false,
+            true,
+        ),
+        (
+            "a new title (front matter), in a tagged note that others link to and embed",
+            Box::new(|| {
+                edit(contrastive, &|t| {
+                    t.replacen(
+                        "title: Contrastive Learning",
+                        "title: Contrastive Pretraining",
+                        1,
+                    )
+                })
+            }),
+            vec![contrastive],
+            true,
         ),
         (
             "a link to another note",
