@@ -147,6 +147,8 @@ pub struct Staging {
     previous: FastMap<String, Entry>,
     manifest: Mutex<Vec<(String, Entry)>>,
     pending: Mutex<Vec<String>>,
+    /// Files of the previous site to remove ([`Staging::remove`]).
+    removed: Vec<String>,
     written: AtomicUsize,
     reused: AtomicUsize,
     finished: bool,
@@ -283,6 +285,7 @@ impl Staging {
             dir,
             manifest: Default::default(),
             pending: Default::default(),
+            removed: Vec::new(),
             written: 0.into(),
             reused: 0.into(),
             finished: false,
@@ -291,8 +294,8 @@ impl Staging {
 
     /// An in-place update of the site a build session wrote last, whose manifest it kept: only
     /// the files written or kept through this staging are looked at (kept ones are trusted to
-    /// be as that build left them); every other file stays. For rebuilds that add and remove
-    /// no file.
+    /// be as that build left them); every other file stays, unless named by
+    /// [`Staging::remove`].
     pub fn update(out: &Path, manifest: Manifest) -> Result<Staging> {
         let dir = staging_dir(out)?;
         Ok(Staging {
@@ -304,10 +307,18 @@ impl Staging {
             previous: manifest.0,
             manifest: Default::default(),
             pending: Default::default(),
+            removed: Vec::new(),
             written: 0.into(),
             reused: 0.into(),
             finished: false,
         })
+    }
+
+    /// Removes the previous site's `rel`, a file this build does not write, when the build
+    /// finishes: a sparse update ([`Staging::update`]) keeps every file it does not look at,
+    /// so a page that is gone (a tag no note uses any more) is named here.
+    pub fn remove(&mut self, rel: &str) {
+        self.removed.push(rel.to_string());
     }
 
     /// Whether this build updates the previous site in place (rather than writing it whole).
@@ -435,6 +446,9 @@ impl Staging {
         for (path, entry) in recorded.into_iter().rev() {
             manifest.insert(path, entry);
         }
+        for rel in &self.removed {
+            manifest.remove(rel);
+        }
         let mut lines: Vec<(&str, &Entry)> =
             manifest.iter().map(|(p, e)| (p.as_str(), e)).collect();
         lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -493,8 +507,10 @@ impl Staging {
             .previous
             .keys()
             .filter(|p| !manifest.contains_key(p.as_str()))
+            .chain(&self.removed)
             .collect();
         stale.sort();
+        stale.dedup();
         for rel in stale {
             let Some(path) = safe_join(&self.out, rel) else {
                 continue;

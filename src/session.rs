@@ -5,10 +5,11 @@
 //! and checked again, and only the pages that show them are fingerprinted, rendered and
 //! written; when their links reach other targets, the concept graph is built again and the
 //! pages of the notes they no longer reach, the index and the graph view's data join those
-//! (and for a new title, the index, the graph view's data and the note's tag pages). Any change
-//! that could move names, tags or pages (a new, removed or renamed file, a changed alias, tag,
-//! publishing or permalink, the configuration, the theme) makes a build of the whole vault
-//! instead, which still reuses every unchanged note. Either way the
+//! (and for a new title, the index, the graph view's data and the note's tag pages; for new
+//! tags, every tag page by its fingerprint, and the pages of tags gone are removed). Any change
+//! that could move names or pages (a new, removed or renamed file, a changed alias, publishing
+//! or permalink, a tag page that would move, the configuration, the theme) makes a build of the
+//! whole vault instead, which still reuses every unchanged note. Either way the
 //! site is the one [`crate::build::build`] writes, byte for byte.
 
 use std::path::{Path, PathBuf};
@@ -165,7 +166,7 @@ impl BuildSession {
                 continue;
             }
             let (note, diagnostics) = crate::parse::note_with(file, true);
-            if !same_place(comp.vault.note(id), &note) {
+            if !same_names(comp.vault.note(id), &note) {
                 return None;
             }
             fresh.push(Fresh {
@@ -260,6 +261,11 @@ impl BuildSession {
             .filter(|(f, old)| comp.vault.note(f.id).title != old.title)
             .map(|(f, _)| f.id)
             .collect();
+        // New tags change the graph's tag nodes, the tag pages and the tags page.
+        let retagged = fresh
+            .iter()
+            .zip(&previous)
+            .any(|(f, old)| !same_tags(old, comp.vault.note(f.id)));
         drop(previous);
         let texts: Vec<NoteId> = fresh.iter().map(|f| f.id).collect();
         for (id, links) in texts.iter().zip(resolved) {
@@ -303,11 +309,39 @@ impl BuildSession {
             comp.resolution.links[r.0 as usize][j] = link;
         }
         timings.mark("resolve");
-        if relinked {
+        // Tag pages that are gone.
+        let mut untagged: Vec<String> = Vec::new();
+        if relinked || retagged {
             comp.graph = ConceptGraph::build(&comp.vault, &comp.resolution);
-            // The tags are the same (`same_place`), so each is in the new graph. Were one not,
-            // a whole build would make everything again from the notes, keyed by their text.
-            if !comp.site.renumber_tags(&comp.graph) {
+            // Were the graph's tags not what the plan expects, a whole build would make
+            // everything again from the notes, keyed by their text (the vault holds the new
+            // notes, their origins the old keys).
+            if retagged {
+                let before: FastMap<String, String> = comp
+                    .site
+                    .tags
+                    .iter()
+                    .map(|(_, name, page)| (crate::source::fold_name(name), page.file()))
+                    .collect();
+                comp.site.plan_tags(&comp.graph);
+                let mut after: FastSet<String> = FastSet::default();
+                for (_, name, page) in &comp.site.tags {
+                    let file = page.file();
+                    // A tag that stays keeps its page (other notes' pages link to it).
+                    if before
+                        .get(&crate::source::fold_name(name))
+                        .is_some_and(|old| *old != file)
+                    {
+                        return None;
+                    }
+                    after.insert(file);
+                }
+                untagged = before
+                    .into_values()
+                    .filter(|f| !after.contains(f))
+                    .collect();
+                untagged.sort();
+            } else if !comp.site.renumber_tags(&comp.graph) {
                 return None;
             }
             comp.suggestions
@@ -430,13 +464,18 @@ impl BuildSession {
             notes,
             wanted,
             searched: texts.clone(),
-            links: relinked || !retitled.is_empty(),
+            links: relinked || retagged || !retitled.is_empty(),
             tags,
+            all_tags: retagged,
         };
-        let staging = match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {
-            Ok(staging) => staging,
-            Err(e) => return Some(Err(e)),
-        };
+        let mut staging =
+            match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {
+                Ok(staging) => staging,
+                Err(e) => return Some(Err(e)),
+            };
+        for file in &untagged {
+            staging.remove(file);
+        }
         let published = comp.site.published();
         let sink = SiteSink::new(&staging, published);
         let rendered = match render::render_selected(
@@ -520,14 +559,19 @@ fn same_edges(
             })
 }
 
-/// Whether a changed note keeps its place in the site: its aliases, tags, publishing and
-/// permalink (what the site plan, the name index and the concept graph's tags read of it).
-fn same_place(old: &Note, new: &Note) -> bool {
+/// Whether a changed note keeps its names and its page: its aliases, publishing and permalink
+/// (what the name index and the note pages of the site plan read of it).
+fn same_names(old: &Note, new: &Note) -> bool {
     old.front_matter.aliases == new.front_matter.aliases
         && old.front_matter.publish == new.front_matter.publish
         && old.front_matter.draft == new.front_matter.draft
         && old.front_matter.permalink == new.front_matter.permalink
-        && old.tags.len() == new.tags.len()
+}
+
+/// Whether a changed note uses the same tags, in the same order and spelling (what the concept
+/// graph's tag nodes and the tag pages read of it).
+fn same_tags(old: &Note, new: &Note) -> bool {
+    old.tags.len() == new.tags.len()
         && old
             .tags
             .iter()

@@ -109,6 +109,37 @@ impl SitePlan {
         crate::source::with_folded(name, |folded| self.tag_index.get(folded).copied())
     }
 
+    /// Plans the tag pages of `graph`'s tags, replacing any planned before. Tag pages have a
+    /// folder of their own (`tags/`), so no other page moves with them: a build session plans
+    /// them again after notes' tags changed.
+    pub fn plan_tags(&mut self, graph: &ConceptGraph) {
+        self.tags.clear();
+        self.tag_index.clear();
+        let mut tags: Vec<(NodeIndex, String)> = graph
+            .tags()
+            .map(|(n, name)| (n, name.to_string()))
+            .collect();
+        tags.sort_by_key(|(_, name)| fold_name(name));
+        let mut tag_taken = HashSet::new();
+        for (node, name) in tags {
+            let mut parts: Vec<String> = name
+                .split('/')
+                .map(slugify)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if parts.is_empty() {
+                parts.push("tag".into());
+            }
+            let joined = unique(parts.join("/"), &mut tag_taken);
+            self.tag_index.insert(fold_name(&name), self.tags.len());
+            self.tags.push((
+                node,
+                name,
+                PageDir::from_parts(&["tags".to_string(), joined]),
+            ));
+        }
+    }
+
     /// Points the tag pages at `graph`'s tag nodes: for a concept graph built again over the
     /// same notes and tags, whose links changed (wanted targets and tags are numbered in one
     /// sequence, so a tag's node can move). `false` when a tag is not in `graph`.
@@ -188,29 +219,7 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
         plan.notes.push(Some(PageDir(dir)));
         let _ = id;
     }
-    let mut tags: Vec<(NodeIndex, String)> = graph
-        .tags()
-        .map(|(n, name)| (n, name.to_string()))
-        .collect();
-    tags.sort_by_key(|(_, name)| fold_name(name));
-    let mut tag_taken = HashSet::new();
-    for (node, name) in tags {
-        let mut parts: Vec<String> = name
-            .split('/')
-            .map(slugify)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if parts.is_empty() {
-            parts.push("tag".into());
-        }
-        let joined = unique(parts.join("/"), &mut tag_taken);
-        plan.tag_index.insert(fold_name(&name), plan.tags.len());
-        plan.tags.push((
-            node,
-            name,
-            PageDir::from_parts(&["tags".to_string(), joined]),
-        ));
-    }
+    plan.plan_tags(graph);
     for (id, note) in vault.note_ids() {
         let Some(page) = plan.notes[id.0 as usize].clone() else {
             continue;

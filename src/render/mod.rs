@@ -369,6 +369,8 @@ pub struct Selection {
     pub links: bool,
     /// Tag pages (indices into the site plan's tags) listing a note whose title changed.
     pub tags: Vec<usize>,
+    /// Whether notes' tags changed: the tags page and every tag page may have.
+    pub all_tags: bool,
 }
 
 /// Renders only the pages of `selection` (each kept when its fingerprint is unchanged); every
@@ -403,7 +405,7 @@ pub fn render_selected(
                     false => Ok(()),
                 },
                 || {
-                    if !selection.links && selection.tags.is_empty() {
+                    if !selection.links && selection.tags.is_empty() && !selection.all_tags {
                         return (Ok(()), Ok(()));
                     }
                     let keys = list_keys(comp);
@@ -411,11 +413,12 @@ pub fn render_selected(
                         if selection.links {
                             index_page(comp, &info, &pages, &keys)?;
                         }
-                        match selection.tags.is_empty() {
-                            true => Ok(()),
-                            false => {
-                                tag_pages(comp, plan, &info, &pages, &keys, Some(&selection.tags))
-                            }
+                        if selection.all_tags {
+                            tag_pages(comp, plan, &info, &pages, &keys, None)
+                        } else if selection.tags.is_empty() {
+                            Ok(())
+                        } else {
+                            tag_pages(comp, plan, &info, &pages, &keys, Some(&selection.tags))
                         }
                     };
                     match selection.links {

@@ -688,9 +688,11 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
 /// another note, to a missing note (the wanted page, a "did you mean"), a broken link fixed,
 /// the only link to a note removed and put back (an orphan, with orphan warnings on), an embed
 /// pointed at another note, a note embedding itself, a link to an attachment, two notes
-/// relinked at once; and new titles (the index, tag pages, wanted page, backlinks and graph
-/// data show them). Edits that touch the configuration file, and a save after the site was
-/// deleted, build the whole vault instead, with the same result.
+/// relinked at once; new titles (the index, tag pages, wanted page, backlinks and graph data
+/// show them); and tags: a new one, an existing one with a new one nested under it, a tag's
+/// first spelling changed, front-matter tags changed, new tags removed (their pages go). Edits
+/// that touch the configuration file, a tag whose page would move another tag's page, and a
+/// save after the site was deleted, build the whole vault instead, with the same result.
 #[test]
 fn a_session_rebuilds_content_edits_by_dependency_tracking() {
     use vaultc::build::{BuildOptions, BuildSession};
@@ -909,6 +911,62 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             }),
             vec![contrastive],
             true,
+        ),
+        (
+            "a tag no note had",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    format!("{t}\nFiled under #scratchpad.\n")
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "a tag others have, and a new tag nested under it",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    format!("{t}\nAlso #vlm and #vlm/scratch.\n")
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "the first note using a tag spells it differently",
+            Box::new(|| edit("Digest.md", &|t| format!("{t}\nTagged #VLM.\n"))),
+            vec!["Digest.md"],
+            true,
+        ),
+        (
+            "front-matter tags changed",
+            Box::new(|| {
+                edit(contrastive, &|t| {
+                    t.replacen("  - vlm/contrastive\n", "  - vlm/contrast\n", 1)
+                })
+            }),
+            vec![contrastive],
+            true,
+        ),
+        (
+            "the new tags removed (their pages go)",
+            Box::new(|| {
+                edit("Scratch.md", &|t| {
+                    t.replacen("\nFiled under #scratchpad.\n", "", 1).replacen(
+                        "\nAlso #vlm and #vlm/scratch.\n",
+                        "",
+                        1,
+                    )
+                })
+            }),
+            vec!["Scratch.md"],
+            true,
+        ),
+        (
+            "a tag whose page takes the folder of an existing tag's page",
+            Box::new(|| edit("Scratch.md", &|t| format!("{t}\nAnd #_vlm.\n"))),
+            vec!["Scratch.md"],
+            false,
         ),
         (
             "a link to another note",
