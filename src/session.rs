@@ -244,13 +244,7 @@ impl BuildSession {
         let mut wanted = false;
         if relinked {
             for f in &fresh {
-                for link in &comp.resolution.links[f.id.0 as usize] {
-                    match link.target {
-                        LinkTarget::Note { id, .. } => unlinked.push(id),
-                        LinkTarget::Missing { .. } => wanted = true,
-                        LinkTarget::Attachment(_) => {}
-                    }
-                }
+                wanted |= reached(&comp.resolution.links[f.id.0 as usize], &mut unlinked);
             }
         }
         // A new title shows on the pages listing the note (the index, its tags' pages), in the
@@ -351,13 +345,7 @@ impl BuildSession {
         // Where the changed notes' links go now.
         let mut linked: Vec<NoteId> = Vec::new();
         for &x in &texts {
-            for link in &comp.resolution.links[x.0 as usize] {
-                match link.target {
-                    LinkTarget::Note { id, .. } => linked.push(id),
-                    LinkTarget::Missing { .. } => wanted = true,
-                    LinkTarget::Attachment(_) => {}
-                }
-            }
+            wanted |= reached(&comp.resolution.links[x.0 as usize], &mut linked);
         }
         // Notes whose backlinks changed: they may have become orphans, or stopped being ones.
         let mut relinked_targets: Vec<NoteId> = Vec::new();
@@ -530,6 +518,19 @@ struct Fresh {
     diagnostics: Vec<Diagnostic>,
     stamp: FileStamp,
     key: u128,
+}
+
+/// Adds the notes `links` reach to `notes`; whether one of them is to a missing note.
+fn reached(links: &[ResolvedLink], notes: &mut Vec<NoteId>) -> bool {
+    let mut missing = false;
+    for link in links {
+        match link.target {
+            LinkTarget::Note { id, .. } => notes.push(id),
+            LinkTarget::Missing { .. } => missing = true,
+            LinkTarget::Attachment(_) => {}
+        }
+    }
+    missing
 }
 
 /// Whether a note's links, resolved as `new`, make the graph edges its old links made: the
