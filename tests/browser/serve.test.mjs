@@ -74,5 +74,12 @@ test('an open note page reloads itself with the saved text, and its links still 
   const wanted = page.locator('.note-body a.internal.wanted', { hasText: 'A note nobody wrote' });
   assert.equal(await wanted.count(), 1);
   assert.deepEqual(errors, [], 'no script errors');
-  assert.match(log, /built \d+ pages .*incremental/, 'the rebuild was incremental');
+  // A new link is rebuilt by dependency tracking: only the pages that can show it.
+  assert.match(log, /built \d+ pages .*changed notes only/, 'the rebuild was tracked');
+  // The wanted page, rebuilt with it, lists the missing note.
+  await page.goto(`${url}/wanted/`);
+  assert.ok(
+    (await page.locator('main').innerText()).includes('A note nobody wrote'),
+    'the wanted page lists the new missing note',
+  );
 });
