@@ -119,7 +119,9 @@ impl BuildSession {
     }
 
     /// Rebuilds after changes to known notes alone, by dependency tracking; `None` when the
-    /// changes need a build of the whole vault (the session is left as it was then).
+    /// changes need a build of the whole vault. The session's compilation may then hold the
+    /// changed notes' new parses, which that build does not take as they are: the notes' origins
+    /// still have their old keys, so their files are parsed again.
     fn rebuild_notes(&mut self, options: &BuildOptions, changed: &[PathBuf]) -> Option<Result<()>> {
         // Nothing reported: the watcher may have missed anything, even a new file. Walk.
         if changed.is_empty() {

@@ -228,13 +228,15 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let root = PageDir::root();
     let keys = list_keys(comp);
     // The index, the tag pages and the wanted page are independent: build them side by side.
-    let index_page = || index_page(comp, info, pages, &keys);
-    let (index_done, (tags_done, wanted_done)) = rayon::join(index_page, || {
-        rayon::join(
-            || tag_pages(comp, plan, info, pages, &keys, None),
-            || wanted_page(comp, info, pages),
-        )
-    });
+    let (index_done, (tags_done, wanted_done)) = rayon::join(
+        || index_page(comp, info, pages, &keys),
+        || {
+            rayon::join(
+                || tag_pages(comp, plan, info, pages, &keys, None),
+                || wanted_page(comp, info, pages),
+            )
+        },
+    );
     index_done?;
     tags_done?;
     wanted_done?;
@@ -388,7 +390,7 @@ pub fn render_selected(
     let plan = &comp.site;
     // The note pages, and beside them the big list pages that may have changed (the index
     // alone lists every note).
-    let (notes_done, (wanted_done, (index_done, graph_done))) = rayon::join(
+    let (notes_done, (wanted_done, (lists_done, graph_done))) = rayon::join(
         || {
             selection
                 .notes
@@ -431,7 +433,7 @@ pub fn render_selected(
     );
     notes_done?;
     wanted_done?;
-    index_done?;
+    lists_done?;
     graph_done?;
     let members = shard_members(comp);
     let shards = members.len();
