@@ -80,7 +80,7 @@ fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> S
         std::fs::create_dir_all(vault.join(p).parent().unwrap()).unwrap();
         std::fs::write(vault.join(p), text).unwrap();
     };
-    match rng.below(11) {
+    match rng.below(12) {
         0 => {
             // Add a note linking to others: plain, heading, embed, wanted; with a tag.
             let a = stem(rng.pick::<PathBuf>(&all));
@@ -214,6 +214,15 @@ fn edit(vault: &Path, rng: &mut Rng, step: usize, broken: &mut Vec<String>) -> S
                 std::fs::write(vault.join(&f), bytes).unwrap();
                 format!("change attachment {}", f.display())
             }
+        }
+        11 => {
+            // Link a note to another and tag it: the graph, backlinks and tag pages move.
+            let p = rng.pick(&all).clone();
+            let q = rng.pick(&all).clone();
+            let tag = ["vlm", "linked", "Linked/deeper"][rng.below(3)];
+            let text = read(&p);
+            write(&p, &format!("{text}\nSee [[{}]] #{tag}\n", stem(&q)));
+            format!("link {} to {} with #{tag}", p.display(), q.display())
         }
         _ => {
             // Touch without change: nothing may be re-rendered for it.
