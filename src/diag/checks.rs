@@ -359,6 +359,30 @@ fn suggestion_key(target: &str) -> String {
     fold_name(name.strip_suffix(".md").unwrap_or(name))
 }
 
+/// The missing targets of the links of `notes`, as suggestion keys, sorted and distinct.
+fn missing_keys(
+    vault: &Vault,
+    resolution: &Resolution,
+    notes: impl Iterator<Item = NoteId>,
+) -> Vec<String> {
+    let mut missing: Vec<String> = notes
+        .flat_map(|id| {
+            vault
+                .note(id)
+                .links
+                .iter()
+                .enumerate()
+                .filter(move |&(j, _)| {
+                    matches!(resolution.get(id, j).target, LinkTarget::Missing { .. })
+                })
+                .map(|(_, l)| suggestion_key(&l.target))
+        })
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    missing
+}
+
 /// The names a missing target may be meant as: note stems and attachment file names, as
 /// `(folded, display)`, sorted by folded name, one per folded name.
 fn suggestion_names(vault: &Vault) -> Vec<(String, &str)> {
@@ -429,20 +453,7 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
 impl Suggestions {
     /// Suggestions for every missing target of the vault.
     pub fn new(vault: &Vault, resolution: &Resolution) -> Suggestions {
-        let mut missing: Vec<String> = vault
-            .note_ids()
-            .flat_map(|(id, note)| {
-                note.links
-                    .iter()
-                    .enumerate()
-                    .filter(move |&(j, _)| {
-                        matches!(resolution.get(id, j).target, LinkTarget::Missing { .. })
-                    })
-                    .map(|(_, l)| suggestion_key(&l.target))
-            })
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
+        let missing = missing_keys(vault, resolution, vault.note_ids().map(|(id, _)| id));
         if missing.is_empty() {
             return Suggestions::default();
         }
@@ -462,23 +473,8 @@ impl Suggestions {
     /// same). A suggestion depends only on the target and the names, so the result is what
     /// [`Suggestions::new`] would give.
     pub fn add_missing(&mut self, vault: &Vault, resolution: &Resolution, notes: &[NoteId]) {
-        let mut missing: Vec<String> = notes
-            .iter()
-            .flat_map(|&id| {
-                vault
-                    .note(id)
-                    .links
-                    .iter()
-                    .enumerate()
-                    .filter(move |&(j, _)| {
-                        matches!(resolution.get(id, j).target, LinkTarget::Missing { .. })
-                    })
-            })
-            .map(|(_, l)| suggestion_key(&l.target))
-            .filter(|key| !self.cache.contains_key(key))
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
+        let mut missing = missing_keys(vault, resolution, notes.iter().copied());
+        missing.retain(|key| !self.cache.contains_key(key));
         if missing.is_empty() {
             return;
         }
