@@ -454,7 +454,7 @@ impl BuildSession {
             notes,
             wanted,
             searched: texts.clone(),
-            links: relinked || retagged || !retitled.is_empty(),
+            index_and_graph: relinked || retagged || !retitled.is_empty(),
             tags,
             all_tags: retagged,
         };

@@ -366,9 +366,9 @@ pub struct Selection {
     pub wanted: bool,
     /// Notes whose search shard may have changed.
     pub searched: Vec<NoteId>,
-    /// Whether links between notes or notes' titles changed: the index and the graph view's
-    /// data may have.
-    pub links: bool,
+    /// Whether the index and the graph view's data may have changed (links between notes,
+    /// titles or tags moved).
+    pub index_and_graph: bool,
     /// Tag pages (indices into the site plan's tags) listing a note whose title changed.
     pub tags: Vec<usize>,
     /// Whether notes' tags changed: the tags page and every tag page may have.
@@ -407,12 +407,15 @@ pub fn render_selected(
                     false => Ok(()),
                 },
                 || {
-                    if !selection.links && selection.tags.is_empty() && !selection.all_tags {
+                    if !selection.index_and_graph
+                        && selection.tags.is_empty()
+                        && !selection.all_tags
+                    {
                         return (Ok(()), Ok(()));
                     }
                     let keys = list_keys(comp);
                     let lists = || -> Result<()> {
-                        if selection.links {
+                        if selection.index_and_graph {
                             index_page(comp, &info, &pages, &keys)?;
                         }
                         if selection.all_tags {
@@ -423,7 +426,7 @@ pub fn render_selected(
                             tag_pages(comp, plan, &info, &pages, &keys, Some(&selection.tags))
                         }
                     };
-                    match selection.links {
+                    match selection.index_and_graph {
                         true => rayon::join(lists, || graph_data_file(comp, &pages)),
                         false => (lists(), Ok(())),
                     }
