@@ -11,6 +11,11 @@
 //! or permalink, a tag page that would move, the configuration, the theme) makes a build of the
 //! whole vault instead, which still reuses every unchanged note. Either way the
 //! site is the one [`crate::build::build`] writes, byte for byte.
+//!
+//! A rebuild by tracking takes the watcher's word for which notes changed: a stat of every
+//! note file costs more than the rest of a one-note rebuild. [`BuildSession::unreported_changes`]
+//! finds the files changed behind the watcher's back by their stamps; `serve` calls it once a
+//! build is out and builds again with what it finds, so the site catches up one build later.
 
 use std::path::{Path, PathBuf};
 
@@ -118,6 +123,38 @@ impl BuildSession {
         Ok(self.last.insert(report))
     }
 
+    /// The report of the last build, unless it failed.
+    pub fn last_build(&self) -> Option<&BuildReport> {
+        self.last.as_ref()
+    }
+
+    /// The note files that changed since the last build read them although no path given to
+    /// [`BuildSession::build`] told of it: an event lost on the way, a file system that
+    /// reports none. Their stamps (size, times, inode) give them away; a file gone counts as
+    /// changed. `serve` asks once each build is out and builds again with what comes back,
+    /// so a save waits for no sweep over every file. Notes that could not be read cleanly
+    /// have no stamp: they are read again on their own events and by every whole build.
+    pub fn unreported_changes(&self) -> Vec<PathBuf> {
+        use rayon::prelude::*;
+        let Some(origins) = self
+            .last
+            .as_ref()
+            .and_then(|last| last.compilation.origins.as_ref())
+        else {
+            return Vec::new();
+        };
+        origins
+            .notes
+            .par_iter()
+            .filter(|o| {
+                o.stamp.is_some_and(|stamp| {
+                    std::fs::metadata(&o.disk).map_or(true, |m| FileStamp::of(&m) != stamp)
+                })
+            })
+            .map(|o| o.disk.clone())
+            .collect()
+    }
+
     /// Rebuilds after changes to known notes alone, by dependency tracking; `None` when the
     /// changes need a build of the whole vault. The session's compilation may then hold the
     /// changed notes' new parses, which that build does not take as they are: the notes' origins
@@ -135,15 +172,12 @@ impl BuildSession {
             return None;
         }
         let mut timings = Timings::start();
-        let mut ids = changed_notes(&self.files, changed)?;
+        // The watcher's list is taken as it is: what it missed, `unreported_changes` finds
+        // once this build is out (off the path from a save to its page).
+        let ids = changed_notes(&self.files, changed)?;
         let comp = &mut report.compilation;
         let origins = comp.origins.as_ref()?;
         let resolve_options = origins.resolve;
-        // The watcher is not trusted alone: a note whose file's stamp moved changed too, even
-        // when no event told of it (an event lost on the way, a file system that reports none).
-        ids.extend(stamps_moved(&origins.notes));
-        ids.sort_unstable();
-        ids.dedup();
         timings.mark("stat");
 
         // Read and parse the changed notes; a note whose text is the same needs nothing more.
@@ -580,21 +614,6 @@ fn same_tags(old: &Note, new: &Note) -> bool {
             .iter()
             .zip(&new.tags)
             .all(|(a, b)| a.name == b.name)
-}
-
-/// The notes whose file's stamp is not the one it had when it was read (a file that is gone
-/// or unreadable counts as changed).
-fn stamps_moved(origins: &[crate::compile::NoteOrigin]) -> Vec<NoteId> {
-    use rayon::prelude::*;
-    origins
-        .par_iter()
-        .enumerate()
-        .filter(|(_, o)| {
-            let now = std::fs::metadata(&o.disk).ok().map(|m| FileStamp::of(&m));
-            now.is_none() || now != o.stamp
-        })
-        .map(|(i, _)| NoteId(i as u32))
-        .collect()
 }
 
 /// The notes behind the changed paths, or `None` when a change is not to a known note: a new

@@ -66,17 +66,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         site.output.display(),
         server.addr()
     );
+    // Note files changed with no event (found once the build before was out): built next.
+    let mut unreported: Vec<std::path::PathBuf> = Vec::new();
     loop {
-        let changes = watcher.next_change()?;
-        if changes.paths.is_empty() {
+        let paths = if unreported.is_empty() {
+            watcher.next_change()?.paths
+        } else {
+            std::mem::take(&mut unreported)
+        };
+        if paths.is_empty() {
             continue;
         }
         let started = Instant::now();
         let _building = building.lock().unwrap_or_else(|e| e.into_inner());
-        match rebuild(&args, &mut session, Some(&changes.paths), None) {
+        match rebuild(&args, &mut session, Some(&paths), None) {
             Ok(report) => {
-                let changed: Vec<VaultPath> = changes
-                    .paths
+                let changed: Vec<VaultPath> = paths
                     .iter()
                     .filter_map(|p| p.strip_prefix(&vault).ok())
                     .filter_map(|p| VaultPath::new(&p.to_string_lossy()))
@@ -89,6 +94,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                 // the new generation.
                 server.reload();
                 eprintln!("{}", built_line(report, &site.output, started.elapsed()));
+                // The watcher is not trusted alone; the sweep over every note file's stamp is
+                // made now, after the pages are out, rather than before each rebuild.
+                unreported = session.unreported_changes();
             }
             // The previous site stays served; the next save tries again.
             Err(e) => eprintln!("error: cannot rebuild {}: {e:#}", site.vault.display()),
