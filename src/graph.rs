@@ -92,8 +92,12 @@ impl ConceptGraph {
         for i in 0..vault.attachments.len() {
             g.graph.add_node(Node::Attachment(AttachmentId(i as u32)));
         }
-        // Tag names are folded into one buffer: a tag use allocates only when the tag is new.
+        // A tag's spelling seen before needs no folding; a new spelling is folded into one
+        // buffer, and allocates only when the tag is new.
         let mut key = String::new();
+        let mut spelled: FastMap<&str, NodeIndex> = FastMap::default();
+        // The tags of the note at hand: an edge per tag, however often the note uses it.
+        let mut note_tags: Vec<NodeIndex> = Vec::new();
         for (id, note) in vault.note_ids() {
             let from = NodeIndex::new(id.0 as usize);
             for (i, link) in note.links.iter().enumerate() {
@@ -125,18 +129,27 @@ impl ConceptGraph {
                     },
                 );
             }
+            note_tags.clear();
             for (i, tag) in note.tags.iter().enumerate() {
-                fold_name_into(&mut key, &tag.name);
-                let to = match g.tag_index.get(key.as_str()) {
+                let to = match spelled.get(tag.name.as_str()) {
                     Some(&n) => n,
                     None => {
-                        let n = g.graph.add_node(Node::Tag(tag.name.clone()));
-                        g.tag_index.insert(key.clone(), n);
-                        g.tag_nodes.push(n);
+                        fold_name_into(&mut key, &tag.name);
+                        let n = match g.tag_index.get(key.as_str()) {
+                            Some(&n) => n,
+                            None => {
+                                let n = g.graph.add_node(Node::Tag(tag.name.clone()));
+                                g.tag_index.insert(key.clone(), n);
+                                g.tag_nodes.push(n);
+                                n
+                            }
+                        };
+                        spelled.insert(&tag.name, n);
                         n
                     }
                 };
-                if g.graph.find_edge(from, to).is_none() {
+                if !note_tags.contains(&to) {
+                    note_tags.push(to);
                     g.graph.add_edge(
                         from,
                         to,

@@ -165,6 +165,14 @@ impl SiteInputs {
         h.finish()
     }
 
+    /// The fingerprint of a data file that is its view serialized: hashing its bytes costs
+    /// less than encoding the view once more to hash it.
+    pub fn bytes_page(&self, path: &str, bytes: &[u8]) -> u64 {
+        let mut h = self.page_hasher(path);
+        h.update(bytes);
+        h.finish()
+    }
+
     /// A search shard's fingerprint: its notes' pages, paths, titles and texts (their
     /// `source_share`: tags and headings come from the text), and their share of the index.
     pub fn search_shard(&self, path: &str, ids: &[NoteId], per_note: usize) -> u64 {

@@ -480,16 +480,19 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     Ok(())
 }
 
-/// `graph-data.js`, the graph view's data: its view is hashed, and serialised only when that
-/// hash is new.
+/// `graph-data.js`, the graph view's data: serialised, and written when the hash of its bytes
+/// is new.
 fn graph_data_file(comp: &Compilation, pages: &Pages) -> Result<()> {
-    let graph = graph_data(comp, &comp.site);
+    let graph = graph_data(comp, &comp.site, GRAPH_VIEW_NOTES);
+    // About 20 bytes an edge and 80 a node.
+    let mut bytes = Vec::with_capacity(24 * graph.edges.len() + 96 * graph.nodes.len() + 64);
+    bytes.extend_from_slice(b"window.VAULTC_GRAPH = ");
+    serde_json::to_writer(&mut bytes, &graph).expect("plain data");
+    bytes.extend_from_slice(b";\n");
     let path = "graph-data.js".to_string();
-    let fp = pages.inputs.view_page(&path, "graph-data", &graph);
+    let fp = pages.inputs.bytes_page(&path, &bytes);
     pages.page(path, fp, |out| {
-        out.extend_from_slice(b"window.VAULTC_GRAPH = ");
-        serde_json::to_writer(&mut *out, &graph).expect("plain data");
-        out.extend_from_slice(b";\n");
+        out.extend_from_slice(&bytes);
         Ok(())
     })
 }
@@ -1010,13 +1013,10 @@ struct GNode<'a> {
     url: Option<String>,
 }
 
-/// An edge of the graph view.
+/// An edge of the graph view: source node, target node, kind. Written as a JSON array, a
+/// third the size of an object (a big vault's view has some 80k edges).
 #[derive(Serialize)]
-struct GEdge {
-    source: usize,
-    target: usize,
-    kind: EdgeKind,
-}
+struct GEdge(usize, usize, EdgeKind);
 
 /// What `graph-data.js` holds: the nodes and edges the graph view draws.
 #[derive(Serialize)]
@@ -1025,24 +1025,29 @@ struct GraphData<'a> {
     edges: Vec<GEdge>,
 }
 
-/// `graph-data.js`: the concept graph for the graph view (published notes only).
-fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan) -> GraphData<'a> {
+/// `graph-data.js`: the concept graph for the graph view (published notes only, at most
+/// `most` of them).
+fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphData<'a> {
     let root = PageDir::root();
     // A graph view of more than a few thousand notes is a hairball: big vaults show their
     // best-connected notes (ties by path order).
-    let degree = |id: NoteId| {
-        comp.graph
-            .graph
-            .neighbors_undirected(comp.graph.note_node(id))
-            .count()
-    };
     let mut shown: Vec<NoteId> = (0..comp.vault.notes.len() as u32)
         .map(NoteId)
         .filter(|&id| plan.note_page(id).is_some())
         .collect();
-    if shown.len() > GRAPH_VIEW_NOTES {
-        shown.sort_by_cached_key(|&id| (std::cmp::Reverse(degree(id)), id));
-        shown.truncate(GRAPH_VIEW_NOTES);
+    if shown.len() > most {
+        // Degrees in one pass over the edge list (walking each note's edges hops around
+        // memory); a link of a note to itself counts once.
+        let mut degree = vec![0u32; comp.graph.graph.node_count()];
+        for edge in comp.graph.graph.raw_edges() {
+            degree[edge.source().index()] += 1;
+            if edge.target() != edge.source() {
+                degree[edge.target().index()] += 1;
+            }
+        }
+        let node = |id: NoteId| comp.graph.note_node(id).index();
+        shown.sort_by_key(|&id| (std::cmp::Reverse(degree[node(id)]), id));
+        shown.truncate(most);
     }
     let mut keep = vec![false; comp.vault.notes.len()];
     for id in &shown {
@@ -1090,11 +1095,7 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan) -> GraphData<'a> {
         .graph
         .edges()
         .filter(|(_, s, t, _)| ids[s.index()] != usize::MAX && ids[t.index()] != usize::MAX)
-        .map(|(_, s, t, e)| GEdge {
-            source: ids[s.index()],
-            target: ids[t.index()],
-            kind: e.kind,
-        })
+        .map(|(_, s, t, e)| GEdge(ids[s.index()], ids[t.index()], e.kind))
         .collect();
     GraphData { nodes, edges }
 }
@@ -1202,6 +1203,60 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 #[cfg(test)]
 mod tests {
     use super::search_shards;
+
+    /// Past its note limit, the graph view keeps the notes with the most edges (links either
+    /// way, embeds, tags; a note's links to itself count once), ties in path order, and the
+    /// tags and wanted notes next to them.
+    #[test]
+    fn a_capped_graph_view_keeps_the_best_connected_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            // 3 links in, 1 out, a tag: 5.
+            ("Hub.md", "#t [[A]]"),
+            // 1 in, 1 out, and 3 links to itself (counted once each): 5, as Hub, and after
+            // it in path order.
+            ("Selfish.md", "[[Selfish]] [[Selfish]] [[Selfish]] [[Hub]]"),
+            // A tag and 2 links out, 1 in: 4.
+            ("A.md", "#t [[Hub]] [[Selfish]]"),
+            // 1 out, 1 wanted: 2.
+            ("B.md", "[[Hub]] [[Nowhere]]"),
+            ("C.md", "alone"),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let comp = crate::compile(dir.path(), &Default::default()).unwrap();
+        let view = |most| {
+            let data = super::graph_data(&comp, &comp.site, most);
+            let mut nodes: Vec<String> = data
+                .nodes
+                .iter()
+                .map(|n| format!("{} {}", n.kind, n.title))
+                .collect();
+            nodes.sort();
+            (nodes, data.edges.len())
+        };
+        assert_eq!(
+            view(1),
+            (vec!["note Hub".to_string(), "tag t".to_string()], 1)
+        );
+        assert_eq!(
+            view(3),
+            (
+                vec![
+                    "note A".to_string(),
+                    "note Hub".to_string(),
+                    "note Selfish".to_string(),
+                    "tag t".to_string(),
+                ],
+                // A-Hub both ways, A-Selfish, Selfish-Hub, Selfish x3, A-t, Hub-t.
+                9,
+            )
+        );
+        let (all, _) = view(10);
+        assert!(all.contains(&"wanted Nowhere".to_string()), "{all:?}");
+        assert_eq!(all.len(), 7, "{all:?}");
+    }
 
     /// A theme folder whose `note.html`, `tag.html` and `index.html` are the default ones with a
     /// Jinja comment appended: the same pages, but not the default sources, so they are

@@ -276,10 +276,15 @@ test('graph page draws the nodes on a canvas; hover names a node, click opens it
     const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let painted = 0;
     for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) painted++;
-    return { painted, total: px.length / 4, data: window.VAULTC_GRAPH.nodes.length, drawn: window.vaultcGraph.nodes.length };
+    const ids = new Set(window.VAULTC_GRAPH.nodes.map((n) => n.id));
+    const between = window.VAULTC_GRAPH.edges.filter((e) => e[0] !== e[1] && ids.has(e[0]) && ids.has(e[1])).length;
+    return { painted, total: px.length / 4, data: window.VAULTC_GRAPH.nodes.length, drawn: window.vaultcGraph.nodes.length,
+      edges: between, drawnEdges: window.vaultcGraph.edges.length };
   });
   assert.ok(info.data > 0, 'graph-data.js has nodes');
   assert.equal(info.drawn, info.data, 'every node is laid out');
+  assert.ok(info.edges > 0, 'graph-data.js has edges between its nodes');
+  assert.equal(info.drawnEdges, info.edges, 'every edge between two nodes is drawn');
   assert.ok(info.painted > 50, `canvas has painted pixels (${info.painted} of ${info.total})`);
   const target = await page.evaluate(() => {
     const c = document.getElementById('graph-canvas').getBoundingClientRect();

@@ -29,10 +29,11 @@
       x: r * Math.cos(a), y: r * Math.sin(a), dx: 0, dy: 0, deg: 0, nb: [] };
   });
   var edges = [];
+  /* Each edge is [source id, target id, kind]. */
   (data.edges || []).forEach(function (e) {
-    var s = byId[e.source], t = byId[e.target];
+    var s = byId[e[0]], t = byId[e[1]];
     if (s === undefined || t === undefined || s === t) return;
-    edges.push({ s: s, t: t, kind: e.kind });
+    edges.push({ s: s, t: t, kind: e[2] });
     nodes[s].deg++; nodes[t].deg++; nodes[s].nb.push(t); nodes[t].nb.push(s);
   });
   nodes.forEach(function (n) { n.r = (n.kind === 'tag' ? 3.5 : 4.5) + Math.min(9, Math.sqrt(n.deg) * 1.5); });
