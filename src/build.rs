@@ -88,6 +88,7 @@ pub(crate) struct SiteState {
     pub(crate) theme: Theme,
     pub(crate) title: String,
     pub(crate) inputs: SiteInputs,
+    pub(crate) fragments: render::Fragments,
     pub(crate) manifest: output::Manifest,
 }
 
@@ -177,8 +178,16 @@ pub(crate) fn build_keeping(
                 pages,
             };
             let inputs = SiteInputs::new(compiled, &theme, &title);
-            let rendered =
-                render::render_site(compiled, &theme, &title, &inputs, &sink, &mut timings)?;
+            let fragments = render::Fragments::default();
+            let rendered = render::render_site(
+                compiled,
+                &theme,
+                &title,
+                &inputs,
+                &fragments,
+                &sink,
+                &mut timings,
+            )?;
             let copies: Vec<CopyFile> = compiled
                 .vault
                 .attachments
@@ -190,7 +199,7 @@ pub(crate) fn build_keeping(
                 .collect();
             let (written, manifest) = staging.finish(&copies)?;
             timings.mark("write");
-            Ok((rendered, written, inputs, manifest))
+            Ok((rendered, written, inputs, fragments, manifest))
         })();
         let saved = saving.map(|t| t.join().expect("saving the parse cache does not panic"));
         (site, saved)
@@ -202,7 +211,7 @@ pub(crate) fn build_keeping(
         }
         timings.stages.push(("cache-save (beside render)", took));
     }
-    let (rendered, written, inputs, manifest) = site?;
+    let (rendered, written, inputs, fragments, manifest) = site?;
     comp.timings = timings;
     let report = BuildReport {
         compilation: comp,
@@ -218,6 +227,7 @@ pub(crate) fn build_keeping(
         theme,
         title,
         inputs,
+        fragments,
         manifest,
     };
     Ok((report, Some(state)))

@@ -507,6 +507,7 @@ impl BuildSession {
             &site.theme,
             &site.title,
             &site.inputs,
+            &site.fragments,
             &sink,
             &selection,
         ) {

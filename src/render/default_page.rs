@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use super::context::{LinkView, NoteEntry, NoteView, SiteView, StatsView, TagView};
 use super::html::write_escaped;
+use crate::source::FastMap;
 use crate::vault::NoteId;
 
 /// The note page of `note` on site `site`, appended to `out`.
@@ -43,10 +44,22 @@ pub fn index_page<'a>(
     stats: &StatsView,
     folders: &[(&str, usize, Vec<NoteId>)],
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
+    sections: &mut IndexSections,
 ) {
     write_page(&mut Page(out), site, "index", site.title, None, |o| {
-        write_index_content(o, site, stats, folders, entry)
+        write_index_content(o, site, stats, folders, entry, sections)
     });
+}
+
+/// The index's folder sections: those rendered before, and those of this page, by the
+/// fingerprint of what each shows (a section is copied when its fingerprint is kept).
+pub struct IndexSections<'k> {
+    /// Each folder's fingerprint, in the order of the folders.
+    pub keys: &'k [u64],
+    /// Sections rendered before, by fingerprint.
+    pub kept: FastMap<u64, Vec<u8>>,
+    /// The sections of this page, by fingerprint: what the next render may copy.
+    pub made: FastMap<u64, Vec<u8>>,
 }
 
 /// A page being written: text appended to the page's buffer, as is or escaped.
@@ -349,6 +362,7 @@ fn write_index_content<'a>(
     stats: &StatsView,
     folders: &[(&str, usize, Vec<NoteId>)],
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
+    sections: &mut IndexSections,
 ) {
     let root = site.root.as_str();
     let plural = |n: usize| if n == 1 { "" } else { "s" };
@@ -398,7 +412,14 @@ fn write_index_content<'a>(
     if folders.is_empty() {
         o.push("\n<p class=\"empty\">This vault has no notes yet.</p>\n");
     }
-    for (name, depth, notes) in folders {
+    for (k, (name, depth, notes)) in folders.iter().enumerate() {
+        let key = sections.keys[k];
+        if let Some(section) = sections.kept.remove(&key) {
+            o.0.extend_from_slice(&section);
+            sections.made.insert(key, section);
+            continue;
+        }
+        let start = o.0.len();
         let _ = write!(
             o,
             "\n<section class=\"folder folder-depth-{depth}\" id=\"folder-"
@@ -425,16 +446,13 @@ fn write_index_content<'a>(
                 if !n.tags.is_empty() {
                     o.push("      <span class=\"note-list-tags\">");
                     // minijinja's `unique`: the first of the tags equal when lower-cased.
-                    let mut seen: Vec<String> = Vec::with_capacity(n.tags.len());
-                    for t in &n.tags {
-                        let folded = t.to_lowercase();
-                        if seen.contains(&folded) {
+                    for (i, t) in n.tags.iter().enumerate() {
+                        if n.tags[..i].iter().any(|u| same_lowercase(u, t)) {
                             continue;
                         }
-                        if !seen.is_empty() {
+                        if i > 0 {
                             o.push(" ");
                         }
-                        seen.push(folded);
                         o.push("<span class=\"tag\">#");
                         o.esc(t);
                         o.push("</span>");
@@ -446,8 +464,19 @@ fn write_index_content<'a>(
             o.push("  </ul>\n");
         }
         o.push("</section>\n");
+        sections.made.insert(key, o.0[start..].to_vec());
     }
     o.push("\n</div>\n");
+}
+
+/// Whether `a` and `b` are equal once lower-cased (as minijinja's `lower` does it), without
+/// lower-casing ASCII text into new strings.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// One `<li>` per tag, each line starting with `indent`: a note's tags and a tag's nested tags

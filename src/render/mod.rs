@@ -77,11 +77,12 @@ pub fn render_site(
     theme: &Theme,
     title: &str,
     inputs: &SiteInputs,
+    fragments: &Fragments,
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
     let info = SiteInfo { title };
-    let pages = Pages::new(inputs, theme, sink);
+    let pages = Pages::new(inputs, fragments, theme, sink);
     let timed = |f: &dyn Fn() -> Result<()>| -> Result<std::time::Duration> {
         let started = std::time::Instant::now();
         f().map(|()| started.elapsed())
@@ -207,12 +208,41 @@ fn index_page(
     let fp = pages.inputs.view_page(&path, "index.html", &key);
     pages.page(path, fp, |out| {
         if pages.theme.has_default("index.html") {
-            // Written as its entries are made: one page lists every note of the vault.
+            // Written as its entries are made: one page lists every note of the vault (about
+            // 400 bytes a note, with its tags), into room made once.
+            out.reserve(512 * published + 8192);
             let stats = &key.body.stats;
             let folders = by_folder(comp, |id| plan.note_page(id).map(|_| id));
-            default_page::index_page(out, &site(&root), stats, &folders, |id| {
-                entry(comp, plan, id, "")
-            });
+            // A folder's section shows its name, depth and notes' entries: its key says all.
+            let keys: Vec<u64> = key
+                .body
+                .folders
+                .iter()
+                .map(|folder| {
+                    let mut h = xxhash_rust::xxh3::Xxh3::new();
+                    view_hash::hash(&mut h, folder);
+                    std::hash::Hasher::finish(&h)
+                })
+                .collect();
+            let mut kept = pages
+                .fragments
+                .index_sections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut sections = default_page::IndexSections {
+                keys: &keys,
+                kept: std::mem::take(&mut *kept),
+                made: Default::default(),
+            };
+            default_page::index_page(
+                out,
+                &site(&root),
+                stats,
+                &folders,
+                |id| entry(comp, plan, id, ""),
+                &mut sections,
+            );
+            *kept = sections.made;
             return Ok(());
         }
         pages
@@ -382,11 +412,12 @@ pub fn render_selected(
     theme: &Theme,
     title: &str,
     inputs: &SiteInputs,
+    fragments: &Fragments,
     sink: &dyn Sink,
     selection: &Selection,
 ) -> Result<RenderStats> {
     let info = SiteInfo { title };
-    let pages = Pages::new(inputs, theme, sink);
+    let pages = Pages::new(inputs, fragments, theme, sink);
     let plan = &comp.site;
     // The note pages, and beside them the big list pages that may have changed (the index
     // alone lists every note).
@@ -413,8 +444,9 @@ pub fn render_selected(
                     {
                         return (Ok(()), Ok(()));
                     }
-                    let keys = list_keys(comp);
                     let lists = || -> Result<()> {
+                        // Made beside the graph view's data, which does not need them.
+                        let keys = list_keys(comp);
                         if selection.index_and_graph {
                             index_page(comp, &info, &pages, &keys)?;
                         }
@@ -590,16 +622,32 @@ struct PageContext<'a, B: Serialize> {
 /// Renders pages through the sink, keeping those whose inputs have not changed.
 struct Pages<'a> {
     inputs: &'a SiteInputs,
+    fragments: &'a Fragments,
     theme: &'a Theme,
     sink: &'a dyn Sink,
     rendered: AtomicUsize,
     kept: AtomicUsize,
 }
 
+/// Rendered pieces of pages, kept from one build of a session (`serve`) to the next: each
+/// folder section of the index (written by the default theme), by the fingerprint of the
+/// notes it lists. A save that changes only the vault's counts on the index (a link added)
+/// then writes the index from the sections it has instead of rendering every note's entry.
+#[derive(Default)]
+pub struct Fragments {
+    index_sections: std::sync::Mutex<crate::source::FastMap<u64, Vec<u8>>>,
+}
+
 impl<'a> Pages<'a> {
-    fn new(inputs: &'a SiteInputs, theme: &'a Theme, sink: &'a dyn Sink) -> Pages<'a> {
+    fn new(
+        inputs: &'a SiteInputs,
+        fragments: &'a Fragments,
+        theme: &'a Theme,
+        sink: &'a dyn Sink,
+    ) -> Pages<'a> {
         Pages {
             inputs,
+            fragments,
             theme,
             sink,
             rendered: AtomicUsize::new(0),
