@@ -49,6 +49,8 @@ pub struct SiteInputs {
     body: Vec<u64>,
     /// Per note: what a backlink from it shows (its page, path, title and text).
     source: Vec<u64>,
+    /// Per note: what list pages show of it (see [`list_entry`]); `None` without a page.
+    list: Vec<Option<u64>>,
 }
 
 impl SiteInputs {
@@ -74,13 +76,16 @@ impl SiteInputs {
             .map(|n| xxh3_64(n.text.as_bytes()))
             .collect();
         // Each note's shares are hashed once here, not once per page that shows them.
-        let (body, source) = (0..comp.vault.notes.len())
+        let (body, (source, list)) = (0..comp.vault.notes.len())
             .into_par_iter()
             .map(|i| {
                 let id = NoteId(i as u32);
                 (
                     body_share(comp, plan, id, text[i]),
-                    source_share(comp, plan, id, text[i]),
+                    (
+                        source_share(comp, plan, id, text[i]),
+                        list_entry(comp, plan, id),
+                    ),
                 )
             })
             .unzip();
@@ -89,11 +94,17 @@ impl SiteInputs {
             text,
             body,
             source,
+            list,
         }
     }
 
-    /// Hashes again what changed for a build session's rebuild: the text shares of the notes
-    /// whose text changed (`texts`), and the body shares of those and of `links` (notes whose
+    /// What list pages show of each note, by note id (see [`list_entry`]).
+    pub fn list_keys(&self) -> &[Option<u64>] {
+        &self.list
+    }
+
+    /// Hashes again what changed for a build session's rebuild: the text shares and list
+    /// entries of the notes whose text changed (`texts`), and the body shares of those and of `links` (notes whose
     /// links may now lead to other anchors or states). The site plan must be the same.
     pub fn refresh(&mut self, comp: &Compilation, texts: &[NoteId], links: &[NoteId]) {
         let plan = &comp.site;
@@ -101,6 +112,7 @@ impl SiteInputs {
             let i = id.0 as usize;
             self.text[i] = xxh3_64(comp.vault.note(id).text.as_bytes());
             self.source[i] = source_share(comp, plan, id, self.text[i]);
+            self.list[i] = list_entry(comp, plan, id);
         }
         for &id in texts.iter().chain(links) {
             let i = id.0 as usize;

@@ -143,18 +143,8 @@ fn note_page(
     })
 }
 
-/// What list pages show of each note, as fingerprints (see `inputs::list_entry`).
-fn list_keys(comp: &Compilation) -> Vec<Option<u64>> {
-    comp.vault
-        .notes
-        .par_iter()
-        .enumerate()
-        .map(|(i, _)| inputs::list_entry(comp, &comp.site, NoteId(i as u32)))
-        .collect()
-}
-
 /// The index page: every published note by folder, and the vault's counts. `keys` are the
-/// notes' [`list_keys`].
+/// notes' list entries (`SiteInputs::list_keys`).
 fn index_page(
     comp: &Compilation,
     info: &SiteInfo,
@@ -256,13 +246,13 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
     let plan = &comp.site;
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
-    let keys = list_keys(comp);
+    let keys = pages.inputs.list_keys();
     // The index, the tag pages and the wanted page are independent: build them side by side.
     let (index_done, (tags_done, wanted_done)) = rayon::join(
-        || index_page(comp, info, pages, &keys),
+        || index_page(comp, info, pages, keys),
         || {
             rayon::join(
-                || tag_pages(comp, plan, info, pages, &keys, None),
+                || tag_pages(comp, plan, info, pages, keys, None),
                 || wanted_page(comp, info, pages),
             )
         },
@@ -445,17 +435,16 @@ pub fn render_selected(
                         return (Ok(()), Ok(()));
                     }
                     let lists = || -> Result<()> {
-                        // Made beside the graph view's data, which does not need them.
-                        let keys = list_keys(comp);
+                        let keys = pages.inputs.list_keys();
                         if selection.index_and_graph {
-                            index_page(comp, &info, &pages, &keys)?;
+                            index_page(comp, &info, &pages, keys)?;
                         }
                         if selection.all_tags {
-                            tag_pages(comp, plan, &info, &pages, &keys, None)
+                            tag_pages(comp, plan, &info, &pages, keys, None)
                         } else if selection.tags.is_empty() {
                             Ok(())
                         } else {
-                            tag_pages(comp, plan, &info, &pages, &keys, Some(&selection.tags))
+                            tag_pages(comp, plan, &info, &pages, keys, Some(&selection.tags))
                         }
                     };
                     match selection.index_and_graph {
@@ -868,7 +857,7 @@ fn by_folder<T>(
 }
 
 /// The tags page and every tag page; with `only`, just those tag pages (indices into the plan's
-/// tags). `keys` are the notes' [`list_keys`].
+/// tags). `keys` are the notes' list entries (`SiteInputs::list_keys`).
 fn tag_pages(
     comp: &Compilation,
     plan: &SitePlan,
