@@ -296,15 +296,25 @@ impl BuildSession {
             .iter()
             .zip(&previous)
             .any(|(f, old)| !same_tags(old, comp.vault.note(f.id)));
+        // Links into a changed note resolve, render and are checked alike unless its headings
+        // or blocks (the fragments' targets and anchors) or its title changed.
+        let anchors_moved: FastSet<NoteId> = fresh
+            .iter()
+            .zip(&previous)
+            .filter(|(f, old)| !same_anchors(old, comp.vault.note(f.id)))
+            .map(|(f, _)| f.id)
+            .collect();
         drop(previous);
         let texts: Vec<NoteId> = fresh.iter().map(|f| f.id).collect();
         for (id, links) in texts.iter().zip(resolved) {
             comp.resolution.links[id.0 as usize] = links;
         }
-        // The links into the changed notes: their headings and blocks decide the fragments.
+        // The links into the changed notes whose headings or blocks moved: those decide the
+        // fragments.
         let changed_set: FastSet<NoteId> = texts.iter().copied().collect();
         let mut linking: Vec<NoteId> = texts
             .iter()
+            .filter(|x| anchors_moved.contains(x))
             .flat_map(|&x| comp.graph.incoming(comp.graph.note_node(x)))
             .map(|b| b.source)
             .filter(|s| !changed_set.contains(s))
@@ -408,11 +418,30 @@ impl BuildSession {
             .map(|&id| comp.vault.note(id).path.as_str())
             .collect();
         let mut diagnostics = std::mem::take(&mut comp.diagnostics);
+        // Every note on an embed loop embeds the next and is embedded by the one before (and
+        // has the loop reported in its file). So loops can change only when a changed note
+        // embeds or is embedded now: a loop a changed note has left still leads into it from
+        // its last unchanged note, unless every note on it changed (and its reports went with
+        // their files above). Otherwise the loops stay, and finding them (a pass over every
+        // embed of the vault) is left out.
+        let is_loop = |code: Code| matches!(code, Code::EmbedCycle | Code::SelfEmbed);
+        let embeds_moved = texts.iter().any(|&id| {
+            let node = comp.graph.note_node(id);
+            comp.graph
+                .graph
+                .edges_directed(node, petgraph::Direction::Outgoing)
+                .chain(
+                    comp.graph
+                        .graph
+                        .edges_directed(node, petgraph::Direction::Incoming),
+                )
+                .any(|e| e.weight().kind == EdgeKind::Embed)
+        });
         diagnostics.retain(|d| {
             !(changed_paths.contains(d.file.as_str())
                 || (linking_paths.contains(d.file.as_str()) && checks::is_note_link_code(d.code))
                 || (target_paths.contains(d.file.as_str()) && d.code == Code::OrphanNote)
-                || matches!(d.code, Code::EmbedCycle | Code::SelfEmbed))
+                || (embeds_moved && is_loop(d.code)))
         });
         let mut remade: Vec<Diagnostic> = Vec::new();
         for f in &fresh {
@@ -450,9 +479,14 @@ impl BuildSession {
                 remade.push(checks::orphan(&comp.vault, t));
             }
         }
-        remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
-        diagnostics.extend(crate::compile::settle(&comp.vault, config, remade));
-        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if embeds_moved {
+            remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
+        }
+        // The kept diagnostics are still in order: the remade ones are sorted and merged in,
+        // as a stable sort of the two one after the other would place them.
+        let mut remade = crate::compile::settle(&comp.vault, config, remade);
+        remade.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut diagnostics = merge_sorted(diagnostics, remade);
         diagnostics.dedup();
         drop(changed_paths);
         drop(linking_paths);
@@ -608,6 +642,22 @@ fn same_names(old: &Note, new: &Note) -> bool {
 
 /// Whether a changed note uses the same tags, in the same order and spelling (what the concept
 /// graph's tag nodes and the tag pages read of it).
+/// Whether links into the note see the same note: title, headings and block ids in order
+/// (their text, spans and the rest of the note may differ).
+fn same_anchors(old: &Note, new: &Note) -> bool {
+    old.title == new.title
+        && old.headings.len() == new.headings.len()
+        && old.headings.iter().zip(&new.headings).all(|(a, b)| {
+            a.level == b.level && a.text == b.text && a.anchor == b.anchor && a.keys == b.keys
+        })
+        && old.blocks.len() == new.blocks.len()
+        && old
+            .blocks
+            .iter()
+            .zip(&new.blocks)
+            .all(|(a, b)| a.id == b.id)
+}
+
 fn same_tags(old: &Note, new: &Note) -> bool {
     old.tags.len() == new.tags.len()
         && old
@@ -615,6 +665,21 @@ fn same_tags(old: &Note, new: &Note) -> bool {
             .iter()
             .zip(&new.tags)
             .all(|(a, b)| a.name == b.name)
+}
+
+/// `kept` and `new`, each sorted by [`Diagnostic::sort_key`], as one sorted list; on equal
+/// keys the kept come first.
+fn merge_sorted(kept: Vec<Diagnostic>, new: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out = Vec::with_capacity(kept.len() + new.len());
+    let mut new = new.into_iter().peekable();
+    for d in kept {
+        while let Some(n) = new.next_if(|n| n.sort_key() < d.sort_key()) {
+            out.push(n);
+        }
+        out.push(d);
+    }
+    out.extend(new);
+    out
 }
 
 /// The notes behind the changed paths, or `None` when a change is not to a known note: a new

@@ -702,9 +702,11 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
 /// (only the changed notes are read, only the pages that show them are looked at), and each
 /// such rebuild writes the site and diagnostics a cold build gives: a section another note
 /// transcludes, a block another note embeds, a whole embedded note (that a third note shows
-/// through an embed of an embed), a heading that links point at (renamed, then back), text
+/// through an embed of an embed), a heading and a block id that links point at (renamed, then
+/// back), text only in a note others link to, text
 /// around a link (its backlink context), text before a wanted link (the wanted page's line
-/// numbers), text before an embed that loops (where the loop is reported), a save that
+/// numbers), text before an embed that loops (where the loop is reported), the loop broken
+/// and made again, a save that
 /// changes nothing, a save through an editor's temporary file, two notes at once, a note
 /// edited behind the watcher's back (its stamp gives it away); and links that go elsewhere: to
 /// another note, to a missing note (the wanted page, a "did you mean"), a broken link fixed,
@@ -848,6 +850,36 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             true,
         ),
         (
+            "a block id links point at, renamed",
+            Box::new(|| {
+                edit(contrastive, &|t| {
+                    t.replacen("^infonce-definition", "^infonce", 1)
+                })
+            }),
+            vec![contrastive],
+            true,
+        ),
+        (
+            "the block id renamed back",
+            Box::new(|| {
+                edit(contrastive, &|t| {
+                    t.replacen("^infonce\n", "^infonce-definition\n", 1)
+                })
+            }),
+            vec![contrastive],
+            true,
+        ),
+        (
+            "text only, in a note other notes link to",
+            Box::new(|| {
+                edit(contrastive, &|t| {
+                    t.replacen("InfoNCE treats", "The InfoNCE loss treats", 1)
+                })
+            }),
+            vec![contrastive],
+            true,
+        ),
+        (
             "text around a link and before a wanted link",
             Box::new(|| {
                 edit("Scratch.md", &|t| {
@@ -869,6 +901,18 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
                     t.replacen("Text, then", "More text, then", 1)
                 })
             }),
+            vec!["Loop.md"],
+            true,
+        ),
+        (
+            "an embed loop broken: its embed made a link",
+            Box::new(|| edit("Loop.md", &|t| t.replacen("![[#Part]]", "[[#Part]]", 1))),
+            vec!["Loop.md"],
+            true,
+        ),
+        (
+            "the embed loop made again",
+            Box::new(|| edit("Loop.md", &|t| t.replacen("[[#Part]]", "![[#Part]]", 1))),
             vec!["Loop.md"],
             true,
         ),
