@@ -640,8 +640,6 @@ fn same_names(old: &Note, new: &Note) -> bool {
         && old.front_matter.permalink == new.front_matter.permalink
 }
 
-/// Whether a changed note uses the same tags, in the same order and spelling (what the concept
-/// graph's tag nodes and the tag pages read of it).
 /// Whether links into the note see the same note: title, headings and block ids in order
 /// (their text, spans and the rest of the note may differ).
 fn same_anchors(old: &Note, new: &Note) -> bool {
@@ -658,6 +656,8 @@ fn same_anchors(old: &Note, new: &Note) -> bool {
             .all(|(a, b)| a.id == b.id)
 }
 
+/// Whether a changed note uses the same tags, in the same order and spelling (what the concept
+/// graph's tag nodes and the tag pages read of it).
 fn same_tags(old: &Note, new: &Note) -> bool {
     old.tags.len() == new.tags.len()
         && old

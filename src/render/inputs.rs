@@ -104,8 +104,9 @@ impl SiteInputs {
     }
 
     /// Hashes again what changed for a build session's rebuild: the text shares and list
-    /// entries of the notes whose text changed (`texts`), and the body shares of those and of `links` (notes whose
-    /// links may now lead to other anchors or states). The site plan must be the same.
+    /// entries of the notes whose text changed (`texts`), and the body shares of those and of
+    /// `links` (notes whose links may now lead to other anchors or states). The site plan must
+    /// be the same.
     pub fn refresh(&mut self, comp: &Compilation, texts: &[NoteId], links: &[NoteId]) {
         let plan = &comp.site;
         for &id in texts {
