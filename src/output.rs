@@ -170,6 +170,31 @@ struct Entry {
     inputs: Option<u64>,
 }
 
+/// `v` as 16 lowercase hex digits (`{:016x}`), without the formatting machinery.
+fn push_hex(out: &mut String, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    for (i, d) in digits.iter_mut().rev().enumerate() {
+        *d = DIGITS[((v >> (4 * i)) & 0xf) as usize];
+    }
+    out.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+}
+
+/// `v` in decimal (`{}`), without the formatting machinery.
+fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+}
+
 /// What a site file is, as a manifest line's first field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FileKind {
@@ -451,23 +476,26 @@ impl Staging {
         }
         let mut lines: Vec<(&str, &Entry)> =
             manifest.iter().map(|(p, e)| (p.as_str(), e)).collect();
-        lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // Paths are unique, so the order is the same whatever the sort (a session writes the
+        // manifest of every file after each save: 100k lines for a 100k-note vault).
+        lines.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut marker_text = String::with_capacity(lines.len() * 72 + 100);
         marker_text.push_str(MARKER_HEADER);
         marker_text.push('\n');
         marker_text.push_str(MANIFEST_VERSION);
         marker_text.push('\n');
         for (path, e) in &lines {
-            use std::fmt::Write as _;
-            let kind = match e.kind {
+            marker_text.push(match e.kind {
                 FileKind::Page => 'p',
                 FileKind::Attachment => 'a',
-            };
-            let _ = write!(marker_text, "{kind} {:016x} {} ", e.hash, e.size);
+            });
+            marker_text.push(' ');
+            push_hex(&mut marker_text, e.hash);
+            marker_text.push(' ');
+            push_decimal(&mut marker_text, e.size);
+            marker_text.push(' ');
             match e.inputs {
-                Some(h) => {
-                    let _ = write!(marker_text, "{h:016x}");
-                }
+                Some(h) => push_hex(&mut marker_text, h),
                 None => marker_text.push('-'),
             }
             marker_text.push(' ');
@@ -620,6 +648,30 @@ fn swap_in(staging: &Path, out: &Path, parent: &Path, name: &str) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The manifest's numbers are written as `format!` writes them, at the edges too.
+    #[test]
+    fn manifest_numbers_are_written_as_format_writes_them() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            4096,
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let (mut hex, mut decimal) = (String::new(), String::new());
+            push_hex(&mut hex, v);
+            push_decimal(&mut decimal, v);
+            assert_eq!(hex, format!("{v:016x}"));
+            assert_eq!(decimal, v.to_string());
+        }
+    }
 
     #[test]
     fn safe_join_refuses_escapes() {
