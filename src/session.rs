@@ -1,9 +1,9 @@
 //! Build sessions: the builds of `vaultc serve`, one per save, in one process. A session keeps
 //! what its last build made (the compilation, the notes' fingerprints, the site's manifest), so
 //! that a save of a few notes is handled by dependency tracking through the concept graph:
-//! only those notes are read and parsed, only their links and the links into them are resolved
-//! and checked again, and only the pages that show them are fingerprinted, rendered and
-//! written; when their links reach other targets, the concept graph is built again and the
+//! only those notes are read and parsed, only their links (and the links into them, when
+//! their title, headings or block ids changed) are resolved and checked again, and only the
+//! pages that show them are fingerprinted, rendered and written; when their links reach other targets, the concept graph is built again and the
 //! pages of the notes they no longer reach, the index and the graph view's data join those
 //! (and for a new title, the index, the graph view's data and the note's tag pages; for new
 //! tags, every tag page by its fingerprint, and the pages of tags gone are removed). Any change
@@ -402,8 +402,9 @@ impl BuildSession {
             relinked_targets.dedup();
         }
 
-        // Diagnostics: those of the changed notes, of the links into them and the embed loops
-        // are made again; every other file's stay.
+        // Diagnostics: those of the changed notes, of the links into them whose anchors moved
+        // (`linking`) and, when they can have changed, of the embed loops are made again;
+        // every other file's stay.
         let config = &options.compile.config;
         let changed_paths: FastSet<&str> = texts
             .iter()
