@@ -78,7 +78,7 @@ pub struct CacheReport {
 
 /// Builds the site for the vault at `root`.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
-    build_keeping(root, options).map(|(report, _)| report)
+    build_keeping(root, options, false).map(|(report, _)| report)
 }
 
 /// What a written site was made with, beyond its report: what a [`BuildSession`] keeps to
@@ -92,10 +92,12 @@ pub(crate) struct SiteState {
     pub(crate) manifest: output::Manifest,
 }
 
-/// [`build`], with the state of the written site (`None` when nothing was written).
+/// [`build`], with the state of the written site (`None` when nothing was written); with
+/// `for_next`, the state also keeps rendered fragments for the next build (a session's).
 pub(crate) fn build_keeping(
     root: &Path,
     options: &BuildOptions,
+    for_next: bool,
 ) -> Result<(BuildReport, Option<SiteState>)> {
     let out = output::absolute(&options.output)?;
     let vault_abs = root
@@ -178,7 +180,11 @@ pub(crate) fn build_keeping(
                 pages,
             };
             let inputs = SiteInputs::new(compiled, &theme, &title);
-            let fragments = render::Fragments::default();
+            let fragments = if for_next {
+                render::Fragments::kept()
+            } else {
+                render::Fragments::default()
+            };
             let rendered = render::render_site(
                 compiled,
                 &theme,

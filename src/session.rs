@@ -99,7 +99,7 @@ impl BuildSession {
         options.no_cache |= reuse.is_some();
         options.compile.keep_origins = true;
         options.compile.reuse = reuse;
-        let (report, site) = build_keeping(root, &options)?;
+        let (report, site) = build_keeping(root, &options, true)?;
         self.files = Files {
             root: report.compilation.root.clone(),
             ..Files::default()

@@ -54,6 +54,8 @@ pub fn index_page<'a>(
 /// The index's folder sections: those rendered before, and those of this page, by the
 /// fingerprint of what each shows (a section is copied when its fingerprint is kept).
 pub struct IndexSections<'k> {
+    /// Whether to keep the sections of this page in `made`.
+    pub keep: bool,
     /// Each folder's fingerprint, in the order of the folders.
     pub keys: &'k [u64],
     /// Sections rendered before, by fingerprint.
@@ -464,7 +466,9 @@ fn write_index_content<'a>(
             o.push("  </ul>\n");
         }
         o.push("</section>\n");
-        sections.made.insert(key, o.0[start..].to_vec());
+        if sections.keep {
+            sections.made.insert(key, o.0[start..].to_vec());
+        }
     }
     o.push("\n</div>\n");
 }

@@ -220,6 +220,7 @@ fn index_page(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             let mut sections = default_page::IndexSections {
+                keep: pages.fragments.keep,
                 keys: &keys,
                 kept: std::mem::take(&mut *kept),
                 made: Default::default(),
@@ -624,7 +625,20 @@ struct Pages<'a> {
 /// then writes the index from the sections it has instead of rendering every note's entry.
 #[derive(Default)]
 pub struct Fragments {
+    /// Whether to keep what is rendered (a one-shot build has no next build to give it to).
+    keep: bool,
     index_sections: std::sync::Mutex<crate::source::FastMap<u64, Vec<u8>>>,
+}
+
+impl Fragments {
+    /// Fragments that keep what each build renders for the next (a session's); the default
+    /// keeps nothing.
+    pub fn kept() -> Fragments {
+        Fragments {
+            keep: true,
+            ..Fragments::default()
+        }
+    }
 }
 
 impl<'a> Pages<'a> {
