@@ -60,32 +60,8 @@ pub struct PreviousResolution {
     pub resolution: Resolution,
     /// The options it was made with.
     pub options: ResolveOptions,
-    /// Note paths, in note id order.
-    pub notes: Vec<VaultPath>,
-    /// Each note's aliases, in note id order.
-    pub aliases: Vec<Vec<String>>,
-    /// Attachment paths, in id order.
-    pub attachments: Vec<VaultPath>,
-}
-
-impl PreviousResolution {
-    /// Whether `vault` has exactly the names the kept index was built from.
-    fn fits(&self, vault: &Vault, options: ResolveOptions) -> bool {
-        self.options.resolve_aliases == options.resolve_aliases
-            && self.notes.len() == vault.notes.len()
-            && self.attachments.len() == vault.attachments.len()
-            && vault
-                .notes
-                .iter()
-                .zip(&self.notes)
-                .zip(&self.aliases)
-                .all(|((n, path), aliases)| n.path == *path && n.front_matter.aliases == *aliases)
-            && vault
-                .attachments
-                .iter()
-                .zip(&self.attachments)
-                .all(|(a, path)| a.path == *path)
-    }
+    /// The names its index was built from.
+    pub names: resolve::IndexedNames,
 }
 
 /// A parsed note kept for reuse, with its parse diagnostics and cache key.
@@ -435,11 +411,15 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
         })
-        .filter(|p| p.fits(&vault, resolve_options));
+        .filter(|p| p.options.resolve_aliases == resolve_options.resolve_aliases);
     let resolution = match previous {
-        Some(previous) => {
-            resolve::resolve_again(&vault, resolve_options, previous.resolution, &unchanged)
-        }
+        Some(previous) => resolve::resolve_again(
+            &vault,
+            resolve_options,
+            previous.resolution,
+            &previous.names,
+            &unchanged,
+        ),
         None => resolve::resolve(&vault, resolve_options),
     };
     timings.mark("resolve");

@@ -718,21 +718,9 @@ fn reuse_of(last: BuildReport, changed: &[PathBuf]) -> Option<crate::compile::Re
     let comp = last.compilation;
     let origins = comp.origins?;
     let resolution = crate::compile::PreviousResolution {
+        names: resolve::IndexedNames::of(&comp.vault),
         resolution: comp.resolution,
         options: origins.resolve,
-        notes: comp.vault.notes.iter().map(|n| n.path.clone()).collect(),
-        aliases: comp
-            .vault
-            .notes
-            .iter()
-            .map(|n| n.front_matter.aliases.clone())
-            .collect(),
-        attachments: comp
-            .vault
-            .attachments
-            .iter()
-            .map(|a| a.path.clone())
-            .collect(),
     };
     let mut tree = origins.clean_discovery.then(|| KnownTree {
         notes: Vec::with_capacity(comp.vault.notes.len()),

@@ -7,8 +7,8 @@ pub mod index;
 use rayon::prelude::*;
 
 pub use self::index::{FileRef, NameIndex};
-use crate::source::{fold_name, with_folded};
-use crate::vault::{Fragment, Link, Note, NoteId, Vault};
+use crate::source::{fold_name, with_folded, FastMap, FastSet, VaultPath};
+use crate::vault::{AttachmentId, Fragment, Link, Note, NoteId, Vault};
 
 /// Where a link goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,45 +94,314 @@ pub fn resolve(vault: &Vault, options: ResolveOptions) -> Resolution {
     Resolution { links, index }
 }
 
+/// The names a resolution's index was built from, in id order: what [`resolve_again`]
+/// compares the next vault with.
+#[derive(Debug, Default)]
+pub struct IndexedNames {
+    /// Note paths.
+    pub notes: Vec<VaultPath>,
+    /// Each note's aliases.
+    pub aliases: Vec<Vec<String>>,
+    /// Attachment paths.
+    pub attachments: Vec<VaultPath>,
+}
+
+impl IndexedNames {
+    /// The names of `vault`.
+    pub fn of(vault: &Vault) -> IndexedNames {
+        IndexedNames {
+            notes: vault.notes.iter().map(|n| n.path.clone()).collect(),
+            aliases: vault
+                .notes
+                .iter()
+                .map(|n| n.front_matter.aliases.clone())
+                .collect(),
+            attachments: vault.attachments.iter().map(|a| a.path.clone()).collect(),
+        }
+    }
+}
+
 /// Resolves the vault again after some notes changed, from the resolution of an earlier
-/// vault with the same note paths (in the same order), attachment paths and aliases, so that
-/// the name index is the same: the links of notes whose text changed (`!unchanged[i]`) are
-/// resolved, and so are the links of other notes that go to a changed note (its headings and
-/// blocks decide their fragments); every other link keeps its resolution. The result equals
-/// [`resolve`]'s.
+/// vault whose index held `names`. The links of notes whose text changed (`!unchanged[i]`)
+/// are resolved, and so are the links of other notes that go to a changed note (its headings
+/// and blocks decide their fragments). When files came, went or were renamed, or aliases
+/// changed, the index is built again and so are the links that could now go elsewhere: those
+/// whose file name is one that came or went (every candidate a name lookup finds has the
+/// looked-up name's last part, `.md` aside), relative ones, and with
+/// [`ResolveOptions::resolve_aliases`] those named like a changed alias. Every other link keeps
+/// its resolution, its note and attachment ids renumbered. The result equals [`resolve`]'s.
 pub fn resolve_again(
     vault: &Vault,
     options: ResolveOptions,
     previous: Resolution,
+    names: &IndexedNames,
     unchanged: &[bool],
 ) -> Resolution {
     let Resolution { links, index } = previous;
+    let moves = NameMoves::between(names, vault, options);
+    let index = match &moves {
+        None => index,
+        Some(moves) => moves.update(index, vault, names),
+    };
     let changed = |id: NoteId| !unchanged.get(id.0 as usize).copied().unwrap_or(false);
+    // Each kept list of links, at its note's new place.
+    let links: Vec<Option<Vec<ResolvedLink>>> = match &moves {
+        None => links.into_iter().map(Some).collect(),
+        Some(moves) => {
+            let mut placed: Vec<Option<Vec<ResolvedLink>>> =
+                (0..vault.notes.len()).map(|_| None).collect();
+            for (old, list) in links.into_iter().enumerate() {
+                if let Some(Some(new)) = moves.notes.get(old) {
+                    placed[new.0 as usize] = Some(list);
+                }
+            }
+            placed
+        }
+    };
     let links = links
         .into_par_iter()
         .enumerate()
         .map(|(i, old)| {
             let src = NoteId(i as u32);
             let note = vault.note(src);
-            if changed(src) || old.len() != note.links.len() {
-                return note
-                    .links
+            let resolve_all = || {
+                note.links
                     .iter()
                     .map(|link| resolve_link(vault, &index, src, link, options))
-                    .collect();
+                    .collect()
+            };
+            let Some(old) = old else {
+                return resolve_all();
+            };
+            if changed(src) || old.len() != note.links.len() {
+                return resolve_all();
             }
             old.into_iter()
                 .zip(&note.links)
-                .map(|(resolved, link)| match resolved.target {
-                    LinkTarget::Note { id, .. } if changed(id) => {
-                        resolve_link(vault, &index, src, link, options)
+                .map(|(resolved, link)| {
+                    let kept = match &moves {
+                        None => Some(resolved),
+                        Some(moves) if moves.reaches(link) => None,
+                        Some(moves) => moves.renumber(resolved),
+                    };
+                    match kept {
+                        Some(kept)
+                            if !matches!(kept.target, LinkTarget::Note { id, .. } if changed(id)) =>
+                        {
+                            kept
+                        }
+                        _ => resolve_link(vault, &index, src, link, options),
                     }
-                    _ => resolved,
                 })
                 .collect()
         })
         .collect();
     Resolution { links, index }
+}
+
+/// How the names of a vault moved since an earlier resolution: new ids for the files still
+/// there, and the names that came, went or changed.
+struct NameMoves {
+    /// Old note id -> new note id (`None`: gone).
+    notes: Vec<Option<NoteId>>,
+    /// Old attachment id -> new attachment id (`None`: gone).
+    attachments: Vec<Option<AttachmentId>>,
+    /// Folded file names (without `.md`) of the files that came or went.
+    leaves: FastSet<String>,
+    /// Folded aliases that came or went, when links resolve through aliases.
+    aliases: FastSet<String>,
+}
+
+impl NameMoves {
+    /// `None` when `vault` has exactly the names the index was built from.
+    fn between(names: &IndexedNames, vault: &Vault, options: ResolveOptions) -> Option<NameMoves> {
+        let same_notes = names.notes.len() == vault.notes.len()
+            && vault
+                .notes
+                .iter()
+                .zip(&names.notes)
+                .all(|(n, p)| n.path == *p);
+        let same_attachments = names.attachments.len() == vault.attachments.len()
+            && vault
+                .attachments
+                .iter()
+                .zip(&names.attachments)
+                .all(|(a, p)| a.path == *p);
+        // The index holds the aliases whether links resolve through them or not.
+        let same_aliases = same_notes
+            && vault
+                .notes
+                .iter()
+                .zip(&names.aliases)
+                .all(|(n, a)| n.front_matter.aliases == *a);
+        if same_notes && same_attachments && same_aliases {
+            return None;
+        }
+        let mut leaves = FastSet::default();
+        let mut aliases = FastSet::default();
+        let note_ids: FastMap<&VaultPath, NoteId> =
+            vault.note_ids().map(|(id, n)| (&n.path, id)).collect();
+        let notes: Vec<Option<NoteId>> = names
+            .notes
+            .iter()
+            .enumerate()
+            .map(|(old, path)| {
+                let new = note_ids.get(path).copied();
+                let old_aliases = names.aliases.get(old).map_or(&[][..], Vec::as_slice);
+                let new_aliases =
+                    new.map_or(&[][..], |id| &vault.note(id).front_matter.aliases[..]);
+                if new.is_none() {
+                    leaves.insert(file_leaf(path));
+                }
+                if options.resolve_aliases && old_aliases != new_aliases {
+                    aliases.extend(old_aliases.iter().chain(new_aliases).map(|a| fold_name(a)));
+                }
+                new
+            })
+            .collect();
+        let old_notes: FastSet<&VaultPath> = names.notes.iter().collect();
+        for note in &vault.notes {
+            if !old_notes.contains(&note.path) {
+                leaves.insert(file_leaf(&note.path));
+                if options.resolve_aliases {
+                    aliases.extend(note.front_matter.aliases.iter().map(|a| fold_name(a)));
+                }
+            }
+        }
+        let attachment_ids: FastMap<&VaultPath, AttachmentId> = vault
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (&a.path, AttachmentId(i as u32)))
+            .collect();
+        let attachments: Vec<Option<AttachmentId>> = names
+            .attachments
+            .iter()
+            .map(|path| {
+                let new = attachment_ids.get(path).copied();
+                if new.is_none() {
+                    leaves.insert(file_leaf(path));
+                }
+                new
+            })
+            .collect();
+        let old_attachments: FastSet<&VaultPath> = names.attachments.iter().collect();
+        for a in &vault.attachments {
+            if !old_attachments.contains(&a.path) {
+                leaves.insert(file_leaf(&a.path));
+            }
+        }
+        Some(NameMoves {
+            notes,
+            attachments,
+            leaves,
+            aliases,
+        })
+    }
+
+    /// The old index, updated to `vault`'s names ([`NameIndex::update`]).
+    fn update(&self, index: NameIndex, vault: &Vault, names: &IndexedNames) -> NameIndex {
+        let gone: Vec<(FileRef, &VaultPath)> = (self.notes.iter().zip(&names.notes))
+            .enumerate()
+            .filter(|(_, (new, _))| new.is_none())
+            .map(|(old, (_, path))| (FileRef::Note(NoteId(old as u32)), path))
+            .chain(
+                (self.attachments.iter().zip(&names.attachments))
+                    .enumerate()
+                    .filter(|(_, (new, _))| new.is_none())
+                    .map(|(old, (_, path))| (FileRef::Attachment(AttachmentId(old as u32)), path)),
+            )
+            .collect();
+        let mut kept_notes = vec![false; vault.notes.len()];
+        for id in self.notes.iter().flatten() {
+            kept_notes[id.0 as usize] = true;
+        }
+        let mut kept_attachments = vec![false; vault.attachments.len()];
+        for id in self.attachments.iter().flatten() {
+            kept_attachments[id.0 as usize] = true;
+        }
+        let come: Vec<FileRef> = (kept_notes.iter().enumerate())
+            .filter(|(_, kept)| !**kept)
+            .map(|(i, _)| FileRef::Note(NoteId(i as u32)))
+            .chain(
+                (kept_attachments.iter().enumerate())
+                    .filter(|(_, kept)| !**kept)
+                    .map(|(i, _)| FileRef::Attachment(AttachmentId(i as u32))),
+            )
+            .collect();
+        index.update(vault, &gone, &come, |file| {
+            self.file(file)
+                .expect("only files still there are left in the index")
+        })
+    }
+
+    /// The new id of a file of the old vault; `None` when it is gone.
+    fn file(&self, file: FileRef) -> Option<FileRef> {
+        match file {
+            FileRef::Note(id) => self
+                .notes
+                .get(id.0 as usize)
+                .copied()
+                .flatten()
+                .map(FileRef::Note),
+            FileRef::Attachment(id) => self
+                .attachments
+                .get(id.0 as usize)
+                .copied()
+                .flatten()
+                .map(FileRef::Attachment),
+        }
+    }
+
+    /// Whether `link` could now resolve otherwise: its lookup could meet a file that came
+    /// or went, or an alias that changed.
+    fn reaches(&self, link: &Link) -> bool {
+        let target = link.target.as_str();
+        // Relative targets are joined onto the note's folder first: resolved again.
+        if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
+            return true;
+        }
+        with_folded(target, |folded| {
+            let leaf = name_leaf(folded);
+            leaf.is_empty() || self.leaves.contains(leaf) || self.aliases.contains(folded)
+        })
+    }
+
+    /// `resolved` with its ids renumbered; `None` when a file it names is gone.
+    fn renumber(&self, resolved: ResolvedLink) -> Option<ResolvedLink> {
+        let target = match resolved.target {
+            LinkTarget::Note { id, fragment } => LinkTarget::Note {
+                id: self.notes.get(id.0 as usize).copied().flatten()?,
+                fragment,
+            },
+            LinkTarget::Attachment(id) => {
+                LinkTarget::Attachment(self.attachments.get(id.0 as usize).copied().flatten()?)
+            }
+            missing @ LinkTarget::Missing { .. } => missing,
+        };
+        let ambiguous = resolved
+            .ambiguous
+            .into_iter()
+            .map(|f| self.file(f))
+            .collect::<Option<Vec<FileRef>>>()?;
+        Some(ResolvedLink {
+            target,
+            ambiguous,
+            case_exact: resolved.case_exact,
+        })
+    }
+}
+
+/// The last part of a folded name, without one `.md`: what a name lookup and the files it
+/// can find agree on.
+fn name_leaf(folded: &str) -> &str {
+    let name = folded.rsplit('/').next().unwrap_or(folded);
+    name.strip_suffix(".md").unwrap_or(name)
+}
+
+/// [`name_leaf`] of a file's folded path.
+fn file_leaf(path: &VaultPath) -> String {
+    name_leaf(&fold_name(path.as_str())).to_string()
 }
 
 /// Resolves one link written in note `src`.

@@ -270,10 +270,113 @@ fn resolving_again_after_edits_equals_resolving_from_scratch() {
         ("pic.png", ""),
     ]);
     let unchanged = [false, true, true];
-    let again = resolve_again(&after, options, resolve(&before, options), &unchanged);
+    let names = IndexedNames::of(&before);
+    let again = resolve_again(
+        &after,
+        options,
+        resolve(&before, options),
+        &names,
+        &unchanged,
+    );
     let fresh = resolve(&after, options);
     assert_eq!(again.links, fresh.links);
     // The point of the test: Y's links into X changed state although Y did not change.
     let old = resolve(&before, options);
     assert_ne!(old.links[1][..2], fresh.links[1][..2]);
+}
+
+/// [`resolve_again`] from `before` to `after`, where a note is unchanged when `before` had it
+/// with the same text; checked against [`resolve`] with and without alias resolution.
+fn assert_resolves_again(before: &[(&str, &str)], after: &[(&str, &str)]) {
+    let (old, new) = (vault(before), vault(after));
+    let unchanged: Vec<bool> = new
+        .notes
+        .iter()
+        .map(|n| before.contains(&(n.path.as_str(), n.text.as_str())))
+        .collect();
+    for resolve_aliases in [false, true] {
+        let options = ResolveOptions { resolve_aliases };
+        let again = resolve_again(
+            &new,
+            options,
+            resolve(&old, options),
+            &IndexedNames::of(&old),
+            &unchanged,
+        );
+        let fresh = resolve(&new, options);
+        assert_eq!(
+            again.links, fresh.links,
+            "aliases resolved: {resolve_aliases}"
+        );
+        assert_eq!(
+            again.index, fresh.index,
+            "aliases resolved: {resolve_aliases}"
+        );
+    }
+}
+
+#[test]
+fn resolving_again_after_files_come_and_go_equals_resolving_from_scratch() {
+    let base: &[(&str, &str)] = &[
+        (
+            "a/Note.md",
+            "[[Other]] [[Note]] [[Gone]] [[b/Note]] [[pic.png]] [[Solo|s]]",
+        ),
+        (
+            "a/Other.md",
+            "[[Note#H]] [[./Note.md]] [[../Solo]] [[Nickname]] [[Wanted]]",
+        ),
+        (
+            "b/Note.md",
+            "# H\n[[Note]] [[note.md]] [[Pic.png]] [[Later]] [[x/]]",
+        ),
+        ("Gone.md", "---\naliases: [Nickname]\n---\n[[Solo]]"),
+        ("Solo.md", "[[#Top]] [[Gone#^b]] [[Z]] [[z.md]]\n# Top"),
+        ("Z.md", "[[a/Note]] [[Other]]"),
+        ("pic.png", ""),
+    ];
+    let without = |gone: &str| -> Vec<(&str, &str)> {
+        base.iter().copied().filter(|(p, _)| *p != gone).collect()
+    };
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        base.iter().chain(extra).copied().collect()
+    };
+    // A note removed: links to it become wanted; an ambiguity among two goes.
+    assert_resolves_again(base, &without("Gone.md"));
+    assert_resolves_again(base, &without("b/Note.md"));
+    // A note added: wanted links find it, a name becomes ambiguous, ids after it move.
+    assert_resolves_again(base, &with(&[("Later.md", "[[Z]]")]));
+    assert_resolves_again(base, &with(&[("c/Other.md", "x")]));
+    assert_resolves_again(base, &with(&[("0 first.md", "[[Solo]]")]));
+    assert_resolves_again(base, &with(&[("Wanted.md", "---\naliases: [Nick]\n---\n")]));
+    // A folder sibling added wins over a shorter path elsewhere.
+    assert_resolves_again(base, &with(&[("b/Solo.md", "")]));
+    // A file whose name others have, sorting before them: it takes its place in their lists.
+    assert_resolves_again(base, &with(&[("A/Solo.md", ""), ("A/pic.png", "")]));
+    // A note renamed (gone and come back under another name), with its text.
+    let renamed: Vec<(&str, &str)> = base
+        .iter()
+        .map(|&(p, t)| if p == "Z.md" { ("y/Z2.md", t) } else { (p, t) })
+        .collect();
+    assert_resolves_again(base, &renamed);
+    // Attachments come and go; a note's alias changes.
+    assert_resolves_again(base, &without("pic.png"));
+    assert_resolves_again(base, &with(&[("b/pic.png", ""), ("Later.pdf", "")]));
+    let realiased: Vec<(&str, &str)> = base
+        .iter()
+        .map(|&(p, t)| {
+            if p == "Gone.md" {
+                (p, "---\naliases: [Wanted]\n---\n[[Solo]]")
+            } else {
+                (p, t)
+            }
+        })
+        .collect();
+    assert_resolves_again(base, &realiased);
+    // Everything at once, and back.
+    let mut all = renamed.clone();
+    all.retain(|(p, _)| *p != "pic.png" && *p != "b/Note.md");
+    all.extend([("Later.md", "[[Note]]"), ("b/Solo.md", "[[Later]]")]);
+    assert_resolves_again(base, &all);
+    assert_resolves_again(&all, base);
 }
