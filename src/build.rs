@@ -78,7 +78,7 @@ pub struct CacheReport {
 
 /// Builds the site for the vault at `root`.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
-    build_keeping(root, options, false).map(|(report, _)| report)
+    build_keeping(root, options, false, None).map(|(report, _)| report)
 }
 
 /// What a written site was made with, beyond its report: what a [`BuildSession`] keeps to
@@ -94,10 +94,14 @@ pub(crate) struct SiteState {
 
 /// [`build`], with the state of the written site (`None` when nothing was written); with
 /// `for_next`, the state also keeps rendered fragments for the next build (a session's).
+/// `written` is the state of the site a session wrote last into the same folder: its files are
+/// then trusted ([`output::Staging::create_over`]) and its rendered fragments offered again
+/// (they are keyed by what they show).
 pub(crate) fn build_keeping(
     root: &Path,
     options: &BuildOptions,
     for_next: bool,
+    written: Option<SiteState>,
 ) -> Result<(BuildReport, Option<SiteState>)> {
     let out = output::absolute(&options.output)?;
     let vault_abs = root
@@ -157,7 +161,16 @@ pub(crate) fn build_keeping(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "vault".into());
-    let staging = output::Staging::create(&out, &vault_abs, !options.full)?;
+    let (staging, kept_fragments) = match written.filter(|_| !options.full) {
+        Some(site) => (
+            output::Staging::create_over(&out, &vault_abs, site.manifest)?,
+            Some(site.fragments),
+        ),
+        None => (
+            output::Staging::create(&out, &vault_abs, !options.full)?,
+            None,
+        ),
+    };
     let in_place = staging.in_place();
     let mut timings = std::mem::take(&mut comp.timings);
     let update = comp.cache_update.take();
@@ -180,10 +193,10 @@ pub(crate) fn build_keeping(
                 pages,
             };
             let inputs = SiteInputs::new(compiled, &theme, &title);
-            let fragments = if for_next {
-                render::Fragments::kept()
-            } else {
-                render::Fragments::default()
+            let fragments = match kept_fragments {
+                Some(kept) if for_next => kept,
+                _ if for_next => render::Fragments::kept(),
+                _ => render::Fragments::default(),
             };
             let rendered = render::render_site(
                 compiled,

@@ -157,11 +157,21 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .collect();
     let mut ignore = options.ignore_prefixes.clone();
     ignore.extend(obsidian_ignore_filters(&root));
-
-    if let Some(found) = options.known.as_deref().and_then(without_walk) {
+    let templates = template_folders(&root);
+    let filters = Filters {
+        root: &root,
+        skip: &skip,
+        ignore: &ignore,
+        exclude: options.exclude.as_ref(),
+        templates: &templates,
+    };
+    if let Some(found) = options
+        .known
+        .as_deref()
+        .and_then(|known| without_walk(known, &filters))
+    {
         return Ok(found);
     }
-    let templates = template_folders(&root);
     // The walk feeds the reads: files are read on the thread pool while the walk goes on.
     // The order they arrive in does not matter; everything is sorted below.
     let walker = walkdir::WalkDir::new(&root)
@@ -192,13 +202,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                 return None;
             }
             let path = relative(&root, entry.path())?;
-            if ignore.iter().any(|p| path.as_str().starts_with(p.as_str()))
-                || options
-                    .exclude
-                    .as_ref()
-                    .is_some_and(|g| g.is_match(path.as_str()))
-                || path.as_str() == crate::config::FILE_NAME
-            {
+            if !filters.takes(&path) {
                 return None;
             }
             if !path.is_markdown() {
@@ -207,9 +211,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                     disk_path: entry.into_path(),
                 }));
             }
-            let is_template = templates
-                .iter()
-                .any(|t| path.as_str().starts_with(t.as_str()));
+            let is_template = filters.is_template(&path);
             // Stamped before reading: a write that races the read changes the stamp.
             let stamp = (options.stamps || options.known.is_some())
                 .then(|| entry.metadata().ok().map(|m| FileStamp::of(&m)))
@@ -281,22 +283,142 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     })
 }
 
-/// Discovery from a [`KnownTree`] when only known notes changed; `None` means: walk.
-fn without_walk(known: &KnownNotes) -> Option<Discovered> {
+/// What the walk leaves out, and which notes are templates.
+struct Filters<'a> {
+    /// The vault folder (canonical).
+    root: &'a Path,
+    /// Folders skipped with all they hold (canonical).
+    skip: &'a [PathBuf],
+    /// Vault path prefixes skipped.
+    ignore: &'a [String],
+    /// Vault path globs skipped.
+    exclude: Option<&'a globset::GlobSet>,
+    /// Template folders (`folder/`).
+    templates: &'a [String],
+}
+
+impl Filters<'_> {
+    /// Whether a file the walk meets at `path` (not in a dot-folder or a skipped folder) is
+    /// part of the vault.
+    fn takes(&self, path: &VaultPath) -> bool {
+        !(self
+            .ignore
+            .iter()
+            .any(|p| path.as_str().starts_with(p.as_str()))
+            || self.exclude.is_some_and(|g| g.is_match(path.as_str()))
+            || path.as_str() == crate::config::FILE_NAME)
+    }
+
+    /// Whether the note at `path` lives in a templates folder.
+    fn is_template(&self, path: &VaultPath) -> bool {
+        self.templates
+            .iter()
+            .any(|t| path.as_str().starts_with(t.as_str()))
+    }
+}
+
+/// Discovery from a [`KnownTree`], without a walk, when the watcher's paths say exactly which
+/// files changed, came or went: known files changed in place or gone, new regular files in
+/// folders the tree knows, and paths the walk would skip (dotfiles, dot-folders, skipped
+/// folders). `None` means: walk (a folder came or went, a symlink, a settings file or the
+/// configuration changed, or a path the tree cannot place).
+fn without_walk(known: &KnownNotes, filters: &Filters) -> Option<Discovered> {
     let tree = known.tree.as_ref()?;
     if known.changed.is_empty() {
         return None;
     }
-    let disk: FastSet<&Path> = tree.notes.iter().map(|(_, d, _)| d.as_path()).collect();
-    if !known
-        .changed
+    let notes: FastSet<&Path> = tree.notes.iter().map(|(_, d, _)| d.as_path()).collect();
+    let attachments: FastSet<&Path> = tree
+        .attachments
         .iter()
-        .all(|c| disk.contains(c.as_path()) && c.is_file())
-    {
-        return None;
+        .map(|a| a.disk_path.as_path())
+        .collect();
+    let mut folders: Option<FastSet<&Path>> = None;
+    let mut gone: FastSet<&Path> = FastSet::default();
+    let mut come: Vec<(VaultPath, PathBuf)> = Vec::new();
+    for changed in &known.changed {
+        let changed = changed.as_path();
+        if notes.contains(changed) || attachments.contains(changed) {
+            match std::fs::metadata(changed) {
+                Ok(meta) if meta.is_file() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    gone.insert(changed);
+                }
+                _ => return None,
+            }
+            continue;
+        }
+        let rel = changed.strip_prefix(filters.root).ok()?;
+        let hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        if hidden {
+            // Dotfiles and dot-folders are not walked; the settings files read from them are.
+            if SETTINGS_FILES.iter().any(|f| rel == Path::new(f)) {
+                return None;
+            }
+            continue;
+        }
+        if rel == Path::new(crate::config::FILE_NAME) {
+            return None;
+        }
+        if filters.skip.iter().any(|s| changed.starts_with(s)) {
+            continue;
+        }
+        let folders = folders.get_or_insert_with(|| known_folders(tree, filters.root));
+        match std::fs::symlink_metadata(changed) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A folder that held files went: walk. Anything else came and went unseen.
+                if folders.contains(changed) {
+                    return None;
+                }
+            }
+            Ok(meta) if meta.file_type().is_file() => {
+                if !changed.parent().is_some_and(|p| folders.contains(p)) {
+                    return None;
+                }
+                if let Some(path) = relative(filters.root, changed).filter(|p| filters.takes(p)) {
+                    come.push((path, changed.to_path_buf()));
+                }
+            }
+            _ => return None,
+        }
     }
-    let found: Vec<_> = tree
+    let mut kept_notes: Vec<(VaultPath, PathBuf, bool)> = tree
         .notes
+        .iter()
+        .filter(|(_, disk, _)| !gone.contains(disk.as_path()))
+        .cloned()
+        .collect();
+    let mut kept_attachments: Vec<AttachmentFile> = tree
+        .attachments
+        .iter()
+        .filter(|a| !gone.contains(a.disk_path.as_path()))
+        .cloned()
+        .collect();
+    let come_any = !come.is_empty();
+    for (path, disk) in come {
+        if path.is_markdown() {
+            let is_template = filters.is_template(&path);
+            kept_notes.push((path, disk, is_template));
+        } else {
+            kept_attachments.push(AttachmentFile {
+                path,
+                disk_path: disk,
+            });
+        }
+    }
+    if come_any {
+        kept_notes.sort_by(|a, b| a.0.cmp(&b.0));
+        kept_attachments.sort_by(|a, b| a.path.cmp(&b.path));
+        // Two disk names of one vault path (NFC and NFD): the walk decides which one wins.
+        let twice = kept_notes.windows(2).any(|w| w[0].0 == w[1].0)
+            || kept_attachments.windows(2).any(|w| w[0].path == w[1].path);
+        if twice {
+            return None;
+        }
+    }
+    let found: Vec<_> = kept_notes
         .par_iter()
         .map(|(path, disk, is_template)| {
             let stamp = std::fs::metadata(disk).ok().map(|m| FileStamp::of(&m));
@@ -317,8 +439,8 @@ fn without_walk(known: &KnownNotes) -> Option<Discovered> {
         })
         .collect();
     let mut discovered = Discovered {
-        attachments: tree.attachments.clone(),
-        disk_paths: tree.notes.iter().map(|(_, d, _)| d.clone()).collect(),
+        disk_paths: kept_notes.into_iter().map(|(_, d, _)| d).collect(),
+        attachments: kept_attachments,
         ..Discovered::default()
     };
     for (file, diag, source) in found {
@@ -326,7 +448,31 @@ fn without_walk(known: &KnownNotes) -> Option<Discovered> {
         discovered.diagnostics.extend(diag);
         discovered.sources.push(source);
     }
+    discovered
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Some(discovered)
+}
+
+/// The vault folder and every folder holding a file of `tree`, at any depth.
+fn known_folders<'a>(tree: &'a KnownTree, root: &'a Path) -> FastSet<&'a Path> {
+    let mut folders: FastSet<&Path> = FastSet::default();
+    folders.insert(root);
+    let files = tree
+        .notes
+        .iter()
+        .map(|(_, d, _)| d.as_path())
+        .chain(tree.attachments.iter().map(|a| a.disk_path.as_path()));
+    for file in files {
+        let mut folder = file.parent();
+        while let Some(f) = folder {
+            if !folders.insert(f) {
+                break;
+            }
+            folder = f.parent();
+        }
+    }
+    folders
 }
 
 /// One thing the walk found.
@@ -436,7 +582,6 @@ pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Dia
     }
 }
 
-/// Folders holding templates: the core Templates plugin's and Templater's settings.
 /// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the ignore
 /// filters and the two template-folder settings. A watcher must report changes to them.
 pub const SETTINGS_FILES: [&str; 3] = [
@@ -445,6 +590,7 @@ pub const SETTINGS_FILES: [&str; 3] = [
     ".obsidian/plugins/templater-obsidian/data.json",
 ];
 
+/// Folders holding templates: the core Templates plugin's and Templater's settings.
 fn template_folders(root: &Path) -> Vec<String> {
     let settings = [
         (SETTINGS_FILES[1], "folder"),
@@ -537,6 +683,172 @@ mod tests {
             assert_eq!(found.diagnostics.len(), 1, "{:?}", found.diagnostics);
             assert_eq!(found.diagnostics[0].code, Code::UnreadableFile);
             assert_eq!(found.diagnostics[0].file.as_str(), "a/loop");
+        }
+    }
+
+    /// What a session keeps of a discovery: stamps and the tree of files, with `changed`.
+    fn known_after(found: &Discovered, changed: &[PathBuf]) -> KnownNotes {
+        let mut known = KnownNotes {
+            changed: changed.iter().cloned().collect(),
+            ..KnownNotes::default()
+        };
+        let mut tree = KnownTree {
+            notes: Vec::new(),
+            attachments: found.attachments.clone(),
+        };
+        for ((note, disk), source) in found
+            .notes
+            .iter()
+            .zip(&found.disk_paths)
+            .zip(&found.sources)
+        {
+            tree.notes
+                .push((note.path.clone(), disk.clone(), note.is_template));
+            if let NoteSource::Read(Some(stamp)) = source {
+                known
+                    .stamps
+                    .insert(note.path.clone(), (*stamp, note.is_template));
+            }
+        }
+        known.tree = Some(tree);
+        known
+    }
+
+    fn listing(found: &Discovered) -> (Vec<String>, Vec<String>, Vec<PathBuf>) {
+        (
+            found.notes.iter().map(|n| n.path.to_string()).collect(),
+            found
+                .attachments
+                .iter()
+                .map(|a| a.path.to_string())
+                .collect(),
+            found.disk_paths.clone(),
+        )
+    }
+
+    /// Files that came and went, as a watcher reports them, are found without a walk when the
+    /// tree can place them (a file nobody reported is then not found: the proof that no walk
+    /// ran); otherwise discovery walks. Either way it lists what a walk lists.
+    #[test]
+    fn files_that_came_and_went_are_found_without_a_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        for rel in [
+            "a/one.md",
+            "a/two.md",
+            "b/c/three.md",
+            "four.md",
+            "a/pic.png",
+        ] {
+            write(rel, rel);
+        }
+        let options = DiscoverOptions {
+            stamps: true,
+            exclude: Some(
+                globset::GlobSetBuilder::new()
+                    .add(globset::Glob::new("**/*.skip.md").unwrap())
+                    .build()
+                    .unwrap(),
+            ),
+            ..DiscoverOptions::default()
+        };
+        let walk = |options: &DiscoverOptions| discover(&root, options).unwrap();
+        let mut before = walk(&options);
+        // Each case: what happens on disk, then what the watcher reports, and whether the
+        // tree can place it all (no walk).
+        type Case<'c> = (&'c str, Box<dyn Fn() -> Vec<PathBuf> + 'c>, bool);
+        let cases: Vec<Case> = vec![
+            (
+                "a note came",
+                Box::new(|| vec![write("a/new.md", "new")]),
+                true,
+            ),
+            (
+                "a note went",
+                Box::new(|| {
+                    std::fs::remove_file(root.join("a/two.md")).unwrap();
+                    vec![root.join("a/two.md")]
+                }),
+                true,
+            ),
+            (
+                "renamed in a deep folder, an attachment came",
+                Box::new(|| {
+                    std::fs::rename(root.join("b/c/three.md"), root.join("b/c/3.md")).unwrap();
+                    vec![
+                        root.join("b/c/three.md"),
+                        root.join("b/c/3.md"),
+                        write("b/pic.png", "png"),
+                    ]
+                }),
+                true,
+            ),
+            (
+                "dotfiles, skipped and excluded files, a temporary file gone",
+                Box::new(|| {
+                    vec![
+                        write(".obsidian/workspace.json", "{}"),
+                        write("a/.one.md.swp", "swap"),
+                        write("a/x.skip.md", "excluded"),
+                        root.join("a/4913"),
+                    ]
+                }),
+                true,
+            ),
+            (
+                "a note in a new folder",
+                Box::new(|| vec![write("d/e/deep.md", "deep")]),
+                false,
+            ),
+            (
+                "a folder of notes went",
+                Box::new(|| {
+                    std::fs::remove_dir_all(root.join("b")).unwrap();
+                    vec![root.join("b/c/3.md"), root.join("b/c"), root.join("b")]
+                }),
+                false,
+            ),
+            (
+                "a settings file changed",
+                Box::new(|| vec![write(".obsidian/app.json", "{}")]),
+                false,
+            ),
+        ];
+        for (what, change, placed) in cases {
+            let changed = change();
+            // A file no watcher reported: only a walk finds it.
+            let unreported = write("four 2.md", "unreported");
+            let known = std::sync::Arc::new(known_after(&before, &changed));
+            let after = walk(&DiscoverOptions {
+                known: Some(known),
+                ..options.clone()
+            });
+            let fresh = walk(&options);
+            let found = after.notes.iter().any(|n| n.path.as_str() == "four 2.md");
+            assert_eq!(found, !placed, "{what}: walked");
+            let mut expected = listing(&fresh);
+            if placed {
+                let at = expected.0.iter().position(|p| p == "four 2.md").unwrap();
+                expected.0.remove(at);
+                expected.2.remove(at);
+            }
+            assert_eq!(listing(&after), expected, "{what}");
+            for (note, source) in after.notes.iter().zip(&after.sources) {
+                if *source == NoteSource::Unchanged {
+                    assert!(!changed.contains(&root.join(note.path.as_str())), "{what}");
+                } else {
+                    let disk = root.join(note.path.as_str());
+                    assert_eq!(note.text, std::fs::read_to_string(disk).unwrap(), "{what}");
+                }
+            }
+            std::fs::remove_file(&unreported).unwrap();
+            before = walk(&options);
         }
     }
 }

@@ -144,6 +144,9 @@ pub struct Staging {
     /// A build session's rebuild ([`Staging::update`]): only some files are looked at, and
     /// every other file of the previous manifest stays as it is.
     sparse: bool,
+    /// The previous site is the one a build session wrote last, with the manifest it kept:
+    /// its files are trusted to be as that build left them, and kept without a look.
+    trusted: bool,
     previous: FastMap<String, Entry>,
     manifest: Mutex<Vec<(String, Entry)>>,
     pending: Mutex<Vec<String>>,
@@ -293,6 +296,24 @@ impl Staging {
     /// their input fingerprints; otherwise every page is rendered and the site written whole
     /// (files with unchanged bytes are still linked from the previous site).
     pub fn create(out: &Path, vault: &Path, incremental: bool) -> Result<Staging> {
+        Staging::create_with(out, vault, incremental, None)
+    }
+
+    /// [`Staging::create`] (incremental) over the site a build session wrote last, whose
+    /// manifest it kept: the manifest is not read again, and the files it lists are trusted to
+    /// be as that build left them, as in [`Staging::update`]; unlike there, every file of the
+    /// site is written or kept again, and the others are removed. When the site is not intact
+    /// (a build died in it, or it is gone), this is [`Staging::create`].
+    pub fn create_over(out: &Path, vault: &Path, manifest: Manifest) -> Result<Staging> {
+        Staging::create_with(out, vault, true, Some(manifest))
+    }
+
+    fn create_with(
+        out: &Path,
+        vault: &Path,
+        incremental: bool,
+        kept: Option<Manifest>,
+    ) -> Result<Staging> {
         let out = absolute(out)?;
         check_output(&out, vault)?;
         let parent = out
@@ -300,11 +321,17 @@ impl Staging {
             .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         let dir = staging_dir(&out)?;
-        let previous = read_manifest(&out);
+        let kept = kept.filter(|_| incremental && is_intact_site(&out) && out.is_dir());
+        let trusted = kept.is_some();
+        let previous = match kept {
+            Some(manifest) => Some(manifest.0),
+            None => read_manifest(&out),
+        };
         Ok(Staging {
             in_place: incremental && previous.is_some() && out.is_dir(),
             incremental,
             sparse: false,
+            trusted,
             previous: previous.unwrap_or_default(),
             out,
             dir,
@@ -329,6 +356,7 @@ impl Staging {
             in_place: true,
             incremental: true,
             sparse: true,
+            trusted: true,
             previous: manifest.0,
             manifest: Default::default(),
             pending: Default::default(),
@@ -374,7 +402,7 @@ impl Staging {
         let Some(old) = safe_join(&self.out, rel) else {
             return Ok(false);
         };
-        let present = self.sparse
+        let present = self.trusted
             || std::fs::symlink_metadata(&old)
                 .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size);
         if !present {

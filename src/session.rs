@@ -87,7 +87,12 @@ impl BuildSession {
                 None => {}
             }
         }
-        self.site = None;
+        // The site this session wrote last, when it writes into the same folder again and
+        // the watcher kept track: its files are trusted as the tracked rebuilds trust them,
+        // and its index sections are offered again.
+        let written = self.site.take().filter(|site| {
+            changed.is_some() && output::absolute(&options.output).is_ok_and(|out| out == site.out)
+        });
         let reuse = match (self.last.take(), changed) {
             (Some(last), Some(changed)) => reuse_of(last, changed).map(std::sync::Arc::new),
             _ => None,
@@ -99,7 +104,7 @@ impl BuildSession {
         options.no_cache |= reuse.is_some();
         options.compile.keep_origins = true;
         options.compile.reuse = reuse;
-        let (report, site) = build_keeping(root, &options, true)?;
+        let (report, site) = build_keeping(root, &options, true, written)?;
         self.files = Files {
             root: report.compilation.root.clone(),
             ..Files::default()
