@@ -151,8 +151,8 @@ pub fn resolve_again(
             let mut placed: Vec<Option<Vec<ResolvedLink>>> =
                 (0..vault.notes.len()).map(|_| None).collect();
             for (old, list) in links.into_iter().enumerate() {
-                if let Some(Some(new)) = moves.notes.get(old) {
-                    placed[new.0 as usize] = Some(list);
+                if let Some(new) = moves.notes.get(old as u32) {
+                    placed[new as usize] = Some(list);
                 }
             }
             placed
@@ -202,93 +202,97 @@ pub fn resolve_again(
 /// How the names of a vault moved since an earlier resolution: new ids for the files still
 /// there, and the names that came, went or changed.
 struct NameMoves {
-    /// Old note id -> new note id (`None`: gone).
-    notes: Vec<Option<NoteId>>,
-    /// Old attachment id -> new attachment id (`None`: gone).
-    attachments: Vec<Option<AttachmentId>>,
+    /// Where the notes went.
+    notes: Moved,
+    /// Where the attachments went.
+    attachments: Moved,
     /// Folded file names (without `.md`) of the files that came or went.
     leaves: FastSet<String>,
     /// Folded aliases that came or went, when links resolve through aliases.
     aliases: FastSet<String>,
 }
 
+/// Where the files of one kind went: each old index's new one, and the new files.
+struct Moved {
+    /// Old index -> new index (`None`: gone).
+    to: Vec<Option<u32>>,
+    /// New indices of the files that were not there.
+    came: Vec<u32>,
+}
+
+impl Moved {
+    /// From the old paths to the new ones; the names of the files that came or went join
+    /// `leaves`.
+    fn between(old: &[VaultPath], new: &[&VaultPath], leaves: &mut FastSet<String>) -> Moved {
+        let ids: FastMap<&VaultPath, u32> = (new.iter().enumerate())
+            .map(|(i, path)| (*path, i as u32))
+            .collect();
+        let mut stayed = vec![false; new.len()];
+        let to = old
+            .iter()
+            .map(|path| {
+                let new = ids.get(path).copied();
+                match new {
+                    Some(i) => stayed[i as usize] = true,
+                    None => {
+                        leaves.insert(file_leaf(path));
+                    }
+                }
+                new
+            })
+            .collect();
+        let came = (stayed.iter().enumerate())
+            .filter(|(_, stayed)| !**stayed)
+            .map(|(i, _)| {
+                leaves.insert(file_leaf(new[i]));
+                i as u32
+            })
+            .collect();
+        Moved { to, came }
+    }
+
+    /// The new index of old index `old`; `None` when the file went.
+    fn get(&self, old: u32) -> Option<u32> {
+        self.to.get(old as usize).copied().flatten()
+    }
+
+    /// The old indices of the files that went.
+    fn gone(&self) -> impl Iterator<Item = u32> + '_ {
+        (self.to.iter().enumerate())
+            .filter(|(_, new)| new.is_none())
+            .map(|(old, _)| old as u32)
+    }
+}
+
 impl NameMoves {
     /// `None` when `vault` has exactly the names the index was built from.
     fn between(names: &IndexedNames, vault: &Vault, options: ResolveOptions) -> Option<NameMoves> {
-        let same_notes = names.notes.len() == vault.notes.len()
-            && vault
-                .notes
-                .iter()
-                .zip(&names.notes)
-                .all(|(n, p)| n.path == *p);
-        let same_attachments = names.attachments.len() == vault.attachments.len()
-            && vault
-                .attachments
-                .iter()
-                .zip(&names.attachments)
-                .all(|(a, p)| a.path == *p);
+        let new_notes: Vec<&VaultPath> = vault.notes.iter().map(|n| &n.path).collect();
+        let new_attachments: Vec<&VaultPath> = vault.attachments.iter().map(|a| &a.path).collect();
         // The index holds the aliases whether links resolve through them or not.
-        let same_aliases = same_notes
-            && vault
-                .notes
-                .iter()
+        let same = names.notes.iter().eq(new_notes.iter().copied())
+            && names.attachments.iter().eq(new_attachments.iter().copied())
+            && (vault.notes.iter())
                 .zip(&names.aliases)
                 .all(|(n, a)| n.front_matter.aliases == *a);
-        if same_notes && same_attachments && same_aliases {
+        if same {
             return None;
         }
         let mut leaves = FastSet::default();
+        let notes = Moved::between(&names.notes, &new_notes, &mut leaves);
+        let attachments = Moved::between(&names.attachments, &new_attachments, &mut leaves);
         let mut aliases = FastSet::default();
-        let note_ids: FastMap<&VaultPath, NoteId> =
-            vault.note_ids().map(|(id, n)| (&n.path, id)).collect();
-        let notes: Vec<Option<NoteId>> = names
-            .notes
-            .iter()
-            .enumerate()
-            .map(|(old, path)| {
-                let new = note_ids.get(path).copied();
-                let old_aliases = names.aliases.get(old).map_or(&[][..], Vec::as_slice);
-                let new_aliases =
-                    new.map_or(&[][..], |id| &vault.note(id).front_matter.aliases[..]);
-                if new.is_none() {
-                    leaves.insert(file_leaf(path));
-                }
-                if options.resolve_aliases && old_aliases != new_aliases {
-                    aliases.extend(old_aliases.iter().chain(new_aliases).map(|a| fold_name(a)));
-                }
-                new
-            })
-            .collect();
-        let old_notes: FastSet<&VaultPath> = names.notes.iter().collect();
-        for note in &vault.notes {
-            if !old_notes.contains(&note.path) {
-                leaves.insert(file_leaf(&note.path));
-                if options.resolve_aliases {
-                    aliases.extend(note.front_matter.aliases.iter().map(|a| fold_name(a)));
+        if options.resolve_aliases {
+            let of_new = |i: u32| vault.notes[i as usize].front_matter.aliases.as_slice();
+            for (old, new) in notes.to.iter().enumerate() {
+                let before = names.aliases.get(old).map_or(&[][..], Vec::as_slice);
+                let after = new.map_or(&[][..], of_new);
+                if before != after {
+                    aliases.extend(before.iter().chain(after).map(|a| fold_name(a)));
                 }
             }
-        }
-        let attachment_ids: FastMap<&VaultPath, AttachmentId> = vault
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (&a.path, AttachmentId(i as u32)))
-            .collect();
-        let attachments: Vec<Option<AttachmentId>> = names
-            .attachments
-            .iter()
-            .map(|path| {
-                let new = attachment_ids.get(path).copied();
-                if new.is_none() {
-                    leaves.insert(file_leaf(path));
-                }
-                new
-            })
-            .collect();
-        let old_attachments: FastSet<&VaultPath> = names.attachments.iter().collect();
-        for a in &vault.attachments {
-            if !old_attachments.contains(&a.path) {
-                leaves.insert(file_leaf(&a.path));
+            for &i in &notes.came {
+                aliases.extend(of_new(i).iter().map(|a| fold_name(a)));
             }
         }
         Some(NameMoves {
@@ -301,33 +305,16 @@ impl NameMoves {
 
     /// The old index, updated to `vault`'s names ([`NameIndex::update`]).
     fn update(&self, index: NameIndex, vault: &Vault, names: &IndexedNames) -> NameIndex {
-        let gone: Vec<(FileRef, &VaultPath)> = (self.notes.iter().zip(&names.notes))
-            .enumerate()
-            .filter(|(_, (new, _))| new.is_none())
-            .map(|(old, (_, path))| (FileRef::Note(NoteId(old as u32)), path))
-            .chain(
-                (self.attachments.iter().zip(&names.attachments))
-                    .enumerate()
-                    .filter(|(_, (new, _))| new.is_none())
-                    .map(|(old, (_, path))| (FileRef::Attachment(AttachmentId(old as u32)), path)),
-            )
+        let gone: Vec<(FileRef, &VaultPath)> = (self.notes.gone())
+            .map(|old| (FileRef::Note(NoteId(old)), &names.notes[old as usize]))
+            .chain(self.attachments.gone().map(|old| {
+                let path = &names.attachments[old as usize];
+                (FileRef::Attachment(AttachmentId(old)), path)
+            }))
             .collect();
-        let mut kept_notes = vec![false; vault.notes.len()];
-        for id in self.notes.iter().flatten() {
-            kept_notes[id.0 as usize] = true;
-        }
-        let mut kept_attachments = vec![false; vault.attachments.len()];
-        for id in self.attachments.iter().flatten() {
-            kept_attachments[id.0 as usize] = true;
-        }
-        let come: Vec<FileRef> = (kept_notes.iter().enumerate())
-            .filter(|(_, kept)| !**kept)
-            .map(|(i, _)| FileRef::Note(NoteId(i as u32)))
-            .chain(
-                (kept_attachments.iter().enumerate())
-                    .filter(|(_, kept)| !**kept)
-                    .map(|(i, _)| FileRef::Attachment(AttachmentId(i as u32))),
-            )
+        let come: Vec<FileRef> = (self.notes.came.iter())
+            .map(|&i| FileRef::Note(NoteId(i)))
+            .chain((self.attachments.came.iter()).map(|&i| FileRef::Attachment(AttachmentId(i))))
             .collect();
         index.update(vault, &gone, &come, |file| {
             self.file(file)
@@ -338,18 +325,10 @@ impl NameMoves {
     /// The new id of a file of the old vault; `None` when it is gone.
     fn file(&self, file: FileRef) -> Option<FileRef> {
         match file {
-            FileRef::Note(id) => self
-                .notes
-                .get(id.0 as usize)
-                .copied()
-                .flatten()
-                .map(FileRef::Note),
-            FileRef::Attachment(id) => self
-                .attachments
-                .get(id.0 as usize)
-                .copied()
-                .flatten()
-                .map(FileRef::Attachment),
+            FileRef::Note(id) => self.notes.get(id.0).map(|i| FileRef::Note(NoteId(i))),
+            FileRef::Attachment(id) => {
+                (self.attachments.get(id.0)).map(|i| FileRef::Attachment(AttachmentId(i)))
+            }
         }
     }
 
@@ -371,11 +350,11 @@ impl NameMoves {
     fn renumber(&self, resolved: ResolvedLink) -> Option<ResolvedLink> {
         let target = match resolved.target {
             LinkTarget::Note { id, fragment } => LinkTarget::Note {
-                id: self.notes.get(id.0 as usize).copied().flatten()?,
+                id: NoteId(self.notes.get(id.0)?),
                 fragment,
             },
             LinkTarget::Attachment(id) => {
-                LinkTarget::Attachment(self.attachments.get(id.0 as usize).copied().flatten()?)
+                LinkTarget::Attachment(AttachmentId(self.attachments.get(id.0)?))
             }
             missing @ LinkTarget::Missing { .. } => missing,
         };
