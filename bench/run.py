@@ -410,6 +410,8 @@ def main():
                     vb, "save/full")
                 row("vaultc serve, 1 link added",
                     serve_edit(vault, serve_cmd, env, runs, args.timeout, link=True), vb, "save/full")
+                row("vaultc serve, 1 note created",
+                    serve_new_note(vault, serve_cmd, env, runs, args.timeout), vb, "save/full")
             if not args.keep:
                 cold()
         if not args.keep:
@@ -555,7 +557,32 @@ def serve_edit(vault, cmd, env, runs, timeout, link=False):
             line = lambda k: "Saved by the benchmark with a link to [[%s]], pass %d." % (target, k)
         else:
             line = lambda k: "Saved by the benchmark, pass %d." % k
-        return serve_saves(note, cmd, env, runs, timeout, line)
+        return serve_saves(cmd, env, runs, timeout, lambda k: append_line(note, line(k)),
+                           "vaultc serve (save)")
+
+
+def serve_new_note(vault, cmd, env, runs, timeout):
+    """`vaultc serve` on the built site: write a new note (a heading and a link to another
+    note) beside the note the edit rows edit, and time from the write to the server's "built"
+    line. A new name can change where any link goes, so this is not a tracked rebuild: the
+    server builds the vault again from the notes it holds (it walks no folder, resolves again
+    only the links the new name can reach, and keeps every unchanged page). Best of `runs`
+    notes, each a new one; they are removed once the server is gone."""
+    folder = os.path.dirname(pick_note_to_edit(vault))
+    target = os.path.splitext(os.path.basename(last_note(vault)))[0]
+    created = []
+
+    def add(k):
+        path = os.path.join(folder, "Benchmark new note %d.md" % k)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("# Benchmark new note %d\n\nA new note linking to [[%s]].\n" % (k, target))
+        created.append(path)
+
+    try:
+        return serve_saves(cmd, env, runs, timeout, add, "vaultc serve (new note)")
+    finally:
+        for path in created:
+            os.remove(path)
 
 
 def last_note(vault):
@@ -564,7 +591,7 @@ def last_note(vault):
     return notes[-1]
 
 
-def serve_saves(note, cmd, env, runs, timeout, line):
+def serve_saves(cmd, env, runs, timeout, act, label):
     try:
         p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -595,11 +622,11 @@ def serve_saves(note, cmd, env, runs, timeout, line):
         for k in range(runs):
             time.sleep(0.3)  # let the previous rebuild's events settle
             t0 = time.perf_counter()
-            append_line(note, line(k + 1))
+            act(k + 1)
             if wait_for("built ") is None:
-                return Result(error="no rebuild after a save", stdout="".join(seen[-20:]))
+                return Result(error="no rebuild after a change", stdout="".join(seen[-20:]))
             wall = time.perf_counter() - t0
-            log("  %-22s run %d: %.3f s" % ("vaultc serve (save)", k + 1, wall))
+            log("  %-22s run %d: %.3f s" % (label, k + 1, wall))
             best = wall if best is None else min(best, wall)
         rss_kb = 0
         with open("/proc/%d/status" % p.pid) as f:
