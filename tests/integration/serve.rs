@@ -79,6 +79,14 @@ impl Served {
         served
     }
 
+    /// Waits until the server has said nothing for half a second (a watcher may report one
+    /// change in two batches, and the second rebuild must be over before the site is read).
+    fn settle(&mut self) {
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.log.push(line);
+        }
+    }
+
     /// The next stderr line containing `needle` (earlier lines are kept in `log`).
     fn wait_for_line(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -355,4 +363,49 @@ fn a_theme_change_rebuilds_with_the_new_template() {
     std::fs::write(theme.join("static/extra.css"), "a { color: blue; }\n").unwrap();
     served.wait_for_line("built ");
     assert_eq!(served.get("/static/extra.css").3, "a { color: blue; }\n");
+}
+
+/// Notes that come and go under `serve` change names, so they are built as a whole vault from
+/// the notes the server holds (without a walk when the watcher's paths place every file, with
+/// only the links a name can reach resolved again, trusting the pages it wrote): each time the
+/// site must be the one a plain build writes.
+#[test]
+fn notes_created_and_deleted_under_serve_leave_the_site_a_build_writes() {
+    let mut served = Served::start("build-basic");
+    let fresh = served.dir.path().join("fresh");
+    let check = |served: &mut Served, step: &str| {
+        let built = served.wait_for_line("built ");
+        assert!(!built.contains("changed notes only"), "{step}: {built}");
+        served.settle();
+        let _ = std::fs::remove_dir_all(&fresh);
+        let out = crate::support::vaultc()
+            .args(["build", "-q", "--no-cache", "-o"])
+            .arg(&fresh)
+            .arg(&served.vault)
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{step}");
+        crate::support::assert_same_tree(&served.site, &fresh);
+    };
+    // A new note linking to two others: their backlinks, the index and the graph follow.
+    std::fs::write(
+        served.vault.join("Concepts/Delta.md"),
+        "# Delta\n\nSee [[Alpha]] and [[Beta#Details]].\n",
+    )
+    .unwrap();
+    check(&mut served, "a note came");
+    assert!(read(&served.site.join("concepts/delta/index.html")).contains("Delta"));
+    // A note named like another, beside a note that links to that name: the link now goes to
+    // the note in its own folder.
+    std::fs::write(served.vault.join("Notes/Alpha.md"), "# Alpha here\n").unwrap();
+    check(&mut served, "a sibling took a name");
+    let gamma = crate::support::note_pages(&served.site)["Notes/Gamma Ω.md"].clone();
+    assert!(
+        read(&gamma).contains("href=\"../../notes/alpha/index.html\""),
+        "Gamma's [[Alpha]] goes to its sibling"
+    );
+    // A note deleted: the links to it become wanted.
+    std::fs::remove_file(served.vault.join("Concepts/Beta.md")).unwrap();
+    check(&mut served, "a note went");
+    assert!(read(&served.site.join("wanted/index.html")).contains("Beta"));
 }
