@@ -158,9 +158,30 @@ pub struct Staging {
 }
 
 /// A site's manifest as a build left it: every file with its content hash, size and input
-/// fingerprint (what a build session's next rebuild starts from, without reading it again).
+/// fingerprint (what a build session's next rebuild starts from, without reading it again),
+/// and the stamp of the marker file that build left, which tells whether anything else wrote
+/// the site since.
 #[derive(Clone, Debug, Default)]
-pub struct Manifest(FastMap<String, Entry>);
+pub struct Manifest {
+    files: FastMap<String, Entry>,
+    marker: Option<crate::discover::FileStamp>,
+}
+
+impl Manifest {
+    /// Whether the site at `out` is still the one this manifest describes: intact, and its
+    /// marker the one the build left (another `vaultc build` into the same folder replaces
+    /// it). Only then may a build trust its files without looking at them.
+    pub fn still_describes(&self, out: &Path) -> bool {
+        self.marker.is_some() && is_intact_site(out) && marker_stamp(out) == self.marker
+    }
+}
+
+/// The stamp of the marker file of the site at `out`.
+fn marker_stamp(out: &Path) -> Option<crate::discover::FileStamp> {
+    std::fs::symlink_metadata(out.join(MARKER))
+        .ok()
+        .map(|m| crate::discover::FileStamp::of(&m))
+}
 
 /// One manifest line: a file of the site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -321,10 +342,10 @@ impl Staging {
             .ok_or_else(|| Error::io("writing", &out, std::io::ErrorKind::InvalidInput.into()))?;
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         let dir = staging_dir(&out)?;
-        let kept = kept.filter(|_| incremental && is_intact_site(&out) && out.is_dir());
+        let kept = kept.filter(|m| incremental && m.still_describes(&out) && out.is_dir());
         let trusted = kept.is_some();
         let previous = match kept {
-            Some(manifest) => Some(manifest.0),
+            Some(manifest) => Some(manifest.files),
             None => read_manifest(&out),
         };
         Ok(Staging {
@@ -357,7 +378,7 @@ impl Staging {
             incremental: true,
             sparse: true,
             trusted: true,
-            previous: manifest.0,
+            previous: manifest.files,
             manifest: Default::default(),
             pending: Default::default(),
             removed: Vec::new(),
@@ -545,7 +566,11 @@ impl Staging {
             reused: self.reused.load(Ordering::Relaxed),
             copied: copies.len(),
         };
-        Ok((stats, Manifest(manifest)))
+        let manifest = Manifest {
+            files: manifest,
+            marker: marker_stamp(&self.out),
+        };
+        Ok((stats, manifest))
     }
 
     /// Moves the new and changed files into the live site, removes the files it no longer

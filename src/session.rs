@@ -172,8 +172,9 @@ impl BuildSession {
         let report = self.last.as_mut()?;
         let site = self.site.as_mut()?;
         report.written?;
-        // The site must still be the one the session wrote (not deleted or half updated).
-        if !output::is_intact_site(&site.out) {
+        // The site must still be the one the session wrote (not deleted, half updated or
+        // written by another build since).
+        if !site.manifest.still_describes(&site.out) {
             return None;
         }
         let mut timings = Timings::start();

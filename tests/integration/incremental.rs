@@ -1171,3 +1171,54 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
         std::fs::remove_dir_all(&full).unwrap();
     }
 }
+
+/// Another `vaultc build` into the folder a session serves (here with a theme of its own)
+/// rewrites pages the session would otherwise trust: the session's next build, tracked (a
+/// text edit) or whole (a new note), sees the marker it left replaced, does not trust its
+/// manifest, and writes the site a cold build writes.
+#[test]
+fn a_session_does_not_trust_a_site_another_build_wrote() {
+    use vaultc::build::{build, BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&demo_vault(), &vault);
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let other = BuildOptions {
+        output: served.clone(),
+        theme: Some(crate::support::theme(
+            dir.path(),
+            &[("note.html", "<p>another theme: {{ page.title }}</p>\n")],
+        )),
+        ..BuildOptions::default()
+    };
+    let note = notes(&vault)[0].clone();
+    for (step, whole) in [(0, false), (1, true)] {
+        let mut session = BuildSession::new();
+        session.build(&vault, &options, None).unwrap();
+        build(&vault, &other).unwrap();
+        let changed = if whole {
+            let path = root.join(format!("Brand new {step}.md"));
+            std::fs::write(&path, "# Brand new\n\nSee [[CLIP]].\n").unwrap();
+            path
+        } else {
+            let path = root.join(&note);
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            text.push_str("\nOne more line.\n");
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let report = session.build(&vault, &options, Some(&[changed])).unwrap();
+        assert!(
+            !report.tracked,
+            "step {step}: the other build's site is not trusted"
+        );
+        let full = dir.path().join(format!("full-{step}"));
+        cold_full_build(&vault, &full);
+        assert_same_tree(&served, &full);
+    }
+}
