@@ -97,8 +97,9 @@ pub fn check_output(out: &Path, vault: &Path) -> Result<()> {
 }
 
 /// Whether `out` is a site vaultc finished writing: its marker is there and no in-place
-/// update was cut short.
-pub fn is_intact_site(out: &Path) -> bool {
+/// update was cut short. Builds that trust a kept manifest ask
+/// [`Manifest::still_describes`], which also checks that no other build wrote the site since.
+fn is_intact_site(out: &Path) -> bool {
     out.join(MARKER).is_file() && !out.join(UPDATING).exists()
 }
 
@@ -323,8 +324,9 @@ impl Staging {
     /// [`Staging::create`] (incremental) over the site a build session wrote last, whose
     /// manifest it kept: the manifest is not read again, and the files it lists are trusted to
     /// be as that build left them, as in [`Staging::update`]; unlike there, every file of the
-    /// site is written or kept again, and the others are removed. When the site is not intact
-    /// (a build died in it, or it is gone), this is [`Staging::create`].
+    /// site is written or kept again, and the others are removed. When the manifest no longer
+    /// describes the site ([`Manifest::still_describes`]: a build died in it, it is gone, or
+    /// another build wrote it), this is [`Staging::create`].
     pub fn create_over(out: &Path, vault: &Path, manifest: Manifest) -> Result<Staging> {
         Staging::create_with(out, vault, true, Some(manifest))
     }
