@@ -1,7 +1,7 @@
 //! Note bodies to HTML: a note's body template ([`crate::parse::body`], which writes the
 //! markup, callouts, block anchors and heading ids) with its holes filled for one page: links
 //! as relative URLs, wanted links marked, embeds transcluded (depth limit and cycle stack),
-//! tags linked. Where links lead ([`LinkDest`]) is shared with the page fingerprints.
+//! tags linked. Where links lead (`LinkDest`) is shared with the page fingerprints.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
