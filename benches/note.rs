@@ -217,7 +217,7 @@ fn one_note(c: &mut Criterion) {
          {blocks} to blocks, {missing} wanted, {bad_fragments} missing fragment), {} backlinks",
         note.text.len(),
         note.links.len(),
-        comp.graph.backlinks(id).len(),
+        comp.graph.backlinks(id).count(),
     );
     assert_eq!((note.links.len(), missing, bad_fragments), (26, 1, 1));
     let theme = Theme::load(None).unwrap();

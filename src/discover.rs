@@ -121,9 +121,9 @@ pub struct KnownNotes {
     pub tree: Option<KnownTree>,
 }
 
-/// The files a clean earlier discovery found. When every changed path is one of its notes and
-/// is still a file, no file was added, removed or renamed: discovery then skips the walk,
-/// stats the known notes and reads only those whose stamp moved.
+/// The files a clean earlier discovery found. When the changed paths place every file (see
+/// `without_walk`), discovery skips the walk: it reads the new notes and the changed ones
+/// whose stamp moved, and takes every other known note as it was, without a stat.
 #[derive(Debug, Default)]
 pub struct KnownTree {
     /// Notes: vault path, path on disk, template flag; sorted by vault path.
@@ -418,9 +418,27 @@ fn without_walk(known: &KnownNotes, filters: &Filters) -> Option<Discovered> {
             return None;
         }
     }
+    // A known note no watcher path names is taken as it was, without a stat, as a rebuild by
+    // tracking takes it: every changed path here is a file (a changed folder walks), so a
+    // note's own path is the only one that can cover it, and a change the watcher missed
+    // shows in the note's old stamp, which the session's sweep compares with the file once
+    // this build is out. A note read with a problem last time has no stamp: read again.
     let found: Vec<_> = kept_notes
         .par_iter()
         .map(|(path, disk, is_template)| {
+            if !known.changed.contains(disk.as_path())
+                && known
+                    .stamps
+                    .get(path)
+                    .is_some_and(|(_, t)| t == is_template)
+            {
+                let file = SourceFile {
+                    path: path.clone(),
+                    text: String::new(),
+                    is_template: *is_template,
+                };
+                return (file, None, NoteSource::Unchanged);
+            }
             let stamp = std::fs::metadata(disk).ok().map(|m| FileStamp::of(&m));
             if let Some(stamp) = stamp {
                 if known.unchanged(path, disk, stamp, *is_template) {
@@ -822,8 +840,12 @@ mod tests {
         ];
         for (what, change, placed) in cases {
             let changed = change();
-            // A file no watcher reported: only a walk finds it.
+            // A file no watcher reported: only a walk finds it. And a known note edited with
+            // no report: a walk reads it; without one it is taken as it was, on the watcher's
+            // word (the session's sweep finds it next, see `BuildSession::unreported_changes`).
             let unreported = write("four 2.md", "unreported");
+            let edited = format!("edited unseen when {what}");
+            write("four.md", &edited);
             let known = std::sync::Arc::new(known_after(&before, &changed));
             let after = walk(&DiscoverOptions {
                 known: Some(known),
@@ -839,6 +861,15 @@ mod tests {
                 expected.2.remove(at);
             }
             assert_eq!(listing(&after), expected, "{what}");
+            let four = after
+                .notes
+                .iter()
+                .position(|n| n.path.as_str() == "four.md")
+                .unwrap();
+            match placed {
+                true => assert_eq!(after.sources[four], NoteSource::Unchanged, "{what}"),
+                false => assert_eq!(after.notes[four].text, edited, "{what}"),
+            }
             for (note, source) in after.notes.iter().zip(&after.sources) {
                 if *source == NoteSource::Unchanged {
                     assert!(!changed.contains(&root.join(note.path.as_str())), "{what}");

@@ -7,7 +7,6 @@
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 use serde::Serialize;
 
 use crate::resolve::{LinkTarget, Resolution};
@@ -62,6 +61,78 @@ pub struct ConceptGraph {
     tag_nodes: Vec<NodeIndex>,
     tag_index: FastMap<String, NodeIndex>,
     wanted_index: FastMap<String, NodeIndex>,
+    /// The edges into each node, laid out once the graph is built (see [`Incoming`]).
+    incoming: Incoming,
+}
+
+/// Every node's incoming edges in two flat arrays, one for links (embeds, property links) and
+/// one for tag uses, each node's run starting at `*_start[node]`. Made in two linear passes
+/// over the edges, which petgraph holds in insertion order (note by note, link by link), so
+/// every run is already sorted by source note and link. A walk of petgraph's per-node edge
+/// lists instead jumps across the whole edge array, a cache miss per edge once the vault has
+/// about 100k notes: tag pages, backlinks and orphans are queried for every note and tag.
+#[derive(Debug, Default)]
+struct Incoming {
+    link_start: Vec<u32>,
+    links: Vec<Backlink>,
+    tag_start: Vec<u32>,
+    tagged: Vec<NoteId>,
+}
+
+impl Incoming {
+    fn of(graph: &DiGraph<Node, Edge>) -> Incoming {
+        let nodes = graph.node_count();
+        let (mut link_start, mut tag_start) = (vec![0u32; nodes + 1], vec![0u32; nodes + 1]);
+        for e in graph.raw_edges() {
+            let starts = match e.weight.kind {
+                EdgeKind::Tag => &mut tag_start,
+                _ => &mut link_start,
+            };
+            starts[e.target().index() + 1] += 1;
+        }
+        for starts in [&mut link_start, &mut tag_start] {
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+        }
+        let placeholder = Backlink {
+            source: NoteId(0),
+            link: 0,
+            kind: EdgeKind::Link,
+        };
+        let mut links = vec![placeholder; link_start[nodes] as usize];
+        let mut tagged = vec![NoteId(0); tag_start[nodes] as usize];
+        let (mut next_link, mut next_tag) = (link_start.clone(), tag_start.clone());
+        for e in graph.raw_edges() {
+            let to = e.target().index();
+            let w = e.weight;
+            if w.kind == EdgeKind::Tag {
+                tagged[next_tag[to] as usize] = w.source;
+                next_tag[to] += 1;
+            } else {
+                links[next_link[to] as usize] = Backlink {
+                    source: w.source,
+                    link: w.index as usize,
+                    kind: w.kind,
+                };
+                next_link[to] += 1;
+            }
+        }
+        Incoming {
+            link_start,
+            links,
+            tag_start,
+            tagged,
+        }
+    }
+
+    fn run<'a, T>(starts: &[u32], items: &'a [T], node: NodeIndex) -> &'a [T] {
+        let i = node.index();
+        match (starts.get(i), starts.get(i + 1)) {
+            (Some(&from), Some(&to)) => &items[from as usize..to as usize],
+            _ => &[],
+        }
+    }
 }
 
 /// One incoming link of a note.
@@ -162,6 +233,7 @@ impl ConceptGraph {
                 }
             }
         }
+        g.incoming = Incoming::of(&g.graph);
         g
     }
 
@@ -171,26 +243,22 @@ impl ConceptGraph {
     }
 
     /// Links, embeds and property links pointing at a node, sorted by source note and position.
-    pub fn incoming(&self, node: NodeIndex) -> Vec<Backlink> {
-        let mut out: Vec<Backlink> = self
-            .graph
-            .edges_directed(node, Direction::Incoming)
-            .filter(|e| e.weight().kind != EdgeKind::Tag)
-            .map(|e| Backlink {
-                source: e.weight().source,
-                link: e.weight().index as usize,
-                kind: e.weight().kind,
-            })
-            .collect();
-        out.sort_by_key(|b| (b.source, b.link));
-        out
+    pub fn incoming(&self, node: NodeIndex) -> &[Backlink] {
+        Incoming::run(&self.incoming.link_start, &self.incoming.links, node)
     }
 
-    /// Backlinks of a note, excluding links from the note to itself.
-    pub fn backlinks(&self, id: NoteId) -> Vec<Backlink> {
-        let mut out = self.incoming(self.note_node(id));
-        out.retain(|b| b.source != id);
-        out
+    /// Backlinks of a note, excluding links from the note to itself, sorted as
+    /// [`ConceptGraph::incoming`].
+    pub fn backlinks(&self, id: NoteId) -> impl Iterator<Item = Backlink> + '_ {
+        self.incoming(self.note_node(id))
+            .iter()
+            .copied()
+            .filter(move |b| b.source != id)
+    }
+
+    /// Whether another note links to the note (an orphan has no backlink).
+    pub fn has_backlinks(&self, id: NoteId) -> bool {
+        self.backlinks(id).next().is_some()
     }
 
     /// Wanted (missing) targets with their display names, in first-seen order.
@@ -215,21 +283,15 @@ impl ConceptGraph {
     }
 
     /// Notes using a tag node, in note order.
-    pub fn tagged(&self, tag: NodeIndex) -> Vec<NoteId> {
-        let mut out: Vec<NoteId> = self
-            .graph
-            .edges_directed(tag, Direction::Incoming)
-            .map(|e| e.weight().source)
-            .collect();
-        out.sort();
-        out
+    pub fn tagged(&self, tag: NodeIndex) -> &[NoteId] {
+        Incoming::run(&self.incoming.tag_start, &self.incoming.tagged, tag)
     }
 
     /// Notes no other note links to.
     pub fn orphans(&self) -> Vec<NoteId> {
         (0..self.note_count)
             .map(|i| NoteId(i as u32))
-            .filter(|&id| self.backlinks(id).is_empty())
+            .filter(|&id| !self.has_backlinks(id))
             .collect()
     }
 
@@ -238,5 +300,92 @@ impl ConceptGraph {
         self.graph
             .edge_references()
             .map(|e| (e.id(), e.source(), e.target(), e.weight()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::SourceFile;
+    use crate::source::VaultPath;
+
+    /// A vault of `n` notes with links, embeds, self-links, wanted targets and (nested,
+    /// differently spelled) tags, deterministic from `seed`.
+    fn vault(n: usize, seed: u64) -> Vault {
+        let mut x = seed | 1;
+        let mut next = move |m: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m as u64) as usize
+        };
+        let tags = ["#a", "#A", "#a/b", "#c", "#d/e/f"];
+        let notes = (0..n)
+            .map(|i| {
+                let mut text = format!("---\ntags: [t{}]\n---\n# Note {i}\n", next(3));
+                for _ in 0..next(8) {
+                    match next(6) {
+                        0 => text.push_str(&format!("See ![[n{}]].\n", next(n))),
+                        1 => text.push_str(&format!("Wanted [[w{}]].\n", next(5))),
+                        2 => text.push_str(&format!("Me [[n{i}]] {}.\n", tags[next(5)])),
+                        _ => text.push_str(&format!("Link [[n{}]].\n", next(n))),
+                    }
+                }
+                crate::parse::note(SourceFile {
+                    path: VaultPath::new(&format!("n{i}.md")).unwrap(),
+                    text,
+                    is_template: false,
+                })
+                .0
+            })
+            .collect::<Vec<_>>();
+        let mut notes = notes;
+        notes.sort_by(|a, b| a.path.cmp(&b.path));
+        Vault {
+            notes,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The queries answered from the flat arrays equal those walked from petgraph's own edge
+    /// lists (and sorted), for every node.
+    #[test]
+    fn incoming_edges_and_tag_uses_equal_petgraphs_edge_lists() {
+        for seed in [1, 2, 3] {
+            let vault = vault(300, seed);
+            let resolution =
+                crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
+            let g = ConceptGraph::build(&vault, &resolution);
+            let mut tags_seen = 0;
+            for node in g.graph.node_indices() {
+                let mut links: Vec<Backlink> = Vec::new();
+                let mut tagged: Vec<NoteId> = Vec::new();
+                for e in g.graph.edges_directed(node, petgraph::Direction::Incoming) {
+                    let w = e.weight();
+                    match w.kind {
+                        EdgeKind::Tag => tagged.push(w.source),
+                        kind => links.push(Backlink {
+                            source: w.source,
+                            link: w.index as usize,
+                            kind,
+                        }),
+                    }
+                }
+                links.sort_by_key(|b| (b.source, b.link));
+                tagged.sort();
+                assert_eq!(g.incoming(node), &links[..], "seed {seed}, node {node:?}");
+                assert_eq!(g.tagged(node), &tagged[..], "seed {seed}, node {node:?}");
+                tags_seen += tagged.len();
+                if let Node::Note(id) = g.graph[node] {
+                    let others: Vec<Backlink> =
+                        links.iter().copied().filter(|b| b.source != id).collect();
+                    assert_eq!(g.backlinks(id).collect::<Vec<_>>(), others);
+                    assert_eq!(g.has_backlinks(id), !others.is_empty());
+                }
+            }
+            // The vault exercises every kind of edge.
+            assert!(tags_seen > 0 && g.wanted().count() > 0 && !g.orphans().is_empty());
+            assert!(g.edges().any(|(_, _, _, e)| e.kind == EdgeKind::Embed));
+        }
     }
 }

@@ -461,7 +461,7 @@ impl BuildSession {
                 config,
                 f.id,
             ));
-            if comp.graph.backlinks(f.id).is_empty() {
+            if !comp.graph.has_backlinks(f.id) {
                 remade.push(checks::orphan(&comp.vault, f.id));
             }
             remade.extend(
@@ -482,7 +482,7 @@ impl BuildSession {
             ));
         }
         for &t in &relinked_targets {
-            if comp.graph.backlinks(t).is_empty() {
+            if !comp.graph.has_backlinks(t) {
                 remade.push(checks::orphan(&comp.vault, t));
             }
         }

@@ -353,6 +353,34 @@ fn deletion_hashes(name: &str) -> Vec<u64> {
     out
 }
 
+/// A set of hashes that answers "surely not in it" from one bit: almost every deletion of a
+/// vault's names matches no missing target's, and a bitmap of about 16 bits per hash (held in
+/// the cache) rejects nearly all of them, where a binary search in the sorted index would
+/// miss the cache at every step once it outgrows it (as it does from about 100k notes).
+struct HashFilter {
+    bits: Vec<u64>,
+    mask: u64,
+}
+
+impl HashFilter {
+    fn of(hashes: impl Iterator<Item = u64>, count: usize) -> HashFilter {
+        let len = (count.max(1) * 16).next_power_of_two().max(64);
+        let mut bits = vec![0u64; len / 64];
+        let mask = len as u64 - 1;
+        for h in hashes {
+            let b = h & mask;
+            bits[(b / 64) as usize] |= 1 << (b % 64);
+        }
+        HashFilter { bits, mask }
+    }
+
+    /// False when `h` is surely not one of the hashes.
+    fn may_hold(&self, h: u64) -> bool {
+        let b = h & self.mask;
+        self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0
+    }
+}
+
 /// The part of a link target suggestions compare: its last path component, without `.md`.
 fn suggestion_key(target: &str) -> String {
     let name = target.rsplit('/').next().unwrap_or(target);
@@ -412,13 +440,15 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
         .flat_map_iter(|(j, w)| deletion_hashes(w).into_iter().map(move |h| (h, j as u32)))
         .collect();
     index.par_sort_unstable();
+    let filter = HashFilter::of(index.iter().map(|&(h, _)| h), index.len());
     // `(index into wanted, index into names)` for every shared hash.
     let mut pairs: Vec<(u32, u32)> = names
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, (folded, _))| {
-            let index = &index;
-            deletion_hashes(folded).into_iter().flat_map(move |h| {
+            let (index, filter) = (&index, &filter);
+            let hashes = deletion_hashes(folded).into_iter();
+            hashes.filter(|&h| filter.may_hold(h)).flat_map(move |h| {
                 let from = index.partition_point(|&(d, _)| d < h);
                 index[from..]
                     .iter()
@@ -652,5 +682,74 @@ mod tests {
             Some("多模態模型")
         );
         assert_eq!(suggest(&names, "Something else entirely"), None);
+    }
+
+    /// The string and each of its one-character deletions.
+    fn deletions(s: &str) -> Vec<String> {
+        let mut out = vec![s.to_string()];
+        for (i, c) in s.char_indices() {
+            out.push(format!("{}{}", &s[..i], &s[i + c.len_utf8()..]));
+        }
+        out
+    }
+
+    /// Many similar names (numbered, as vaults grow them): the index and its bitmap find the
+    /// suggestion that comparing every wanted target with every name finds.
+    #[test]
+    fn suggestions_equal_those_found_by_comparing_every_pair() {
+        let stems = ["algebra", "vision", "tensor", "多模态"];
+        let display: Vec<String> = (0..800)
+            .map(|i| format!("{} {}", stems[i % stems.len()], i * 7 % 1000))
+            .collect();
+        let mut names: Vec<(String, &str)> =
+            display.iter().map(|n| (fold_name(n), n.as_str())).collect();
+        names.sort();
+        names.dedup_by(|a, b| a.0 == b.0);
+        // Wanted targets: names with a letter dropped, a digit changed, or a suffix, and
+        // strangers.
+        let mut wanted: Vec<String> = (0..300)
+            .map(|i| {
+                let (folded, _) = &names[i * 13 % names.len()];
+                match i % 4 {
+                    0 => folded.replacen('a', "", 1),
+                    1 => folded.replacen('1', "2", 1),
+                    2 => format!("{folded}x"),
+                    _ => format!("unrelated {i}"),
+                }
+            })
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let found = best_matches(&names, &wanted);
+        let mut suggested = 0;
+        for (w, got) in wanted.iter().zip(&found) {
+            let ws = deletions(w);
+            let mut best: Option<(f64, &str)> = None;
+            for (folded, shown) in &names {
+                if !deletions(folded).iter().any(|d| ws.contains(d)) {
+                    continue;
+                }
+                let score = strsim::normalized_levenshtein(w, folded);
+                if score >= 0.6 && best.is_none_or(|(s, d)| score > s || (score == s && *shown < d))
+                {
+                    best = Some((score, shown));
+                }
+            }
+            assert_eq!(*got, best.map(|(_, d)| d), "{w}");
+            suggested += usize::from(got.is_some());
+        }
+        assert!(suggested > 100, "{suggested} of {} suggested", wanted.len());
+    }
+
+    /// Every hash put in answers "may hold"; most others answer "surely not".
+    #[test]
+    fn the_hash_filter_keeps_every_hash_and_rejects_most_others() {
+        let hash = |i: u64| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes());
+        let filter = HashFilter::of((0..5000).map(hash), 5000);
+        assert!((0..5000).all(|i| filter.may_hold(hash(i))));
+        let false_hits = (5000..105_000)
+            .filter(|&i| filter.may_hold(hash(i)))
+            .count();
+        assert!(false_hits < 10_000, "{false_hits} of 100000");
     }
 }

@@ -1030,7 +1030,7 @@ fn wanted<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Wan
             referrers: comp
                 .graph
                 .incoming(node)
-                .into_iter()
+                .iter()
                 .map(|b| {
                     let source = comp.vault.note(b.source);
                     let link = &source.links[b.link];

@@ -653,6 +653,27 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
         let full = dir.path().join("full-last");
         cold_full_build(&vault, &full);
         assert_same_tree(&served, &full);
+        std::fs::remove_dir_all(&full).unwrap();
+        // A note created, which the watcher tells of, and a note edited, which it does not:
+        // the build of the whole vault needs no walk (the new file is in a known folder) and
+        // takes the watcher's word for every other note, without a stat; the sweep then
+        // finds the edit, and the build with it catches up.
+        let created = root.join(told).with_file_name("Created beside.md");
+        std::fs::write(&created, "# Created beside\n\nSee [[Nowhere else]].\n").unwrap();
+        let mut text = std::fs::read_to_string(vault.join(untold)).unwrap();
+        text.push_str("\nEdited unseen beside a new note: [[Created beside]].\n");
+        std::fs::write(vault.join(untold), text).unwrap();
+        let report = session
+            .build(&vault, &options, Some(std::slice::from_ref(&created)))
+            .unwrap();
+        assert_eq!(report.compilation.parse.parsed, 1, "the new note alone");
+        let unreported = session.unreported_changes();
+        assert_eq!(unreported, vec![root.join(untold)], "the unseen edit");
+        let report = session.build(&vault, &options, Some(&unreported)).unwrap();
+        assert_eq!(report.compilation.parse.parsed, 1, "the unseen edit");
+        assert!(session.unreported_changes().is_empty());
+        cold_full_build(&vault, &full);
+        assert_same_tree(&served, &full);
         // A heading renamed in one note changes the fragment state of a link in another note
         // whose text did not change (the resolution is reused for everything else).
         let target = all
