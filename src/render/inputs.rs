@@ -17,6 +17,7 @@ use super::theme::Theme;
 use crate::compile::Compilation;
 use crate::resolve::LinkTarget;
 use crate::site::SitePlan;
+use crate::source::FastMap;
 use crate::vault::{LinkKind, NoteId};
 
 /// Bump when rendering changes in a way the hashed inputs do not show.
@@ -45,6 +46,9 @@ pub struct SiteInputs {
     pub global: u64,
     /// Per note: a hash of its text (notes are read once; hashing them costs ~1% of parsing).
     text: Vec<u64>,
+    /// Per note: a hash of its page's folder, which a link to the note shares (see
+    /// `body_share`); the site plan, and so this, stays the same across `refresh`.
+    pages: Vec<u64>,
     /// Per note: its share of any page that shows its body (see `body_share`).
     body: Vec<u64>,
     /// Per note: what a backlink from it shows (its page, path, title and text).
@@ -69,6 +73,27 @@ impl SiteInputs {
         h.write_u64(theme.fingerprint());
         field(&mut h, title);
         let plan = &comp.site;
+        let pages: Vec<u64> = (0..comp.vault.notes.len())
+            .into_par_iter()
+            .map(|i| xxh3_64(page_file(plan.note_page(NoteId(i as u32))).as_bytes()))
+            .collect();
+        // Each spelling of a tag with its page's folder: a lookup in the plan folds the name,
+        // so it is made once per spelling here instead of once per use in `body_share`.
+        let tag_pages = comp
+            .vault
+            .notes
+            .par_iter()
+            .fold(FastMap::default, |mut map: FastMap<&str, &str>, note| {
+                for tag in &note.tags {
+                    map.entry(tag.name.as_str())
+                        .or_insert_with(|| page_file(plan.tag_page(&tag.name)));
+                }
+                map
+            })
+            .reduce(FastMap::default, |mut a, b| {
+                a.extend(b);
+                a
+            });
         let text: Vec<u64> = comp
             .vault
             .notes
@@ -81,7 +106,7 @@ impl SiteInputs {
             .map(|i| {
                 let id = NoteId(i as u32);
                 (
-                    body_share(comp, plan, id, text[i]),
+                    body_share(comp, plan, &pages, Some(&tag_pages), id, text[i]),
                     (
                         source_share(comp, plan, id, text[i]),
                         list_entry(comp, plan, id),
@@ -92,6 +117,7 @@ impl SiteInputs {
         SiteInputs {
             global: h.finish(),
             text,
+            pages,
             body,
             source,
             list,
@@ -117,7 +143,7 @@ impl SiteInputs {
         }
         for &id in texts.iter().chain(links) {
             let i = id.0 as usize;
-            self.body[i] = body_share(comp, plan, id, self.text[i]);
+            self.body[i] = body_share(comp, plan, &self.pages, None, id, self.text[i]);
         }
     }
 
@@ -210,8 +236,18 @@ fn source_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u
 }
 
 /// One note's share of a page: its text, where each of its links goes and its tags' pages
-/// (for the page's own note these are also the header's tag links).
-fn body_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u64 {
+/// (for the page's own note these are also the header's tag links). A link to a note hashes
+/// the target's entry in `pages` rather than reading its folder's name: at 100k notes the
+/// vault's million links would each read a string far away in memory. `tag_pages`, when
+/// given, holds the page folder of every tag spelling the notes use.
+fn body_share(
+    comp: &Compilation,
+    plan: &SitePlan,
+    pages: &[u64],
+    tag_pages: Option<&FastMap<&str, &str>>,
+    id: NoteId,
+    text: u64,
+) -> u64 {
     let mut h = Xxh3::new();
     let note = comp.vault.note(id);
     let h = &mut h;
@@ -221,13 +257,13 @@ fn body_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u64
     for i in 0..note.links.len() {
         match link_dest(comp, plan, id, i) {
             LinkDest::Note {
-                page,
+                target,
                 anchor: (hash, anchor),
                 broken_fragment,
                 ..
             } => {
                 h.write_u8(b'n');
-                field(h, page_file(page));
+                h.write_u64(pages[target.0 as usize]);
                 field(h, hash);
                 field(h, anchor);
                 h.write_u8(broken_fragment as u8);
@@ -240,7 +276,11 @@ fn body_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u64
         }
     }
     for tag in &note.tags {
-        field(h, page_file(plan.tag_page(&tag.name)));
+        let known = tag_pages.and_then(|t| t.get(tag.name.as_str()).copied());
+        field(
+            h,
+            known.unwrap_or_else(|| page_file(plan.tag_page(&tag.name))),
+        );
     }
     h.finish()
 }
