@@ -631,9 +631,30 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
                 history[step]
             );
         }
-        // Two notes edited, and the watcher tells of one: the build needs no walk (only a
-        // known note changed) and takes the watcher's word; the other's stamp gives it away
-        // afterwards, and the build with it (what `serve` does next) catches up.
+        // The watcher tells of `told` alone: the build parses one note (no walk, the watcher's
+        // word for the rest); the sweep then finds `untold`, the build with it (what `serve`
+        // does next) parses it alone and catches up with a cold build.
+        let told_then_swept = |session: &mut BuildSession, told: &[PathBuf], untold: PathBuf| {
+            let what = format!("told {told:?}, untold {untold:?}");
+            let report = session.build(&vault, &options, Some(told)).unwrap();
+            assert_eq!(
+                report.compilation.parse.parsed, 1,
+                "{what}: the told change"
+            );
+            let unreported = session.unreported_changes();
+            assert_eq!(unreported, vec![untold], "{what}: the sweep");
+            let report = session.build(&vault, &options, Some(&unreported)).unwrap();
+            assert_eq!(
+                report.compilation.parse.parsed, 1,
+                "{what}: the untold edit"
+            );
+            assert!(session.unreported_changes().is_empty(), "{what}");
+            let full = dir.path().join("full-swept");
+            cold_full_build(&vault, &full);
+            assert_same_tree(&served, &full);
+            std::fs::remove_dir_all(&full).unwrap();
+        };
+        // Two notes edited, and the watcher tells of one (a tracked rebuild).
         let all = notes(&vault);
         let (told, untold) = (&all[0], &all[all.len() - 1]);
         for p in [told, untold] {
@@ -641,39 +662,16 @@ fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
             text.push_str("\nEdited behind the watcher's back: [[Nowhere]].\n");
             std::fs::write(vault.join(p), text).unwrap();
         }
-        let report = session
-            .build(&vault, &options, Some(&[root.join(told)]))
-            .unwrap();
-        assert_eq!(report.compilation.parse.parsed, 1, "the told edit");
-        let unreported = session.unreported_changes();
-        assert_eq!(unreported, vec![root.join(untold)], "the untold edit");
-        let report = session.build(&vault, &options, Some(&unreported)).unwrap();
-        assert_eq!(report.compilation.parse.parsed, 1, "the untold edit");
-        assert!(session.unreported_changes().is_empty());
-        let full = dir.path().join("full-last");
-        cold_full_build(&vault, &full);
-        assert_same_tree(&served, &full);
-        std::fs::remove_dir_all(&full).unwrap();
+        told_then_swept(&mut session, &[root.join(told)], root.join(untold));
         // A note created, which the watcher tells of, and a note edited, which it does not:
-        // the build of the whole vault needs no walk (the new file is in a known folder) and
-        // takes the watcher's word for every other note, without a stat; the sweep then
-        // finds the edit, and the build with it catches up.
+        // the build of the whole vault needs no walk either (the new file is in a known
+        // folder) and takes no stat of the other notes.
         let created = root.join(told).with_file_name("Created beside.md");
         std::fs::write(&created, "# Created beside\n\nSee [[Nowhere else]].\n").unwrap();
         let mut text = std::fs::read_to_string(vault.join(untold)).unwrap();
         text.push_str("\nEdited unseen beside a new note: [[Created beside]].\n");
         std::fs::write(vault.join(untold), text).unwrap();
-        let report = session
-            .build(&vault, &options, Some(std::slice::from_ref(&created)))
-            .unwrap();
-        assert_eq!(report.compilation.parse.parsed, 1, "the new note alone");
-        let unreported = session.unreported_changes();
-        assert_eq!(unreported, vec![root.join(untold)], "the unseen edit");
-        let report = session.build(&vault, &options, Some(&unreported)).unwrap();
-        assert_eq!(report.compilation.parse.parsed, 1, "the unseen edit");
-        assert!(session.unreported_changes().is_empty());
-        cold_full_build(&vault, &full);
-        assert_same_tree(&served, &full);
+        told_then_swept(&mut session, &[created], root.join(untold));
         // A heading renamed in one note changes the fragment state of a link in another note
         // whose text did not change (the resolution is reused for everything else).
         let target = all
