@@ -61,75 +61,72 @@ pub struct ConceptGraph {
     tag_nodes: Vec<NodeIndex>,
     tag_index: FastMap<String, NodeIndex>,
     wanted_index: FastMap<String, NodeIndex>,
-    /// The edges into each node, laid out once the graph is built (see [`Incoming`]).
-    incoming: Incoming,
+    /// The links into each node, laid out on first use (see [`Incoming`]).
+    links_in: std::sync::OnceLock<Incoming<Backlink>>,
+    /// The tag uses into each tag node, laid out when the graph is built.
+    tags_in: Incoming<NoteId>,
 }
 
-/// Every node's incoming edges in two flat arrays, one for links (embeds, property links) and
-/// one for tag uses, each node's run starting at `*_start[node]`. Made in two linear passes
-/// over the edges, which petgraph holds in insertion order (note by note, link by link), so
-/// every run is already sorted by source note and link. A walk of petgraph's per-node edge
-/// lists instead jumps across the whole edge array, a cache miss per edge once the vault has
-/// about 100k notes: tag pages, backlinks and orphans are queried for every note and tag.
-#[derive(Debug, Default)]
-struct Incoming {
-    link_start: Vec<u32>,
-    links: Vec<Backlink>,
-    tag_start: Vec<u32>,
-    tagged: Vec<NoteId>,
+/// Every node's incoming edges of one sort (links, embeds and property links; or tag uses) in
+/// one flat array, each node's run starting at `start[node]`. Made in two linear passes over
+/// the edges, which petgraph holds in insertion order (note by note, link by link), so every
+/// run is already sorted by source note and link. A walk of petgraph's per-node edge lists
+/// instead jumps across the whole edge array, a cache miss per edge once the vault has about
+/// 100k notes, and tag pages, backlinks and orphans are queried for every note and tag. The
+/// tag uses are laid out with the graph (they go to a few tag nodes: cheap); the links on the
+/// first query, since `check` asks for none unless orphans are reported.
+#[derive(Debug)]
+struct Incoming<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
 }
 
-impl Incoming {
-    fn of(graph: &DiGraph<Node, Edge>) -> Incoming {
-        let nodes = graph.node_count();
-        let (mut link_start, mut tag_start) = (vec![0u32; nodes + 1], vec![0u32; nodes + 1]);
-        for e in graph.raw_edges() {
-            let starts = match e.weight.kind {
-                EdgeKind::Tag => &mut tag_start,
-                _ => &mut link_start,
-            };
-            starts[e.target().index() + 1] += 1;
-        }
-        for starts in [&mut link_start, &mut tag_start] {
-            for i in 1..starts.len() {
-                starts[i] += starts[i - 1];
-            }
-        }
-        let placeholder = Backlink {
-            source: NoteId(0),
-            link: 0,
-            kind: EdgeKind::Link,
-        };
-        let mut links = vec![placeholder; link_start[nodes] as usize];
-        let mut tagged = vec![NoteId(0); tag_start[nodes] as usize];
-        let (mut next_link, mut next_tag) = (link_start.clone(), tag_start.clone());
-        for e in graph.raw_edges() {
-            let to = e.target().index();
-            let w = e.weight;
-            if w.kind == EdgeKind::Tag {
-                tagged[next_tag[to] as usize] = w.source;
-                next_tag[to] += 1;
-            } else {
-                links[next_link[to] as usize] = Backlink {
-                    source: w.source,
-                    link: w.index as usize,
-                    kind: w.kind,
-                };
-                next_link[to] += 1;
-            }
-        }
+impl<T> Default for Incoming<T> {
+    fn default() -> Self {
         Incoming {
-            link_start,
-            links,
-            tag_start,
-            tagged,
+            start: Vec::new(),
+            items: Vec::new(),
         }
     }
+}
 
-    fn run<'a, T>(starts: &[u32], items: &'a [T], node: NodeIndex) -> &'a [T] {
+impl<T: Copy> Incoming<T> {
+    /// The edges `pick` maps to an item, by target node.
+    fn of(graph: &DiGraph<Node, Edge>, pick: impl Fn(&Edge) -> Option<T>) -> Incoming<T> {
+        let nodes = graph.node_count();
+        let mut start = vec![0u32; nodes + 1];
+        let mut first: Option<T> = None;
+        for e in graph.raw_edges() {
+            if let Some(item) = pick(&e.weight) {
+                first.get_or_insert(item);
+                start[e.target().index() + 1] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let Some(first) = first else {
+            return Incoming {
+                start,
+                items: Vec::new(),
+            };
+        };
+        let mut items = vec![first; start[nodes] as usize];
+        let mut next = start.clone();
+        for e in graph.raw_edges() {
+            if let Some(item) = pick(&e.weight) {
+                let to = e.target().index();
+                items[next[to] as usize] = item;
+                next[to] += 1;
+            }
+        }
+        Incoming { start, items }
+    }
+
+    fn run(&self, node: NodeIndex) -> &[T] {
         let i = node.index();
-        match (starts.get(i), starts.get(i + 1)) {
-            (Some(&from), Some(&to)) => &items[from as usize..to as usize],
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(&from), Some(&to)) => &self.items[from as usize..to as usize],
             _ => &[],
         }
     }
@@ -233,7 +230,7 @@ impl ConceptGraph {
                 }
             }
         }
-        g.incoming = Incoming::of(&g.graph);
+        g.tags_in = Incoming::of(&g.graph, |e| (e.kind == EdgeKind::Tag).then_some(e.source));
         g
     }
 
@@ -244,7 +241,16 @@ impl ConceptGraph {
 
     /// Links, embeds and property links pointing at a node, sorted by source note and position.
     pub fn incoming(&self, node: NodeIndex) -> &[Backlink] {
-        Incoming::run(&self.incoming.link_start, &self.incoming.links, node)
+        let links = self.links_in.get_or_init(|| {
+            Incoming::of(&self.graph, |e| {
+                (e.kind != EdgeKind::Tag).then_some(Backlink {
+                    source: e.source,
+                    link: e.index as usize,
+                    kind: e.kind,
+                })
+            })
+        });
+        links.run(node)
     }
 
     /// Backlinks of a note, excluding links from the note to itself, sorted as
@@ -284,7 +290,7 @@ impl ConceptGraph {
 
     /// Notes using a tag node, in note order.
     pub fn tagged(&self, tag: NodeIndex) -> &[NoteId] {
-        Incoming::run(&self.incoming.tag_start, &self.incoming.tagged, tag)
+        self.tags_in.run(tag)
     }
 
     /// Notes no other note links to.

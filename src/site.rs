@@ -168,56 +168,73 @@ impl SitePlan {
 
 /// Plans pages for every published note, tag and alias.
 pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePlan {
+    use rayon::prelude::*;
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     taken.insert(String::new());
     let mut plan = SitePlan::default();
-    for (id, note) in vault.note_ids() {
-        if !note.is_published(include_drafts) {
+    // The folder each published note asks for (its slugs), in parallel; who gets it, in note
+    // order, below. `false` with the parts: the permalink had no usable path.
+    let asked: Vec<Option<(Vec<String>, bool)>> = vault
+        .notes
+        .par_iter()
+        .map(|note| {
+            if !note.is_published(include_drafts) {
+                return None;
+            }
+            Some(
+                match note.front_matter.permalink.as_deref().map(permalink_parts) {
+                    Some(Some(parts)) => (parts, true),
+                    Some(None) => (note_parts(note.path.as_str()), false),
+                    None => (note_parts(note.path.as_str()), true),
+                },
+            )
+        })
+        .collect();
+    for (note, asked) in vault.notes.iter().zip(asked) {
+        let Some((mut parts, usable)) = asked else {
             plan.notes.push(None);
             continue;
-        }
-        let mut parts = match note.front_matter.permalink.as_deref().map(permalink_parts) {
-            Some(Some(parts)) => parts,
-            Some(None) => {
-                plan.diagnostics.push(Diagnostic::new(
-                    Code::SlugCollision,
-                    note.path.clone(),
-                    Span::default(),
-                    "permalink has no usable path; the page uses the note's path instead",
-                ));
-                note_parts(note.path.as_str())
-            }
-            None => note_parts(note.path.as_str()),
         };
+        if !usable {
+            plan.diagnostics.push(Diagnostic::new(
+                Code::SlugCollision,
+                note.path.clone(),
+                Span::default(),
+                "permalink has no usable path; the page uses the note's path instead",
+            ));
+        }
         let wanted = parts.join("/");
+        // Most notes get the folder they ask for.
+        if taken.insert(wanted.clone()) {
+            plan.notes.push(Some(PageDir(wanted)));
+            continue;
+        }
         let last = parts.pop().unwrap_or_default();
         let prefix = if parts.is_empty() {
             String::new()
         } else {
             format!("{}/", parts.join("/"))
         };
-        let mut n = 1;
+        let mut n = 2;
         let dir = loop {
-            let candidate = if n == 1 {
-                format!("{prefix}{last}")
-            } else {
-                format!("{prefix}{last}-{n}")
-            };
+            let candidate = format!("{prefix}{last}-{n}");
             if taken.insert(candidate.clone()) {
                 break candidate;
             }
             n += 1;
         };
-        if dir != wanted {
-            plan.diagnostics.push(Diagnostic::new(
+        plan.diagnostics.push(
+            Diagnostic::new(
                 Code::SlugCollision,
                 note.path.clone(),
                 Span::default(),
-                format!("the page URL \"{wanted}/\" is already taken; this note's page is \"{dir}/\""),
-            ).with_help("rename one of the notes, or set a `permalink` in the front matter"));
-        }
+                format!(
+                    "the page URL \"{wanted}/\" is already taken; this note's page is \"{dir}/\""
+                ),
+            )
+            .with_help("rename one of the notes, or set a `permalink` in the front matter"),
+        );
         plan.notes.push(Some(PageDir(dir)));
-        let _ = id;
     }
     plan.plan_tags(graph);
     for (id, note) in vault.note_ids() {
@@ -306,6 +323,71 @@ pub fn encode_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Notes asking for one folder get it in note (path) order, the others `-2`, `-3`, ...
+    /// with a diagnostic each; reserved names and unusable permalinks are handled the same way
+    /// on any thread count.
+    #[test]
+    fn colliding_pages_are_numbered_in_note_order() {
+        let note = |path: &str, text: &str| {
+            crate::parse::note(crate::discover::SourceFile {
+                path: crate::source::VaultPath::new(path).unwrap(),
+                text: text.to_string(),
+                is_template: false,
+            })
+            .0
+        };
+        let mut notes = vec![
+            note("A b.md", ""),
+            note("a-b.md", ""),
+            note("p.md", "---\npermalink: a-b\n---\n"),
+            note("Tags.md", ""),
+            note("x/Empty link.md", "---\npermalink: \"/../\"\n---\n"),
+            note("Draft.md", "---\ndraft: true\n---\n"),
+        ];
+        notes.sort_by(|a, b| a.path.cmp(&b.path));
+        let vault = Vault {
+            notes,
+            attachments: Vec::new(),
+        };
+        let resolution = crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
+        let graph = ConceptGraph::build(&vault, &resolution);
+        for threads in [1, 2, 4] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let plan = pool.install(|| plan(&vault, &graph, false));
+            let pages: Vec<(&str, Option<&str>)> = vault
+                .notes
+                .iter()
+                .zip(&plan.notes)
+                .map(|(n, p)| (n.path.as_str(), p.as_ref().map(PageDir::as_str)))
+                .collect();
+            assert_eq!(
+                pages,
+                vec![
+                    ("A b.md", Some("a-b")),
+                    ("Draft.md", None),
+                    ("Tags.md", Some("tags-2")),
+                    ("a-b.md", Some("a-b-2")),
+                    ("p.md", Some("a-b-3")),
+                    ("x/Empty link.md", Some("x/empty-link")),
+                ],
+                "{threads} threads"
+            );
+            let said: Vec<(&str, &str)> = plan
+                .diagnostics
+                .iter()
+                .map(|d| (d.file.as_str(), d.message.as_str()))
+                .collect();
+            assert_eq!(said.len(), 4, "{said:?}");
+            assert_eq!(said[0].0, "Tags.md");
+            assert!(said[1].1.contains("\"a-b/\" is already taken"), "{said:?}");
+            assert_eq!(said[2].0, "p.md");
+            assert!(said[3].1.contains("no usable path"), "{said:?}");
+        }
+    }
 
     #[test]
     fn note_parts_slug_each_component() {
