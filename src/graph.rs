@@ -105,6 +105,8 @@ impl<T: Copy> Incoming<T> {
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
+        // The array is filled with the first item, then every slot is overwritten by the
+        // scatter below (the items have no default value to fill it with).
         let Some(first) = first else {
             return Incoming {
                 start,

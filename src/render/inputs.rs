@@ -77,23 +77,8 @@ impl SiteInputs {
             .into_par_iter()
             .map(|i| xxh3_64(page_file(plan.note_page(NoteId(i as u32))).as_bytes()))
             .collect();
-        // Each spelling of a tag with its page's folder: a lookup in the plan folds the name,
-        // so it is made once per spelling here instead of once per use in `body_share`.
-        let tag_pages = comp
-            .vault
-            .notes
-            .par_iter()
-            .fold(FastMap::default, |mut map: FastMap<&str, &str>, note| {
-                for tag in &note.tags {
-                    map.entry(tag.name.as_str())
-                        .or_insert_with(|| page_file(plan.tag_page(&tag.name)));
-                }
-                map
-            })
-            .reduce(FastMap::default, |mut a, b| {
-                a.extend(b);
-                a
-            });
+        let all: Vec<NoteId> = (0..comp.vault.notes.len() as u32).map(NoteId).collect();
+        let tag_pages = tag_pages(comp, plan, &all);
         let text: Vec<u64> = comp
             .vault
             .notes
@@ -106,7 +91,7 @@ impl SiteInputs {
             .map(|i| {
                 let id = NoteId(i as u32);
                 (
-                    body_share(comp, plan, &pages, Some(&tag_pages), id, text[i]),
+                    body_share(comp, plan, &pages, &tag_pages, id, text[i]),
                     (
                         source_share(comp, plan, id, text[i]),
                         list_entry(comp, plan, id),
@@ -141,9 +126,11 @@ impl SiteInputs {
             self.source[i] = source_share(comp, plan, id, self.text[i]);
             self.list[i] = list_entry(comp, plan, id);
         }
-        for &id in texts.iter().chain(links) {
+        let shown: Vec<NoteId> = texts.iter().chain(links).copied().collect();
+        let tag_pages = tag_pages(comp, plan, &shown);
+        for &id in &shown {
             let i = id.0 as usize;
-            self.body[i] = body_share(comp, plan, &self.pages, None, id, self.text[i]);
+            self.body[i] = body_share(comp, plan, &self.pages, &tag_pages, id, self.text[i]);
         }
     }
 
@@ -238,13 +225,13 @@ fn source_share(comp: &Compilation, plan: &SitePlan, id: NoteId, text: u64) -> u
 /// One note's share of a page: its text, where each of its links goes and its tags' pages
 /// (for the page's own note these are also the header's tag links). A link to a note hashes
 /// the target's entry in `pages` rather than reading its folder's name: at 100k notes the
-/// vault's million links would each read a string far away in memory. `tag_pages`, when
-/// given, holds the page folder of every tag spelling the notes use.
+/// vault's million links would each read a string far away in memory. `tag_pages` holds the
+/// page folder of each tag spelling the note uses (see [`tag_pages`]).
 fn body_share(
     comp: &Compilation,
     plan: &SitePlan,
     pages: &[u64],
-    tag_pages: Option<&FastMap<&str, &str>>,
+    tag_pages: &FastMap<&str, &str>,
     id: NoteId,
     text: u64,
 ) -> u64 {
@@ -276,13 +263,32 @@ fn body_share(
         }
     }
     for tag in &note.tags {
-        let known = tag_pages.and_then(|t| t.get(tag.name.as_str()).copied());
-        field(
-            h,
-            known.unwrap_or_else(|| page_file(plan.tag_page(&tag.name))),
-        );
+        // Both callers make `tag_pages` from the notes they hash.
+        field(h, tag_pages[tag.name.as_str()]);
     }
     h.finish()
+}
+
+/// Each spelling of a tag that `notes` use, with its page's folder (`page_file`): a lookup in
+/// the plan folds the name, so it is made once per spelling instead of once per use.
+fn tag_pages<'a>(
+    comp: &'a Compilation,
+    plan: &'a SitePlan,
+    notes: &[NoteId],
+) -> FastMap<&'a str, &'a str> {
+    notes
+        .par_iter()
+        .fold(FastMap::default, |mut map: FastMap<&str, &str>, &id| {
+            for tag in &comp.vault.note(id).tags {
+                map.entry(tag.name.as_str())
+                    .or_insert_with(|| page_file(plan.tag_page(&tag.name)));
+            }
+            map
+        })
+        .reduce(FastMap::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
 }
 
 /// What a list page shows of note `id` (`render::entry`: its title, vault path, page URL and
