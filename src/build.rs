@@ -114,6 +114,7 @@ pub(crate) fn build_keeping(
     let mut compile_options = options.compile.clone();
     // Notes parsed here are rendered too: each keeps its body template, so it is parsed once.
     compile_options.bodies = true;
+    compile_options.theme_assets = Some(theme.assets.iter().map(|(n, _)| n.clone()).collect());
     compile_options.skip_dirs.push(out.clone());
     // The cache folder is never part of the vault, whether this build uses it or not.
     compile_options.skip_dirs.extend(cache::cache_dir(&out));
@@ -211,9 +212,10 @@ pub(crate) fn build_keeping(
                 .vault
                 .attachments
                 .iter()
-                .map(|a| CopyFile {
+                .zip(&compiled.site.attachments)
+                .map(|(a, file)| CopyFile {
                     from: a.disk_path.clone(),
-                    to: a.path.as_str().to_string(),
+                    to: file.clone(),
                 })
                 .collect();
             let (written, manifest) = staging.finish(&copies)?;

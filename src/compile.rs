@@ -39,6 +39,9 @@ pub struct CompileOptions {
     pub reuse: Option<std::sync::Arc<Reuse>>,
     /// Give every note parsed its body template ([`Note::body`]), for rendering (`build`).
     pub bodies: bool,
+    /// The theme's files under `static/`, which the site plan keeps attachments from
+    /// overwriting (`None`: the default theme's, as `check` assumes).
+    pub theme_assets: Option<Vec<String>>,
 }
 
 /// Notes an earlier compilation of this process parsed, offered to the next one (what
@@ -429,7 +432,14 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         checks::link_diagnostics(&vault, &resolution, &graph, config);
     diagnostics.extend(link_diagnostics);
     timings.mark("diagnose");
-    let site = site::plan(&vault, &graph, options.include_drafts);
+    let assets = match &options.theme_assets {
+        Some(assets) => assets.clone(),
+        None => crate::render::theme::STATIC
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect(),
+    };
+    let site = site::plan(&vault, &graph, options.include_drafts, &assets);
     diagnostics.extend(site.diagnostics.iter().cloned());
     let mut diagnostics = settle(&vault, config, diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -387,6 +387,19 @@ impl BuildSession {
                     .filter(|f| !after.contains(f))
                     .collect();
                 untagged.sort();
+                // Attachments yield to tag pages; one under `tags/` might have to move (or
+                // may go back to its own name), which a whole build does.
+                let under_tags = |a: &crate::discover::AttachmentFile| {
+                    a.path
+                        .as_str()
+                        .get(..5)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("tags/"))
+                };
+                if comp.vault.attachments.iter().any(under_tags)
+                    && comp.site.attachment_files(&comp.vault).0 != comp.site.attachments
+                {
+                    return None;
+                }
             } else if !comp.site.renumber_tags(&comp.graph) {
                 return None;
             }

@@ -3,6 +3,7 @@
 //! `-3`, ...) and reported; no planned path can leave the output folder.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use petgraph::graph::NodeIndex;
 
@@ -10,7 +11,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::graph::ConceptGraph;
 use crate::slug::{slugify, unique};
 use crate::source::{fold_name, Span};
-use crate::vault::{NoteId, Vault};
+use crate::vault::{AttachmentId, NoteId, Vault};
 
 /// Top-level names the site itself uses; notes cannot take them.
 pub const RESERVED: &[&str] = &[
@@ -84,7 +85,13 @@ pub struct SitePlan {
     tag_index: std::collections::HashMap<String, usize>,
     /// Alias redirect pages: page, the note it redirects to, the alias.
     pub aliases: Vec<(PageDir, NoteId, String)>,
-    /// Slug collisions and rejected permalinks.
+    /// Where each attachment is copied, by [`AttachmentId`]: its vault path, unless the site
+    /// makes a file or folder there itself (see [`SitePlan::attachment_files`]).
+    pub attachments: Vec<String>,
+    /// The theme's files under `static/` (their paths there), which attachments must not
+    /// overwrite.
+    pub assets: Vec<String>,
+    /// Slug collisions, rejected permalinks and moved attachments.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -109,9 +116,10 @@ impl SitePlan {
         crate::source::with_folded(name, |folded| self.tag_index.get(folded).copied())
     }
 
-    /// Plans the tag pages of `graph`'s tags, replacing any planned before. Tag pages have a
-    /// folder of their own (`tags/`), so no other page moves with them: a build session plans
-    /// them again after notes' tags changed.
+    /// Plans the tag pages of `graph`'s tags, replacing any planned before. Tag pages live in
+    /// `tags/` and yield to the pages of notes and aliases there (a vault folder `tags/`, or a
+    /// permalink): a tag whose folder a note has gets `-2`. So no other page moves with them,
+    /// and a build session plans them again after notes' tags changed.
     pub fn plan_tags(&mut self, graph: &ConceptGraph) {
         self.tags.clear();
         self.tag_index.clear();
@@ -120,7 +128,14 @@ impl SitePlan {
             .map(|(n, name)| (n, name.to_string()))
             .collect();
         tags.sort_by_key(|(_, name)| fold_name(name));
-        let mut tag_taken = HashSet::new();
+        let mut tag_taken: HashSet<String> = self
+            .notes
+            .iter()
+            .flatten()
+            .chain(self.aliases.iter().map(|(page, _, _)| page))
+            .filter_map(|page| page.as_str().strip_prefix("tags/"))
+            .map(str::to_string)
+            .collect();
         for (node, name) in tags {
             let mut parts: Vec<String> = name
                 .split('/')
@@ -153,6 +168,78 @@ impl SitePlan {
         true
     }
 
+    /// The site file an attachment is copied to.
+    pub fn attachment_file(&self, id: AttachmentId) -> &str {
+        &self.attachments[id.0 as usize]
+    }
+
+    /// Where each of the vault's attachments goes in this plan's site, and a diagnostic for
+    /// each one that cannot keep its vault path. Attachments yield to everything the site makes
+    /// itself (pages, `404.html`, `graph-data.js`, the search files, the theme's assets, and
+    /// the folders holding them): one whose path, or one of whose folders, is taken gets a
+    /// number in the first such part (`index-2.html`, `photos-2/cat.png`). Paths are compared
+    /// in lower case, since a site is often served from a case-insensitive file system.
+    pub fn attachment_files(&self, vault: &Vault) -> (Vec<String>, Vec<Diagnostic>) {
+        let site = SiteFiles::new(self);
+        let folded: Vec<String> = vault
+            .attachments
+            .iter()
+            .map(|a| fold_path(a.path.as_str()))
+            .collect();
+        let clashes: Vec<Option<usize>> = folded.iter().map(|f| site.clash(f)).collect();
+        let used: HashSet<&str> = folded
+            .iter()
+            .zip(&clashes)
+            .filter(|(_, clash)| clash.is_none())
+            .map(|(f, _)| f.as_str())
+            .collect();
+        let mut moved: HashSet<String> = HashSet::new();
+        let mut files = Vec::with_capacity(vault.attachments.len());
+        let mut diagnostics = Vec::new();
+        for (a, clash) in vault.attachments.iter().zip(clashes) {
+            let path = a.path.as_str();
+            let Some(first) = clash else {
+                files.push(path.to_string());
+                continue;
+            };
+            let mut part = first;
+            let original: Vec<&str> = path.split('/').collect();
+            let mut parts: Vec<String> = original.iter().map(|p| p.to_string()).collect();
+            let mut counters = vec![1u32; parts.len()];
+            let file = loop {
+                counters[part] += 1;
+                parts[part] = numbered(original[part], counters[part]);
+                let candidate = parts.join("/");
+                let folded = fold_path(&candidate);
+                match site.clash(&folded) {
+                    Some(next) => part = next,
+                    // Another attachment is there: number the file name.
+                    None if used.contains(folded.as_str()) || moved.contains(&folded) => {
+                        part = parts.len() - 1
+                    }
+                    None => {
+                        moved.insert(folded);
+                        break candidate;
+                    }
+                }
+            };
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::SlugCollision,
+                    a.path.clone(),
+                    Span::default(),
+                    format!(
+                        "the site makes \"{}\" itself; this attachment is copied to \"{file}\"",
+                        original[..=first].join("/")
+                    ),
+                )
+                .with_help("rename the attachment (or its folder) so links to it keep its name"),
+            );
+            files.push(file);
+        }
+        (files, diagnostics)
+    }
+
     /// Tags directly below `name` (`a/b` and `a/c` for `a`), as indices into `tags`.
     pub fn child_tags(&self) -> std::collections::HashMap<String, Vec<usize>> {
         let mut children: std::collections::HashMap<String, Vec<usize>> =
@@ -166,12 +253,21 @@ impl SitePlan {
     }
 }
 
-/// Plans pages for every published note, tag and alias.
-pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePlan {
+/// Plans pages for every published note, alias and tag, and where attachments go. `assets`
+/// are the theme's files under `static/`.
+pub fn plan(
+    vault: &Vault,
+    graph: &ConceptGraph,
+    include_drafts: bool,
+    assets: &[String],
+) -> SitePlan {
     use rayon::prelude::*;
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     taken.insert(String::new());
-    let mut plan = SitePlan::default();
+    let mut plan = SitePlan {
+        assets: assets.to_vec(),
+        ..SitePlan::default()
+    };
     // The folder each published note asks for (its slugs), in parallel; who gets it, in note
     // order, below. `false` with the parts: the permalink had no usable path.
     let asked: Vec<Option<(Vec<String>, bool)>> = vault
@@ -236,7 +332,8 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
         );
         plan.notes.push(Some(PageDir(dir)));
     }
-    plan.plan_tags(graph);
+    // Aliases before tags, so that a session planning the tags again (`plan_tags`, which
+    // makes them yield to note and alias pages) gets what a whole build gets.
     for (id, note) in vault.note_ids() {
         let Some(page) = plan.notes[id.0 as usize].clone() else {
             continue;
@@ -255,7 +352,131 @@ pub fn plan(vault: &Vault, graph: &ConceptGraph, include_drafts: bool) -> SitePl
             }
         }
     }
+    plan.plan_tags(graph);
+    let (attachments, moved) = plan.attachment_files(vault);
+    plan.attachments = attachments;
+    plan.diagnostics.extend(moved);
     plan
+}
+
+/// How many search shards (`search/K.js`) a site of `published` notes gets: about half the
+/// square root of the note count, rounded to a power of two, so both the number of files a
+/// reader loads and the notes one edit re-indexes stay small (10k notes: 64 shards of ~160
+/// notes).
+pub fn search_shards(published: usize) -> usize {
+    let half_root = (published as f64).sqrt() / 2.0;
+    (half_root.ceil() as usize)
+        .next_power_of_two()
+        .clamp(1, 1024)
+}
+
+/// What the site makes itself, for [`SitePlan::attachment_files`]; paths in lower case.
+struct SiteFiles<'a> {
+    /// Folders holding a page (`index.html`): notes, aliases, tags, the site's list pages.
+    pages: HashSet<&'a str>,
+    /// Other files: `404.html`, `graph-data.js`, the search files, the theme's assets.
+    files: HashSet<String>,
+    /// Folders holding one of `files`.
+    file_folders: HashSet<String>,
+    /// Every folder above a page's folder; made only when an attachment's name has no dot
+    /// (page folders are slugs, which never do).
+    above_pages: OnceLock<HashSet<&'a str>>,
+}
+
+impl<'a> SiteFiles<'a> {
+    fn new(plan: &'a SitePlan) -> SiteFiles<'a> {
+        let mut pages: HashSet<&str> = plan
+            .notes
+            .iter()
+            .flatten()
+            .chain(plan.aliases.iter().map(|(page, _, _)| page))
+            .chain(plan.tags.iter().map(|(_, _, page)| page))
+            .map(PageDir::as_str)
+            .collect();
+        pages.extend(["", "tags", "wanted", "graph"]);
+        let mut files: HashSet<String> = ["404.html", "graph-data.js", "search-index.js"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        files.extend((0..search_shards(plan.published())).map(|k| format!("search/{k}.js")));
+        files.extend(
+            plan.assets
+                .iter()
+                .map(|a| fold_path(&format!("static/{a}"))),
+        );
+        let mut file_folders = HashSet::new();
+        for file in &files {
+            let mut folder = file.as_str();
+            while let Some((up, _)) = folder.rsplit_once('/') {
+                file_folders.insert(up.to_string());
+                folder = up;
+            }
+        }
+        SiteFiles {
+            pages,
+            files,
+            file_folders,
+            above_pages: OnceLock::new(),
+        }
+    }
+
+    /// Whether the site writes a file at `path`.
+    fn is_file(&self, path: &str) -> bool {
+        self.files.contains(path)
+            || path == "index.html"
+            || path
+                .strip_suffix("/index.html")
+                .is_some_and(|folder| self.pages.contains(folder))
+    }
+
+    /// Whether the site makes a folder at `path`.
+    fn is_folder(&self, path: &str) -> bool {
+        if self.file_folders.contains(path) {
+            return true;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        !name.contains('.')
+            && (self.pages.contains(path)
+                || self
+                    .above_pages
+                    .get_or_init(|| {
+                        let mut above = HashSet::new();
+                        for page in &self.pages {
+                            let mut folder = *page;
+                            while let Some((up, _)) = folder.rsplit_once('/') {
+                                above.insert(up);
+                                folder = up;
+                            }
+                        }
+                        above
+                    })
+                    .contains(path))
+    }
+
+    /// The first part of `path` (as an index into its `/`-separated parts) that the site has
+    /// taken: a folder of it that the site writes as a file, or `path` itself, as a file or a
+    /// folder. `None`: an attachment can be copied there.
+    fn clash(&self, path: &str) -> Option<usize> {
+        for (i, (end, _)) in path.match_indices('/').enumerate() {
+            if self.is_file(&path[..end]) {
+                return Some(i);
+            }
+        }
+        (self.is_file(path) || self.is_folder(path)).then(|| path.matches('/').count())
+    }
+}
+
+/// `path` in lower case, char by char, as slugs are (so it compares with page folders).
+fn fold_path(path: &str) -> String {
+    path.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// `name` with `-n` before its extension: `index-2.html`, `photos-2`.
+fn numbered(name: &str, n: u32) -> String {
+    match name.rfind('.').filter(|&dot| dot > 0) {
+        Some(dot) => format!("{}-{n}{}", &name[..dot], &name[dot..]),
+        None => format!("{name}-{n}"),
+    }
 }
 
 /// Slug components of a note path: folders and the file stem.
@@ -357,7 +578,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let plan = pool.install(|| plan(&vault, &graph, false));
+            let plan = pool.install(|| plan(&vault, &graph, false, &[]));
             let pages: Vec<(&str, Option<&str>)> = vault
                 .notes
                 .iter()
@@ -387,6 +608,157 @@ mod tests {
             assert_eq!(said[2].0, "p.md");
             assert!(said[3].1.contains("no usable path"), "{said:?}");
         }
+    }
+
+    /// A vault of `notes` (path, text) and attachments (paths), with its site planned.
+    fn planned(notes: &[(&str, &str)], attachments: &[&str]) -> (Vault, ConceptGraph, SitePlan) {
+        let mut notes: Vec<crate::vault::Note> = notes
+            .iter()
+            .map(|(path, text)| {
+                crate::parse::note(crate::discover::SourceFile {
+                    path: crate::source::VaultPath::new(path).unwrap(),
+                    text: text.to_string(),
+                    is_template: false,
+                })
+                .0
+            })
+            .collect();
+        notes.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut attachments: Vec<crate::discover::AttachmentFile> = attachments
+            .iter()
+            .map(|p| crate::discover::AttachmentFile {
+                path: crate::source::VaultPath::new(p).unwrap(),
+                disk_path: std::path::PathBuf::from(p),
+            })
+            .collect();
+        attachments.sort_by(|a, b| a.path.cmp(&b.path));
+        let vault = Vault { notes, attachments };
+        let resolution = crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
+        let graph = ConceptGraph::build(&vault, &resolution);
+        let assets = vec!["style.css".to_string(), "fonts/a.woff".to_string()];
+        let plan = plan(&vault, &graph, false, &assets);
+        (vault, graph, plan)
+    }
+
+    /// Notes in a vault folder `tags/`, or with a permalink there, keep their pages; a tag
+    /// whose folder one of them (or an alias page) has gets `-2`, and planning the tags again,
+    /// as a session does, gives the same pages.
+    #[test]
+    fn tag_pages_yield_to_notes_and_aliases_under_tags() {
+        let (vault, graph, mut plan) = planned(
+            &[
+                ("tags/a.md", "#a #b/c"),
+                ("tags/B.md", "---\naliases: [d]\n---\n#d"),
+                ("n.md", "---\npermalink: tags/b/c\n---\n#A #e"),
+            ],
+            &[],
+        );
+        let pages: Vec<(&str, &str)> = vault
+            .notes
+            .iter()
+            .zip(&plan.notes)
+            .map(|(n, p)| (n.path.as_str(), p.as_ref().unwrap().as_str()))
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                ("n.md", "tags/b/c"),
+                ("tags/B.md", "tags/b"),
+                ("tags/a.md", "tags/a")
+            ]
+        );
+        let aliases: Vec<&str> = plan.aliases.iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(aliases, ["tags/d"]);
+        let tags = |plan: &SitePlan| -> Vec<(String, String)> {
+            plan.tags
+                .iter()
+                .map(|(_, name, page)| (fold_name(name), page.as_str().to_string()))
+                .collect()
+        };
+        let expected: Vec<(String, String)> = [
+            ("a", "tags/a-2"),
+            ("b/c", "tags/b/c-2"),
+            ("d", "tags/d-2"),
+            ("e", "tags/e"),
+        ]
+        .iter()
+        .map(|(n, p)| (n.to_string(), p.to_string()))
+        .collect();
+        assert_eq!(tags(&plan), expected);
+        plan.plan_tags(&graph);
+        assert_eq!(tags(&plan), expected);
+    }
+
+    /// Attachments never overwrite what the site makes: pages, its own files, the theme's
+    /// assets, the search shards, or a folder holding any of them; each one that would gets a
+    /// number in the first part that clashes (or in its name, when another attachment has the
+    /// numbered path), and a diagnostic.
+    #[test]
+    fn attachments_yield_to_the_sites_own_files_and_folders() {
+        let (vault, _, plan) = planned(
+            &[("a.md", "#x"), ("b.md", ""), ("c/d.md", "")],
+            &[
+                "404.html",
+                "A/INDEX.HTML",
+                "Index-2.html",
+                "a/img.png",
+                "a/index.html",
+                "b",
+                "c",
+                "graph-data.js",
+                "index.html",
+                "plain.png",
+                "search-index.js/x.png",
+                "search/0.js",
+                "search/1.js",
+                "static/fonts",
+                "static/other.css",
+                "static/style.css",
+                "tags/x/index.html",
+            ],
+        );
+        let files: Vec<(&str, &str)> = vault
+            .attachments
+            .iter()
+            .zip(&plan.attachments)
+            .map(|(a, file)| (a.path.as_str(), file.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("404.html", "404-2.html"),
+                ("A/INDEX.HTML", "A/INDEX-2.HTML"),
+                ("Index-2.html", "Index-2.html"),
+                ("a/img.png", "a/img.png"),
+                ("a/index.html", "a/index-3.html"),
+                ("b", "b-2"),
+                ("c", "c-2"),
+                ("graph-data.js", "graph-data-2.js"),
+                ("index.html", "index-3.html"),
+                ("plain.png", "plain.png"),
+                ("search-index.js/x.png", "search-index-2.js/x.png"),
+                ("search/0.js", "search/0-2.js"),
+                ("search/1.js", "search/1.js"),
+                ("static/fonts", "static/fonts-2"),
+                ("static/other.css", "static/other.css"),
+                ("static/style.css", "static/style-2.css"),
+                ("tags/x/index.html", "tags/x/index-2.html"),
+            ]
+        );
+        let moved: Vec<&str> = plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::SlugCollision)
+            .map(|d| d.file.as_str())
+            .collect();
+        assert_eq!(moved.len(), 12, "{moved:?}");
+        assert!(plan.diagnostics.iter().any(|d| d.file.as_str() == "c"
+            && d.message == "the site makes \"c\" itself; this attachment is copied to \"c-2\""));
+        assert!(plan
+            .diagnostics
+            .iter()
+            .any(|d| d.file.as_str() == "search-index.js/x.png"
+                && d.message.contains("makes \"search-index.js\" itself")));
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub(crate) enum LinkDest<'a> {
         anchor: (&'static str, &'a str),
         broken_fragment: bool,
     },
-    /// An attachment, at its vault path.
+    /// An attachment, at the site file it is copied to.
     Attachment(&'a str),
     /// A missing target: a link to the wanted page.
     Missing,
@@ -247,7 +247,7 @@ pub(crate) fn link_dest<'a>(
                 broken_fragment: *fragment == FragmentTarget::Missing,
             }
         }
-        LinkTarget::Attachment(a) => LinkDest::Attachment(comp.vault.attachment(*a).path.as_str()),
+        LinkTarget::Attachment(a) => LinkDest::Attachment(plan.attachment_file(*a)),
         LinkTarget::Missing { .. } => LinkDest::Missing,
     }
 }

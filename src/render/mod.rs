@@ -22,7 +22,7 @@ use self::theme::Theme;
 use crate::compile::Compilation;
 use crate::error::Result;
 use crate::graph::{EdgeKind, Node};
-use crate::site::{relative_url, PageDir, SitePlan};
+use crate::site::{relative_url, search_shards, PageDir, SitePlan};
 use crate::slug::slugify;
 use crate::vault::{LinkKind, NoteId};
 
@@ -1125,7 +1125,8 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphD
             _ if !near_kept() => continue,
             Node::Attachment(a) => {
                 let path = comp.vault.attachment(*a).path.as_str();
-                ("attachment", path, Some(relative_url(&root, path)))
+                let file = plan.attachment_file(*a);
+                ("attachment", path, Some(relative_url(&root, file)))
             }
             Node::Wanted(name) => (
                 "wanted",
@@ -1149,16 +1150,6 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphD
         .map(|(_, s, t, e)| GEdge(ids[s.index()], ids[t.index()], e.kind))
         .collect();
     GraphData { nodes, edges }
-}
-
-/// How many search shards a site of `published` notes gets: about twice the square root of
-/// the note count, rounded to a power of two, so both the number of files a reader loads and
-/// the notes one edit re-indexes stay small (10k notes: 64 shards of ~160 notes).
-pub fn search_shards(published: usize) -> usize {
-    let half_root = (published as f64).sqrt() / 2.0;
-    (half_root.ceil() as usize)
-        .next_power_of_two()
-        .clamp(1, 1024)
 }
 
 /// One search shard (`search/K.js`): an elasticlunr index (title, body, tags) of notes `ids`
@@ -1253,7 +1244,7 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 
 #[cfg(test)]
 mod tests {
-    use super::search_shards;
+    use crate::site::search_shards;
 
     /// Past its note limit, the graph view keeps the notes with the most edges (links either
     /// way, embeds, tags; a note's links to itself count once), ties in path order, and the

@@ -188,3 +188,83 @@ fn an_unwritable_output_says_why_once() {
         "a file, not a folder"
     );
 }
+
+/// A vault whose files sit where the site puts its own (`fixtures/site-collisions`): its
+/// `index.html`, `graph-data.js`, `static/style.css`, an `index.html` in a note's page folder,
+/// a file where a note's page folder goes, and a note in `tags/` where a tag's page would go.
+/// The site keeps its own files; each attachment is copied under a numbered name, with a
+/// warning, and links follow it; the tag page yields to the note. A build after an edit
+/// updates that site in place to the bytes of a cold build.
+#[test]
+fn files_of_the_vault_never_overwrite_the_sites_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    crate::support::copy_dir(&fixture("site-collisions"), &vault);
+    let site = dir.path().join("site");
+    let run = crate::support::build(&vault, &site);
+    run.assert_code(0);
+    let moved = |from: &str, to: &str| {
+        assert!(
+            run.stderr.contains(&format!(
+                "{from}:1:1: warning[slug-collision]: the site makes \"{from}\" itself; this attachment is copied to \"{to}\""
+            )),
+            "{from} -> {to}:\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read(site.join(to)).unwrap(),
+            std::fs::read(vault.join(from)).unwrap(),
+            "{to} holds {from}"
+        );
+    };
+    moved("index.html", "index-2.html");
+    moved("graph-data.js", "graph-data-2.js");
+    moved("static/style.css", "static/style-2.css");
+    moved("home/index.html", "home/index-2.html");
+    moved("c", "c-2");
+    let read = |file: &str| std::fs::read_to_string(site.join(file)).unwrap();
+    for page in [
+        "index.html",
+        "home/index.html",
+        "c/index.html",
+        "tags/x/index.html",
+    ] {
+        assert!(
+            read(page).contains("name=\"generator\" content=\"vaultc"),
+            "{page}"
+        );
+    }
+    assert!(read("graph-data.js").contains("window."));
+    assert!(
+        read("static/style.css").len() > 1000,
+        "the theme's style sheet"
+    );
+    assert!(read("tags/x/index.html").contains("The x tag"));
+    let tag = read("tags/x-2/index.html");
+    assert!(tag.contains("page-tag") && tag.contains("Home"), "{tag}");
+    let home = read("home/index.html");
+    for href in [
+        "../index-2.html",
+        "../graph-data-2.js",
+        "../static/style-2.css",
+        "../home/index-2.html",
+        "../c-2",
+        "../c/index.html",
+        "../tags/x/index.html",
+        "../tags/x-2/index.html",
+    ] {
+        assert!(
+            home.contains(&format!("href=\"{href}\"")),
+            "{href} in {home}"
+        );
+    }
+
+    // An edit, built in place, gives the site a cold build gives.
+    let note = vault.join("Home.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
+    crate::support::build(&vault, &site).assert_code(0);
+    let cold = dir.path().join("cold");
+    crate::support::build_with(&vault, &cold, &["--full", "--no-cache"]).assert_code(0);
+    crate::support::assert_same_tree(&site, &cold);
+}

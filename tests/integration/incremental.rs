@@ -777,6 +777,9 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
         "# Scratch\n\nSome words first.\n\nA link to [[Not Yet Written]] and to [[CLIP]].\n\nSee [[Lonely]].\n",
     )
     .unwrap();
+    // A file of the vault where a tag's page would go, once a note has that tag.
+    std::fs::create_dir_all(vault.join("tags/fresh-tag")).unwrap();
+    std::fs::write(vault.join("tags/fresh-tag/index.html"), "<p>kept</p>\n").unwrap();
     let root = vault.canonicalize().unwrap();
     let served = dir.path().join("served");
     // Orphan warnings on: a relinked note's backlinks decide them.
@@ -1136,6 +1139,18 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
             }),
             vec!["Scratch.md", "Digest.md"],
             true,
+        ),
+        (
+            "a new tag whose page takes an attachment's place (the attachment moves)",
+            Box::new(|| edit("Scratch.md", &|t| format!("{t}\n#fresh-tag\n"))),
+            vec!["Scratch.md"],
+            false,
+        ),
+        (
+            "the tag removed (the attachment moves back)",
+            Box::new(|| edit("Scratch.md", &|t| t.replacen("\n#fresh-tag\n", "", 1))),
+            vec!["Scratch.md"],
+            false,
         ),
     ];
     for (step, (what, apply, reported, tracked)) in steps.into_iter().enumerate() {
