@@ -370,30 +370,25 @@ pub fn search_shards(published: usize) -> usize {
         .clamp(1, 1024)
 }
 
-/// What the site makes itself, for [`SitePlan::attachment_files`]; paths in lower case.
+/// What the site makes itself, for [`SitePlan::attachment_files`]; paths in lower case. The
+/// sets of page folders are made only when an attachment could be one of them (a name with no
+/// dot, since page folders are slugs, or `index.html`): most vaults ask for neither.
 struct SiteFiles<'a> {
-    /// Folders holding a page (`index.html`): notes, aliases, tags, the site's list pages.
-    pages: HashSet<&'a str>,
-    /// Other files: `404.html`, `graph-data.js`, the search files, the theme's assets.
+    /// The plan whose pages these are.
+    plan: &'a SitePlan,
+    /// Files other than pages: `404.html`, `graph-data.js`, the search files, the theme's
+    /// assets.
     files: HashSet<String>,
     /// Folders holding one of `files`.
     file_folders: HashSet<String>,
-    /// Every folder above a page's folder; made only when an attachment's name has no dot
-    /// (page folders are slugs, which never do).
+    /// Folders holding a page (`index.html`): notes, aliases, tags, the site's list pages.
+    pages: OnceLock<HashSet<&'a str>>,
+    /// Every folder above a page's folder.
     above_pages: OnceLock<HashSet<&'a str>>,
 }
 
 impl<'a> SiteFiles<'a> {
     fn new(plan: &'a SitePlan) -> SiteFiles<'a> {
-        let mut pages: HashSet<&str> = plan
-            .notes
-            .iter()
-            .flatten()
-            .chain(plan.aliases.iter().map(|(page, _, _)| page))
-            .chain(plan.tags.iter().map(|(_, _, page)| page))
-            .map(PageDir::as_str)
-            .collect();
-        pages.extend(["", "tags", "wanted", "graph"]);
         let mut files: HashSet<String> = ["404.html", "graph-data.js", "search-index.js"]
             .into_iter()
             .map(str::to_string)
@@ -413,11 +408,29 @@ impl<'a> SiteFiles<'a> {
             }
         }
         SiteFiles {
-            pages,
+            plan,
             files,
             file_folders,
+            pages: OnceLock::new(),
             above_pages: OnceLock::new(),
         }
+    }
+
+    /// The folders holding a page.
+    fn pages(&self) -> &HashSet<&'a str> {
+        self.pages.get_or_init(|| {
+            let plan = self.plan;
+            let mut pages: HashSet<&str> = plan
+                .notes
+                .iter()
+                .flatten()
+                .chain(plan.aliases.iter().map(|(page, _, _)| page))
+                .chain(plan.tags.iter().map(|(_, _, page)| page))
+                .map(PageDir::as_str)
+                .collect();
+            pages.extend(["", "tags", "wanted", "graph"]);
+            pages
+        })
     }
 
     /// Whether the site writes a file at `path`.
@@ -426,7 +439,7 @@ impl<'a> SiteFiles<'a> {
             || path == "index.html"
             || path
                 .strip_suffix("/index.html")
-                .is_some_and(|folder| self.pages.contains(folder))
+                .is_some_and(|folder| self.pages().contains(folder))
     }
 
     /// Whether the site makes a folder at `path`.
@@ -436,12 +449,12 @@ impl<'a> SiteFiles<'a> {
         }
         let name = path.rsplit('/').next().unwrap_or(path);
         !name.contains('.')
-            && (self.pages.contains(path)
+            && (self.pages().contains(path)
                 || self
                     .above_pages
                     .get_or_init(|| {
                         let mut above = HashSet::new();
-                        for page in &self.pages {
+                        for page in self.pages() {
                             let mut folder = *page;
                             while let Some((up, _)) = folder.rsplit_once('/') {
                                 above.insert(up);
