@@ -219,12 +219,14 @@ pub fn fingerprint_hash(
     target_or_message: &str,
     line_text: &str,
 ) -> String {
-    let mut bytes = Vec::new();
+    // Streamed: the digest of the parts joined, without copying a long line for each of its
+    // diagnostics.
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     for part in [code.as_str(), file, target_or_message, line_text] {
-        bytes.extend_from_slice(part.as_bytes());
-        bytes.push(0);
+        hasher.update(part.as_bytes());
+        hasher.update(&[0]);
     }
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
+    format!("{:016x}", hasher.digest())
 }
 
 /// What artifact URIs are relative to.

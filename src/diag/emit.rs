@@ -2,11 +2,13 @@
 //! annotate-snippets) and `json` (the schema documented in README.md).
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Severity, Summary};
+use crate::source::Span;
 use crate::vault::Vault;
 
 /// Where a diagnostic points, resolved to 1-based line and column (characters).
@@ -149,7 +151,10 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
         let last = note
             .lines()
             .line_range(&note.text, at.end_line.min(at.line + 5));
-        let snippet_range = first.start..last.end.max(first.end);
+        let mut snippet_range = first.start..last.end.max(first.end);
+        if at.line == at.end_line {
+            snippet_range = around_span(&note.text, snippet_range, d.span);
+        }
         let source = &note.text[snippet_range.clone()];
         let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end)
             - snippet_range.start;
@@ -177,6 +182,37 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
     out
 }
 
+/// Characters of a long line kept on each side of the span (the renderer shows at most 140
+/// columns of a line, centred on the span).
+const CONTEXT_CHARS: usize = 1024;
+
+/// The part of the one-line snippet `line` (a byte range of `text`) worth giving the snippet
+/// renderer: the whole line, unless it is long, then [`CONTEXT_CHARS`] characters on each side
+/// of `span`. The renderer works over the whole line it is given, for every diagnostic, so a
+/// note with thousands of links on one long line made the human report quadratic (8,000
+/// broken links on a 200 KB line: 8.8 s). What it shows is the same: it cuts such a line to
+/// the columns around the span, which the kept part still holds on both sides.
+fn around_span(text: &str, line: Range<usize>, span: Span) -> Range<usize> {
+    if line.len() <= 4 * CONTEXT_CHARS {
+        return line;
+    }
+    let start = (span.start as usize).clamp(line.start, line.end);
+    let end = (span.end as usize).clamp(start, line.end);
+    if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        return line;
+    }
+    let from = text[line.start..start]
+        .char_indices()
+        .rev()
+        .nth(CONTEXT_CHARS - 1)
+        .map_or(line.start, |(i, _)| line.start + i);
+    let to = text[end..line.end]
+        .char_indices()
+        .nth(CONTEXT_CHARS)
+        .map_or(line.end, |(i, _)| end + i);
+    from..to
+}
+
 /// The closing line: `N errors, M warnings in K notes (L links)`.
 pub fn summary_line(summary: &Summary) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -187,4 +223,55 @@ pub fn summary_line(summary: &Summary) -> String {
         plural(summary.notes, "note"),
         plural(summary.links, "link"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+
+    /// A diagnostic on a long line reads as it would if the renderer were given the whole
+    /// line: at its start, in its middle (between wide and zero-width characters), and at its
+    /// end.
+    #[test]
+    fn spans_on_long_lines_show_as_the_whole_line_would() {
+        let unit = "word [[a]] 链接 e\u{301} ";
+        let line = unit.repeat(2000);
+        let text = format!("# Long\n\n{line}\n");
+        let note = crate::parse::note(crate::discover::SourceFile {
+            path: crate::source::VaultPath::new("Long.md").unwrap(),
+            text: text.clone(),
+            is_template: false,
+        })
+        .0;
+        let vault = Vault {
+            notes: vec![note],
+            attachments: Vec::new(),
+        };
+        let line_start = text.find("word").unwrap();
+        let links: Vec<usize> = text.match_indices("[[a]]").map(|(i, _)| i).collect();
+        let renderer = Renderer::plain();
+        for at in [links[0], links[links.len() / 2], links[links.len() - 1]] {
+            let span = Span::new(at..at + 5);
+            let d = Diagnostic::new(
+                Code::BrokenFragment,
+                vault.notes[0].path.clone(),
+                span,
+                "a message",
+            );
+            let cut = around_span(&text, line_start..line_start + line.len(), span);
+            assert!(cut.len() < line.len() / 4, "{cut:?}");
+            let column = text[line_start..at].chars().count() + 1;
+            let whole = renderer.render(&[Group::with_level(Level::WARNING).element(
+                Snippet::source(line.as_str())
+                    .line_start(3)
+                    .annotation(AnnotationKind::Primary.span(at - line_start..at - line_start + 5)),
+            )]);
+            assert_eq!(
+                human(&[d], &vault, false),
+                format!("Long.md:3:{column}: warning[broken-fragment]: a message\n{whole}\n\n"),
+                "span at byte {at}"
+            );
+        }
+    }
 }
