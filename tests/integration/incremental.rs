@@ -6,28 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{
     assert_same_tree, build_diagnostics, build_with as build, copy_dir, count_before, parse_counts,
-    Run,
+    Rng, Run,
 };
-
-/// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// `(pages rendered, pages kept)` from the build's summary line.
 fn render_counts(run: &Run) -> (usize, usize) {

@@ -7,5 +7,6 @@ mod fix;
 mod formats;
 mod incremental;
 mod lints;
+mod robustness;
 mod serve;
 mod support;

@@ -798,3 +798,23 @@ pub fn text_at(vault: &Path, file: &str, line: u64, col: u64) -> String {
         .unwrap_or("");
     l.chars().skip((col.max(1) - 1) as usize).collect()
 }
+
+/// A small deterministic generator (xorshift64*), so a failing sequence can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}

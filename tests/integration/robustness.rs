@@ -1,0 +1,272 @@
+//! Hostile vaults: whatever the notes hold, every command finishes without a panic and with a
+//! vault outcome (exit 0 or 1, never 2), and a site updated in place equals a cold build.
+//! The vaults are generated from a seed out of the pieces that trouble parsers and planners:
+//! unbalanced brackets, fences, comments and math; links of every form with odd targets,
+//! fragments and labels; CR, NUL, BOM, combining marks and CJK; broken and hostile YAML;
+//! permalinks and aliases that climb or collide; names with punctuation, case and
+//! normalisation twins; notes in the vault's own `tags/` folder; attachments where the site
+//! puts its own files; a note that is not UTF-8 and notes of deep nesting and long lines.
+
+use std::path::Path;
+
+use crate::support::{assert_same_tree, build_with, run_cmd, vaultc, Rng};
+
+const NAME_PARTS: &[&str] = &[
+    "a", "Note", "b c", "ü", "é", "e\u{301}", "链接", "日本", "x.y", "..", "-", "_", "%20", "#",
+    "^", "|", "[", "]", "(", ")", "!", "&", "'", "Ω", "A", "index", "tags", "wanted", "static",
+    "search", "graph",
+];
+
+const FOLDERS: &[&str] = &[
+    "",
+    "",
+    "sub/",
+    "Sub/",
+    "sub/deep/",
+    "ü/",
+    "a b/",
+    "tags/",
+    "x.md/",
+];
+
+const HEADINGS: &[&str] = &[
+    "Intro", "A b", "ü", "链接", "#", "x^y", "a|b", "", "[[x]]", "`c`",
+];
+
+const FRONT_MATTER: &[&str] = &[
+    "",
+    "---\ntags: [a, b]\n---\n",
+    "---\naliases: [x, \"[[y]]\"]\n---\n",
+    "---\ntags: 5\naliases: 7\n---\n",
+    "---\n: :\n---\n",
+    "---\na: &a [*a]\n---\n",
+    "---\nkey: [unclosed\n---\n",
+    "---\npermalink: ../../../etc\n---\n",
+    "---\npermalink: tags/a\n---\n",
+    "---\npermalink: \"\"\n---\n",
+    "---\npublish: false\n---\n",
+    "---\ntitle: [1, 2]\n---\n",
+    "---\nrelated: \"[[a]]\"\nup: \"[[tags/a#Intro]]\"\n---\n",
+    "---\n\t- x\n---\n",
+    "---\ntags:\n  - \"#x\"\n  - a b\n  -\n---\n",
+    "---\n---\n",
+    "---\n",
+    "---\n{\"tags\": [\"j\"], \"aliases\": [\"index\"]}\n---\n",
+];
+
+/// A link target: a note of the vault (as named, in another case, climbing, relative) or
+/// something made of name parts.
+fn target(rng: &mut Rng, names: &[String]) -> String {
+    match rng.below(5) {
+        0 | 1 => rng.pick(names).clone(),
+        2 => rng.pick(names).to_uppercase(),
+        3 => format!("{}{}", "../".repeat(1 + rng.below(3)), rng.pick(names)),
+        _ => (0..rng.below(3)).map(|_| *rng.pick(NAME_PARTS)).collect(),
+    }
+}
+
+fn fragment(rng: &mut Rng) -> String {
+    match rng.below(7) {
+        0 | 1 => String::new(),
+        2 => format!("#{}", rng.pick(HEADINGS)),
+        3 => format!("#{}#{}", rng.pick(HEADINGS), rng.pick(HEADINGS)),
+        4 => format!("#^{}", rng.pick(&["b1", "b2", "", "^", "ü"])),
+        5 => "#".into(),
+        _ => "#^".into(),
+    }
+}
+
+/// How a markdown link's destination may spell a space.
+const SPACES: &[&str] = &["%20", " ", "%2"];
+
+fn token(rng: &mut Rng, names: &[String]) -> String {
+    const PLAIN: &[&str] = &[
+        " ",
+        "\n",
+        "\n\n",
+        "#tag",
+        "#a/b/c",
+        "#ü-x",
+        "#1",
+        "#",
+        "^b1",
+        " ^b2\n",
+        "`",
+        "```\n",
+        "~~~",
+        "$",
+        "$$\n",
+        "%%",
+        "<!--",
+        "-->",
+        "<div>",
+        "</div>",
+        "[[",
+        "]]",
+        "[",
+        "]",
+        "|",
+        "\\",
+        "![[",
+        "> ",
+        "> [!note]\n> ",
+        "- ",
+        "1. ",
+        "\t",
+        "---\n",
+        "[^1]",
+        "[^1]: f\n",
+        "\r\n",
+        "\r",
+        "e\u{301}",
+        "链接",
+        "😀",
+        "\u{200b}",
+        "\u{feff}",
+        "\0",
+        "&#0;",
+        "<script>",
+        "*",
+        "==",
+        "- [ ] ",
+        "https://a.b/c",
+        "| a | b |\n|---|---|\n| [[x\\|y]] | z |\n",
+        "Setext\n===\n",
+    ];
+    match rng.below(6) {
+        0 => {
+            let mut link = target(rng, names) + &fragment(rng);
+            if rng.below(3) == 0 {
+                link.push('|');
+                const LABELS: &[&str] = &["label", "", "a|b", "\\|", "[[", "ü", "x\ny"];
+                link.push_str(rng.pick::<&str>(LABELS));
+            }
+            let bang = if rng.below(3) == 0 { "!" } else { "" };
+            format!("{bang}[[{link}]]")
+        }
+        1 => format!(
+            "[{}]({}{}{})",
+            rng.pick(&["x", "", "[a]"]),
+            target(rng, names).replace(' ', rng.pick::<&str>(SPACES)),
+            rng.pick(&["", ".md", ".png", ".canvas"]),
+            rng.pick(&["", "#h", "#^b1", " \"title\""]),
+        ),
+        2 => format!(
+            "\n{} {}\n",
+            "#".repeat(1 + rng.below(6)),
+            rng.pick(HEADINGS)
+        ),
+        _ => rng.pick(PLAIN).to_string(),
+    }
+}
+
+/// Writes a hostile vault of `n` notes into `vault`.
+fn hostile_vault(vault: &Path, seed: u64, n: usize) {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut names: Vec<String> = (0..n)
+        .map(|i| {
+            let stem: String = (0..1 + rng.below(3))
+                .map(|_| *rng.pick(NAME_PARTS))
+                .collect();
+            let stem = if matches!(stem.trim(), "" | "." | "..") {
+                format!("n{i}")
+            } else {
+                stem
+            };
+            format!("{}{stem}", rng.pick(FOLDERS))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    for name in &names {
+        let path = vault.join(format!("{name}.md"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut text = rng.pick(FRONT_MATTER).to_string();
+        for _ in 0..rng.below(120) {
+            text.push_str(&token(&mut rng, &names));
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+    let extra: &[(&str, &[u8])] = &[
+        ("Not UTF-8.md", b"# Bytes\n\n[[a]] \xff\xfe [[Note#\xc3]]\n"),
+        ("index.html", b"<p>the vault's own</p>\n"),
+        ("graph-data.js", b"// the vault's own\n"),
+        ("static/style.css", b"/* the vault's own */\n"),
+        ("tags/a/index.html", b"<p>where a tag page goes</p>\n"),
+        ("att/x.png", b"\x89PNG"),
+        ("att/a b.pdf", b"%PDF"),
+    ];
+    for (path, bytes) in extra {
+        let path = vault.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let deep = format!(
+        "{}{}{}\n{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000),
+        "> ".repeat(2000),
+        "- ".repeat(2000)
+    );
+    std::fs::write(vault.join("Deep.md"), deep).unwrap();
+    let long = format!("# Long\n\n{}\n", "word [[a]] ![[Deep#^b1]] ".repeat(1500));
+    std::fs::write(vault.join("Long.md"), long).unwrap();
+}
+
+/// Runs `vaultc ARGS` and asserts it finished with a vault outcome: no panic, exit 0 or 1.
+fn vault_outcome(args: &[&str], what: &str) -> crate::support::Run {
+    let run = run_cmd(vaultc().args(args).env("NO_COLOR", "1"));
+    run.assert_no_panic();
+    assert!(
+        matches!(run.code, 0 | 1),
+        "{what}: vaultc {args:?} exited {:?}\n{}",
+        run.code,
+        run.report()
+    );
+    run
+}
+
+#[test]
+fn hostile_vaults_get_diagnostics_and_sites_never_a_crash() {
+    for seed in 1..=3u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        hostile_vault(&vault, seed, 40);
+        let v = vault.to_str().unwrap();
+        let what = format!("seed {seed}");
+        let json = vault_outcome(&["check", v, "--no-cache", "--format", "json"], &what);
+        let report: serde_json::Value = serde_json::from_str(&json.stdout)
+            .unwrap_or_else(|e| panic!("{what}: check --format json is not JSON: {e}"));
+        assert!(
+            report["summary"]["notes"].as_u64().unwrap() >= 20,
+            "{what}: {}",
+            report["summary"]
+        );
+        for format in ["human", "github", "sarif"] {
+            vault_outcome(&["check", v, "--no-cache", "--format", format], &what);
+        }
+        for format in ["json", "dot"] {
+            vault_outcome(&["graph", v, "--format", format], &what);
+        }
+        let site = dir.path().join("site");
+        vault_outcome(&["build", v, "-o", site.to_str().unwrap()], &what);
+        // The site's own files stay the site's.
+        let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+        assert!(index.contains("name=\"generator\""), "{what}");
+        assert_eq!(
+            std::fs::read(site.join("index-2.html")).unwrap(),
+            b"<p>the vault's own</p>\n"
+        );
+        // Machine fixes, then an edit, built over the site, equal a cold build.
+        vault_outcome(&["check", v, "--no-cache", "--fix", "--fix-case"], &what);
+        let note = vault.join("Long.md");
+        let mut text = std::fs::read_to_string(&note).unwrap();
+        text.push_str("\n#tag [[tags/a]] ![[index.html]] %% open");
+        std::fs::write(&note, text).unwrap();
+        vault_outcome(&["build", v, "-o", site.to_str().unwrap()], &what);
+        let cold = dir.path().join("cold");
+        let run = build_with(&vault, &cold, &["--full", "--no-cache"]);
+        assert!(matches!(run.code, 0 | 1), "{what}: {}", run.report());
+        assert_same_tree(&site, &cold);
+    }
+}
