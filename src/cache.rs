@@ -698,6 +698,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         links,
         tags,
         lines: _,
+        fragments: _,
         body: _,
     } = note;
     let FrontMatter {
@@ -819,6 +820,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
     let note = Note {
         path,
         lines: Default::default(),
+        fragments: Default::default(),
         body: None,
         text,
         body_start,

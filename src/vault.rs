@@ -73,6 +73,9 @@ pub struct Note {
     /// Line starts of `text`, made on first use ([`Note::lines`]): diagnostics and backlink
     /// contexts need them, most notes of a `check` never do.
     pub lines: std::sync::OnceLock<LineIndex>,
+    /// Headings and blocks by key, made on the first fragment lookup of a note with many
+    /// ([`crate::resolve::fragments::FragmentIndex`]).
+    pub fragments: std::sync::OnceLock<crate::resolve::fragments::FragmentIndex>,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
     /// build (see [`crate::parse::body`]); `None` when taken from the parse cache, parsed
     /// for `check`, or not published (`publish: false`): a page then makes one each time it

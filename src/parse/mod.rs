@@ -449,6 +449,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         links,
         tags,
         lines,
+        fragments: Default::default(),
         text,
         body: template,
     };
