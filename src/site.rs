@@ -264,6 +264,8 @@ pub fn plan(
     use rayon::prelude::*;
     let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
     taken.insert(String::new());
+    // The next number to try for each folder asked for twice.
+    let mut next_number: std::collections::HashMap<String, u32> = Default::default();
     let mut plan = SitePlan {
         assets: assets.to_vec(),
         ..SitePlan::default()
@@ -311,13 +313,16 @@ pub fn plan(
         } else {
             format!("{}/", parts.join("/"))
         };
-        let mut n = 2;
+        // Numbers already handed out for this folder are still taken (nothing is ever given
+        // back), so the search goes on from the last one: a template's fixed permalink in
+        // thousands of notes stays linear.
+        let n = next_number.entry(wanted.clone()).or_insert(2);
         let dir = loop {
             let candidate = format!("{prefix}{last}-{n}");
+            *n += 1;
             if taken.insert(candidate.clone()) {
                 break candidate;
             }
-            n += 1;
         };
         plan.diagnostics.push(
             Diagnostic::new(
@@ -651,6 +656,42 @@ mod tests {
         let assets = vec!["style.css".to_string(), "fonts/a.woff".to_string()];
         let plan = plan(&vault, &graph, false, &assets);
         (vault, graph, plan)
+    }
+
+    /// Many notes asking for one folder (a template's fixed permalink) get `-2`, `-3`, ... in
+    /// note order, skipping numbers that notes asked for themselves.
+    #[test]
+    fn a_shared_permalink_numbers_every_note_in_order() {
+        let texts: Vec<(String, String)> = (0..30)
+            .map(|i| {
+                (
+                    format!("n{i:02}.md"),
+                    "---\npermalink: /posts/\n---\n".to_string(),
+                )
+            })
+            .chain([(
+                "a.md".to_string(),
+                "---\npermalink: posts-5\n---\n".to_string(),
+            )])
+            .collect();
+        let notes: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (_, _, plan) = planned(&notes, &[]);
+        let pages: Vec<&str> = plan
+            .notes
+            .iter()
+            .map(|p| p.as_ref().unwrap().as_str())
+            .collect();
+        let mut expected = vec!["posts-5".to_string(), "posts".to_string()];
+        expected.extend(
+            (2..=31)
+                .filter(|&n| n != 5)
+                .take(29)
+                .map(|n| format!("posts-{n}")),
+        );
+        assert_eq!(pages, expected);
     }
 
     /// Notes in a vault folder `tags/`, or with a permalink there, keep their pages; a tag

@@ -203,10 +203,13 @@ pub fn find_block(note: &Note, id: &str) -> Option<usize> {
 /// or a higher level.
 pub fn section_span(note: &Note, heading: usize) -> crate::source::Span {
     let h = &note.headings[heading];
-    let end = note.headings[heading + 1..]
-        .iter()
-        .find(|n| n.level <= h.level)
-        .map_or(note.text.len() as u32, |n| n.span.start);
+    let next = match index_of(note) {
+        Some(index) => note.headings.get(index.section_ends[heading] as usize),
+        None => note.headings[heading + 1..]
+            .iter()
+            .find(|n| n.level <= h.level),
+    };
+    let end = next.map_or(note.text.len() as u32, |n| n.span.start);
     crate::source::Span {
         start: h.span.start,
         end,
@@ -284,6 +287,14 @@ mod tests {
                     note.headings.iter().position(|h| h.keys.contains(last))
                 });
                 assert_eq!(find_heading(&note, &chain), scanned, "{chain:?}");
+                if let Some(h) = scanned {
+                    let level = note.headings[h].level;
+                    let end = note.headings[h + 1..]
+                        .iter()
+                        .find(|n| n.level <= level)
+                        .map_or(note.text.len() as u32, |n| n.span.start);
+                    assert_eq!(section_span(&note, h).end, end, "{chain:?}");
+                }
                 checked += usize::from(scanned.is_some() && chain.len() > 1);
                 let id = ["a1", "A1", "B-2", "c", "d"][next(5)];
                 let scanned = note
