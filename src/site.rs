@@ -9,7 +9,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diag::{Code, Diagnostic};
 use crate::graph::ConceptGraph;
-use crate::slug::{slugify, unique};
+use crate::slug::{slugify, UniqueNames};
 use crate::source::{fold_name, Span};
 use crate::vault::{AttachmentId, NoteId, Vault};
 
@@ -128,14 +128,14 @@ impl SitePlan {
             .map(|(n, name)| (n, name.to_string()))
             .collect();
         tags.sort_by_key(|(_, name)| fold_name(name));
-        let mut tag_taken: HashSet<String> = self
-            .notes
-            .iter()
-            .flatten()
-            .chain(self.aliases.iter().map(|(page, _, _)| page))
-            .filter_map(|page| page.as_str().strip_prefix("tags/"))
-            .map(str::to_string)
-            .collect();
+        let mut tag_taken = UniqueNames::with_taken(
+            self.notes
+                .iter()
+                .flatten()
+                .chain(self.aliases.iter().map(|(page, _, _)| page))
+                .filter_map(|page| page.as_str().strip_prefix("tags/"))
+                .map(str::to_string),
+        );
         for (node, name) in tags {
             let mut parts: Vec<String> = name
                 .split('/')
@@ -145,7 +145,7 @@ impl SitePlan {
             if parts.is_empty() {
                 parts.push("tag".into());
             }
-            let joined = unique(parts.join("/"), &mut tag_taken);
+            let joined = tag_taken.unique(parts.join("/"));
             self.tag_index.insert(fold_name(&name), self.tags.len());
             self.tags.push((
                 node,
@@ -262,10 +262,12 @@ pub fn plan(
     assets: &[String],
 ) -> SitePlan {
     use rayon::prelude::*;
-    let mut taken: HashSet<String> = RESERVED.iter().map(|s| s.to_string()).collect();
-    taken.insert(String::new());
-    // The next number to try for each folder asked for twice.
-    let mut next_number: std::collections::HashMap<String, u32> = Default::default();
+    let mut taken = UniqueNames::with_taken(
+        RESERVED
+            .iter()
+            .map(|s| s.to_string())
+            .chain([String::new()]),
+    );
     let mut plan = SitePlan {
         assets: assets.to_vec(),
         ..SitePlan::default()
@@ -289,7 +291,7 @@ pub fn plan(
         })
         .collect();
     for (note, asked) in vault.notes.iter().zip(asked) {
-        let Some((mut parts, usable)) = asked else {
+        let Some((parts, usable)) = asked else {
             plan.notes.push(None);
             continue;
         };
@@ -302,28 +304,12 @@ pub fn plan(
             ));
         }
         let wanted = parts.join("/");
-        // Most notes get the folder they ask for.
-        if taken.insert(wanted.clone()) {
+        // Most notes get the folder they ask for; the others `-2`, `-3`, ...
+        let dir = taken.unique(wanted.clone());
+        if dir == wanted {
             plan.notes.push(Some(PageDir(wanted)));
             continue;
         }
-        let last = parts.pop().unwrap_or_default();
-        let prefix = if parts.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", parts.join("/"))
-        };
-        // Numbers already handed out for this folder are still taken (nothing is ever given
-        // back), so the search goes on from the last one: a template's fixed permalink in
-        // thousands of notes stays linear.
-        let n = next_number.entry(wanted.clone()).or_insert(2);
-        let dir = loop {
-            let candidate = format!("{prefix}{last}-{n}");
-            *n += 1;
-            if taken.insert(candidate.clone()) {
-                break candidate;
-            }
-        };
         plan.diagnostics.push(
             Diagnostic::new(
                 Code::SlugCollision,

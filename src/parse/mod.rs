@@ -331,7 +331,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         );
     }
 
-    let mut taken = crate::source::FastSet::default();
+    let mut anchors = slug::UniqueNames::default();
     let text_src = text.as_str();
     let headings: Vec<Heading> = body
         .headings
@@ -353,7 +353,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
             };
             Heading {
                 level,
-                anchor: slug::unique(base, &mut taken),
+                anchor: anchors.unique(base),
                 keys: [key, raw_key],
                 text,
                 span,
