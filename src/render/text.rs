@@ -456,10 +456,16 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
     let text = &note.text;
     let start = link.span.start as usize;
     let end = link.span.end as usize;
-    // The block around the link: up to the blank lines (or list item starts) around it.
+    // The block around the link: up to the blank lines (or list item starts) around it, but
+    // no further than the window that is stripped below: a paragraph of thousands of lines
+    // with a link on each is walked once per link only that far.
+    let window = CONTEXT_CHARS * 4;
     let line_no = note.lines().line(start as u32);
     let mut first = line_no;
     while first > 1 {
+        if note.lines().line_range(text, first).start <= start.saturating_sub(window) {
+            break;
+        }
         let prev = note.lines().line_range(text, first - 1);
         let prev_text = text[prev.clone()].trim();
         let this = text[note.lines().line_range(text, first)].trim_start();
@@ -470,6 +476,9 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
     }
     let mut last = note.lines().line(end as u32);
     loop {
+        if note.lines().line_range(text, last).end >= end + window {
+            break;
+        }
         let next = note.lines().line_range(text, last + 1);
         if next.start >= text.len()
             || text[next.clone()].trim().is_empty()
@@ -480,7 +489,6 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
         last += 1;
     }
     // Strip only a window around the link: a long paragraph shows at most CONTEXT_CHARS anyway.
-    let window = CONTEXT_CHARS * 4;
     let block_start = note
         .lines()
         .line_range(text, first)
