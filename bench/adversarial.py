@@ -87,6 +87,16 @@ def wide_table(vault, n):
     write(vault, "Target.md", "# Target\n")
 
 
+def folder_notes(vault, n):
+    """An `index.md` in each of N/10 folders, a note beside each linking [[index]] (its
+    sibling wins), and a root note linking [[index]] N/10 times (every one ambiguous)."""
+    m = max(n // 10, 2)
+    for i in range(m):
+        write(vault, "f%d/index.md" % i, "# Index %d\n" % i)
+        write(vault, "f%d/a.md" % i, "[[index]]\n")
+    write(vault, "Root.md", "[[index]]\n" * m)
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -96,6 +106,7 @@ CASES = [
     ("N/10 embeds of sections of one note", embeds_of_a_long_section, "build"),
     ("N aliases of one note", many_aliases, "build"),
     ("a table row of N linked cells", wide_table, "build"),
+    ("N/10 folders with an index.md, linked by name", folder_notes, "check"),
 ]
 
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic, Fix, Level};
 use crate::graph::ConceptGraph;
-use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution};
+use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution, TieBreak};
 use crate::source::Span;
 use crate::source::{fold_name, FastMap};
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
@@ -264,29 +264,27 @@ fn check_link(
                 FileRef::Note(n) => vault.note(n).path.to_string(),
                 FileRef::Attachment(a) => vault.attachment(a).path.to_string(),
             };
-            let names: Vec<String> = resolved.ambiguous.iter().map(path_of).collect();
+            let candidates = &resolved.ambiguous;
+            let names: Vec<String> = candidates.shown.iter().map(path_of).collect();
             let winner = &names[0];
-            let winner_folder = winner.rsplit_once('/').map_or("", |(d, _)| d);
-            let rule = if winner_folder == note.folder()
-                && names[1..]
-                    .iter()
-                    .all(|n| n.rsplit_once('/').map_or("", |(d, _)| d) != note.folder())
-            {
-                "it is in the same folder"
-            } else if names[1..].iter().all(|n| n.len() > winner.len()) {
-                "it has the shortest path"
+            let rule = match candidates.rule {
+                TieBreak::SameFolder => "it is in the same folder",
+                TieBreak::Shortest => "it has the shortest path",
+                TieBreak::PathOrder => "it comes first in path order",
+            };
+            let more = candidates.matched as usize - names.len();
+            let listed = if more == 0 {
+                names.join(", ")
             } else {
-                "it comes first in path order"
+                format!("{} and {more} more", names.join(", "))
             };
             let mut d = Diagnostic::new(
                 Code::AmbiguousLink,
                 note.path.clone(),
                 link.span,
                 format!(
-                    "\"{}\" matches {} files ({}); it resolves to {winner} because {rule}",
-                    link.target,
-                    names.len(),
-                    names.join(", "),
+                    "\"{}\" matches {} files ({listed}); it resolves to {winner} because {rule}",
+                    link.target, candidates.matched,
                 ),
             )
             .with_target(link.target.clone())

@@ -47,10 +47,46 @@ pub enum FragmentTarget {
 pub struct ResolvedLink {
     /// Where it goes.
     pub target: LinkTarget,
-    /// Every candidate when the name was ambiguous (the winner first), else empty.
-    pub ambiguous: Vec<FileRef>,
+    /// The candidates when the name was ambiguous, else none.
+    pub ambiguous: Candidates,
     /// False when the target matched only case-insensitively.
     pub case_exact: bool,
+}
+
+/// Candidates an ambiguous link keeps, the winner first; the others are only counted. A name
+/// shared by thousands of files (`index.md` in every folder) would otherwise give each of its
+/// links a list, and a diagnostic, of thousands.
+pub const CANDIDATES_KEPT: usize = 10;
+
+/// The files an ambiguous name matched (semantics file §3, rule 4).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// The first [`CANDIDATES_KEPT`] in resolution order: the winner, then the others by path
+    /// length, letter case and path. Empty when the name was not ambiguous.
+    pub shown: Vec<FileRef>,
+    /// How many files matched.
+    pub matched: u32,
+    /// Why the winner won.
+    pub rule: TieBreak,
+}
+
+impl Candidates {
+    /// Whether the name matched one file (or none).
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+}
+
+/// Which rule picked the winner among several files with a link's name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TieBreak {
+    /// It is the only one in the linking note's folder.
+    SameFolder,
+    /// Every other path is longer.
+    Shortest,
+    /// It comes first in path order (letter case decides first).
+    #[default]
+    PathOrder,
 }
 
 /// Resolutions of every link, parallel to `vault.notes[i].links`.
@@ -358,14 +394,18 @@ impl NameMoves {
             }
             missing @ LinkTarget::Missing { .. } => missing,
         };
-        let ambiguous = resolved
+        let shown = resolved
             .ambiguous
+            .shown
             .into_iter()
             .map(|f| self.file(f))
             .collect::<Option<Vec<FileRef>>>()?;
         Some(ResolvedLink {
             target,
-            ambiguous,
+            ambiguous: Candidates {
+                shown,
+                ..resolved.ambiguous
+            },
             case_exact: resolved.case_exact,
         })
     }
@@ -405,13 +445,13 @@ pub fn resolve_link(
                 .then(|| with_folded(&link.target, |f| index.alias(f).first().copied()))
                 .flatten();
             match alias_hit {
-                Some(id) => (FileRef::Note(id), Vec::new(), true),
+                Some(id) => (FileRef::Note(id), Candidates::default(), true),
                 None => {
                     return ResolvedLink {
                         target: LinkTarget::Missing {
                             key: fold_name(link.target.trim_end_matches(".md")),
                         },
-                        ambiguous: Vec::new(),
+                        ambiguous: Candidates::default(),
                         case_exact: true,
                     }
                 }
@@ -458,10 +498,10 @@ fn find_file(
     src_id: NoteId,
     target: &str,
     clamp: bool,
-) -> Option<(FileRef, Vec<FileRef>, bool)> {
+) -> Option<(FileRef, Candidates, bool)> {
     if target.is_empty() {
         // `[[#Heading]]`: the linking note itself.
-        return Some((FileRef::Note(src_id), Vec::new(), true));
+        return Some((FileRef::Note(src_id), Candidates::default(), true));
     }
     let src = vault.note(src_id);
     let path_of = |f: &FileRef| match *f {
@@ -493,7 +533,7 @@ fn find_file(
     };
     let pick_exact = |found: [&[FileRef]; 2], wanted: &str| {
         if let Some(one) = single(found) {
-            return (one, Vec::new(), case_exact(&one, wanted));
+            return (one, Candidates::default(), case_exact(&one, wanted));
         }
         let mut found = found.concat();
         let wanted = nfc(wanted);
@@ -501,7 +541,7 @@ fn find_file(
             found.sort_by_cached_key(|f| (!is_case_exact(f, &wanted), path_of(f)));
         }
         let exact = is_case_exact(&found[0], &wanted);
-        (found[0], Vec::new(), exact)
+        (found[0], Candidates::default(), exact)
     };
 
     // Rule 2: relative to the linking note's folder; rule 3 then applies to the joined path.
@@ -530,29 +570,60 @@ fn find_file(
         return None;
     }
     if let Some(one) = single(found) {
-        return Some((one, Vec::new(), case_exact(&one, target)));
+        return Some((one, Candidates::default(), case_exact(&one, target)));
     }
-    let mut found = found.concat();
     let wanted = nfc(target);
-    if found.len() > 1 {
-        found.sort_by_cached_key(|f| {
-            let p = path_of(f);
-            (p.len(), !is_case_exact(f, &wanted), p)
-        });
-        found.dedup();
-    }
     let folder = src.folder();
-    let sibling = found.iter().position(|f| {
-        let p = path_of(f);
-        p.rsplit_once('/').map_or("", |(d, _)| d) == folder
-    });
-    if let Some(i) = sibling.filter(|&i| i > 0) {
-        let winner = found.remove(i);
-        found.insert(0, winner);
+    // Resolution order: path length, then letter case (an exact spelling first), then path;
+    // each file's key made once.
+    let mut found: Vec<((usize, bool, &str), FileRef)> = found
+        .concat()
+        .into_iter()
+        .map(|f| {
+            let p = path_of(&f);
+            ((p.len(), !is_case_exact(&f, &wanted), p), f)
+        })
+        .collect();
+    let in_folder =
+        |(_, _, p): &(usize, bool, &str)| p.rsplit_once('/').map_or("", |(d, _)| d) == folder;
+    let matched = found.len();
+    // Only the first few are kept in order: a selection, then a sort of those, so a name
+    // thousands of files share costs each of its links a pass over them, not a sort.
+    if matched > CANDIDATES_KEPT {
+        found.select_nth_unstable_by(CANDIDATES_KEPT, |a, b| a.0.cmp(&b.0));
     }
-    let winner = found[0];
+    let siblings = found.iter().filter(|(k, _)| in_folder(k)).count();
+    let sibling = found
+        .iter()
+        .filter(|(k, _)| in_folder(k))
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|&(_, f)| f);
+    let mut first = found[..matched.min(CANDIDATES_KEPT + 1)].to_vec();
+    first.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut shown: Vec<FileRef> = first.into_iter().map(|(_, f)| f).collect();
+    if let Some(sibling) = sibling {
+        shown.retain(|f| *f != sibling);
+        shown.insert(0, sibling);
+    }
+    shown.truncate(CANDIDATES_KEPT);
+    let winner = shown[0];
+    let winner_len = path_of(&winner).len();
+    let rule = if siblings == 1 && sibling == Some(winner) {
+        TieBreak::SameFolder
+    } else if found
+        .iter()
+        .all(|&((len, _, _), f)| f == winner || len > winner_len)
+    {
+        TieBreak::Shortest
+    } else {
+        TieBreak::PathOrder
+    };
     let exact = is_case_exact(&winner, &wanted);
-    let ambiguous = if found.len() > 1 { found } else { Vec::new() };
+    let ambiguous = Candidates {
+        shown,
+        matched: matched as u32,
+        rule,
+    };
     Some((winner, ambiguous, exact))
 }
 

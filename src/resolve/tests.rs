@@ -49,7 +49,7 @@ fn target_of(v: &Vault, from: &str, options: ResolveOptions) -> (String, Fragmen
         LinkTarget::Note { fragment, .. } => fragment.clone(),
         _ => FragmentTarget::None,
     };
-    (path, fragment, link.ambiguous.len())
+    (path, fragment, link.ambiguous.matched as usize)
 }
 
 fn check(files: &[(&str, &str)], from: &str, expect: &str) {
@@ -379,4 +379,75 @@ fn resolving_again_after_files_come_and_go_equals_resolving_from_scratch() {
     all.extend([("Later.md", "[[Note]]"), ("b/Solo.md", "[[Later]]")]);
     assert_resolves_again(base, &all);
     assert_resolves_again(&all, base);
+}
+
+/// A name many files share keeps its first [`CANDIDATES_KEPT`] candidates in resolution order
+/// (the sibling first, then by path length, letter case, path) and counts the rest; the
+/// winner and the rule are those a sort of every candidate gives.
+#[test]
+fn names_shared_by_many_files_keep_the_first_candidates() {
+    let mut files: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("f{i:02}/index.md"), String::new()))
+        .collect();
+    files.push(("deep/er/index.md".into(), String::new()));
+    files.push(("F07/Index.md".into(), String::new()));
+    files.push(("root.md".into(), "[[index]]".into()));
+    files.push(("zzz/a.md".into(), "[[index]]".into()));
+    files.push(("zzz/index.md".into(), String::new()));
+    files.push(("f39/b.md".into(), "[[Index]]".into()));
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let v = vault(&pairs);
+    let r = resolve(&v, ResolveOptions::default());
+    let candidates = |from: &str| {
+        let id = NoteId(
+            v.notes
+                .iter()
+                .position(|n| n.path.as_str() == from)
+                .unwrap() as u32,
+        );
+        let c = r.get(id, 0).ambiguous.clone();
+        let shown: Vec<&str> = c
+            .shown
+            .iter()
+            .map(|f| match f {
+                FileRef::Note(n) => v.note(*n).path.as_str(),
+                FileRef::Attachment(a) => v.attachment(*a).path.as_str(),
+            })
+            .collect();
+        (shown, c.matched, c.rule)
+    };
+    let (shown, matched, rule) = candidates("root.md");
+    assert_eq!(matched, 43);
+    assert_eq!(rule, TieBreak::PathOrder);
+    assert_eq!(
+        shown,
+        [
+            "f00/index.md",
+            "f01/index.md",
+            "f02/index.md",
+            "f03/index.md",
+            "f04/index.md",
+            "f05/index.md",
+            "f06/index.md",
+            "f07/index.md",
+            "f08/index.md",
+            "f09/index.md"
+        ]
+    );
+    // The sibling sorts last, and still wins.
+    let (shown, _, rule) = candidates("zzz/a.md");
+    assert_eq!(rule, TieBreak::SameFolder);
+    assert_eq!(shown[0], "zzz/index.md");
+    assert_eq!(
+        shown[1..4],
+        ["f00/index.md", "f01/index.md", "f02/index.md"]
+    );
+    assert_eq!(shown.len(), CANDIDATES_KEPT);
+    // An exact spelling sorts first among paths of one length.
+    let (shown, _, rule) = candidates("f39/b.md");
+    assert_eq!((shown[0], rule), ("f39/index.md", TieBreak::SameFolder));
+    assert_eq!(shown[1], "F07/Index.md");
 }
