@@ -204,6 +204,17 @@ impl LineIndex {
     }
 }
 
+/// A seeded xorshift generator for tests: each call gives a number below its argument.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 /// `count` pseudo-random ASCII strings (controls and punctuation included, 0-23 bytes) from
 /// `seed`: inputs for tests that hold an ASCII fast path against its general path.
 #[cfg(test)]

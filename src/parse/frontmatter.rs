@@ -508,13 +508,7 @@ mod tests {
             "[a,, b]",
             "[,]",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::source::xorshift(0x2545_f491_4f6c_dd1d);
         let (mut fast, mut total) = (0, 0);
         for _ in 0..20_000 {
             let mut doc = String::new();
