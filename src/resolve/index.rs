@@ -3,6 +3,9 @@
 
 use rayon::prelude::*;
 
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::SharedName;
 use crate::source::{fold_name, FastMap, VaultPath};
 use crate::vault::{AttachmentId, NoteId, Vault};
 
@@ -25,6 +28,26 @@ pub struct NameIndex {
     suffix: FastMap<Box<str>, Vec<FileRef>>,
     /// Folded alias -> notes that declare it.
     aliases: FastMap<Box<str>, Vec<NoteId>>,
+    /// Names many files share, ranked on their first lookup (emptied when files move).
+    shared: SharedNames,
+}
+
+/// The kept rankings of names many files share, by folded name and spelling. A cache of
+/// what the tables above give: not part of an index's value, so two indexes of the same
+/// files are equal whatever each has ranked.
+#[derive(Default)]
+struct SharedNames(Mutex<FastMap<Box<str>, Arc<SharedName>>>);
+
+impl PartialEq for SharedNames {
+    fn eq(&self, _: &SharedNames) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for SharedNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedNames")
+    }
 }
 
 impl NameIndex {
@@ -68,6 +91,7 @@ impl NameIndex {
             exact,
             suffix,
             aliases,
+            shared: SharedNames::default(),
         }
     }
 
@@ -108,7 +132,25 @@ impl NameIndex {
             for_suffixes(&key, |rest| insert_sorted(&mut self.suffix, rest, file));
         }
         self.aliases = aliases_of(vault);
+        // Rankings hold ids and paths of the files before.
+        self.shared = SharedNames::default();
         self
+    }
+
+    /// The ranking kept under `key` (a folded name and a spelling), made by `make` on the
+    /// first lookup. Made outside the lock, so threads ranking other names do not wait;
+    /// two threads making the same one keep the first.
+    pub(crate) fn shared(&self, key: &str, make: impl FnOnce() -> SharedName) -> Arc<SharedName> {
+        let kept = |shared: &SharedNames| {
+            let map = shared.0.lock().unwrap_or_else(PoisonError::into_inner);
+            map.get(key).cloned()
+        };
+        if let Some(found) = kept(&self.shared) {
+            return found;
+        }
+        let made = Arc::new(make());
+        let mut map = self.shared.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(key.into()).or_insert(made).clone()
     }
 
     /// Files whose whole path is `folded` (or `folded.md`).

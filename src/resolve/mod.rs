@@ -504,21 +504,12 @@ fn find_file(
         return Some((FileRef::Note(src_id), Candidates::default(), true));
     }
     let src = vault.note(src_id);
-    let path_of = |f: &FileRef| match *f {
-        FileRef::Note(id) => vault.note(id).path.as_str(),
-        FileRef::Attachment(id) => vault.attachment(id).path.as_str(),
-    };
+    let path_of = |f: &FileRef| file_path(vault, *f);
     // Case-exactness compares NFC text; ASCII targets (most) need no normalisation.
     let nfc = |wanted: &str| -> String {
         unicode_normalization::UnicodeNormalization::nfc(wanted).collect()
     };
-    let is_case_exact = |f: &FileRef, wanted: &str| {
-        let path = path_of(f);
-        path.ends_with(wanted)
-            || path
-                .strip_suffix(".md")
-                .is_some_and(|p| p.ends_with(wanted))
-    };
+    let is_case_exact = |f: &FileRef, wanted: &str| spelled_as(path_of(f), wanted);
     let case_exact = |f: &FileRef, wanted: &str| {
         if wanted.is_ascii() {
             is_case_exact(f, wanted)
@@ -573,22 +564,103 @@ fn find_file(
         return Some((one, Candidates::default(), case_exact(&one, target)));
     }
     let wanted = nfc(target);
-    let folder = src.folder();
-    // Resolution order: path length, then letter case (an exact spelling first), then path;
-    // each file's key made once.
+    let matched = found[0].len() + found[1].len();
+    let (winner, ambiguous) = if matched > SHARED_NAME_MIN {
+        let key = format!("{}\0{wanted}", fold_name(target));
+        index
+            .shared(&key, || SharedName::new(vault, found, &wanted))
+            .rank(vault, src.folder())
+    } else {
+        rank(vault, found, &wanted, src.folder())
+    };
+    let exact = is_case_exact(&winner, &wanted);
+    Some((winner, ambiguous, exact))
+}
+
+/// How many files a name must match before its candidates are sorted once and kept
+/// ([`SharedName`]) rather than ranked again for each link.
+const SHARED_NAME_MIN: usize = 32;
+
+/// The vault path of a file a link can reach.
+fn file_path(vault: &Vault, file: FileRef) -> &str {
+    match file {
+        FileRef::Note(id) => vault.note(id).path.as_str(),
+        FileRef::Attachment(id) => vault.attachment(id).path.as_str(),
+    }
+}
+
+/// Whether `path` ends with `wanted` (NFC) as written, with or without `.md`.
+fn spelled_as(path: &str, wanted: &str) -> bool {
+    path.ends_with(wanted)
+        || path
+            .strip_suffix(".md")
+            .is_some_and(|p| p.ends_with(wanted))
+}
+
+/// The folder of a vault path (`""` at the root).
+fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// A file's place in rule 4's order: path length, then letter case (the spelling `wanted`
+/// first), then path.
+fn order_key<'v>(vault: &'v Vault, file: FileRef, wanted: &str) -> (usize, bool, &'v str) {
+    let p = file_path(vault, file);
+    (p.len(), !spelled_as(p, wanted), p)
+}
+
+/// The winner and candidates among the `first` files in rule 4's order (at least the first
+/// [`CANDIDATES_KEPT`] + 1 of them) for a link whose folder holds `siblings` of the files,
+/// the first in order being `sibling`; `min_other_len` is the shortest path length of a file
+/// other than the winner.
+fn candidates(
+    vault: &Vault,
+    first: impl Iterator<Item = FileRef>,
+    sibling: Option<FileRef>,
+    siblings: usize,
+    matched: usize,
+    min_other_len: impl FnOnce(FileRef) -> Option<usize>,
+) -> (FileRef, Candidates) {
+    let mut shown: Vec<FileRef> = first.collect();
+    if let Some(sibling) = sibling {
+        shown.retain(|f| *f != sibling);
+        shown.insert(0, sibling);
+    }
+    shown.truncate(CANDIDATES_KEPT);
+    let winner = shown[0];
+    let winner_len = file_path(vault, winner).len();
+    let rule = if siblings == 1 && sibling == Some(winner) {
+        TieBreak::SameFolder
+    } else if min_other_len(winner).is_none_or(|len| len > winner_len) {
+        TieBreak::Shortest
+    } else {
+        TieBreak::PathOrder
+    };
+    let ambiguous = Candidates {
+        shown,
+        matched: matched as u32,
+        rule,
+    };
+    (winner, ambiguous)
+}
+
+/// Rule 4's tie-breaks among the files `found` (two or more) for a link in `folder`: the one
+/// file in the same folder, else the shortest path, else the first in path order.
+fn rank(
+    vault: &Vault,
+    found: [&[FileRef]; 2],
+    wanted: &str,
+    folder: &str,
+) -> (FileRef, Candidates) {
+    // Each file's key made once.
     let mut found: Vec<((usize, bool, &str), FileRef)> = found
         .concat()
         .into_iter()
-        .map(|f| {
-            let p = path_of(&f);
-            ((p.len(), !is_case_exact(&f, &wanted), p), f)
-        })
+        .map(|f| (order_key(vault, f, wanted), f))
         .collect();
-    let in_folder =
-        |(_, _, p): &(usize, bool, &str)| p.rsplit_once('/').map_or("", |(d, _)| d) == folder;
+    let in_folder = |(_, _, p): &(usize, bool, &str)| folder_of(p) == folder;
     let matched = found.len();
-    // Only the first few are kept in order: a selection, then a sort of those, so a name
-    // thousands of files share costs each of its links a pass over them, not a sort.
+    // Only the first few are kept in order: a selection, then a sort of those.
     if matched > CANDIDATES_KEPT {
         found.select_nth_unstable_by(CANDIDATES_KEPT, |a, b| a.0.cmp(&b.0));
     }
@@ -600,31 +672,79 @@ fn find_file(
         .map(|&(_, f)| f);
     let mut first = found[..matched.min(CANDIDATES_KEPT + 1)].to_vec();
     first.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut shown: Vec<FileRef> = first.into_iter().map(|(_, f)| f).collect();
-    if let Some(sibling) = sibling {
-        shown.retain(|f| *f != sibling);
-        shown.insert(0, sibling);
+    let min_other_len = |winner: FileRef| {
+        found
+            .iter()
+            .filter(|(_, f)| *f != winner)
+            .map(|((len, _, _), _)| *len)
+            .min()
+    };
+    candidates(
+        vault,
+        first.into_iter().map(|(_, f)| f),
+        sibling,
+        siblings,
+        matched,
+        min_other_len,
+    )
+}
+
+/// Every file a name shared by many files matched, sorted once in rule 4's order for one
+/// spelling, with each folder's first: the links of that name (thousands of `[[index]]` in
+/// a vault of folder notes) each take their winner and candidates from it in constant time,
+/// where ranking the files again for each link made resolving O(links x files).
+#[derive(Debug)]
+pub struct SharedName {
+    /// The files in rule 4's order, with their path lengths.
+    sorted: Vec<(FileRef, usize)>,
+    /// Each folder holding some of them: the index in `sorted` of its first, and how many.
+    folders: FastMap<Box<str>, (usize, usize)>,
+}
+
+impl SharedName {
+    /// The files `found` (a name's matches) in order for the spelling `wanted` (NFC).
+    fn new(vault: &Vault, found: [&[FileRef]; 2], wanted: &str) -> SharedName {
+        let mut keyed: Vec<((usize, bool, &str), FileRef)> = found
+            .concat()
+            .into_iter()
+            .map(|f| (order_key(vault, f, wanted), f))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut folders: FastMap<Box<str>, (usize, usize)> = FastMap::default();
+        for (i, ((_, _, p), _)) in keyed.iter().enumerate() {
+            folders
+                .entry(folder_of(p).into())
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((i, 1));
+        }
+        let sorted = keyed.into_iter().map(|((len, _, _), f)| (f, len)).collect();
+        SharedName { sorted, folders }
     }
-    shown.truncate(CANDIDATES_KEPT);
-    let winner = shown[0];
-    let winner_len = path_of(&winner).len();
-    let rule = if siblings == 1 && sibling == Some(winner) {
-        TieBreak::SameFolder
-    } else if found
-        .iter()
-        .all(|&((len, _, _), f)| f == winner || len > winner_len)
-    {
-        TieBreak::Shortest
-    } else {
-        TieBreak::PathOrder
-    };
-    let exact = is_case_exact(&winner, &wanted);
-    let ambiguous = Candidates {
-        shown,
-        matched: matched as u32,
-        rule,
-    };
-    Some((winner, ambiguous, exact))
+
+    /// What [`rank`] gives for a link in `folder`.
+    fn rank(&self, vault: &Vault, folder: &str) -> (FileRef, Candidates) {
+        let (sibling, siblings) = self
+            .folders
+            .get(folder)
+            .map_or((None, 0), |&(i, n)| (Some(self.sorted[i].0), n));
+        // Sorted by length first: the first file that is not the winner is the shortest.
+        let min_other_len = |winner: FileRef| {
+            self.sorted
+                .iter()
+                .find(|(f, _)| *f != winner)
+                .map(|&(_, len)| len)
+        };
+        candidates(
+            vault,
+            self.sorted[..self.sorted.len().min(CANDIDATES_KEPT + 1)]
+                .iter()
+                .map(|&(f, _)| f),
+            sibling,
+            siblings,
+            self.sorted.len(),
+            min_other_len,
+        )
+    }
 }
 
 /// Joins `./x` or `../x` onto `folder`. Climbing above the vault root gives `None`, or with

@@ -451,3 +451,62 @@ fn names_shared_by_many_files_keep_the_first_candidates() {
     assert_eq!((shown[0], rule), ("f39/index.md", TieBreak::SameFolder));
     assert_eq!(shown[1], "F07/Index.md");
 }
+
+#[test]
+fn kept_rankings_of_shared_names_equal_ranking_each_link() {
+    // Random vaults where a few names are shared by many files in nested folders, in several
+    // letter cases, as notes and as attachments; every link's ranking through `SharedName`
+    // must equal `rank` over the same files, from every folder (siblings or none).
+    let mut rng = crate::source::xorshift(0x5eed_cafe);
+    for round in 0..30 {
+        let names = ["index", "Index", "INDEX", "readme", "a"];
+        let folders = ["", "x", "x/y", "x/y/z", "w", "w/x", "q", "Q"];
+        let mut files: Vec<(String, String)> = Vec::new();
+        let count = 2 + rng(60);
+        for i in 0..count {
+            let folder = folders[rng(folders.len())];
+            let name = names[rng(names.len())];
+            let ext = [".md", ".md", ".md", ".png", ""][rng(5)];
+            let leaf = format!("{name}{ext}");
+            let path = match (folder, i % 3) {
+                ("", _) => leaf,
+                (f, 0) => format!("{f}/{leaf}"),
+                (f, _) => format!("{f}/f{i}/{leaf}"),
+            };
+            // Letter-case twins in one folder too (the sibling rule needs the first of them).
+            if !files.iter().any(|(p, _)| *p == path) {
+                files.push((path, String::new()));
+            }
+        }
+        for folder in folders {
+            let from = if folder.is_empty() {
+                "from.md".to_string()
+            } else {
+                format!("{folder}/from.md")
+            };
+            files.push((from, String::new()));
+        }
+        let pairs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let v = vault(&pairs);
+        let index = NameIndex::new(&v);
+        for spelling in [
+            "index", "Index", "INDEX", "index.md", "readme", "a", "A.png",
+        ] {
+            let found = with_folded(spelling, |f| index.suffix_parts(f));
+            if found[0].len() + found[1].len() < 2 {
+                continue;
+            }
+            let shared = SharedName::new(&v, found, spelling);
+            for folder in folders.iter().chain(&["x/y/z/none"]) {
+                assert_eq!(
+                    shared.rank(&v, folder),
+                    rank(&v, found, spelling, folder),
+                    "round {round}, [[{spelling}]] from {folder:?}"
+                );
+            }
+        }
+    }
+}
