@@ -162,9 +162,17 @@ impl Span {
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     starts: Vec<u32>,
+    /// In lines longer than [`LineIndex::MARK_STEP`] bytes, a mark about every that many
+    /// bytes: (byte offset, characters from its line's start). A column is counted from the
+    /// last mark before it, so thousands of diagnostics on one long line (an exported note)
+    /// do not each count the line from its start.
+    marks: Vec<(u32, u32)>,
 }
 
 impl LineIndex {
+    /// Bytes between two marks of a long line.
+    const MARK_STEP: usize = 4096;
+
     /// Indexes the line starts of `text`.
     pub fn new(text: &str) -> LineIndex {
         // Counted first so the vector is allocated once at its exact size: an index, once made,
@@ -173,7 +181,25 @@ impl LineIndex {
         let mut starts = Vec::with_capacity(lines + 1);
         starts.push(0);
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
-        LineIndex { starts }
+        let mut marks = Vec::new();
+        let ends = starts
+            .iter()
+            .skip(1)
+            .map(|&s| s as usize)
+            .chain([text.len()]);
+        for (&start, end) in starts.iter().zip(ends) {
+            let (mut at, mut chars) = (start as usize, 0);
+            while end - at > Self::MARK_STEP {
+                let mut next = at + Self::MARK_STEP;
+                while !text.is_char_boundary(next) {
+                    next -= 1;
+                }
+                chars += text[at..next].chars().count();
+                marks.push((next as u32, chars as u32));
+                at = next;
+            }
+        }
+        LineIndex { starts, marks }
     }
 
     /// 1-based line of a byte offset.
@@ -186,9 +212,21 @@ impl LineIndex {
         let line = self.line(offset);
         let start = self.starts[line as usize - 1] as usize;
         let end = (offset as usize).min(text.len());
+        let (from, before) = match end - start > Self::MARK_STEP {
+            // The last mark at or before `end` is in this line: the line has one past its
+            // start, and every mark after the line's start belongs to it or a later line.
+            true => {
+                let i = self.marks.partition_point(|&(at, _)| at as usize <= end);
+                self.marks
+                    .get(i.wrapping_sub(1))
+                    .filter(|&&(at, _)| at as usize > start)
+                    .map_or((start, 0), |&(at, chars)| (at as usize, chars as usize))
+            }
+            false => (start, 0),
+        };
         let col = text
-            .get(start..end)
-            .map_or(end - start, |s| s.chars().count());
+            .get(from..end)
+            .map_or(end - start, |s| before + s.chars().count());
         (line, col as u32 + 1)
     }
 
@@ -248,6 +286,47 @@ mod tests {
             (p.folder(), p.stem(), p.extension().as_str()),
             ("dir/sub", "Note.1", "md")
         );
+    }
+
+    /// Columns counted from a long line's marks equal columns counted from the line's start,
+    /// at every offset (mid-character ones included) of texts mixing short and long lines of
+    /// one- to four-byte characters.
+    #[test]
+    fn columns_from_marks_equal_columns_from_line_starts() {
+        let mut rng = xorshift(0x11ae);
+        let pieces = ["a", "é", "中", "😀", " ", "[[x]]", "\r"];
+        for round in 0..12 {
+            let mut text = String::new();
+            for _ in 0..1 + rng(5) {
+                let len = [0, 10, 4095, 4096, 4097, 9000, 30000][rng(7)];
+                let line_start = text.len();
+                while text.len() - line_start < len {
+                    text.push_str(pieces[rng(pieces.len())]);
+                }
+                text.push('\n');
+            }
+            let index = LineIndex::new(&text);
+            let naive = |offset: usize| {
+                let end = offset.min(text.len());
+                let before = &text.as_bytes()[..end];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                let start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let col = text
+                    .get(start..end)
+                    .map_or(end - start, |s| s.chars().count());
+                (line as u32, col as u32 + 1)
+            };
+            for offset in (0..=text.len() + 2).step_by(1 + rng(7)) {
+                assert_eq!(
+                    index.line_col(&text, offset as u32),
+                    naive(offset),
+                    "round {round}, offset {offset}"
+                );
+            }
+        }
     }
 
     /// The fast paths of `VaultPath::new` (ASCII, quick NFC check) give what full NFC gives.
