@@ -735,6 +735,29 @@ fn page_dir(name: &str) -> PageDir {
     PageDir::reserved(name)
 }
 
+/// Drops the repeats of `contexts`, keeping each first one where it was. A note links to
+/// another a few times (a look at each is cheapest), or thousands of times (a table row of
+/// links to one note: a set, where looking through the kept ones made its page quadratic).
+fn dedup_keeping_first(contexts: &mut Vec<String>) {
+    const FEW: usize = 16;
+    if contexts.len() <= FEW {
+        let mut kept = 0;
+        for i in 0..contexts.len() {
+            if !contexts[..kept].contains(&contexts[i]) {
+                contexts.swap(kept, i);
+                kept += 1;
+            }
+        }
+        contexts.truncate(kept);
+        return;
+    }
+    let mut seen: crate::source::FastSet<&str> = crate::source::FastSet::default();
+    let keep: Vec<bool> = contexts.iter().map(|c| seen.insert(c.as_str())).collect();
+    drop(seen);
+    let mut keep = keep.into_iter();
+    contexts.retain(|_| keep.next().unwrap_or(false));
+}
+
 fn note_view<'a>(
     comp: &'a Compilation,
     plan: &SitePlan,
@@ -769,11 +792,7 @@ fn note_view<'a>(
         };
         let context = text::link_context(source, b.link);
         match backlinks.last_mut() {
-            Some(last) if last.path == source.path.as_str() => {
-                if !last.contexts.contains(&context) {
-                    last.contexts.push(context);
-                }
-            }
+            Some(last) if last.path == source.path.as_str() => last.contexts.push(context),
             _ => backlinks.push(BacklinkView {
                 title: &source.title,
                 url: url(source_page),
@@ -781,6 +800,9 @@ fn note_view<'a>(
                 contexts: vec![context],
             }),
         }
+    }
+    for backlink in &mut backlinks {
+        dedup_keeping_first(&mut backlink.contexts);
     }
     NoteView {
         title: &note.title,
@@ -1245,6 +1267,28 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 #[cfg(test)]
 mod tests {
     use crate::site::search_shards;
+
+    /// Both ways of dropping repeated backlink contexts (a few, and thousands) keep the first
+    /// of each in order, as a scan of the kept ones does.
+    #[test]
+    fn repeated_contexts_are_dropped_in_order() {
+        let mut rng = crate::source::xorshift(0xc0de);
+        for len in [0, 1, 2, 5, 16, 17, 40, 300] {
+            for _ in 0..20 {
+                let contexts: Vec<String> =
+                    (0..len).map(|_| format!("c{}", rng(len / 2 + 1))).collect();
+                let mut expected: Vec<String> = Vec::new();
+                for c in &contexts {
+                    if !expected.contains(c) {
+                        expected.push(c.clone());
+                    }
+                }
+                let mut got = contexts.clone();
+                super::dedup_keeping_first(&mut got);
+                assert_eq!(got, expected, "{contexts:?}");
+            }
+        }
+    }
 
     /// Past its note limit, the graph view keeps the notes with the most edges (links either
     /// way, embeds, tags; a note's links to itself count once), ties in path order, and the
