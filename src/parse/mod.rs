@@ -665,6 +665,98 @@ fn link_at(
     })
 }
 
+/// The ranges holding each of a rising sequence of offsets: which are open (started at or
+/// before the offset, ending after it) is kept as the offsets rise, each range added and
+/// dropped once, so n lookups among m ranges cost O((n + m) log m) in any order of ranges.
+struct Holding<'a> {
+    ranges: &'a [Range<usize>],
+    /// Indices of `ranges` by start.
+    by_start: Vec<usize>,
+    /// How many of `by_start` were opened.
+    opened: usize,
+    /// The open ranges by (rank, index): the first is the answer.
+    open: std::collections::BTreeSet<(usize, usize)>,
+    /// The open ranges by end, to drop them once passed.
+    ends: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>>,
+    rank: fn(&Range<usize>) -> usize,
+}
+
+impl<'a> Holding<'a> {
+    /// Ranges ranked by `rank`, ties by their order in `ranges`.
+    fn new(ranges: &'a [Range<usize>], rank: fn(&Range<usize>) -> usize) -> Holding<'a> {
+        let mut by_start: Vec<usize> = (0..ranges.len()).collect();
+        by_start.sort_by_key(|&i| ranges[i].start);
+        Holding {
+            ranges,
+            by_start,
+            opened: 0,
+            open: Default::default(),
+            ends: Default::default(),
+            rank,
+        }
+    }
+
+    /// The first (by rank, then order) range with `start <= at < end`; `at` must not be
+    /// below any offset asked before.
+    fn first_holding(&mut self, at: usize) -> Option<&'a Range<usize>> {
+        while let Some(&i) = self.by_start.get(self.opened) {
+            let r = &self.ranges[i];
+            if r.start > at {
+                break;
+            }
+            self.opened += 1;
+            if r.end > at {
+                self.open.insert(((self.rank)(r), i));
+                self.ends.push(std::cmp::Reverse((r.end, i)));
+            }
+        }
+        while let Some(&std::cmp::Reverse((end, i))) = self.ends.peek() {
+            if end > at {
+                break;
+            }
+            self.ends.pop();
+            self.open.remove(&((self.rank)(&self.ranges[i]), i));
+        }
+        self.open.first().map(|&(_, i)| &self.ranges[i])
+    }
+}
+
+/// The last range (in order) ending at or before each of a rising sequence of offsets.
+struct EndingBy<'a> {
+    ranges: &'a [Range<usize>],
+    /// Indices of `ranges` by end.
+    by_end: Vec<usize>,
+    /// How many of `by_end` ended.
+    ended: usize,
+    /// The greatest index among them.
+    last: Option<usize>,
+}
+
+impl<'a> EndingBy<'a> {
+    fn new(ranges: &'a [Range<usize>]) -> EndingBy<'a> {
+        let mut by_end: Vec<usize> = (0..ranges.len()).collect();
+        by_end.sort_by_key(|&i| ranges[i].end);
+        EndingBy {
+            ranges,
+            by_end,
+            ended: 0,
+            last: None,
+        }
+    }
+
+    /// The last range with `end <= at`; `at` must not be below any offset asked before.
+    fn last_ending_by(&mut self, at: usize) -> Option<&'a Range<usize>> {
+        while let Some(&i) = self.by_end.get(self.ended) {
+            if self.ranges[i].end > at {
+                break;
+            }
+            self.ended += 1;
+            self.last = self.last.max(Some(i));
+        }
+        self.last.map(|i| &self.ranges[i])
+    }
+}
+
 /// Block ids: ` ^id` at the end of a paragraph or list item line, or a lone `^id` line naming
 /// the block before it (a list, table or quote).
 fn find_blocks(
@@ -677,6 +769,11 @@ fn find_blocks(
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut duplicates = Vec::new();
+    // Block ids come in text order, so the ranges holding each are found by sweeps: a note
+    // of thousands of block ids does not look through every range for each.
+    let mut innermost = Holding::new(containers, |r| r.end - r.start);
+    let mut own_block = Holding::new(top_level, |_| 0);
+    let mut block_before = EndingBy::new(top_level);
     for caps in BLOCK_ID.captures_iter(&text[body_start..]) {
         let (Some(whole), Some(id)) = (caps.get(0), caps.get(1)) else {
             continue;
@@ -695,23 +792,13 @@ fn find_blocks(
         let span = if alone {
             // The top-level block this line belongs to, if it is a list/table/quote that absorbed
             // it; otherwise the block before it.
-            let own = top_level
-                .iter()
-                .find(|r| r.start <= id_start && id_start < r.end);
-            match own {
+            match own_block.first_holding(id_start) {
                 Some(r) if r.start < line_start => Some(r.clone()),
-                _ => top_level
-                    .iter()
-                    .rev()
-                    .find(|r| r.end <= line_start)
-                    .cloned(),
+                _ => block_before.last_ending_by(line_start).cloned(),
             }
         } else {
-            containers
-                .iter()
-                .filter(|r| r.start <= id_start && id_start < r.end)
-                .min_by_key(|r| r.end - r.start)
-                .cloned()
+            // The smallest paragraph or list item holding it (the first of equal ones).
+            innermost.first_holding(id_start).cloned()
         };
         let Some(span) = span else { continue };
         let id = id.as_str().to_string();

@@ -183,3 +183,57 @@ fn front_matter_and_comments_keep_offsets() {
     assert_eq!(n.body_start, 13);
     assert_eq!(comment_ranges(text, 13), vec![15..22]);
 }
+
+/// The sweeps that find the ranges around block ids answer as scans of every range do, for
+/// ranges in any order (nested, overlapping, equal, empty) and rising offsets.
+#[test]
+fn block_id_sweeps_equal_scans() {
+    let mut rng = crate::source::xorshift(0xb10c);
+    for round in 0..200 {
+        let ranges: Vec<Range<usize>> = (0..rng(40))
+            .map(|_| {
+                let start = rng(100);
+                start..start + rng(30)
+            })
+            .collect();
+        let mut innermost = Holding::new(&ranges, |r| r.end - r.start);
+        let mut first = Holding::new(&ranges, |_| 0);
+        let mut ending = EndingBy::new(&ranges);
+        let mut at = 0;
+        while at < 140 {
+            let smallest = ranges
+                .iter()
+                .filter(|r| r.start <= at && at < r.end)
+                .min_by_key(|r| r.end - r.start);
+            let own = ranges.iter().find(|r| r.start <= at && at < r.end);
+            let before = ranges.iter().rev().find(|r| r.end <= at);
+            assert_eq!(
+                innermost.first_holding(at),
+                smallest,
+                "round {round} at {at}"
+            );
+            assert_eq!(first.first_holding(at), own, "round {round} at {at}");
+            assert_eq!(ending.last_ending_by(at), before, "round {round} at {at}");
+            at += rng(4);
+        }
+    }
+}
+
+/// A note of thousands of block ids gets the same blocks as short notes of each do.
+#[test]
+fn many_block_ids_each_name_their_own_block() {
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("- item {i} ^i{i}\n"));
+    }
+    text.push_str("\n| a |\n|---|\n| b |\n\n^table\n\npara ^p\n");
+    let (n, diags) = parse(&text);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(n.blocks.len(), 3002);
+    for (i, b) in n.blocks[..3000].iter().enumerate() {
+        assert_eq!(b.id, format!("i{i}"));
+        assert_eq!(text[b.span.range()].trim_end(), format!("- item {i} ^i{i}"));
+    }
+    assert!(text[n.blocks[3000].span.range()].starts_with("| a |"));
+    assert_eq!(&text[n.blocks[3001].span.range()], "para ^p\n");
+}
