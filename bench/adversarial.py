@@ -87,6 +87,11 @@ def wide_table(vault, n):
     write(vault, "Target.md", "# Target\n")
 
 
+def many_tags(vault, n):
+    """One note carrying n nested tags (a tag page each, every one listing that note)."""
+    write(vault, "Tagged.md", " ".join("#p%d/t%d" % (i % 50, i) for i in range(n)) + "\n")
+
+
 def folder_notes(vault, n):
     """An `index.md` in each of N/10 folders, a note beside each linking [[index]] (its
     sibling wins), and a root note linking [[index]] N/10 times (every one ambiguous)."""
@@ -107,6 +112,7 @@ CASES = [
     ("N aliases of one note", many_aliases, "build"),
     ("a table row of N linked cells", wide_table, "build"),
     ("N/10 folders with an index.md, linked by name", folder_notes, "check"),
+    ("one note of N tags", many_tags, "build"),
 ]
 
 

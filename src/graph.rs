@@ -166,8 +166,10 @@ impl ConceptGraph {
         // buffer, and allocates only when the tag is new.
         let mut key = String::new();
         let mut spelled: FastMap<&str, NodeIndex> = FastMap::default();
-        // The tags of the note at hand: an edge per tag, however often the note uses it.
-        let mut note_tags: Vec<NodeIndex> = Vec::new();
+        // An edge per tag and note, however often the note uses the tag: the last note (id + 1)
+        // to put an edge to each node, by node index, so a note of thousands of tags does not
+        // look through its others for each.
+        let mut tagged_by: Vec<u32> = Vec::new();
         for (id, note) in vault.note_ids() {
             let from = NodeIndex::new(id.0 as usize);
             for (i, link) in note.links.iter().enumerate() {
@@ -199,7 +201,6 @@ impl ConceptGraph {
                     },
                 );
             }
-            note_tags.clear();
             for (i, tag) in note.tags.iter().enumerate() {
                 let to = match spelled.get(tag.name.as_str()) {
                     Some(&n) => n,
@@ -218,8 +219,12 @@ impl ConceptGraph {
                         n
                     }
                 };
-                if !note_tags.contains(&to) {
-                    note_tags.push(to);
+                let slot = to.index();
+                if tagged_by.len() <= slot {
+                    tagged_by.resize(slot + 1, 0);
+                }
+                if tagged_by[slot] != id.0 + 1 {
+                    tagged_by[slot] = id.0 + 1;
                     g.graph.add_edge(
                         from,
                         to,
@@ -353,6 +358,53 @@ mod tests {
             notes,
             attachments: Vec::new(),
         }
+    }
+
+    /// A note gets one edge to each tag it uses, at the first use, however often and in
+    /// whatever letter case it writes the tag again, also among thousands of tags.
+    #[test]
+    fn a_note_has_one_edge_per_tag() {
+        let many: String = (0..3000)
+            .map(|i| format!("#t{} #T{} ", i % 1000, i % 7))
+            .collect();
+        let texts = ["#a #b #A #a/b #b", "#b", many.as_str()];
+        let notes = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                crate::parse::note(SourceFile {
+                    path: VaultPath::new(&format!("n{i}.md")).unwrap(),
+                    text: text.to_string(),
+                    is_template: false,
+                })
+                .0
+            })
+            .collect();
+        let v = Vault {
+            notes,
+            attachments: Vec::new(),
+        };
+        let resolution = crate::resolve::resolve(&v, crate::resolve::ResolveOptions::default());
+        let g = ConceptGraph::build(&v, &resolution);
+        let uses = |note: u32| -> Vec<(u32, String)> {
+            g.edges()
+                .filter(|(_, from, _, e)| e.kind == EdgeKind::Tag && from.index() == note as usize)
+                .map(|(_, _, to, e)| match &g.graph[to] {
+                    Node::Tag(name) => (e.index, name.clone()),
+                    _ => unreachable!(),
+                })
+                .collect()
+        };
+        let names = |list: &[(u32, &str)]| -> Vec<(u32, String)> {
+            list.iter().map(|&(i, n)| (i, n.to_string())).collect()
+        };
+        assert_eq!(uses(0), names(&[(0, "a"), (1, "b"), (3, "a/b")]));
+        assert_eq!(uses(1), names(&[(0, "b")]));
+        let third = uses(2);
+        assert_eq!(third.len(), 1000);
+        assert_eq!(third[..3], names(&[(0, "t0"), (2, "t1"), (4, "t2")]));
+        let b = g.tag_node("B").unwrap();
+        assert_eq!(g.tagged(b), &[NoteId(0), NoteId(1)]);
     }
 
     /// The queries answered from the flat arrays equal those walked from petgraph's own edge

@@ -104,7 +104,35 @@ pub struct NoteEntry<'a> {
     /// Vault path.
     pub path: &'a str,
     /// Tag names.
-    pub tags: Vec<&'a str>,
+    pub tags: EntryTags<'a>,
+}
+
+/// A note's tag names as a listing shows them: in order, a tag written again right after
+/// itself once. Borrowed from the note and walked when shown, so the pages listing a note
+/// (one per tag it carries) do not each copy its tags.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryTags<'a>(pub &'a [crate::vault::TagUse]);
+
+impl<'a> EntryTags<'a> {
+    /// The names, in order.
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        let mut last: Option<&str> = None;
+        self.0.iter().filter_map(move |t| {
+            let name = t.name.as_str();
+            (last.replace(name) != Some(name)).then_some(name)
+        })
+    }
+
+    /// Whether the note has no tags.
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for EntryTags<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// A folder on the index page.

@@ -448,8 +448,10 @@ fn write_index_content<'a>(
                 if !n.tags.is_empty() {
                     o.push("      <span class=\"note-list-tags\">");
                     // minijinja's `unique`: the first of the tags equal when lower-cased.
-                    for (i, t) in n.tags.iter().enumerate() {
-                        if n.tags[..i].iter().any(|u| same_lowercase(u, t)) {
+                    let tags: Vec<&str> = n.tags.iter().collect();
+                    let mut firsts = FirstsLowercase::new(tags.len());
+                    for (i, t) in tags.iter().enumerate() {
+                        if !firsts.is_first(&tags[..i], t) {
                             continue;
                         }
                         if i > 0 {
@@ -473,6 +475,35 @@ fn write_index_content<'a>(
     o.push("\n</div>\n");
 }
 
+/// Which of a list's names are the first of those equal once lower-cased, asked in order: a
+/// few are compared with the ones before, many through a set of their lower-cased forms (a
+/// note of thousands of tags made the index quadratic).
+enum FirstsLowercase {
+    Few,
+    Many(crate::source::FastSet<String>),
+}
+
+impl FirstsLowercase {
+    const FEW: usize = 16;
+
+    fn new(len: usize) -> FirstsLowercase {
+        if len <= Self::FEW {
+            FirstsLowercase::Few
+        } else {
+            FirstsLowercase::Many(Default::default())
+        }
+    }
+
+    /// Whether `name` is the first of its kind, `before` being the names asked before it.
+    fn is_first(&mut self, before: &[&str], name: &str) -> bool {
+        match self {
+            FirstsLowercase::Few => !before.iter().any(|u| same_lowercase(u, name)),
+            // `to_lowercase` equality is `same_lowercase` for every pair, ASCII or not.
+            FirstsLowercase::Many(seen) => seen.insert(name.to_lowercase()),
+        }
+    }
+}
+
 /// Whether `a` and `b` are equal once lower-cased (as minijinja's `lower` does it), without
 /// lower-casing ASCII text into new strings.
 fn same_lowercase(a: &str, b: &str) -> bool {
@@ -493,5 +524,50 @@ fn write_tag_items(o: &mut Page, indent: &str, tags: &[LinkView]) {
         o.push("\">#");
         o.esc(&tag.name);
         o.push("</a></li>\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing's tags are unique alike (the first of those equal once lower-cased) whether
+    /// few (compared with the ones before) or many (a set), ASCII or not: the Kelvin sign
+    /// lower-cases to `k`, `İ` to `i̇`.
+    #[test]
+    fn many_tags_are_made_unique_as_few_are() {
+        let mut rng = crate::source::xorshift(0x7a65);
+        let names = [
+            "k", "K", "\u{212a}", "a", "A", "İ", "i\u{307}", "é", "É", "x/y", "X/Y",
+        ];
+        for len in [0, 1, 5, 16, 17, 60] {
+            for _ in 0..30 {
+                let tags: Vec<&str> = (0..len).map(|_| names[rng(names.len())]).collect();
+                let firsts = |mut f: FirstsLowercase| -> Vec<bool> {
+                    (0..tags.len())
+                        .map(|i| f.is_first(&tags[..i], tags[i]))
+                        .collect()
+                };
+                let many = firsts(FirstsLowercase::Many(Default::default()));
+                assert_eq!(many, firsts(FirstsLowercase::Few), "{tags:?}");
+                assert_eq!(firsts(FirstsLowercase::new(tags.len())), many);
+                // An entry's tags drop a tag written again right after itself, as `dedup`.
+                let uses: Vec<crate::vault::TagUse> = tags
+                    .iter()
+                    .map(|t| crate::vault::TagUse {
+                        name: t.to_string(),
+                        span: Default::default(),
+                    })
+                    .collect();
+                let mut deduped = tags.clone();
+                deduped.dedup();
+                let entry = super::super::context::EntryTags(&uses);
+                assert_eq!(entry.iter().collect::<Vec<_>>(), deduped);
+                assert_eq!(
+                    serde_json::to_value(entry).unwrap(),
+                    serde_json::json!(deduped)
+                );
+            }
+        }
     }
 }

@@ -849,13 +849,11 @@ fn entry<'a>(
 ) -> Option<NoteEntry<'a>> {
     let note = comp.vault.note(id);
     let page = plan.note_page(id)?;
-    let mut tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
-    tags.dedup();
     Some(NoteEntry {
         title: &note.title,
         url: html::page_url(root, page),
         path: note.path.as_str(),
-        tags,
+        tags: context::EntryTags(&note.tags),
     })
 }
 
