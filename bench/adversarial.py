@@ -92,6 +92,13 @@ def many_tags(vault, n):
     write(vault, "Tagged.md", " ".join("#p%d/t%d" % (i % 50, i) for i in range(n)) + "\n")
 
 
+def embed_loop(vault, n):
+    """n/10 notes embedding each other in one loop (a warning each, naming the loop)."""
+    m = max(2, n // 10)
+    for i in range(m):
+        write(vault, "n%d.md" % i, "# N%d\n![[n%d]]\n" % (i, (i + 1) % m))
+
+
 def folder_notes(vault, n):
     """An `index.md` in each of N/10 folders, a note beside each linking [[index]] (its
     sibling wins), and a root note linking [[index]] N/10 times (every one ambiguous)."""
@@ -113,6 +120,7 @@ CASES = [
     ("a table row of N linked cells", wide_table, "build"),
     ("N/10 folders with an index.md, linked by name", folder_notes, "check"),
     ("one note of N tags", many_tags, "build"),
+    ("a loop of N/10 embeds", embed_loop, "check"),
 ]
 
 

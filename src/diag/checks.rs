@@ -2,6 +2,7 @@
 //! fragments, ambiguity, embed cycles), with "did you mean" suggestions.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use rayon::prelude::*;
 
@@ -10,7 +11,7 @@ use crate::diag::{Code, Diagnostic, Fix, Level};
 use crate::graph::ConceptGraph;
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution, TieBreak};
 use crate::source::Span;
-use crate::source::{fold_name, FastMap};
+use crate::source::{fold_name, FastMap, FastSet};
 use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
 
 /// All link-level diagnostics of a compiled vault, and the "did you mean" suggestions they
@@ -544,10 +545,14 @@ fn embed_region(
     }
 }
 
+/// The notes an `embed-cycle` message names before it counts the rest.
+pub const CYCLE_NOTES_SHOWN: usize = 10;
+
 /// Embeds that never finish transcluding. The graph here has one node per note embed; embed
 /// `a` leads to embed `b` when `b` lies inside the region `a` shows. A cycle in it is a real
 /// transclusion loop (a note embedding another's unrelated section is not). One note alone is
-/// `self-embed`; several are `embed-cycle`, listed in the order they embed each other.
+/// `self-embed`; several are `embed-cycle`, listed in the order they embed each other (the
+/// first [`CYCLE_NOTES_SHOWN`], and a count of the others).
 pub fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
     let mut nodes: Vec<(NoteId, usize)> = Vec::new();
     let mut by_note: HashMap<NoteId, Vec<usize>> = HashMap::new();
@@ -591,7 +596,9 @@ pub fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
             continue;
         }
         let mut members: Vec<usize> = scc.iter().map(|n| n.index()).collect();
-        members.sort_by_key(|&m| (vault.note(nodes[m].0).path.clone(), nodes[m].1));
+        let key = |m: usize| (&vault.note(nodes[m].0).path, nodes[m].1);
+        members.sort_by(|&a, &b| key(a).cmp(&key(b)));
+        let member: FastSet<usize> = members.iter().copied().collect();
         // Walk the cycle from its first member (in path order) to list notes in embed order.
         let mut order: Vec<NoteId> = Vec::new();
         let mut at = members[0];
@@ -602,30 +609,37 @@ pub fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
             let next = g
                 .neighbors(petgraph::graph::NodeIndex::new(at))
                 .map(|n| n.index())
-                .filter(|n| members.contains(n))
-                .min_by_key(|&n| (vault.note(nodes[n].0).path.clone(), nodes[n].1));
+                .filter(|n| member.contains(n))
+                .min_by(|&a, &b| key(a).cmp(&key(b)));
             match next {
                 Some(n) if n != members[0] => at = n,
                 _ => break,
             }
         }
-        let notes: std::collections::BTreeSet<NoteId> =
-            members.iter().map(|&m| nodes[m].0).collect();
-        let mut names: Vec<String> = order
+        // Each note's first embed in the loop: members are sorted by note, then link.
+        let mut firsts: Vec<(NoteId, usize)> = Vec::new();
+        for &m in &members {
+            if firsts.last().is_none_or(|&(id, _)| id != nodes[m].0) {
+                firsts.push((nodes[m].0, m));
+            }
+        }
+        firsts.sort_by_key(|&(id, _)| id);
+        let single = firsts.len() == 1;
+        // A long loop is named by its first notes and a count, so that its report grows with
+        // the loop, not with the loop times its length.
+        let shown = order.len().min(CYCLE_NOTES_SHOWN);
+        let related: Vec<String> = order[..shown]
             .iter()
             .map(|&n| vault.note(n).path.to_string())
             .collect();
-        names.push(names[0].clone());
-        let single = notes.len() == 1;
+        let mut path = related.join(" -> ");
+        if order.len() > shown {
+            let _ = write!(path, " -> ... ({} more)", order.len() - shown);
+        }
+        path.push_str(" -> ");
+        path.push_str(&related[0]);
         // Report once per note: at its first embed that is part of the loop.
-        for id in notes {
-            let Some(&first) = members
-                .iter()
-                .filter(|&&m| nodes[m].0 == id)
-                .min_by_key(|&&m| nodes[m].1)
-            else {
-                continue;
-            };
+        for (id, first) in firsts {
             let note = vault.note(id);
             let link = &note.links[nodes[first].1];
             let (code, message) = if single {
@@ -634,15 +648,12 @@ pub fn embed_cycles(vault: &Vault, resolution: &Resolution) -> Vec<Diagnostic> {
                     "this note embeds itself (or the section this embed is in)".to_string(),
                 )
             } else {
-                (
-                    Code::EmbedCycle,
-                    format!("embed cycle: {}", names.join(" -> ")),
-                )
+                (Code::EmbedCycle, format!("embed cycle: {path}"))
             };
             let mut d = Diagnostic::new(code, note.path.clone(), link.span, message)
                 .with_target(link.target.clone())
                 .with_help("the site shows the repeated embed as a link; break the loop by linking instead of embedding");
-            d.related = names[..names.len() - 1].to_vec();
+            d.related = related.clone();
             out.push(d);
         }
     }
@@ -737,6 +748,69 @@ mod tests {
             suggested += usize::from(got.is_some());
         }
         assert!(suggested > 100, "{suggested} of {} suggested", wanted.len());
+    }
+
+    /// A loop of embeds is reported once per note, at its first embed into the loop; the
+    /// message names every note of a short loop, and the first ten of a long one and a count.
+    #[test]
+    fn embed_loops_are_named_in_full_or_by_their_first_notes() {
+        let vault_of = |texts: Vec<(String, String)>| {
+            let mut notes: Vec<crate::vault::Note> = texts
+                .into_iter()
+                .map(|(path, text)| {
+                    crate::parse::note(crate::discover::SourceFile {
+                        path: crate::source::VaultPath::new(&path).unwrap(),
+                        text,
+                        is_template: false,
+                    })
+                    .0
+                })
+                .collect();
+            notes.sort_by(|a, b| a.path.cmp(&b.path));
+            Vault {
+                notes,
+                attachments: Vec::new(),
+            }
+        };
+        let cycle = |n: usize| {
+            let v = vault_of(
+                (0..n)
+                    .map(|i| {
+                        let text = format!("[[x]] ![[n{:02}]] ![[n{:02}]]\n", (i + 1) % n, i);
+                        (format!("n{i:02}.md"), text)
+                    })
+                    .collect(),
+            );
+            let r = crate::resolve::resolve(&v, Default::default());
+            let mut found = embed_cycles(&v, &r);
+            found.sort_by(|a, b| a.file.cmp(&b.file));
+            found
+        };
+        let short = cycle(3);
+        assert_eq!(short.len(), 3);
+        for d in &short {
+            assert_eq!(d.code, Code::EmbedCycle);
+            assert_eq!(
+                d.message,
+                "embed cycle: n00.md -> n01.md -> n02.md -> n00.md"
+            );
+            assert_eq!(d.related, ["n00.md", "n01.md", "n02.md"]);
+            // The first embed of each note into the loop: the one to the next note.
+            assert_eq!(d.span.start, 6);
+        }
+        let long = cycle(25);
+        assert_eq!(long.len(), 25);
+        let first_ten: Vec<String> = (0..10).map(|i| format!("n{i:02}.md")).collect();
+        for d in &long {
+            assert_eq!(
+                d.message,
+                format!(
+                    "embed cycle: {} -> ... (15 more) -> n00.md",
+                    first_ten.join(" -> ")
+                )
+            );
+            assert_eq!(d.related, first_ten);
+        }
     }
 
     /// Every hash put in answers "may hold"; most others answer "surely not".
