@@ -169,11 +169,11 @@ pub struct BodySource<'a> {
     pub text: &'a str,
     /// Its links, sorted by start.
     pub links: &'a [Link],
-    /// Its block ids.
+    /// Its block ids, sorted by the start of their markers.
     pub blocks: &'a [Block],
     /// Its headings, in document order.
     pub headings: &'a [Heading],
-    /// Its tags.
+    /// Its tags, sorted by start (the front matter's, then the body's).
     pub tags: &'a [TagUse],
 }
 
@@ -533,6 +533,19 @@ fn is_lone_block_marker(src: &BodySource, r: &Range<usize>) -> bool {
         })
 }
 
+/// The index range of the items of `list` (sorted by `start`) that start inside `span`, its
+/// end included (an empty span there lies inside it).
+fn starting_within<T>(list: &[T], span: Span, start: impl Fn(&T) -> u32) -> (usize, usize) {
+    let from = list.partition_point(|x| start(x) < span.start);
+    let to = list.partition_point(|x| start(x) <= span.end);
+    // What the searches rely on: the items before `from` start before the span, and none
+    // after `to` starts inside it.
+    debug_assert!(list[..from].iter().all(|x| start(x) < span.start));
+    debug_assert!(list[from..].iter().all(|x| start(x) >= span.start));
+    debug_assert!(list[to.max(from)..].iter().all(|x| start(x) > span.end));
+    (from, to.max(from))
+}
+
 /// Text with block markers removed and tags made holes.
 fn push_text<'a>(
     src: &BodySource<'a>,
@@ -548,14 +561,20 @@ fn push_text<'a>(
     }
     let span = Span::new(r.clone());
     let mut cuts: Vec<(usize, usize, Option<u32>)> = Vec::new();
-    for b in src.blocks {
+    // Block markers and tags are sorted by start: those inside the run are found by binary
+    // search (a note of thousands of block ids or tags looked through all of them for every
+    // run of text holding a `#` or `^`).
+    let (from, to) = starting_within(src.blocks, span, |b| b.marker.start);
+    for b in &src.blocks[from..to] {
         if span.contains(b.marker) {
             cuts.push((b.marker.start as usize, b.marker.end as usize, None));
         }
     }
-    for (i, t) in src.tags.iter().enumerate() {
+    let (from, to) = starting_within(src.tags, span, |t| t.span.start);
+    for (i, t) in src.tags[from..to].iter().enumerate() {
         if span.contains(t.span) {
-            cuts.push((t.span.start as usize, t.span.end as usize, Some(i as u32)));
+            let i = (from + i) as u32;
+            cuts.push((t.span.start as usize, t.span.end as usize, Some(i)));
         }
     }
     if cuts.is_empty() {
