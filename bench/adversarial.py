@@ -99,6 +99,17 @@ def embed_loop(vault, n):
         write(vault, "n%d.md" % i, "# N%d\n![[n%d]]\n" % (i, (i + 1) % m))
 
 
+def block_list(vault, n):
+    """A list of n items, each with a block id, and a note embedding every tenth."""
+    write(vault, "List.md", "".join("- item %d ^b%d\n" % (i, i) for i in range(n)))
+    write(vault, "Uses.md", "".join("![[List#^b%d]]\n" % i for i in range(0, n, 10)))
+
+
+def property_links(vault, n):
+    """Front matter of n properties, each a link."""
+    write(vault, "Props.md", "---\n" + "".join('k%d: "[[n%d]]"\n' % (i, i) for i in range(n)) + "---\n")
+
+
 def folder_notes(vault, n):
     """An `index.md` in each of N/10 folders, a note beside each linking [[index]] (its
     sibling wins), and a root note linking [[index]] N/10 times (every one ambiguous)."""
@@ -121,6 +132,8 @@ CASES = [
     ("N/10 folders with an index.md, linked by name", folder_notes, "check"),
     ("one note of N tags", many_tags, "build"),
     ("a loop of N/10 embeds", embed_loop, "check"),
+    ("a list of N block ids, every tenth embedded", block_list, "build"),
+    ("front matter of N property links", property_links, "check"),
 ]
 
 

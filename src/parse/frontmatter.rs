@@ -386,6 +386,14 @@ static DRAFT: LazyLock<Regex> =
 static WIKILINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[\[([^\[\]\n]+?)\]\]").expect("valid regex"));
 
+/// Every link the strings `values` hold (as matched in each).
+fn held_links<'a>(values: &[&'a str]) -> crate::source::FastSet<&'a str> {
+    values
+        .iter()
+        .flat_map(|v| WIKILINK.find_iter(v).map(|m| m.as_str()))
+        .collect()
+}
+
 /// Links written inside string property values. Positions come from the raw YAML text; a raw
 /// occurrence counts only if some parsed string value contains it (so an unquoted `[[x]]`,
 /// which YAML reads as a nested list, is not a link, as in Obsidian).
@@ -407,10 +415,14 @@ fn property_links(
     if values.is_empty() {
         return Vec::new();
     }
+    // The links the values hold, in a set: the pattern allows no bracket inside a link, so a
+    // raw link occurs in a value exactly when matching the value finds it (looking through
+    // every value for each raw link made front matter of thousands of links quadratic).
+    let held = held_links(&values);
     let source = &text[yaml.clone()];
     WIKILINK
         .captures_iter(source)
-        .filter(|c| values.iter().any(|v| v.contains(&c[0])))
+        .filter(|c| held.contains(&c[0]))
         .filter_map(|c| {
             let whole = c.get(0)?;
             let parts = split_wikilink(&c[1])?;
@@ -433,6 +445,32 @@ mod tests {
         let (yaml, _) = split(text).expect("front matter");
         let path = VaultPath::new("n.md").unwrap();
         parse(&path, text, yaml, false)
+    }
+
+    /// A link matched in the raw YAML is in the set of links the values hold exactly when
+    /// some value contains it, brackets, newlines and all.
+    #[test]
+    fn links_held_by_values_are_those_some_value_contains() {
+        let mut rng = crate::source::xorshift(0x1ab5);
+        let pieces = [
+            "[", "]", "[[", "]]", "a", "b c", "|", "#", "\n", "[[a]]", "[[b c]]",
+        ];
+        for _ in 0..2000 {
+            let mut random =
+                |n: usize| -> String { (0..n).map(|_| pieces[rng(pieces.len())]).collect() };
+            let values: Vec<String> = (0..3).map(|_| random(6)).collect();
+            let source = format!("{}{}{}", random(4), values.join(""), random(8));
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let held = held_links(&values);
+            for m in WIKILINK.find_iter(&source) {
+                let x = m.as_str();
+                assert_eq!(
+                    held.contains(x),
+                    values.iter().any(|v| v.contains(x)),
+                    "{x:?} in {values:?}"
+                );
+            }
+        }
     }
 
     #[test]
