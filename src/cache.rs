@@ -699,6 +699,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         tags,
         lines: _,
         fragments: _,
+        comments: _,
         body: _,
     } = note;
     let FrontMatter {
@@ -821,6 +822,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
         path,
         lines: Default::default(),
         fragments: Default::default(),
+        comments: Default::default(),
         body: None,
         text,
         body_start,
@@ -877,7 +879,9 @@ mod tests {
     /// A parse as text, without the line index (made on first use, so whether it exists
     /// says nothing about the parse).
     fn show(parse: &mut (Note, Vec<Diagnostic>)) -> String {
+        // Derived on first use (or seeded by parsing): not part of what is cached.
         parse.0.lines = Default::default();
+        parse.0.comments = Default::default();
         format!("{:#?}", parse)
     }
 

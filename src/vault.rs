@@ -76,6 +76,9 @@ pub struct Note {
     /// Headings and blocks by key, made on the first fragment lookup of a note with many
     /// ([`crate::resolve::fragments::FragmentIndex`]).
     pub fragments: std::sync::OnceLock<crate::resolve::fragments::FragmentIndex>,
+    /// The `%% comments %%` of the body, made on first use ([`Note::comments`]): every embed
+    /// of a part of the note renders that part through them.
+    pub comments: std::sync::OnceLock<Vec<std::ops::Range<usize>>>,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
     /// build (see [`crate::parse::body`]); `None` when taken from the parse cache, parsed
     /// for `check`, or not published (`publish: false`): a page then makes one each time it
@@ -97,6 +100,13 @@ impl Note {
     /// Line starts of the text.
     pub fn lines(&self) -> &LineIndex {
         self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// The byte ranges of the body's `%% comments %%` ([`crate::parse::comment_ranges`]),
+    /// found once: a note embedded thousands of times is not searched for `%%` each time.
+    pub fn comments(&self) -> &[std::ops::Range<usize>] {
+        self.comments
+            .get_or_init(|| crate::parse::comment_ranges(&self.text, self.body_start))
     }
 
     /// The source text of a span.

@@ -218,6 +218,10 @@ pub fn template<'a>(
     let mut callouts_open: Vec<bool> = Vec::new();
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
+    let blocks = BlockStarts::new(src.blocks);
+    // What the binary searches of `push_text` and `is_lone_block_marker` rely on.
+    debug_assert!(src.blocks.is_sorted_by_key(|b| b.marker.start));
+    debug_assert!(src.tags.is_sorted_by_key(|t| t.span.start));
     let html = |s: String| Piece::Event(Event::Html(s.into()));
     for (event, r) in events {
         if skip_depth > 0 {
@@ -357,7 +361,7 @@ pub fn template<'a>(
                     skip_paragraph = true;
                     continue;
                 }
-                match block_at(src, r.start).filter(|_| top) {
+                match top.then(|| blocks.at(r.start)).flatten() {
                     Some(b) => pieces.push(html(format!("<p id=\"^{}\">", escape(b)))),
                     None => {
                         paragraph_at = Some(pieces.len());
@@ -390,12 +394,12 @@ pub fn template<'a>(
                     None => pieces.push(Piece::Event(Event::End(TagEnd::Paragraph))),
                 }
             }
-            Event::Start(Tag::Item) => match block_at(src, r.start).filter(|_| top) {
+            Event::Start(Tag::Item) => match top.then(|| blocks.at(r.start)).flatten() {
                 Some(b) => pieces.push(html(format!("<li id=\"^{}\">", escape(b)))),
                 None => pieces.push(Piece::Event(Event::Start(Tag::Item))),
             },
             Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
-                if let Some(b) = block_at(src, r.start).filter(|_| top) {
+                if let Some(b) = top.then(|| blocks.at(r.start)).flatten() {
                     pieces.push(html(format!(
                         "<a class=\"block-anchor\" id=\"^{}\"></a>",
                         escape(b)
@@ -409,7 +413,7 @@ pub fn template<'a>(
                     callout = Some(c);
                     callouts_open.push(true);
                 } else {
-                    if let Some(b) = block_at(src, r.start).filter(|_| top) {
+                    if let Some(b) = top.then(|| blocks.at(r.start)).flatten() {
                         pieces.push(html(format!(
                             "<a class=\"block-anchor\" id=\"^{}\"></a>",
                             escape(b)
@@ -514,23 +518,59 @@ fn link_index(src: &BodySource, start: usize) -> Option<u32> {
         .map(|i| i as u32)
 }
 
-/// The id of the block whose span starts at `start`.
-fn block_at<'a>(src: &BodySource<'a>, start: usize) -> Option<&'a str> {
-    src.blocks
-        .iter()
-        .find(|b| b.span.start as usize == start)
-        .map(|b| b.id.as_str())
+/// The blocks of a body by where the blocks they name start (not where their ids are
+/// written: a lone `^id` names the block before it). A body of more than a few blocks sorts
+/// them on its first lookup, so a list of thousands of ids is not scanned for each item.
+struct BlockStarts<'a> {
+    blocks: &'a [Block],
+    /// (span start, index), sorted: the first of equal starts is the first block.
+    sorted: std::cell::OnceCell<Vec<(u32, u32)>>,
+}
+
+impl<'a> BlockStarts<'a> {
+    const FEW: usize = 16;
+
+    fn new(blocks: &'a [Block]) -> BlockStarts<'a> {
+        BlockStarts {
+            blocks,
+            sorted: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The id of the first block whose span starts at `start`.
+    fn at(&self, start: usize) -> Option<&'a str> {
+        let blocks = self.blocks;
+        if blocks.len() <= Self::FEW {
+            return blocks
+                .iter()
+                .find(|b| b.span.start as usize == start)
+                .map(|b| b.id.as_str());
+        }
+        let sorted = self.sorted.get_or_init(|| {
+            let mut sorted: Vec<(u32, u32)> =
+                (0..).zip(blocks).map(|(i, b)| (b.span.start, i)).collect();
+            sorted.sort_unstable();
+            sorted
+        });
+        let i = sorted.partition_point(|&(s, _)| (s as usize) < start);
+        sorted
+            .get(i)
+            .filter(|&&(s, _)| s as usize == start)
+            .map(|&(_, b)| blocks[b as usize].id.as_str())
+    }
 }
 
 /// A paragraph that is only `^id` (naming the block before it) is not shown.
 fn is_lone_block_marker(src: &BodySource, r: &Range<usize>) -> bool {
     let text = src.text.get(r.clone()).unwrap_or("").trim();
-    text.starts_with('^')
-        && src.blocks.iter().any(|b| {
-            r.start <= b.marker.start as usize
-                && (b.marker.end as usize) <= r.end
-                && (b.span.start as usize) < r.start
-        })
+    if !text.starts_with('^') {
+        return false;
+    }
+    // Markers are sorted by start: only those starting inside the paragraph can lie in it.
+    let (from, to) = starting_within(src.blocks, Span::new(r.clone()), |b| b.marker.start);
+    src.blocks[from..to]
+        .iter()
+        .any(|b| (b.marker.end as usize) <= r.end && (b.span.start as usize) < r.start)
 }
 
 /// The index range of the items of `list` (sorted by `start`) that start inside `span`, its
@@ -538,11 +578,6 @@ fn is_lone_block_marker(src: &BodySource, r: &Range<usize>) -> bool {
 fn starting_within<T>(list: &[T], span: Span, start: impl Fn(&T) -> u32) -> (usize, usize) {
     let from = list.partition_point(|x| start(x) < span.start);
     let to = list.partition_point(|x| start(x) <= span.end);
-    // What the searches rely on: the items before `from` start before the span, and none
-    // after `to` starts inside it.
-    debug_assert!(list[..from].iter().all(|x| start(x) < span.start));
-    debug_assert!(list[from..].iter().all(|x| start(x) >= span.start));
-    debug_assert!(list[to.max(from)..].iter().all(|x| start(x) > span.end));
     (from, to.max(from))
 }
 
@@ -680,6 +715,34 @@ mod tests {
     use super::*;
     use crate::discover::SourceFile;
     use crate::source::VaultPath;
+
+    /// Blocks looked up by where their spans start, few (scanned) or many (sorted once), give
+    /// the first block in order with that start, as a scan does; spans repeat (a lone `^id`
+    /// names the block an item's id is also in) and come in any order.
+    #[test]
+    fn block_starts_find_the_first_block_as_a_scan_does() {
+        let mut rng = crate::source::xorshift(0xb5);
+        for len in [0, 3, 16, 17, 200] {
+            let blocks: Vec<Block> = (0..len)
+                .map(|i| {
+                    let start = rng(60) as u32;
+                    Block {
+                        id: format!("b{i}"),
+                        span: Span::new(start as usize..start as usize + 5),
+                        marker: Span::default(),
+                    }
+                })
+                .collect();
+            let starts = BlockStarts::new(&blocks);
+            for at in 0..70 {
+                let scan = blocks
+                    .iter()
+                    .find(|b| b.span.start as usize == at)
+                    .map(|b| b.id.as_str());
+                assert_eq!(starts.at(at), scan, "{len} blocks, at {at}");
+            }
+        }
+    }
 
     /// A note's template with its holes filled the simplest way: text as it is, links as
     /// `<a href="#L{i}">`, tags as `#T{i}`, escaped in attributes.

@@ -9,7 +9,6 @@ use std::ops::Range;
 
 use crate::compile::Compilation;
 use crate::parse::body::{self, BodyTemplate, Hole};
-use crate::parse::comment_ranges;
 use crate::resolve::{fragments, FragmentTarget, LinkTarget};
 use crate::site::{PageDir, SitePlan};
 use crate::slug::slugify;
@@ -149,12 +148,12 @@ fn render_range(
     let Some(slice) = note.text.get(range.clone()) else {
         return String::new();
     };
-    let comments = comment_ranges(&note.text, note.body_start);
+    let comments = note.comments();
     // Only the page's own headings and blocks get ids.
     let top = stack.len() == 1;
     let template = body::template(
         &note.body_source(),
-        crate::parse::events(slice, range.start, &comments),
+        crate::parse::events(slice, range.start, comments),
         top,
         slice.len(),
     );
