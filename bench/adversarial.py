@@ -9,7 +9,7 @@ where the work is). A linear tool takes about 4x as long at 4N; the table prints
 marks anything above 8x as superlinear.
 
     python3 bench/adversarial.py                 # N = 5000
-    python3 bench/adversarial.py --n 1000          # what CI runs (with --strict)
+    python3 bench/adversarial.py --runs 2 --strict  # what CI runs
 
 Exit status: 0, or 1 with --strict when a case is superlinear or a run fails.
 """
