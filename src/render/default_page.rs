@@ -449,9 +449,11 @@ fn write_index_content<'a>(
                     o.push("      <span class=\"note-list-tags\">");
                     // minijinja's `unique`: the first of the tags equal when lower-cased.
                     let tags: Vec<&str> = n.tags.iter().collect();
-                    let mut firsts = FirstsLowercase::new(tags.len());
+                    // `to_lowercase` equality is `same_lowercase`, ASCII or not.
+                    let first =
+                        super::firsts(&tags, |a, b| same_lowercase(a, b), |t| t.to_lowercase());
                     for (i, t) in tags.iter().enumerate() {
-                        if !firsts.is_first(&tags[..i], t) {
+                        if !first[i] {
                             continue;
                         }
                         if i > 0 {
@@ -473,35 +475,6 @@ fn write_index_content<'a>(
         }
     }
     o.push("\n</div>\n");
-}
-
-/// Which of a list's names are the first of those equal once lower-cased, asked in order: a
-/// few are compared with the ones before, many through a set of their lower-cased forms (a
-/// note of thousands of tags made the index quadratic).
-enum FirstsLowercase {
-    Few,
-    Many(crate::source::FastSet<String>),
-}
-
-impl FirstsLowercase {
-    const FEW: usize = 16;
-
-    fn new(len: usize) -> FirstsLowercase {
-        if len <= Self::FEW {
-            FirstsLowercase::Few
-        } else {
-            FirstsLowercase::Many(Default::default())
-        }
-    }
-
-    /// Whether `name` is the first of its kind, `before` being the names asked before it.
-    fn is_first(&mut self, before: &[&str], name: &str) -> bool {
-        match self {
-            FirstsLowercase::Few => !before.iter().any(|u| same_lowercase(u, name)),
-            // `to_lowercase` equality is `same_lowercase` for every pair, ASCII or not.
-            FirstsLowercase::Many(seen) => seen.insert(name.to_lowercase()),
-        }
-    }
 }
 
 /// Whether `a` and `b` are equal once lower-cased (as minijinja's `lower` does it), without
@@ -532,8 +505,8 @@ mod tests {
     use super::*;
 
     /// A listing's tags are unique alike (the first of those equal once lower-cased) whether
-    /// few (compared with the ones before) or many (a set), ASCII or not: the Kelvin sign
-    /// lower-cases to `k`, `İ` to `i̇`.
+    /// few (compared with the ones before) or many (a set of lower-cased forms), ASCII or
+    /// not: the Kelvin sign lower-cases to `k`, `İ` to `i̇`.
     #[test]
     fn many_tags_are_made_unique_as_few_are() {
         let mut rng = crate::source::xorshift(0x7a65);
@@ -543,14 +516,12 @@ mod tests {
         for len in [0, 1, 5, 16, 17, 60] {
             for _ in 0..30 {
                 let tags: Vec<&str> = (0..len).map(|_| names[rng(names.len())]).collect();
-                let firsts = |mut f: FirstsLowercase| -> Vec<bool> {
-                    (0..tags.len())
-                        .map(|i| f.is_first(&tags[..i], tags[i]))
-                        .collect()
-                };
-                let many = firsts(FirstsLowercase::Many(Default::default()));
-                assert_eq!(many, firsts(FirstsLowercase::Few), "{tags:?}");
-                assert_eq!(firsts(FirstsLowercase::new(tags.len())), many);
+                let scan: Vec<bool> = (0..tags.len())
+                    .map(|i| !tags[..i].iter().any(|u| same_lowercase(u, tags[i])))
+                    .collect();
+                let first =
+                    super::super::firsts(&tags, |a, b| same_lowercase(a, b), |t| t.to_lowercase());
+                assert_eq!(first, scan, "{tags:?}");
                 // An entry's tags drop a tag written again right after itself, as `dedup`.
                 let uses: Vec<crate::vault::TagUse> = tags
                     .iter()

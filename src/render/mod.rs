@@ -735,27 +735,23 @@ fn page_dir(name: &str) -> PageDir {
     PageDir::reserved(name)
 }
 
-/// Drops the repeats of `contexts`, keeping each first one where it was. A note links to
-/// another a few times (a look at each is cheapest), or thousands of times (a table row of
-/// links to one note: a set, where looking through the kept ones made its page quadratic).
-fn dedup_keeping_first(contexts: &mut Vec<String>) {
+/// Which of `items` are the first of those alike, in order; `same` and `key` must agree
+/// (`same(a, b)` exactly when `key(a) == key(b)`). A few items are each compared with the
+/// ones before, many go through a set of their keys: a note linking another thousands of
+/// times, or carrying thousands of tags, made each item look through all before it.
+pub(crate) fn firsts<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    same: impl Fn(&T, &T) -> bool,
+    key: impl Fn(&'a T) -> K,
+) -> Vec<bool> {
     const FEW: usize = 16;
-    if contexts.len() <= FEW {
-        let mut kept = 0;
-        for i in 0..contexts.len() {
-            if !contexts[..kept].contains(&contexts[i]) {
-                contexts.swap(kept, i);
-                kept += 1;
-            }
-        }
-        contexts.truncate(kept);
-        return;
+    if items.len() <= FEW {
+        return (0..items.len())
+            .map(|i| !items[..i].iter().any(|u| same(u, &items[i])))
+            .collect();
     }
-    let mut seen: crate::source::FastSet<&str> = crate::source::FastSet::default();
-    let keep: Vec<bool> = contexts.iter().map(|c| seen.insert(c.as_str())).collect();
-    drop(seen);
-    let mut keep = keep.into_iter();
-    contexts.retain(|_| keep.next().unwrap_or(false));
+    let mut seen = crate::source::FastSet::default();
+    items.iter().map(|t| seen.insert(key(t))).collect()
 }
 
 fn note_view<'a>(
@@ -801,8 +797,10 @@ fn note_view<'a>(
             }),
         }
     }
-    for backlink in &mut backlinks {
-        dedup_keeping_first(&mut backlink.contexts);
+    // A note linking here several times shows each context once.
+    for backlink in backlinks.iter_mut().filter(|b| b.contexts.len() > 1) {
+        let mut keep = firsts(&backlink.contexts, |a, b| a == b, String::as_str).into_iter();
+        backlink.contexts.retain(|_| keep.next().unwrap_or(true));
     }
     NoteView {
         title: &note.title,
@@ -1266,24 +1264,18 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 mod tests {
     use crate::site::search_shards;
 
-    /// Both ways of dropping repeated backlink contexts (a few, and thousands) keep the first
-    /// of each in order, as a scan of the kept ones does.
+    /// Both ways of finding the first of items alike (a few compared with the ones before,
+    /// many through a set of keys) mark the items a scan of the ones before marks.
     #[test]
-    fn repeated_contexts_are_dropped_in_order() {
+    fn firsts_are_found_alike_for_few_and_many() {
         let mut rng = crate::source::xorshift(0xc0de);
         for len in [0, 1, 2, 5, 16, 17, 40, 300] {
             for _ in 0..20 {
-                let contexts: Vec<String> =
+                let items: Vec<String> =
                     (0..len).map(|_| format!("c{}", rng(len / 2 + 1))).collect();
-                let mut expected: Vec<String> = Vec::new();
-                for c in &contexts {
-                    if !expected.contains(c) {
-                        expected.push(c.clone());
-                    }
-                }
-                let mut got = contexts.clone();
-                super::dedup_keeping_first(&mut got);
-                assert_eq!(got, expected, "{contexts:?}");
+                let scan: Vec<bool> = (0..len).map(|i| !items[..i].contains(&items[i])).collect();
+                let first = super::firsts(&items, |a, b| a == b, String::as_str);
+                assert_eq!(first, scan, "{items:?}");
             }
         }
     }
