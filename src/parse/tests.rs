@@ -237,3 +237,18 @@ fn many_block_ids_each_name_their_own_block() {
     assert!(text[n.blocks[3000].span.range()].starts_with("| a |"));
     assert_eq!(&text[n.blocks[3001].span.range()], "para ^p\n");
 }
+
+/// A block id in a nested list item names that item, not the items around it: the smallest
+/// paragraph or item holding the id.
+#[test]
+fn a_block_id_names_its_innermost_item() {
+    let text = "- outer\n  - middle\n    - inner ^in\n  - after ^af\n- last\n\n> quote ^q\n";
+    let (n, _) = parse(text);
+    let named = |id: &str| {
+        let b = n.blocks.iter().find(|b| b.id == id).unwrap();
+        text[b.span.range()].trim_end().to_string()
+    };
+    assert_eq!(named("in"), "- inner ^in");
+    assert_eq!(named("af"), "- after ^af");
+    assert_eq!(named("q"), "quote ^q");
+}
