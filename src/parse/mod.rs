@@ -685,11 +685,9 @@ struct Holding<'a> {
 impl<'a> Holding<'a> {
     /// Ranges ranked by `rank`, ties by their order in `ranges`.
     fn new(ranges: &'a [Range<usize>], rank: fn(&Range<usize>) -> usize) -> Holding<'a> {
-        let mut by_start: Vec<usize> = (0..ranges.len()).collect();
-        by_start.sort_by_key(|&i| ranges[i].start);
         Holding {
             ranges,
-            by_start,
+            by_start: indices_by(ranges, |r| r.start),
             opened: 0,
             open: Default::default(),
             ends: Default::default(),
@@ -722,6 +720,13 @@ impl<'a> Holding<'a> {
     }
 }
 
+/// The indices of `ranges` sorted by `key` (ties in order).
+fn indices_by(ranges: &[Range<usize>], key: fn(&Range<usize>) -> usize) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..ranges.len()).collect();
+    indices.sort_by_key(|&i| key(&ranges[i]));
+    indices
+}
+
 /// The last range (in order) ending at or before each of a rising sequence of offsets.
 struct EndingBy<'a> {
     ranges: &'a [Range<usize>],
@@ -735,11 +740,9 @@ struct EndingBy<'a> {
 
 impl<'a> EndingBy<'a> {
     fn new(ranges: &'a [Range<usize>]) -> EndingBy<'a> {
-        let mut by_end: Vec<usize> = (0..ranges.len()).collect();
-        by_end.sort_by_key(|&i| ranges[i].end);
         EndingBy {
             ranges,
-            by_end,
+            by_end: indices_by(ranges, |r| r.end),
             ended: 0,
             last: None,
         }
