@@ -23,6 +23,47 @@ pub const RESERVED: &[&str] = &[
     "index.html",
 ];
 
+/// The longest slug one folder of a page's path gets, in bytes. File systems refuse names over
+/// 255 bytes; a longer slug (a long tag, alias or permalink, or a name whose lower case takes
+/// more bytes) is cut here, which leaves room for the `-2`, `-3`, ... of a collision.
+pub const MAX_SEGMENT_BYTES: usize = 200;
+
+/// The longest folder path a page gets, in bytes, far below the 4,096 bytes a whole path may
+/// have with the output folder in front. Folders past it (a tag nested hundreds of levels, a
+/// permalink of thousands of parts) are dropped.
+pub const MAX_PAGE_PATH_BYTES: usize = 1024;
+
+/// [`slugify`] for one folder of a page's path: cut to [`MAX_SEGMENT_BYTES`] at a character
+/// boundary, with no `-` left at its end.
+fn segment(text: &str) -> String {
+    let mut slug = slugify(text);
+    if slug.len() > MAX_SEGMENT_BYTES {
+        let end = (0..=MAX_SEGMENT_BYTES)
+            .rev()
+            .find(|&i| slug.is_char_boundary(i))
+            .unwrap_or(0);
+        slug.truncate(end);
+        let kept = slug.trim_end_matches('-').len();
+        slug.truncate(kept);
+    }
+    slug
+}
+
+/// `parts` without the trailing ones that would make their path longer than
+/// [`MAX_PAGE_PATH_BYTES`]; the first is always kept (it is at most [`MAX_SEGMENT_BYTES`]).
+fn within_path_limit(mut parts: Vec<String>) -> Vec<String> {
+    let mut len = 0;
+    let keep = parts
+        .iter()
+        .take_while(|p| {
+            len += p.len() + usize::from(len > 0);
+            len <= MAX_PAGE_PATH_BYTES
+        })
+        .count();
+    parts.truncate(keep.max(1));
+    parts
+}
+
 /// A page's folder inside the site, `/`-separated, no leading or trailing slash; `""` is the
 /// site root. The page itself is `{dir}/index.html`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -139,12 +180,13 @@ impl SitePlan {
         for (node, name) in tags {
             let mut parts: Vec<String> = name
                 .split('/')
-                .map(slugify)
+                .map(segment)
                 .filter(|s| !s.is_empty())
                 .collect();
             if parts.is_empty() {
                 parts.push("tag".into());
             }
+            let parts = within_path_limit(parts);
             let joined = tag_taken.unique(parts.join("/"));
             self.tag_index.insert(fold_name(&name), self.tags.len());
             self.tags.push((
@@ -330,7 +372,7 @@ pub fn plan(
             continue;
         };
         for alias in &note.front_matter.aliases {
-            let slug = slugify(alias);
+            let slug = segment(alias);
             if slug.is_empty() {
                 continue;
             }
@@ -494,16 +536,18 @@ fn note_parts(path: &str) -> Vec<String> {
     } else {
         stem
     };
-    stem.split('/')
-        .map(|c| {
-            let s = slugify(c);
-            if s.is_empty() {
-                "note".to_string()
-            } else {
-                s
-            }
-        })
-        .collect()
+    within_path_limit(
+        stem.split('/')
+            .map(|c| {
+                let s = segment(c);
+                if s.is_empty() {
+                    "note".to_string()
+                } else {
+                    s
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Components of a `permalink`; `..`, `.` and empty parts are dropped, so it cannot escape.
@@ -511,10 +555,10 @@ fn permalink_parts(permalink: &str) -> Option<Vec<String>> {
     let parts: Vec<String> = permalink
         .split('/')
         .filter(|c| !c.is_empty() && *c != "." && *c != "..")
-        .map(|c| slugify(c.trim_start_matches(':')))
+        .map(|c| segment(c.trim_start_matches(':')))
         .filter(|s| !s.is_empty())
         .collect();
-    (!parts.is_empty()).then_some(parts)
+    (!parts.is_empty()).then(|| within_path_limit(parts))
 }
 
 /// A relative URL from the page in `from` to a site-relative file path, each segment
@@ -806,6 +850,41 @@ mod tests {
         assert_eq!(note_parts("Models/CLIP.md"), vec!["models", "clip"]);
         assert_eq!(note_parts("概念/多模態模型.md"), vec!["概念", "多模態模型"]);
         assert_eq!(note_parts("!!!.md"), vec!["note"]);
+    }
+
+    /// A slug past the limit is cut at a character boundary without a `-` at its end; the
+    /// path keeps its first folders up to its own limit.
+    #[test]
+    fn long_slugs_and_paths_are_cut_to_fit_the_file_system() {
+        assert_eq!(segment(&"ab".repeat(100)), "ab".repeat(100));
+        assert_eq!(segment(&"ab".repeat(101)), "ab".repeat(100));
+        // 199 bytes, then a word boundary: no dash is left at the end.
+        assert_eq!(
+            segment(&format!("{} word", "a".repeat(199))),
+            "a".repeat(199)
+        );
+        // Three bytes a character: 66 of them, 198 bytes.
+        assert_eq!(segment(&"视".repeat(100)), "视".repeat(66));
+        // `İ` lower-cases to `i` and a combining dot: 375 bytes from 250.
+        let cut = segment(&"İ".repeat(125));
+        assert!(
+            cut.len() <= MAX_SEGMENT_BYTES && cut.starts_with("i\u{307}"),
+            "{cut}"
+        );
+        let parts: Vec<String> = (0..1000).map(|i| format!("p{i}")).collect();
+        let kept = within_path_limit(parts.clone());
+        assert!(kept.join("/").len() <= MAX_PAGE_PATH_BYTES);
+        assert!(kept.len() > 200 && kept[..] == parts[..kept.len()]);
+        let one_more = parts[..=kept.len()].join("/").len();
+        assert!(
+            one_more > MAX_PAGE_PATH_BYTES,
+            "a part was dropped that fits"
+        );
+        assert_eq!(within_path_limit(vec!["a".into(), "b".into()]), ["a", "b"]);
+        assert_eq!(
+            note_parts(&format!("{}/x.md", "y".repeat(300))),
+            vec!["y".repeat(200), "x".to_string()]
+        );
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! normalisation twins; notes in the vault's own `tags/` folder; attachments where the site
 //! puts its own files; a note that is not UTF-8 and notes of deep nesting and long lines.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::support::{assert_same_tree, build_with, run_cmd, vaultc, Rng};
+use crate::support::{assert_same_tree, build_with, list_files, run_cmd, slash_path, vaultc, Rng};
 
 const NAME_PARTS: &[&str] = &[
     "a", "Note", "b c", "ü", "é", "e\u{301}", "链接", "日本", "x.y", "..", "-", "_", "%20", "#",
@@ -269,4 +269,92 @@ fn hostile_vaults_get_diagnostics_and_sites_never_a_crash() {
         assert!(matches!(run.code, 0 | 1), "{what}: {}", run.report());
         assert_same_tree(&site, &cold);
     }
+}
+
+/// Every name a page's folder comes from can be longer than a file system allows (255 bytes a
+/// name): a long tag (Latin and CJK), a tag nested thousands of levels, a long alias, a
+/// permalink of thousands of parts, a note whose lower-case name takes more bytes than its own
+/// (`İ` is 2 bytes, `i̇` 3). The build writes every page under a shortened folder and links
+/// them, where it used to stop with "File name too long" and no site.
+#[test]
+fn names_longer_than_the_file_system_allows_get_shortened_page_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    let long_tag = "tag".repeat(100);
+    let cjk_tag = "这是一个非常长的标签".repeat(12);
+    let nested = vec!["ab"; 2000].join("/");
+    let permalink: Vec<String> = (0..3000).map(|i| format!("p{i}")).collect();
+    let files = [
+        (
+            "a.md".to_string(),
+            format!(
+                "#{long_tag} #{long_tag}x #{cjk_tag} #{nested}\n\n[[b]] [[{}]]\n",
+                "İ".repeat(125)
+            ),
+        ),
+        (
+            "b.md".to_string(),
+            format!(
+                "---\npermalink: {}\naliases: [\"{}\"]\n---\n[[a]]\n",
+                permalink.join("/"),
+                "别名".repeat(60)
+            ),
+        ),
+        (format!("{}.md", "İ".repeat(125)), "[[a]]\n".to_string()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(vault.join(name), text).unwrap();
+    }
+    let site = dir.path().join("site");
+    let run = build_with(&vault, &site, &[]);
+    assert_eq!(run.code, 0, "{}", run.report());
+    // Relative to the site.
+    let pages: Vec<PathBuf> = list_files(&site)
+        .into_iter()
+        .filter(|p| p.ends_with("index.html"))
+        .collect();
+    for rel in &pages {
+        assert!(
+            rel.as_os_str().len() <= 1024 + 256,
+            "{} bytes: {}",
+            rel.as_os_str().len(),
+            rel.display()
+        );
+        for part in rel.components() {
+            assert!(part.as_os_str().len() <= 210, "{}", rel.display());
+        }
+    }
+    // The two tags alike in their first 200 bytes get two pages; the note page links each.
+    let tag_pages: Vec<String> = pages
+        .iter()
+        .filter_map(|p| p.strip_prefix("tags").ok())
+        .map(|p| slash_path(p.parent().unwrap()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let long = &long_tag[..200];
+    assert!(tag_pages.contains(&long.to_string()), "{tag_pages:?}");
+    assert!(tag_pages.contains(&format!("{long}-2")), "{tag_pages:?}");
+    let a = std::fs::read_to_string(site.join("a/index.html")).unwrap();
+    assert!(
+        a.contains(&format!("tags/{long}/index.html")),
+        "no link to the tag page"
+    );
+    assert!(
+        a.contains(&format!("tags/{long}-2/index.html")),
+        "no link to the second tag page"
+    );
+    // The note that asked for a permalink of 3,000 parts has a page under its first parts, and
+    // the note linking it reaches it.
+    let b_page = pages
+        .iter()
+        .find(|p| p.starts_with("p0/p1/p2"))
+        .expect("the permalink's page");
+    let b_rel = slash_path(b_page);
+    assert!(
+        a.contains(&format!("href=\"../{b_rel}\"")),
+        "a does not link {b_rel}"
+    );
+    // The note with the long name has a page, linked from a.
+    assert!(pages.iter().any(|p| p.to_string_lossy().contains("i̇i̇i̇")));
 }
