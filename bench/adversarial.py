@@ -120,6 +120,20 @@ def folder_notes(vault, n):
     write(vault, "Root.md", "[[index]]\n" * m)
 
 
+def broken_fragments(vault, n):
+    """A note of n headings and n block ids, and n links to headings and blocks it lacks."""
+    write(vault, "Big.md", "".join("## Heading %d\n\ntext ^b%d\n\n" % (i, i) for i in range(n)))
+    write(vault, "Links.md",
+          "".join("[[Big#Missing %d]] [[Big#^nope%d]]\n" % (i, i) for i in range(n)))
+
+
+def long_names(vault, n):
+    """A missing target, a missing fragment, a heading and a tag of 20 N characters each."""
+    word = "".join("abcdefghij"[(i * 7) % 10] for i in range(20 * n))
+    write(vault, "Big.md", "# %s\n\ntext\n" % word)
+    write(vault, "Links.md", "[[%s]] [[Big#%sz]] #%s\n" % (word, word[:-1], word))
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -134,6 +148,8 @@ CASES = [
     ("a loop of N/10 embeds", embed_loop, "check"),
     ("a list of N block ids, every tenth embedded", block_list, "build"),
     ("front matter of N property links", property_links, "check"),
+    ("N broken fragments into a note of N headings", broken_fragments, "check"),
+    ("a target, fragment, heading and tag of 20 N chars", long_names, "build"),
 ]
 
 

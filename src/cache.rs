@@ -699,6 +699,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         tags,
         lines: _,
         fragments: _,
+        near: _,
         comments: _,
         body: _,
     } = note;
@@ -822,6 +823,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
         path,
         lines: Default::default(),
         fragments: Default::default(),
+        near: Default::default(),
         comments: Default::default(),
         body: None,
         text,

@@ -76,6 +76,9 @@ pub struct Note {
     /// Headings and blocks by key, made on the first fragment lookup of a note with many
     /// ([`crate::resolve::fragments::FragmentIndex`]).
     pub fragments: std::sync::OnceLock<crate::resolve::fragments::FragmentIndex>,
+    /// Headings and block ids by their near spellings, made on the first "did you mean" for a
+    /// missing fragment of a note with many ([`crate::diag::checks::NearIndex`]).
+    pub near: std::sync::OnceLock<crate::diag::checks::NearIndex>,
     /// The `%% comments %%` of the body, made on first use ([`Note::comments`]): every embed
     /// of a part of the note renders that part through them.
     pub comments: std::sync::OnceLock<Vec<std::ops::Range<usize>>>,
@@ -100,6 +103,12 @@ impl Note {
     /// Line starts of the text.
     pub fn lines(&self) -> &LineIndex {
         self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// Headings and block ids by their near spellings ([`Note::near`]), made once.
+    pub fn near(&self) -> &crate::diag::checks::NearIndex {
+        self.near
+            .get_or_init(|| crate::diag::checks::NearIndex::new(self))
     }
 
     /// The byte ranges of the body's `%% comments %%` ([`crate::parse::comment_ranges`]),

@@ -301,24 +301,135 @@ fn check_link(
 }
 
 fn closest_heading(note: &Note, wanted: &str) -> Option<String> {
-    crate::diag::closest(wanted, note.headings.iter().map(|h| h.text.as_str()))
-        .map(|h| format!("did you mean \"#{h}\"?"))
-        .or_else(|| {
-            (!note.headings.is_empty()).then(|| {
-                let list: Vec<&str> = note
-                    .headings
-                    .iter()
-                    .take(6)
-                    .map(|h| h.text.as_str())
-                    .collect();
-                format!("headings there: {}", list.join(", "))
-            })
+    let best = if one_by_one(wanted, note.headings.iter().map(|h| h.text.as_str())) {
+        crate::diag::closest(wanted, note.headings.iter().map(|h| h.text.as_str()))
+    } else {
+        let near = &note.near().headings;
+        near.closest(wanted, |i| note.headings[i].text.as_str())
+    };
+    best.map(|h| format!("did you mean \"#{h}\"?")).or_else(|| {
+        (!note.headings.is_empty()).then(|| {
+            let list: Vec<&str> = note
+                .headings
+                .iter()
+                .take(6)
+                .map(|h| h.text.as_str())
+                .collect();
+            format!("headings there: {}", list.join(", "))
         })
+    })
 }
 
 fn closest_block(note: &Note, wanted: &str) -> Option<String> {
-    crate::diag::closest(wanted, note.blocks.iter().map(|b| b.id.as_str()))
-        .map(|b| format!("did you mean \"#^{b}\"?"))
+    let best = if one_by_one(wanted, note.blocks.iter().map(|b| b.id.as_str())) {
+        crate::diag::closest(wanted, note.blocks.iter().map(|b| b.id.as_str()))
+    } else {
+        let near = &note.near().blocks;
+        near.closest(wanted, |i| note.blocks[i].id.as_str())
+    };
+    best.map(|b| format!("did you mean \"#^{b}\"?"))
+}
+
+/// A note with at most this many headings (or block ids) has each compared with a missing
+/// fragment (within [`COMPARISON_BUDGET`]); one with more looks them up in its [`NearIndex`].
+const COMPARED_ONE_BY_ONE: usize = 256;
+
+/// The most character pairs (bytes of the fragment times bytes of the texts) a missing
+/// fragment is compared over one by one, about a millisecond's work: 256 headings of 30
+/// letters take a thirtieth of it, 256 of 256 bytes and a fragment as long go to the index.
+const COMPARISON_BUDGET: usize = 1 << 20;
+
+/// Whether a missing fragment `wanted` is compared with each of `texts` (a note's headings or
+/// block ids), or looked up in the note's [`NearIndex`].
+fn one_by_one<'a>(wanted: &str, texts: impl ExactSizeIterator<Item = &'a str>) -> bool {
+    texts.len() <= COMPARED_ONE_BY_ONE
+        && wanted
+            .len()
+            .saturating_mul(texts.map(str::len).sum::<usize>())
+            <= COMPARISON_BUDGET
+}
+
+/// The headings and block ids of a note, by the hashes of their folded texts and one-character
+/// deletions ([`deletion_hashes`]): a missing fragment is compared only with the few within
+/// about two edits of it, as a missing note is with names ([`Suggestions`]), instead of with
+/// every heading of the note (8,000 broken fragment links into a note of 8,000 headings took
+/// 17 s). Made on the first suggestion for a note with more than [`COMPARED_ONE_BY_ONE`]
+/// ([`Note::near`]).
+#[derive(Debug)]
+pub struct NearIndex {
+    headings: NearTexts,
+    blocks: NearTexts,
+}
+
+impl NearIndex {
+    /// The index of `note`'s headings and block ids.
+    pub fn new(note: &Note) -> NearIndex {
+        NearIndex {
+            headings: NearTexts::new(note.headings.iter().map(|h| h.text.as_str())),
+            blocks: NearTexts::new(note.blocks.iter().map(|b| b.id.as_str())),
+        }
+    }
+}
+
+/// Texts by the hashes of their near spellings (see [`NearIndex`]).
+#[derive(Debug)]
+struct NearTexts {
+    /// `(hash, position of the text)`, sorted.
+    entries: Vec<(u64, u32)>,
+    /// The hashes of `entries`, to skip the search for almost every hash of a missing
+    /// fragment, which none of them shares (the search misses the cache at every step once the
+    /// entries outgrow it).
+    filter: HashFilter,
+    /// Each text folded; `None` when it is too long to suggest.
+    folded: Vec<Option<String>>,
+}
+
+impl NearTexts {
+    fn new<'a>(texts: impl Iterator<Item = &'a str>) -> NearTexts {
+        let folded: Vec<Option<String>> = texts
+            .map(|t| (t.len() <= crate::diag::SUGGEST_MAX_BYTES).then(|| fold_name(t)))
+            .collect();
+        let mut entries: Vec<(u64, u32)> = folded
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((i, f.as_deref()?)))
+            .flat_map(|(i, f)| deletion_hashes(f).into_iter().map(move |h| (h, i as u32)))
+            .collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let filter = HashFilter::of(entries.iter().map(|&(h, _)| h), entries.len());
+        NearTexts {
+            entries,
+            filter,
+            folded,
+        }
+    }
+
+    /// The best suggestion for `wanted` among the texts sharing a hash with it, chosen as
+    /// [`crate::diag::closest`] chooses; `shown(i)` is the text at position `i` as shown.
+    fn closest<'a>(&self, wanted: &str, shown: impl Fn(usize) -> &'a str) -> Option<&'a str> {
+        let wanted = crate::diag::Wanted::new(wanted)?;
+        let mut near: Vec<u32> = deletion_hashes(wanted.folded())
+            .into_iter()
+            .filter(|&h| self.filter.may_hold(h))
+            .flat_map(|h| {
+                let from = self.entries.partition_point(|&(d, _)| d < h);
+                self.entries[from..]
+                    .iter()
+                    .take_while(move |&&(d, _)| d == h)
+                    .map(|&(_, i)| i)
+            })
+            .collect();
+        near.sort_unstable();
+        near.dedup();
+        let mut best = None;
+        for i in near {
+            if let Some(folded) = &self.folded[i as usize] {
+                wanted.keep_closer(&mut best, folded, shown(i as usize));
+            }
+        }
+        best.map(|(_, s)| s)
+    }
 }
 
 /// "Did you mean" over note names and attachment names, SymSpell-style: a name is a candidate
@@ -356,6 +467,7 @@ fn deletion_hashes(name: &str) -> Vec<u64> {
 /// vault's names matches no missing target's, and a bitmap of about 16 bits per hash (held in
 /// the cache) rejects nearly all of them, where a binary search in the sorted index would
 /// miss the cache at every step once it outgrows it (as it does from about 100k notes).
+#[derive(Debug)]
 struct HashFilter {
     bits: Vec<u64>,
     mask: u64,
@@ -432,10 +544,19 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
     if wanted.is_empty() {
         return Vec::new();
     }
+    // A name and a target share a hash only when their lengths differ by at most one: a
+    // longer target (a pasted paragraph between brackets) is not hashed, which would take
+    // time quadratic in its length.
+    let longest = names
+        .par_iter()
+        .map(|(folded, _)| folded.chars().count())
+        .max()
+        .unwrap_or(0);
     // `(deletion hash, index into wanted)`, sorted: looked up by binary search.
     let mut index: Vec<(u64, u32)> = wanted
         .par_iter()
         .enumerate()
+        .filter(|(_, w)| w.chars().count() <= longest + 1)
         .flat_map_iter(|(j, w)| deletion_hashes(w).into_iter().map(move |h| (h, j as u32)))
         .collect();
     index.par_sort_unstable();
@@ -727,9 +848,25 @@ mod tests {
                 }
             })
             .collect();
+        // The longest name with a letter more is found; a target longer than any name by more
+        // than one is not hashed at all (a pasted paragraph), and shares no deletion either.
+        let longest = names
+            .iter()
+            .max_by_key(|(f, _)| f.chars().count())
+            .unwrap()
+            .0
+            .clone();
+        wanted.push(format!("{longest}x"));
+        wanted.push(format!("{longest}xy"));
+        wanted.push(format!("{longest}{}", "x".repeat(5000)));
         wanted.sort();
         wanted.dedup();
         let found = best_matches(&names, &wanted);
+        let i = wanted
+            .iter()
+            .position(|w| *w == format!("{longest}x"))
+            .unwrap();
+        assert!(found[i].is_some(), "{longest}x");
         let mut suggested = 0;
         for (w, got) in wanted.iter().zip(&found) {
             let ws = deletions(w);
@@ -748,6 +885,89 @@ mod tests {
             suggested += usize::from(got.is_some());
         }
         assert!(suggested > 100, "{suggested} of {} suggested", wanted.len());
+    }
+
+    /// A note's headings (or block ids) by near spellings suggest what comparing the missing
+    /// fragment with each that shares a deletion with it suggests: many numbered headings,
+    /// missing fragments a letter off, a letter more, swapped letters, or strangers.
+    #[test]
+    fn near_texts_suggest_as_comparing_each_near_text_does() {
+        let stems = ["Results", "Méthodes", "概要", "Open questions"];
+        let texts: Vec<String> = (0..600)
+            .map(|i| format!("{} {}", stems[i % stems.len()], i * 7 % 1000))
+            .chain(["x".repeat(300), "Results 42()".to_string()])
+            .collect();
+        let near = NearTexts::new(texts.iter().map(String::as_str));
+        let mut wanted: Vec<String> = (0..400)
+            .map(|i| {
+                let t = &texts[i * 13 % 600];
+                match i % 5 {
+                    0 => t.replacen('s', "", 1),
+                    1 => t.replacen('1', "2", 1),
+                    2 => format!("{t}x"),
+                    3 => t.replacen("es", "se", 1),
+                    _ => format!("unrelated {i}"),
+                }
+            })
+            .collect();
+        wanted.extend(["x".repeat(299), "x".repeat(301), "results 42(".to_string()]);
+        let mut suggested = 0;
+        for w in &wanted {
+            let got = near.closest(w, |i| texts[i].as_str());
+            let want = crate::diag::Wanted::new(w);
+            let mut best = None;
+            if let Some(want) = &want {
+                let ws = deletions(want.folded());
+                for t in texts
+                    .iter()
+                    .filter(|t| t.len() <= crate::diag::SUGGEST_MAX_BYTES)
+                {
+                    let folded = fold_name(t);
+                    if deletions(&folded).iter().any(|d| ws.contains(d)) {
+                        want.keep_closer(&mut best, &folded, t);
+                    }
+                }
+            }
+            assert_eq!(got, best.map(|(_, t)| t), "{w}");
+            // What it suggests is what comparing every heading suggests whenever that is
+            // within one edit.
+            let every = crate::diag::closest(w, texts.iter().map(String::as_str));
+            if every.is_some_and(|e| strsim::levenshtein(&fold_name(w), &fold_name(e)) <= 1) {
+                assert_eq!(got, every, "{w}");
+            }
+            suggested += usize::from(got.is_some());
+        }
+        assert!(suggested > 250, "{suggested} of {} suggested", wanted.len());
+        // Too long to suggest or be suggested.
+        assert_eq!(near.closest(&"x".repeat(299), |i| texts[i].as_str()), None);
+        assert_eq!(
+            near.closest("results 42(", |i| texts[i].as_str()),
+            Some("Results 42()")
+        );
+    }
+
+    /// Texts over the limit are neither suggested nor given a suggestion, and texts whose
+    /// lengths rule out a close enough score are not compared (the same answer).
+    #[test]
+    fn closest_skips_texts_too_long_and_lengths_too_far_apart() {
+        let long = "word ".repeat(60);
+        assert_eq!(
+            crate::diag::closest(&long, [long.as_str()].into_iter()),
+            None
+        );
+        let short = "word ".repeat(50);
+        assert_eq!(
+            crate::diag::closest(&short, [long.as_str(), short.as_str()].into_iter()),
+            Some(short.as_str())
+        );
+        // 3 of 5 characters: a distance of at least 2, a score of at most 0.6, which is enough.
+        assert_eq!(
+            crate::diag::closest("abc", ["abcde"].into_iter()),
+            Some("abcde")
+        );
+        // 3 of 6: at most 0.5, not enough.
+        assert_eq!(crate::diag::closest("abc", ["abcdef"].into_iter()), None);
+        assert_eq!(crate::diag::closest("", [""].into_iter()), Some(""));
     }
 
     /// A loop of embeds is reported once per note, at its first embed into the loop; the

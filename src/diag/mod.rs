@@ -225,15 +225,59 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// Texts longer than this, in bytes, are neither suggested nor given a suggestion: comparing
+/// two costs the product of their lengths (a 200 KB fragment against a 200 KB heading took a
+/// minute), and no one means a text that long by a near miss.
+pub const SUGGEST_MAX_BYTES: usize = 256;
+
 /// Suggests the closest of `candidates` to `wanted` by normalised edit distance, if close enough.
 pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let wanted = crate::source::fold_name(wanted);
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::normalized_levenshtein(&wanted, &crate::source::fold_name(candidate));
-        if score >= 0.6 && best.is_none_or(|(s, c)| score > s || (score == s && candidate < c)) {
-            best = Some((score, candidate));
-        }
+    let wanted = Wanted::new(wanted)?;
+    let mut best = None;
+    for candidate in candidates.filter(|c| c.len() <= SUGGEST_MAX_BYTES) {
+        wanted.keep_closer(&mut best, &crate::source::fold_name(candidate), candidate);
     }
     best.map(|(_, c)| c)
+}
+
+/// A text a suggestion is sought for, folded, with its length in characters.
+pub(crate) struct Wanted {
+    folded: String,
+    chars: usize,
+}
+
+impl Wanted {
+    /// `None` when `text` is longer than [`SUGGEST_MAX_BYTES`].
+    pub(crate) fn new(text: &str) -> Option<Wanted> {
+        (text.len() <= SUGGEST_MAX_BYTES).then(|| {
+            let folded = crate::source::fold_name(text);
+            let chars = folded.chars().count();
+            Wanted { folded, chars }
+        })
+    }
+
+    /// The folded text.
+    pub(crate) fn folded(&self) -> &str {
+        &self.folded
+    }
+
+    /// Keeps in `best` (score, shown text) whichever of it and `shown` (folded: `folded`) is
+    /// the better suggestion: a normalised Levenshtein similarity of at least 0.6, the higher,
+    /// then the smaller shown text. Texts whose lengths alone rule that score out (the distance
+    /// is at least their difference) are not compared.
+    pub(crate) fn keep_closer<'a>(
+        &self,
+        best: &mut Option<(f64, &'a str)>,
+        folded: &str,
+        shown: &'a str,
+    ) {
+        let chars = folded.chars().count();
+        if self.chars.abs_diff(chars) * 5 > self.chars.max(chars) * 2 {
+            return;
+        }
+        let score = strsim::normalized_levenshtein(&self.folded, folded);
+        if score >= 0.6 && best.is_none_or(|(s, c)| score > s || (score == s && shown < c)) {
+            *best = Some((score, shown));
+        }
+    }
 }

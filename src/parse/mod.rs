@@ -450,6 +450,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         tags,
         lines,
         fragments: Default::default(),
+        near: Default::default(),
         comments: comments.into(),
         text,
         body: template,
