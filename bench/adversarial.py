@@ -134,6 +134,17 @@ def long_names(vault, n):
     write(vault, "Links.md", "[[%s]] [[Big#%sz]] #%s\n" % (word, word[:-1], word))
 
 
+def one_letter_names(vault, n):
+    """A dictionary: n/2 notes named by one CJK character and n/2 by "ab" and one, and links
+    to as many characters not written yet (names one letter apart share a deletion)."""
+    half = n // 2
+    letters = [chr(0x4E00 + i) for i in range(2 * half)]
+    for c in letters[:half]:
+        write(vault, "%s.md" % c, "x\n")
+        write(vault, "ab%s.md" % c, "x\n")
+    write(vault, "Links.md", "".join("[[%s]] [[ab%s]]\n" % (c, c) for c in letters[half:]))
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -150,6 +161,7 @@ CASES = [
     ("front matter of N property links", property_links, "check"),
     ("N broken fragments into a note of N headings", broken_fragments, "check"),
     ("a target, fragment, heading and tag of 20 N chars", long_names, "build"),
+    ("N one-letter names and N links to other letters", one_letter_names, "check"),
 ]
 
 

@@ -417,6 +417,7 @@ impl NearTexts {
                 self.entries[from..]
                     .iter()
                     .take_while(move |&&(d, _)| d == h)
+                    .take(NAMES_PER_HASH)
                     .map(|&(_, i)| i)
             })
             .collect();
@@ -447,10 +448,23 @@ pub struct Suggestions {
     cache: FastMap<String, Option<String>>,
 }
 
+/// The most names (or headings, block ids) a target is compared with for one hash they share,
+/// the first in sorted order. Names that differ in one place share a deletion, and an alphabet
+/// of thousands of letters makes thousands of them (a dictionary vault of one-character notes
+/// and links to characters not written yet paired every link with every note: 2,000 of each
+/// took 0.7 s and 4 million pairs). Digits and Latin letters make groups of at most a few dozen.
+const NAMES_PER_HASH: usize = 64;
+
 /// The hashes of `name` and of each of its one-character deletions, sorted and deduplicated.
+/// A deletion leaving fewer than two characters is left out: the texts it pairs have at most
+/// two characters and differ, which no suggestion joins (a similarity of 0.6 needs a
+/// difference of at most 0.4 of the longer, so three characters for one edit).
 fn deletion_hashes(name: &str) -> Vec<u64> {
     let mut out = Vec::with_capacity(name.len() + 1);
     out.push(xxhash_rust::xxh3::xxh3_64(name.as_bytes()));
+    if name.chars().nth(2).is_none() {
+        return out;
+    }
     let mut buf = String::with_capacity(name.len());
     for (i, c) in name.char_indices() {
         buf.clear();
@@ -561,20 +575,36 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
         .collect();
     index.par_sort_unstable();
     let filter = HashFilter::of(index.iter().map(|&(h, _)| h), index.len());
-    // `(index into wanted, index into names)` for every shared hash.
-    let mut pairs: Vec<(u32, u32)> = names
+    // `(hash, index into names)` for each hash of a name that some target has, sorted.
+    let mut hits: Vec<(u64, u32)> = names
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, (folded, _))| {
             let (index, filter) = (&index, &filter);
-            let hashes = deletion_hashes(folded).into_iter();
-            hashes.filter(|&h| filter.may_hold(h)).flat_map(move |h| {
-                let from = index.partition_point(|&(d, _)| d < h);
-                index[from..]
-                    .iter()
-                    .take_while(move |&&(d, _)| d == h)
-                    .map(move |&(_, j)| (j, i as u32))
-            })
+            deletion_hashes(folded)
+                .into_iter()
+                .filter(move |&h| {
+                    filter.may_hold(h)
+                        && index
+                            .get(index.partition_point(|&(d, _)| d < h))
+                            .is_some_and(|&(d, _)| d == h)
+                })
+                .map(move |h| (h, i as u32))
+        })
+        .collect();
+    hits.par_sort_unstable();
+    // `(index into wanted, index into names)`: each target with the first
+    // [`NAMES_PER_HASH`] names of each hash it shares.
+    let mut pairs: Vec<(u32, u32)> = hits
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| {
+            let h = group[0].0;
+            let first = &group[..group.len().min(NAMES_PER_HASH)];
+            let from = index.partition_point(|&(d, _)| d < h);
+            index[from..]
+                .iter()
+                .take_while(move |&&(d, _)| d == h)
+                .flat_map(move |&(_, j)| first.iter().map(move |&(_, i)| (j, i)))
         })
         .collect();
     pairs.par_sort_unstable();
@@ -885,6 +915,35 @@ mod tests {
             suggested += usize::from(got.is_some());
         }
         assert!(suggested > 100, "{suggested} of {} suggested", wanted.len());
+    }
+
+    /// Names one letter apart in an alphabet of thousands (a dictionary vault): one-letter
+    /// names and targets are never paired (no suggestion could join them), and a target
+    /// sharing a deletion with hundreds of names gets what comparing it with every name gets.
+    #[test]
+    fn names_one_letter_apart_in_a_large_alphabet() {
+        let letters: Vec<char> = (0..600)
+            .map(|i| char::from_u32(0x4e00 + i).unwrap())
+            .collect();
+        let shown: Vec<String> = letters[..300]
+            .iter()
+            .flat_map(|c| [c.to_string(), format!("ab{c}")])
+            .collect();
+        let mut names: Vec<(String, &str)> =
+            shown.iter().map(|n| (fold_name(n), n.as_str())).collect();
+        names.sort();
+        let mut wanted: Vec<String> = letters[300..]
+            .iter()
+            .flat_map(|c| [c.to_string(), format!("ab{c}")])
+            .collect();
+        wanted.sort();
+        let found = best_matches(&names, &wanted);
+        for (w, got) in wanted.iter().zip(found) {
+            let every = crate::diag::closest(w, shown.iter().map(String::as_str));
+            assert_eq!(got, every, "{w}");
+            let expected = (w.chars().count() == 3).then_some("ab\u{4e00}");
+            assert_eq!(got, expected, "{w}");
+        }
     }
 
     /// A note's headings (or block ids) by near spellings suggest what comparing the missing
