@@ -138,7 +138,11 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
     let _ = writeln!(
         out,
         "{}:{}:{}: {word}[{}]: {}",
-        at.file, at.line, at.column, d.code, d.message
+        at.file,
+        at.line,
+        at.column,
+        d.code,
+        shown(&d.message)
     );
     let note = vault
         .notes
@@ -175,11 +179,29 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
         );
     }
     if let Some(help) = &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+        group = group.element(Level::HELP.message(shown(help)));
     }
     out.push_str(&renderer.render(&[group]));
     out.push_str("\n\n");
     out
+}
+
+/// The most bytes of a message or help line the human format shows: one that quotes a
+/// pasted page (a link of megabytes, and the fix for it) is cut there and ends in `…`. The
+/// renderer lays out every character of a help line, so a 3 MB one took a third of a second
+/// and 100 MB. The JSON, GitHub and SARIF formats keep the whole text.
+const SHOWN_TEXT_BYTES: usize = 1024;
+
+/// `text`, or its first [`SHOWN_TEXT_BYTES`] (at a character boundary) and `…`.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= SHOWN_TEXT_BYTES {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let end = (0..=SHOWN_TEXT_BYTES)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
 }
 
 /// Characters of a long line kept on each side of the span (the renderer shows at most 140
@@ -273,5 +295,59 @@ mod tests {
                 "span at byte {at}"
             );
         }
+    }
+
+    /// A message or help line quoting a pasted page is cut in the human format (at a character
+    /// boundary, ending in `…`); a short one is shown whole, and JSON keeps the whole text.
+    #[test]
+    fn long_messages_and_help_lines_are_cut_in_the_human_format() {
+        let text = "x\n".to_string();
+        let note = crate::parse::note(crate::discover::SourceFile {
+            path: crate::source::VaultPath::new("a.md").unwrap(),
+            text,
+            is_template: false,
+        })
+        .0;
+        let vault = Vault {
+            notes: vec![note],
+            attachments: Vec::new(),
+        };
+        let long = "链接 ".repeat(1000);
+        let d = Diagnostic::new(
+            Code::BrokenLink,
+            vault.notes[0].path.clone(),
+            Span::new(0..1),
+            &long,
+        )
+        .with_help(format!("did you mean \"{long}\"?"));
+        let out = human(std::slice::from_ref(&d), &vault, false);
+        for line in out.lines() {
+            assert!(line.len() <= SHOWN_TEXT_BYTES + 64, "{} bytes", line.len());
+        }
+        let header = out.lines().next().unwrap();
+        assert!(header.starts_with("a.md:1:1: error[broken-link]: 链接 链接"));
+        assert!(header.ends_with('…'), "{header}");
+        assert!(out.contains("= help: did you mean \"链接 链接"));
+        assert!(json(std::slice::from_ref(&d), &vault, Summary::default()).contains(&long));
+        let short = Diagnostic::new(
+            Code::BrokenLink,
+            vault.notes[0].path.clone(),
+            Span::new(0..1),
+            "short",
+        )
+        .with_help("a help");
+        let out = human(&[short], &vault, false);
+        assert!(
+            out.starts_with("a.md:1:1: error[broken-link]: short\n")
+                && out.contains("= help: a help\n")
+        );
+        assert_eq!(
+            shown(&"a".repeat(SHOWN_TEXT_BYTES)),
+            "a".repeat(SHOWN_TEXT_BYTES)
+        );
+        assert_eq!(
+            shown(&"é".repeat(SHOWN_TEXT_BYTES)),
+            format!("{}…", "é".repeat(SHOWN_TEXT_BYTES / 2))
+        );
     }
 }
