@@ -138,7 +138,10 @@ def one_letter_names(vault, n):
     """A dictionary: n/2 notes named by one CJK character and n/2 by "ab" and one, and links
     to as many characters not written yet (names one letter apart share a deletion)."""
     half = n // 2
-    letters = [chr(0x4E00 + i) for i in range(2 * half)]
+    # Letters only (CJK ideographs and Hangul syllables): 85,630 of them, enough for N = 80,000.
+    ranges = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0xAC00, 0xD7A3), (0x20000, 0x2A6DF),
+              (0x2A700, 0x2B739)]
+    letters = [chr(c) for lo, hi in ranges for c in range(lo, hi + 1)][:2 * half]
     for c in letters[:half]:
         write(vault, "%s.md" % c, "x\n")
         write(vault, "ab%s.md" % c, "x\n")
