@@ -1005,6 +1005,48 @@ mod tests {
         );
     }
 
+    /// A note of a few headings has each compared with a missing fragment, so a suggestion
+    /// many edits away is found (a real one from a corpus); in a note of more than 256 only the
+    /// near ones are, and the help lists the first headings instead.
+    #[test]
+    fn few_headings_are_each_compared_and_many_are_looked_up() {
+        let note_of = |headings: &[String]| {
+            let text: String = headings
+                .iter()
+                .map(|h| format!("## {h}\n\ntext\n\n"))
+                .collect();
+            crate::parse::note(crate::discover::SourceFile {
+                path: crate::source::VaultPath::new("Formatting.md").unwrap(),
+                text,
+                is_template: false,
+            })
+            .0
+        };
+        let mut headings: Vec<String> = ["About", "Image Adjustments", "Callout Titles"]
+            .map(String::from)
+            .to_vec();
+        let few = note_of(&headings);
+        let far = "SIRvb's Image Adjustments";
+        assert_eq!(
+            closest_heading(&few, far).as_deref(),
+            Some("did you mean \"#Image Adjustments\"?")
+        );
+        headings.extend((0..300).map(|i| format!("Section {i}")));
+        let many = note_of(&headings);
+        assert_eq!(
+            closest_heading(&many, far).as_deref(),
+            Some("headings there: About, Image Adjustments, Callout Titles, Section 0, Section 1, Section 2")
+        );
+        assert_eq!(
+            closest_heading(&many, "Image Ajustments").as_deref(),
+            Some("did you mean \"#Image Adjustments\"?")
+        );
+        assert_eq!(
+            closest_heading(&many, "Sectoin 150").as_deref(),
+            Some("did you mean \"#Section 150\"?")
+        );
+    }
+
     /// Texts over the limit are neither suggested nor given a suggestion, and texts whose
     /// lengths rule out a close enough score are not compared (the same answer).
     #[test]
