@@ -412,14 +412,7 @@ impl NearTexts {
         let mut near: Vec<u32> = deletion_hashes(wanted.folded())
             .into_iter()
             .filter(|&h| self.filter.may_hold(h))
-            .flat_map(|h| {
-                let from = self.entries.partition_point(|&(d, _)| d < h);
-                self.entries[from..]
-                    .iter()
-                    .take_while(move |&&(d, _)| d == h)
-                    .take(NAMES_PER_HASH)
-                    .map(|&(_, i)| i)
-            })
+            .flat_map(|h| with_hash(&self.entries, h).take(NAMES_PER_HASH))
             .collect();
         near.sort_unstable();
         near.dedup();
@@ -446,6 +439,15 @@ impl NearTexts {
 pub struct Suggestions {
     /// Suggestion per distinct missing target (folded), computed once, in parallel.
     cache: FastMap<String, Option<String>>,
+}
+
+/// The values of the entries of `sorted` (sorted by hash) with hash `h`, in order.
+fn with_hash(sorted: &[(u64, u32)], h: u64) -> impl Iterator<Item = u32> + '_ {
+    let from = sorted.partition_point(|&(d, _)| d < h);
+    sorted[from..]
+        .iter()
+        .take_while(move |&&(d, _)| d == h)
+        .map(|&(_, v)| v)
 }
 
 /// The most names (or headings, block ids) a target is compared with for one hash they share,
@@ -583,12 +585,7 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
             let (index, filter) = (&index, &filter);
             deletion_hashes(folded)
                 .into_iter()
-                .filter(move |&h| {
-                    filter.may_hold(h)
-                        && index
-                            .get(index.partition_point(|&(d, _)| d < h))
-                            .is_some_and(|&(d, _)| d == h)
-                })
+                .filter(move |&h| filter.may_hold(h) && with_hash(index, h).next().is_some())
                 .map(move |h| (h, i as u32))
         })
         .collect();
@@ -600,11 +597,7 @@ fn best_matches<'a>(names: &[(String, &'a str)], wanted: &[String]) -> Vec<Optio
         .flat_map(|group| {
             let h = group[0].0;
             let first = &group[..group.len().min(NAMES_PER_HASH)];
-            let from = index.partition_point(|&(d, _)| d < h);
-            index[from..]
-                .iter()
-                .take_while(move |&&(d, _)| d == h)
-                .flat_map(move |&(_, j)| first.iter().map(move |&(_, i)| (j, i)))
+            with_hash(&index, h).flat_map(move |j| first.iter().map(move |&(_, i)| (j, i)))
         })
         .collect();
     pairs.par_sort_unstable();
