@@ -38,11 +38,7 @@ pub const MAX_PAGE_PATH_BYTES: usize = 1024;
 fn segment(text: &str) -> String {
     let mut slug = slugify(text);
     if slug.len() > MAX_SEGMENT_BYTES {
-        let end = (0..=MAX_SEGMENT_BYTES)
-            .rev()
-            .find(|&i| slug.is_char_boundary(i))
-            .unwrap_or(0);
-        slug.truncate(end);
+        slug.truncate(crate::source::floor_char_boundary(&slug, MAX_SEGMENT_BYTES));
         let kept = slug.trim_end_matches('-').len();
         slug.truncate(kept);
     }

@@ -91,6 +91,25 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedSt
 /// The set counterpart of [`FastMap`].
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
+/// The largest character boundary of `text` at or before byte `at` (`str::floor_char_boundary`,
+/// stable only from Rust 1.91): where to cut a text to at most `at` bytes.
+pub fn floor_char_boundary(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The smallest character boundary of `text` at or after byte `at`.
+pub fn ceil_char_boundary(text: &str, at: usize) -> usize {
+    (at..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len())
+}
+
 /// The key names are compared by: NFC-normalised and lower-cased (Unicode case folding is
 /// approximated by `to_lowercase`, as Obsidian does).
 pub fn fold_name(name: &str) -> String {
@@ -273,6 +292,26 @@ pub(crate) fn ascii_samples(mut seed: u64, count: usize) -> impl Iterator<Item =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The boundaries are the nearest ones a scan finds, at every offset of texts of 1-4
+    /// byte characters, past the end included.
+    #[test]
+    fn char_boundaries_are_the_nearest_ones() {
+        let text = "aé链😀b链é";
+        for at in 0..=text.len() + 2 {
+            let floor = (0..=at.min(text.len()))
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap();
+            assert_eq!(floor_char_boundary(text, at), floor, "{at}");
+            let ceil = (at..=text.len())
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(text.len());
+            assert_eq!(ceil_char_boundary(text, at), ceil, "{at}");
+        }
+        assert_eq!(floor_char_boundary("", 5), 0);
+        assert_eq!(ceil_char_boundary("", 0), 0);
+    }
 
     #[test]
     fn vault_path_rejects_escapes_and_normalises() {

@@ -197,10 +197,7 @@ fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     if text.len() <= SHOWN_TEXT_BYTES {
         return std::borrow::Cow::Borrowed(text);
     }
-    let end = (0..=SHOWN_TEXT_BYTES)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
+    let end = crate::source::floor_char_boundary(text, SHOWN_TEXT_BYTES);
     std::borrow::Cow::Owned(format!("{}…", &text[..end]))
 }
 

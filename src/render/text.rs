@@ -495,13 +495,9 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
         .start
         .max(start.saturating_sub(window));
     let block_end = note.lines().line_range(text, last).end.min(end + window);
-    let block_start = (block_start..=start)
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
-    let block_end = (end..=block_end)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(end);
+    // `start` and `end` are boundaries, so these stay outside the link.
+    let block_start = crate::source::ceil_char_boundary(text, block_start);
+    let block_end = crate::source::floor_char_boundary(text, block_end);
     let half = CONTEXT_CHARS / 2;
     // The text before the link, stripped; past `half` characters, only its last `half`
     // characters after their first space, behind an ellipsis.
@@ -1048,13 +1044,9 @@ mod tests {
             .start
             .max(start.saturating_sub(window));
         let block_end = note.lines().line_range(text, last).end.min(end + window);
-        let block_start = (block_start..=start)
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(start);
-        let block_end = (end..=block_end)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(end);
+        // `start` and `end` are boundaries, so these stay outside the link.
+        let block_start = crate::source::ceil_char_boundary(text, block_start);
+        let block_end = crate::source::floor_char_boundary(text, block_end);
         let before = strip_markdown(&text[block_start..start]);
         let link_text = strip_markdown(&text[start..end]);
         let after = strip_markdown(&text[end.min(block_end)..block_end]);
