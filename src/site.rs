@@ -216,7 +216,9 @@ impl SitePlan {
     /// itself (pages, `404.html`, `graph-data.js`, the search files, the theme's assets, and
     /// the folders holding them): one whose path, or one of whose folders, is taken gets a
     /// number in the first such part (`index-2.html`, `photos-2/cat.png`). Paths are compared
-    /// in lower case, since a site is often served from a case-insensitive file system.
+    /// in lower case, since a site is often served from a case-insensitive file system; for the
+    /// same reason an attachment whose path differs from an earlier one's only in letter case
+    /// (`Image.png`, `image.png`) gets a number in its name.
     pub fn attachment_files(&self, vault: &Vault) -> (Vec<String>, Vec<Diagnostic>) {
         let site = SiteFiles::new(self);
         let folded: Vec<String> = vault
@@ -232,13 +234,21 @@ impl SitePlan {
             .map(|(f, _)| f.as_str())
             .collect();
         let mut moved: HashSet<String> = HashSet::new();
+        // Paths kept by earlier attachments: a later one that differs only in letter case
+        // (`Image.png`, `image.png`) would overwrite it on a case-insensitive file system.
+        let mut kept: HashSet<&str> = HashSet::new();
         let mut files = Vec::with_capacity(vault.attachments.len());
         let mut diagnostics = Vec::new();
-        for (a, clash) in vault.attachments.iter().zip(clashes) {
+        for ((a, clash), lower) in vault.attachments.iter().zip(clashes).zip(&folded) {
             let path = a.path.as_str();
-            let Some(first) = clash else {
-                files.push(path.to_string());
-                continue;
+            let twin = clash.is_none() && !kept.insert(lower.as_str());
+            let first = match clash {
+                Some(first) => first,
+                None if twin => path.matches('/').count(),
+                None => {
+                    files.push(path.to_string());
+                    continue;
+                }
             };
             let mut part = first;
             let original: Vec<&str> = path.split('/').collect();
@@ -261,15 +271,30 @@ impl SitePlan {
                     }
                 }
             };
+            let message = if twin {
+                let earlier = vault
+                    .attachments
+                    .iter()
+                    .zip(&folded)
+                    .find(|(_, f)| *f == lower)
+                    .map_or(path, |(earlier, _)| earlier.path.as_str());
+                format!(
+                    "\"{earlier}\" has the same path apart from letter case, and one would \
+                     overwrite the other on a case-insensitive file system; this attachment is \
+                     copied to \"{file}\""
+                )
+            } else {
+                format!(
+                    "the site makes \"{}\" itself; this attachment is copied to \"{file}\"",
+                    original[..=first].join("/")
+                )
+            };
             diagnostics.push(
                 Diagnostic::new(
                     Code::SlugCollision,
                     a.path.clone(),
                     Span::default(),
-                    format!(
-                        "the site makes \"{}\" itself; this attachment is copied to \"{file}\"",
-                        original[..=first].join("/")
-                    ),
+                    message,
                 )
                 .with_help("rename the attachment (or its folder) so links to it keep its name"),
             );
@@ -839,6 +864,54 @@ mod tests {
             .iter()
             .any(|d| d.file.as_str() == "search-index.js/x.png"
                 && d.message.contains("makes \"search-index.js\" itself")));
+    }
+
+    /// Attachments whose paths differ only in letter case would overwrite each other on a
+    /// case-insensitive file system (macOS, Windows): the first in path order keeps its path,
+    /// each later one gets a number in its name that no other file has, and a diagnostic.
+    #[test]
+    fn attachments_differing_only_in_letter_case_get_their_own_files() {
+        let (vault, _, plan) = planned(
+            &[("a.md", "")],
+            &[
+                "IMAGE.png",
+                "Image.png",
+                "image-2.png",
+                "image.png",
+                "pics/Cat.png",
+                "Pics/cat.png",
+            ],
+        );
+        let files: Vec<(&str, &str)> = vault
+            .attachments
+            .iter()
+            .zip(&plan.attachments)
+            .map(|(a, file)| (a.path.as_str(), file.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("IMAGE.png", "IMAGE.png"),
+                ("Image.png", "Image-3.png"),
+                ("Pics/cat.png", "Pics/cat.png"),
+                ("image-2.png", "image-2.png"),
+                ("image.png", "image-4.png"),
+                ("pics/Cat.png", "pics/Cat-2.png"),
+            ]
+        );
+        let twins: Vec<(&str, &str)> = plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::SlugCollision)
+            .map(|d| (d.file.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(twins.len(), 3, "{twins:?}");
+        assert!(twins.contains(&(
+            "pics/Cat.png",
+            "\"Pics/cat.png\" has the same path apart from letter case, and one would overwrite \
+             the other on a case-insensitive file system; this attachment is copied to \
+             \"pics/Cat-2.png\""
+        )));
     }
 
     #[test]
