@@ -538,12 +538,21 @@ fn fold_path(path: &str) -> String {
     path.chars().flat_map(char::to_lowercase).collect()
 }
 
-/// `name` with `-n` before its extension: `index-2.html`, `photos-2`.
+/// The longest file name the common file systems take (ext4, APFS, btrfs), in bytes.
+const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// `name` with `-n` before its extension: `index-2.html`, `photos-2`. A name that would grow
+/// past [`MAX_FILE_NAME_BYTES`] (an attachment may already be that long) loses the end of its
+/// stem, at a character boundary.
 fn numbered(name: &str, n: u32) -> String {
-    match name.rfind('.').filter(|&dot| dot > 0) {
-        Some(dot) => format!("{}-{n}{}", &name[..dot], &name[dot..]),
-        None => format!("{name}-{n}"),
-    }
+    let suffix = format!("-{n}");
+    let (stem, extension) = match name.rfind('.').filter(|&dot| dot > 0) {
+        Some(dot) if name.len() - dot + suffix.len() < MAX_FILE_NAME_BYTES => name.split_at(dot),
+        _ => (name, ""),
+    };
+    let room = MAX_FILE_NAME_BYTES - suffix.len() - extension.len();
+    let stem = &stem[..crate::source::floor_char_boundary(stem, room)];
+    format!("{stem}{suffix}{extension}")
 }
 
 /// Slug components of a note path: folders and the file stem.
@@ -912,6 +921,34 @@ mod tests {
              the other on a case-insensitive file system; this attachment is copied to \
              \"pics/Cat-2.png\""
         )));
+    }
+
+    /// A numbered name stays within the file system's 255 bytes, whatever the name's length,
+    /// script or extension.
+    #[test]
+    fn numbered_names_fit_the_file_system() {
+        assert_eq!(numbered("index.html", 2), "index-2.html");
+        assert_eq!(numbered("photos", 12), "photos-12");
+        assert_eq!(numbered(".hidden", 2), ".hidden-2");
+        let long = format!("{}.png", "a".repeat(251));
+        let cut = numbered(&long, 2);
+        assert_eq!(cut, format!("{}-2.png", "a".repeat(249)));
+        assert_eq!(cut.len(), MAX_FILE_NAME_BYTES);
+        // Three-byte characters are never split.
+        let wide = format!("{}.png", "图".repeat(83));
+        let cut = numbered(&wide, 10);
+        assert!(
+            cut.len() <= MAX_FILE_NAME_BYTES && cut.ends_with("图-10.png"),
+            "{cut}"
+        );
+        // An extension too long to keep is treated as part of the name.
+        let odd = format!("a.{}", "b".repeat(253));
+        let cut = numbered(&odd, 2);
+        assert!(
+            cut.len() <= MAX_FILE_NAME_BYTES && cut.ends_with("b-2"),
+            "{cut}"
+        );
+        assert_ne!(numbered(&long, 9), numbered(&long, 10));
     }
 
     #[test]

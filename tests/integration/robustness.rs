@@ -358,3 +358,64 @@ fn names_longer_than_the_file_system_allows_get_shortened_page_folders() {
     // The note with the long name has a page, linked from a.
     assert!(pages.iter().any(|p| p.to_string_lossy().contains("i̇i̇i̇")));
 }
+
+/// Attachments whose names already use the file system's 255 bytes, and that must be numbered
+/// (a letter-case twin; a name the site uses itself, as a folder), still build: the numbered
+/// name is cut to fit, the embeds show the copied files, and no file is lost.
+#[test]
+fn attachments_at_the_file_name_limit_can_still_be_numbered() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(vault.join("static")).unwrap();
+    let lower = format!("{}.png", "a".repeat(251));
+    let upper = lower.to_uppercase().replace(".PNG", ".png");
+    let wide = format!("{}.svg", "图".repeat(83));
+    std::fs::write(vault.join(&lower), b"lower").unwrap();
+    std::fs::write(vault.join(&upper), b"upper").unwrap();
+    std::fs::write(vault.join(&wide), b"<svg/>").unwrap();
+    // `graph` is the folder of the site's graph page: the attachment gets a numbered name.
+    std::fs::write(vault.join("graph"), b"not a folder").unwrap();
+    std::fs::write(
+        vault.join("note.md"),
+        format!("![[{lower}]] ![[{upper}]] ![[{wide}]]\n"),
+    )
+    .unwrap();
+    let site = dir.path().join("site");
+    let run = build_with(&vault, &site, &[]);
+    assert_eq!(run.code, 0, "{}", run.report());
+    let files = list_files(&site);
+    for rel in &files {
+        for part in rel.components() {
+            assert!(part.as_os_str().len() <= 255, "{}", rel.display());
+        }
+    }
+    // Every attachment was copied once, with its bytes.
+    let mut copied: Vec<Vec<u8>> = files
+        .iter()
+        .filter(|rel| rel.components().count() == 1)
+        .map(|rel| std::fs::read(site.join(rel)).unwrap())
+        .filter(|bytes| [&b"lower"[..], b"upper", b"<svg/>", b"not a folder"].contains(&&bytes[..]))
+        .collect();
+    copied.sort();
+    assert_eq!(
+        copied,
+        [&b"<svg/>"[..], b"lower", b"not a folder", b"upper"],
+        "{files:?}"
+    );
+    // The twin that sorts second (lower case) is the one numbered, cut to 255 bytes.
+    let numbered = format!("{}-2.png", "a".repeat(249));
+    assert_eq!(std::fs::read(site.join(&numbered)).unwrap(), b"lower");
+    let page = std::fs::read_to_string(site.join("note/index.html")).unwrap();
+    assert!(page.contains(&format!("src=\"../{numbered}\"")), "{page}");
+    assert!(page.contains(&format!("src=\"../{upper}\"")), "{page}");
+    assert!(
+        run.report()
+            .contains("has the same path apart from letter case"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(
+        std::fs::read(site.join("graph-2")).unwrap(),
+        b"not a folder"
+    );
+}
