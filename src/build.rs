@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::{self, CacheError, ParseCache};
 use crate::compile::{compile, Compilation, CompileOptions};
+use crate::diag::{Code, Diagnostic};
 use crate::error::{Error, Result};
 use crate::output::{self, CopyFile, WriteStats};
 use crate::render::{self, inputs::SiteInputs, theme::Theme, RenderStats};
+use crate::source::Span;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Called after each note page is written with (pages done, pages in all), from any thread;
@@ -218,9 +220,13 @@ pub(crate) fn build_keeping(
                     to: file.clone(),
                 })
                 .collect();
-            let (written, manifest) = staging.finish(&copies)?;
+            let (written, manifest, unreadable) = staging.finish(&copies)?;
             timings.mark("write");
-            Ok((rendered, written, inputs, fragments, manifest))
+            let unreadable: Vec<Diagnostic> = unreadable
+                .into_iter()
+                .map(|u| unreadable_attachment(&compiled.vault.attachments[u.index], &u.cause))
+                .collect();
+            Ok((rendered, written, inputs, fragments, manifest, unreadable))
         })();
         let saved = saving.map(|t| t.join().expect("saving the parse cache does not panic"));
         (site, saved)
@@ -232,8 +238,14 @@ pub(crate) fn build_keeping(
         }
         timings.stages.push(("cache-save (beside render)", took));
     }
-    let (rendered, written, inputs, fragments, manifest) = site?;
+    let (rendered, written, inputs, fragments, manifest, unreadable) = site?;
     comp.timings = timings;
+    if !unreadable.is_empty() {
+        let unreadable = crate::compile::settle(&comp.vault, &compile_options.config, unreadable);
+        comp.diagnostics.extend(unreadable);
+        comp.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
     let report = BuildReport {
         compilation: comp,
         pages,
@@ -255,6 +267,20 @@ pub(crate) fn build_keeping(
 }
 
 pub use crate::session::BuildSession;
+
+/// The `unreadable-file` diagnostic of an attachment the site had to go without.
+fn unreadable_attachment(
+    attachment: &crate::discover::AttachmentFile,
+    cause: &std::io::Error,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnreadableFile,
+        attachment.path.clone(),
+        Span::default(),
+        format!("cannot read this attachment to copy it into the site ({cause}); the site goes without it"),
+    )
+    .with_help("check that the file still exists and can be read, then build again")
+}
 
 /// The write stage as the renderer's sink, telling the progress bar about note pages.
 pub(crate) struct SiteSink<'a> {

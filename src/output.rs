@@ -38,6 +38,17 @@ pub struct WriteStats {
     pub copied: usize,
 }
 
+/// An attachment [`Staging::finish`] could not read, so the site goes without it: one removed
+/// or made unreadable since the vault was walked (an editor's temporary file), or without
+/// read permission. Not a failed build: the vault's problem, reported as a diagnostic.
+#[derive(Debug)]
+pub struct UnreadableCopy {
+    /// Its index in the `copies` given to [`Staging::finish`].
+    pub index: usize,
+    /// Why it could not be read.
+    pub cause: std::io::Error,
+}
+
 /// Absolute, symlink-free form of a path that may not exist yet, nor some of its folders.
 pub fn absolute(path: &Path) -> Result<PathBuf> {
     if let Ok(p) = path.canonicalize() {
@@ -481,8 +492,12 @@ impl Staging {
 
     /// Copies the attachments, writes the marker and makes the new site live: by swapping
     /// the staging folder in, or by moving the changed files into the previous site. Returns
-    /// what was written and the site's manifest.
-    pub fn finish(mut self, copies: &[CopyFile]) -> Result<(WriteStats, Manifest)> {
+    /// what was written, the site's manifest, and the attachments that could not be read
+    /// (left out of the site and its manifest).
+    pub fn finish(
+        mut self,
+        copies: &[CopyFile],
+    ) -> Result<(WriteStats, Manifest, Vec<UnreadableCopy>)> {
         let targets: Vec<PathBuf> = copies
             .iter()
             .map(|c| leaves(&self.dir, &c.to))
@@ -495,18 +510,27 @@ impl Staging {
         }
         let out = &self.out;
         let in_place = self.in_place;
-        let copied: Vec<(Entry, bool)> = copies
+        let copied: Vec<Copied> = copies
             .par_iter()
             .zip(&targets)
             .map(|(c, path)| copy_attachment(c, path, out, in_place))
             .collect::<Result<_>>()?;
+        let mut unreadable = Vec::new();
         let mut recorded =
             std::mem::take(&mut *self.manifest.lock().map_err(|_| poisoned(&self.dir))?);
         let mut pending =
             std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned(&self.dir))?);
-        for (c, (entry, fresh)) in copies.iter().zip(&copied) {
-            recorded.push((c.to.clone(), *entry));
-            if *fresh && in_place {
+        for (index, (c, copy)) in copies.iter().zip(copied).enumerate() {
+            let (entry, fresh) = match copy {
+                Copied::Kept(entry) => (entry, false),
+                Copied::Fresh(entry) => (entry, true),
+                Copied::Unreadable(cause) => {
+                    unreadable.push(UnreadableCopy { index, cause });
+                    continue;
+                }
+            };
+            recorded.push((c.to.clone(), entry));
+            if fresh && in_place {
                 pending.push(c.to.clone());
             }
         }
@@ -566,13 +590,13 @@ impl Staging {
         let stats = WriteStats {
             written: self.written.load(Ordering::Relaxed),
             reused: self.reused.load(Ordering::Relaxed),
-            copied: copies.len(),
+            copied: copies.len() - unreadable.len(),
         };
         let manifest = Manifest {
             files: manifest,
             marker: marker_stamp(&self.out),
         };
-        Ok((stats, manifest))
+        Ok((stats, manifest, unreadable))
     }
 
     /// Moves the new and changed files into the live site, removes the files it no longer
@@ -626,11 +650,32 @@ fn link(old: &Path, new: &Path) -> bool {
     create_parent(new).is_ok() && std::fs::hard_link(old, new).is_ok()
 }
 
+/// What became of one attachment in [`copy_attachment`].
+enum Copied {
+    /// The previous site's copy is still right (linked or left alone).
+    Kept(Entry),
+    /// A fresh copy was made.
+    Fresh(Entry),
+    /// The source could not be opened: nothing was written.
+    Unreadable(std::io::Error),
+}
+
 /// Copies an attachment with its source's mtime, unless the previous site's copy still has
 /// the source's size and mtime: then it is linked (whole build) or left alone (in place).
-/// Returns the manifest entry and whether a fresh copy was made.
-fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Result<(Entry, bool)> {
-    let source = std::fs::metadata(&c.from).map_err(|e| Error::io("reading", &c.from, e))?;
+/// A source that cannot be opened is not an error of the build (see [`UnreadableCopy`]);
+/// failing to write the copy is.
+fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Result<Copied> {
+    let opened = std::fs::File::open(&c.from).and_then(|f| {
+        let metadata = f.metadata()?;
+        if metadata.is_dir() {
+            return Err(std::io::Error::other("it is a folder now"));
+        }
+        Ok((f, metadata))
+    });
+    let (mut from, source) = match opened {
+        Ok(opened) => opened,
+        Err(e) => return Ok(Copied::Unreadable(e)),
+    };
     let mtime = source.modified().ok();
     // The entry records the file for stale-file removal; its mtime stays out of the manifest so
     // that the site's bytes do not depend on when the vault was checked out.
@@ -646,18 +691,16 @@ fn copy_attachment(c: &CopyFile, path: &Path, out: &Path, in_place: bool) -> Res
                 && previous.len() == source.len()
                 && previous.modified().ok() == mtime;
             if same && (in_place || std::fs::hard_link(&old, path).is_ok()) {
-                return Ok((entry, false));
+                return Ok(Copied::Kept(entry));
             }
         }
     }
-    std::fs::copy(&c.from, path).map_err(|e| Error::io("copying", &c.from, e))?;
+    let mut to = std::fs::File::create(path).map_err(|e| Error::io("writing", path, e))?;
+    std::io::copy(&mut from, &mut to).map_err(|e| Error::io("copying", &c.from, e))?;
     if let Some(mtime) = mtime {
-        let _ = std::fs::File::options()
-            .write(true)
-            .open(path)
-            .and_then(|f| f.set_modified(mtime));
+        let _ = to.set_modified(mtime);
     }
-    Ok((entry, true))
+    Ok(Copied::Fresh(entry))
 }
 
 fn poisoned(path: &Path) -> Error {
@@ -739,6 +782,40 @@ mod tests {
         assert_eq!(safe_join(base, "a/../../x"), None);
         assert_eq!(safe_join(base, "/etc/passwd"), None);
         assert_eq!(safe_join(base, ""), None);
+    }
+
+    /// An attachment that is gone (or unreadable) by the time it is copied leaves the site
+    /// whole: the other files are written, the site goes live, and the missing one is handed
+    /// back instead of failing the build; the manifest does not list it.
+    #[test]
+    fn an_attachment_gone_before_its_copy_is_handed_back_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        std::fs::create_dir_all(&vault).unwrap();
+        std::fs::write(vault.join("kept.png"), b"png").unwrap();
+        let out = dir.path().join("site");
+        let staging = Staging::create(&out, &vault, false).unwrap();
+        staging.write("index.html", b"<html>", None).unwrap();
+        let copies = [
+            CopyFile {
+                from: vault.join("gone.png"),
+                to: "gone.png".to_string(),
+            },
+            CopyFile {
+                from: vault.join("kept.png"),
+                to: "kept.png".to_string(),
+            },
+        ];
+        let (stats, manifest, unreadable) = staging.finish(&copies).unwrap();
+        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable[0].index, 0);
+        assert_eq!(unreadable[0].cause.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(stats.copied, 1);
+        assert_eq!(std::fs::read(out.join("kept.png")).unwrap(), b"png");
+        assert_eq!(std::fs::read(out.join("index.html")).unwrap(), b"<html>");
+        assert!(!out.join("gone.png").exists());
+        assert!(manifest.files.contains_key("kept.png"));
+        assert!(!manifest.files.contains_key("gone.png"));
     }
 
     #[test]

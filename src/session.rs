@@ -569,7 +569,7 @@ impl BuildSession {
             Err(e) => return Some(Err(e)),
         };
         timings.mark("render");
-        let (written, manifest) = match staging.finish(&[]) {
+        let (written, manifest, _) = match staging.finish(&[]) {
             Ok(done) => done,
             Err(e) => return Some(Err(e)),
         };
