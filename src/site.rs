@@ -803,6 +803,16 @@ mod tests {
         assert_eq!(tags(&plan), expected);
     }
 
+    /// Each attachment's vault path and the site file it is copied to.
+    fn copied_to<'a>(vault: &'a Vault, plan: &'a SitePlan) -> Vec<(&'a str, &'a str)> {
+        vault
+            .attachments
+            .iter()
+            .zip(&plan.attachments)
+            .map(|(a, file)| (a.path.as_str(), file.as_str()))
+            .collect()
+    }
+
     /// Attachments never overwrite what the site makes: pages, its own files, the theme's
     /// assets, the search shards, or a folder holding any of them; each one that would gets a
     /// number in the first part that clashes (or in its name, when another attachment has the
@@ -831,12 +841,7 @@ mod tests {
                 "tags/x/index.html",
             ],
         );
-        let files: Vec<(&str, &str)> = vault
-            .attachments
-            .iter()
-            .zip(&plan.attachments)
-            .map(|(a, file)| (a.path.as_str(), file.as_str()))
-            .collect();
+        let files = copied_to(&vault, &plan);
         assert_eq!(
             files,
             [
@@ -891,12 +896,7 @@ mod tests {
                 "Pics/cat.png",
             ],
         );
-        let files: Vec<(&str, &str)> = vault
-            .attachments
-            .iter()
-            .zip(&plan.attachments)
-            .map(|(a, file)| (a.path.as_str(), file.as_str()))
-            .collect();
+        let files = copied_to(&vault, &plan);
         assert_eq!(
             files,
             [
