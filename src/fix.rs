@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
+use crate::compile::{Compilation, CompileOptions};
 use crate::diag::{Diagnostic, Fix};
 use crate::error::{Error, Result};
 use crate::source::VaultPath;
@@ -54,6 +55,79 @@ pub struct FixReport {
     pub diff: String,
     /// Why edits or whole files were skipped, one entry per reason, in path order.
     pub skipped: Vec<(VaultPath, String)>,
+    /// The files rewritten (in a dry run: that would be), in path order.
+    pub changed: Vec<VaultPath>,
+}
+
+/// The most passes [`fix_vault`] makes. A fix can make another one possible (an escaped
+/// wikilink, once its backslashes are gone, may be an alias link or differ in letter case; an
+/// edit that overlapped another is free once that one is applied); ESLint's `--fix` stops after
+/// ten passes too, so a fix that kept making work could never loop forever.
+pub const MAX_FIX_PASSES: usize = 10;
+
+/// What [`fix_vault`] did in all its passes.
+#[derive(Debug)]
+pub struct FixOutcome {
+    /// Edits applied and files changed over every pass (`files_changed` and `changed` count a
+    /// file once); `skipped` and `edits_skipped` are what the last pass could not apply, which
+    /// is what is left; `diff` is a dry run's single pass.
+    pub report: FixReport,
+    /// Passes that changed files (a dry run makes one).
+    pub passes: usize,
+    /// The vault compiled again after the last pass that changed a file (the one given, when
+    /// none did): what is left to report.
+    pub compilation: Compilation,
+}
+
+/// Applies the fixes of the diagnostics `selected` picks in `comp`, compiles the vault at
+/// `root` again and repeats while a pass changes a file and fixable diagnostics are left, up to
+/// [`MAX_FIX_PASSES`], so that one `--fix` leaves nothing a second one would fix. A dry run
+/// stops after its first pass (it writes nothing, so the next pass would see the same vault).
+pub fn fix_vault(
+    root: &Path,
+    options: &CompileOptions,
+    mut comp: Compilation,
+    selected: impl Fn(&Diagnostic) -> bool,
+    dry_run: bool,
+) -> Result<FixOutcome> {
+    let mut total = FixReport::default();
+    let mut passes = 0;
+    while passes < MAX_FIX_PASSES {
+        let fixable: Vec<Diagnostic> = comp
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.is_some() && selected(d))
+            .cloned()
+            .collect();
+        if fixable.is_empty() {
+            total.skipped.clear();
+            total.edits_skipped = 0;
+            break;
+        }
+        let report = apply_fixes(root, &comp.vault, &fixable, dry_run)?;
+        total.edits_applied += report.edits_applied;
+        total.edits_skipped = report.edits_skipped;
+        total.skipped = report.skipped;
+        total.changed.extend(report.changed);
+        if dry_run {
+            total.diff = report.diff;
+            passes = usize::from(report.files_changed > 0);
+            break;
+        }
+        if report.files_changed == 0 {
+            break;
+        }
+        passes += 1;
+        comp = crate::compile::compile(root, options)?;
+    }
+    total.changed.sort();
+    total.changed.dedup();
+    total.files_changed = total.changed.len();
+    Ok(FixOutcome {
+        report: total,
+        passes,
+        compilation: comp,
+    })
 }
 
 /// Applies the [`Fix`] of every diagnostic that has one to the notes of `vault` found under
@@ -223,6 +297,7 @@ fn fix_file(
     }
     report.files_changed += 1;
     report.edits_applied += edits.len();
+    report.changed.push(note.path.clone());
 
     if dry_run {
         let path = note.path.as_str();

@@ -49,17 +49,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let only = only_files(&comp.root, &args.files)?;
 
     if args.fix {
-        let shown = filter(&comp.diagnostics, &only);
-        let fixable: Vec<Diagnostic> = shown
-            .iter()
-            .filter(|d| match d.code {
-                Code::EscapedWikilink | Code::AliasLink => true,
-                Code::CaseMismatch => args.fix_case,
-                _ => false,
-            })
-            .cloned()
-            .collect();
-        let report = vaultc::fix::apply_fixes(&comp.root, &comp.vault, &fixable, args.dry_run)?;
+        let codes = |d: &Diagnostic| match d.code {
+            Code::EscapedWikilink | Code::AliasLink => true,
+            Code::CaseMismatch => args.fix_case,
+            _ => false,
+        };
+        let wanted =
+            |d: &Diagnostic| codes(d) && only.as_ref().is_none_or(|files| files.contains(&d.file));
+        let root = comp.root.clone();
+        let fixed = vaultc::fix::fix_vault(&root, &options, comp, wanted, args.dry_run)?;
+        comp = fixed.compilation;
+        let report = fixed.report;
         if args.dry_run {
             print_stdout(&report.diff)?;
             return Ok(Outcome::Clean);
@@ -67,14 +67,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         for (path, why) in &report.skipped {
             eprintln!("warning: not fixed: {path}: {why}");
         }
+        let passes = if fixed.passes > 1 {
+            format!(" ({} passes: a fix made another possible)", fixed.passes)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "fixed {} problem(s) in {} file(s)",
+            "fixed {} problem(s) in {} file(s){passes}",
             report.edits_applied, report.files_changed
         );
-        // Report what is left, from a fresh compile of the changed files.
-        if report.files_changed > 0 {
-            comp = vaultc::compile(&args.vault, &options)?;
-        }
     }
     // The next cache, from the notes as they are now, is saved while the diagnostics are
     // reported.

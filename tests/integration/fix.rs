@@ -202,3 +202,68 @@ fn fix_saves_the_parse_cache_of_the_fixed_notes_and_dry_run_writes_none() {
         after.report()
     );
 }
+
+/// A fix can make another possible: an escaped wikilink to an alias or in the wrong letter
+/// case is, once unescaped, an alias link or a case mismatch, and an edit nested in another is
+/// free once that one is applied. One `--fix` goes on pass after pass until nothing fixable is
+/// left (a second run changes nothing), says how many passes it took, and leaves the vault
+/// clean; a dry run shows the first pass only and writes nothing.
+#[test]
+fn fix_goes_on_until_no_fix_makes_another_possible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(
+        vault.join("Target Note.md"),
+        "---\naliases: [tn]\n---\n# Target\n",
+    )
+    .unwrap();
+    std::fs::write(
+        vault.join("a.md"),
+        "See \\[\\[TARGET NOTE\\]\\] and \\[\\[tn\\]\\] and [[Target Note]].\n",
+    )
+    .unwrap();
+    let original = read(&vault, "a.md");
+    let dry = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--fix-case", "--dry-run"]),
+    );
+    dry.assert_no_panic();
+    assert!(
+        dry.all_output()
+            .contains("+See [[TARGET NOTE]] and [[tn]] and [[Target Note]]."),
+        "{}",
+        dry.report()
+    );
+    assert_eq!(read(&vault, "a.md"), original, "--dry-run wrote");
+
+    let r = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--fix-case"]),
+    );
+    r.assert_no_panic().assert_code(0);
+    assert_eq!(
+        read(&vault, "a.md"),
+        "See [[Target Note]] and [[Target Note|tn]] and [[Target Note]].\n"
+    );
+    assert!(
+        r.all_output()
+            .contains("fixed 4 problem(s) in 1 file(s) (2 passes: a fix made another possible)"),
+        "{}",
+        r.report()
+    );
+    let bytes = tree_bytes(&vault);
+    run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--fix-case"]),
+    )
+    .assert_no_panic()
+    .assert_code(0);
+    assert_eq!(tree_bytes(&vault), bytes, "a second --fix changed files");
+}
