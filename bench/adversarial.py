@@ -148,6 +148,12 @@ def one_letter_names(vault, n):
     write(vault, "Links.md", "".join("[[%s]] [[ab%s]]\n" % (c, c) for c in letters[half:]))
 
 
+def nested_quotes(vault, n):
+    """One line of 5 n nested quotes (`>>>>...`): a quote starts at every `>`."""
+    write(vault, "Quotes.md", ">" * (5 * n) + " deep [[Other]]\n")
+    write(vault, "Other.md", "![[Quotes]]\n")
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -165,6 +171,7 @@ CASES = [
     ("N broken fragments into a note of N headings", broken_fragments, "check"),
     ("a target, fragment, heading and tag of 20 N chars", long_names, "build"),
     ("N one-letter names and N links to other letters", one_letter_names, "check"),
+    ("a line of 5 N nested quotes", nested_quotes, "build"),
 ]
 
 

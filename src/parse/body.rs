@@ -669,9 +669,20 @@ static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
 impl Callout {
     fn detect(text: &str, r: Range<usize>) -> Option<Callout> {
         let src = text.get(r.clone())?;
-        // Every callout starts `[!` on its first line; most quotes are not callouts.
-        let first_line = src.split('\n').next().unwrap_or("");
-        if !first_line.contains("[!") {
+        // A callout's `[!` follows its `>` (and one space or tab); most quotes are not
+        // callouts. Only that prefix is looked at: a line of thousands of nested quotes starts
+        // a quote at each `>`, and scanning the rest of the line for each was quadratic.
+        let bytes = src.as_bytes();
+        let indent = bytes
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        let after = bytes[indent..].strip_prefix(b">")?;
+        let after = after
+            .strip_prefix(b" ")
+            .or_else(|| after.strip_prefix(b"\t"))
+            .unwrap_or(after);
+        if !after.starts_with(b"[!") {
             return None;
         }
         let caps = CALLOUT.captures(src)?;
@@ -715,6 +726,47 @@ mod tests {
     use super::*;
     use crate::discover::SourceFile;
     use crate::source::VaultPath;
+
+    /// The quick look at a quote's first bytes agrees with the callout pattern on every shape
+    /// of opening: indentation, one space or tab (not two) after `>`, nesting, `[!` later in
+    /// the line, other letter cases and fold marks.
+    #[test]
+    fn callouts_are_detected_as_the_pattern_says() {
+        for src in [
+            "> [!note] Title\n> body",
+            ">[!tip]-",
+            "> [!NOTE]+ Open",
+            "   > [!x]",
+            "\t> [!x]",
+            ">\t[!x] tab",
+            ">  [!x] two spaces",
+            "> text [!x] later",
+            ">> [!x] nested",
+            "> [x]",
+            "> [!",
+            "> [!]",
+            ">",
+            "",
+            "> [!a-b_c9] odd kind",
+            ">>>>>>>>>>>>>>>>>>>> deep [!x]",
+        ] {
+            let detected = Callout::detect(src, 0..src.len());
+            assert_eq!(detected.is_some(), CALLOUT.is_match(src), "{src:?}");
+            if let Some(c) = detected {
+                let caps = CALLOUT.captures(src).unwrap();
+                assert_eq!(c.kind, caps[1].to_lowercase(), "{src:?}");
+                assert_eq!(c.title_end, caps.get(0).unwrap().end(), "{src:?}");
+            }
+        }
+        // A range inside the text: the nested quote of `>> [!x]` is a callout on its own.
+        let text = ">> [!warning] Inner";
+        assert!(Callout::detect(text, 0..text.len()).is_none());
+        let inner = Callout::detect(text, 1..text.len()).expect("the inner quote");
+        assert_eq!(
+            (inner.kind.as_str(), inner.title.as_str()),
+            ("warning", "Inner")
+        );
+    }
 
     /// Blocks looked up by where their spans start, few (scanned) or many (sorted once), give
     /// the first block in order with that start, as a scan does; spans repeat (a lone `^id`
