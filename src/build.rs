@@ -326,3 +326,58 @@ impl render::Sink for SiteSink<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attachment deleted while the site renders (an editor's temporary file, gone between
+    /// the walk and the copy) does not fail the build: the site is written without it, and the
+    /// report carries an `unreadable-file` error on it, in order with the other diagnostics.
+    #[test]
+    fn an_attachment_deleted_during_the_build_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        std::fs::create_dir_all(&vault).unwrap();
+        std::fs::write(
+            vault.join("a.md"),
+            "![[gone.png]] ![[kept.png]] [[missing]]\n",
+        )
+        .unwrap();
+        std::fs::write(vault.join("gone.png"), b"png").unwrap();
+        std::fs::write(vault.join("kept.png"), b"png").unwrap();
+        let gone = vault.join("gone.png");
+        // Called after each note page is written: after discovery, before the copies.
+        let progress = Progress(std::sync::Arc::new(move |_, _| {
+            let _ = std::fs::remove_file(&gone);
+        }));
+        let out = dir.path().join("site");
+        let report = build(
+            &vault,
+            &BuildOptions {
+                progress: Some(progress),
+                output: out.clone(),
+                no_cache: true,
+                ..Default::default()
+            },
+        )
+        .expect("the build goes on without the attachment");
+        let found: Vec<(&str, Code)> = report
+            .compilation
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.code))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("a.md", Code::BrokenLink),
+                ("gone.png", Code::UnreadableFile)
+            ]
+        );
+        assert!(out.join("kept.png").is_file());
+        assert!(!out.join("gone.png").exists());
+        assert!(out.join("a/index.html").is_file());
+        assert_eq!(report.written.map(|w| w.copied), Some(1));
+    }
+}
