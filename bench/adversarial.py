@@ -154,6 +154,14 @@ def nested_quotes(vault, n):
     write(vault, "Other.md", "![[Quotes]]\n")
 
 
+def case_twins(vault, n):
+    """n attachments, each with a twin whose name differs only in letter case."""
+    for i in range(n):
+        write(vault, "Img%d.png" % i, "a")
+        write(vault, "img%d.png" % i, "b")
+    write(vault, "Note.md", "x\n")
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -172,6 +180,7 @@ CASES = [
     ("a target, fragment, heading and tag of 20 N chars", long_names, "build"),
     ("N one-letter names and N links to other letters", one_letter_names, "check"),
     ("a line of 5 N nested quotes", nested_quotes, "build"),
+    ("N attachments and N letter-case twins", case_twins, "check"),
 ]
 
 

@@ -2,7 +2,8 @@
 //! anything is rendered. Slug collisions are resolved deterministically (path order, `-2`,
 //! `-3`, ...) and reported; no planned path can leave the output folder.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use petgraph::graph::NodeIndex;
@@ -234,17 +235,27 @@ impl SitePlan {
             .map(|(f, _)| f.as_str())
             .collect();
         let mut moved: HashSet<String> = HashSet::new();
-        // Paths kept by earlier attachments: a later one that differs only in letter case
-        // (`Image.png`, `image.png`) would overwrite it on a case-insensitive file system.
-        let mut kept: HashSet<&str> = HashSet::new();
+        // Paths kept by earlier attachments (lower case, to the path kept): a later one that
+        // differs only in letter case (`Image.png`, `image.png`) would overwrite it on a
+        // case-insensitive file system.
+        let mut kept: HashMap<&str, &str> = HashMap::new();
         let mut files = Vec::with_capacity(vault.attachments.len());
         let mut diagnostics = Vec::new();
         for ((a, clash), lower) in vault.attachments.iter().zip(clashes).zip(&folded) {
             let path = a.path.as_str();
-            let twin = clash.is_none() && !kept.insert(lower.as_str());
+            let twin = match clash {
+                Some(_) => None,
+                None => match kept.entry(lower.as_str()) {
+                    Entry::Occupied(earlier) => Some(*earlier.get()),
+                    Entry::Vacant(slot) => {
+                        slot.insert(path);
+                        None
+                    }
+                },
+            };
             let first = match clash {
                 Some(first) => first,
-                None if twin => path.matches('/').count(),
+                None if twin.is_some() => path.matches('/').count(),
                 None => {
                     files.push(path.to_string());
                     continue;
@@ -271,13 +282,7 @@ impl SitePlan {
                     }
                 }
             };
-            let message = if twin {
-                let earlier = vault
-                    .attachments
-                    .iter()
-                    .zip(&folded)
-                    .find(|(_, f)| *f == lower)
-                    .map_or(path, |(earlier, _)| earlier.path.as_str());
+            let message = if let Some(earlier) = twin {
                 format!(
                     "\"{earlier}\" has the same path apart from letter case, and one would \
                      overwrite the other on a case-insensitive file system; this attachment is \
