@@ -45,8 +45,6 @@ const BOM: &str = "\u{feff}";
 /// What [`apply_fixes`] did (or, in a dry run, would do).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FixReport {
-    /// Files rewritten (in a dry run: files that would be rewritten).
-    pub files_changed: usize,
     /// Edits applied (in a dry run: edits that would be applied).
     pub edits_applied: usize,
     /// Edits not applied: overlapping another edit, out of range, or in a skipped file.
@@ -55,8 +53,15 @@ pub struct FixReport {
     pub diff: String,
     /// Why edits or whole files were skipped, one entry per reason, in path order.
     pub skipped: Vec<(VaultPath, String)>,
-    /// The files rewritten (in a dry run: that would be), in path order.
+    /// The files rewritten (in a dry run: that would be), in path order, each once.
     pub changed: Vec<VaultPath>,
+}
+
+impl FixReport {
+    /// How many files were rewritten (in a dry run: would be).
+    pub fn files_changed(&self) -> usize {
+        self.changed.len()
+    }
 }
 
 /// The most passes [`fix_vault`] makes. A fix can make another one possible (an escaped
@@ -68,8 +73,7 @@ pub const MAX_FIX_PASSES: usize = 10;
 /// What [`fix_vault`] did in all its passes.
 #[derive(Debug)]
 pub struct FixOutcome {
-    /// Edits applied and files changed over every pass (`files_changed` and `changed` count a
-    /// file once); `skipped` and `edits_skipped` are what the last pass could not apply, which
+    /// Edits applied and files changed over every pass (`changed` names a file once); `skipped` and `edits_skipped` are what the last pass could not apply, which
     /// is what is left; `diff` is a dry run's single pass.
     pub report: FixReport,
     /// Passes that changed files (a dry run makes one).
@@ -105,16 +109,17 @@ pub fn fix_vault(
             break;
         }
         let report = apply_fixes(root, &comp.vault, &fixable, dry_run)?;
+        let changed_any = report.files_changed() > 0;
         total.edits_applied += report.edits_applied;
         total.edits_skipped = report.edits_skipped;
         total.skipped = report.skipped;
         total.changed.extend(report.changed);
         if dry_run {
             total.diff = report.diff;
-            passes = usize::from(report.files_changed > 0);
+            passes = usize::from(changed_any);
             break;
         }
-        if report.files_changed == 0 {
+        if !changed_any {
             break;
         }
         passes += 1;
@@ -122,7 +127,6 @@ pub fn fix_vault(
     }
     total.changed.sort();
     total.changed.dedup();
-    total.files_changed = total.changed.len();
     Ok(FixOutcome {
         report: total,
         passes,
@@ -295,7 +299,6 @@ fn fix_file(
     if new_text == note.text {
         return Ok(()); // The edits cancel out: leave the file alone.
     }
-    report.files_changed += 1;
     report.edits_applied += edits.len();
     report.changed.push(note.path.clone());
 
@@ -427,7 +430,7 @@ mod tests {
         );
         assert_eq!(
             (
-                report.files_changed,
+                report.files_changed(),
                 report.edits_applied,
                 report.edits_skipped
             ),
@@ -490,7 +493,7 @@ mod tests {
         assert_eq!(read(&dir, "b.md"), "y\n");
         assert_eq!(
             (
-                report.files_changed,
+                report.files_changed(),
                 report.edits_applied,
                 report.edits_skipped
             ),
@@ -519,7 +522,7 @@ mod tests {
         assert_eq!(read(&dir, "b.md"), "[[a]]\n");
         assert_eq!(
             (
-                report.files_changed,
+                report.files_changed(),
                 report.edits_applied,
                 report.edits_skipped
             ),
@@ -538,7 +541,7 @@ mod tests {
             fs::read(dir.path().join("a.md")).expect("read"),
             b"\\[\\[b]] \xff\n"
         );
-        assert_eq!((report.files_changed, report.edits_skipped), (0, 1));
+        assert_eq!((report.files_changed(), report.edits_skipped), (0, 1));
         assert!(report.skipped[0].1.contains("not valid UTF-8"));
     }
 
@@ -554,7 +557,7 @@ mod tests {
         assert_eq!(read(&dir, "a.md"), "one\ntwo\n\\[\\[b]]\nthree\n");
         assert_eq!(read(&dir, "b.md"), "\\[\\[a|A]]\n");
         assert_eq!(before, (mtime(&dir, "a.md"), mtime(&dir, "b.md")));
-        assert_eq!((report.files_changed, report.edits_applied), (2, 2));
+        assert_eq!((report.files_changed(), report.edits_applied), (2, 2));
         assert_eq!(
             report.diff,
             "--- a/a.md\n+++ b/a.md\n@@ -1,4 +1,4 @@\n one\n two\n-\\[\\[b]]\n+[[b]]\n three\n\
@@ -588,7 +591,7 @@ mod tests {
         let before = (mtime(&dir, "b.md"), mtime(&dir, "c.md"));
         let a_before = mtime(&dir, "a.md");
         let report = fix_all(&dir, false);
-        assert_eq!(report.files_changed, 1);
+        assert_eq!(report.files_changed(), 1);
         assert_eq!(before, (mtime(&dir, "b.md"), mtime(&dir, "c.md")));
         assert_ne!(a_before, mtime(&dir, "a.md"));
     }
@@ -625,7 +628,7 @@ mod tests {
         std::os::unix::fs::symlink(hidden.join("a.md"), dir.path().join("real/a.md"))
             .expect("symlink");
         let report = fix_all(&dir, false);
-        assert_eq!(report.files_changed, 1, "{report:?}");
+        assert_eq!(report.files_changed(), 1, "{report:?}");
         let link = dir.path().join("real/a.md");
         assert!(fs::symlink_metadata(&link)
             .expect("meta")

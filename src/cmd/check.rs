@@ -74,7 +74,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         };
         eprintln!(
             "fixed {} problem(s) in {} file(s){passes}",
-            report.edits_applied, report.files_changed
+            report.edits_applied,
+            report.files_changed()
         );
     }
     // The next cache, from the notes as they are now, is saved while the diagnostics are

@@ -207,7 +207,8 @@ fn fix_saves_the_parse_cache_of_the_fixed_notes_and_dry_run_writes_none() {
 /// case is, once unescaped, an alias link or a case mismatch, and an edit nested in another is
 /// free once that one is applied. One `--fix` goes on pass after pass until nothing fixable is
 /// left (a second run changes nothing), says how many passes it took, and leaves the vault
-/// clean; a dry run shows the first pass only and writes nothing.
+/// clean; every pass keeps to the files asked for; a dry run shows the first pass only and
+/// writes nothing.
 #[test]
 fn fix_goes_on_until_no_fix_makes_another_possible() {
     let tmp = tempfile::tempdir().unwrap();
@@ -218,18 +219,22 @@ fn fix_goes_on_until_no_fix_makes_another_possible() {
         "---\naliases: [tn]\n---\n# Target\n",
     )
     .unwrap();
-    std::fs::write(
-        vault.join("a.md"),
-        "See \\[\\[TARGET NOTE\\]\\] and \\[\\[tn\\]\\] and [[Target Note]].\n",
-    )
-    .unwrap();
-    let original = read(&vault, "a.md");
-    let dry = run_cmd(
-        vaultc()
-            .arg("check")
-            .arg(&vault)
-            .args(["--fix", "--fix-case", "--dry-run"]),
-    );
+    let escaped = "See \\[\\[TARGET NOTE\\]\\] and \\[\\[tn\\]\\] and [[Target Note]].\n";
+    std::fs::write(vault.join("a.md"), escaped).unwrap();
+    // Not among the files asked for: no pass touches it.
+    std::fs::write(vault.join("b.md"), escaped).unwrap();
+    let fix = |extra: &[&str]| {
+        run_cmd(
+            vaultc()
+                .arg("check")
+                .arg(&vault)
+                .args(["--fix", "--fix-case"])
+                .args(extra),
+        )
+    };
+    let a_only = vault.join("a.md").to_string_lossy().into_owned();
+
+    let dry = fix(&["--dry-run", &a_only]);
     dry.assert_no_panic();
     assert!(
         dry.all_output()
@@ -237,18 +242,18 @@ fn fix_goes_on_until_no_fix_makes_another_possible() {
         "{}",
         dry.report()
     );
-    assert_eq!(read(&vault, "a.md"), original, "--dry-run wrote");
+    assert_eq!(read(&vault, "a.md"), escaped, "--dry-run wrote");
 
-    let r = run_cmd(
-        vaultc()
-            .arg("check")
-            .arg(&vault)
-            .args(["--fix", "--fix-case"]),
-    );
+    let r = fix(&[&a_only]);
     r.assert_no_panic().assert_code(0);
     assert_eq!(
         read(&vault, "a.md"),
         "See [[Target Note]] and [[Target Note|tn]] and [[Target Note]].\n"
+    );
+    assert_eq!(
+        read(&vault, "b.md"),
+        escaped,
+        "a file not asked for was fixed"
     );
     assert!(
         r.all_output()
@@ -257,13 +262,6 @@ fn fix_goes_on_until_no_fix_makes_another_possible() {
         r.report()
     );
     let bytes = tree_bytes(&vault);
-    run_cmd(
-        vaultc()
-            .arg("check")
-            .arg(&vault)
-            .args(["--fix", "--fix-case"]),
-    )
-    .assert_no_panic()
-    .assert_code(0);
+    fix(&[&a_only]).assert_no_panic().assert_code(0);
     assert_eq!(tree_bytes(&vault), bytes, "a second --fix changed files");
 }
