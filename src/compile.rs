@@ -330,7 +330,6 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
                 .reuse
                 .as_ref()
                 .map(|r| std::sync::Arc::clone(&r.known)),
-            ..DiscoverOptions::default()
         },
     )?;
     let root = root

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
 use crate::error::{Error, Result};
+use crate::settings::{ExcludedFiles, ObsidianSettings};
 use crate::source::{FastMap, FastSet, Span, VaultPath};
 
 /// Notes larger than this are reported as unreadable instead of parsed (spans are `u32`).
@@ -58,8 +59,6 @@ pub struct Discovered {
 pub struct DiscoverOptions {
     /// Absolute folders never to enter (the output folder, the cache).
     pub skip_dirs: Vec<PathBuf>,
-    /// Vault-relative path prefixes to skip (from `.obsidian/app.json` `userIgnoreFilters`).
-    pub ignore_prefixes: Vec<String>,
     /// Globs over vault paths to skip (`exclude` in `vaultc.toml`).
     pub exclude: Option<globset::GlobSet>,
     /// Stamp every note read (see [`NoteSource::Read`]), so that a later discovery can skip
@@ -155,21 +154,28 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .iter()
         .filter_map(|d| d.canonicalize().ok())
         .collect();
-    let mut ignore = options.ignore_prefixes.clone();
-    ignore.extend(obsidian_ignore_filters(&root));
-    let templates = template_folders(&root);
+    let settings = ObsidianSettings::read(&root);
     let filters = Filters {
         root: &root,
         skip: &skip,
-        ignore: &ignore,
+        excluded: &settings.excluded,
         exclude: options.exclude.as_ref(),
-        templates: &templates,
+        templates: &settings.template_folders,
     };
     if let Some(found) = options
         .known
         .as_deref()
         .and_then(|known| without_walk(known, &filters))
     {
+        // A settings file that changed makes it walk; kept here so no path can drop them.
+        if !settings.diagnostics.is_empty() {
+            let mut found = found;
+            found.diagnostics.extend(settings.diagnostics);
+            found
+                .diagnostics
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            return Ok(found);
+        }
         return Ok(found);
     }
     // The walk feeds the reads: files are read on the thread pool while the walk goes on.
@@ -237,7 +243,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             Some(Found::Note(file, entry.into_path(), diag, source))
         })
         .collect();
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = settings.diagnostics;
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for found in found {
@@ -289,8 +295,8 @@ struct Filters<'a> {
     root: &'a Path,
     /// Folders skipped with all they hold (canonical).
     skip: &'a [PathBuf],
-    /// Vault path prefixes skipped.
-    ignore: &'a [String],
+    /// Obsidian's excluded files.
+    excluded: &'a ExcludedFiles,
     /// Vault path globs skipped.
     exclude: Option<&'a globset::GlobSet>,
     /// Template folders (`folder/`).
@@ -301,10 +307,7 @@ impl Filters<'_> {
     /// Whether a file the walk meets at `path` (not in a dot-folder or a skipped folder) is
     /// part of the vault.
     fn takes(&self, path: &VaultPath) -> bool {
-        !(self
-            .ignore
-            .iter()
-            .any(|p| path.as_str().starts_with(p.as_str()))
+        !(self.excluded.excludes(path.as_str())
             || self.exclude.is_some_and(|g| g.is_match(path.as_str()))
             || path.as_str() == crate::config::FILE_NAME)
     }
@@ -600,50 +603,7 @@ pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Dia
     }
 }
 
-/// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the ignore
-/// filters and the two template-folder settings. A watcher must report changes to them.
-pub const SETTINGS_FILES: [&str; 3] = [
-    ".obsidian/app.json",
-    ".obsidian/templates.json",
-    ".obsidian/plugins/templater-obsidian/data.json",
-];
-
-/// Folders holding templates: the core Templates plugin's and Templater's settings.
-fn template_folders(root: &Path) -> Vec<String> {
-    let settings = [
-        (SETTINGS_FILES[1], "folder"),
-        (SETTINGS_FILES[2], "templates_folder"),
-    ];
-    settings
-        .iter()
-        .filter_map(|(file, key)| {
-            let text = std::fs::read_to_string(root.join(file)).ok()?;
-            let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-            let folder = value[key].as_str()?.trim_matches('/').to_string();
-            (!folder.is_empty()).then(|| format!("{folder}/"))
-        })
-        .collect()
-}
-
-/// Reads `userIgnoreFilters` from `.obsidian/app.json`: path prefixes Obsidian hides.
-fn obsidian_ignore_filters(root: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(root.join(SETTINGS_FILES[0])) else {
-        return Vec::new();
-    };
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Vec::new();
-    };
-    value["userIgnoreFilters"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .map(|s| s.trim_start_matches('/').to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use crate::settings::SETTINGS_FILES;
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ pub mod render;
 pub mod resolve;
 pub mod serve;
 pub mod session;
+pub mod settings;
 pub mod site;
 pub mod slug;
 pub mod source;

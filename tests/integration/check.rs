@@ -36,7 +36,7 @@ fn assert_target(d: &Value, target: &str) {
 // ---------------------------------------------------------------------------------------------
 
 /// `check --format json` has the documented shape on every fixture: fields and types, 1-based
-/// positions, relative `/` paths, sorted by (file, line, column), a summary that counts the
+/// positions, relative `/` paths (of the vault's files, or its Obsidian settings files), sorted by (file, line, column), a summary that counts the
 /// diagnostics, and exit 1 exactly when there are errors.
 #[test]
 fn check_json_shape_on_every_fixture() {
@@ -61,8 +61,11 @@ fn check_json_shape_on_every_fixture() {
             let file = d["file"].as_str().unwrap_or("");
             if file.is_empty() || file.starts_with('/') || file.contains('\\') {
                 bad("file is not a vault-relative path with / separators");
-            } else if !files.iter().any(|f| same_path(f, file)) {
-                bad("file is not a file of the vault");
+            } else if !(files.iter().any(|f| same_path(f, file))
+                // `invalid-settings` is reported on the Obsidian settings file itself.
+                || (file.starts_with(".obsidian/") && vault.join(file).is_file()))
+            {
+                bad("file is not a file of the vault or an Obsidian settings file");
             }
             let line = d["line"].as_u64().unwrap_or(0);
             let col = d["column"].as_u64().unwrap_or(0);
@@ -1168,18 +1171,22 @@ fn skip_dot_folders() {
     assert_edge(&g, "src.md", 1, "Visible.md");
 }
 
-/// `userIgnoreFilters` of `.obsidian/app.json` are skipped like dot folders.
+/// `userIgnoreFilters` of `.obsidian/app.json` are skipped like dot folders: a plain entry is
+/// a path prefix (`Archive/`), one between slashes a pattern (`/\.excalidraw\.md$/`).
 #[test]
 fn user_ignore_filters() {
     let vault = fixture("user-ignore-filters");
     let (v, code) = check_json(&vault);
-    assert!(
-        diags_in_file(&v, "Archive/Old.md").is_empty(),
-        "Archive/ is ignored\n{}",
-        show_diags(&v)
-    );
+    for excluded in ["Archive/Old.md", "Sketch.excalidraw.md"] {
+        assert!(
+            diags_in_file(&v, excluded).is_empty(),
+            "{excluded} is excluded\n{}",
+            show_diags(&v)
+        );
+    }
     assert_no_code(&v, "broken-link");
-    assert_eq!(summary(&v, "notes"), 2, "Archive/Old.md is not a note");
+    assert_no_code(&v, "invalid-settings");
+    assert_eq!(summary(&v, "notes"), 2, "only Note.md and src.md are notes");
     assert_exit(&v, code, 0);
 }
 

@@ -1,0 +1,475 @@
+//! The Obsidian settings discovery reads from the vault's `.obsidian/` folder: the excluded
+//! files (`userIgnoreFilters` of `app.json`) and the templates folders (the core Templates
+//! plugin's and Templater's). A settings file that is not valid JSON, or a setting vaultc
+//! cannot use, is an `invalid-settings` warning: Obsidian would not apply it either, or
+//! would apply it where vaultc cannot, and either way the user should know the vault
+//! vaultc sees is not the one they configured.
+
+use std::path::Path;
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{Span, VaultPath};
+
+/// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the
+/// excluded files and the two template-folder settings. A watcher must report changes to
+/// them.
+pub const SETTINGS_FILES: [&str; 3] = [
+    ".obsidian/app.json",
+    ".obsidian/templates.json",
+    ".obsidian/plugins/templater-obsidian/data.json",
+];
+
+/// What the settings files say about which files make up the vault.
+#[derive(Debug, Default)]
+pub struct ObsidianSettings {
+    /// Obsidian's "Excluded files".
+    pub excluded: ExcludedFiles,
+    /// Folders holding templates, each as a vault path prefix ending in `/`.
+    pub template_folders: Vec<String>,
+    /// What could not be used, as `invalid-settings` warnings on the settings file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ObsidianSettings {
+    /// Reads the settings files of the vault at `root`; a missing file is no setting.
+    pub fn read(root: &Path) -> ObsidianSettings {
+        let mut settings = ObsidianSettings::default();
+        if let Some(app) = read_json(root, SETTINGS_FILES[0], &mut settings.diagnostics) {
+            settings.excluded = ExcludedFiles::from_setting(
+                &app["userIgnoreFilters"],
+                &settings_path(SETTINGS_FILES[0]),
+                &mut settings.diagnostics,
+            );
+        }
+        for (file, key) in [
+            (SETTINGS_FILES[1], "folder"),
+            (SETTINGS_FILES[2], "templates_folder"),
+        ] {
+            let Some(value) = read_json(root, file, &mut settings.diagnostics) else {
+                continue;
+            };
+            match &value[key] {
+                serde_json::Value::String(folder) => {
+                    let folder = folder.trim_matches('/');
+                    if !folder.is_empty() {
+                        settings.template_folders.push(format!("{folder}/"));
+                    }
+                }
+                serde_json::Value::Null => {}
+                other => settings.diagnostics.push(invalid(
+                    file,
+                    format!(
+                        "`{key}` should be a folder name, not {}; the templates folder it names is not known, so its notes are checked as notes",
+                        kind(other)
+                    ),
+                    None,
+                )),
+            }
+        }
+        settings
+    }
+}
+
+/// Obsidian's "Excluded files" (`userIgnoreFilters`): each entry is a path prefix
+/// (`Archive/`), or a regular expression between slashes (`/\.excalidraw/`) searched for
+/// anywhere in the path; both ignore letter case. These are the rules Obsidian applies.
+#[derive(Debug, Default)]
+pub struct ExcludedFiles {
+    /// Every usable entry, compiled (a prefix as an anchored, escaped pattern).
+    patterns: Option<regex::RegexSet>,
+}
+
+impl ExcludedFiles {
+    /// Excluded files from the entries given (`/…/` a pattern, else a prefix); an entry
+    /// that cannot be used is reported against `file` and left out.
+    pub fn new(entries: &[&str], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
+        let mut patterns = Vec::new();
+        for &entry in entries {
+            if entry.is_empty() {
+                continue;
+            }
+            let is_pattern = entry.len() > 2 && entry.starts_with('/') && entry.ends_with('/');
+            let pattern = if is_pattern {
+                let inner = &entry[1..entry.len() - 1];
+                match regex::RegexBuilder::new(inner)
+                    .case_insensitive(true)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+                {
+                    Ok(_) => format!("(?i:{inner})"),
+                    Err(err) => {
+                        diagnostics.push(invalid_entry(
+                            file,
+                            format!(
+                                "the excluded-files pattern `{entry}` is not a regular expression vaultc can use ({}); files it would exclude are part of the vault",
+                                regex_error(&err)
+                            ),
+                            Some("look-around and back-references are not supported; write the pattern without them, or exclude the files with `exclude` globs in vaultc.toml".into()),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                if entry.starts_with('/') {
+                    // Obsidian compares the entry with paths that never start with `/`.
+                    diagnostics.push(invalid_entry(
+                        file,
+                        format!("the excluded-files entry `{entry}` starts with `/`, which no vault path does, so it excludes nothing"),
+                        Some(format!(
+                            "write `{}` to exclude that path, or `{entry}/` for a regular expression",
+                            entry.trim_start_matches('/')
+                        )),
+                    ));
+                }
+                format!("(?i:^{})", regex::escape(entry))
+            };
+            patterns.push(pattern);
+        }
+        if patterns.is_empty() {
+            return ExcludedFiles::default();
+        }
+        // Each pattern compiled alone above; together they still may outgrow the limit.
+        match regex::RegexSetBuilder::new(&patterns)
+            .size_limit(PATTERN_SIZE_LIMIT * patterns.len())
+            .build()
+        {
+            Ok(set) => ExcludedFiles {
+                patterns: Some(set),
+            },
+            Err(err) => {
+                diagnostics.push(invalid_entry(
+                    file,
+                    format!(
+                        "the excluded-files entries cannot be used together ({}); no file is excluded",
+                        regex_error(&err)
+                    ),
+                    None,
+                ));
+                ExcludedFiles::default()
+            }
+        }
+    }
+
+    /// Excluded files from the `userIgnoreFilters` value of `file` (a list of strings).
+    fn from_setting(
+        value: &serde_json::Value,
+        file: &VaultPath,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Self {
+        let entries: Vec<&str> = match value {
+            serde_json::Value::Null => return ExcludedFiles::default(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|item| {
+                    let text = item.as_str();
+                    if text.is_none() {
+                        diagnostics.push(invalid_entry(
+                            file,
+                            format!(
+                                "an excluded-files entry should be a string, not {}; it is left out",
+                                kind(item)
+                            ),
+                            None,
+                        ));
+                    }
+                    text
+                })
+                .collect(),
+            other => {
+                diagnostics.push(invalid_entry(
+                    file,
+                    format!(
+                        "`userIgnoreFilters` should be a list of strings, not {}; no file is excluded",
+                        kind(other)
+                    ),
+                    None,
+                ));
+                return ExcludedFiles::default();
+            }
+        };
+        ExcludedFiles::new(&entries, file, diagnostics)
+    }
+
+    /// Whether Obsidian leaves the file at `path` out of the vault.
+    pub fn excludes(&self, path: &str) -> bool {
+        self.patterns.as_ref().is_some_and(|set| set.is_match(path))
+    }
+}
+
+/// The most memory one compiled excluded-files pattern may take: a pattern that needs more
+/// (`/(a{1000}){1000}/`) is reported instead of compiled.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The settings file at `file` (relative to `root`) as JSON; `None` when it is missing or
+/// not valid JSON (then reported).
+fn read_json(
+    root: &Path,
+    file: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<serde_json::Value> {
+    let bytes = match std::fs::read(root.join(file)) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+        // A folder of that name, a permission: Obsidian could not read it either.
+        Err(err) => {
+            diagnostics.push(invalid(
+                file,
+                format!("cannot read: {err}; {}", consequence(file)),
+                None,
+            ));
+            return None;
+        }
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            diagnostics.push(invalid(
+                file,
+                format!(
+                    "not valid JSON (line {}, column {}: {}); {}",
+                    err.line(),
+                    err.column(),
+                    json_error(&err),
+                    consequence(file)
+                ),
+                Some("Obsidian rewrites this file when the setting is changed in its Settings window; or fix the JSON by hand".into()),
+            ));
+            None
+        }
+    }
+}
+
+/// What is lost when the settings file `file` cannot be used.
+fn consequence(file: &str) -> &'static str {
+    if file == SETTINGS_FILES[0] {
+        "its excluded files (`userIgnoreFilters`) are not left out"
+    } else {
+        "the templates folder it names is not known, so its notes are checked as notes"
+    }
+}
+
+/// serde_json's message without its trailing position (given separately).
+fn json_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// The last line of a regex error (the one that says what is wrong; the lines above
+/// repeat the pattern with a caret).
+fn regex_error(err: &regex::Error) -> String {
+    let text = err.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid pattern")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// `a string`, `a number`, ...: what a JSON value is, for messages.
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The vault path of a settings file (its names are all valid vault paths).
+fn settings_path(file: &str) -> VaultPath {
+    VaultPath::new(file).expect("settings file names are vault paths")
+}
+
+/// An `invalid-settings` warning on the settings file `file`.
+fn invalid(file: &str, message: String, help: Option<String>) -> Diagnostic {
+    invalid_entry(&settings_path(file), message, help)
+}
+
+/// An `invalid-settings` warning on `file`.
+fn invalid_entry(file: &VaultPath, message: String, help: Option<String>) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::InvalidSettings,
+        file.clone(),
+        Span::default(),
+        message,
+    );
+    match help {
+        Some(help) => d.with_help(help),
+        None => d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excluded(entries: &[&str]) -> (ExcludedFiles, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let file = settings_path(SETTINGS_FILES[0]);
+        (
+            ExcludedFiles::new(entries, &file, &mut diagnostics),
+            diagnostics,
+        )
+    }
+
+    /// A plain entry is a prefix of the path, in any letter case; it is not a glob and not
+    /// a pattern (`.` and `*` are themselves).
+    #[test]
+    fn a_plain_entry_is_a_prefix_in_any_letter_case() {
+        let (filters, diagnostics) = excluded(&["Archive/", "notes/draft.", "a*b"]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(filters.excludes("Archive/Old.md"));
+        assert!(filters.excludes("archive/old.md"));
+        assert!(filters.excludes("ARCHIVE/deep/x.png"));
+        assert!(
+            !filters.excludes("Notes/Archive/Old.md"),
+            "a prefix, not a substring"
+        );
+        assert!(
+            !filters.excludes("Archived.md"),
+            "`Archive/` ends at its slash"
+        );
+        assert!(filters.excludes("notes/draft.md"));
+        assert!(
+            !filters.excludes("notes/draftxmd"),
+            "`.` is a dot, not any character"
+        );
+        assert!(filters.excludes("a*b.md"));
+        assert!(!filters.excludes("axxb.md"), "`*` is a star, not a glob");
+    }
+
+    /// `/…/` is a regular expression searched anywhere in the path, ignoring case.
+    #[test]
+    fn an_entry_between_slashes_is_a_pattern_found_anywhere() {
+        let (filters, diagnostics) = excluded(&[r"/\.excalidraw\.md$/", "/^daily/2023-/"]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(filters.excludes("Drawings/Plan.excalidraw.md"));
+        assert!(filters.excludes("x/Y.EXCALIDRAW.MD"));
+        assert!(!filters.excludes("Plan.excalidraw.md.bak"));
+        assert!(filters.excludes("Daily/2023-01-01.md"));
+        assert!(
+            !filters.excludes("old/daily/2023-01-01.md"),
+            "`^` anchors at the path's start"
+        );
+        assert!(!filters.excludes("Daily/2024-01-01.md"));
+    }
+
+    /// An entry vaultc cannot use is reported and left out; the others still apply.
+    #[test]
+    fn unusable_entries_are_reported_and_the_rest_apply() {
+        let (filters, diagnostics) = excluded(&["/(?<=a)b/", "/Leading", "/(/", "Keep/", "", "//"]);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(diagnostics.len(), 4, "{messages:#?}");
+        assert!(diagnostics
+            .iter()
+            .all(|d| d.code == Code::InvalidSettings && d.file.as_str() == ".obsidian/app.json"));
+        assert!(messages[0].contains("`/(?<=a)b/`"), "{}", messages[0]);
+        assert!(
+            messages[1].contains("`/Leading` starts with `/`"),
+            "{}",
+            messages[1]
+        );
+        assert_eq!(
+            diagnostics[1].help.as_deref(),
+            Some("write `Leading` to exclude that path, or `/Leading/` for a regular expression")
+        );
+        assert!(messages[2].contains("`/(/`"), "{}", messages[2]);
+        assert!(
+            messages[3].contains("`//` starts with `/`"),
+            "{}",
+            messages[3]
+        );
+        assert!(filters.excludes("Keep/x.md"));
+        assert!(
+            !filters.excludes("Leading/x.md"),
+            "Obsidian's prefix `/Leading` matches nothing"
+        );
+        assert!(!filters.excludes("ab.md"));
+        assert!(
+            !filters.excludes("x.md"),
+            "`//` is the empty prefix `//`, not everything"
+        );
+    }
+
+    fn read_settings(files: &[(&str, &str)]) -> ObsidianSettings {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        ObsidianSettings::read(dir.path())
+    }
+
+    /// Settings files that are not JSON, or settings of the wrong kind, are warnings that
+    /// say where and what is lost; the settings that can be read still apply.
+    #[test]
+    fn settings_files_vaultc_cannot_use_are_reported() {
+        let settings = read_settings(&[
+            (
+                ".obsidian/app.json",
+                "{\n  \"userIgnoreFilters\": [\"Archive/\",]\n}",
+            ),
+            (".obsidian/templates.json", "{\"folder\": 3}"),
+            (
+                ".obsidian/plugins/templater-obsidian/data.json",
+                "{\"templates_folder\": \"/Tpl/\"}",
+            ),
+        ]);
+        assert_eq!(settings.template_folders, ["Tpl/"]);
+        assert!(!settings.excluded.excludes("Archive/x.md"));
+        let d: Vec<(&str, &str)> = settings
+            .diagnostics
+            .iter()
+            .map(|d| (d.file.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert_eq!(d[0].0, ".obsidian/app.json");
+        assert!(
+            d[0].1
+                .starts_with("not valid JSON (line 2, column 36: trailing comma)")
+                && d[0]
+                    .1
+                    .ends_with("its excluded files (`userIgnoreFilters`) are not left out"),
+            "{}",
+            d[0].1
+        );
+        assert_eq!(d[1].0, ".obsidian/templates.json");
+        assert!(
+            d[1].1
+                .starts_with("`folder` should be a folder name, not a number"),
+            "{}",
+            d[1].1
+        );
+    }
+
+    /// `userIgnoreFilters` of the wrong kind, or holding something other than strings.
+    #[test]
+    fn ignore_filters_of_the_wrong_kind_are_reported() {
+        let settings =
+            read_settings(&[(".obsidian/app.json", r#"{"userIgnoreFilters": "Archive/"}"#)]);
+        assert_eq!(settings.diagnostics.len(), 1);
+        assert!(settings.diagnostics[0]
+            .message
+            .starts_with("`userIgnoreFilters` should be a list of strings, not a string"));
+        let settings = read_settings(&[(
+            ".obsidian/app.json",
+            r#"{"userIgnoreFilters": ["A/", 7, "B/"]}"#,
+        )]);
+        assert_eq!(settings.diagnostics.len(), 1);
+        assert!(settings.diagnostics[0].message.contains("not a number"));
+        assert!(settings.excluded.excludes("A/x.md") && settings.excluded.excludes("b/y.md"));
+        // No settings at all, or settings without the key: nothing to say.
+        assert!(read_settings(&[]).diagnostics.is_empty());
+        assert!(read_settings(&[(".obsidian/app.json", "{}")])
+            .diagnostics
+            .is_empty());
+    }
+}
