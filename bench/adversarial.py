@@ -162,6 +162,18 @@ def case_twins(vault, n):
     write(vault, "Note.md", "x\n")
 
 
+def many_symlinks(vault, n):
+    """n symlinks to folders out of the vault, and n/2 more to the same folders (ignored)."""
+    outside = os.path.join(os.path.dirname(vault), "outside")
+    shutil.rmtree(outside, ignore_errors=True)
+    for i in range(n):
+        folder = os.path.join(outside, "d%d" % i)
+        write(folder, "n.md", "# n\n")
+        os.symlink(folder, os.path.join(vault, "l%d" % i))
+        if i % 2 == 0:
+            os.symlink(folder, os.path.join(vault, "m%d" % i))
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -181,6 +193,7 @@ CASES = [
     ("N one-letter names and N links to other letters", one_letter_names, "check"),
     ("a line of 5 N nested quotes", nested_quotes, "build"),
     ("N attachments and N letter-case twins", case_twins, "check"),
+    ("N symlinks out of the vault and N/2 overlapping ones", many_symlinks, "check"),
 ]
 
 

@@ -180,21 +180,21 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     }
     // The walk feeds the reads: files are read on the thread pool while the walk goes on.
     // The order they arrive in does not matter; everything is sorted below.
-    let walker = walkdir::WalkDir::new(&root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-            !hidden && !skip.iter().any(|s| e.path() == s)
-        });
-    let found: Vec<Found> = walker
+    let symlinks = std::sync::Mutex::new(Symlinks::new(&root, &skip));
+    let found: Vec<Found> = walk(&root, &skip, &symlinks)
         .par_bridge()
         .filter_map(|entry| {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    // Symlink loops and permission errors: report against the path and go on.
+                    if err.loop_ancestor().is_some() {
+                        symlinks
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .looped(err.path()?);
+                        return None;
+                    }
+                    // Permission errors, dangling links: report against the path and go on.
                     let path = relative(&root, err.path()?)?;
                     return Some(Found::Problem(Diagnostic::new(
                         Code::UnreadableFile,
@@ -244,6 +244,12 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         })
         .collect();
     let mut diagnostics = settings.diagnostics;
+    diagnostics.extend(
+        symlinks
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .ignored,
+    );
     let mut notes = Vec::new();
     let mut attachments = Vec::new();
     for found in found {
@@ -289,6 +295,174 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     })
 }
 
+/// The walk of the vault at `root` (canonical): sorted, hidden names and `skip` folders left
+/// out, symlinks followed as [`Symlinks`] says. It is one sequential iterator (a thread pool
+/// pulls from it in turn), so the symlinks it meets are judged in the same order on any
+/// thread count.
+fn walk<'a, 'r: 'a>(
+    root: &Path,
+    skip: &'a [PathBuf],
+    symlinks: &'a std::sync::Mutex<Symlinks<'r>>,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + Send + use<'a, 'r> {
+    walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+            if hidden || skip.iter().any(|s| e.path() == s) {
+                return false;
+            }
+            !e.path_is_symlink()
+                || symlinks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .follows(e.path())
+        })
+}
+
+/// The symbolic links of the vault at `root` that discovery follows (see [`Symlinks`]): each
+/// as its path through the vault (`root/ext`) and its target (canonical), sorted by target;
+/// `skip` as in [`DiscoverOptions::skip_dirs`]. A watcher that does not follow links itself
+/// watches these targets.
+pub fn followed_symlinks(root: &Path, skip: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+    let Ok(root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|d| d.canonicalize().ok()).collect();
+    let symlinks = std::sync::Mutex::new(Symlinks::new(&root, &skip));
+    walk(&root, &skip, &symlinks).for_each(drop);
+    let followed = symlinks
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .followed;
+    followed
+        .into_iter()
+        .map(|(target, link)| (root.join(link.as_str()), target))
+        .collect()
+}
+
+/// Obsidian's rule for symbolic links (its help, "Symbolic links and junctions"): a link's
+/// target must be disjoint from the vault and from every other link's target. A link into
+/// the vault would list its files twice (every name they hold ambiguous), a link to a folder
+/// holding the vault would walk the disk around it (`up -> ..`: the user's home), and two
+/// links to one folder list it twice; Obsidian ignores such a link, and so does vaultc, with
+/// an `ignored-symlink` warning on it. A link to a folder or file outside the vault, apart
+/// from the others, is followed: it is how a vault takes in files kept elsewhere.
+struct Symlinks<'a> {
+    /// The vault folder (canonical).
+    root: &'a Path,
+    /// Folders the walk skips (canonical).
+    skip: &'a [PathBuf],
+    /// Targets followed so far (canonical), with the link that brought each in.
+    followed: std::collections::BTreeMap<PathBuf, VaultPath>,
+    /// One warning per link ignored.
+    ignored: Vec<Diagnostic>,
+}
+
+impl<'a> Symlinks<'a> {
+    fn new(root: &'a Path, skip: &'a [PathBuf]) -> Self {
+        Symlinks {
+            root,
+            skip,
+            followed: std::collections::BTreeMap::new(),
+            ignored: Vec::new(),
+        }
+    }
+
+    /// Whether the walk follows the symlink at `link` (a path through the vault); one it
+    /// does not is reported. A link whose target cannot be found is left to the walk, which
+    /// reports it.
+    fn follows(&mut self, link: &Path) -> bool {
+        let (Ok(target), Some(path)) = (std::fs::canonicalize(link), relative(self.root, link))
+        else {
+            return true;
+        };
+        match self.ignored_because(&target) {
+            Some(why) => {
+                self.ignore(path, why);
+                false
+            }
+            None => {
+                self.followed.insert(target, path);
+                true
+            }
+        }
+    }
+
+    /// Reports the symlink at `link` that the walk found to lead back to a folder it is in
+    /// (walkdir's loop check, which comes before [`Symlinks::follows`] is asked).
+    fn looped(&mut self, link: &Path) {
+        let Some(path) = relative(self.root, link) else {
+            return;
+        };
+        let why = std::fs::canonicalize(link)
+            .ok()
+            .and_then(|target| self.ignored_because(&target))
+            .unwrap_or_else(|| "it points to a folder that holds it".to_string());
+        self.ignore(path, why);
+    }
+
+    /// Why a link to `target` (canonical) is not followed, if it is not.
+    fn ignored_because(&self, target: &Path) -> Option<String> {
+        if let Ok(inside) = target.strip_prefix(self.root) {
+            // A part of the vault the walk skips (a dot-folder, the output) lists nothing
+            // twice: a link there is judged as one out of the vault.
+            let walked = !is_hidden(inside) && !self.skip.iter().any(|s| target.starts_with(s));
+            if !inside.as_os_str().is_empty() && !walked {
+                return self.overlap(target);
+            }
+            return Some(if inside.as_os_str().is_empty() {
+                "it points to the vault folder itself".to_string()
+            } else {
+                format!(
+                    "it points into the vault (to `{}`), which would then be listed twice",
+                    relative(self.root, target)
+                        .map_or_else(|| inside.to_string_lossy().into_owned(), |p| p.to_string())
+                )
+            });
+        }
+        if self.root.starts_with(target) {
+            return Some("it points to a folder that holds the vault".to_string());
+        }
+        self.overlap(target)
+    }
+
+    /// Why a link to `target` (canonical, out of the walked vault) is not followed: it
+    /// overlaps a target followed before.
+    fn overlap(&self, target: &Path) -> Option<String> {
+        // A followed target holding this one is one of its ancestors; one inside it sorts
+        // right after it (paths order by component). Lookups, not a scan: a vault of many
+        // links stays linear.
+        let holding = target.ancestors().find_map(|a| self.followed.get(a));
+        let inside = || {
+            self.followed
+                .range::<Path, _>((
+                    std::ops::Bound::Excluded(target),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .filter(|(t, _)| t.starts_with(target))
+                .map(|(_, by)| by)
+        };
+        holding
+            .or_else(inside)
+            .map(|by| format!("its target overlaps what `{by}` already brings into the vault"))
+    }
+
+    fn ignore(&mut self, path: VaultPath, why: String) {
+        self.ignored.push(
+            Diagnostic::new(
+                Code::IgnoredSymlink,
+                path,
+                Span::default(),
+                format!("symbolic link ignored: {why}; Obsidian ignores it too"),
+            )
+            .with_help("remove the link, or point it at a folder outside the vault that no other link reaches"),
+        );
+    }
+}
+
 /// What the walk leaves out, and which notes are templates.
 struct Filters<'a> {
     /// The vault folder (canonical).
@@ -318,6 +492,12 @@ impl Filters<'_> {
             .iter()
             .any(|t| path.as_str().starts_with(t.as_str()))
     }
+}
+
+/// Whether a relative path has a component starting with a dot (what the walk skips).
+fn is_hidden(rel: &Path) -> bool {
+    rel.components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
 }
 
 /// Discovery from a [`KnownTree`], without a walk, when the watcher's paths say exactly which
@@ -659,8 +839,119 @@ mod tests {
             let paths: Vec<&str> = found.notes.iter().map(|n| n.path.as_str()).collect();
             assert_eq!(paths, ["a/note.md", "z.md"]);
             assert_eq!(found.diagnostics.len(), 1, "{:?}", found.diagnostics);
-            assert_eq!(found.diagnostics[0].code, Code::UnreadableFile);
+            assert_eq!(found.diagnostics[0].code, Code::IgnoredSymlink);
             assert_eq!(found.diagnostics[0].file.as_str(), "a/loop");
+        }
+    }
+
+    /// Obsidian's symlink rule: links into the vault (folder or file), to a folder holding
+    /// it, or to what another link brings in are ignored with a warning each; a link out of
+    /// the vault, or into a dot-folder the walk skips, is followed, and a loop inside what it
+    /// brings in is ignored too.
+    #[test]
+    fn symlinks_follow_obsidians_rule() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, ext) = (dir.path().join("vault"), dir.path().join("ext"));
+        for folder in [vault.join("notes"), ext.join("deep")] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(vault.join("notes/A.md"), "[[B]]").unwrap();
+        std::fs::write(vault.join("notes/B.md"), "# B").unwrap();
+        std::fs::write(ext.join("E.md"), "[[A]]").unwrap();
+        std::fs::write(ext.join("deep/img.png"), "png").unwrap();
+        symlink(vault.join("notes"), vault.join("mirror")).unwrap();
+        symlink(vault.join("notes/B.md"), vault.join("B again.md")).unwrap();
+        symlink(dir.path(), vault.join("up")).unwrap();
+        symlink(&ext, vault.join("ext1")).unwrap();
+        symlink(ext.join("deep"), vault.join("ext2")).unwrap();
+        symlink(&ext, ext.join("deep/back")).unwrap();
+        // Into a dot-folder, which the walk skips: nothing is listed twice, so followed.
+        std::fs::create_dir(vault.join(".store")).unwrap();
+        std::fs::write(vault.join(".store/S.md"), "# S").unwrap();
+        symlink(vault.join(".store/S.md"), vault.join("stored.md")).unwrap();
+        for threads in [1, 2] {
+            let found = discover_with(threads, &vault);
+            let (notes, attachments, _) = listing(&found);
+            assert_eq!(
+                notes,
+                ["ext1/E.md", "notes/A.md", "notes/B.md", "stored.md"]
+            );
+            assert_eq!(attachments, ["ext1/deep/img.png"]);
+            let ignored: Vec<(&str, &str)> = found
+                .diagnostics
+                .iter()
+                .map(|d| (d.file.as_str(), d.message.as_str()))
+                .collect();
+            assert!(found
+                .diagnostics
+                .iter()
+                .all(|d| d.code == Code::IgnoredSymlink));
+            let said = |why: &str| format!("symbolic link ignored: {why}; Obsidian ignores it too");
+            assert_eq!(
+                ignored,
+                [
+                    (
+                        "B again.md",
+                        said("it points into the vault (to `notes/B.md`), which would then be listed twice").as_str()
+                    ),
+                    (
+                        "ext1/deep/back",
+                        said("its target overlaps what `ext1` already brings into the vault").as_str()
+                    ),
+                    (
+                        "ext2",
+                        said("its target overlaps what `ext1` already brings into the vault").as_str()
+                    ),
+                    (
+                        "mirror",
+                        said("it points into the vault (to `notes`), which would then be listed twice").as_str()
+                    ),
+                    ("up", said("it points to a folder that holds the vault").as_str()),
+                ]
+            );
+        }
+    }
+
+    /// The overlap of a link's target with the targets followed, found by lookups in the
+    /// sorted map, is the one a scan of every followed target finds (paths that share a
+    /// prefix of characters but not of components, such as `/x/a` and `/x/a-b`, included).
+    #[test]
+    fn overlap_lookups_equal_a_scan_of_the_targets() {
+        let mut rng = crate::source::xorshift(0x51ab_11c5);
+        let parts = ["a", "a-b", "a.b", "b", "ab", "a b"];
+        let root = PathBuf::from("/vault");
+        for _ in 0..300 {
+            let mut symlinks = Symlinks::new(&root, &[]);
+            let path = |rng: &mut dyn FnMut(usize) -> usize| {
+                let mut p = PathBuf::from("/x");
+                for _ in 0..1 + rng(3) {
+                    p.push(parts[rng(parts.len())]);
+                }
+                p
+            };
+            for i in 0..rng(8) {
+                let target = path(&mut rng);
+                if symlinks.overlap(&target).is_none() {
+                    symlinks
+                        .followed
+                        .insert(target, VaultPath::new(&format!("l{i}")).unwrap());
+                }
+            }
+            for _ in 0..20 {
+                let target = path(&mut rng);
+                let scan = symlinks
+                    .followed
+                    .iter()
+                    .any(|(t, _)| target.starts_with(t) || t.starts_with(&target));
+                assert_eq!(
+                    symlinks.overlap(&target).is_some(),
+                    scan,
+                    "{} against {:?}",
+                    target.display(),
+                    symlinks.followed.keys().collect::<Vec<_>>()
+                );
+            }
         }
     }
 

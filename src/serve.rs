@@ -291,7 +291,14 @@ fn answer(site: &Path, generation: &Arc<Generation>, request: tiny_http::Request
 
 /// Watches a vault (and a theme folder) for changes that can change the site.
 pub struct VaultWatcher {
-    _watcher: RecommendedWatcher,
+    /// Does not follow symlinks: the ones discovery follows are watched one by one
+    /// (`links`), so a link Obsidian ignores (`up -> ..`) never has the disk around the
+    /// vault watched, and its events never start a build.
+    watcher: std::sync::Mutex<RecommendedWatcher>,
+    /// The symlinks of the vault discovery follows: path in the vault and target
+    /// ([`crate::discover::followed_symlinks`]). Targets are watched; their events are
+    /// reported through the link, as discovery names the files.
+    links: std::sync::Mutex<Vec<(PathBuf, PathBuf)>>,
     events: Receiver<notify::Result<notify::Event>>,
     debounce: Duration,
     root: PathBuf,
@@ -323,10 +330,12 @@ impl VaultWatcher {
             .canonicalize()
             .map_err(|e| Error::io("watching", root, e))?;
         let (tx, events) = std::sync::mpsc::channel();
-        let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
-            path: root.clone(),
-            message: e.to_string(),
-        })?;
+        let mut watcher =
+            RecommendedWatcher::new(tx, notify::Config::default().with_follow_symlinks(false))
+                .map_err(|e| Error::Watch {
+                    path: root.clone(),
+                    message: e.to_string(),
+                })?;
         let extra: Vec<PathBuf> = extra
             .iter()
             .map(|dir| {
@@ -346,14 +355,17 @@ impl VaultWatcher {
             .into_iter()
             .map(|p| p.canonicalize().unwrap_or(p))
             .collect();
-        Ok(VaultWatcher {
-            _watcher: watcher,
+        let watcher = VaultWatcher {
+            watcher: std::sync::Mutex::new(watcher),
+            links: std::sync::Mutex::new(Vec::new()),
             events,
             debounce,
             root,
             extra,
             ignore,
-        })
+        };
+        watcher.watch_links();
+        Ok(watcher)
     }
 
     /// Whether a change at `path` can change the site.
@@ -374,7 +386,8 @@ impl VaultWatcher {
             .find_map(|dir| path.strip_prefix(dir).ok())
         {
             Some(rel) => !is_hidden(rel),
-            // Outside every watched folder (the target of a followed symlink): it may matter.
+            // Outside every watched folder and not under a followed link's target (a link
+            // that moved since its target was watched): it may matter.
             None => true,
         }
     }
@@ -396,9 +409,13 @@ impl VaultWatcher {
                 }
             };
             match event {
-                Ok(event) if changes_content(&event.kind) => {
-                    paths.extend(event.paths.into_iter().filter(|p| self.matters(p)))
-                }
+                Ok(event) if changes_content(&event.kind) => paths.extend(
+                    event
+                        .paths
+                        .into_iter()
+                        .map(|p| self.through_link(p))
+                        .filter(|p| self.matters(p)),
+                ),
                 Ok(_) => {}
                 // The OS dropped events (a queue overflow): something changed, somewhere.
                 Err(_) => paths.push(self.root.clone()),
@@ -406,7 +423,44 @@ impl VaultWatcher {
         }
         paths.sort();
         paths.dedup();
+        let links_moved = {
+            let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+            paths.iter().any(|p| {
+                links.iter().any(|(link, _)| link.starts_with(p))
+                    || p.symlink_metadata().is_ok_and(|m| m.is_symlink())
+            })
+        };
+        if links_moved {
+            self.watch_links();
+        }
         Ok(Changes { paths })
+    }
+
+    /// Watches the symlinks discovery follows now, and stops watching the ones it no longer
+    /// follows. A link that cannot be watched is left out: discovery reports what is wrong
+    /// with it, and a save under it is found by the session's sweep of note stamps.
+    fn watch_links(&self) {
+        use notify::Watcher as _;
+        let now = crate::discover::followed_symlinks(&self.root, &self.ignore);
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, gone) in links.iter().filter(|l| !now.contains(l)) {
+            let _ = watcher.unwatch(gone);
+        }
+        for (_, new) in now.iter().filter(|l| !links.contains(l)) {
+            let _ = watcher.watch(new, RecursiveMode::Recursive);
+        }
+        *links = now;
+    }
+
+    /// `path` as discovery names it: a path under a followed link's target becomes the same
+    /// path under the link.
+    fn through_link(&self, path: PathBuf) -> PathBuf {
+        let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links
+            .iter()
+            .find_map(|(link, target)| Some(link.join(path.strip_prefix(target).ok()?)))
+            .unwrap_or(path)
     }
 
     fn died(&self, message: &str) -> Error {

@@ -30,6 +30,7 @@ pub fn explanation(code: Code) -> &'static str {
         Code::InvalidFrontMatter => include_str!("../../docs/codes/invalid-front-matter.md"),
         Code::DeprecatedProperty => include_str!("../../docs/codes/deprecated-property.md"),
         Code::UnreadableFile => include_str!("../../docs/codes/unreadable-file.md"),
+        Code::IgnoredSymlink => include_str!("../../docs/codes/ignored-symlink.md"),
         Code::InvalidSettings => include_str!("../../docs/codes/invalid-settings.md"),
     }
 }

@@ -109,6 +109,7 @@ codes! {
     InvalidFrontMatter = "invalid-front-matter", Deny, "Front matter that is not valid YAML.";
     DeprecatedProperty = "deprecated-property", Warn, "A singular front-matter key (`tag`, `alias`, `cssclass`) Obsidian deprecated, or a single-value `aliases`.";
     UnreadableFile = "unreadable-file", Deny, "A note that cannot be read (invalid UTF-8, permissions, too large).";
+    IgnoredSymlink = "ignored-symlink", Warn, "A symbolic link Obsidian ignores: it points into the vault, to a folder holding it, or to what another link brings in.";
     InvalidSettings = "invalid-settings", Warn, "An Obsidian settings file vaultc reads that is not valid JSON, or a setting in it vaultc cannot use.";
 }
 

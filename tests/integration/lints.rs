@@ -45,6 +45,7 @@ fn every_code_at_its_position() {
     assert_diag(&v, "orphan-note", "Orphan.md", 1, 1);
     assert_diag(&v, "unreadable-file", "Bad-utf8.md", 1, 1);
     assert_diag(&v, "invalid-settings", ".obsidian/app.json", 1, 1);
+    assert_diag(&v, "ignored-symlink", "a-again", 1, 1);
     let yaml = diags_with_code(&v, "invalid-front-matter");
     assert_eq!(yaml.len(), 1, "{}", show_diags(&v));
     assert_eq!(yaml[0]["file"], "Broken-yaml.md");
@@ -61,7 +62,7 @@ fn every_code_at_its_position() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.contains('-'))
         .collect();
-    assert!(codes.len() >= 18, "explain --list: {}", listed.stdout);
+    assert!(codes.len() >= 19, "explain --list: {}", listed.stdout);
     for c in codes {
         assert!(
             !diags_with_code(&v, c).is_empty(),

@@ -409,3 +409,53 @@ fn notes_created_and_deleted_under_serve_leave_the_site_a_build_writes() {
     check(&mut served, "a note went");
     assert!(read(&served.site.join("wanted/index.html")).contains("Beta"));
 }
+
+/// Symlinks under `serve` follow discovery's rule: a save in a folder a link brings in from
+/// outside the vault rebuilds the page (saved through the target, as another program would),
+/// and a link to a folder holding the vault (which holds the site the server writes) is
+/// ignored, so the server's own writes there never start a build of their own.
+#[test]
+fn saves_behind_a_followed_symlink_rebuild_and_an_ignored_one_is_not_watched() {
+    let mut served = Served::start_with("build-basic", |dir| {
+        let shared = dir.join("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::write(shared.join("Ext.md"), "# Ext\n\nfirst words\n").unwrap();
+        std::os::unix::fs::symlink("../shared", dir.join("vault/outside")).unwrap();
+        std::os::unix::fs::symlink("..", dir.join("vault/up")).unwrap();
+        Vec::new()
+    });
+    served.settle();
+    let builds = |served: &Served| {
+        served
+            .log
+            .iter()
+            .filter(|l| l.starts_with("built "))
+            .count()
+    };
+    assert_eq!(
+        builds(&served),
+        1,
+        "one build at start:\n{}",
+        served.log.join("\n")
+    );
+    assert!(
+        served
+            .log
+            .iter()
+            .any(|l| l.contains("warning[ignored-symlink]")),
+        "{}",
+        served.log.join("\n")
+    );
+    assert!(served.get("/outside/ext/").3.contains("first words"));
+    let ext = served.dir.path().join("shared/Ext.md");
+    std::fs::write(&ext, "# Ext\n\nsecond words\n").unwrap();
+    served.wait_for_line("built ");
+    assert!(served.get("/outside/ext/").3.contains("second words"));
+    served.settle();
+    assert_eq!(
+        builds(&served),
+        2,
+        "one build per save, none set off by the site's own files seen through `up`:\n{}",
+        served.log.join("\n")
+    );
+}

@@ -267,13 +267,18 @@ pub fn theme(dir: &Path, templates: &[(&str, &str)]) -> PathBuf {
     theme
 }
 
-/// Copies the tree `src` into `dst` (created if missing).
+/// Copies the tree `src` into `dst` (created if missing); a symlink is copied as the same
+/// link (the fixtures' links are relative, so they point into the copy).
 pub fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for rel in list_files(src) {
-        let to = dst.join(&rel);
+        let (from, to) = (src.join(&rel), dst.join(&rel));
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(src.join(&rel), &to).unwrap();
+        if from.symlink_metadata().unwrap().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&from).unwrap(), &to).unwrap();
+        } else {
+            std::fs::copy(&from, &to).unwrap();
+        }
     }
 }
 
