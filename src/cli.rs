@@ -70,6 +70,11 @@ pub struct SiteArgs {
     /// Publish notes marked `draft: true`.
     #[arg(long)]
     pub drafts: bool,
+    /// Follow no symbolic link that leads out of the vault (each is an `ignored-symlink`
+    /// warning): for building a vault you did not write, where a link to a folder of secrets
+    /// would otherwise be copied into the site.
+    #[arg(long)]
+    pub no_external_symlinks: bool,
 }
 
 /// `vaultc build`.

@@ -42,6 +42,8 @@ pub struct CompileOptions {
     /// The theme's files under `static/`, which the site plan keeps attachments from
     /// overwriting (`None`: the default theme's, as `check` assumes).
     pub theme_assets: Option<Vec<String>>,
+    /// Follow no symlink out of the vault ([`DiscoverOptions::no_external_symlinks`]).
+    pub no_external_symlinks: bool,
 }
 
 /// Notes an earlier compilation of this process parsed, offered to the next one (what
@@ -326,6 +328,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
             skip_dirs: options.skip_dirs.clone(),
             exclude: config.exclude.clone(),
             stamps: options.keep_origins,
+            no_external_symlinks: options.no_external_symlinks,
             known: options
                 .reuse
                 .as_ref()

@@ -68,6 +68,9 @@ pub struct DiscoverOptions {
     /// change since: a note whose stamp is the same and that no changed path covers is not
     /// read again.
     pub known: Option<std::sync::Arc<KnownNotes>>,
+    /// Follow no symlink whose target is out of the vault (see [`Symlinks`]): a vault one
+    /// did not write cannot bring files from elsewhere on the disk into a site.
+    pub no_external_symlinks: bool,
 }
 
 /// What identifies a file's version without reading it: size, modification and change times,
@@ -180,7 +183,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     }
     // The walk feeds the reads: files are read on the thread pool while the walk goes on.
     // The order they arrive in does not matter; everything is sorted below.
-    let symlinks = std::sync::Mutex::new(Symlinks::new(&root, &skip));
+    let mut rule = Symlinks::new(&root, &skip);
+    rule.only_inside = options.no_external_symlinks;
+    let symlinks = std::sync::Mutex::new(rule);
     let found: Vec<Found> = walk(&root, &skip, &symlinks)
         .par_bridge()
         .filter_map(|entry| {
@@ -325,12 +330,18 @@ fn walk<'a, 'r: 'a>(
 /// as its path through the vault (`root/ext`) and its target (canonical), sorted by target;
 /// `skip` as in [`DiscoverOptions::skip_dirs`]. A watcher that does not follow links itself
 /// watches these targets.
-pub fn followed_symlinks(root: &Path, skip: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+pub fn followed_symlinks(
+    root: &Path,
+    skip: &[PathBuf],
+    no_external_symlinks: bool,
+) -> Vec<(PathBuf, PathBuf)> {
     let Ok(root) = root.canonicalize() else {
         return Vec::new();
     };
     let skip: Vec<PathBuf> = skip.iter().filter_map(|d| d.canonicalize().ok()).collect();
-    let symlinks = std::sync::Mutex::new(Symlinks::new(&root, &skip));
+    let mut rule = Symlinks::new(&root, &skip);
+    rule.only_inside = no_external_symlinks;
+    let symlinks = std::sync::Mutex::new(rule);
     walk(&root, &skip, &symlinks).for_each(drop);
     let followed = symlinks
         .into_inner()
@@ -354,6 +365,8 @@ struct Symlinks<'a> {
     root: &'a Path,
     /// Folders the walk skips (canonical).
     skip: &'a [PathBuf],
+    /// Follow no link out of the vault (`--no-external-symlinks`).
+    only_inside: bool,
     /// Targets followed so far (canonical), with the link that brought each in.
     followed: std::collections::BTreeMap<PathBuf, VaultPath>,
     /// One warning per link ignored.
@@ -365,6 +378,7 @@ impl<'a> Symlinks<'a> {
         Symlinks {
             root,
             skip,
+            only_inside: false,
             followed: std::collections::BTreeMap::new(),
             ignored: Vec::new(),
         }
@@ -399,38 +413,47 @@ impl<'a> Symlinks<'a> {
         let why = std::fs::canonicalize(link)
             .ok()
             .and_then(|target| self.ignored_because(&target))
-            .unwrap_or_else(|| "it points to a folder that holds it".to_string());
+            .unwrap_or(IgnoredLink::Loop);
         self.ignore(path, why);
     }
 
     /// Why a link to `target` (canonical) is not followed, if it is not.
-    fn ignored_because(&self, target: &Path) -> Option<String> {
+    fn ignored_because(&self, target: &Path) -> Option<IgnoredLink> {
+        // The output folder and its cache, wherever they are: through a link the walk would
+        // not know them, and would read the site it writes.
+        if self
+            .skip
+            .iter()
+            .any(|s| target.starts_with(s) || s.starts_with(target))
+        {
+            return Some(IgnoredLink::Output);
+        }
         if let Ok(inside) = target.strip_prefix(self.root) {
-            // A part of the vault the walk skips (a dot-folder, the output) lists nothing
-            // twice: a link there is judged as one out of the vault.
-            let walked = !is_hidden(inside) && !self.skip.iter().any(|s| target.starts_with(s));
-            if !inside.as_os_str().is_empty() && !walked {
+            if inside.as_os_str().is_empty() {
+                return Some(IgnoredLink::HoldsVault);
+            }
+            // A dot-folder of the vault, which the walk skips, lists nothing twice: a link
+            // there is judged as one out of the vault.
+            if is_hidden(inside) {
                 return self.overlap(target);
             }
-            return Some(if inside.as_os_str().is_empty() {
-                "it points to the vault folder itself".to_string()
-            } else {
-                format!(
-                    "it points into the vault (to `{}`), which would then be listed twice",
-                    relative(self.root, target)
-                        .map_or_else(|| inside.to_string_lossy().into_owned(), |p| p.to_string())
-                )
-            });
+            return Some(IgnoredLink::IntoVault(
+                relative(self.root, target)
+                    .map_or_else(|| inside.to_string_lossy().into_owned(), |p| p.to_string()),
+            ));
         }
         if self.root.starts_with(target) {
-            return Some("it points to a folder that holds the vault".to_string());
+            return Some(IgnoredLink::HoldsVault);
+        }
+        if self.only_inside {
+            return Some(IgnoredLink::Outside);
         }
         self.overlap(target)
     }
 
     /// Why a link to `target` (canonical, out of the walked vault) is not followed: it
     /// overlaps a target followed before.
-    fn overlap(&self, target: &Path) -> Option<String> {
+    fn overlap(&self, target: &Path) -> Option<IgnoredLink> {
         // A followed target holding this one is one of its ancestors; one inside it sorts
         // right after it (paths order by component). Lookups, not a scan: a vault of many
         // links stays linear.
@@ -447,19 +470,70 @@ impl<'a> Symlinks<'a> {
         };
         holding
             .or_else(inside)
-            .map(|by| format!("its target overlaps what `{by}` already brings into the vault"))
+            .map(|by| IgnoredLink::Overlaps(by.clone()))
     }
 
-    fn ignore(&mut self, path: VaultPath, why: String) {
+    fn ignore(&mut self, path: VaultPath, why: IgnoredLink) {
+        let (message, help) = why.said();
         self.ignored.push(
             Diagnostic::new(
                 Code::IgnoredSymlink,
                 path,
                 Span::default(),
-                format!("symbolic link ignored: {why}; Obsidian ignores it too"),
+                format!("symbolic link ignored: {message}"),
             )
-            .with_help("remove the link, or point it at a folder outside the vault that no other link reaches"),
+            .with_help(help),
         );
+    }
+}
+
+/// Why discovery does not follow a symlink.
+enum IgnoredLink {
+    /// Its target is in the vault (the vault path): the files would be listed twice.
+    IntoVault(String),
+    /// Its target is the vault folder or a folder holding it.
+    HoldsVault,
+    /// A link back to a folder the walk is in, that no other reason covers.
+    Loop,
+    /// Its target overlaps what the link named already brings in.
+    Overlaps(VaultPath),
+    /// Its target is the output folder, its cache, or holds one.
+    Output,
+    /// Its target is out of the vault, and `--no-external-symlinks` is set.
+    Outside,
+}
+
+impl IgnoredLink {
+    /// The message (after "symbolic link ignored: ") and the help.
+    fn said(&self) -> (String, String) {
+        const REMOVE: &str =
+            "remove the link, or point it at a folder outside the vault that no other link reaches";
+        match self {
+            IgnoredLink::IntoVault(to) => (
+                format!("it points into the vault (to `{to}`), which would then be listed twice; Obsidian ignores it too"),
+                REMOVE.into(),
+            ),
+            IgnoredLink::HoldsVault => (
+                "it points to the vault folder or a folder that holds it; Obsidian ignores it too".into(),
+                REMOVE.into(),
+            ),
+            IgnoredLink::Loop => (
+                "it points to a folder that holds it; Obsidian ignores it too".into(),
+                REMOVE.into(),
+            ),
+            IgnoredLink::Overlaps(by) => (
+                format!("its target overlaps what `{by}` already brings into the vault; Obsidian ignores it too"),
+                REMOVE.into(),
+            ),
+            IgnoredLink::Output => (
+                "it leads to the site's output folder (or a folder holding it), which vaultc never reads".into(),
+                "remove the link, or write the site somewhere else (`-o DIR`)".into(),
+            ),
+            IgnoredLink::Outside => (
+                "it leads out of the vault, and --no-external-symlinks is set".into(),
+                "build without --no-external-symlinks to take in the files it leads to".into(),
+            ),
+        }
     }
 }
 
@@ -907,9 +981,61 @@ mod tests {
                         "mirror",
                         said("it points into the vault (to `notes`), which would then be listed twice").as_str()
                     ),
-                    ("up", said("it points to a folder that holds the vault").as_str()),
+                    ("up", said("it points to the vault folder or a folder that holds it").as_str()),
                 ]
             );
+        }
+    }
+
+    /// A link to the output folder (or a folder holding it) is never followed, wherever the
+    /// output is; with `no_external_symlinks`, no link out of the vault is followed, while a
+    /// link into a dot-folder of the vault still is.
+    #[test]
+    fn symlinks_to_the_output_and_out_of_the_vault_when_asked() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, site, ext) = (
+            dir.path().join("vault"),
+            dir.path().join("out/site"),
+            dir.path().join("ext"),
+        );
+        for folder in [&vault.join(".store"), &site, &ext] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(vault.join("A.md"), "# A").unwrap();
+        std::fs::write(vault.join(".store/S.md"), "# S").unwrap();
+        std::fs::write(site.join("page.html"), "<p>").unwrap();
+        std::fs::write(ext.join("E.md"), "# E").unwrap();
+        symlink(&site, vault.join("site")).unwrap();
+        symlink(dir.path().join("out"), vault.join("out")).unwrap();
+        symlink(&ext, vault.join("ext")).unwrap();
+        symlink(vault.join(".store"), vault.join("store")).unwrap();
+        for no_external_symlinks in [false, true] {
+            let options = DiscoverOptions {
+                skip_dirs: vec![site.clone()],
+                no_external_symlinks,
+                ..DiscoverOptions::default()
+            };
+            let found = discover(&vault, &options).unwrap();
+            let (notes, attachments, _) = listing(&found);
+            let ignored: Vec<(&str, &str)> = found
+                .diagnostics
+                .iter()
+                .map(|d| (d.file.as_str(), d.message.as_str()))
+                .collect();
+            let output = "symbolic link ignored: it leads to the site's output folder (or a folder holding it), which vaultc never reads";
+            assert!(attachments.is_empty(), "{attachments:?}");
+            if no_external_symlinks {
+                assert_eq!(notes, ["A.md", "store/S.md"]);
+                let outside = "symbolic link ignored: it leads out of the vault, and --no-external-symlinks is set";
+                assert_eq!(
+                    ignored,
+                    [("ext", outside), ("out", output), ("site", output)]
+                );
+            } else {
+                assert_eq!(notes, ["A.md", "ext/E.md", "store/S.md"]);
+                assert_eq!(ignored, [("out", output), ("site", output)]);
+            }
         }
     }
 

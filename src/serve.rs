@@ -299,6 +299,8 @@ pub struct VaultWatcher {
     /// ([`crate::discover::followed_symlinks`]). Targets are watched; their events are
     /// reported through the link, as discovery names the files.
     links: std::sync::Mutex<Vec<(PathBuf, PathBuf)>>,
+    /// Discovery follows no link out of the vault (`--no-external-symlinks`).
+    no_external_symlinks: bool,
     events: Receiver<notify::Result<notify::Event>>,
     debounce: Duration,
     root: PathBuf,
@@ -358,6 +360,7 @@ impl VaultWatcher {
         let watcher = VaultWatcher {
             watcher: std::sync::Mutex::new(watcher),
             links: std::sync::Mutex::new(Vec::new()),
+            no_external_symlinks: false,
             events,
             debounce,
             root,
@@ -366,6 +369,14 @@ impl VaultWatcher {
         };
         watcher.watch_links();
         Ok(watcher)
+    }
+
+    /// Watches only the links discovery follows with `--no-external-symlinks` (none out of
+    /// the vault).
+    pub fn without_external_symlinks(mut self) -> Self {
+        self.no_external_symlinks = true;
+        self.watch_links();
+        self
     }
 
     /// Whether a change at `path` can change the site.
@@ -441,7 +452,8 @@ impl VaultWatcher {
     /// with it, and a save under it is found by the session's sweep of note stamps.
     fn watch_links(&self) {
         use notify::Watcher as _;
-        let now = crate::discover::followed_symlinks(&self.root, &self.ignore);
+        let now =
+            crate::discover::followed_symlinks(&self.root, &self.ignore, self.no_external_symlinks);
         let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
         let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
         for (_, gone) in links.iter().filter(|l| !now.contains(l)) {

@@ -77,6 +77,7 @@ pub fn site_build_options(
         compile: vaultc::CompileOptions {
             config,
             include_drafts: site.drafts,
+            no_external_symlinks: site.no_external_symlinks,
             ..Default::default()
         },
         ..Default::default()

@@ -31,7 +31,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let mut ignore = vec![out.clone()];
     ignore.extend(vaultc::cache::cache_dir(&out));
     // Watch before the first build, so a save during it is not missed.
-    let watcher = VaultWatcher::start(&vault, site.theme.as_slice(), ignore, DEBOUNCE)?;
+    let mut watcher = VaultWatcher::start(&vault, site.theme.as_slice(), ignore, DEBOUNCE)?;
+    if site.no_external_symlinks {
+        watcher = watcher.without_external_symlinks();
+    }
     let color = use_color(stderr_is_terminal());
 
     // Ctrl-C between builds stops at once; during a build, once it has finished, so no

@@ -419,3 +419,52 @@ fn attachments_at_the_file_name_limit_can_still_be_numbered() {
         b"not a folder"
     );
 }
+
+/// A vault one did not write may hold a symlink to a folder elsewhere on the disk: `build`
+/// follows it as Obsidian does (its files are copied into the site), and with
+/// `--no-external-symlinks` it does not, and says so; a link to the output folder is never
+/// followed, so a build never copies the site it replaces into itself.
+#[test]
+fn symlinks_out_of_the_vault_are_followed_unless_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, secrets, site) = (
+        dir.path().join("vault"),
+        dir.path().join("secrets"),
+        dir.path().join("site"),
+    );
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::create_dir_all(&secrets).unwrap();
+    std::fs::write(vault.join("note.md"), "# Note\n").unwrap();
+    std::fs::write(secrets.join("id_key"), "secret bytes").unwrap();
+    std::os::unix::fs::symlink("../secrets", vault.join("leak")).unwrap();
+    let copied = |site: &Path| site.join("leak/id_key").exists();
+    assert_eq!(build_with(&vault, &site, &[]).code, 0);
+    std::os::unix::fs::symlink("../site", vault.join("old-site")).unwrap();
+    for round in 0..2 {
+        // Each build runs over the site before it, which `old-site` leads to.
+        let run = build_with(&vault, &site, &[]);
+        assert_eq!(run.code, 0, "{}", run.report());
+        assert!(copied(&site), "round {round}: followed as Obsidian does");
+        assert!(
+            run.stderr
+                .contains("old-site:1:1: warning[ignored-symlink]"),
+            "{}",
+            run.report()
+        );
+        assert!(
+            !list_files(&site).iter().any(|f| f.starts_with("old-site")),
+            "round {round}: the site is never copied into itself"
+        );
+    }
+    let refused = dir.path().join("refused");
+    let run = build_with(&vault, &refused, &["--no-external-symlinks"]);
+    assert_eq!(run.code, 0, "{}", run.report());
+    assert!(!copied(&refused), "{:?}", list_files(&refused));
+    assert!(
+        run.stderr.contains(
+            "leak:1:1: warning[ignored-symlink]: symbolic link ignored: it leads out of the vault, and --no-external-symlinks is set"
+        ),
+        "{}",
+        run.report()
+    );
+}
