@@ -402,6 +402,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let vault = Vault {
         notes,
         attachments: discovered.attachments,
+        other_sources: discovered.other_sources,
     };
     timings.mark("parse");
     let resolve_options = ResolveOptions {

@@ -52,6 +52,8 @@ pub struct Discovered {
     pub attachments: Vec<AttachmentFile>,
     /// Problems met on the way (unreadable files, odd names).
     pub diagnostics: Vec<Diagnostic>,
+    /// The texts of the settings files the diagnostics point into, sorted by path.
+    pub other_sources: Vec<crate::vault::OtherSource>,
 }
 
 /// What to leave out of the walk besides dotfiles.
@@ -174,6 +176,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         if !settings.diagnostics.is_empty() {
             let mut found = found;
             found.diagnostics.extend(settings.diagnostics);
+            found.other_sources = settings.sources;
             found
                 .diagnostics
                 .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -249,6 +252,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         })
         .collect();
     let mut diagnostics = settings.diagnostics;
+    let other_sources = settings.sources;
     diagnostics.extend(
         symlinks
             .into_inner()
@@ -297,6 +301,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         disk_paths,
         attachments,
         diagnostics,
+        other_sources,
     })
 }
 

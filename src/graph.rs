@@ -357,6 +357,7 @@ mod tests {
         Vault {
             notes,
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         }
     }
 
@@ -383,6 +384,7 @@ mod tests {
         let v = Vault {
             notes,
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         };
         let resolution = crate::resolve::resolve(&v, crate::resolve::ResolveOptions::default());
         let g = ConceptGraph::build(&v, &resolution);

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::{Span, VaultPath};
+use crate::vault::OtherSource;
 
 /// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the
 /// excluded files and the two template-folder settings. A watcher must report changes to
@@ -28,24 +29,32 @@ pub struct ObsidianSettings {
     pub template_folders: Vec<String>,
     /// What could not be used, as `invalid-settings` warnings on the settings file.
     pub diagnostics: Vec<Diagnostic>,
+    /// The texts of the settings files the diagnostics point into, sorted by path.
+    pub sources: Vec<OtherSource>,
 }
 
 impl ObsidianSettings {
     /// Reads the settings files of the vault at `root`; a missing file is no setting.
     pub fn read(root: &Path) -> ObsidianSettings {
         let mut settings = ObsidianSettings::default();
-        if let Some(app) = read_json(root, SETTINGS_FILES[0], &mut settings.diagnostics) {
+        let mut texts = Vec::new();
+        let read = |file: &'static str, settings: &mut ObsidianSettings| {
+            read_json(root, file, &mut settings.diagnostics, &mut settings.sources)
+        };
+        if let Some((app, text)) = read(SETTINGS_FILES[0], &mut settings) {
             settings.excluded = ExcludedFiles::from_setting(
                 &app["userIgnoreFilters"],
                 &settings_path(SETTINGS_FILES[0]),
+                &text,
                 &mut settings.diagnostics,
             );
+            texts.push((SETTINGS_FILES[0], text));
         }
         for (file, key) in [
             (SETTINGS_FILES[1], "folder"),
             (SETTINGS_FILES[2], "templates_folder"),
         ] {
-            let Some(value) = read_json(root, file, &mut settings.diagnostics) else {
+            let Some((value, text)) = read(file, &mut settings) else {
                 continue;
             };
             match &value[key] {
@@ -57,7 +66,8 @@ impl ObsidianSettings {
                 }
                 serde_json::Value::Null => {}
                 other => settings.diagnostics.push(invalid(
-                    file,
+                    &settings_path(file),
+                    key_span(&text, key),
                     format!(
                         "`{key}` should be a folder name, not {}; the templates folder it names is not known, so its notes are checked as notes",
                         kind(other)
@@ -65,7 +75,18 @@ impl ObsidianSettings {
                     None,
                 )),
             }
+            texts.push((file, text));
         }
+        // Kept for the files a diagnostic points into (at most three small files).
+        for (file, text) in texts {
+            if settings.diagnostics.iter().any(|d| d.file.as_str() == file) {
+                settings.sources.push(OtherSource {
+                    path: settings_path(file),
+                    text,
+                });
+            }
+        }
+        settings.sources.sort_by(|a, b| a.path.cmp(&b.path));
         settings
     }
 }
@@ -83,8 +104,15 @@ impl ExcludedFiles {
     /// Excluded files from the entries given (`/…/` a pattern, else a prefix); an entry
     /// that cannot be used is reported against `file` and left out.
     pub fn new(entries: &[&str], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
+        let entries: Vec<(&str, Span)> = entries.iter().map(|e| (*e, Span::default())).collect();
+        ExcludedFiles::at(&entries, file, diagnostics)
+    }
+
+    /// [`ExcludedFiles::new`] for entries at known places of `file`, where an entry that
+    /// cannot be used is reported.
+    fn at(entries: &[(&str, Span)], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
         let mut patterns = Vec::new();
-        for &entry in entries {
+        for &(entry, span) in entries {
             if entry.is_empty() {
                 continue;
             }
@@ -98,8 +126,9 @@ impl ExcludedFiles {
                 {
                     Ok(_) => format!("(?i:{inner})"),
                     Err(err) => {
-                        diagnostics.push(invalid_entry(
+                        diagnostics.push(invalid(
                             file,
+                            span,
                             format!(
                                 "the excluded-files pattern `{entry}` is not a regular expression vaultc can use ({}); files it would exclude are part of the vault",
                                 regex_error(&err)
@@ -112,8 +141,9 @@ impl ExcludedFiles {
             } else {
                 if entry.starts_with('/') {
                     // Obsidian compares the entry with paths that never start with `/`.
-                    diagnostics.push(invalid_entry(
+                    diagnostics.push(invalid(
                         file,
+                        span,
                         format!("the excluded-files entry `{entry}` starts with `/`, which no vault path does, so it excludes nothing"),
                         Some(format!(
                             "write `{}` to exclude that path, or `{entry}/` for a regular expression",
@@ -137,8 +167,9 @@ impl ExcludedFiles {
                 patterns: Some(set),
             },
             Err(err) => {
-                diagnostics.push(invalid_entry(
+                diagnostics.push(invalid(
                     file,
+                    entries.first().map_or_else(Span::default, |e| e.1),
                     format!(
                         "the excluded-files entries cannot be used together ({}); no file is excluded",
                         regex_error(&err)
@@ -150,34 +181,22 @@ impl ExcludedFiles {
         }
     }
 
-    /// Excluded files from the `userIgnoreFilters` value of `file` (a list of strings).
+    /// Excluded files from the `userIgnoreFilters` value of `file` (a list of strings),
+    /// whose `text` places the entries for their diagnostics.
     fn from_setting(
         value: &serde_json::Value,
         file: &VaultPath,
+        text: &str,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Self {
-        let entries: Vec<&str> = match value {
+        let key = key_span(text, "userIgnoreFilters");
+        let items = match value {
             serde_json::Value::Null => return ExcludedFiles::default(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|item| {
-                    let text = item.as_str();
-                    if text.is_none() {
-                        diagnostics.push(invalid_entry(
-                            file,
-                            format!(
-                                "an excluded-files entry should be a string, not {}; it is left out",
-                                kind(item)
-                            ),
-                            None,
-                        ));
-                    }
-                    text
-                })
-                .collect(),
+            serde_json::Value::Array(items) => items,
             other => {
-                diagnostics.push(invalid_entry(
+                diagnostics.push(invalid(
                     file,
+                    key,
                     format!(
                         "`userIgnoreFilters` should be a list of strings, not {}; no file is excluded",
                         kind(other)
@@ -187,7 +206,33 @@ impl ExcludedFiles {
                 return ExcludedFiles::default();
             }
         };
-        ExcludedFiles::new(&entries, file, diagnostics)
+        // Each entry's place: its JSON text, searched for after the one before (an entry
+        // written with other escapes than serde_json's is placed at the key).
+        let mut from = key.end as usize;
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let written = serde_json::to_string(item).unwrap_or_default();
+            let span = match text.get(from..).and_then(|rest| rest.find(&written)) {
+                Some(at) => {
+                    from += at + written.len();
+                    Span::new(from - written.len()..from)
+                }
+                None => key,
+            };
+            match item.as_str() {
+                Some(entry) => entries.push((entry, span)),
+                None => diagnostics.push(invalid(
+                    file,
+                    span,
+                    format!(
+                        "an excluded-files entry should be a string, not {}; it is left out",
+                        kind(item)
+                    ),
+                    None,
+                )),
+            }
+        }
+        ExcludedFiles::at(&entries, file, diagnostics)
     }
 
     /// Whether Obsidian leaves the file at `path` out of the vault.
@@ -200,43 +245,63 @@ impl ExcludedFiles {
 /// (`/(a{1000}){1000}/`) is reported instead of compiled.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
-/// The settings file at `file` (relative to `root`) as JSON; `None` when it is missing or
-/// not valid JSON (then reported).
+/// The settings file at `file` (relative to `root`) as JSON, with its text; `None` when it
+/// is missing or not valid JSON (then reported, and its text kept in `sources`).
 fn read_json(
     root: &Path,
     file: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<serde_json::Value> {
+    sources: &mut Vec<OtherSource>,
+) -> Option<(serde_json::Value, String)> {
+    let path = settings_path(file);
     let bytes = match std::fs::read(root.join(file)) {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
         // A folder of that name, a permission: Obsidian could not read it either.
         Err(err) => {
             diagnostics.push(invalid(
-                file,
+                &path,
+                Span::default(),
                 format!("cannot read: {err}; {}", consequence(file)),
                 None,
             ));
             return None;
         }
     };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     match serde_json::from_slice(&bytes) {
-        Ok(value) => Some(value),
+        Ok(value) => Some((value, text)),
         Err(err) => {
+            let at = offset_of(&text, err.line(), err.column());
             diagnostics.push(invalid(
-                file,
-                format!(
-                    "not valid JSON (line {}, column {}: {}); {}",
-                    err.line(),
-                    err.column(),
-                    json_error(&err),
-                    consequence(file)
-                ),
+                &path,
+                Span::new(at..at),
+                format!("not valid JSON: {}; {}", json_error(&err), consequence(file)),
                 Some("Obsidian rewrites this file when the setting is changed in its Settings window; or fix the JSON by hand".into()),
             ));
+            sources.push(OtherSource { path, text });
             None
         }
     }
+}
+
+/// The byte offset of serde_json's 1-based `line` and `column` (a byte count) in `text`,
+/// at a character boundary.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let at = (start + column.saturating_sub(1)).min(text.len());
+    crate::source::floor_char_boundary(text, at)
+}
+
+/// Where `"key"` is written in `text` (the whole file when it is not found).
+fn key_span(text: &str, key: &str) -> Span {
+    let quoted = format!("\"{key}\"");
+    text.find(&quoted)
+        .map_or_else(Span::default, |at| Span::new(at..at + quoted.len()))
 }
 
 /// What is lost when the settings file `file` cannot be used.
@@ -287,19 +352,9 @@ fn settings_path(file: &str) -> VaultPath {
     VaultPath::new(file).expect("settings file names are vault paths")
 }
 
-/// An `invalid-settings` warning on the settings file `file`.
-fn invalid(file: &str, message: String, help: Option<String>) -> Diagnostic {
-    invalid_entry(&settings_path(file), message, help)
-}
-
-/// An `invalid-settings` warning on `file`.
-fn invalid_entry(file: &VaultPath, message: String, help: Option<String>) -> Diagnostic {
-    let d = Diagnostic::new(
-        Code::InvalidSettings,
-        file.clone(),
-        Span::default(),
-        message,
-    );
+/// An `invalid-settings` warning at `span` of `file`.
+fn invalid(file: &VaultPath, span: Span, message: String, help: Option<String>) -> Diagnostic {
+    let d = Diagnostic::new(Code::InvalidSettings, file.clone(), span, message);
     match help {
         Some(help) => d.with_help(help),
         None => d,
@@ -425,21 +480,22 @@ mod tests {
         ]);
         assert_eq!(settings.template_folders, ["Tpl/"]);
         assert!(!settings.excluded.excludes("Archive/x.md"));
-        let d: Vec<(&str, &str)> = settings
+        let d: Vec<(&str, &str, Span)> = settings
             .diagnostics
             .iter()
-            .map(|d| (d.file.as_str(), d.message.as_str()))
+            .map(|d| (d.file.as_str(), d.message.as_str(), d.span))
             .collect();
         assert_eq!(d.len(), 2, "{d:#?}");
         assert_eq!(d[0].0, ".obsidian/app.json");
-        assert!(
-            d[0].1
-                .starts_with("not valid JSON (line 2, column 36: trailing comma)")
-                && d[0]
-                    .1
-                    .ends_with("its excluded files (`userIgnoreFilters`) are not left out"),
-            "{}",
-            d[0].1
+        assert_eq!(
+            d[0].1,
+            "not valid JSON: trailing comma; its excluded files (`userIgnoreFilters`) are not left out"
+        );
+        // At serde_json's line 2, column 36: the `]` after the comma.
+        let app = "{\n  \"userIgnoreFilters\": [\"Archive/\",]\n}";
+        assert_eq!(
+            d[0].2,
+            Span::new(app.find(",]").unwrap() + 1..app.find(",]").unwrap() + 1)
         );
         assert_eq!(d[1].0, ".obsidian/templates.json");
         assert!(
@@ -447,6 +503,30 @@ mod tests {
                 .starts_with("`folder` should be a folder name, not a number"),
             "{}",
             d[1].1
+        );
+        assert_eq!(d[1].2, Span::new(1..9), "at `\"folder\"`");
+        // Both texts are kept for the diagnostics' lines and snippets; the clean one is not.
+        let kept: Vec<&str> = settings.sources.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(kept, [".obsidian/app.json", ".obsidian/templates.json"]);
+    }
+
+    /// Each unusable excluded-files entry is placed at its own text, the same text twice at
+    /// each of its places in turn.
+    #[test]
+    fn unusable_entries_are_placed_where_they_are_written() {
+        let text = "{\"userIgnoreFilters\": [\"ok/\", \"/x\", 5, \"/x\"]}";
+        let settings = read_settings(&[(".obsidian/app.json", text)]);
+        let mut placed: Vec<(u32, &str)> = settings
+            .diagnostics
+            .iter()
+            .map(|d| (d.span.start, &text[d.span.range()]))
+            .collect();
+        placed.sort();
+        let spans: Vec<&str> = placed.iter().map(|p| p.1).collect();
+        assert_eq!(spans, ["\"/x\"", "5", "\"/x\""]);
+        assert!(
+            placed[0].0 < placed[1].0 && placed[1].0 < placed[2].0,
+            "{placed:?}"
         );
     }
 

@@ -653,6 +653,7 @@ mod tests {
         let vault = Vault {
             notes,
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         };
         let resolution = crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
         let graph = ConceptGraph::build(&vault, &resolution);
@@ -715,7 +716,11 @@ mod tests {
             })
             .collect();
         attachments.sort_by(|a, b| a.path.cmp(&b.path));
-        let vault = Vault { notes, attachments };
+        let vault = Vault {
+            notes,
+            attachments,
+            other_sources: Vec::new(),
+        };
         let resolution = crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
         let graph = ConceptGraph::build(&vault, &resolution);
         let assets = vec!["style.css".to_string(), "fonts/a.woff".to_string()];

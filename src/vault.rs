@@ -22,9 +22,37 @@ pub struct Vault {
     pub notes: Vec<Note>,
     /// Attachments sorted by path; `attachments[id.0]`.
     pub attachments: Vec<AttachmentFile>,
+    /// Files other than notes that diagnostics point into (an Obsidian settings file that
+    /// vaultc cannot use), sorted by path: their diagnostics get a line, a column and a
+    /// snippet as a note's do.
+    pub other_sources: Vec<OtherSource>,
+}
+
+/// A file of the vault that is not a note, read because a diagnostic points into it.
+#[derive(Clone, Debug)]
+pub struct OtherSource {
+    /// Vault path.
+    pub path: VaultPath,
+    /// The text (lossily decoded).
+    pub text: String,
 }
 
 impl Vault {
+    /// The text the diagnostics of `path` point into, with its line index: a note's, or
+    /// another source's.
+    pub fn source_text(&self, path: &VaultPath) -> Option<(&str, std::borrow::Cow<'_, LineIndex>)> {
+        if let Ok(i) = self.notes.binary_search_by(|n| n.path.cmp(path)) {
+            let note = &self.notes[i];
+            return Some((&note.text, std::borrow::Cow::Borrowed(note.lines())));
+        }
+        let i = self
+            .other_sources
+            .binary_search_by(|s| s.path.cmp(path))
+            .ok()?;
+        let text = &self.other_sources[i].text;
+        Some((text, std::borrow::Cow::Owned(LineIndex::new(text))))
+    }
+
     /// The note with this id.
     pub fn note(&self, id: NoteId) -> &Note {
         &self.notes[id.0 as usize]

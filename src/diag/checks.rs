@@ -1084,6 +1084,7 @@ mod tests {
             Vault {
                 notes,
                 attachments: Vec::new(),
+                other_sources: Vec::new(),
             }
         };
         let cycle = |n: usize| {

@@ -404,6 +404,7 @@ mod tests {
         Vault {
             notes,
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         }
     }
 

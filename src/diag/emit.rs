@@ -55,15 +55,10 @@ pub struct JsonFix<'a> {
 
 /// Computes line and column of a diagnostic from the note text it points into.
 pub fn locate<'a>(d: &'a Diagnostic, vault: &'a Vault) -> Located<'a> {
-    let note = vault
-        .notes
-        .binary_search_by(|n| n.path.cmp(&d.file))
-        .ok()
-        .map(|i| &vault.notes[i]);
-    let ((line, column), (end_line, end_column)) = match note {
-        Some(n) => (
-            n.lines().line_col(&n.text, d.span.start),
-            n.lines().line_col(&n.text, d.span.end),
+    let ((line, column), (end_line, end_column)) = match vault.source_text(&d.file) {
+        Some((text, lines)) => (
+            lines.line_col(text, d.span.start),
+            lines.line_col(text, d.span.end),
         ),
         None => ((1, 1), (1, 1)),
     };
@@ -144,22 +139,15 @@ fn human_one(d: &Diagnostic, vault: &Vault, renderer: &Renderer) -> String {
         d.code,
         shown(&d.message)
     );
-    let note = vault
-        .notes
-        .binary_search_by(|n| n.path.cmp(&d.file))
-        .ok()
-        .map(|i| &vault.notes[i]);
     let mut group = Group::with_level(level.clone());
-    if let Some(note) = note.filter(|n| !n.text.is_empty()) {
-        let first = note.lines().line_range(&note.text, at.line);
-        let last = note
-            .lines()
-            .line_range(&note.text, at.end_line.min(at.line + 5));
+    if let Some((text, lines)) = vault.source_text(&d.file).filter(|(t, _)| !t.is_empty()) {
+        let first = lines.line_range(text, at.line);
+        let last = lines.line_range(text, at.end_line.min(at.line + 5));
         let mut snippet_range = first.start..last.end.max(first.end);
         if at.line == at.end_line {
-            snippet_range = around_span(&note.text, snippet_range, d.span);
+            snippet_range = around_span(text, snippet_range, d.span);
         }
-        let source = &note.text[snippet_range.clone()];
+        let source = &text[snippet_range.clone()];
         let start = (d.span.start as usize).clamp(snippet_range.start, snippet_range.end)
             - snippet_range.start;
         let end = (d.span.end as usize).clamp(snippet_range.start, snippet_range.end)
@@ -266,6 +254,7 @@ mod tests {
         let vault = Vault {
             notes: vec![note],
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         };
         let line_start = text.find("word").unwrap();
         let links: Vec<usize> = text.match_indices("[[a]]").map(|(i, _)| i).collect();
@@ -308,6 +297,7 @@ mod tests {
         let vault = Vault {
             notes: vec![note],
             attachments: Vec::new(),
+            other_sources: Vec::new(),
         };
         let long = "链接 ".repeat(1000);
         let d = Diagnostic::new(

@@ -27,7 +27,11 @@ fn vault(files: &[(&str, &str)]) -> Vault {
             });
         }
     }
-    Vault { notes, attachments }
+    Vault {
+        notes,
+        attachments,
+        other_sources: Vec::new(),
+    }
 }
 
 /// Where the first link of note `from` goes: a path, or "MISSING", plus the fragment state.

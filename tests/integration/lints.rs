@@ -44,7 +44,7 @@ fn every_code_at_its_position() {
     assert_diag(&v, "slug-collision", "Slug-one.md", 1, 1);
     assert_diag(&v, "orphan-note", "Orphan.md", 1, 1);
     assert_diag(&v, "unreadable-file", "Bad-utf8.md", 1, 1);
-    assert_diag(&v, "invalid-settings", ".obsidian/app.json", 1, 1);
+    assert_diag(&v, "invalid-settings", ".obsidian/app.json", 2, 36);
     assert_diag(&v, "ignored-symlink", "a-again", 1, 1);
     let yaml = diags_with_code(&v, "invalid-front-matter");
     assert_eq!(yaml.len(), 1, "{}", show_diags(&v));
