@@ -927,6 +927,7 @@ mod tests {
     /// it, or to what another link brings in are ignored with a warning each; a link out of
     /// the vault, or into a dot-folder the walk skips, is followed, and a loop inside what it
     /// brings in is ignored too.
+    #[cfg(unix)]
     #[test]
     fn symlinks_follow_obsidians_rule() {
         use std::os::unix::fs::symlink;
@@ -995,6 +996,7 @@ mod tests {
     /// A link to the output folder (or a folder holding it) is never followed, wherever the
     /// output is; with `no_external_symlinks`, no link out of the vault is followed, while a
     /// link into a dot-folder of the vault still is.
+    #[cfg(unix)]
     #[test]
     fn symlinks_to_the_output_and_out_of_the_vault_when_asked() {
         use std::os::unix::fs::symlink;

@@ -424,6 +424,7 @@ fn attachments_at_the_file_name_limit_can_still_be_numbered() {
 /// follows it as Obsidian does (its files are copied into the site), and with
 /// `--no-external-symlinks` it does not, and says so; a link to the output folder is never
 /// followed, so a build never copies the site it replaces into itself.
+#[cfg(unix)]
 #[test]
 fn symlinks_out_of_the_vault_are_followed_unless_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -414,6 +414,7 @@ fn notes_created_and_deleted_under_serve_leave_the_site_a_build_writes() {
 /// outside the vault rebuilds the page (saved through the target, as another program would),
 /// and a link to a folder holding the vault (which holds the site the server writes) is
 /// ignored, so the server's own writes there never start a build of their own.
+#[cfg(unix)]
 #[test]
 fn saves_behind_a_followed_symlink_rebuild_and_an_ignored_one_is_not_watched() {
     let mut served = Served::start_with("build-basic", |dir| {

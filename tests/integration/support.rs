@@ -274,11 +274,12 @@ pub fn copy_dir(src: &Path, dst: &Path) {
     for rel in list_files(src) {
         let (from, to) = (src.join(&rel), dst.join(&rel));
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        #[cfg(unix)]
         if from.symlink_metadata().unwrap().is_symlink() {
             std::os::unix::fs::symlink(std::fs::read_link(&from).unwrap(), &to).unwrap();
-        } else {
-            std::fs::copy(&from, &to).unwrap();
+            continue;
         }
+        std::fs::copy(&from, &to).unwrap();
     }
 }
 
