@@ -15,6 +15,7 @@ Exit status: 0, or 1 with --strict when a case is superlinear or a run fails.
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -174,6 +175,14 @@ def many_symlinks(vault, n):
             os.symlink(folder, os.path.join(vault, "m%d" % i))
 
 
+def many_excluded(vault, n):
+    """n notes, and Obsidian excluded-files settings of n prefixes and n/10 patterns."""
+    for i in range(n):
+        write(vault, "n%d/Note.md" % i, "x\n")
+    entries = ["folder%d/" % i for i in range(n)] + ["/x%d\\d+y/" % i for i in range(n // 10)]
+    write(vault, ".obsidian/app.json", json.dumps({"userIgnoreFilters": entries}))
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -194,6 +203,7 @@ CASES = [
     ("a line of 5 N nested quotes", nested_quotes, "build"),
     ("N attachments and N letter-case twins", case_twins, "check"),
     ("N symlinks out of the vault and N/2 overlapping ones", many_symlinks, "check"),
+    ("N notes, N excluded-files prefixes and N/10 patterns", many_excluded, "check"),
 ]
 
 

@@ -96,7 +96,15 @@ impl ObsidianSettings {
 /// anywhere in the path; both ignore letter case. These are the rules Obsidian applies.
 #[derive(Debug, Default)]
 pub struct ExcludedFiles {
-    /// Every usable entry, compiled (a prefix as an anchored, escaped pattern).
+    /// The plain entries, lower-cased: a path is excluded when its lower-cased form starts
+    /// with one. Looked up by the path's first bytes, one lookup per length some entry has,
+    /// so thousands of entries cost a few lookups a path.
+    prefixes: crate::source::FastSet<String>,
+    /// The byte lengths of `prefixes`, ascending.
+    prefix_lengths: Vec<usize>,
+    /// The usable `/…/` entries, compiled together (case-insensitive). Kept apart from the
+    /// prefixes: a set of thousands of literals beside one class (`\d`) made the regex
+    /// crate's literal extraction quadratic (5,000 prefixes and 500 patterns: 3.3 s).
     patterns: Option<regex::RegexSet>,
 }
 
@@ -112,6 +120,7 @@ impl ExcludedFiles {
     /// cannot be used is reported.
     fn at(entries: &[(&str, Span)], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
         let mut patterns = Vec::new();
+        let mut prefixes = crate::source::FastSet::default();
         for &(entry, span) in entries {
             if entry.is_empty() {
                 continue;
@@ -151,12 +160,21 @@ impl ExcludedFiles {
                         )),
                     ));
                 }
-                format!("(?i:^{})", regex::escape(entry))
+                prefixes.insert(entry.to_lowercase());
+                continue;
             };
             patterns.push(pattern);
         }
+        let mut prefix_lengths: Vec<usize> = prefixes.iter().map(String::len).collect();
+        prefix_lengths.sort_unstable();
+        prefix_lengths.dedup();
+        let excluded = ExcludedFiles {
+            prefixes,
+            prefix_lengths,
+            patterns: None,
+        };
         if patterns.is_empty() {
-            return ExcludedFiles::default();
+            return excluded;
         }
         // Each pattern compiled alone above; together they still may outgrow the limit.
         match regex::RegexSetBuilder::new(&patterns)
@@ -165,18 +183,19 @@ impl ExcludedFiles {
         {
             Ok(set) => ExcludedFiles {
                 patterns: Some(set),
+                ..excluded
             },
             Err(err) => {
                 diagnostics.push(invalid(
                     file,
                     entries.first().map_or_else(Span::default, |e| e.1),
                     format!(
-                        "the excluded-files entries cannot be used together ({}); no file is excluded",
+                        "the excluded-files patterns (`/…/`) cannot be used together ({}); none of them excludes a file",
                         regex_error(&err)
                     ),
                     None,
                 ));
-                ExcludedFiles::default()
+                excluded
             }
         }
     }
@@ -237,6 +256,17 @@ impl ExcludedFiles {
 
     /// Whether Obsidian leaves the file at `path` out of the vault.
     pub fn excludes(&self, path: &str) -> bool {
+        if !self.prefixes.is_empty() {
+            let lower = path.to_lowercase();
+            let excluded = self
+                .prefix_lengths
+                .iter()
+                .take_while(|&&len| len <= lower.len())
+                .any(|&len| lower.is_char_boundary(len) && self.prefixes.contains(&lower[..len]));
+            if excluded {
+                return true;
+            }
+        }
         self.patterns.as_ref().is_some_and(|set| set.is_match(path))
     }
 }
@@ -398,6 +428,29 @@ mod tests {
         );
         assert!(filters.excludes("a*b.md"));
         assert!(!filters.excludes("axxb.md"), "`*` is a star, not a glob");
+    }
+
+    /// The prefixes, looked up by the lengths entries have, exclude what comparing the
+    /// path with each entry excludes: nested and overlapping entries, letter case beyond
+    /// ASCII, paths shorter than an entry and cut inside a character.
+    #[test]
+    fn prefix_lookups_equal_comparing_each_entry() {
+        let entries = ["a", "ab/", "Ü/", "über/x", "日本/", "b/c/d/", "zz"];
+        let (filters, diagnostics) = excluded(&entries);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let mut rng = crate::source::xorshift(0x0b5e_551d);
+        let parts = [
+            "a", "ab", "b", "c", "d", "Ü", "ü", "über", "x", "日本", "日", "z", "zz", "Z",
+        ];
+        for _ in 0..2000 {
+            let path = (0..1 + rng(4))
+                .map(|_| parts[rng(parts.len())])
+                .collect::<Vec<_>>()
+                .join("/");
+            let lower = path.to_lowercase();
+            let scan = entries.iter().any(|e| lower.starts_with(&e.to_lowercase()));
+            assert_eq!(filters.excludes(&path), scan, "{path}");
+        }
     }
 
     /// `/…/` is a regular expression searched anywhere in the path, ignoring case.
