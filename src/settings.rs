@@ -121,11 +121,25 @@ impl ExcludedFiles {
     fn at(entries: &[(&str, Span)], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
         let mut patterns = Vec::new();
         let mut prefixes = crate::source::FastSet::default();
+        let mut capped = false;
         for &(entry, span) in entries {
             if entry.is_empty() {
                 continue;
             }
             let is_pattern = entry.len() > 2 && entry.starts_with('/') && entry.ends_with('/');
+            if is_pattern && patterns.len() == MAX_PATTERNS {
+                // Reported once, at the first pattern left out; prefixes after it still apply.
+                if !capped {
+                    capped = true;
+                    diagnostics.push(invalid(
+                        file,
+                        span,
+                        format!("more than {MAX_PATTERNS} excluded-files patterns: `{entry}` and the patterns after it are left out, so the files they would exclude are part of the vault"),
+                        Some("exclude those files with `exclude` globs in vaultc.toml, which take any number".into()),
+                    ));
+                }
+                continue;
+            }
             let pattern = if is_pattern {
                 let inner = &entry[1..entry.len() - 1];
                 match regex::RegexBuilder::new(inner)
@@ -178,7 +192,7 @@ impl ExcludedFiles {
         }
         // Each pattern compiled alone above; together they still may outgrow the limit.
         match regex::RegexSetBuilder::new(&patterns)
-            .size_limit(PATTERN_SIZE_LIMIT * patterns.len())
+            .size_limit(PATTERNS_SIZE_LIMIT)
             .build()
         {
             Ok(set) => ExcludedFiles {
@@ -274,6 +288,14 @@ impl ExcludedFiles {
 /// The most memory one compiled excluded-files pattern may take: a pattern that needs more
 /// (`/(a{1000}){1000}/`) is reported instead of compiled.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The most memory the compiled set of every pattern may take.
+const PATTERNS_SIZE_LIMIT: usize = 32 << 20;
+
+/// The most `/…/` entries applied. A set of many thousands of patterns takes the regex crate
+/// seconds to build (16,000 literals: 6 s, and superlinear), and nobody writes hundreds; the
+/// entries past it are reported, and `exclude` globs take any number.
+pub const MAX_PATTERNS: usize = 256;
 
 /// The settings file at `file` (relative to `root`) as JSON, with its text; `None` when it
 /// is missing or not valid JSON (then reported, and its text kept in `sources`).
@@ -467,6 +489,23 @@ mod tests {
             "`^` anchors at the path's start"
         );
         assert!(!filters.excludes("Daily/2024-01-01.md"));
+    }
+
+    /// Past [`MAX_PATTERNS`] patterns, the rest are reported once and left out; prefixes
+    /// after them still apply.
+    #[test]
+    fn patterns_past_the_limit_are_reported_once() {
+        let mut entries: Vec<String> = (0..MAX_PATTERNS + 5).map(|i| format!("/^p{i}x/")).collect();
+        entries.push("late/".into());
+        let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let (filters, diagnostics) = excluded(&entries);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert!(diagnostics[0].message.starts_with(&format!(
+            "more than {MAX_PATTERNS} excluded-files patterns: `/^p{MAX_PATTERNS}x/`"
+        )));
+        assert!(filters.excludes(&format!("p{}x.md", MAX_PATTERNS - 1)));
+        assert!(!filters.excludes(&format!("p{MAX_PATTERNS}x.md")));
+        assert!(filters.excludes("late/x.md"));
     }
 
     /// An entry vaultc cannot use is reported and left out; the others still apply.
