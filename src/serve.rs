@@ -471,7 +471,15 @@ impl VaultWatcher {
         let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
         links
             .iter()
-            .find_map(|(link, target)| Some(link.join(path.strip_prefix(target).ok()?)))
+            .find_map(|(link, target)| {
+                let rel = path.strip_prefix(target).ok()?;
+                // A file link's own target: the link itself (`join("")` would add a `/`).
+                Some(if rel.as_os_str().is_empty() {
+                    link.clone()
+                } else {
+                    link.join(rel)
+                })
+            })
             .unwrap_or(path)
     }
 
@@ -575,6 +583,49 @@ mod tests {
         assert_eq!(
             site_target(&dir.path().canonicalize().unwrap(), "/link/secret.txt"),
             SiteTarget::NotFound
+        );
+    }
+
+    /// Events under a followed link's target are named through the link, as discovery
+    /// names the files; a link discovery ignores is not watched; other paths are kept.
+    #[cfg(unix)]
+    #[test]
+    fn events_behind_followed_links_are_named_through_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path().canonicalize().unwrap();
+        let (vault, ext) = (dir.join("vault"), dir.join("ext"));
+        std::fs::create_dir_all(vault.join("notes")).unwrap();
+        std::fs::create_dir_all(ext.join("d")).unwrap();
+        std::fs::write(ext.join("f.md"), "# F").unwrap();
+        std::os::unix::fs::symlink(ext.join("d"), vault.join("d")).unwrap();
+        std::os::unix::fs::symlink(ext.join("f.md"), vault.join("f.md")).unwrap();
+        std::os::unix::fs::symlink(vault.join("notes"), vault.join("mirror")).unwrap();
+        let watcher =
+            VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10)).unwrap();
+        let links: Vec<PathBuf> = watcher
+            .links
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(link, _)| link.clone())
+            .collect();
+        assert_eq!(links, [vault.join("d"), vault.join("f.md")]);
+        assert_eq!(
+            watcher.through_link(ext.join("d/x.md")),
+            vault.join("d/x.md")
+        );
+        assert_eq!(
+            watcher.through_link(ext.join("f.md")).as_os_str(),
+            vault.join("f.md").as_os_str(),
+            "a file link's target is the link, without a trailing `/`"
+        );
+        assert_eq!(
+            watcher.through_link(ext.join("other.md")),
+            ext.join("other.md")
+        );
+        assert_eq!(
+            watcher.through_link(vault.join("notes/a.md")),
+            vault.join("notes/a.md")
         );
     }
 
