@@ -202,8 +202,19 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                             .looped(err.path()?);
                         return None;
                     }
-                    // Permission errors, dangling links: report against the path and go on.
-                    let path = relative(&root, err.path()?)?;
+                    let on_disk = err.path()?;
+                    let gone = err
+                        .io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+                    if gone && on_disk.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+                        symlinks
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .dangling(on_disk);
+                        return None;
+                    }
+                    // Permission errors: report against the path and go on.
+                    let path = relative(&root, on_disk)?;
                     return Some(Found::Problem(Diagnostic::new(
                         Code::UnreadableFile,
                         path,
@@ -422,6 +433,17 @@ impl<'a> Symlinks<'a> {
         self.ignore(path, why);
     }
 
+    /// Reports the symlink at `link` whose target does not exist.
+    fn dangling(&mut self, link: &Path) {
+        let Some(path) = relative(self.root, link) else {
+            return;
+        };
+        let target = std::fs::read_link(link)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.ignore(path, IgnoredLink::Dangling(target));
+    }
+
     /// Why a link to `target` (canonical) is not followed, if it is not.
     fn ignored_because(&self, target: &Path) -> Option<IgnoredLink> {
         // The output folder and its cache, wherever they are: through a link the walk would
@@ -506,6 +528,8 @@ enum IgnoredLink {
     Output,
     /// Its target is out of the vault, and `--no-external-symlinks` is set.
     Outside,
+    /// Its target (as the link says it) does not exist.
+    Dangling(String),
 }
 
 impl IgnoredLink {
@@ -533,6 +557,10 @@ impl IgnoredLink {
             IgnoredLink::Output => (
                 "it leads to the site's output folder (or a folder holding it), which vaultc never reads".into(),
                 "remove the link, or write the site somewhere else (`-o DIR`)".into(),
+            ),
+            IgnoredLink::Dangling(target) => (
+                format!("its target `{target}` does not exist"),
+                "restore what it points to (a folder on another machine, a drive not mounted), or remove the link".into(),
             ),
             IgnoredLink::Outside => (
                 "it leads out of the vault, and --no-external-symlinks is set".into(),
@@ -1044,6 +1072,31 @@ mod tests {
                 assert_eq!(ignored, [("out", output), ("site", output)]);
             }
         }
+    }
+
+    /// A link whose target does not exist (a folder on another machine) is a warning on the
+    /// link, not an error: what links into it are broken links of their own.
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_symlink_is_ignored_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), "# A").unwrap();
+        std::os::unix::fs::symlink("../nowhere/notes", dir.path().join("gone")).unwrap();
+        let found = discover_with(2, dir.path());
+        assert_eq!(listing(&found).0, ["a.md"]);
+        let d: Vec<(Code, &str, &str)> = found
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.file.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            d,
+            [(
+                Code::IgnoredSymlink,
+                "gone",
+                "symbolic link ignored: its target `../nowhere/notes` does not exist"
+            )]
+        );
     }
 
     /// The overlap of a link's target with the targets followed, found by lookups in the
