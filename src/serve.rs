@@ -295,10 +295,9 @@ pub struct VaultWatcher {
     /// (`links`), so a link Obsidian ignores (`up -> ..`) never has the disk around the
     /// vault watched, and its events never start a build.
     watcher: std::sync::Mutex<RecommendedWatcher>,
-    /// The symlinks of the vault discovery follows: path in the vault and target
-    /// ([`crate::discover::followed_symlinks`]). Targets are watched; their events are
-    /// reported through the link, as discovery names the files.
-    links: std::sync::Mutex<Vec<(PathBuf, PathBuf)>>,
+    /// The symlinks of the vault discovery follows: their targets are watched, and their
+    /// events reported through the link, as discovery names the files.
+    links: std::sync::Mutex<FollowedLinks>,
     /// Discovery follows no link out of the vault (`--no-external-symlinks`).
     no_external_symlinks: bool,
     events: Receiver<notify::Result<notify::Event>>,
@@ -359,7 +358,7 @@ impl VaultWatcher {
             .collect();
         let watcher = VaultWatcher {
             watcher: std::sync::Mutex::new(watcher),
-            links: std::sync::Mutex::new(Vec::new()),
+            links: std::sync::Mutex::new(FollowedLinks::default()),
             no_external_symlinks: false,
             events,
             debounce,
@@ -436,10 +435,9 @@ impl VaultWatcher {
         paths.dedup();
         let links_moved = {
             let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
-            paths.iter().any(|p| {
-                links.iter().any(|(link, _)| link.starts_with(p))
-                    || p.symlink_metadata().is_ok_and(|m| m.is_symlink())
-            })
+            paths
+                .iter()
+                .any(|p| links.under(p) || p.symlink_metadata().is_ok_and(|m| m.is_symlink()))
         };
         if links_moved {
             self.watch_links();
@@ -452,15 +450,22 @@ impl VaultWatcher {
     /// with it, and a save under it is found by the session's sweep of note stamps.
     fn watch_links(&self) {
         use notify::Watcher as _;
-        let now =
-            crate::discover::followed_symlinks(&self.root, &self.ignore, self.no_external_symlinks);
+        let now = FollowedLinks::new(crate::discover::followed_symlinks(
+            &self.root,
+            &self.ignore,
+            self.no_external_symlinks,
+        ));
         let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
         let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
-        for (_, gone) in links.iter().filter(|l| !now.contains(l)) {
-            let _ = watcher.unwatch(gone);
+        for (target, link) in &links.by_target {
+            if now.by_target.get(target) != Some(link) {
+                let _ = watcher.unwatch(target);
+            }
         }
-        for (_, new) in now.iter().filter(|l| !links.contains(l)) {
-            let _ = watcher.watch(new, RecursiveMode::Recursive);
+        for (target, link) in &now.by_target {
+            if links.by_target.get(target) != Some(link) {
+                let _ = watcher.watch(target, RecursiveMode::Recursive);
+            }
         }
         *links = now;
     }
@@ -469,18 +474,18 @@ impl VaultWatcher {
     /// path under the link.
     fn through_link(&self, path: PathBuf) -> PathBuf {
         let links = self.links.lock().unwrap_or_else(|e| e.into_inner());
-        links
-            .iter()
-            .find_map(|(link, target)| {
-                let rel = path.strip_prefix(target).ok()?;
-                // A file link's own target: the link itself (`join("")` would add a `/`).
-                Some(if rel.as_os_str().is_empty() {
-                    link.clone()
-                } else {
-                    link.join(rel)
-                })
+        // Targets are disjoint: at most one holds the path, and it is one of its ancestors.
+        let through = path.ancestors().find_map(|target| {
+            let link = links.by_target.get(target)?;
+            let rel = path.strip_prefix(target).ok()?;
+            // A file link's own target: the link itself (`join("")` would add a `/`).
+            Some(if rel.as_os_str().is_empty() {
+                link.clone()
+            } else {
+                link.join(rel)
             })
-            .unwrap_or(path)
+        });
+        through.unwrap_or(path)
     }
 
     fn died(&self, message: &str) -> Error {
@@ -488,6 +493,38 @@ impl VaultWatcher {
             path: self.root.clone(),
             message: message.to_string(),
         }
+    }
+}
+
+/// The symlinks discovery follows, looked up both ways: an event's path finds the target
+/// holding it among its ancestors, and a changed path the links under it by a range, so a
+/// vault of thousands of links costs a few lookups per event.
+#[derive(Debug, Default)]
+struct FollowedLinks {
+    /// Target (canonical) -> the link's path in the vault.
+    by_target: std::collections::BTreeMap<PathBuf, PathBuf>,
+    /// The links' paths in the vault.
+    links: std::collections::BTreeSet<PathBuf>,
+}
+
+impl FollowedLinks {
+    /// From [`crate::discover::followed_symlinks`]' `(link, target)` pairs.
+    fn new(pairs: Vec<(PathBuf, PathBuf)>) -> Self {
+        let links = pairs.iter().map(|(link, _)| link.clone()).collect();
+        let by_target = pairs
+            .into_iter()
+            .map(|(link, target)| (target, link))
+            .collect();
+        FollowedLinks { by_target, links }
+    }
+
+    /// Whether a link is at `path` or below it (paths sort by component, so the links below
+    /// `path` come right after it).
+    fn under(&self, path: &Path) -> bool {
+        self.links
+            .range::<Path, _>((std::ops::Bound::Included(path), std::ops::Bound::Unbounded))
+            .next()
+            .is_some_and(|link| link.starts_with(path))
     }
 }
 
@@ -606,10 +643,15 @@ mod tests {
             .links
             .lock()
             .unwrap()
+            .links
             .iter()
-            .map(|(link, _)| link.clone())
+            .cloned()
             .collect();
         assert_eq!(links, [vault.join("d"), vault.join("f.md")]);
+        let followed = watcher.links.lock().unwrap();
+        assert!(followed.under(&vault) && followed.under(&vault.join("d")));
+        assert!(!followed.under(&vault.join("notes")) && !followed.under(&vault.join("d2")));
+        drop(followed);
         assert_eq!(
             watcher.through_link(ext.join("d/x.md")),
             vault.join("d/x.md")
