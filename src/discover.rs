@@ -172,15 +172,14 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .as_deref()
         .and_then(|known| without_walk(known, &filters))
     {
+        let mut found = found;
         // A settings file that changed makes it walk; kept here so no path can drop them.
         if !settings.diagnostics.is_empty() {
-            let mut found = found;
             found.diagnostics.extend(settings.diagnostics);
             found.other_sources = settings.sources;
             found
                 .diagnostics
                 .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-            return Ok(found);
         }
         return Ok(found);
     }
@@ -601,10 +600,13 @@ impl Filters<'_> {
     }
 }
 
-/// Whether a relative path has a component starting with a dot (what the walk skips).
-fn is_hidden(rel: &Path) -> bool {
-    rel.components()
-        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+/// Whether a relative path has a name starting with a dot: what the walk skips (`serve`'s
+/// watcher asks the same of a changed path).
+pub(crate) fn is_hidden(rel: &Path) -> bool {
+    rel.components().any(|c| match c {
+        std::path::Component::Normal(name) => name.to_string_lossy().starts_with('.'),
+        _ => false,
+    })
 }
 
 /// Discovery from a [`KnownTree`], without a walk, when the watcher's paths say exactly which

@@ -7,7 +7,7 @@
 //! into the files) that long-polls [`RELOAD_PATH`] and reloads the page after each rebuild.
 
 use std::net::SocketAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -387,7 +387,7 @@ impl VaultWatcher {
             return crate::discover::SETTINGS_FILES
                 .iter()
                 .any(|f| rel == Path::new(f))
-                || !is_hidden(rel);
+                || !crate::discover::is_hidden(rel);
         }
         // Dot-names count only below the watched folder: a theme in `~/.config/` is watched.
         match self
@@ -395,7 +395,7 @@ impl VaultWatcher {
             .iter()
             .find_map(|dir| path.strip_prefix(dir).ok())
         {
-            Some(rel) => !is_hidden(rel),
+            Some(rel) => !crate::discover::is_hidden(rel),
             // Outside every watched folder and not under a followed link's target (a link
             // that moved since its target was watched): it may matter.
             None => true,
@@ -546,14 +546,6 @@ fn changes_content(kind: &EventKind) -> bool {
         kind,
         EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
     )
-}
-
-/// Whether a relative path has a component starting with a dot.
-fn is_hidden(rel: &Path) -> bool {
-    rel.components().any(|c| match c {
-        Component::Normal(name) => name.to_string_lossy().starts_with('.'),
-        _ => false,
-    })
 }
 
 #[cfg(test)]

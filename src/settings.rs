@@ -109,16 +109,13 @@ pub struct ExcludedFiles {
 }
 
 impl ExcludedFiles {
-    /// Excluded files from the entries given (`/…/` a pattern, else a prefix); an entry
-    /// that cannot be used is reported against `file` and left out.
-    pub fn new(entries: &[&str], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
-        let entries: Vec<(&str, Span)> = entries.iter().map(|e| (*e, Span::default())).collect();
-        ExcludedFiles::at(&entries, file, diagnostics)
-    }
-
-    /// [`ExcludedFiles::new`] for entries at known places of `file`, where an entry that
-    /// cannot be used is reported.
-    fn at(entries: &[(&str, Span)], file: &VaultPath, diagnostics: &mut Vec<Diagnostic>) -> Self {
+    /// Excluded files from the entries given (`/…/` a pattern, else a prefix), each at its
+    /// place in `file`; an entry that cannot be used is reported there and left out.
+    pub fn new(
+        entries: &[(&str, Span)],
+        file: &VaultPath,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Self {
         let mut patterns = Vec::new();
         let mut prefixes = crate::source::FastSet::default();
         let mut capped = false;
@@ -265,7 +262,7 @@ impl ExcludedFiles {
                 )),
             }
         }
-        ExcludedFiles::at(&entries, file, diagnostics)
+        ExcludedFiles::new(&entries, file, diagnostics)
     }
 
     /// Whether Obsidian leaves the file at `path` out of the vault.
@@ -421,7 +418,14 @@ mod tests {
         let mut diagnostics = Vec::new();
         let file = settings_path(SETTINGS_FILES[0]);
         (
-            ExcludedFiles::new(entries, &file, &mut diagnostics),
+            ExcludedFiles::new(
+                &entries
+                    .iter()
+                    .map(|e| (*e, Span::default()))
+                    .collect::<Vec<_>>(),
+                &file,
+                &mut diagnostics,
+            ),
             diagnostics,
         )
     }
