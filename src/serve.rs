@@ -661,6 +661,15 @@ mod tests {
             watcher.through_link(vault.join("notes/a.md")),
             vault.join("notes/a.md")
         );
+        // `--no-external-symlinks`: discovery follows neither link, so neither is watched.
+        let refusing = VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10))
+            .unwrap()
+            .without_external_symlinks();
+        assert!(refusing.links.lock().unwrap().links.is_empty());
+        assert_eq!(
+            refusing.through_link(ext.join("d/x.md")),
+            ext.join("d/x.md")
+        );
     }
 
     #[test]
