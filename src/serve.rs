@@ -396,9 +396,14 @@ impl VaultWatcher {
             .find_map(|dir| path.strip_prefix(dir).ok())
         {
             Some(rel) => !crate::discover::is_hidden(rel),
-            // Outside every watched folder and not under a followed link's target (a link
-            // that moved since its target was watched): it may matter.
-            None => true,
+            // Outside every watched folder and not under a followed link's target: another
+            // file of a folder watched for a file target does not matter; anything else (a
+            // link that moved since its target was watched) may.
+            None => !self
+                .links
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .beside_a_file_target(path),
         }
     }
 
@@ -450,22 +455,24 @@ impl VaultWatcher {
     /// with it, and a save under it is found by the session's sweep of note stamps.
     fn watch_links(&self) {
         use notify::Watcher as _;
-        let now = FollowedLinks::new(crate::discover::followed_symlinks(
-            &self.root,
-            &self.ignore,
-            self.no_external_symlinks,
-        ));
+        let covered: Vec<&Path> = std::iter::once(self.root.as_path())
+            .chain(self.extra.iter().map(PathBuf::as_path))
+            .collect();
+        let now = FollowedLinks::new(
+            crate::discover::followed_symlinks(&self.root, &self.ignore, self.no_external_symlinks),
+            &covered,
+        );
         let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
         let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
-        for (target, link) in &links.by_target {
-            if now.by_target.get(target) != Some(link) {
-                let _ = watcher.unwatch(target);
-            }
+        for path in links.watched.difference(&now.watched) {
+            let _ = watcher.unwatch(&path.0);
         }
-        for (target, link) in &now.by_target {
-            if links.by_target.get(target) != Some(link) {
-                let _ = watcher.watch(target, RecursiveMode::Recursive);
-            }
+        for (path, recursive) in now.watched.difference(&links.watched) {
+            let mode = match recursive {
+                true => RecursiveMode::Recursive,
+                false => RecursiveMode::NonRecursive,
+            };
+            let _ = watcher.watch(path, mode);
         }
         *links = now;
     }
@@ -505,17 +512,50 @@ struct FollowedLinks {
     by_target: std::collections::BTreeMap<PathBuf, PathBuf>,
     /// The links' paths in the vault.
     links: std::collections::BTreeSet<PathBuf>,
+    /// What the watcher watches for them, and whether recursively: a folder target itself;
+    /// for a file target, the folder holding it, so that a save that replaces the file (an
+    /// editor writing a new file and renaming it over the old) is seen, and so is every
+    /// later one (a watch on the file itself stays with the file replaced). Nothing for a
+    /// target that the vault's or the theme's own watch already covers (a link into a
+    /// dot-folder of the vault): watching it again, and later unwatching it, would take that
+    /// folder from the recursive watch.
+    watched: std::collections::BTreeSet<(PathBuf, bool)>,
+    /// The folders watched for a file target: their other files' events are not the vault's.
+    file_folders: std::collections::BTreeSet<PathBuf>,
 }
 
 impl FollowedLinks {
-    /// From [`crate::discover::followed_symlinks`]' `(link, target)` pairs.
-    fn new(pairs: Vec<(PathBuf, PathBuf)>) -> Self {
+    /// From [`crate::discover::followed_symlinks`]' `(link, target)` pairs; `covered` are the
+    /// folders watched recursively on their own (the vault, a theme).
+    fn new(pairs: Vec<(PathBuf, PathBuf)>, covered: &[&Path]) -> Self {
         let links = pairs.iter().map(|(link, _)| link.clone()).collect();
+        let mut watched = std::collections::BTreeSet::new();
+        let mut file_folders = std::collections::BTreeSet::new();
+        for (_, target) in &pairs {
+            if covered.iter().any(|dir| target.starts_with(dir)) {
+                continue;
+            }
+            match (target.is_dir(), target.parent()) {
+                (true, _) => {
+                    watched.insert((target.clone(), true));
+                }
+                (false, Some(folder)) => {
+                    watched.insert((folder.to_path_buf(), false));
+                    file_folders.insert(folder.to_path_buf());
+                }
+                (false, None) => {}
+            }
+        }
         let by_target = pairs
             .into_iter()
             .map(|(link, target)| (target, link))
             .collect();
-        FollowedLinks { by_target, links }
+        FollowedLinks {
+            by_target,
+            links,
+            watched,
+            file_folders,
+        }
     }
 
     /// Whether a link is at `path` or below it (paths sort by component, so the links below
@@ -525,6 +565,13 @@ impl FollowedLinks {
             .range::<Path, _>((std::ops::Bound::Included(path), std::ops::Bound::Unbounded))
             .next()
             .is_some_and(|link| link.starts_with(path))
+    }
+
+    /// Whether `path` (not a link's target) is a file beside a file target, in a folder
+    /// watched only for that target.
+    fn beside_a_file_target(&self, path: &Path) -> bool {
+        path.parent()
+            .is_some_and(|folder| self.file_folders.contains(folder))
     }
 }
 
@@ -629,6 +676,9 @@ mod tests {
         std::os::unix::fs::symlink(ext.join("d"), vault.join("d")).unwrap();
         std::os::unix::fs::symlink(ext.join("f.md"), vault.join("f.md")).unwrap();
         std::os::unix::fs::symlink(vault.join("notes"), vault.join("mirror")).unwrap();
+        std::fs::create_dir_all(vault.join(".hidden")).unwrap();
+        std::fs::write(vault.join(".hidden/h.md"), "# H").unwrap();
+        std::os::unix::fs::symlink(vault.join(".hidden/h.md"), vault.join("h.md")).unwrap();
         let watcher =
             VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10)).unwrap();
         let links: Vec<PathBuf> = watcher
@@ -639,7 +689,10 @@ mod tests {
             .iter()
             .cloned()
             .collect();
-        assert_eq!(links, [vault.join("d"), vault.join("f.md")]);
+        assert_eq!(
+            links,
+            [vault.join("d"), vault.join("f.md"), vault.join("h.md")]
+        );
         let followed = watcher.links.lock().unwrap();
         assert!(followed.under(&vault) && followed.under(&vault.join("d")));
         assert!(!followed.under(&vault.join("notes")) && !followed.under(&vault.join("d2")));
@@ -661,11 +714,31 @@ mod tests {
             watcher.through_link(vault.join("notes/a.md")),
             vault.join("notes/a.md")
         );
-        // `--no-external-symlinks`: discovery follows neither link, so neither is watched.
+        // The folder target is watched, and for the file target the folder holding it, whose
+        // other files are not the vault's; `mirror` (into the vault) is not followed, and
+        // `h.md`'s target is under the vault's own watch, so nothing is added for it.
+        let watched = watcher.links.lock().unwrap().watched.clone();
+        assert_eq!(
+            watched.into_iter().collect::<Vec<_>>(),
+            [(ext.clone(), false), (ext.join("d"), true)]
+        );
+        assert!(!watcher.matters(&ext.join("other.md")));
+        assert!(watcher.matters(&watcher.through_link(ext.join("f.md"))));
+        // `--no-external-symlinks`: discovery follows neither link out of the vault, so neither is
+        // watched.
         let refusing = VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10))
             .unwrap()
             .without_external_symlinks();
-        assert!(refusing.links.lock().unwrap().links.is_empty());
+        let kept: Vec<PathBuf> = refusing
+            .links
+            .lock()
+            .unwrap()
+            .links
+            .iter()
+            .cloned()
+            .collect();
+        assert_eq!(kept, [vault.join("h.md")], "only the link inside the vault");
+        assert!(refusing.links.lock().unwrap().watched.is_empty());
         assert_eq!(
             refusing.through_link(ext.join("d/x.md")),
             ext.join("d/x.md")

@@ -460,3 +460,53 @@ fn saves_behind_a_followed_symlink_rebuild_and_an_ignored_one_is_not_watched() {
         served.log.join("\n")
     );
 }
+
+/// A note linked in from outside the vault (`vault/ext.md -> ../shared/Ext.md`) saved the way
+/// many editors save, by writing a new file and renaming it over the old: every such save
+/// rebuilds, not only the first (a watch on the file itself stays with the file replaced), and
+/// the other files of the folder holding the target set off no build.
+#[cfg(unix)]
+#[test]
+fn saves_that_replace_a_linked_file_rebuild_every_time() {
+    let mut served = Served::start_with("build-basic", |dir| {
+        let shared = dir.join("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::write(shared.join("Ext.md"), "# Ext\n\nwords 0\n").unwrap();
+        std::os::unix::fs::symlink("../shared/Ext.md", dir.join("vault/ext.md")).unwrap();
+        Vec::new()
+    });
+    served.settle();
+    let builds = |served: &Served| {
+        served
+            .log
+            .iter()
+            .filter(|l| l.starts_with("built "))
+            .count()
+    };
+    assert_eq!(builds(&served), 1, "{}", served.log.join("\n"));
+    assert!(served.get("/ext/").3.contains("words 0"));
+    let shared = served.dir.path().join("shared");
+    for save in 1..=3 {
+        let temp = shared.join(".Ext.md.swp");
+        std::fs::write(&temp, format!("# Ext\n\nwords {save}\n")).unwrap();
+        std::fs::rename(&temp, shared.join("Ext.md")).unwrap();
+        served.wait_for_line("built ");
+        served.settle();
+        let page = served.get("/ext/").3;
+        assert!(
+            page.contains(&format!("words {save}")),
+            "save {save} is on the page:\n{}",
+            served.log.join("\n")
+        );
+    }
+    let before = builds(&served);
+    std::fs::write(shared.join("unrelated.txt"), "not the vault's").unwrap();
+    std::fs::write(shared.join("Other.md"), "# Other").unwrap();
+    served.settle();
+    assert_eq!(
+        builds(&served),
+        before,
+        "files beside the target are not the vault's:\n{}",
+        served.log.join("\n")
+    );
+}
