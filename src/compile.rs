@@ -329,6 +329,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
             exclude: config.exclude.clone(),
             stamps: options.keep_origins,
             no_external_symlinks: options.no_external_symlinks,
+            obsidian_config: config.obsidian_config.clone(),
             known: options
                 .reuse
                 .as_ref()

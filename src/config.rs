@@ -4,6 +4,7 @@
 //! ```toml
 //! exclude = ["Templates/**", "drafts/*.md"]   # globs over vault paths, never read
 //! resolve_aliases = false                     # [[Alias]] reaches the note declaring it
+//! obsidian_config = ".obsidian.desktop"       # Obsidian's "Override config folder"
 //!
 //! [lints]                                     # allow | warn | deny per code
 //! orphan-note = "warn"
@@ -31,6 +32,8 @@ struct ConfigFile {
     resolve_aliases: bool,
     #[serde(default)]
     lints: BTreeMap<String, String>,
+    #[serde(default, alias = "obsidian_config")]
+    obsidian_config: Option<String>,
 }
 
 /// Validated configuration.
@@ -46,6 +49,10 @@ pub struct Config {
     pub lints: BTreeMap<Code, Level>,
     /// `--deny warnings`: every warning becomes an error.
     pub deny_warnings: bool,
+    /// The dot-folder at the vault root Obsidian's settings are read from, when not
+    /// `.obsidian` (Obsidian's "Override config folder", which is set per device, so the
+    /// vault cannot tell vaultc).
+    pub obsidian_config: Option<String>,
 }
 
 impl Config {
@@ -73,6 +80,9 @@ impl Config {
             config.lints.insert(code, level);
         }
         config.set_exclude(file.exclude)?;
+        if let Some(folder) = file.obsidian_config {
+            config.obsidian_config = Some(config_folder(folder)?);
+        }
         Ok(config)
     }
 
@@ -127,6 +137,20 @@ impl Config {
             }
             None => false,
         });
+    }
+}
+
+/// Checks `obsidian_config`: one dot-folder at the vault root, as Obsidian's override names
+/// one (`.obsidian.desktop`); anything else would make vaultc read settings from a folder it
+/// also reads notes from, or from outside the vault.
+fn config_folder(folder: String) -> std::result::Result<String, String> {
+    let one_name = !folder.contains(['/', '\\']) && folder != "." && folder != "..";
+    if one_name && folder.len() > 1 && folder.starts_with('.') {
+        Ok(folder)
+    } else {
+        Err(format!(
+            "obsidian_config = \"{folder}\": name the folder at the vault root that Obsidian keeps this vault's settings in, a name starting with a dot like \".obsidian.desktop\" (Settings, Files and links, \"Override config folder\")"
+        ))
     }
 }
 

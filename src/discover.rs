@@ -73,6 +73,9 @@ pub struct DiscoverOptions {
     /// Follow no symlink whose target is out of the vault (see [`Symlinks`]): a vault one
     /// did not write cannot bring files from elsewhere on the disk into a site.
     pub no_external_symlinks: bool,
+    /// The folder Obsidian's settings are read from (`obsidian_config` in `vaultc.toml`);
+    /// `None` for [`crate::settings::DEFAULT_CONFIG_FOLDER`].
+    pub obsidian_config: Option<String>,
 }
 
 /// What identifies a file's version without reading it: size, modification and change times,
@@ -159,7 +162,13 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .iter()
         .filter_map(|d| d.canonicalize().ok())
         .collect();
-    let settings = ObsidianSettings::read(&root);
+    let settings = ObsidianSettings::read(
+        &root,
+        options
+            .obsidian_config
+            .as_deref()
+            .unwrap_or(crate::settings::DEFAULT_CONFIG_FOLDER),
+    );
     let filters = Filters {
         root: &root,
         skip: &skip,
@@ -646,7 +655,7 @@ fn without_walk(known: &KnownNotes, filters: &Filters) -> Option<Discovered> {
             .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
         if hidden {
             // Dotfiles and dot-folders are not walked; the settings files read from them are.
-            if SETTINGS_FILES.iter().any(|f| rel == Path::new(f)) {
+            if crate::settings::is_settings_file(rel) {
                 return None;
             }
             continue;
@@ -891,8 +900,6 @@ pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Dia
         Err(err) => unreadable(path, format!("cannot read: {err}")),
     }
 }
-
-pub use crate::settings::SETTINGS_FILES;
 
 #[cfg(test)]
 mod tests {

@@ -384,10 +384,7 @@ impl VaultWatcher {
             return false;
         }
         if let Ok(rel) = path.strip_prefix(&self.root) {
-            return crate::discover::SETTINGS_FILES
-                .iter()
-                .any(|f| rel == Path::new(f))
-                || !crate::discover::is_hidden(rel);
+            return crate::settings::is_settings_file(rel) || !crate::discover::is_hidden(rel);
         }
         // Dot-names count only below the watched folder: a theme in `~/.config/` is watched.
         match self
@@ -766,6 +763,8 @@ mod tests {
             root.join(".obsidian/app.json"),
             root.join(".obsidian/templates.json"),
             root.join(".obsidian/plugins/templater-obsidian/data.json"),
+            // A config folder named by `obsidian_config` (the watcher does not know which).
+            root.join(".obsidian.desktop/app.json"),
             theme_root.join("templates/note.html"),
         ] {
             assert!(watcher.matters(&yes), "{}", yes.display());

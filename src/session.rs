@@ -718,8 +718,8 @@ fn changed_notes(files: &Files, changed: &[PathBuf]) -> Option<Vec<NoteId>> {
             continue;
         }
         let rel = path.strip_prefix(&files.root).ok()?;
-        let read_by_discovery = rel == Path::new(crate::config::FILE_NAME)
-            || discover::SETTINGS_FILES.iter().any(|f| rel == Path::new(f));
+        let read_by_discovery =
+            rel == Path::new(crate::config::FILE_NAME) || crate::settings::is_settings_file(rel);
         if read_by_discovery || files.attachments.contains(path) || path.symlink_metadata().is_ok()
         {
             return None;

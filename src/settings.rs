@@ -11,14 +11,34 @@ use crate::diag::{Code, Diagnostic};
 use crate::source::{Span, VaultPath};
 use crate::vault::OtherSource;
 
-/// The Obsidian settings files discovery reads (in dot-folders it otherwise skips): the
-/// excluded files and the two template-folder settings. A watcher must report changes to
-/// them.
+/// The folder at the vault root Obsidian keeps the vault's settings in, unless the user set
+/// another with Obsidian's "Override config folder" (then `obsidian_config` in `vaultc.toml`
+/// names it).
+pub const DEFAULT_CONFIG_FOLDER: &str = ".obsidian";
+
+/// The Obsidian settings files discovery reads, within the config folder (a dot-folder it
+/// otherwise skips): the excluded files and the two template-folder settings.
 pub const SETTINGS_FILES: [&str; 3] = [
-    ".obsidian/app.json",
-    ".obsidian/templates.json",
-    ".obsidian/plugins/templater-obsidian/data.json",
+    "app.json",
+    "templates.json",
+    "plugins/templater-obsidian/data.json",
 ];
+
+/// Whether `rel` (relative to the vault) is a settings file of a config folder: one of
+/// [`SETTINGS_FILES`] in a dot-folder at the vault root. Any dot-folder, so that a watcher
+/// and a session, which do not know the configured one, report a change to it (a change to
+/// the same file of another folder costs a walk, nothing more).
+pub fn is_settings_file(rel: &Path) -> bool {
+    let mut parts = rel.components();
+    let folder_is_hidden = parts.next().is_some_and(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.starts_with('.') && name != "." && name != ".."
+    });
+    folder_is_hidden
+        && SETTINGS_FILES
+            .iter()
+            .any(|f| parts.as_path() == Path::new(f))
+}
 
 /// What the settings files say about which files make up the vault.
 #[derive(Debug, Default)]
@@ -34,27 +54,31 @@ pub struct ObsidianSettings {
 }
 
 impl ObsidianSettings {
-    /// Reads the settings files of the vault at `root`; a missing file is no setting.
-    pub fn read(root: &Path) -> ObsidianSettings {
+    /// Reads the settings files in the config folder `folder` (a dot-folder at the root,
+    /// [`DEFAULT_CONFIG_FOLDER`] unless configured) of the vault at `root`; a missing file is
+    /// no setting.
+    pub fn read(root: &Path, folder: &str) -> ObsidianSettings {
         let mut settings = ObsidianSettings::default();
         let mut texts = Vec::new();
-        let read = |file: &'static str, settings: &mut ObsidianSettings| {
+        let [app_file, templates_file, templater_file] =
+            SETTINGS_FILES.map(|name| format!("{folder}/{name}"));
+        let read = |file: &str, settings: &mut ObsidianSettings| {
             read_json(root, file, &mut settings.diagnostics, &mut settings.sources)
         };
-        if let Some((app, text)) = read(SETTINGS_FILES[0], &mut settings) {
+        if let Some((app, text)) = read(&app_file, &mut settings) {
             settings.excluded = ExcludedFiles::from_setting(
                 &app["userIgnoreFilters"],
-                &settings_path(SETTINGS_FILES[0]),
+                &settings_path(&app_file),
                 &text,
                 &mut settings.diagnostics,
             );
-            texts.push((SETTINGS_FILES[0], text));
+            texts.push((app_file, text));
         }
         for (file, key) in [
-            (SETTINGS_FILES[1], "folder"),
-            (SETTINGS_FILES[2], "templates_folder"),
+            (templates_file, "folder"),
+            (templater_file, "templates_folder"),
         ] {
-            let Some((value, text)) = read(file, &mut settings) else {
+            let Some((value, text)) = read(&file, &mut settings) else {
                 continue;
             };
             match &value[key] {
@@ -66,7 +90,7 @@ impl ObsidianSettings {
                 }
                 serde_json::Value::Null => {}
                 other => settings.diagnostics.push(invalid(
-                    &settings_path(file),
+                    &settings_path(&file),
                     key_span(&text, key),
                     format!(
                         "`{key}` should be a folder name, not {}; the templates folder it names is not known, so its notes are checked as notes",
@@ -81,7 +105,7 @@ impl ObsidianSettings {
         for (file, text) in texts {
             if settings.diagnostics.iter().any(|d| d.file.as_str() == file) {
                 settings.sources.push(OtherSource {
-                    path: settings_path(file),
+                    path: settings_path(&file),
                     text,
                 });
             }
@@ -355,7 +379,7 @@ fn key_span(text: &str, key: &str) -> Span {
 
 /// What is lost when the settings file `file` cannot be used.
 fn consequence(file: &str) -> &'static str {
-    if file == SETTINGS_FILES[0] {
+    if Path::new(file).ends_with(SETTINGS_FILES[0]) {
         "its excluded files (`userIgnoreFilters`) are not left out"
     } else {
         "the templates folder it names is not known, so its notes are checked as notes"
@@ -416,7 +440,7 @@ mod tests {
 
     fn excluded(entries: &[&str]) -> (ExcludedFiles, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
-        let file = settings_path(SETTINGS_FILES[0]);
+        let file = settings_path(".obsidian/app.json");
         (
             ExcludedFiles::new(
                 &entries
@@ -556,7 +580,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        ObsidianSettings::read(dir.path())
+        ObsidianSettings::read(dir.path(), DEFAULT_CONFIG_FOLDER)
     }
 
     /// Settings files that are not JSON, or settings of the wrong kind, are warnings that
@@ -647,5 +671,58 @@ mod tests {
         assert!(read_settings(&[(".obsidian/app.json", "{}")])
             .diagnostics
             .is_empty());
+    }
+
+    /// With Obsidian's "Override config folder" (`.obsidian.desktop`), the settings are read
+    /// from that folder, and the default one's are not; diagnostics name the file read.
+    #[test]
+    fn settings_come_from_the_configured_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in [
+            (".obsidian/app.json", r#"{"userIgnoreFilters": ["Old/"]}"#),
+            (
+                ".obsidian.desktop/app.json",
+                r#"{"userIgnoreFilters": ["Drafts/", "/Private"]}"#,
+            ),
+            (".obsidian.desktop/templates.json", r#"{"folder": "Tpl"}"#),
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let settings = ObsidianSettings::read(dir.path(), ".obsidian.desktop");
+        assert!(settings.excluded.excludes("Drafts/a.md"));
+        assert!(!settings.excluded.excludes("Old/a.md"));
+        assert_eq!(settings.template_folders, ["Tpl/"]);
+        assert_eq!(settings.diagnostics.len(), 1, "{:?}", settings.diagnostics);
+        assert_eq!(
+            settings.diagnostics[0].file.as_str(),
+            ".obsidian.desktop/app.json"
+        );
+        let sources: Vec<&str> = settings.sources.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(sources, [".obsidian.desktop/app.json"]);
+        let default = ObsidianSettings::read(dir.path(), DEFAULT_CONFIG_FOLDER);
+        assert!(default.excluded.excludes("Old/a.md") && !default.excluded.excludes("Drafts/a.md"));
+    }
+
+    #[test]
+    fn settings_files_are_known_in_any_config_folder() {
+        for yes in [
+            ".obsidian/app.json",
+            ".obsidian.desktop/templates.json",
+            ".obsidian-mobile/plugins/templater-obsidian/data.json",
+        ] {
+            assert!(is_settings_file(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "app.json",
+            "notes/.obsidian/app.json",
+            ".obsidian/workspace.json",
+            ".obsidian/plugins/other/data.json",
+            "obsidian/app.json",
+            ".obsidian",
+        ] {
+            assert!(!is_settings_file(Path::new(no)), "{no}");
+        }
     }
 }

@@ -217,6 +217,53 @@ fn exclude_globs_and_alias_resolution_from_the_file() {
     assert_no_code(&v, "alias-link");
 }
 
+/// Obsidian's "Override config folder": with `obsidian_config` the excluded files come from
+/// that folder (here `.obsidian.desktop/app.json`, excluding `Templates/`); without it vaultc
+/// reads `.obsidian/`, which this vault does not have, so the template's broken link counts.
+/// A value that is not one dot-folder name is a configuration error (exit 2).
+#[test]
+fn obsidian_settings_from_an_overridden_config_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("Templates")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".obsidian.desktop")).unwrap();
+    std::fs::write(dir.path().join("Templates/t.md"), "[[Nowhere]]\n").unwrap();
+    std::fs::write(dir.path().join("a.md"), "# A\n").unwrap();
+    std::fs::write(
+        dir.path().join(".obsidian.desktop/app.json"),
+        "{\"userIgnoreFilters\": [\"Templates/\", \"/Private\"]}",
+    )
+    .unwrap();
+    let (v, code) = check(dir.path(), &[]);
+    assert_eq!(code, 1, "{}", show_diags(&v));
+    assert_eq!(summary(&v, "notes"), 2);
+    std::fs::write(
+        dir.path().join("vaultc.toml"),
+        "obsidian_config = \".obsidian.desktop\"\n",
+    )
+    .unwrap();
+    let (v, code) = check(dir.path(), &[]);
+    assert_eq!(code, 0, "{}", show_diags(&v));
+    assert_eq!(summary(&v, "notes"), 1);
+    // The settings file's own problems are reported in the file that was read.
+    let d = assert_diag(&v, "invalid-settings", ".obsidian.desktop/app.json", 1, 38);
+    assert!(show_diag(d).contains("/Private"), "{}", show_diag(d));
+    for bad in ["obsidian", ".obsidian/sub", "..", "../elsewhere", "."] {
+        std::fs::write(
+            dir.path().join("vaultc.toml"),
+            format!("obsidian_config = \"{bad}\"\n"),
+        )
+        .unwrap();
+        let r = run(["check", dir.path().to_str().unwrap()]);
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains(&format!("obsidian_config = \"{bad}\""))
+                && r.stderr.contains("starting with a dot"),
+            "{}",
+            r.report()
+        );
+    }
+}
+
 #[test]
 fn files_limit_what_is_reported_not_what_is_resolved() {
     let vault = fixture("every-code");
