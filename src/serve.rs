@@ -661,6 +661,19 @@ mod tests {
 
     /// Events under a followed link's target are named through the link, as discovery
     /// names the files; a link discovery ignores is not watched; other paths are kept.
+    /// The links a watcher follows, in order.
+    #[cfg(unix)]
+    fn followed_links(watcher: &VaultWatcher) -> Vec<PathBuf> {
+        watcher
+            .links
+            .lock()
+            .unwrap()
+            .links
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     #[cfg(unix)]
     #[test]
     fn events_behind_followed_links_are_named_through_the_link() {
@@ -678,16 +691,8 @@ mod tests {
         std::os::unix::fs::symlink(vault.join(".hidden/h.md"), vault.join("h.md")).unwrap();
         let watcher =
             VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10)).unwrap();
-        let links: Vec<PathBuf> = watcher
-            .links
-            .lock()
-            .unwrap()
-            .links
-            .iter()
-            .cloned()
-            .collect();
         assert_eq!(
-            links,
+            followed_links(&watcher),
             [vault.join("d"), vault.join("f.md"), vault.join("h.md")]
         );
         let followed = watcher.links.lock().unwrap();
@@ -726,15 +731,11 @@ mod tests {
         let refusing = VaultWatcher::start(&vault, &[], Vec::new(), Duration::from_millis(10))
             .unwrap()
             .without_external_symlinks();
-        let kept: Vec<PathBuf> = refusing
-            .links
-            .lock()
-            .unwrap()
-            .links
-            .iter()
-            .cloned()
-            .collect();
-        assert_eq!(kept, [vault.join("h.md")], "only the link inside the vault");
+        assert_eq!(
+            followed_links(&refusing),
+            [vault.join("h.md")],
+            "only the link inside the vault"
+        );
         assert!(refusing.links.lock().unwrap().watched.is_empty());
         assert_eq!(
             refusing.through_link(ext.join("d/x.md")),

@@ -87,6 +87,11 @@ impl Served {
         }
     }
 
+    /// How many builds the server has reported so far (its `built ...` lines in `log`).
+    fn builds(&self) -> usize {
+        self.log.iter().filter(|l| l.starts_with("built ")).count()
+    }
+
     /// The next stderr line containing `needle` (earlier lines are kept in `log`).
     fn wait_for_line(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -426,15 +431,8 @@ fn saves_behind_a_followed_symlink_rebuild_and_an_ignored_one_is_not_watched() {
         Vec::new()
     });
     served.settle();
-    let builds = |served: &Served| {
-        served
-            .log
-            .iter()
-            .filter(|l| l.starts_with("built "))
-            .count()
-    };
     assert_eq!(
-        builds(&served),
+        served.builds(),
         1,
         "one build at start:\n{}",
         served.log.join("\n")
@@ -454,7 +452,7 @@ fn saves_behind_a_followed_symlink_rebuild_and_an_ignored_one_is_not_watched() {
     assert!(served.get("/outside/ext/").3.contains("second words"));
     served.settle();
     assert_eq!(
-        builds(&served),
+        served.builds(),
         2,
         "one build per save, none set off by the site's own files seen through `up`:\n{}",
         served.log.join("\n")
@@ -476,14 +474,7 @@ fn saves_that_replace_a_linked_file_rebuild_every_time() {
         Vec::new()
     });
     served.settle();
-    let builds = |served: &Served| {
-        served
-            .log
-            .iter()
-            .filter(|l| l.starts_with("built "))
-            .count()
-    };
-    assert_eq!(builds(&served), 1, "{}", served.log.join("\n"));
+    assert_eq!(served.builds(), 1, "{}", served.log.join("\n"));
     assert!(served.get("/ext/").3.contains("words 0"));
     let shared = served.dir.path().join("shared");
     for save in 1..=3 {
@@ -499,12 +490,12 @@ fn saves_that_replace_a_linked_file_rebuild_every_time() {
             served.log.join("\n")
         );
     }
-    let before = builds(&served);
+    let before = served.builds();
     std::fs::write(shared.join("unrelated.txt"), "not the vault's").unwrap();
     std::fs::write(shared.join("Other.md"), "# Other").unwrap();
     served.settle();
     assert_eq!(
-        builds(&served),
+        served.builds(),
         before,
         "files beside the target are not the vault's:\n{}",
         served.log.join("\n")
