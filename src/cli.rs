@@ -146,7 +146,8 @@ pub struct CheckArgs {
     /// With --fix: also fix links whose letter case differs from the target's.
     #[arg(long, requires = "fix")]
     pub fix_case: bool,
-    /// With --fix: print the changes as a unified diff and write nothing.
+    /// With --fix: print what --fix would write, every pass of it, as a unified diff, and
+    /// write nothing into the vault (the passes run on a scratch copy in the temporary folder).
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
     /// Neither read nor write the parse cache (kept in the user's cache folder, e.g.

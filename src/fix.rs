@@ -23,7 +23,10 @@
 //!   a new inode, so hard links to a fixed note are not updated.)
 //! - **Dry run writes nothing.** With `dry_run`, the same checks run and [`FixReport::diff`] holds
 //!   a unified diff (context 3, `a/PATH` and `b/PATH` headers) of every file that would change,
-//!   in vault path order. Without it, `diff` is empty.
+//!   in vault path order. Without it, `diff` is empty. [`fix_vault`]'s dry run makes every pass
+//!   a `--fix` would make, on a scratch copy of the notes in the system's temporary folder
+//!   (removed afterwards), so its diff is what `--fix` would write, fixes made possible by
+//!   other fixes included; the vault itself is only read.
 //!
 //! Nothing here prints: the caller reports the [`FixReport`].
 
@@ -73,26 +76,40 @@ pub const MAX_FIX_PASSES: usize = 10;
 /// What [`fix_vault`] did in all its passes.
 #[derive(Debug)]
 pub struct FixOutcome {
-    /// Edits applied and files changed over every pass (`changed` names a file once); `skipped` and `edits_skipped` are what the last pass could not apply, which
-    /// is what is left; `diff` is a dry run's single pass.
+    /// Edits applied and files changed over every pass (`changed` names a file once);
+    /// `skipped` and `edits_skipped` are what the last pass could not apply, which is what is
+    /// left; `diff` is a dry run's, from each file's text to what every pass left of it.
     pub report: FixReport,
-    /// Passes that changed files (a dry run makes one).
+    /// Passes that changed files (in a dry run: would).
     pub passes: usize,
     /// The vault compiled again after the last pass that changed a file (the one given, when
-    /// none did): what is left to report.
+    /// none did or in a dry run): what is left to report.
     pub compilation: Compilation,
 }
 
 /// Applies the fixes of the diagnostics `selected` picks in `comp`, compiles the vault at
 /// `root` again and repeats while a pass changes a file and fixable diagnostics are left, up to
 /// [`MAX_FIX_PASSES`], so that one `--fix` leaves nothing a second one would fix. A dry run
-/// stops after its first pass (it writes nothing, so the next pass would see the same vault).
+/// makes the same passes on a scratch copy of the notes (see the module documentation).
 pub fn fix_vault(
+    root: &Path,
+    options: &CompileOptions,
+    comp: Compilation,
+    selected: impl Fn(&Diagnostic) -> bool,
+    dry_run: bool,
+) -> Result<FixOutcome> {
+    if dry_run {
+        return fix_scratch_copy(root, options, comp, selected);
+    }
+    fix_passes(root, options, comp, selected)
+}
+
+/// The passes of [`fix_vault`], writing into the vault at `root`.
+fn fix_passes(
     root: &Path,
     options: &CompileOptions,
     mut comp: Compilation,
     selected: impl Fn(&Diagnostic) -> bool,
-    dry_run: bool,
 ) -> Result<FixOutcome> {
     let mut total = FixReport::default();
     let mut passes = 0;
@@ -108,17 +125,12 @@ pub fn fix_vault(
             total.edits_skipped = 0;
             break;
         }
-        let report = apply_fixes(root, &comp.vault, &fixable, dry_run)?;
+        let report = apply_fixes(root, &comp.vault, &fixable, false)?;
         let changed_any = report.files_changed() > 0;
         total.edits_applied += report.edits_applied;
         total.edits_skipped = report.edits_skipped;
         total.skipped = report.skipped;
         total.changed.extend(report.changed);
-        if dry_run {
-            total.diff = report.diff;
-            passes = usize::from(changed_any);
-            break;
-        }
         if !changed_any {
             break;
         }
@@ -132,6 +144,113 @@ pub fn fix_vault(
         passes,
         compilation: comp,
     })
+}
+
+/// A dry run of [`fix_vault`]: its passes made on a scratch copy of the vault that `comp`
+/// compiled (each note's bytes as on disk, each attachment as an empty file, the Obsidian
+/// settings files), then the diff of each note changed, from its text in `comp` to the copy's.
+/// The copy is removed when done, whatever happens.
+fn fix_scratch_copy(
+    root: &Path,
+    options: &CompileOptions,
+    comp: Compilation,
+    selected: impl Fn(&Diagnostic) -> bool,
+) -> Result<FixOutcome> {
+    if !comp
+        .diagnostics
+        .iter()
+        .any(|d| d.fix.is_some() && selected(d))
+    {
+        return Ok(FixOutcome {
+            report: FixReport::default(),
+            passes: 0,
+            compilation: comp,
+        });
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("vaultc-fix-dry-run-")
+        .tempdir()
+        .map_err(|e| Error::io("creating", std::env::temp_dir(), e))?;
+    let copy = scratch.path();
+    copy_for_dry_run(root, options, &comp.vault, copy)?;
+    // Nothing of the vault's own folder applies to the copy: no output to skip, no cache.
+    let copy_options = CompileOptions {
+        skip_dirs: Vec::new(),
+        parse_cache: None,
+        reuse: None,
+        keep_origins: false,
+        ..options.clone()
+    };
+    let copied = crate::compile::compile(copy, &copy_options)?;
+    let outcome = fix_passes(copy, &copy_options, copied, selected)?;
+    let mut report = outcome.report;
+    for path in &report.changed {
+        let Some(note) = find_note(&comp.vault, path) else {
+            continue;
+        };
+        let after = fs::read(copy.join(path.as_str()))
+            .map_err(|e| Error::io("reading", copy.join(path.as_str()), e))?;
+        let after = String::from_utf8_lossy(&after);
+        let after = after.strip_prefix(BOM).unwrap_or(&after);
+        report.diff.push_str(&unified_diff(path, &note.text, after));
+    }
+    Ok(FixOutcome {
+        report,
+        passes: outcome.passes,
+        compilation: comp,
+    })
+}
+
+/// Writes into `copy` what a compilation of the vault at `root` reads: every note of `vault`
+/// as its bytes on disk, every attachment as an empty file (links only ask that it exists),
+/// and the Obsidian settings files (excluded files, templates folders).
+fn copy_for_dry_run(
+    root: &Path,
+    options: &CompileOptions,
+    vault: &Vault,
+    copy: &Path,
+) -> Result<()> {
+    let folder = options
+        .config
+        .obsidian_config
+        .as_deref()
+        .unwrap_or(crate::settings::DEFAULT_CONFIG_FOLDER);
+    let settings = crate::settings::SETTINGS_FILES
+        .iter()
+        .map(|name| format!("{folder}/{name}"));
+    let write = |rel: &str, bytes: &[u8]| -> Result<()> {
+        let to = copy.join(rel);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("writing", parent, e))?;
+        }
+        fs::write(&to, bytes).map_err(|e| Error::io("writing", to, e))
+    };
+    for note in &vault.notes {
+        // A note that cannot be read now is one `--fix` would skip too: left out.
+        if let Ok(bytes) = fs::read(root.join(note.path.as_str())) {
+            write(note.path.as_str(), &bytes)?;
+        }
+    }
+    for attachment in &vault.attachments {
+        write(attachment.path.as_str(), b"")?;
+    }
+    for file in settings {
+        if let Ok(bytes) = fs::read(root.join(&file)) {
+            write(&file, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The unified diff (context 3, `a/PATH` and `b/PATH` headers) of note `path` from `before`
+/// to `after`; empty when they are equal.
+fn unified_diff(path: &VaultPath, before: &str, after: &str) -> String {
+    let path = path.as_str();
+    TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
 }
 
 /// Applies the [`Fix`] of every diagnostic that has one to the notes of `vault` found under
@@ -303,15 +422,9 @@ fn fix_file(
     report.changed.push(note.path.clone());
 
     if dry_run {
-        let path = note.path.as_str();
-        let diff = TextDiff::from_lines(note.text.as_str(), new_text.as_str());
-        report.diff.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{path}"), &format!("b/{path}"))
-                .to_string(),
-        );
+        report
+            .diff
+            .push_str(&unified_diff(&note.path, &note.text, &new_text));
         return Ok(());
     }
     if has_bom {

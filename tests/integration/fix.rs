@@ -207,8 +207,9 @@ fn fix_saves_the_parse_cache_of_the_fixed_notes_and_dry_run_writes_none() {
 /// case is, once unescaped, an alias link or a case mismatch, and an edit nested in another is
 /// free once that one is applied. One `--fix` goes on pass after pass until nothing fixable is
 /// left (a second run changes nothing), says how many passes it took, and leaves the vault
-/// clean; every pass keeps to the files asked for; a dry run shows the first pass only and
-/// writes nothing.
+/// clean; every pass keeps to the files asked for. A dry run shows what all the passes would
+/// write (it makes them on a scratch copy in the temporary folder, which it removes), and
+/// writes nothing into the vault.
 #[test]
 fn fix_goes_on_until_no_fix_makes_another_possible() {
     let tmp = tempfile::tempdir().unwrap();
@@ -234,15 +235,31 @@ fn fix_goes_on_until_no_fix_makes_another_possible() {
     };
     let a_only = vault.join("a.md").to_string_lossy().into_owned();
 
-    let dry = fix(&["--dry-run", &a_only]);
-    dry.assert_no_panic();
-    assert!(
-        dry.all_output()
-            .contains("+See [[TARGET NOTE]] and [[tn]] and [[Target Note]]."),
-        "{}",
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let dry = run_cmd(
+        vaultc()
+            .env("TMPDIR", &scratch)
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--fix-case", "--dry-run", &a_only]),
+    );
+    dry.assert_no_panic().assert_code(0);
+    assert_eq!(
+        dry.stdout,
+        "--- a/a.md\n+++ b/a.md\n@@ -1 +1 @@\n\
+         -See \\[\\[TARGET NOTE\\]\\] and \\[\\[tn\\]\\] and [[Target Note]].\n\
+         +See [[Target Note]] and [[Target Note|tn]] and [[Target Note]].\n",
+        "the diff is what --fix writes, both passes\n{}",
         dry.report()
     );
     assert_eq!(read(&vault, "a.md"), escaped, "--dry-run wrote");
+    assert_eq!(read(&vault, "b.md"), escaped, "--dry-run wrote");
+    assert_eq!(
+        std::fs::read_dir(&scratch).unwrap().count(),
+        0,
+        "the scratch copy is removed"
+    );
 
     let r = fix(&[&a_only]);
     r.assert_no_panic().assert_code(0);
