@@ -249,8 +249,41 @@ fn unified_diff(path: &VaultPath, before: &str, after: &str) -> String {
     TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .header(&header_name("a/", path), &header_name("b/", path))
         .to_string()
+}
+
+/// A file name for a diff header as git writes one, so that `patch -p1` and `git apply` find
+/// the file: a name with a space ends with a tab (else the space would end it), and one with
+/// a quote, a backslash or a control character is quoted with C escapes.
+fn header_name(prefix: &str, path: &str) -> String {
+    if path
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        let mut quoted = format!("\"{prefix}");
+        for c in path.chars() {
+            match c {
+                '"' => quoted.push_str("\\\""),
+                '\\' => quoted.push_str("\\\\"),
+                '\n' => quoted.push_str("\\n"),
+                '\t' => quoted.push_str("\\t"),
+                c if c.is_control() => {
+                    let mut bytes = [0; 4];
+                    for b in c.encode_utf8(&mut bytes).bytes() {
+                        quoted.push_str(&format!("\\{b:03o}"));
+                    }
+                }
+                c => quoted.push(c),
+            }
+        }
+        quoted.push('"');
+        quoted
+    } else if path.contains(' ') {
+        format!("{prefix}{path}\t")
+    } else {
+        format!("{prefix}{path}")
+    }
 }
 
 /// Applies the [`Fix`] of every diagnostic that has one to the notes of `vault` found under
@@ -656,6 +689,20 @@ mod tests {
         );
         assert_eq!((report.files_changed(), report.edits_skipped), (0, 1));
         assert!(report.skipped[0].1.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn diff_headers_name_files_as_git_does() {
+        assert_eq!(header_name("a/", "plain.md"), "a/plain.md");
+        assert_eq!(header_name("a/", "with space.md"), "a/with space.md\t");
+        assert_eq!(header_name("b/", "q\"uote.md"), "\"b/q\\\"uote.md\"");
+        assert_eq!(
+            header_name("a/", "back\\slash.md"),
+            "\"a/back\\\\slash.md\""
+        );
+        assert_eq!(header_name("a/", "tab\tx y.md"), "\"a/tab\\tx y.md\"");
+        assert_eq!(header_name("a/", "bell\u{7}.md"), "\"a/bell\\007.md\"");
+        assert_eq!(header_name("a/", "视觉 模型.md"), "a/视觉 模型.md\t");
     }
 
     #[test]

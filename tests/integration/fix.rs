@@ -147,8 +147,9 @@ fn dry_run_prints_a_unified_diff_and_changes_nothing() {
     );
     let out = r.all_output();
     for line in [
-        format!("--- a/{NOTE}"),
-        format!("+++ b/{NOTE}"),
+        // A name with a space ends with a tab, as git writes it, so `patch` reads it whole.
+        format!("--- a/{NOTE}\t"),
+        format!("+++ b/{NOTE}\t"),
         "-### 1 \\[\\[concepts/vlm-algorithms|Algorithms]]".to_string(),
         "+### 1 [[concepts/vlm-algorithms|Algorithms]]".to_string(),
         "-  - - \\[\\[concepts/fairness-evaluation|Fairness Evaluation]]".to_string(),
@@ -168,6 +169,57 @@ fn dry_run_prints_a_unified_diff_and_changes_nothing() {
 
     assert_eq!(tree_bytes(&vault), before_bytes, "--dry-run changed files");
     assert_eq!(mtimes(&vault), before_mtimes, "--dry-run touched files");
+}
+
+/// The dry run's diff is a patch: `git apply` on a copy of the vault gives what `--fix`
+/// writes, for note names with spaces, quotes, backslashes and a tab (git's header forms).
+#[test]
+fn the_dry_run_diff_applies_as_a_patch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    std::fs::create_dir_all(vault.join("sub dir")).unwrap();
+    std::fs::write(vault.join("sub dir/Target Note.md"), "# T\n").unwrap();
+    let mut names = vec!["a b.md", "plain.md", "sub dir/c d.md"];
+    if cfg!(unix) {
+        names.extend(["q\"uote.md", "back\\slash.md", "tab\tname.md"]);
+    }
+    for name in &names {
+        std::fs::write(vault.join(name), "one\n\\[\\[Target Note]] two\nthree\n").unwrap();
+    }
+    let dry = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--dry-run"]),
+    );
+    dry.assert_no_panic().assert_code(0);
+    let patched = tmp.path().join("patched");
+    copy_dir(&vault, &patched);
+    let patch = tmp.path().join("fix.patch");
+    std::fs::write(&patch, &dry.stdout).unwrap();
+    let applied = std::process::Command::new("git")
+        .arg("apply")
+        .arg(&patch)
+        .current_dir(&patched)
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "git apply: {}\n{}",
+        String::from_utf8_lossy(&applied.stderr),
+        dry.stdout
+    );
+    run_cmd(vaultc().arg("check").arg(&vault).arg("--fix"))
+        .assert_no_panic()
+        .assert_code(0);
+    assert_eq!(tree_bytes(&patched), tree_bytes(&vault), "{}", dry.stdout);
+    for name in &names {
+        assert_eq!(
+            read(&vault, name),
+            "one\n[[Target Note]] two\nthree\n",
+            "{name}"
+        );
+    }
 }
 
 /// `--fix` leaves check's parse cache as the fixed notes are (the next check parses nothing),
