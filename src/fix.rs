@@ -246,7 +246,13 @@ fn copy_for_dry_run(
 /// to `after`; empty when they are equal.
 fn unified_diff(path: &VaultPath, before: &str, after: &str) -> String {
     let path = path.as_str();
-    TextDiff::from_lines(before, after)
+    // Lines end at `\n` only, as `patch` and `git apply` read them: `from_lines` also ends one
+    // at a lone `\r`, and a hunk over such a line did not apply.
+    let before: Vec<&str> = before.split_inclusive('\n').collect();
+    let after: Vec<&str> = after.split_inclusive('\n').collect();
+    TextDiff::configure()
+        .newline_terminated(true)
+        .diff_slices(&before, &after)
         .unified_diff()
         .context_radius(3)
         .header(&header_name("a/", path), &header_name("b/", path))

@@ -222,6 +222,50 @@ fn the_dry_run_diff_applies_as_a_patch() {
     }
 }
 
+/// Lines of a diff end at `\n` only, as `git apply` reads them: a lone `\r` (an old Mac line
+/// end, or one left in a line) stays inside its line, and a last line without a newline gets
+/// the `\ No newline at end of file` marker.
+#[test]
+fn the_dry_run_diff_keeps_lone_carriage_returns_inside_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(vault.join("Target.md"), "# T\n").unwrap();
+    let text = "a\rb \u{200b}\n\\[\\[Target]] c\r\nd\re \\[\\[Target]]";
+    std::fs::write(vault.join("cr.md"), text).unwrap();
+    let dry = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--dry-run"]),
+    );
+    dry.assert_no_panic().assert_code(0);
+    assert_eq!(
+        dry.stdout,
+        "--- a/cr.md\n+++ b/cr.md\n@@ -1,3 +1,3 @@\n a\rb \u{200b}\n\
+         -\\[\\[Target]] c\r\n-d\re \\[\\[Target]]\n\\ No newline at end of file\n\
+         +[[Target]] c\r\n+d\re [[Target]]\n\\ No newline at end of file\n"
+    );
+    let patched = tmp.path().join("patched");
+    copy_dir(&vault, &patched);
+    std::fs::write(tmp.path().join("fix.patch"), &dry.stdout).unwrap();
+    let applied = std::process::Command::new("git")
+        .arg("apply")
+        .arg(tmp.path().join("fix.patch"))
+        .current_dir(&patched)
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert_eq!(
+        read(&patched, "cr.md"),
+        "a\rb \u{200b}\n[[Target]] c\r\nd\re [[Target]]"
+    );
+}
+
 /// `--fix` leaves check's parse cache as the fixed notes are (the next check parses nothing),
 /// and `--fix --dry-run` writes no cache at all.
 #[test]
