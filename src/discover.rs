@@ -162,13 +162,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .iter()
         .filter_map(|d| d.canonicalize().ok())
         .collect();
-    let settings = ObsidianSettings::read(
-        &root,
-        options
-            .obsidian_config
-            .as_deref()
-            .unwrap_or(crate::settings::DEFAULT_CONFIG_FOLDER),
-    );
+    let settings = ObsidianSettings::read(&root, options.obsidian_config.as_deref());
     let filters = Filters {
         root: &root,
         skip: &skip,

@@ -54,11 +54,16 @@ pub struct ObsidianSettings {
 }
 
 impl ObsidianSettings {
-    /// Reads the settings files in the config folder `folder` (a dot-folder at the root,
-    /// [`DEFAULT_CONFIG_FOLDER`] unless configured) of the vault at `root`; a missing file is
-    /// no setting.
-    pub fn read(root: &Path, folder: &str) -> ObsidianSettings {
+    /// Reads the settings files in the config folder of the vault at `root`: `configured`
+    /// (`obsidian_config` in `vaultc.toml`), else [`DEFAULT_CONFIG_FOLDER`]. A missing file is
+    /// no setting; a configured folder that is missing is a warning on `vaultc.toml`, since
+    /// a misspelt name would silently drop the excluded files.
+    pub fn read(root: &Path, configured: Option<&str>) -> ObsidianSettings {
         let mut settings = ObsidianSettings::default();
+        let folder = configured.unwrap_or(DEFAULT_CONFIG_FOLDER);
+        if configured.is_some() && !root.join(folder).is_dir() {
+            settings.missing_folder(root, folder);
+        }
         let mut texts = Vec::new();
         let [app_file, templates_file, templater_file] =
             SETTINGS_FILES.map(|name| format!("{folder}/{name}"));
@@ -112,6 +117,28 @@ impl ObsidianSettings {
         }
         settings.sources.sort_by(|a, b| a.path.cmp(&b.path));
         settings
+    }
+}
+
+impl ObsidianSettings {
+    /// Reports that the configured config folder `folder` is not a folder of the vault, at
+    /// its `obsidian_config` line of `vaultc.toml`.
+    fn missing_folder(&mut self, root: &Path, folder: &str) {
+        let file = settings_path(crate::config::FILE_NAME);
+        let text = std::fs::read_to_string(root.join(crate::config::FILE_NAME)).unwrap_or_default();
+        let at = ["obsidian_config", "obsidian-config"]
+            .iter()
+            .find_map(|key| text.find(key).map(|at| Span::new(at..at + key.len())))
+            .unwrap_or_default();
+        self.diagnostics.push(invalid(
+            &file,
+            at,
+            format!("`obsidian_config` names the folder `{folder}`, which the vault does not have, so no Obsidian settings are read (its excluded files are not left out)"),
+            Some("name the dot-folder at the vault root that holds this vault's `app.json`, or remove the key to read `.obsidian`".into()),
+        ));
+        if !text.is_empty() {
+            self.sources.push(OtherSource { path: file, text });
+        }
     }
 }
 
@@ -580,7 +607,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        ObsidianSettings::read(dir.path(), DEFAULT_CONFIG_FOLDER)
+        ObsidianSettings::read(dir.path(), None)
     }
 
     /// Settings files that are not JSON, or settings of the wrong kind, are warnings that
@@ -690,7 +717,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let settings = ObsidianSettings::read(dir.path(), ".obsidian.desktop");
+        let settings = ObsidianSettings::read(dir.path(), Some(".obsidian.desktop"));
         assert!(settings.excluded.excludes("Drafts/a.md"));
         assert!(!settings.excluded.excludes("Old/a.md"));
         assert_eq!(settings.template_folders, ["Tpl/"]);
@@ -701,7 +728,7 @@ mod tests {
         );
         let sources: Vec<&str> = settings.sources.iter().map(|s| s.path.as_str()).collect();
         assert_eq!(sources, [".obsidian.desktop/app.json"]);
-        let default = ObsidianSettings::read(dir.path(), DEFAULT_CONFIG_FOLDER);
+        let default = ObsidianSettings::read(dir.path(), None);
         assert!(default.excluded.excludes("Old/a.md") && !default.excluded.excludes("Drafts/a.md"));
     }
 

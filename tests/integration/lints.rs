@@ -247,6 +247,25 @@ fn obsidian_settings_from_an_overridden_config_folder() {
     // The settings file's own problems are reported in the file that was read.
     let d = assert_diag(&v, "invalid-settings", ".obsidian.desktop/app.json", 1, 38);
     assert!(show_diag(d).contains("/Private"), "{}", show_diag(d));
+    // A misspelt folder: nothing is read, and the warning says so on `vaultc.toml`.
+    std::fs::write(
+        dir.path().join("vaultc.toml"),
+        "resolve_aliases = false\nobsidian_config = \".obsidian.dektop\"\n",
+    )
+    .unwrap();
+    let (v, code) = check(dir.path(), &[]);
+    assert_eq!(
+        code,
+        1,
+        "the template's link counts again: {}",
+        show_diags(&v)
+    );
+    let d = assert_diag(&v, "invalid-settings", "vaultc.toml", 2, 1);
+    assert!(
+        show_diag(d).contains("`.obsidian.dektop`"),
+        "{}",
+        show_diag(d)
+    );
     for bad in ["obsidian", ".obsidian/sub", "..", "../elsewhere", "."] {
         std::fs::write(
             dir.path().join("vaultc.toml"),
