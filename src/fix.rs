@@ -184,15 +184,16 @@ fn fix_scratch_copy(
     let copied = crate::compile::compile(copy, &copy_options)?;
     let outcome = fix_passes(copy, &copy_options, copied, selected)?;
     let mut report = outcome.report;
+    // Each file as it is on disk (a byte order mark included), so the diff applies as a patch:
+    // a note `--fix` changes is valid UTF-8.
+    let text = |dir: &Path, path: &VaultPath| -> Result<String> {
+        let file = dir.join(path.as_str());
+        let bytes = fs::read(&file).map_err(|e| Error::io("reading", file, e))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
     for path in &report.changed {
-        let Some(note) = find_note(&comp.vault, path) else {
-            continue;
-        };
-        let after = fs::read(copy.join(path.as_str()))
-            .map_err(|e| Error::io("reading", copy.join(path.as_str()), e))?;
-        let after = String::from_utf8_lossy(&after);
-        let after = after.strip_prefix(BOM).unwrap_or(&after);
-        report.diff.push_str(&unified_diff(path, &note.text, after));
+        let (before, after) = (text(root, path)?, text(copy, path)?);
+        report.diff.push_str(&unified_diff(path, &before, &after));
     }
     Ok(FixOutcome {
         report,
@@ -460,14 +461,20 @@ fn fix_file(
     report.edits_applied += edits.len();
     report.changed.push(note.path.clone());
 
-    if dry_run {
-        report
-            .diff
-            .push_str(&unified_diff(&note.path, &note.text, &new_text));
-        return Ok(());
-    }
     if has_bom {
         new_text.insert_str(0, BOM);
+    }
+    if dry_run {
+        // The file's own bytes on both sides (its byte order mark too), so the diff applies.
+        let before = if has_bom {
+            format!("{BOM}{}", note.text)
+        } else {
+            note.text.clone()
+        };
+        report
+            .diff
+            .push_str(&unified_diff(&note.path, &before, &new_text));
+        return Ok(());
     }
     write_atomically(&real, new_text.as_bytes()).map_err(|e| Error::io("writing", disk, e))
 }
@@ -738,6 +745,12 @@ mod tests {
             ("a.md", "\u{feff}# A\n\\[\\[b]]\n".as_bytes()),
             ("b.md", b""),
         ]);
+        // A dry run diffs the file's bytes, the mark included, so the diff applies to it.
+        let dry = fix_all(&dir, true);
+        assert_eq!(
+            dry.diff,
+            "--- a/a.md\n+++ b/a.md\n@@ -1,2 +1,2 @@\n \u{feff}# A\n-\\[\\[b]]\n+[[b]]\n"
+        );
         let report = fix_all(&dir, false);
         assert_eq!(report.edits_applied, 1, "{report:?}");
         assert_eq!(

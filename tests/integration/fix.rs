@@ -186,6 +186,12 @@ fn the_dry_run_diff_applies_as_a_patch() {
     for name in &names {
         std::fs::write(vault.join(name), "one\n\\[\\[Target Note]] two\nthree\n").unwrap();
     }
+    // A byte order mark stays, and the diff is of the file's bytes, so it applies.
+    std::fs::write(
+        vault.join("bom.md"),
+        "\u{feff}\\[\\[Target Note]]\nsecond\n",
+    )
+    .unwrap();
     let dry = run_cmd(
         vaultc()
             .arg("check")
@@ -220,6 +226,7 @@ fn the_dry_run_diff_applies_as_a_patch() {
             "{name}"
         );
     }
+    assert_eq!(read(&vault, "bom.md"), "\u{feff}[[Target Note]]\nsecond\n");
 }
 
 /// Lines of a diff end at `\n` only, as `git apply` reads them: a lone `\r` (an old Mac line
