@@ -183,6 +183,14 @@ def many_excluded(vault, n):
     write(vault, ".obsidian/app.json", json.dumps({"userIgnoreFilters": entries}))
 
 
+def cascading_fixes(vault, n):
+    """n notes, each with an alias and an escaped link to the next note's alias: a dry run
+    of `--fix` makes two passes (unescape, then link the note) over a scratch copy."""
+    for i in range(n):
+        write(vault, "d%d/Note %d.md" % (i % 100, i),
+              "---\naliases: [al %d]\n---\nsee \\[\\[al %d]] here\n" % (i, (i + 1) % n))
+
+
 CASES = [
     ("a heading repeated N times", repeated_headings, "check"),
     ("10 N links into one note of N headings and blocks", links_into_a_long_note, "check"),
@@ -204,6 +212,7 @@ CASES = [
     ("N attachments and N letter-case twins", case_twins, "check"),
     ("N symlinks out of the vault and N/2 overlapping ones", many_symlinks, "check"),
     ("N notes, N excluded-files prefixes and N/10 patterns", many_excluded, "check"),
+    ("N escaped links to aliases, a dry run of two fix passes", cascading_fixes, "fix-dry-run"),
 ]
 
 
@@ -245,6 +254,8 @@ def main():
     on_shm = os.path.isdir(shm) and os.access(shm, os.W_OK)
     work = tempfile.mkdtemp(prefix="vaultc-adversarial-", dir=shm if on_shm else None)
     env["VAULTC_CACHE_DIR"] = os.path.join(work, "cache")
+    # A dry run's scratch copy beside the vault, on the same file system.
+    env["TMPDIR"] = work
     rows = []
     bad = False
     try:
@@ -260,6 +271,8 @@ def main():
                 make(vault, n)
                 if command == "check":
                     cmd = [vaultc, "check", vault, "--no-cache"]
+                elif command == "fix-dry-run":
+                    cmd = [vaultc, "check", vault, "--no-cache", "--fix", "--dry-run"]
                 else:
                     cmd = [vaultc, "build", vault, "-o", site, "--full", "--no-cache", "-q"]
                 wall, error = timed(cmd, env, args.runs, args.timeout)
