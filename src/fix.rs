@@ -185,10 +185,17 @@ fn fix_scratch_copy(
             compilation: comp,
         });
     }
+    // tempfile's error names the folder it tried; the temporary folder is the one to fix.
     let scratch = tempfile::Builder::new()
         .prefix("vaultc-fix-dry-run-")
         .tempdir()
-        .map_err(|e| Error::io("creating", std::env::temp_dir(), e))?;
+        .map_err(|e| {
+            Error::io(
+                "making the dry run's scratch copy (TMPDIR names the folder) in",
+                std::env::temp_dir(),
+                std::io::Error::from(e.kind()),
+            )
+        })?;
     let copy = scratch.path();
     copy_for_dry_run(root, options, &comp.vault, copy)?;
     // Nothing of the vault's own folder applies to the copy: no output to skip, no cache.

@@ -229,6 +229,34 @@ fn the_dry_run_diff_applies_as_a_patch() {
     assert_eq!(read(&vault, "bom.md"), "\u{feff}[[Target Note]]\nsecond\n");
 }
 
+/// A dry run that cannot make its scratch copy (no temporary folder) is an error (exit 2)
+/// that names the folder and `TMPDIR`, not a preview of nothing. (`TMPDIR` is the Unix
+/// variable; Windows reads `TMP`.)
+#[cfg(unix)]
+#[test]
+fn a_dry_run_without_a_temporary_folder_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(vault.join("Target.md"), "# T\n").unwrap();
+    std::fs::write(vault.join("a.md"), "\\[\\[Target]]\n").unwrap();
+    let missing = tmp.path().join("no-such-folder");
+    let r = run_cmd(
+        vaultc()
+            .env("TMPDIR", &missing)
+            .arg("check")
+            .arg(&vault)
+            .args(["--fix", "--dry-run"]),
+    );
+    r.assert_no_panic().assert_code(2);
+    assert!(
+        r.stderr.contains("TMPDIR") && r.stderr.contains(&*missing.to_string_lossy()),
+        "{}",
+        r.report()
+    );
+    assert_eq!(read(&vault, "a.md"), "\\[\\[Target]]\n");
+}
+
 /// Lines of a diff end at `\n` only, as `git apply` reads them: a lone `\r` (an old Mac line
 /// end, or one left in a line) stays inside its line, and a last line without a newline gets
 /// the `\ No newline at end of file` marker.
