@@ -240,15 +240,7 @@ fn copy_for_dry_run(
     vault: &Vault,
     copy: &Path,
 ) -> Result<()> {
-    let folder = options
-        .config
-        .obsidian_config
-        .as_deref()
-        .unwrap_or(crate::settings::DEFAULT_CONFIG_FOLDER);
-    let settings: Vec<String> = crate::settings::SETTINGS_FILES
-        .iter()
-        .map(|name| format!("{folder}/{name}"))
-        .collect();
+    let settings = crate::settings::settings_files(options.config.obsidian_config.as_deref());
     // Until a link fails (another file system, or links refused): then copies.
     let mut linking = true;
     let mut place = |rel: &str, contents: bool| -> Result<()> {

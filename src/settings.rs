@@ -24,6 +24,13 @@ pub const SETTINGS_FILES: [&str; 3] = [
     "plugins/templater-obsidian/data.json",
 ];
 
+/// The vault paths of the settings files (in [`SETTINGS_FILES`] order) in the config folder
+/// `configured` (`obsidian_config` in `vaultc.toml`), else [`DEFAULT_CONFIG_FOLDER`].
+pub fn settings_files(configured: Option<&str>) -> [String; 3] {
+    let folder = configured.unwrap_or(DEFAULT_CONFIG_FOLDER);
+    SETTINGS_FILES.map(|name| format!("{folder}/{name}"))
+}
+
 /// Whether `rel` (relative to the vault) is a settings file of a config folder: one of
 /// [`SETTINGS_FILES`] in a dot-folder at the vault root. Any dot-folder, so that a watcher
 /// and a session, which do not know the configured one, report a change to it (a change to
@@ -60,13 +67,11 @@ impl ObsidianSettings {
     /// a misspelt name would silently drop the excluded files.
     pub fn read(root: &Path, configured: Option<&str>) -> ObsidianSettings {
         let mut settings = ObsidianSettings::default();
-        let folder = configured.unwrap_or(DEFAULT_CONFIG_FOLDER);
-        if configured.is_some() && !root.join(folder).is_dir() {
+        if let Some(folder) = configured.filter(|f| !root.join(f).is_dir()) {
             settings.missing_folder(root, folder);
         }
         let mut texts = Vec::new();
-        let [app_file, templates_file, templater_file] =
-            SETTINGS_FILES.map(|name| format!("{folder}/{name}"));
+        let [app_file, templates_file, templater_file] = settings_files(configured);
         let read = |file: &str, settings: &mut ObsidianSettings| {
             read_json(root, file, &mut settings.diagnostics, &mut settings.sources)
         };
@@ -118,9 +123,7 @@ impl ObsidianSettings {
         settings.sources.sort_by(|a, b| a.path.cmp(&b.path));
         settings
     }
-}
 
-impl ObsidianSettings {
     /// Reports that the configured config folder `folder` is not a folder of the vault, at
     /// its `obsidian_config` line of `vaultc.toml`.
     fn missing_folder(&mut self, root: &Path, folder: &str) {
