@@ -171,6 +171,35 @@ fn dry_run_prints_a_unified_diff_and_changes_nothing() {
     assert_eq!(mtimes(&vault), before_mtimes, "--dry-run touched files");
 }
 
+/// `check --fix --dry-run` on `vault` (it must exit 0), and its diff applied with `git apply`
+/// to a copy of the vault at `tmp/patched`: the run and the patched copy.
+fn dry_run_applied(tmp: &Path, vault: &Path) -> (Run, PathBuf) {
+    let dry = run_cmd(
+        vaultc()
+            .arg("check")
+            .arg(vault)
+            .args(["--fix", "--dry-run"]),
+    );
+    dry.assert_no_panic().assert_code(0);
+    let patched = tmp.join("patched");
+    copy_dir(vault, &patched);
+    let patch = tmp.join("fix.patch");
+    std::fs::write(&patch, &dry.stdout).unwrap();
+    let applied = std::process::Command::new("git")
+        .arg("apply")
+        .arg(&patch)
+        .current_dir(&patched)
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "git apply: {}\n{}",
+        String::from_utf8_lossy(&applied.stderr),
+        dry.stdout
+    );
+    (dry, patched)
+}
+
 /// The dry run's diff is a patch: `git apply` on a copy of the vault gives what `--fix`
 /// writes, for note names with spaces, quotes, backslashes and a tab (git's header forms).
 #[test]
@@ -192,29 +221,7 @@ fn the_dry_run_diff_applies_as_a_patch() {
         "\u{feff}\\[\\[Target Note]]\nsecond\n",
     )
     .unwrap();
-    let dry = run_cmd(
-        vaultc()
-            .arg("check")
-            .arg(&vault)
-            .args(["--fix", "--dry-run"]),
-    );
-    dry.assert_no_panic().assert_code(0);
-    let patched = tmp.path().join("patched");
-    copy_dir(&vault, &patched);
-    let patch = tmp.path().join("fix.patch");
-    std::fs::write(&patch, &dry.stdout).unwrap();
-    let applied = std::process::Command::new("git")
-        .arg("apply")
-        .arg(&patch)
-        .current_dir(&patched)
-        .output()
-        .expect("git runs");
-    assert!(
-        applied.status.success(),
-        "git apply: {}\n{}",
-        String::from_utf8_lossy(&applied.stderr),
-        dry.stdout
-    );
+    let (dry, patched) = dry_run_applied(tmp.path(), &vault);
     run_cmd(vaultc().arg("check").arg(&vault).arg("--fix"))
         .assert_no_panic()
         .assert_code(0);
@@ -268,32 +275,12 @@ fn the_dry_run_diff_keeps_lone_carriage_returns_inside_lines() {
     std::fs::write(vault.join("Target.md"), "# T\n").unwrap();
     let text = "a\rb \u{200b}\n\\[\\[Target]] c\r\nd\re \\[\\[Target]]";
     std::fs::write(vault.join("cr.md"), text).unwrap();
-    let dry = run_cmd(
-        vaultc()
-            .arg("check")
-            .arg(&vault)
-            .args(["--fix", "--dry-run"]),
-    );
-    dry.assert_no_panic().assert_code(0);
+    let (dry, patched) = dry_run_applied(tmp.path(), &vault);
     assert_eq!(
         dry.stdout,
         "--- a/cr.md\n+++ b/cr.md\n@@ -1,3 +1,3 @@\n a\rb \u{200b}\n\
          -\\[\\[Target]] c\r\n-d\re \\[\\[Target]]\n\\ No newline at end of file\n\
          +[[Target]] c\r\n+d\re [[Target]]\n\\ No newline at end of file\n"
-    );
-    let patched = tmp.path().join("patched");
-    copy_dir(&vault, &patched);
-    std::fs::write(tmp.path().join("fix.patch"), &dry.stdout).unwrap();
-    let applied = std::process::Command::new("git")
-        .arg("apply")
-        .arg(tmp.path().join("fix.patch"))
-        .current_dir(&patched)
-        .output()
-        .expect("git runs");
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
     );
     assert_eq!(
         read(&patched, "cr.md"),
