@@ -62,10 +62,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         let report = fixed.report;
         if args.dry_run {
             print_stdout(&report.diff)?;
-            return Ok(Outcome::Clean);
         }
+        let (not_fixed, fixed_word, done) = match args.dry_run {
+            true => (
+                "would not fix",
+                "would fix",
+                " (--dry-run: nothing written)",
+            ),
+            false => ("not fixed", "fixed", ""),
+        };
         for (path, why) in &report.skipped {
-            eprintln!("warning: not fixed: {path}: {why}");
+            eprintln!("warning: {not_fixed}: {path}: {why}");
         }
         let passes = if fixed.passes > 1 {
             format!(" ({} passes: a fix made another possible)", fixed.passes)
@@ -73,10 +80,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
             String::new()
         };
         eprintln!(
-            "fixed {} problem(s) in {} file(s){passes}",
+            "{fixed_word} {} problem(s) in {} file(s){passes}{done}",
             report.edits_applied,
             report.files_changed()
         );
+        if args.dry_run {
+            return Ok(Outcome::Clean);
+        }
     }
     // The next cache, from the notes as they are now, is saved while the diagnostics are
     // reported.

@@ -371,6 +371,14 @@ fn fix_goes_on_until_no_fix_makes_another_possible() {
         "the diff is what --fix writes, both passes\n{}",
         dry.report()
     );
+    assert!(
+        dry.stderr.contains(
+            "would fix 4 problem(s) in 1 file(s) (2 passes: a fix made another possible) \
+             (--dry-run: nothing written)"
+        ),
+        "{}",
+        dry.report()
+    );
     assert_eq!(read(&vault, "a.md"), escaped, "--dry-run wrote");
     assert_eq!(read(&vault, "b.md"), escaped, "--dry-run wrote");
     assert_eq!(
