@@ -517,8 +517,6 @@ struct FollowedLinks {
     /// dot-folder of the vault): watching it again, and later unwatching it, would take that
     /// folder from the recursive watch.
     watched: std::collections::BTreeSet<(PathBuf, bool)>,
-    /// The folders watched for a file target: their other files' events are not the vault's.
-    file_folders: std::collections::BTreeSet<PathBuf>,
 }
 
 impl FollowedLinks {
@@ -527,7 +525,6 @@ impl FollowedLinks {
     fn new(pairs: Vec<(PathBuf, PathBuf)>, covered: &[&Path]) -> Self {
         let links = pairs.iter().map(|(link, _)| link.clone()).collect();
         let mut watched = std::collections::BTreeSet::new();
-        let mut file_folders = std::collections::BTreeSet::new();
         for (_, target) in &pairs {
             if covered.iter().any(|dir| target.starts_with(dir)) {
                 continue;
@@ -538,7 +535,6 @@ impl FollowedLinks {
                 }
                 (false, Some(folder)) => {
                     watched.insert((folder.to_path_buf(), false));
-                    file_folders.insert(folder.to_path_buf());
                 }
                 (false, None) => {}
             }
@@ -551,7 +547,6 @@ impl FollowedLinks {
             by_target,
             links,
             watched,
-            file_folders,
         }
     }
 
@@ -565,10 +560,10 @@ impl FollowedLinks {
     }
 
     /// Whether `path` (not a link's target) is a file beside a file target, in a folder
-    /// watched only for that target.
+    /// watched (not recursively) only for that target.
     fn beside_a_file_target(&self, path: &Path) -> bool {
         path.parent()
-            .is_some_and(|folder| self.file_folders.contains(folder))
+            .is_some_and(|folder| self.watched.contains(&(folder.to_path_buf(), false)))
     }
 }
 
@@ -659,8 +654,6 @@ mod tests {
         );
     }
 
-    /// Events under a followed link's target are named through the link, as discovery
-    /// names the files; a link discovery ignores is not watched; other paths are kept.
     /// The links a watcher follows, in order.
     #[cfg(unix)]
     fn followed_links(watcher: &VaultWatcher) -> Vec<PathBuf> {
@@ -674,6 +667,8 @@ mod tests {
             .collect()
     }
 
+    /// Events under a followed link's target are named through the link, as discovery
+    /// names the files; a link discovery ignores is not watched; other paths are kept.
     #[cfg(unix)]
     #[test]
     fn events_behind_followed_links_are_named_through_the_link() {
