@@ -129,10 +129,7 @@ impl ObsidianSettings {
     fn missing_folder(&mut self, root: &Path, folder: &str) {
         let file = settings_path(crate::config::FILE_NAME);
         let text = std::fs::read_to_string(root.join(crate::config::FILE_NAME)).unwrap_or_default();
-        let at = ["obsidian_config", "obsidian-config"]
-            .iter()
-            .find_map(|key| text.find(key).map(|at| Span::new(at..at + key.len())))
-            .unwrap_or_default();
+        let at = toml_key_span(&text, &["obsidian_config", "obsidian-config"]);
         self.diagnostics.push(invalid(
             &file,
             at,
@@ -398,6 +395,28 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
         .sum();
     let at = (start + column.saturating_sub(1)).min(text.len());
     crate::source::floor_char_boundary(text, at)
+}
+
+/// Where one of `keys` is set in the TOML `text`: the key at the start of a line, before its
+/// `=` (a comment or a value that mentions it is not the key); the whole file when no line
+/// sets it.
+fn toml_key_span(text: &str, keys: &[&str]) -> Span {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let rest = &line[indent..];
+        for key in keys {
+            let sets = rest
+                .strip_prefix(key)
+                .is_some_and(|after| after.trim_start().starts_with('='));
+            if sets {
+                let at = start + indent;
+                return Span::new(at..at + key.len());
+            }
+        }
+        start += line.len();
+    }
+    Span::default()
 }
 
 /// Where `"key"` is written in `text` (the whole file when it is not found).
@@ -733,6 +752,15 @@ mod tests {
         assert_eq!(sources, [".obsidian.desktop/app.json"]);
         let default = ObsidianSettings::read(dir.path(), None);
         assert!(default.excluded.excludes("Old/a.md") && !default.excluded.excludes("Drafts/a.md"));
+    }
+
+    #[test]
+    fn the_config_key_is_found_where_it_is_set() {
+        let keys = ["obsidian_config", "obsidian-config"];
+        let text = "# obsidian_config = \".old\"\nexclude = [\"obsidian_config\"]\n  obsidian-config = \".x\"\n";
+        let at = text.find("obsidian-config =").unwrap();
+        assert_eq!(toml_key_span(text, &keys), Span::new(at..at + 15));
+        assert_eq!(toml_key_span("exclude = []\n", &keys), Span::default());
     }
 
     #[test]
