@@ -244,25 +244,12 @@ fn copy_for_dry_run(
     // Until a link fails (another file system, or links refused): then copies.
     let mut linking = true;
     let mut place = |rel: &str, contents: bool| -> Result<()> {
-        let (from, to) = (root.join(rel), copy.join(rel));
+        let to = copy.join(rel);
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("writing", parent, e))?;
         }
-        let regular = fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_file());
-        if linking && regular {
-            match fs::hard_link(&from, &to) {
-                Ok(()) => return Ok(()),
-                Err(_) => linking = false,
-            }
-        }
-        // A file that cannot be read now is one `--fix` would skip too: left out.
-        match contents {
-            true => match fs::read(&from) {
-                Ok(bytes) => fs::write(&to, bytes).map_err(|e| Error::io("writing", to, e)),
-                Err(_) => Ok(()),
-            },
-            false => fs::write(&to, b"").map_err(|e| Error::io("writing", to, e)),
-        }
+        place_file(&root.join(rel), &to, contents, &mut linking)
+            .map_err(|e| Error::io("writing", to, e))
     };
     for note in &vault.notes {
         place(note.path.as_str(), true)?;
@@ -276,6 +263,27 @@ fn copy_for_dry_run(
         }
     }
     Ok(())
+}
+
+/// Puts the regular file `from` at `to` as a hard link while `linking`; when a link fails
+/// (another file system, links refused), `linking` turns off and `to` gets a copy instead:
+/// of the bytes when `contents`, else an empty file. A `from` that is not a regular file (a
+/// symlink) is copied; one that cannot be read now leaves nothing, as `--fix` would skip it.
+fn place_file(from: &Path, to: &Path, contents: bool, linking: &mut bool) -> std::io::Result<()> {
+    let regular = fs::symlink_metadata(from).is_ok_and(|m| m.file_type().is_file());
+    if *linking && regular {
+        match fs::hard_link(from, to) {
+            Ok(()) => return Ok(()),
+            Err(_) => *linking = false,
+        }
+    }
+    match contents {
+        true => match fs::read(from) {
+            Ok(bytes) => fs::write(to, bytes),
+            Err(_) => Ok(()),
+        },
+        false => fs::write(to, b""),
+    }
 }
 
 /// The unified diff (context 3, `a/PATH` and `b/PATH` headers) of note `path` from `before`
@@ -759,6 +767,59 @@ mod tests {
         );
         assert_eq!((report.files_changed(), report.edits_skipped), (0, 1));
         assert!(report.skipped[0].1.contains("not valid UTF-8"));
+    }
+
+    /// A file is linked while links work; once one fails (here: the name is taken) the rest
+    /// are copied, an attachment as an empty file; a symlink is copied, never linked.
+    #[test]
+    fn scratch_files_are_linked_until_a_link_fails_then_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("vault"), dir.path().join("copy"));
+        fs::create_dir_all(&from).unwrap();
+        fs::create_dir_all(&to).unwrap();
+        for name in ["a.md", "b.md", "c.png"] {
+            fs::write(from.join(name), format!("{name} bytes")).unwrap();
+        }
+        let mut linking = true;
+        place_file(&from.join("a.md"), &to.join("a.md"), true, &mut linking).unwrap();
+        assert!(linking);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (x, y) = (
+                fs::metadata(from.join("a.md")).unwrap(),
+                fs::metadata(to.join("a.md")).unwrap(),
+            );
+            assert_eq!((x.ino(), x.nlink()), (y.ino(), 2), "a hard link");
+        }
+        fs::write(to.join("b.md"), "taken").unwrap();
+        place_file(&from.join("b.md"), &to.join("b.md"), true, &mut linking).unwrap();
+        assert!(!linking, "a failed link turns linking off");
+        assert_eq!(fs::read_to_string(to.join("b.md")).unwrap(), "b.md bytes");
+        place_file(&from.join("c.png"), &to.join("c.png"), false, &mut linking).unwrap();
+        assert_eq!(fs::read(to.join("c.png")).unwrap(), b"");
+        // Copies are files of their own: writing one leaves the vault's alone.
+        fs::write(to.join("b.md"), "changed").unwrap();
+        assert_eq!(fs::read_to_string(from.join("b.md")).unwrap(), "b.md bytes");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(from.join("a.md"), from.join("l.md")).unwrap();
+            let mut linking = true;
+            place_file(&from.join("l.md"), &to.join("l.md"), true, &mut linking).unwrap();
+            let meta = fs::symlink_metadata(to.join("l.md")).unwrap();
+            assert!(
+                meta.file_type().is_file() && linking,
+                "a symlink is copied as a file"
+            );
+        }
+        place_file(
+            &from.join("gone.md"),
+            &to.join("gone.md"),
+            true,
+            &mut linking,
+        )
+        .unwrap();
+        assert!(!to.join("gone.md").exists());
     }
 
     #[test]
