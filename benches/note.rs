@@ -256,8 +256,12 @@ fn one_note(c: &mut Criterion) {
     c.bench_function("render/note_body", |b| {
         b.iter(|| note_body(black_box(&ctx), id))
     });
+    let meta = vaultc::render::SiteMeta {
+        title: "bench".into(),
+        language: "en".into(),
+    };
     c.bench_function("render/one_note", |b| {
-        b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, "bench", id).unwrap())
+        b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, &meta, id).unwrap())
     });
 }
 

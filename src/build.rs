@@ -88,7 +88,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<BuildReport> {
 pub(crate) struct SiteState {
     pub(crate) out: PathBuf,
     pub(crate) theme: Theme,
-    pub(crate) title: String,
+    pub(crate) meta: render::SiteMeta,
     pub(crate) inputs: SiteInputs,
     pub(crate) fragments: render::Fragments,
     pub(crate) manifest: output::Manifest,
@@ -160,10 +160,7 @@ pub(crate) fn build_keeping(
         };
         return Ok((report, None));
     }
-    let title = vault_abs
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "vault".into());
+    let meta = render::SiteMeta::new(&vault_abs, &options.compile.config.site);
     let (staging, kept_fragments) = match written.filter(|_| !options.full) {
         Some(site) => (
             output::Staging::create_over(&out, &vault_abs, site.manifest)?,
@@ -195,7 +192,7 @@ pub(crate) fn build_keeping(
                 done: AtomicUsize::new(0),
                 pages,
             };
-            let inputs = SiteInputs::new(compiled, &theme, &title);
+            let inputs = SiteInputs::new(compiled, &theme, &meta);
             let fragments = match kept_fragments {
                 Some(kept) if for_next => kept,
                 _ if for_next => render::Fragments::kept(),
@@ -204,7 +201,7 @@ pub(crate) fn build_keeping(
             let rendered = render::render_site(
                 compiled,
                 &theme,
-                &title,
+                &meta,
                 &inputs,
                 &fragments,
                 &sink,
@@ -258,7 +255,7 @@ pub(crate) fn build_keeping(
     let state = SiteState {
         out,
         theme,
-        title,
+        meta,
         inputs,
         fragments,
         manifest,

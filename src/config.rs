@@ -6,6 +6,10 @@
 //! resolve_aliases = false                     # [[Alias]] reaches the note declaring it
 //! obsidian_config = ".obsidian.desktop"       # Obsidian's "Override config folder"
 //!
+//! [site]                                      # what the built wiki says about itself
+//! title = "Field notes"                       # default: the vault folder's name
+//! language = "zh-CN"                          # the pages' `lang`; default "en"
+//!
 //! [lints]                                     # allow | warn | deny per code
 //! orphan-note = "warn"
 //! case-mismatch = "deny"
@@ -34,6 +38,16 @@ struct ConfigFile {
     lints: BTreeMap<String, String>,
     #[serde(default, alias = "obsidian_config")]
     obsidian_config: Option<String>,
+    #[serde(default)]
+    site: SiteFile,
+}
+
+/// The `[site]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteFile {
+    title: Option<String>,
+    language: Option<String>,
 }
 
 /// Validated configuration.
@@ -53,6 +67,20 @@ pub struct Config {
     /// `.obsidian` (Obsidian's "Override config folder", which is set per device, so the
     /// vault cannot tell vaultc).
     pub obsidian_config: Option<String>,
+    /// The `[site]` table: what the built wiki says about itself.
+    pub site: SiteConfig,
+}
+
+/// What the built wiki says about itself (`[site]` in `vaultc.toml`); `None` keeps the
+/// default, which [`crate::render::SiteMeta`] decides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteConfig {
+    /// The site's title, shown in every page's header and `<title>`.
+    pub title: Option<String>,
+    /// The language of the notes, as a BCP 47 tag (`en`, `zh-CN`): every page's `lang`,
+    /// which screen readers speak by and browsers pick fonts by (Chinese and Japanese
+    /// share code points but not glyphs).
+    pub language: Option<String>,
 }
 
 impl Config {
@@ -83,6 +111,10 @@ impl Config {
         if let Some(folder) = file.obsidian_config {
             config.obsidian_config = Some(config_folder(folder)?);
         }
+        config.site = SiteConfig {
+            title: file.site.title.map(site_title).transpose()?,
+            language: file.site.language.map(language_tag).transpose()?,
+        };
         Ok(config)
     }
 
@@ -154,6 +186,36 @@ fn config_folder(folder: String) -> std::result::Result<String, String> {
     }
 }
 
+/// Checks `[site] title`: something to show (surrounding white space is dropped).
+fn site_title(title: String) -> std::result::Result<String, String> {
+    let trimmed = title.trim();
+    if trimmed.is_empty() {
+        return Err(
+            "[site] title = \"\": give the site a title, or leave the key out to use the vault folder's name".into(),
+        );
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Checks `[site] language`: a language tag of the form BCP 47 gives (a two- or three-letter
+/// language, then subtags of up to eight letters or digits, joined by `-`), as `lang`
+/// attributes take; a language's name (`english`) or `en_US` is refused with the form.
+fn language_tag(tag: String) -> std::result::Result<String, String> {
+    let mut subtags = tag.split('-');
+    let language = subtags.next().unwrap_or_default();
+    let well_formed = (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if well_formed {
+        Ok(tag)
+    } else {
+        Err(format!(
+            "[site] language = \"{tag}\": write a language tag such as \"en\", \"de\", \"zh-CN\" or \"pt-BR\" (BCP 47: the language's two- or three-letter code, then region or script subtags joined by `-`)"
+        ))
+    }
+}
+
 /// Parses a code name, or explains which names exist.
 pub fn parse_code(name: &str) -> std::result::Result<Code, String> {
     Code::from_name(name).ok_or_else(|| {
@@ -191,6 +253,32 @@ mod tests {
         assert!(e.contains("did you mean `broken-link`"), "{e}");
         let e = Config::parse("[lints]\nbroken-link = \"error\"").unwrap_err();
         assert!(e.contains("allow"), "{e}");
+    }
+
+    #[test]
+    fn site_title_and_language_are_read_and_checked() {
+        let c = Config::parse("[site]\ntitle = \"  Field notes \"\nlanguage = \"zh-Hans-CN\"\n")
+            .unwrap();
+        assert_eq!(c.site.title.as_deref(), Some("Field notes"));
+        assert_eq!(c.site.language.as_deref(), Some("zh-Hans-CN"));
+        assert_eq!(Config::parse("").unwrap().site, SiteConfig::default());
+        for bad in [
+            "english",
+            "en_US",
+            "e",
+            "en-",
+            "-en",
+            "en-toolongsubtag",
+            "en US",
+            "1a",
+        ] {
+            let e = Config::parse(&format!("[site]\nlanguage = \"{bad}\"\n")).unwrap_err();
+            assert!(e.contains("language tag") && e.contains(bad), "{bad}: {e}");
+        }
+        let e = Config::parse("[site]\ntitle = \" \"\n").unwrap_err();
+        assert!(e.contains("[site] title"), "{e}");
+        let e = Config::parse("[site]\nlang = \"en\"\n").unwrap_err();
+        assert!(e.contains("lang") && e.contains("language"), "{e}");
     }
 
     #[test]

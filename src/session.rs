@@ -559,7 +559,7 @@ impl BuildSession {
         let rendered = match render::render_selected(
             comp,
             &site.theme,
-            &site.title,
+            &site.meta,
             &site.inputs,
             &site.fragments,
             &sink,

@@ -6,8 +6,10 @@ use serde::Serialize;
 /// Site-wide values every page gets as `site`.
 #[derive(Clone, Debug, Serialize)]
 pub struct SiteView<'a> {
-    /// Site title (the vault folder's name).
+    /// Site title (`[site] title`, else the vault folder's name).
     pub title: &'a str,
+    /// The pages' language tag, for `<html lang>` (`[site] language`, else `en`).
+    pub language: &'a str,
     /// Relative prefix from the page to the site root.
     pub root: String,
     /// `vaultc x.y.z`.

@@ -100,7 +100,9 @@ fn write_page(
     // `class="nav-x{% if page.kind ... %} active{% endif %}"`.
     let active = |on: bool| if on { " active" } else { "" };
     // base.html, up to the `meta` block.
-    o.push("<!DOCTYPE html>\n<html lang=\"en\" data-root=\"");
+    o.push("<!DOCTYPE html>\n<html lang=\"");
+    o.esc(site.language);
+    o.push("\" data-root=\"");
     o.esc(root);
     o.push(
         "\">\n<head>\n<meta charset=\"utf-8\">\n\

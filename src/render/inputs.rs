@@ -4,7 +4,7 @@
 //! The invariant: if two builds give a page the same fingerprint, they render it to the same
 //! bytes. Note pages hash their inputs explicitly (their text, how each of their links
 //! resolves, the notes they transclude, their backlinks, their tags' pages); list pages hash the
-//! view their template is given. Both include the theme and the site title. A random-edit test
+//! view their template is given. Both include the theme and the site's title and language. A random-edit test
 //! (`tests/integration/incremental.rs`) checks the invariant against full builds.
 
 use std::hash::Hasher as _;
@@ -42,7 +42,7 @@ const RENDER_SOURCES: &[&str] = &[
 
 /// Fingerprints shared by every page of one build.
 pub struct SiteInputs {
-    /// Theme, title and generator: what every page depends on.
+    /// Theme, site title and language, generator: what every page depends on.
     pub global: u64,
     /// Per note: a hash of its text (notes are read once; hashing them costs ~1% of parsing).
     text: Vec<u64>,
@@ -58,8 +58,8 @@ pub struct SiteInputs {
 }
 
 impl SiteInputs {
-    /// Hashes the theme, the site title and every note's text.
-    pub fn new(comp: &Compilation, theme: &Theme, title: &str) -> SiteInputs {
+    /// Hashes the theme, the site's title and language and every note's text.
+    pub fn new(comp: &Compilation, theme: &Theme, meta: &super::SiteMeta) -> SiteInputs {
         let mut h = Xxh3::new();
         h.write_u64(FINGERPRINT_VERSION);
         h.write(super::GENERATOR.as_bytes());
@@ -71,7 +71,8 @@ impl SiteInputs {
         );
         h.write_u128(code);
         h.write_u64(theme.fingerprint());
-        field(&mut h, title);
+        field(&mut h, &meta.title);
+        field(&mut h, &meta.language);
         let plan = &comp.site;
         let pages: Vec<u64> = (0..comp.vault.notes.len())
             .into_par_iter()

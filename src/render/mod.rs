@@ -43,6 +43,35 @@ const EXCERPT_CHARS: usize = 160;
 /// Largest page buffer a rendering thread keeps for its next page, in bytes.
 const MAX_KEPT_BUFFER: usize = 4 << 20;
 
+/// What the site says about itself on every page: its title and language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteMeta {
+    /// The site's title: `[site] title` of `vaultc.toml`, else the vault folder's name.
+    pub title: String,
+    /// The `lang` of every page: `[site] language`, else `en`.
+    pub language: String,
+}
+
+impl SiteMeta {
+    /// The language of a site whose configuration names none.
+    pub const DEFAULT_LANGUAGE: &'static str = "en";
+
+    /// The site's title and language for the vault at `root` (absolute) configured by
+    /// `site`.
+    pub fn new(root: &std::path::Path, site: &crate::config::SiteConfig) -> SiteMeta {
+        let title = site.title.clone().unwrap_or_else(|| {
+            root.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "vault".into())
+        });
+        let language = site
+            .language
+            .clone()
+            .unwrap_or_else(|| SiteMeta::DEFAULT_LANGUAGE.into());
+        SiteMeta { title, language }
+    }
+}
+
 /// Most notes the graph view shows (the best-connected ones).
 pub const GRAPH_VIEW_NOTES: usize = 5_000;
 
@@ -71,17 +100,17 @@ pub struct RenderStats {
 /// whose input fingerprint the sink already has are not rendered at all.
 ///
 /// `inputs` are the fingerprints of `comp`'s notes ([`SiteInputs::new`] with the same theme and
-/// title); a build session keeps them for its next rebuild.
+/// site title and language); a build session keeps them for its next rebuild.
 pub fn render_site(
     comp: &Compilation,
     theme: &Theme,
-    title: &str,
+    meta: &SiteMeta,
     inputs: &SiteInputs,
     fragments: &Fragments,
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
-    let info = SiteInfo { title };
+    let info = SiteInfo { meta };
     let pages = Pages::new(inputs, fragments, theme, sink);
     let timed = |f: &dyn Fn() -> Result<()>| -> Result<std::time::Duration> {
         let started = std::time::Instant::now();
@@ -152,7 +181,7 @@ fn index_page(
     keys: &[Option<u64>],
 ) -> Result<()> {
     let plan = &comp.site;
-    let title = info.title;
+    let title = info.meta.title.as_str();
     let site = |page: &PageDir| info.view(page);
     let root = PageDir::root();
     let published = plan.published();
@@ -401,13 +430,13 @@ pub struct Selection {
 pub fn render_selected(
     comp: &Compilation,
     theme: &Theme,
-    title: &str,
+    meta: &SiteMeta,
     inputs: &SiteInputs,
     fragments: &Fragments,
     sink: &dyn Sink,
     selection: &Selection,
 ) -> Result<RenderStats> {
-    let info = SiteInfo { title };
+    let info = SiteInfo { meta };
     let pages = Pages::new(inputs, fragments, theme, sink);
     let plan = &comp.site;
     // The note pages, and beside them the big list pages that may have changed (the index
@@ -524,14 +553,14 @@ fn graph_data_file(comp: &Compilation, pages: &Pages) -> Result<()> {
 pub fn render_note_page(
     comp: &Compilation,
     theme: &Theme,
-    title: &str,
+    meta: &SiteMeta,
     id: NoteId,
 ) -> Result<Option<OutputFile>> {
     let Some(page) = comp.site.note_page(id) else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
-    note_page_into(&mut bytes, comp, theme, &SiteInfo { title }, id, page)?;
+    note_page_into(&mut bytes, comp, theme, &SiteInfo { meta }, id, page)?;
     Ok(Some(OutputFile {
         path: page.file(),
         bytes,
@@ -717,13 +746,14 @@ impl<'a> Pages<'a> {
 
 /// Site-wide facts every page's `site` value is made from.
 struct SiteInfo<'a> {
-    title: &'a str,
+    meta: &'a SiteMeta,
 }
 
 impl SiteInfo<'_> {
     fn view(&self, page: &PageDir) -> SiteView<'_> {
         SiteView {
-            title: self.title,
+            title: &self.meta.title,
+            language: &self.meta.language,
             root: page.root_prefix(),
             generator: GENERATOR,
         }
@@ -1361,6 +1391,10 @@ mod tests {
                 output: out.path().join(name),
                 theme: theme.map(std::path::Path::to_path_buf),
                 no_cache: true,
+                compile: crate::CompileOptions {
+                    config: crate::config::Config::load(vault).expect("vaultc.toml"),
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             let report = crate::build::build(vault, &options).expect("vault builds");
@@ -1443,6 +1477,13 @@ mod tests {
         std::fs::create_dir(&home).unwrap();
         std::fs::write(home.join("Home.md"), "# Home\n\n#secret/inner [[b]]\n").unwrap();
         std::fs::write(home.join("b.md"), "---\npublish: false\n---\n#secret\n").unwrap();
+        pages += compare_native_and_templated(&home, &templated);
+        // A configured title and language, with characters both must escape.
+        std::fs::write(
+            home.join("vaultc.toml"),
+            "[site]\ntitle = \"Notes & <\\\"quotes\\\">\"\nlanguage = \"zh-Hant-TW\"\n",
+        )
+        .unwrap();
         pages += compare_native_and_templated(&home, &templated);
         for fixture in folders_in(&project.join("tests/fixtures")).expect("fixtures") {
             pages += compare_native_and_templated(&fixture, &templated);

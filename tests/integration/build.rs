@@ -159,6 +159,98 @@ fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
         .contains("One more line."));
 }
 
+/// Every HTML file of a site, by its path inside the site.
+fn html_pages(site: &Path) -> Vec<(PathBuf, String)> {
+    crate::support::list_files(site)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| {
+            let html = std::fs::read_to_string(site.join(&p)).unwrap();
+            (p, html)
+        })
+        .collect()
+}
+
+#[test]
+fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
+    let (dir, vault, site) = built_basic_copy();
+    let pages = html_pages(&site);
+    assert!(
+        pages.len() > 8,
+        "note, index, tag, redirect, 404, graph pages: {pages:?}"
+    );
+    for (page, html) in &pages {
+        assert!(
+            html.contains("<html lang=\"en\""),
+            "{}: the default language",
+            page.display()
+        );
+    }
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("<title>vault</title>"),
+        "the folder's name: {index}"
+    );
+    std::fs::write(
+        vault.join("vaultc.toml"),
+        "[site]\ntitle = \"Field & notes\"\nlanguage = \"zh-CN\"\n",
+    )
+    .unwrap();
+    // An incremental build over the previous site: the settings change every page.
+    crate::support::build(&vault, &site).assert_code(0);
+    let pages = html_pages(&site);
+    for (page, html) in &pages {
+        assert!(
+            html.contains("<html lang=\"zh-CN\""),
+            "{}: {html}",
+            page.display()
+        );
+        assert!(
+            !html.contains(">vault<"),
+            "{}: the old title stayed: {html}",
+            page.display()
+        );
+    }
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("<title>Field &amp; notes</title>"),
+        "{index}"
+    );
+    let full = dir.path().join("full");
+    crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
+    crate::support::assert_same_tree(&site, &full);
+    // The language alone changes every page too.
+    std::fs::write(
+        vault.join("vaultc.toml"),
+        "[site]\ntitle = \"Field & notes\"\nlanguage = \"ja\"\n",
+    )
+    .unwrap();
+    crate::support::build(&vault, &site).assert_code(0);
+    for (page, html) in &html_pages(&site) {
+        assert!(
+            html.contains("<html lang=\"ja\""),
+            "{}: {html}",
+            page.display()
+        );
+    }
+    crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
+    crate::support::assert_same_tree(&site, &full);
+    // A bad tag is a configuration error that names the form, and the site stays as it was.
+    std::fs::write(
+        vault.join("vaultc.toml"),
+        "[site]\nlanguage = \"Chinese\"\n",
+    )
+    .unwrap();
+    let r = crate::support::build(&vault, &site);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("language tag") && r.stderr.contains("zh-CN"),
+        "{}",
+        r.report()
+    );
+    crate::support::assert_same_tree(&site, &full);
+}
+
 #[test]
 fn an_output_folder_whose_parents_do_not_exist_is_created() {
     let dir = tempfile::tempdir().unwrap();
