@@ -36,6 +36,7 @@ const RENDER_SOURCES: &[&str] = &[
     include_str!("theme.rs"),
     include_str!("inputs.rs"),
     include_str!("view_hash.rs"),
+    include_str!("search_terms.rs"),
     include_str!("../site.rs"),
     include_str!("../slug.rs"),
 ];

@@ -5,6 +5,7 @@ pub mod context;
 mod default_page;
 pub mod html;
 pub mod inputs;
+pub mod search_terms;
 pub mod text;
 pub mod theme;
 mod view_hash;

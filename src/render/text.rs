@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::search_terms::{self, SearchLanguage};
 use crate::vault::{LinkKind, Note};
 
 /// Most body text one note contributes to the search index.
@@ -586,28 +587,27 @@ pub struct FieldTerms {
     terms: Vec<(String, u32)>,
 }
 
-/// elasticlunr's English tokenizer and pipeline (trimmer, stop words, stemmer). The pipeline
-/// is not `Sync`: make one per thread (`map_init`).
+/// The search analysis of [`super::search_terms`] (a tokenizer that pairs CJK characters, a
+/// Unicode trimmer, English stop words and stemming). The pipeline is not `Sync`: make one per
+/// thread (`map_init`).
 pub struct Analyzer {
-    lang: elasticlunr::lang::English,
     pipeline: elasticlunr::Pipeline,
 }
 
 impl Default for Analyzer {
     fn default() -> Self {
         use elasticlunr::Language as _;
-        let lang = elasticlunr::lang::English::new();
-        let pipeline = lang.make_pipeline();
-        Analyzer { lang, pipeline }
+        Analyzer {
+            pipeline: SearchLanguage.make_pipeline(),
+        }
     }
 }
 
 impl Analyzer {
-    /// The terms `Index::add_doc` would index for `text`.
+    /// The terms `Index::add_doc` would index for `text` with [`SearchLanguage`].
     pub fn terms(&self, text: &str) -> FieldTerms {
-        use elasticlunr::Language as _;
         thread_local! {
-            /// What the pipeline makes of each word this thread has seen: it runs on each
+            /// What the pipeline makes of each ASCII word this thread has seen: it runs on each
             /// token alone, and words repeat (stemming is most of indexing otherwise).
             static TERMS: std::cell::RefCell<crate::source::FastMap<Box<str>, Option<std::rc::Rc<str>>>> =
                 std::cell::RefCell::default();
@@ -619,28 +619,40 @@ impl Analyzer {
             if cache.len() > MAX_WORDS {
                 cache.clear();
             }
-            // `elasticlunr::lang::tokenize_whitespace`, word by word.
-            text.split(|c: char| c.is_whitespace() || c == '-')
-                .filter(|word| !word.is_empty())
-                .filter_map(|word| match cache.get(word) {
+            let mut tokens = Vec::new();
+            for word in search_terms::words(text) {
+                if !word.is_ascii() {
+                    // Other scripts: a word may be several pieces (CJK pairs).
+                    search_terms::pieces(&search_terms::folded(word), |piece| {
+                        tokens.extend(
+                            self.pipeline
+                                .run(vec![piece.to_string()])
+                                .pop()
+                                .map(std::rc::Rc::<str>::from),
+                        );
+                    });
+                    continue;
+                }
+                let term = match cache.get(word) {
                     Some(term) => term.clone(),
                     None => {
-                        let token = word.trim().to_lowercase();
                         let term = self
                             .pipeline
-                            .run(vec![token])
+                            .run(vec![word.to_ascii_lowercase()])
                             .pop()
                             .map(std::rc::Rc::<str>::from);
                         cache.insert(word.into(), term.clone());
                         term
                     }
-                })
-                .collect()
+                };
+                tokens.extend(term);
+            }
+            tokens
         });
-        debug_assert_eq!(
-            tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-            self.pipeline.run(self.lang.tokenize(text))
-        );
+        debug_assert_eq!(tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>(), {
+            use elasticlunr::Language as _;
+            self.pipeline.run(SearchLanguage.tokenize(text))
+        });
         let len = tokens.len();
         tokens.sort_unstable();
         let mut terms: Vec<(String, u32)> = Vec::with_capacity(tokens.len());
@@ -688,7 +700,7 @@ pub fn elasticlunr_json(out: &mut String, docs: &[IndexDoc]) {
         .map(|n| serde_json::to_string(&f64::from(n).sqrt()).expect("finite float"))
         .collect();
 
-    let lang = elasticlunr::lang::English::new();
+    let lang = SearchLanguage;
     out.push_str("{\"fields\":");
     out.push_str(&serde_json::to_string(&SEARCH_FIELDS).expect("strings"));
     out.push_str(",\"pipeline\":");
@@ -1204,7 +1216,8 @@ mod tests {
                 .collect();
             let mut ours = String::new();
             elasticlunr_json(&mut ours, &docs);
-            let mut index = elasticlunr::Index::new(SEARCH_FIELDS);
+            let mut index =
+                elasticlunr::Index::with_language(Box::new(SearchLanguage), SEARCH_FIELDS);
             for (i, f) in fields.iter().enumerate() {
                 index.add_doc(&i.to_string(), f);
             }

@@ -266,6 +266,41 @@ test('search merges hits from every shard', T, async (t) => {
   }
 });
 
+test('search analyses a query as the index does: the cases of tests/search-terms.json', T, async (t) => {
+  const { cases } = JSON.parse(fs.readFileSync(new URL('../search-terms.json', import.meta.url), 'utf8'));
+  assert.ok(cases.length > 10, 'the shared cases are there');
+  const { page } = await open(t, 'index.html');
+  await page.locator('#search-input').focus(); // loads elasticlunr and the index
+  await page.waitForFunction(() => window.elasticlunr && window.VAULTC_SEARCH_SHARDS);
+  const got = await page.evaluate((texts) => texts.map((x) => window.VAULTC_SEARCH_TERMS(x)), cases.map((c) => c.text));
+  cases.forEach((c, i) => assert.deepEqual(got[i], c.terms, `terms of ${JSON.stringify(c.text)}`));
+});
+
+test('search finds CJK words inside a title and inside a sentence (no spaces to split at)', T, async (t) => {
+  const RUN = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]{3,}/u;
+  const doc = searchDocs().filter((d) => RUN.test(d.title)).sort((a, b) => (a.url < b.url ? -1 : 1))[0];
+  assert.ok(doc, 'the demo vault has a note titled in Chinese');
+  // Two characters from inside the title: not its start, so only pairs of characters find them.
+  const inTitle = [...RUN.exec(doc.title)[0]].slice(1, 3).join('');
+  // Four characters from the middle of a long run of the note's page text.
+  let file = path.join(SITE, decodeURIComponent(doc.url.split('#')[0]));
+  if (doc.url.endsWith('/') || !doc.url) file = path.join(file, 'index.html');
+  const article = TEXT.get(file).replace(/^[\s\S]*?<article/, '').replace(/<\/article>[\s\S]*$/, '');
+  const runs = decodeEntities(article.replace(/<[^>]+>/g, ' ')).match(/[\u3400-\u4dbf\u4e00-\u9fff]{10,}/gu) || [];
+  assert.ok(runs.length, `${rel(file)} has a sentence of ten Chinese characters or more`);
+  const inSentence = [...runs[0]].slice(3, 7).join('');
+  const { page } = await open(t, 'index.html');
+  const input = page.locator('#search-input');
+  for (const query of [inTitle, inSentence]) {
+    await input.fill('');
+    await input.click();
+    await input.pressSequentially(query, { delay: 20 });
+    await page.locator('#search-results li.result').first().waitFor({ state: 'visible' });
+    const titles = await page.locator('#search-results .result-title').allTextContents();
+    assert.ok(titles.includes(doc.title), `"${doc.title}" is found for "${query}": ${titles}`);
+  }
+});
+
 test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
   const { page } = await open(t, 'index.html');
   await Promise.all([page.waitForURL(/graph/), page.locator('a.nav-graph').click()]);

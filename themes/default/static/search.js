@@ -4,6 +4,53 @@
  * window.VAULTC_SEARCH_SHARDS; a query runs on every shard and the hits are merged by score. */
 (function () {
   'use strict';
+  /* The index's search analysis (src/render/search_terms.rs), repeated on each query: the two
+   * must agree term for term. Words split at white space and "-", NFC, lower case; a run of
+   * CJK characters becomes its overlapping pairs (a lone one stays); the pipeline the index
+   * names then trims what is not a letter or digit in any script, drops English stop words and
+   * stems ASCII words. */
+  var CJK = /[\u1100-\u11FF\u3005-\u3007\u3040-\u309F\u30A0-\u30FF\u3130-\u318F\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7FF\uF900-\uFAFF\uFF66-\uFF9F\u{20000}-\u{3FFFF}]/u;
+
+  function registerAnalysis(el) {
+    if (el.Pipeline.registeredFunctions['vaultc-trimmer']) return;
+    el.Pipeline.registerFunction(function (token) {
+      /* Nothing left: no term (undefined ends the token's way through the pipeline). */
+      return token.replace(/^[^\p{Alphabetic}\p{N}_]+/u, '').replace(/[^\p{Alphabetic}\p{N}_]+$/u, '') || undefined;
+    }, 'vaultc-trimmer');
+    el.Pipeline.registerFunction(function (token) {
+      return /^[\x00-\x7f]*$/.test(token) ? el.stemmer(token) : token;
+    }, 'vaultc-stemmer');
+  }
+
+  function queryTokens(query) {
+    var tokens = [];
+    query.split(/[\s\-]+/).forEach(function (word) {
+      if (!word) return;
+      var run = [];
+      var cjk = null;
+      var flush = function () {
+        if (!run.length) return;
+        if (!cjk || run.length === 1) tokens.push(run.join(''));
+        else for (var i = 0; i + 1 < run.length; i++) tokens.push(run[i] + run[i + 1]);
+        run = [];
+      };
+      Array.from(word.normalize('NFC').toLowerCase()).forEach(function (ch) {
+        var c = CJK.test(ch);
+        if (c !== cjk) { flush(); cjk = c; }
+        run.push(ch);
+      });
+      flush();
+    });
+    return tokens;
+  }
+
+  /* The terms the index holds for `text` (for themes and tests); needs elasticlunr loaded. */
+  window.VAULTC_SEARCH_TERMS = function (text) {
+    var el = window.elasticlunr;
+    registerAnalysis(el);
+    return el.Pipeline.load(['vaultc-trimmer', 'stopWordFilter', 'vaultc-stemmer']).run(el.tokenizer(queryTokens(text)));
+  };
+
   var input = document.getElementById('search-input');
   var list = document.getElementById('search-results');
   if (!input || !list) return;
@@ -41,6 +88,7 @@
         return Promise.all(manifest.shards.map(function (shard) { return loadScript(root + shard); }));
       })
       .then(function () {
+        registerAnalysis(window.elasticlunr);
         index = window.VAULTC_SEARCH_SHARDS.map(function (shard) {
           return { index: window.elasticlunr.Index.load(shard.index), docs: shard.docs };
         });
@@ -50,8 +98,9 @@
     return loading;
   }
 
+  /* The words to highlight in results (a CJK character alone counts). */
   function terms(query) {
-    return query.toLowerCase().split(/[\s\-_.,;:!?()[\]{}"'/\\]+/).filter(function (t) { return t.length > 1; });
+    return query.toLowerCase().split(/[\s\-_.,;:!?()[\]{}"'/\\]+/).filter(function (t) { return t.length > 1 || CJK.test(t); });
   }
 
   /* Appends text to el, wrapping case-insensitive matches of the query terms in <mark> (no innerHTML). */
@@ -110,7 +159,7 @@
     renderedQuery = query;
     var hits = [];
     index.forEach(function (shard) {
-      shard.index.search(query, {
+      shard.index.search(queryTokens(query), {
         fields: { title: { boost: 3 }, tags: { boost: 2 }, body: { boost: 1 } },
         bool: 'OR',
         expand: true
