@@ -434,7 +434,150 @@ pub fn template<'a>(
             other => pieces.push(Piece::Event(other)),
         }
     }
+    mark_highlights(src, &mut pieces);
     write(src.text, pieces, size_hint)
+}
+
+/// Obsidian's `==highlight==`, which pulldown-cmark does not parse: pairs of `==` in the text
+/// of one inline run (a paragraph, a heading, a table cell), at the same nesting of emphasis
+/// and links, become `<mark>` and `</mark>`. A `==` opens when a space does not follow it and
+/// closes when a space does not precede it; a run of `=` of another length is text (`a === b`).
+/// Code, math and HTML are other events, so a `==` there stays as it is.
+fn mark_highlights(src: &BodySource, pieces: &mut Vec<Piece>) {
+    // (piece, offset in its text, opens) of every `==` that pairs.
+    let mut paired: Vec<(usize, usize, bool)> = Vec::new();
+    let mut openers: Vec<(usize, usize, usize)> = Vec::new(); // piece, offset, depth
+    let mut depth = 0usize;
+    let mut opaque = 0usize; // inside an image's alt text or a metadata block
+    for (i, piece) in pieces.iter().enumerate() {
+        let event = match piece {
+            Piece::Hole(hole) if is_block(src, hole) => {
+                openers.clear();
+                continue;
+            }
+            Piece::Hole(_) => continue,
+            Piece::Event(event) => event,
+        };
+        match event {
+            Event::Start(Tag::Image { .. } | Tag::MetadataBlock(_)) => opaque += 1,
+            Event::End(TagEnd::Image | TagEnd::MetadataBlock(_)) => {
+                opaque = opaque.saturating_sub(1)
+            }
+            _ if opaque > 0 => {}
+            Event::Start(
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript
+                | Tag::Link { .. },
+            ) => depth += 1,
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link,
+            ) => {
+                // A `==` opened inside the element cannot close outside it.
+                openers.retain(|o| o.2 < depth);
+                depth = depth.saturating_sub(1);
+            }
+            Event::Text(text) => {
+                // A text that starts right after a backslash starts with an escaped character
+                // (`\==x==` is not a highlight).
+                let escaped_start = match text {
+                    CowStr::Borrowed(s) => {
+                        let start = (s.as_ptr() as usize).wrapping_sub(src.text.as_ptr() as usize);
+                        start > 0
+                            && start <= src.text.len()
+                            && src.text.as_bytes()[start - 1] == b'\\'
+                    }
+                    _ => false,
+                };
+                for (at, can_open, can_close) in highlight_delimiters(text) {
+                    if at == 0 && escaped_start {
+                        continue;
+                    }
+                    if can_close && openers.last().is_some_and(|o| o.2 == depth) {
+                        let (piece, offset, _) = openers.pop().expect("checked");
+                        paired.push((piece, offset, true));
+                        paired.push((i, at, false));
+                    } else if can_open {
+                        openers.push((i, at, depth));
+                    }
+                }
+            }
+            Event::Code(_)
+            | Event::InlineMath(_)
+            | Event::InlineHtml(_)
+            | Event::FootnoteReference(_)
+            | Event::SoftBreak
+            | Event::HardBreak
+            | Event::TaskListMarker(_) => {}
+            // Any other event starts or ends a block: the inline run is over.
+            _ => {
+                openers.clear();
+                depth = 0;
+            }
+        }
+    }
+    if paired.is_empty() {
+        return;
+    }
+    paired.sort_unstable();
+    let mut marks = paired.into_iter().peekable();
+    let old = std::mem::take(pieces);
+    pieces.reserve(old.len() + 2 * marks.len());
+    for (i, piece) in old.into_iter().enumerate() {
+        if marks.peek().is_none_or(|m| m.0 != i) {
+            pieces.push(piece);
+            continue;
+        }
+        let Piece::Event(Event::Text(text)) = piece else {
+            unreachable!("delimiters are found in text pieces only")
+        };
+        let part = |a: usize, b: usize| match &text {
+            CowStr::Borrowed(s) => CowStr::Borrowed(&s[a..b]),
+            other => CowStr::Boxed(other[a..b].into()),
+        };
+        let mut pos = 0;
+        while let Some((_, at, opens)) = marks.next_if(|m| m.0 == i) {
+            if at > pos {
+                pieces.push(Piece::Event(Event::Text(part(pos, at))));
+            }
+            let tag = if opens { "<mark>" } else { "</mark>" };
+            pieces.push(Piece::Event(Event::InlineHtml(CowStr::Borrowed(tag))));
+            pos = at + 2;
+        }
+        if pos < text.len() {
+            pieces.push(Piece::Event(Event::Text(part(pos, text.len()))));
+        }
+    }
+}
+
+/// Each `==` of `text` that is a run of exactly two `=`: its offset, whether it can open (no
+/// white space follows) and whether it can close (no white space precedes). At the text's
+/// ends the neighbour is another event (emphasis, a link), which counts as no space.
+fn highlight_delimiters(text: &str) -> Vec<(usize, bool, bool)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'=', &bytes[i..]).map(|k| i + k) {
+        let end = at + bytes[at..].iter().take_while(|&&b| b == b'=').count();
+        if end - at == 2 {
+            let before = text[..at].chars().next_back();
+            let after = text[end..].chars().next();
+            found.push((
+                at,
+                after.is_none_or(|c| !c.is_whitespace()),
+                before.is_none_or(|c| !c.is_whitespace()),
+            ));
+        }
+        i = end;
+    }
+    found
 }
 
 /// Writes the pieces as HTML, recording where each hole's placeholder lands. Text of the
@@ -865,6 +1008,46 @@ mod tests {
         // The markup is only `<p>`, `</p>\n` and the placeholders; the text is referenced.
         assert!(template.markup_len() < 16, "{}", template.markup_len());
         assert_eq!(template.holes(), 5);
+    }
+
+    #[test]
+    fn double_equals_pairs_become_highlights_as_obsidian_shows_them() {
+        let cases = [
+            ("x ==mark== y\n", "<p>x <mark>mark</mark> y</p>\n"),
+            (
+                "==two words== and ==[[t]]==\n",
+                "<p><mark>two words</mark> and <mark><a href=\"#L0\">L</a></mark></p>\n",
+            ),
+            (
+                "==**b** m== **==i==**\n",
+                "<p><mark><strong>b</strong> m</mark> <strong><mark>i</mark></strong></p>\n",
+            ),
+            (
+                "# Head ==hi==\n",
+                "<h1 id=\"head-hi\">Head <mark>hi</mark></h1>\n",
+            ),
+            (
+                "| ==c== |\n|---|\n",
+                "<table><thead><tr><th><mark>c</mark></th></tr></thead><tbody>\n</tbody></table>\n",
+            ),
+            // Not highlights: spaces inside the delimiters, other runs of `=`, an unclosed
+            // one, code and math, a pair crossing an element's edge, an escaped one.
+            ("a == b == c\n", "<p>a == b == c</p>\n"),
+            ("a ===b=== ====c====\n", "<p>a ===b=== ====c====</p>\n"),
+            ("open ==here\n", "<p>open ==here</p>\n"),
+            (
+                "`==c==` $==$\n",
+                "<p><code>==c==</code> <span class=\"math math-inline\">==</span></p>\n",
+            ),
+            ("==a **b== c**\n", "<p>==a <strong>b== c</strong></p>\n"),
+            ("\\==e== and x\\==f==\n", "<p>==e== and x==f==</p>\n"),
+            // Each paragraph pairs its own.
+            ("==a\n\nb==\n", "<p>==a</p>\n<p>b==</p>\n"),
+            ("==a\nb==\n", "<p><mark>a\nb</mark></p>\n"),
+        ];
+        for (text, html) in cases {
+            assert_eq!(filled(text).0, html, "{text:?}");
+        }
     }
 
     #[test]
