@@ -10,6 +10,7 @@ use xxhash_rust::xxh3::Xxh3;
 pub(crate) const PARSE_SOURCES: &[&str] = &[
     include_str!("parse/mod.rs"),
     include_str!("parse/body.rs"),
+    include_str!("parse/math.rs"),
     include_str!("parse/frontmatter.rs"),
     include_str!("parse/links.rs"),
     include_str!("parse/tags.rs"),

@@ -431,6 +431,12 @@ pub fn template<'a>(
                 }
             }
             Event::Text(t) => push_text(src, &r, t, &mut pieces),
+            Event::InlineMath(tex) => pieces.push(Piece::Event(Event::InlineHtml(
+                super::math::math_html(&tex, false).into(),
+            ))),
+            Event::DisplayMath(tex) => pieces.push(Piece::Event(Event::InlineHtml(
+                super::math::math_html(&tex, true).into(),
+            ))),
             other => pieces.push(Piece::Event(other)),
         }
     }
@@ -986,7 +992,6 @@ mod tests {
             "Text with &amp; entity, &lt;tag&gt;, \\*escaped\\* and a footnote[^1].\n\n[^1]: note\n",
             "<div class=\"x\">\nraw html\n</div>\n\ninline <span>html</span> here\n",
             "![alt with `code` & more](http://example.com/i.png \"title\")\n",
-            "Math $x < y$ and\n\n$$\na > b\n$$\n",
             "> quote\n> > nested\n\n---\n\nend with newline in code:\n\n```\n\n\n```\n",
             "visible %% hidden %% shown\n\n%%\nblock comment\n%%\n",
             "",
@@ -1011,6 +1016,28 @@ mod tests {
     }
 
     #[test]
+    fn math_is_mathml_in_pulldown_cmarks_math_spans() {
+        let (html, _) = filled("Math $x < y$ and ==$a$==\n\n$$\n\\frac{a}{b}\n$$\n");
+        assert!(
+            html.starts_with(
+                "<p>Math <span class=\"math math-inline\"><math display=\"inline\"><semantics>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<mo>&lt;</mo>"), "{html}");
+        // A highlight around a formula pairs across it.
+        assert!(
+            html.contains("<mark><span class=\"math math-inline\"><math"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p><span class=\"math math-display\"><math display=\"block\"><semantics><mrow><mfrac>"),
+            "{html}"
+        );
+        assert!(html.contains("\\frac{a}{b}\n</annotation>"), "{html}");
+    }
+
+    #[test]
     fn double_equals_pairs_become_highlights_as_obsidian_shows_them() {
         let cases = [
             ("x ==mark== y\n", "<p>x <mark>mark</mark> y</p>\n"),
@@ -1031,14 +1058,11 @@ mod tests {
                 "<table><thead><tr><th><mark>c</mark></th></tr></thead><tbody>\n</tbody></table>\n",
             ),
             // Not highlights: spaces inside the delimiters, other runs of `=`, an unclosed
-            // one, code and math, a pair crossing an element's edge, an escaped one.
+            // one, code, a pair crossing an element's edge, an escaped one.
             ("a == b == c\n", "<p>a == b == c</p>\n"),
             ("a ===b=== ====c====\n", "<p>a ===b=== ====c====</p>\n"),
             ("open ==here\n", "<p>open ==here</p>\n"),
-            (
-                "`==c==` $==$\n",
-                "<p><code>==c==</code> <span class=\"math math-inline\">==</span></p>\n",
-            ),
+            ("`==c==` \\==\n", "<p><code>==c==</code> ==</p>\n"),
             ("==a **b== c**\n", "<p>==a <strong>b== c</strong></p>\n"),
             ("\\==e== and x\\==f==\n", "<p>==e== and x==f==</p>\n"),
             // Each paragraph pairs its own.

@@ -9,6 +9,7 @@
 pub mod body;
 pub mod frontmatter;
 pub mod links;
+pub mod math;
 mod tags;
 
 use std::collections::HashSet;

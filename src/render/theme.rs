@@ -69,6 +69,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         "LICENSES.md",
         include_bytes!("../../themes/default/static/LICENSES.md"),
     ),
+    (
+        "fonts/latinmodern-math.woff2",
+        include_bytes!("../../themes/default/static/fonts/latinmodern-math.woff2"),
+    ),
 ];
 
 /// A loaded theme: the template environment and the static files to copy.

@@ -301,6 +301,24 @@ test('search finds CJK words inside a title and inside a sentence (no spaces to 
   }
 });
 
+test('math is laid out by the browser as MathML, not shown as TeX', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<math display="block"/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault has display math');
+  const { page } = await open(t, rel(file));
+  const display = page.locator('.math-display math').first();
+  const box = await display.boundingBox();
+  const lineHeight = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.note-body p')).lineHeight));
+  assert.ok(box && box.height > 1.5 * lineHeight, `a display formula is taller than a line: ${JSON.stringify(box)} vs ${lineHeight}`);
+  const shown = await page.locator('.math-display').first().innerText();
+  assert.ok(!/\\(frac|sum|mathcal)/.test(shown), `the TeX source is not what is shown: ${shown}`);
+  // Every child of the formula is shown, not only the first one.
+  const widths = await page.evaluate(() => [...document.querySelectorAll('.math-inline math')].map((m) => m.getBoundingClientRect().width));
+  assert.ok(widths.length > 0 && widths.every((w) => w > 0), `inline formulas have a width: ${widths}`);
+  await page.evaluate(() => document.fonts.ready);
+  const font = await page.evaluate(() => document.fonts.check('16px "Latin Modern Math"'));
+  assert.ok(font, 'the math font is loaded from static/fonts');
+});
+
 test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
   const { page } = await open(t, 'index.html');
   await Promise.all([page.waitForURL(/graph/), page.locator('a.nav-graph').click()]);
