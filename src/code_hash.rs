@@ -11,6 +11,7 @@ pub(crate) const PARSE_SOURCES: &[&str] = &[
     include_str!("parse/mod.rs"),
     include_str!("parse/body.rs"),
     include_str!("parse/math.rs"),
+    include_str!("parse/raw_html.rs"),
     include_str!("parse/frontmatter.rs"),
     include_str!("parse/links.rs"),
     include_str!("parse/tags.rs"),

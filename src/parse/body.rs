@@ -218,6 +218,7 @@ pub fn template<'a>(
     let mut callouts_open: Vec<bool> = Vec::new();
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
+    let mut html_block: Option<String> = None; // the raw HTML block being read
     let blocks = BlockStarts::new(src.blocks);
     // What the binary searches of `push_text` and `is_lone_block_marker` rely on.
     debug_assert!(src.blocks.is_sorted_by_key(|b| b.marker.start));
@@ -431,6 +432,24 @@ pub fn template<'a>(
                 }
             }
             Event::Text(t) => push_text(src, &r, t, &mut pieces),
+            // The note's own HTML, made safe (`super::raw_html`): a block as one piece.
+            Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
+            Event::Html(h) => match html_block.as_mut() {
+                Some(block) => block.push_str(&h),
+                None => pieces.push(Piece::Event(Event::Html(
+                    super::raw_html::sanitize(&h).into(),
+                ))),
+            },
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(block) = html_block.take() {
+                    pieces.push(Piece::Event(Event::Html(
+                        super::raw_html::sanitize(&block).into(),
+                    )));
+                }
+            }
+            Event::InlineHtml(h) => pieces.push(Piece::Event(Event::InlineHtml(
+                super::raw_html::sanitize(&h).into(),
+            ))),
             Event::InlineMath(tex) => pieces.push(Piece::Event(Event::InlineHtml(
                 super::math::math_html(&tex, false).into(),
             ))),
@@ -439,6 +458,11 @@ pub fn template<'a>(
             ))),
             other => pieces.push(Piece::Event(other)),
         }
+    }
+    if let Some(block) = html_block {
+        pieces.push(Piece::Event(Event::Html(
+            super::raw_html::sanitize(&block).into(),
+        )));
     }
     mark_highlights(src, &mut pieces);
     write(src.text, pieces, size_hint)

@@ -10,6 +10,7 @@ pub mod body;
 pub mod frontmatter;
 pub mod links;
 pub mod math;
+pub mod raw_html;
 mod tags;
 
 use std::collections::HashSet;

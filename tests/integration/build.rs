@@ -252,6 +252,39 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
 }
 
 #[test]
+fn a_notes_own_html_is_published_without_scripts_handlers_or_script_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(
+        vault.join("Shared.md"),
+        "# Shared\n\n<script>alert('block')</script>\n\nInline <img src=\"pic.png\" onerror=\"alert('img')\"> \
+         and <a href=\"javascript:alert('href')\">a link</a>, <span style=\"color: red\" onclick=\"alert('span')\">red</span>.\n\n\
+         <details>\n<summary>More</summary>\n\nMarkdown **inside**, and $x^2$.\n\n</details>\n",
+    )
+    .unwrap();
+    let site = dir.path().join("site");
+    crate::support::build(&vault, &site).assert_code(0);
+    let page = crate::support::note_pages(&site)["Shared.md"].clone();
+    let html = std::fs::read_to_string(page).unwrap();
+    let body =
+        &html[html.find("<div class=\"note-body\">").unwrap()..html.find("</article>").unwrap()];
+    for bad in ["alert(", "onerror", "onclick", "javascript:"] {
+        assert!(!body.contains(bad), "{bad} reached the page: {body}");
+    }
+    for kept in [
+        "<img src=\"pic.png\">",
+        "<a>a link</a>",
+        "<span style=\"color: red\">red</span>",
+        "<details>\n<summary>More</summary>",
+        "<p>Markdown <strong>inside</strong>, and <span class=\"math math-inline\"><math",
+        "</details>",
+    ] {
+        assert!(body.contains(kept), "{kept:?} is missing: {body}");
+    }
+}
+
+#[test]
 fn an_output_folder_whose_parents_do_not_exist_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("public").join("docs").join("site");
