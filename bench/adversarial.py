@@ -149,6 +149,13 @@ def one_letter_names(vault, n):
     write(vault, "Links.md", "".join("[[%s]] [[ab%s]]\n" % (c, c) for c in letters[half:]))
 
 
+def formulas_marks_and_html(vault, n):
+    """One paragraph of n formulas, n highlights and n raw HTML tags (each formula rendered
+    to MathML, each tag read by the HTML sanitiser), and a formula nested n/10 braces deep."""
+    write(vault, "Mixed.md", "".join("$x_%d^2$ ==m%d== <b onclick=x>t</b> " % (i, i) for i in range(n))
+          + "\n\n$" + "{" * (n // 10) + "y" + "}" * (n // 10) + "$\n")
+
+
 def nested_quotes(vault, n):
     """One line of 5 n nested quotes (`>>>>...`): a quote starts at every `>`."""
     write(vault, "Quotes.md", ">" * (5 * n) + " deep [[Other]]\n")
@@ -213,6 +220,7 @@ CASES = [
     ("N symlinks out of the vault and N/2 overlapping ones", many_symlinks, "check"),
     ("N notes, N excluded-files prefixes and N/10 patterns", many_excluded, "check"),
     ("N escaped links to aliases, a dry run of two fix passes", cascading_fixes, "fix-dry-run"),
+    ("N formulas, highlights and HTML tags in one paragraph", formulas_marks_and_html, "build"),
 ]
 
 
