@@ -159,6 +159,18 @@ fn unchanged_pages_keep_their_file_and_changed_pages_are_rewritten() {
         .contains("One more line."));
 }
 
+/// Asserts that every HTML file of `site` says it is in `language`.
+fn assert_every_page_in(site: &Path, language: &str) {
+    let lang = format!("<html lang=\"{language}\"");
+    for (page, html) in &html_pages(site) {
+        assert!(
+            html.contains(&lang),
+            "{}: not {lang}: {html}",
+            page.display()
+        );
+    }
+}
+
 /// Every HTML file of a site, by its path inside the site.
 fn html_pages(site: &Path) -> Vec<(PathBuf, String)> {
     crate::support::list_files(site)
@@ -179,13 +191,7 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
         pages.len() > 8,
         "note, index, tag, redirect, 404, graph pages: {pages:?}"
     );
-    for (page, html) in &pages {
-        assert!(
-            html.contains("<html lang=\"en\""),
-            "{}: the default language",
-            page.display()
-        );
-    }
+    assert_every_page_in(&site, "en");
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(
         index.contains("<title>vault</title>"),
@@ -198,13 +204,8 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
     .unwrap();
     // An incremental build over the previous site: the settings change every page.
     crate::support::build(&vault, &site).assert_code(0);
-    let pages = html_pages(&site);
-    for (page, html) in &pages {
-        assert!(
-            html.contains("<html lang=\"zh-CN\""),
-            "{}: {html}",
-            page.display()
-        );
+    assert_every_page_in(&site, "zh-CN");
+    for (page, html) in &html_pages(&site) {
         assert!(
             !html.contains(">vault<"),
             "{}: the old title stayed: {html}",
@@ -226,13 +227,7 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
     )
     .unwrap();
     crate::support::build(&vault, &site).assert_code(0);
-    for (page, html) in &html_pages(&site) {
-        assert!(
-            html.contains("<html lang=\"ja\""),
-            "{}: {html}",
-            page.display()
-        );
-    }
+    assert_every_page_in(&site, "ja");
     crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
     crate::support::assert_same_tree(&site, &full);
     // A bad tag is a configuration error that names the form, and the site stays as it was.
