@@ -215,9 +215,10 @@ struct ParseJob {
     disk: Option<PathBuf>,
 }
 
-/// What the parse stage made of one note.
+/// What the parse stage made of one note besides the note itself (the notes are collected
+/// apart, straight into the vault's vector: collecting them here and moving them over held
+/// every note twice, 8 MB of fresh memory at 10,000 notes).
 struct Parsed {
-    note: Note,
     diagnostics: Vec<Diagnostic>,
     /// Its entry in the next parse cache, when there is a cache.
     entry: Option<CacheEntry>,
@@ -231,7 +232,7 @@ struct Parsed {
 }
 
 /// Parses one note, or takes its kept parse (its text is unchanged), or its cached one.
-fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
+fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> (Note, Parsed) {
     let ParseJob {
         file,
         source,
@@ -289,14 +290,16 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> Parsed {
         key,
         diagnostics: diagnostics.clone(),
     });
-    Parsed {
+    (
         note,
-        diagnostics,
-        entry,
-        kept: was_kept,
-        read_diagnostic,
-        origin,
-    }
+        Parsed {
+            diagnostics,
+            entry,
+            kept: was_kept,
+            read_diagnostic,
+            origin,
+        },
+    )
 }
 
 /// Diagnostics as they are reported: without those a note allows for itself
@@ -370,11 +373,11 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         })
         .collect();
     drop(kept);
-    let parsed: Vec<Parsed> = jobs
-        .into_par_iter()
+    let mut notes: Vec<Note> = Vec::new();
+    let mut parsed: Vec<Parsed> = Vec::new();
+    jobs.into_par_iter()
         .map(|job| parse_job(job, options, &root))
-        .collect();
-    let mut notes = Vec::with_capacity(parsed.len());
+        .unzip_into_vecs(&mut notes, &mut parsed);
     let mut entries = Vec::with_capacity(if cache.is_some() { parsed.len() } else { 0 });
     let mut origins = Vec::with_capacity(if options.keep_origins {
         parsed.len()
@@ -390,7 +393,6 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         } else {
             parse_stats.parsed += 1;
         }
-        notes.push(parsed.note);
         diagnostics.extend(parsed.read_diagnostic);
         diagnostics.extend(parsed.diagnostics);
         entries.extend(parsed.entry);
