@@ -71,6 +71,16 @@ impl SiteMeta {
             .unwrap_or_else(|| SiteMeta::DEFAULT_LANGUAGE.into());
         SiteMeta { title, language }
     }
+
+    /// The `site` value of the page in folder `page`.
+    fn view(&self, page: &PageDir) -> SiteView<'_> {
+        SiteView {
+            title: &self.title,
+            language: &self.language,
+            root: page.root_prefix(),
+            generator: GENERATOR,
+        }
+    }
 }
 
 /// Most notes the graph view shows (the best-connected ones).
@@ -111,7 +121,6 @@ pub fn render_site(
     sink: &dyn Sink,
     timings: &mut crate::compile::Timings,
 ) -> Result<RenderStats> {
-    let info = SiteInfo { meta };
     let pages = Pages::new(inputs, fragments, theme, sink);
     let timed = |f: &dyn Fn() -> Result<()>| -> Result<std::time::Duration> {
         let started = std::time::Instant::now();
@@ -122,8 +131,8 @@ pub fn render_site(
     // either, so no part runs alone at the end. Every file has its own path, so write order
     // does not matter (the manifest is sorted).
     let (notes_took, others_took) = rayon::join(
-        || timed(&|| note_pages(comp, &info, &pages)),
-        || timed(&|| list_pages(comp, &info, &pages).and_then(|()| data_files(comp, &pages))),
+        || timed(&|| note_pages(comp, meta, &pages)),
+        || timed(&|| list_pages(comp, meta, &pages).and_then(|()| data_files(comp, &pages))),
     );
     let (notes_took, others_took) = (notes_took?, others_took?);
     timings.mark("render");
@@ -144,7 +153,7 @@ pub fn render_site(
 
 /// Every note page, in parallel; each page's bytes depend only on the compilation, never on
 /// which thread rendered it.
-fn note_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+fn note_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
     comp.vault
         .notes
@@ -154,14 +163,14 @@ fn note_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
             let id = NoteId(i as u32);
             plan.note_page(id).map(|page| (id, page))
         })
-        .try_for_each(|(id, page)| note_page(comp, info, pages, id, page))
+        .try_for_each(|(id, page)| note_page(comp, meta, pages, id, page))
 }
 
 /// The page of note `id` in folder `page`: kept when its fingerprint is unchanged, else
 /// rendered. The one way both [`render_site`] and [`render_selected`] make a note page.
 fn note_page(
     comp: &Compilation,
-    info: &SiteInfo,
+    meta: &SiteMeta,
     pages: &Pages,
     id: NoteId,
     page: &PageDir,
@@ -169,7 +178,7 @@ fn note_page(
     let path = page.file();
     let fp = pages.inputs.note_page(comp, &comp.site, id, &path);
     pages.page(path, fp, |out| {
-        note_page_into(out, comp, pages.theme, info, id, page)
+        note_page_into(out, comp, pages.theme, meta, id, page)
     })
 }
 
@@ -177,13 +186,13 @@ fn note_page(
 /// notes' list entries (`SiteInputs::list_keys`).
 fn index_page(
     comp: &Compilation,
-    info: &SiteInfo,
+    meta: &SiteMeta,
     pages: &Pages,
     keys: &[Option<u64>],
 ) -> Result<()> {
     let plan = &comp.site;
-    let title = info.meta.title.as_str();
-    let site = |page: &PageDir| info.view(page);
+    let title = meta.title.as_str();
+    let site = |page: &PageDir| meta.view(page);
     let root = PageDir::root();
     let published = plan.published();
     #[derive(Serialize)]
@@ -273,18 +282,18 @@ fn index_page(
 }
 
 /// The index, tag, wanted, graph, 404 and alias redirect pages.
-fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+fn list_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
-    let site = |page: &PageDir| info.view(page);
+    let site = |page: &PageDir| meta.view(page);
     let root = PageDir::root();
     let keys = pages.inputs.list_keys();
     // The index, the tag pages and the wanted page are independent: build them side by side.
     let (index_done, (tags_done, wanted_done)) = rayon::join(
-        || index_page(comp, info, pages, keys),
+        || index_page(comp, meta, pages, keys),
         || {
             rayon::join(
-                || tag_pages(comp, plan, info, pages, keys, None),
-                || wanted_page(comp, info, pages),
+                || tag_pages(comp, plan, meta, pages, keys, None),
+                || wanted_page(comp, meta, pages),
             )
         },
     );
@@ -346,7 +355,7 @@ fn list_pages(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> 
 }
 
 /// The wanted page: every missing link target with the notes that link to it.
-fn wanted_page(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()> {
+fn wanted_page(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     #[derive(Serialize)]
     struct WantedBody<'a> {
         wanted: Vec<WantedView<'a>>,
@@ -356,7 +365,7 @@ fn wanted_page(comp: &Compilation, info: &SiteInfo, pages: &Pages) -> Result<()>
         &page,
         "wanted.html",
         PageContext {
-            site: info.view(&page),
+            site: meta.view(&page),
             page: PageView {
                 kind: "wanted",
                 title: "Wanted notes",
@@ -437,7 +446,6 @@ pub fn render_selected(
     sink: &dyn Sink,
     selection: &Selection,
 ) -> Result<RenderStats> {
-    let info = SiteInfo { meta };
     let pages = Pages::new(inputs, fragments, theme, sink);
     let plan = &comp.site;
     // The note pages, and beside them the big list pages that may have changed (the index
@@ -448,14 +456,14 @@ pub fn render_selected(
                 .notes
                 .par_iter()
                 .try_for_each(|&id| match plan.note_page(id) {
-                    Some(page) => note_page(comp, &info, &pages, id, page),
+                    Some(page) => note_page(comp, meta, &pages, id, page),
                     None => Ok(()),
                 })
         },
         || {
             rayon::join(
                 || match selection.wanted {
-                    true => wanted_page(comp, &info, &pages),
+                    true => wanted_page(comp, meta, &pages),
                     false => Ok(()),
                 },
                 || {
@@ -468,14 +476,14 @@ pub fn render_selected(
                     let lists = || -> Result<()> {
                         let keys = pages.inputs.list_keys();
                         if selection.index_and_graph {
-                            index_page(comp, &info, &pages, keys)?;
+                            index_page(comp, meta, &pages, keys)?;
                         }
                         if selection.all_tags {
-                            tag_pages(comp, plan, &info, &pages, keys, None)
+                            tag_pages(comp, plan, meta, &pages, keys, None)
                         } else if selection.tags.is_empty() {
                             Ok(())
                         } else {
-                            tag_pages(comp, plan, &info, &pages, keys, Some(&selection.tags))
+                            tag_pages(comp, plan, meta, &pages, keys, Some(&selection.tags))
                         }
                     };
                     match selection.index_and_graph {
@@ -561,7 +569,7 @@ pub fn render_note_page(
         return Ok(None);
     };
     let mut bytes = Vec::new();
-    note_page_into(&mut bytes, comp, theme, &SiteInfo { meta }, id, page)?;
+    note_page_into(&mut bytes, comp, theme, meta, id, page)?;
     Ok(Some(OutputFile {
         path: page.file(),
         bytes,
@@ -573,13 +581,13 @@ fn note_page_into(
     out: &mut Vec<u8>,
     comp: &Compilation,
     theme: &Theme,
-    info: &SiteInfo,
+    meta: &SiteMeta,
     id: NoteId,
     page: &PageDir,
 ) -> Result<()> {
     let view = note_view(comp, &comp.site, id, page);
     out.reserve(page_size_estimate(&view));
-    let site = info.view(page);
+    let site = meta.view(page);
     if theme.has_default("note.html") {
         default_page::note_page(out, &site, &view);
         return Ok(());
@@ -742,22 +750,6 @@ impl<'a> Pages<'a> {
             BUFFER.set(buffer);
         }
         written
-    }
-}
-
-/// Site-wide facts every page's `site` value is made from.
-struct SiteInfo<'a> {
-    meta: &'a SiteMeta,
-}
-
-impl SiteInfo<'_> {
-    fn view(&self, page: &PageDir) -> SiteView<'_> {
-        SiteView {
-            title: &self.meta.title,
-            language: &self.meta.language,
-            root: page.root_prefix(),
-            generator: GENERATOR,
-        }
     }
 }
 
@@ -924,12 +916,12 @@ fn by_folder<T>(
 fn tag_pages(
     comp: &Compilation,
     plan: &SitePlan,
-    info: &SiteInfo,
+    meta: &SiteMeta,
     pages: &Pages,
     keys: &[Option<u64>],
     only: Option<&[usize]>,
 ) -> Result<()> {
-    let site = |page: &PageDir| info.view(page);
+    let site = |page: &PageDir| meta.view(page);
     if only.is_none() {
         let index = page_dir("tags");
         let index_root = index.root_prefix();
