@@ -7,12 +7,10 @@
 //! [`MAX_TEX_BYTES`], or makes more than [`MAX_EVENTS`] events is shown as its source, as it
 //! was before math was rendered; so is one the renderer panics on.
 
-use std::sync::LazyLock;
-
 use pulldown_latex::config::{DisplayMode, RenderConfig};
 use pulldown_latex::{push_mathml, Parser, Storage};
-use regex::Regex;
 
+use super::raw_html::{self, Policy};
 use crate::render::html::escape;
 
 /// Longest formula rendered, in bytes (a page of dense TeX is a few kilobytes).
@@ -83,7 +81,7 @@ fn mathml(tex: &str, display: bool) -> Option<String> {
     .and_then(|raw| checked(&raw, tex))
 }
 
-/// MathML elements the renderer writes; any other tag in its output came from the TeX
+/// MathML elements the renderer writes, sorted; any other tag in its output came from the TeX
 /// (`\operatorname{<img ...>}` is copied as it is) and the formula is not rendered.
 const ELEMENTS: &[&str] = &[
     "annotation",
@@ -159,64 +157,30 @@ const ATTRIBUTES: &[&str] = &[
     "width",
 ];
 
-/// The renderer's output made safe to put in a page, with `tex` as its annotation: every
-/// tag must be one of [`ELEMENTS`] with [`ATTRIBUTES`] only (else `None`: the formula came
-/// with markup of its own); a `<`, `>` or `&` of an operator, which the renderer leaves
-/// raw (`<mo><</mo>`), is escaped.
+/// The MathML a note may get from the renderer: its elements with its attributes; any other
+/// tag refuses the formula.
+const MATHML: Policy = Policy {
+    elements: ELEMENTS,
+    attribute_allowed: mathml_attribute,
+    refuse_others: true,
+};
+
+/// Whether the renderer's attribute `key="value"` may stay: one of [`ATTRIBUTES`], with
+/// nothing in its value that loads or hides something.
+fn mathml_attribute(_element: &str, key: &str, value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    ATTRIBUTES.contains(&key)
+        && !value.contains("url")
+        && !value.contains("expression")
+        && !value.contains('\\')
+}
+
+/// The renderer's output made safe to put in a page, with `tex` as its annotation: read as
+/// a browser reads it ([`raw_html::filter`]), it may hold only [`ELEMENTS`] with
+/// [`ATTRIBUTES`] (else `None`: the formula came with markup of its own); a `<`, `>` or `&`
+/// of an operator, which the renderer leaves raw (`<mo><</mo>`), is text and escaped.
 fn checked(raw: &str, tex: &str) -> Option<String> {
-    static TAG: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^</?([a-z]+)((?:\s+[a-z]+="[^"<>]*")*)\s*/?>"#).expect("valid")
-    });
-    static ATTRIBUTE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"([a-z]+)="([^"]*)""#).expect("valid"));
-    static ENTITY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
-            .expect("valid")
-    });
-    let mut out = String::with_capacity(raw.len() + tex.len() + 96);
-    let mut rest = raw;
-    while let Some(at) = rest.find(['<', '>', '&']) {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        if rest.starts_with('>') {
-            out.push_str("&gt;");
-            rest = &rest[1..];
-        } else if rest.starts_with('&') {
-            let len = ENTITY.find(rest).map_or(0, |m| m.end());
-            if len == 0 {
-                out.push_str("&amp;");
-                rest = &rest[1..];
-            } else {
-                out.push_str(&rest[..len]);
-                rest = &rest[len..];
-            }
-        } else if rest[1..].starts_with(|c: char| c.is_ascii_alphabetic())
-            || rest[1..].starts_with("/")
-                && rest[2..].starts_with(|c: char| c.is_ascii_alphabetic())
-        {
-            let tag = TAG.captures(rest)?;
-            if !ELEMENTS.contains(&&tag[1]) {
-                return None;
-            }
-            for attribute in ATTRIBUTE.captures_iter(&tag[2]) {
-                let value = attribute[2].to_ascii_lowercase();
-                if !ATTRIBUTES.contains(&&attribute[1])
-                    || value.contains("url")
-                    || value.contains("expression")
-                    || value.contains('\\')
-                {
-                    return None;
-                }
-            }
-            let len = tag[0].len();
-            out.push_str(&rest[..len]);
-            rest = &rest[len..];
-        } else {
-            out.push_str("&lt;");
-            rest = &rest[1..];
-        }
-    }
-    out.push_str(rest);
+    let out = raw_html::filter(raw, &MATHML)?;
     // `<math ...>` CONTENT `</math>`: the content and the TeX go into `<semantics>`.
     let open_end = out.find('>')? + 1;
     let content_end = out.rfind("</math>")?;
@@ -237,6 +201,11 @@ fn checked(raw: &str, tex: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mathml_element_list_is_sorted_for_binary_search() {
+        assert!(ELEMENTS.is_sorted());
+    }
 
     #[test]
     fn formulas_become_mathml_with_their_tex_kept() {

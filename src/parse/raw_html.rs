@@ -36,8 +36,8 @@ const DROPPED_WITH_CONTENT: &[&str] = &[
     "xmp",
 ];
 
-/// Elements kept (with the attributes [`attribute_allowed`] lets through); any other tag is
-/// dropped and its content kept.
+/// Elements a note's HTML keeps (with the attributes [`attribute_allowed`] lets through),
+/// sorted; any other tag is dropped and its content kept.
 const ELEMENTS: &[&str] = &[
     "a",
     "abbr",
@@ -130,26 +130,61 @@ const ELEMENTS: &[&str] = &[
     "wbr",
 ];
 
+/// Which tags and attributes a [`filter`] keeps.
+pub struct Policy {
+    /// The elements kept, sorted.
+    pub elements: &'static [&'static str],
+    /// Whether attribute `key="value"` may stay on element `element` (`element`, `key`,
+    /// `value`).
+    pub attribute_allowed: fn(&str, &str, &str) -> bool,
+    /// Whether any other tag, or an attribute not allowed, refuses the whole input (the
+    /// filter gives `None`) rather than being dropped (a tag's content kept).
+    pub refuse_others: bool,
+}
+
+/// What a note's own HTML may keep: layout, not behaviour.
+pub const NOTE_HTML: Policy = Policy {
+    elements: ELEMENTS,
+    attribute_allowed,
+    refuse_others: false,
+};
+
 /// The raw HTML `html` (one HTML block, or one inline piece) with only what is safe kept.
 pub fn sanitize(html: &str) -> String {
-    let tokenizer = Tokenizer::new(Filter::default(), TokenizerOpts::default());
+    filter(html, &NOTE_HTML).expect("the note policy drops tags, it never refuses")
+}
+
+/// `html` read as a browser reads it and written again with what `policy` keeps: text
+/// escaped, kept tags with their allowed attributes (values escaped), no comments; `None` when
+/// the policy refuses a tag.
+pub fn filter(html: &str, policy: &Policy) -> Option<String> {
+    let sink = Filter {
+        policy,
+        out: RefCell::default(),
+        dropping: RefCell::default(),
+        refused: std::cell::Cell::new(false),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
     // The filter never asks the tokenizer to stop for a script, so it runs to the end.
     let _ = tokenizer.feed(&input);
     tokenizer.end();
-    tokenizer.sink.out.into_inner()
+    let sink = tokenizer.sink;
+    (!sink.refused.get()).then(|| sink.out.into_inner())
 }
 
 /// The token sink: writes what it keeps as it goes.
-#[derive(Default)]
-struct Filter {
+struct Filter<'p> {
+    policy: &'p Policy,
     out: RefCell<String>,
     /// The element being dropped with its content, until its end tag.
     dropping: RefCell<Option<String>>,
+    /// A tag the policy refuses was met.
+    refused: std::cell::Cell<bool>,
 }
 
-impl TokenSink for Filter {
+impl TokenSink for Filter<'_> {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
@@ -164,6 +199,11 @@ impl TokenSink for Filter {
                     }
                     return TokenSinkResult::Continue;
                 }
+                let kept = self.policy.elements.binary_search(&name).is_ok();
+                if !kept && self.policy.refuse_others {
+                    self.refused.set(true);
+                    return TokenSinkResult::Continue;
+                }
                 if tag.kind == TagKind::StartTag && DROPPED_WITH_CONTENT.contains(&name) {
                     if name == "plaintext" {
                         *dropping = Some(name.to_string());
@@ -172,8 +212,11 @@ impl TokenSink for Filter {
                     if !tag.self_closing {
                         *dropping = Some(name.to_string());
                     }
-                } else if ELEMENTS.contains(&name) {
-                    write_tag(&mut out, &tag);
+                } else if kept
+                    && !write_tag(&mut out, &tag, self.policy.attribute_allowed)
+                    && self.policy.refuse_others
+                {
+                    self.refused.set(true);
                 }
                 // The content of these elements is text to the browser, whatever it holds.
                 if tag.kind == TagKind::StartTag && !tag.self_closing {
@@ -198,19 +241,22 @@ impl TokenSink for Filter {
     }
 }
 
-/// `<name attr="value"...>` or `</name>`, with the allowed attributes, values escaped.
-fn write_tag(out: &mut String, tag: &Tag) {
+/// `<name attr="value"...>` or `</name>`, with the allowed attributes, values escaped;
+/// whether every attribute was allowed.
+fn write_tag(out: &mut String, tag: &Tag, attribute_allowed: fn(&str, &str, &str) -> bool) -> bool {
     let name: &str = &tag.name;
     out.push('<');
     if tag.kind == TagKind::EndTag {
         out.push('/');
         out.push_str(name);
         out.push('>');
-        return;
+        return true;
     }
+    let mut all = true;
     out.push_str(name);
     for attribute in &tag.attrs {
         if !attribute.name.ns.is_empty() {
+            all = false;
             continue;
         }
         let key: &str = &attribute.name.local;
@@ -221,12 +267,15 @@ fn write_tag(out: &mut String, tag: &Tag) {
             out.push_str("=\"");
             out.push_str(&escape(value));
             out.push('"');
+        } else {
+            all = false;
         }
     }
     if tag.self_closing {
         out.push_str(" /");
     }
     out.push('>');
+    all
 }
 
 /// Whether attribute `key="value"` may stay on element `element`.
@@ -347,6 +396,11 @@ fn safe_style(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_lists_are_sorted_for_binary_search() {
+        assert!(ELEMENTS.is_sorted());
+    }
 
     #[test]
     fn what_notes_use_html_for_stays_as_written() {
