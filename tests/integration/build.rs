@@ -197,14 +197,21 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
         index.contains("<title>vault</title>"),
         "the folder's name: {index}"
     );
-    std::fs::write(
-        vault.join("vaultc.toml"),
-        "[site]\ntitle = \"Field & notes\"\nlanguage = \"zh-CN\"\n",
-    )
-    .unwrap();
-    // An incremental build over the previous site: the settings change every page.
-    crate::support::build(&vault, &site).assert_code(0);
-    assert_every_page_in(&site, "zh-CN");
+    let full = dir.path().join("full");
+    // Settings `[site] title` and `language`, then an incremental build over the previous site
+    // (the settings change every page), which must equal a full one.
+    let build_with_site = |title: &str, language: &str| {
+        std::fs::write(
+            vault.join("vaultc.toml"),
+            format!("[site]\ntitle = \"{title}\"\nlanguage = \"{language}\"\n"),
+        )
+        .unwrap();
+        crate::support::build(&vault, &site).assert_code(0);
+        assert_every_page_in(&site, language);
+        crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
+        crate::support::assert_same_tree(&site, &full);
+    };
+    build_with_site("Field & notes", "zh-CN");
     for (page, html) in &html_pages(&site) {
         assert!(
             !html.contains(">vault<"),
@@ -217,19 +224,8 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
         index.contains("<title>Field &amp; notes</title>"),
         "{index}"
     );
-    let full = dir.path().join("full");
-    crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
-    crate::support::assert_same_tree(&site, &full);
     // The language alone changes every page too.
-    std::fs::write(
-        vault.join("vaultc.toml"),
-        "[site]\ntitle = \"Field & notes\"\nlanguage = \"ja\"\n",
-    )
-    .unwrap();
-    crate::support::build(&vault, &site).assert_code(0);
-    assert_every_page_in(&site, "ja");
-    crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
-    crate::support::assert_same_tree(&site, &full);
+    build_with_site("Field & notes", "ja");
     // A bad tag is a configuration error that names the form, and the site stays as it was.
     std::fs::write(
         vault.join("vaultc.toml"),
