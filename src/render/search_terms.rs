@@ -79,40 +79,34 @@ pub fn pieces(word: &str, mut emit: impl FnMut(&str)) {
         emit(word);
         return;
     }
-    let mut run_start = 0;
-    let mut in_cjk = None;
-    let mut boundaries: Vec<(usize, bool)> = Vec::new();
+    // Walk the characters: a pair ends at each CJK character that follows another; a CJK
+    // character alone (between other characters) is its own term; other runs go whole.
+    let mut other_start: Option<usize> = None; // start of the current run of other characters
+    let mut previous_cjk: Option<usize> = None; // start of the last character, when CJK
+    let mut run_len = 0; // CJK characters in the current run
     for (i, c) in word.char_indices() {
-        let cjk = is_cjk(c);
-        if in_cjk != Some(cjk) {
-            if let Some(was) = in_cjk {
-                boundaries.push((run_start, was));
+        if is_cjk(c) {
+            if let Some(start) = other_start.take() {
+                emit(&word[start..i]);
             }
-            run_start = i;
-            in_cjk = Some(cjk);
+            if let Some(p) = previous_cjk {
+                emit(&word[p..i + c.len_utf8()]);
+            }
+            previous_cjk = Some(i);
+            run_len += 1;
+        } else {
+            if run_len == 1 {
+                emit(&word[previous_cjk.expect("a CJK run")..i]);
+            }
+            previous_cjk = None;
+            run_len = 0;
+            other_start.get_or_insert(i);
         }
     }
-    if let Some(was) = in_cjk {
-        boundaries.push((run_start, was));
-    }
-    for (k, &(start, cjk)) in boundaries.iter().enumerate() {
-        let end = boundaries.get(k + 1).map_or(word.len(), |b| b.0);
-        let run = &word[start..end];
-        if !cjk {
-            emit(run);
-            continue;
-        }
-        let starts: Vec<usize> = run
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([run.len()])
-            .collect();
-        if starts.len() == 2 {
-            emit(run);
-        }
-        for pair in starts.windows(3) {
-            emit(&run[pair[0]..pair[2]]);
-        }
+    if let Some(start) = other_start {
+        emit(&word[start..]);
+    } else if run_len == 1 {
+        emit(&word[previous_cjk.expect("a CJK run")..]);
     }
 }
 
