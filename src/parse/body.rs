@@ -215,7 +215,9 @@ pub fn template<'a>(
     let mut skip_depth = 0usize; // > 0 while skipping a wikilink's or embed's inner events
     let mut md_links: Vec<bool> = Vec::new(); // per open markdown link: did we emit our own <a>?
     let mut callout: Option<Callout> = None;
-    let mut callouts_open: Vec<bool> = Vec::new();
+    // Per open quote: the closing HTML of a callout, `None` for a plain quote.
+    let mut callouts_open: Vec<Option<&'static str>> = Vec::new();
+    let mut task: Option<TaskStatus> = None; // the item just opened is a task of another status
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
     let mut html_block: Option<String> = None; // the raw HTML block being read
@@ -240,26 +242,77 @@ pub fn template<'a>(
             continue;
         }
         if let Some(c) = callout.as_mut() {
-            // Hide the `[!type] Title` line of a callout's first paragraph.
-            if r.start < c.title_end
-                && !matches!(event, Event::Start(Tag::BlockQuote(_)) | Event::End(_))
-            {
-                if matches!(event, Event::Start(Tag::Paragraph)) {
-                    c.paragraph_pending = true;
-                }
-                continue;
-            }
-            if matches!(event, Event::SoftBreak | Event::HardBreak) && r.start <= c.title_end {
-                continue;
-            }
-            if c.paragraph_pending {
-                if matches!(event, Event::End(TagEnd::Paragraph)) {
-                    callout = None;
+            // The callout's first line: `[!type]` is hidden, the title after it is written
+            // into the title element as inline markdown (links, emphasis, tags).
+            let title_over = match &event {
+                Event::End(TagEnd::Paragraph) => c.paragraph_pending && c.hidden == 0,
+                Event::End(_) => false,
+                Event::SoftBreak | Event::HardBreak => r.end >= c.title_end,
+                Event::Start(Tag::BlockQuote(_)) => true,
+                _ => r.start >= c.title_end,
+            };
+            if !title_over {
+                if r.start < c.title_start {
+                    match event {
+                        Event::Start(Tag::Paragraph) if !c.paragraph_pending && c.hidden == 0 => {
+                            c.paragraph_pending = true
+                        }
+                        Event::Start(_) => c.hidden += 1,
+                        Event::End(_) => c.hidden = c.hidden.saturating_sub(1),
+                        // A text that runs into the title: its part from the title's start.
+                        Event::Text(_) if r.end > c.title_start => {
+                            if let Some(part) = text.get(c.title_start..r.end) {
+                                c.has_title = true;
+                                push_text(
+                                    src,
+                                    &(c.title_start..r.end),
+                                    CowStr::Borrowed(part),
+                                    &mut pieces,
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
                     continue;
                 }
-                pieces.push(Piece::Event(Event::Html("<p>".into())));
+                c.has_title = true;
+            } else {
+                if !c.has_title {
+                    pieces.push(html(escape(&c.default_title())));
+                }
+                pieces.push(html(c.close_title_html().to_string()));
+                let pending = c.paragraph_pending;
+                callout = None;
+                match event {
+                    Event::SoftBreak | Event::HardBreak => {
+                        if pending {
+                            pieces.push(html("<p>".to_string()));
+                        }
+                        continue;
+                    }
+                    // The title was the whole paragraph.
+                    Event::End(TagEnd::Paragraph) if pending => continue,
+                    _ if pending => pieces.push(html("<p>".to_string())),
+                    _ => {}
+                }
             }
-            callout = None;
+        }
+        if let Some(t) = task.as_mut() {
+            // A task of another status (`- [/] `): its marker becomes a checked checkbox.
+            match event {
+                Event::Text(_) if r.start < t.end => {
+                    if !t.checkbox {
+                        t.checkbox = true;
+                        pieces.push(Piece::Event(Event::TaskListMarker(true)));
+                    }
+                    if let Some(part) = text.get(t.end..r.end).filter(|p| !p.is_empty()) {
+                        push_text(src, &(t.end..r.end), CowStr::Borrowed(part), &mut pieces);
+                    }
+                    continue;
+                }
+                Event::Start(Tag::Paragraph) => {}
+                _ => task = None,
+            }
         }
         match event {
             Event::Start(Tag::Link {
@@ -395,10 +448,21 @@ pub fn template<'a>(
                     None => pieces.push(Piece::Event(Event::End(TagEnd::Paragraph))),
                 }
             }
-            Event::Start(Tag::Item) => match top.then(|| blocks.at(r.start)).flatten() {
-                Some(b) => pieces.push(html(format!("<li id=\"^{}\">", escape(b)))),
-                None => pieces.push(Piece::Event(Event::Start(Tag::Item))),
-            },
+            Event::Start(Tag::Item) => {
+                task = TaskStatus::detect(text, r.start);
+                let id = top.then(|| blocks.at(r.start)).flatten();
+                match (id, &task) {
+                    (None, None) => pieces.push(Piece::Event(Event::Start(Tag::Item))),
+                    (id, task) => pieces.push(html(format!(
+                        "<li{}{}>",
+                        id.map_or(String::new(), |b| format!(" id=\"^{}\"", escape(b))),
+                        task.as_ref().map_or(String::new(), |t| format!(
+                            " data-task=\"{}\"",
+                            escape(t.status.encode_utf8(&mut [0; 4]))
+                        ))
+                    ))),
+                }
+            }
             Event::Start(tag @ (Tag::Table(_) | Tag::List(_))) => {
                 if let Some(b) = top.then(|| blocks.at(r.start)).flatten() {
                     pieces.push(html(format!(
@@ -411,8 +475,8 @@ pub fn template<'a>(
             Event::Start(Tag::BlockQuote(kind)) => {
                 if let Some(c) = Callout::detect(text, r.clone()) {
                     pieces.push(html(c.open_html()));
+                    callouts_open.push(Some(c.close_html()));
                     callout = Some(c);
-                    callouts_open.push(true);
                 } else {
                     if let Some(b) = top.then(|| blocks.at(r.start)).flatten() {
                         pieces.push(html(format!(
@@ -421,16 +485,13 @@ pub fn template<'a>(
                         )));
                     }
                     pieces.push(Piece::Event(Event::Start(Tag::BlockQuote(kind))));
-                    callouts_open.push(false);
+                    callouts_open.push(None);
                 }
             }
-            Event::End(TagEnd::BlockQuote(kind)) => {
-                if callouts_open.pop().unwrap_or(false) {
-                    pieces.push(Piece::Event(Event::Html("</div></div>\n".into())));
-                } else {
-                    pieces.push(Piece::Event(Event::End(TagEnd::BlockQuote(kind))));
-                }
-            }
+            Event::End(TagEnd::BlockQuote(kind)) => match callouts_open.pop().flatten() {
+                Some(close) => pieces.push(Piece::Event(Event::Html(close.into()))),
+                None => pieces.push(Piece::Event(Event::End(TagEnd::BlockQuote(kind)))),
+            },
             Event::Text(t) => push_text(src, &r, t, &mut pieces),
             // The note's own HTML, made safe (`super::raw_html`): a block as one piece.
             Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
@@ -830,13 +891,76 @@ pub fn image_alt(raw: &str) -> &str {
         .map_or("", |(alt, _)| alt)
 }
 
+/// A task list item whose status is not ` ` or `x` (`- [/] `, `- [-] `, `- [>] `), which
+/// pulldown-cmark leaves as text: Obsidian shows every status but a space as checked, and
+/// themes style each by its character (`data-task`).
+struct TaskStatus {
+    /// The status character.
+    status: char,
+    /// Where the item's text starts, after `[c]` and its white space.
+    end: usize,
+    /// The checkbox was written.
+    checkbox: bool,
+}
+
+impl TaskStatus {
+    /// The status of the list item starting at `at` (its `-`, `*`, `+` or number).
+    fn detect(text: &str, at: usize) -> Option<TaskStatus> {
+        let line = text.get(at..)?;
+        let bytes = line.as_bytes();
+        let marker = match bytes.first()? {
+            b'-' | b'*' | b'+' => 1,
+            b'0'..=b'9' => {
+                let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+                if digits > 9 || !matches!(bytes.get(digits), Some(b'.' | b')')) {
+                    return None;
+                }
+                digits + 1
+            }
+            _ => return None,
+        };
+        let spaces = bytes[marker..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        if spaces == 0 || spaces > 4 {
+            return None;
+        }
+        let open = marker + spaces;
+        let rest = line[open..].strip_prefix('[')?;
+        let status = rest.chars().next()?;
+        let after = rest[status.len_utf8()..].strip_prefix(']')?;
+        if matches!(status, ' ' | 'x' | 'X' | '[' | ']' | '\n' | '\r' | '\t')
+            || !after.starts_with([' ', '\t'])
+        {
+            return None;
+        }
+        let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
+        let end = at + line.len() - after.len() + gap;
+        Some(TaskStatus {
+            status,
+            end,
+            checkbox: false,
+        })
+    }
+}
+
 /// An Obsidian callout: `> [!type]+/- Title`.
 struct Callout {
+    /// The type, lower case (`note`, `tip`, or any other word).
     kind: String,
-    title: String,
-    fold: &'static str,
+    /// `+` (foldable, open) or `-` (foldable, closed); `None` for a callout that does not fold.
+    fold: Option<bool>,
+    /// Where the title's text starts in the note (`title_end` when there is none).
+    title_start: usize,
+    /// Where the first line ends.
     title_end: usize,
+    /// The first paragraph's start was hidden: `<p>` is written when it goes on after the title.
     paragraph_pending: bool,
+    /// Other elements opened before the title (and hidden with their ends).
+    hidden: usize,
+    /// Something of the title was written.
+    has_title: bool,
 }
 
 static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
@@ -864,37 +988,66 @@ impl Callout {
         }
         let caps = CALLOUT.captures(src)?;
         let whole = caps.get(0)?;
-        let kind = caps[1].to_lowercase();
-        let title = caps[3].trim().to_string();
-        let title = if title.is_empty() {
-            let mut t = kind.clone();
-            if let Some(first) = t.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            t
-        } else {
-            title
-        };
+        let title = caps.get(3)?;
+        let title_end = r.start + whole.end();
         Some(Callout {
-            kind,
-            title,
+            kind: caps[1].to_lowercase(),
             fold: match &caps[2] {
-                "-" => " data-fold=\"closed\"",
-                "+" => " data-fold=\"open\"",
-                _ => "",
+                "-" => Some(false),
+                "+" => Some(true),
+                _ => None,
             },
-            title_end: r.start + whole.end(),
+            title_start: if title.as_str().trim().is_empty() {
+                title_end
+            } else {
+                r.start + title.start()
+            },
+            title_end,
             paragraph_pending: false,
+            hidden: 0,
+            has_title: false,
         })
     }
 
+    /// The title of a callout that has none: its type, capitalised (as Obsidian shows it).
+    fn default_title(&self) -> String {
+        let mut title = self.kind.clone();
+        if let Some(first) = title.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        title
+    }
+
+    /// Up to the title's text. A foldable callout is a `<details>`, which folds with no script.
     fn open_html(&self) -> String {
-        format!(
-            "<div class=\"callout\" data-callout=\"{}\"{}><div class=\"callout-title\">{}</div><div class=\"callout-content\">\n",
-            escape(&self.kind),
-            self.fold,
-            escape(&self.title)
-        )
+        match self.fold {
+            None => format!(
+                "<div class=\"callout\" data-callout=\"{}\"><div class=\"callout-title\"><span class=\"callout-title-inner\">",
+                escape(&self.kind)
+            ),
+            Some(open) => format!(
+                "<details class=\"callout\" data-callout=\"{}\" data-fold=\"{}\"{}><summary class=\"callout-title\"><span class=\"callout-title-inner\">",
+                escape(&self.kind),
+                if open { "open" } else { "closed" },
+                if open { " open" } else { "" }
+            ),
+        }
+    }
+
+    /// From the title's end to the content's start.
+    fn close_title_html(&self) -> &'static str {
+        match self.fold {
+            None => "</span></div><div class=\"callout-content\">\n",
+            Some(_) => "</span></summary><div class=\"callout-content\">\n",
+        }
+    }
+
+    /// The end of the content and of the callout.
+    fn close_html(&self) -> &'static str {
+        match self.fold {
+            None => "</div></div>\n",
+            Some(_) => "</div></details>\n",
+        }
     }
 }
 
@@ -940,7 +1093,10 @@ mod tests {
         assert!(Callout::detect(text, 0..text.len()).is_none());
         let inner = Callout::detect(text, 1..text.len()).expect("the inner quote");
         assert_eq!(
-            (inner.kind.as_str(), inner.title.as_str()),
+            (
+                inner.kind.as_str(),
+                &text[inner.title_start..inner.title_end]
+            ),
             ("warning", "Inner")
         );
     }
@@ -1110,12 +1266,68 @@ mod tests {
             html,
             "<p><img src=\"http://x.png\" alt=\"see &lt;a href=&quot;#M0&quot;&gt;it&lt;/a&gt; here\" /></p>\n"
         );
-        // A callout hides the image on its title line but not the image's end event.
+        // An image on a callout's title line is part of the title.
         let (html, _) = filled("> [!note] Title ![i](http://x.png)\n> body text\n");
-        assert!(
-            html.contains("<div class=\"callout\" data-callout=\"note\">"),
-            "{html}"
+        assert_eq!(
+            html,
+            "<div class=\"callout\" data-callout=\"note\"><div class=\"callout-title\"><span class=\"callout-title-inner\">Title <img src=\"http://x.png\" alt=\"i\" /></span></div><div class=\"callout-content\">\n<p>body text</p>\n</div></div>\n"
         );
-        assert!(html.contains("body text"), "{html}");
+    }
+
+    /// A callout's title is inline markdown, as Obsidian shows it: its links, emphasis,
+    /// highlights and tags are written in the title (none of their ends leaks into the
+    /// content); `[!type]` alone is titled by its type; `-` and `+` fold (closed, open) as a
+    /// `<details>` that needs no script.
+    #[test]
+    fn callout_titles_are_inline_markdown_and_foldable_callouts_are_details() {
+        let cases = [
+            (
+                "> [!tip]- See [[Other]] *now*\n> Body.\n",
+                "<details class=\"callout\" data-callout=\"tip\" data-fold=\"closed\"><summary class=\"callout-title\"><span class=\"callout-title-inner\">See <a href=\"#L0\">L</a> <em>now</em></span></summary><div class=\"callout-content\">\n<p>Body.</p>\n</div></details>\n",
+            ),
+            (
+                "> [!FAQ]+\n> Why?\n",
+                "<details class=\"callout\" data-callout=\"faq\" data-fold=\"open\" open><summary class=\"callout-title\"><span class=\"callout-title-inner\">Faq</span></summary><div class=\"callout-content\">\n<p>Why?</p>\n</div></details>\n",
+            ),
+            (
+                "> [!note] A ==mark== and #tag and [md](http://x.org)\n",
+                "<div class=\"callout\" data-callout=\"note\"><div class=\"callout-title\"><span class=\"callout-title-inner\">A <mark>mark</mark> and #T0 and <a class=\"external\" href=\"http://x.org\" rel=\"noopener\">md</a></span></div><div class=\"callout-content\">\n</div></div>\n",
+            ),
+            (
+                "> [!warning] **Bold** title\n>\n> Para.\n",
+                "<div class=\"callout\" data-callout=\"warning\"><div class=\"callout-title\"><span class=\"callout-title-inner\"><strong>Bold</strong> title</span></div><div class=\"callout-content\">\n<p>Para.</p>\n</div></div>\n",
+            ),
+            (
+                "> [!info]\n> > [!todo] Inner [[X]]\n> > done\n",
+                "<div class=\"callout\" data-callout=\"info\"><div class=\"callout-title\"><span class=\"callout-title-inner\">Info</span></div><div class=\"callout-content\">\n<div class=\"callout\" data-callout=\"todo\"><div class=\"callout-title\"><span class=\"callout-title-inner\">Inner <a href=\"#L0\">L</a></span></div><div class=\"callout-content\">\n<p>done</p>\n</div></div>\n</div></div>\n",
+            ),
+        ];
+        for (text, html) in cases {
+            assert_eq!(filled(text).0, html, "{text:?}");
+        }
+    }
+
+    /// A task of any status but a space is checked, as Obsidian shows it, and its item says
+    /// which (`data-task`), so that a theme can style `[/]` apart from `[-]`; a bracketed word
+    /// that is not a status stays text.
+    #[test]
+    fn tasks_of_other_statuses_are_checked_items_with_their_status() {
+        let cases = [
+            (
+                "- [/] doing [[N]]\n- [-] ==dropped==\n- [ ] open\n- [x] done\n",
+                "<ul>\n<li data-task=\"/\"><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndoing <a href=\"#L0\">L</a></li>\n<li data-task=\"-\"><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\n<mark>dropped</mark></li>\n<li><input disabled=\"\" type=\"checkbox\"/>\nopen</li>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone</li>\n</ul>\n",
+            ),
+            (
+                "1. [>] later\n\n2. [?] loose ^b1\n",
+                "<ol>\n<li data-task=\"&gt;\">\n<p><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\nlater</p>\n</li>\n<li data-task=\"?\"><p id=\"^b1\"><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\nloose</p>\n</li>\n</ol>\n",
+            ),
+            (
+                "- [ab] word\n- [/]no space\n- [[N]] link\n",
+                "<ul>\n<li>[ab] word</li>\n<li>[/]no space</li>\n<li><a href=\"#L0\">L</a> link</li>\n</ul>\n",
+            ),
+        ];
+        for (text, html) in cases {
+            assert_eq!(filled(text).0, html, "{text:?}");
+        }
     }
 }

@@ -272,9 +272,13 @@ fn replace_md_links(line: &str, out: &mut String) -> bool {
 /// ones too) and a trailing `^block-id`.
 fn strip_block_markup(line: &str) -> &str {
     let mut rest = line.trim_start();
+    let mut listed = false;
     loop {
         let before = rest;
         rest = rest.trim_start_matches('>').trim_start();
+        if rest.len() < before.len() {
+            rest = strip_callout_marker(rest);
+        }
         if let Some(r) = rest.strip_prefix('#') {
             let r = r.trim_start_matches('#');
             if r.starts_with(' ') || r.is_empty() {
@@ -284,16 +288,21 @@ fn strip_block_markup(line: &str) -> &str {
         for marker in ["- ", "* ", "+ "] {
             if let Some(r) = rest.strip_prefix(marker) {
                 rest = r.trim_start();
+                listed = true;
             }
         }
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
             rest = rest[digits + 1..].trim_start();
+            listed = true;
         }
         for task in ["[ ] ", "[x] ", "[X] "] {
             if let Some(r) = rest.strip_prefix(task) {
                 rest = r;
             }
+        }
+        if listed {
+            rest = strip_task_status(rest);
         }
         if rest == before {
             break;
@@ -307,6 +316,36 @@ fn strip_block_markup(line: &str) -> &str {
         }
     }
     rest
+}
+
+/// A list item's text without a task's other status (`[/] `, `[-] `, `[>] `: any character
+/// but a space or a bracket; Obsidian shows them all checked).
+fn strip_task_status(item: &str) -> &str {
+    let mut chars = item.chars();
+    match (chars.next(), chars.next(), chars.next(), chars.next()) {
+        (Some('['), Some(c), Some(']'), Some(' ' | '\t')) if !matches!(c, ' ' | '[' | ']') => {
+            chars.as_str()
+        }
+        _ => item,
+    }
+}
+
+/// A quote's text without a callout's `[!type]`, `[!type]-` or `[!type]+` at its start.
+fn strip_callout_marker(quoted: &str) -> &str {
+    let Some(rest) = quoted.strip_prefix("[!") else {
+        return quoted;
+    };
+    match rest.split_once(']') {
+        Some((kind, title))
+            if !kind.is_empty()
+                && kind
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            title.trim_start_matches(['+', '-']).trim_start()
+        }
+        _ => quoted,
+    }
 }
 
 /// `line.rfind(" ^")`, without building a substring searcher for every line.
@@ -470,7 +509,11 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
         let prev = note.lines().line_range(text, first - 1);
         let prev_text = text[prev.clone()].trim();
         let this = text[note.lines().line_range(text, first)].trim_start();
-        if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
+        if prev_text.is_empty()
+            || prev.start < note.body_start
+            || starts_block(this)
+            || is_atx_heading(prev_text)
+        {
             break;
         }
         first -= 1;
@@ -502,7 +545,10 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
     let half = CONTEXT_CHARS / 2;
     // The text before the link, stripped; past `half` characters, only its last `half`
     // characters after their first space, behind an ellipsis.
-    strip_markdown_into(out, &text[block_start..start], false, buffers);
+    // What the page shows of the note: its comments are not in it.
+    let comments = note.comments();
+    let before = without_comments(text, block_start..start, comments);
+    strip_markdown_into(out, &before, false, buffers);
     if out.len() > half {
         let chars = out.chars().count();
         if chars > half {
@@ -514,14 +560,23 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
             out.replace_range(..cut, "…");
         }
     }
-    // Then the link's own text and the text after it, each joined by a space when not empty.
-    strip_markdown_into(out, &text[start..end], !out.is_empty(), buffers);
+    // Then the link's own text and the text after it, each joined by a space where the note
+    // has one (`[[a]].` and `见[[链接]]。` stay without).
+    let spaced = space_at_end(&before);
+    let before_link = out.len();
+    strip_markdown_into(out, &text[start..end], spaced && !out.is_empty(), buffers);
     let mark = out.len();
-    strip_markdown_into(out, &text[end.min(block_end)..block_end], mark > 0, buffers);
+    let after = without_comments(text, end.min(block_end)..block_end, comments);
+    let spaced_after = space_at_start(&after) || (mark == before_link && spaced);
+    strip_markdown_into(out, &after, mark > 0 && spaced_after, buffers);
     // Past `half` characters, the text after the link is cut at the last space of its first
     // `half` characters and ends with an ellipsis.
     if out.len() > mark {
-        let after = if mark > 0 { mark + 1 } else { mark };
+        let after = if out[mark..].starts_with(' ') {
+            mark + 1
+        } else {
+            mark
+        };
         if out.len() - after > half && out[after..].chars().count() > half {
             let (head_end, _) = out[after..]
                 .char_indices()
@@ -533,6 +588,29 @@ fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, i
             out.push('…');
         }
     }
+}
+
+/// Inline markup a link can be wrapped in (`**[[a]]**`), which is not text around it.
+const WRAPPING: [char; 5] = ['*', '_', '=', '~', '`'];
+
+/// Whether `before` (the text up to a link) ends with white space, wrapping markup aside.
+fn space_at_end(before: &str) -> bool {
+    before
+        .trim_end_matches(WRAPPING)
+        .ends_with(char::is_whitespace)
+}
+
+/// Whether `after` (the text after a link) starts with white space, wrapping markup aside.
+fn space_at_start(after: &str) -> bool {
+    after
+        .trim_start_matches(WRAPPING)
+        .starts_with(char::is_whitespace)
+}
+
+/// `# Title` to `###### Title`: a heading, a block of its own line (`#tag` is not one).
+fn is_atx_heading(line: &str) -> bool {
+    let hashes = line.bytes().take_while(|&b| b == b'#').count();
+    (1..=6).contains(&hashes) && matches!(line.as_bytes().get(hashes), None | Some(b' ' | b'\t'))
 }
 
 fn starts_block(line: &str) -> bool {
@@ -550,12 +628,43 @@ fn starts_block(line: &str) -> bool {
 
 /// The note's visible text (comments and front matter removed), at most `max` characters.
 pub fn plain_text(note: &Note, max: usize) -> String {
-    let body = &note.text[note.body_start..];
+    let body = without_comments(
+        &note.text,
+        note.body_start..note.text.len(),
+        note.comments(),
+    );
     let cut = body
         .char_indices()
         .nth(max * 2)
         .map_or(body.len(), |(i, _)| i);
     strip_markdown(&body[..cut]).chars().take(max).collect()
+}
+
+/// `text[range]` without the parts inside `comments` (sorted byte ranges of `%% %%`, as
+/// [`Note::comments`] gives them): what a reader of the page sees of it. Borrowed when no
+/// comment reaches into the range, as in most notes.
+pub(crate) fn without_comments<'t>(
+    text: &'t str,
+    range: std::ops::Range<usize>,
+    comments: &[std::ops::Range<usize>],
+) -> std::borrow::Cow<'t, str> {
+    let first = comments.partition_point(|c| c.end <= range.start);
+    let inside = &comments[first..];
+    if inside.first().is_none_or(|c| c.start >= range.end) {
+        return std::borrow::Cow::Borrowed(&text[range]);
+    }
+    let mut out = String::with_capacity(range.len());
+    let mut pos = range.start;
+    for c in inside.iter().take_while(|c| c.start < range.end) {
+        if c.start > pos {
+            out.push_str(&text[pos..c.start]);
+        }
+        pos = pos.max(c.end);
+    }
+    if pos < range.end {
+        out.push_str(&text[pos..range.end]);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A front-matter value as display text: lists joined with commas.
@@ -845,9 +954,13 @@ mod tests {
     /// `strip_block_markup` as it was first written.
     fn reference_block_markup(line: &str) -> &str {
         let mut rest = line.trim_start();
+        let mut listed = false;
         loop {
             let before = rest;
             rest = rest.trim_start_matches('>').trim_start();
+            if rest.len() < before.len() {
+                rest = strip_callout_marker(rest);
+            }
             if let Some(r) = rest.strip_prefix('#') {
                 let r = r.trim_start_matches('#');
                 if r.starts_with(' ') || r.is_empty() {
@@ -857,16 +970,21 @@ mod tests {
             for marker in ["- ", "* ", "+ "] {
                 if let Some(r) = rest.strip_prefix(marker) {
                     rest = r.trim_start();
+                    listed = true;
                 }
             }
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
             if digits > 0 && matches!(rest.as_bytes().get(digits), Some(b'.') | Some(b')')) {
                 rest = rest[digits + 1..].trim_start();
+                listed = true;
             }
             for task in ["[ ] ", "[x] ", "[X] "] {
                 if let Some(r) = rest.strip_prefix(task) {
                     rest = r;
                 }
+            }
+            if listed {
+                rest = strip_task_status(rest);
             }
             if rest == before {
                 break;
@@ -1033,7 +1151,11 @@ mod tests {
             let prev = note.lines().line_range(text, first - 1);
             let prev_text = text[prev.clone()].trim();
             let this = text[note.lines().line_range(text, first)].trim_start();
-            if prev_text.is_empty() || prev.start < note.body_start || starts_block(this) {
+            if prev_text.is_empty()
+                || prev.start < note.body_start
+                || starts_block(this)
+                || is_atx_heading(prev_text)
+            {
                 break;
             }
             first -= 1;
@@ -1059,9 +1181,12 @@ mod tests {
         // `start` and `end` are boundaries, so these stay outside the link.
         let block_start = crate::source::ceil_char_boundary(text, block_start);
         let block_end = crate::source::floor_char_boundary(text, block_end);
-        let before = strip_markdown(&text[block_start..start]);
+        let comments = note.comments();
+        let before_text = without_comments(text, block_start..start, comments);
+        let after_text = without_comments(text, end.min(block_end)..block_end, comments);
+        let before = strip_markdown(&before_text);
         let link_text = strip_markdown(&text[start..end]);
-        let after = strip_markdown(&text[end.min(block_end)..block_end]);
+        let after = strip_markdown(&after_text);
         let half = CONTEXT_CHARS / 2;
         let before: String = if before.chars().count() > half {
             let skip = before.chars().count() - half;
@@ -1082,12 +1207,58 @@ mod tests {
         } else {
             after
         };
-        [before.as_str(), link_text.as_str(), after.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ")
+        // Joined by a space where the note has one around the link.
+        let spaced_before = space_at_end(&before_text);
+        let spaced_after = space_at_start(&after_text);
+        let mut out = before;
+        if !link_text.is_empty() {
+            if spaced_before && !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&link_text);
+        }
+        if !after.is_empty() {
+            if !out.is_empty() && (spaced_after || (link_text.is_empty() && spaced_before)) {
+                out.push(' ');
+            }
+            out.push_str(&after);
+        }
+        out
+    }
+
+    /// A backlink's context reads as the note does: no space where the note has none around
+    /// the link (punctuation, Chinese), none of the heading above the paragraph, and no
+    /// callout marker.
+    #[test]
+    fn link_context_keeps_the_notes_spacing_and_its_own_block() {
+        let cases = [
+            ("Back to [[Home]].", "Back to Home."),
+            ("参见[[链接]]。然后", "参见链接。然后"),
+            (
+                "**[[Home]]**, then ==[[Home|home]]==: ok",
+                "Home, then home: ok",
+            ),
+            ("a [[Home]] b", "a Home b"),
+            ("## Risky part\nBack to [[Home]].", "Back to Home."),
+            ("# Title\n\n### H3\nSee [[Home]]", "See Home"),
+            ("> [!tip]- Folded with [[Home]]\n> body", "Folded with Home"),
+            ("> [!note] [[Home]]", "Home"),
+            ("x [[Home| ]]y", "x Homey"),
+            ("- [/] Doing [[Home]]", "Doing Home"),
+            ("1. [-] Dropped [[Home]]", "Dropped Home"),
+            ("[a] is [[Home]]", "[a] is Home"),
+            ("A %%secret%% [[Home]] %%more\nlines%% b %%open", "A Home b"),
+        ];
+        for (text, context) in cases {
+            let (note, _) = crate::parse::note(crate::discover::SourceFile {
+                path: crate::source::VaultPath::new("n.md").unwrap(),
+                text: text.to_string(),
+                is_template: false,
+            });
+            assert!(!note.links.is_empty(), "{text:?}");
+            assert_eq!(link_context(&note, 0), context, "{text:?}");
+            assert_eq!(reference_link_context(&note, 0), context, "{text:?}");
+        }
     }
 
     #[test]

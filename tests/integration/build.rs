@@ -275,6 +275,53 @@ fn a_notes_own_html_is_published_without_scripts_handlers_or_script_urls() {
     }
 }
 
+/// `%% comments %%` are the writer's own: no file of the site holds their text (not the page,
+/// not a backlink's context, not the search index or its excerpts, not the graph).
+#[test]
+fn comments_are_in_no_file_of_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(
+        vault.join("Diary.md"),
+        "# Diary\n\nMet [[Friend]] today %%secretalpha%%, nice.\n\n%%\nsecretbeta [[Friend]]\n%%\n\n\
+         Also %%secretgamma [[Nobody]]%% see [[Friend]] %%unclosed secretdelta",
+    )
+    .unwrap();
+    std::fs::write(vault.join("Friend.md"), "# Friend\n\nA friend.\n").unwrap();
+    let site = dir.path().join("site");
+    crate::support::build(&vault, &site).assert_code(0);
+    let friend = std::fs::read_to_string(&crate::support::note_pages(&site)["Friend.md"]).unwrap();
+    // The context of each mention is there, without the comments.
+    for context in ["Met Friend today , nice.", "Also see Friend"] {
+        assert!(friend.contains(context), "{context:?} is missing: {friend}");
+    }
+    let mut files = 0;
+    for file in walkdir::WalkDir::new(&site) {
+        let file = file.unwrap();
+        if !file.file_type().is_file() {
+            continue;
+        }
+        files += 1;
+        let bytes = std::fs::read(file.path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "secretalpha",
+            "secretbeta",
+            "secretgamma",
+            "secretdelta",
+            "Nobody",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{secret} is in {}",
+                file.path().display()
+            );
+        }
+    }
+    assert!(files > 5, "{files} files");
+}
+
 #[test]
 fn an_output_folder_whose_parents_do_not_exist_is_created() {
     let dir = tempfile::tempdir().unwrap();
