@@ -6,6 +6,7 @@
 //! sections and notes parsed without a template (taken from the parse cache) get theirs made
 //! on the spot from the same function, so both paths write the same bytes.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -675,6 +676,36 @@ fn highlight_delimiters(text: &str) -> Vec<(usize, bool, bool)> {
     found
 }
 
+/// A heading's text as a reader sees it, for the table of contents and a title: the `==`
+/// that pair as highlights (as [`mark_highlights`] pairs them in one run of text) left out.
+pub(crate) fn without_highlights(text: &str) -> Cow<'_, str> {
+    if memchr::memmem::find(text.as_bytes(), b"==").is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut openers: Vec<usize> = Vec::new();
+    let mut paired: Vec<usize> = Vec::new();
+    for (at, can_open, can_close) in highlight_delimiters(text) {
+        if can_close && !openers.is_empty() {
+            paired.extend(openers.pop());
+            paired.push(at);
+        } else if can_open {
+            openers.push(at);
+        }
+    }
+    if paired.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    paired.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for at in paired {
+        out.push_str(&text[pos..at]);
+        pos = at + 2;
+    }
+    out.push_str(&text[pos..]);
+    Cow::Owned(out)
+}
+
 /// Writes the pieces as HTML, recording where each hole's placeholder lands. Text of the
 /// note that needs no escaping becomes a hole too, so the template holds mostly markup.
 fn write(text: &str, pieces: Vec<Piece>, size_hint: usize) -> BodyTemplate {
@@ -1328,6 +1359,23 @@ mod tests {
         ];
         for (text, html) in cases {
             assert_eq!(filled(text).0, html, "{text:?}");
+        }
+    }
+
+    /// The table of contents and a title show a highlighted heading without its `==`, and
+    /// keep those that are text (`a == b`, `===`).
+    #[test]
+    fn headings_are_shown_without_their_highlight_marks() {
+        for (text, shown) in [
+            ("A ==b== c", "A b c"),
+            ("==all==", "all"),
+            ("a == b", "a == b"),
+            ("x === y ==z==", "x === y z"),
+            ("==open only", "==open only"),
+            ("==a== and ==b", "a and ==b"),
+            ("", ""),
+        ] {
+            assert_eq!(without_highlights(text), shown, "{text:?}");
         }
     }
 }

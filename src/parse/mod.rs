@@ -421,7 +421,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
             headings
                 .iter()
                 .find(|h| h.level == 1)
-                .map(|h| h.text.clone())
+                .map(|h| body::without_highlights(&h.text).into_owned())
         })
         .unwrap_or_else(|| path.stem().to_string());
     links.sort_by_key(|l| l.span.start);

@@ -39,8 +39,8 @@ pub struct LinkView {
 pub struct TocEntry<'a> {
     /// 1-6.
     pub level: u8,
-    /// Heading text.
-    pub text: &'a str,
+    /// Heading text, as shown (without `==` highlight marks).
+    pub text: std::borrow::Cow<'a, str>,
     /// Anchor id.
     pub anchor: &'a str,
 }

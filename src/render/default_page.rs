@@ -245,7 +245,7 @@ fn write_note_content(o: &mut Page, root: &str, note: &NoteView) {
             );
             o.esc(entry.anchor);
             o.push("\">");
-            o.esc(entry.text);
+            o.esc(&entry.text);
             o.push("</a></li>\n");
         }
         o.push("      </ol>\n    </details>\n  </nav>\n  </aside>\n");

@@ -837,7 +837,7 @@ fn note_view<'a>(
             .iter()
             .map(|h| TocEntry {
                 level: h.level,
-                text: &h.text,
+                text: crate::parse::body::without_highlights(&h.text),
                 anchor: &h.anchor,
             })
             .collect(),

@@ -319,6 +319,40 @@ test('math is laid out by the browser as MathML, not shown as TeX', T, async (t)
   assert.ok(font, 'the math font is loaded from static/fonts');
 });
 
+test('a folded callout opens and closes on a click, with no script; its title link works', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<details class="callout"[^>]*data-fold="closed"/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault has a folded callout (`> [!type]-`)');
+  const { page } = await open(t, rel(file), { javaScriptEnabled: false });
+  const callout = page.locator('details.callout[data-fold="closed"]').first();
+  const content = callout.locator('.callout-content');
+  assert.equal(await content.isVisible(), false, 'a folded callout hides its content');
+  const title = callout.locator('summary.callout-title');
+  assert.ok((await title.innerText()).trim().length > 0, 'the title shows');
+  assert.ok(!/\[!|\[\[/.test(await title.innerText()), 'no `[!type]` or `[[` in the title');
+  await title.click({ position: { x: 5, y: 5 } });
+  assert.equal(await content.isVisible(), true, 'a click on the title opens it');
+  await title.click({ position: { x: 5, y: 5 } });
+  assert.equal(await content.isVisible(), false, 'a second click folds it again');
+  // The title's link is a link of the page, to a page that exists.
+  const link = title.locator('a.internal').first();
+  const href = await link.getAttribute('href');
+  assert.ok(href && fs.existsSync(fileOf(new URL(href, page.url()).href)), `the title's link resolves: ${href}`);
+});
+
+test('a task of another status is checked but not struck out; a done task is', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<li data-task="\/"/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault has an in-progress task (`- [/]`)');
+  const { page } = await open(t, rel(file));
+  const styles = await page.evaluate(() => {
+    const of = (li) => ({ checked: li.querySelector('input').checked, line: getComputedStyle(li).textDecorationLine });
+    const custom = document.querySelector('li[data-task="/"]');
+    const done = [...document.querySelectorAll('li:not([data-task])')].find((li) => li.querySelector(':scope > input:checked'));
+    return { custom: of(custom), done: done && of(done) };
+  });
+  assert.deepEqual(styles.custom, { checked: true, line: 'none' }, 'an in-progress task');
+  assert.deepEqual(styles.done, { checked: true, line: 'line-through' }, 'a done task');
+});
+
 test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
   const { page } = await open(t, 'index.html');
   await Promise.all([page.waitForURL(/graph/), page.locator('a.nav-graph').click()]);
