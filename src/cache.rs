@@ -45,7 +45,7 @@ pub const CACHE_FILE: &str = "parse.bin";
 const MAGIC: &[u8; 8] = b"VAULTCpc";
 
 /// Bump when the file layout or the record encoding changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// Why a cache file was not used. The build goes on without it in every case.
 #[derive(Debug, thiserror::Error)]
@@ -590,6 +590,7 @@ struct NoteRecord<'a> {
     blocks: Cow<'a, [Block]>,
     links: Cow<'a, [Link]>,
     tags: Cow<'a, [TagUse]>,
+    diagrams: bool,
     diagnostics: Vec<DiagnosticRecord<'a>>,
 }
 
@@ -701,6 +702,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         fragments: _,
         near: _,
         comments: _,
+        diagrams,
         body: _,
     } = note;
     let FrontMatter {
@@ -764,6 +766,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         blocks: Cow::Borrowed(blocks),
         links: Cow::Borrowed(links),
         tags: Cow::Borrowed(tags),
+        diagrams: *diagrams,
         diagnostics: diags,
     };
     postcard::to_allocvec(&record).ok()
@@ -845,6 +848,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
         blocks: record.blocks.into_owned(),
         links: record.links.into_owned(),
         tags: record.tags.into_owned(),
+        diagrams: record.diagrams,
     };
     Ok((note, diagnostics))
 }

@@ -408,6 +408,11 @@ impl Staging {
         self.removed.push(rel.to_string());
     }
 
+    /// Whether the previous site has `rel` (a file vaultc wrote).
+    pub fn had(&self, rel: &str) -> bool {
+        self.previous.contains_key(rel)
+    }
+
     /// Whether this build updates the previous site in place (rather than writing it whole).
     pub fn in_place(&self) -> bool {
         self.in_place

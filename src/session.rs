@@ -554,6 +554,10 @@ impl BuildSession {
         for file in &untagged {
             staging.remove(file);
         }
+        // The diagram renderer goes with the last diagram (and comes back with a new one).
+        if !render::has_diagrams(comp) && staging.had(render::DIAGRAM_FILE) {
+            staging.remove(render::DIAGRAM_FILE);
+        }
         let published = comp.site.published();
         let sink = SiteSink::new(&staging, published);
         let rendered = match render::render_selected(

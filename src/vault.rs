@@ -110,6 +110,9 @@ pub struct Note {
     /// The `%% comments %%` of the body, made on first use ([`Note::comments`]): every embed
     /// of a part of the note renders that part through them.
     pub comments: std::sync::OnceLock<Vec<std::ops::Range<usize>>>,
+    /// The body has a diagram (` ```mermaid `): a site that shows it carries the diagram
+    /// renderer.
+    pub diagrams: bool,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
     /// build (see [`crate::parse::body`]); `None` when taken from the parse cache, parsed
     /// for `check`, or not published (`publish: false`): a page then makes one each time it

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Tag, TagEnd};
 use regex::Regex;
 
 use crate::render::html::escape;
@@ -218,6 +218,7 @@ pub fn template<'a>(
     let mut callout: Option<Callout> = None;
     // Per open quote: the closing HTML of a callout, `None` for a plain quote.
     let mut callouts_open: Vec<Option<&'static str>> = Vec::new();
+    let mut diagram = false; // inside a ```mermaid block
     let mut task: Option<TaskStatus> = None; // the item just opened is a task of another status
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
@@ -493,6 +494,16 @@ pub fn template<'a>(
                 Some(close) => pieces.push(Piece::Event(Event::Html(close.into()))),
                 None => pieces.push(Piece::Event(Event::End(TagEnd::BlockQuote(kind)))),
             },
+            // A diagram is its source in `<pre class="mermaid">`, which the page's script
+            // draws (and which reads as its source without scripts).
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_diagram(&info) => {
+                diagram = true;
+                pieces.push(html("<pre class=\"mermaid\">".to_string()));
+            }
+            Event::End(TagEnd::CodeBlock) if diagram => {
+                diagram = false;
+                pieces.push(html("</pre>\n".to_string()));
+            }
             Event::Text(t) => push_text(src, &r, t, &mut pieces),
             // The note's own HTML, made safe (`super::raw_html`): a block as one piece.
             Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
@@ -528,6 +539,13 @@ pub fn template<'a>(
     }
     mark_highlights(src, &mut pieces);
     write(src.text, pieces, size_hint)
+}
+
+/// Whether a fenced block's info string (` ```mermaid `) makes it a diagram.
+pub(crate) fn is_diagram(info: &str) -> bool {
+    info.split_ascii_whitespace()
+        .next()
+        .is_some_and(|lang| lang.eq_ignore_ascii_case("mermaid"))
 }
 
 /// Obsidian's `==highlight==`, which pulldown-cmark does not parse: pairs of `==` in the text
@@ -1377,5 +1395,20 @@ mod tests {
         ] {
             assert_eq!(without_highlights(text), shown, "{text:?}");
         }
+    }
+
+    /// A ` ```mermaid ` block is a diagram: its escaped source in `<pre class="mermaid">`, and
+    /// the note says it has one; other fenced code keeps pulldown-cmark's markup.
+    #[test]
+    fn mermaid_blocks_are_diagrams_and_other_code_is_code() {
+        let (html, note) =
+            filled("```Mermaid extra\ngraph TD; A-->B;\n```\n\n```rust\nlet a = 1 < 2;\n```\n");
+        assert_eq!(
+            html,
+            "<pre class=\"mermaid\">graph TD; A--&gt;B;\n</pre>\n<pre><code class=\"language-rust\">let a = 1 &lt; 2;\n</code></pre>\n"
+        );
+        assert!(note.diagrams);
+        let (_, note) = filled("```rust\nmermaid\n```\n\n~~~\ngraph\n~~~\n");
+        assert!(!note.diagrams);
     }
 }

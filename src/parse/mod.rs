@@ -454,6 +454,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         fragments: Default::default(),
         near: Default::default(),
         comments: comments.into(),
+        diagrams: body.diagrams,
         text,
         body: template,
     };
@@ -501,6 +502,8 @@ struct BodyScan {
     depth: usize,
     /// The heading being read: level, text so far, range.
     heading: Option<(u8, String, Range<usize>)>,
+    /// A ` ```mermaid ` block was seen.
+    diagrams: bool,
 }
 
 impl BodyScan {
@@ -515,9 +518,13 @@ impl BodyScan {
                         out.heading = Some((*level as u8, String::new(), range.clone()))
                     }
                     Tag::Paragraph | Tag::Item => out.containers.push(range.clone()),
-                    Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_) => {
+                    Tag::CodeBlock(kind) => {
+                        if let pulldown_cmark::CodeBlockKind::Fenced(info) = kind {
+                            out.diagrams |= body::is_diagram(info);
+                        }
                         out.opaque.push(range.clone())
                     }
+                    Tag::HtmlBlock | Tag::MetadataBlock(_) => out.opaque.push(range.clone()),
                     Tag::Link {
                         link_type,
                         dest_url,

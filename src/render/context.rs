@@ -94,6 +94,10 @@ pub struct NoteView<'a> {
     pub backlinks: Vec<BacklinkView<'a>>,
     /// Number of outgoing links.
     pub outlinks_count: usize,
+    /// The body has code in a language (` ```rust `): the page loads the highlighter.
+    pub code: bool,
+    /// The body has diagrams (` ```mermaid `): the page loads the diagram renderer.
+    pub diagrams: bool,
 }
 
 /// A note in a listing.

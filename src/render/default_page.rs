@@ -23,15 +23,28 @@ use crate::vault::NoteId;
 /// The note page of `note` on site `site`, appended to `out`.
 pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
     let meta = note.description.filter(|d| !d.is_empty());
-    write_page(&mut Page(out), site, "note", note.title, meta, |o| {
-        write_note_content(o, &site.root, note)
-    });
+    // note.html's `scripts` block.
+    let scripts = [
+        (note.code, "highlight.min.js"),
+        (note.diagrams, "mermaid.min.js"),
+        (note.code || note.diagrams, "code.js"),
+    ];
+    let scripts = scripts.iter().filter(|(on, _)| *on).map(|(_, name)| *name);
+    write_page(
+        &mut Page(out),
+        site,
+        "note",
+        note.title,
+        meta,
+        scripts,
+        |o| write_note_content(o, &site.root, note),
+    );
 }
 
 /// The page of tag `tag` (whose page title is `title`, `#name`) on site `site`, appended to
 /// `out`.
 pub fn tag_page(out: &mut Vec<u8>, site: &SiteView, title: &str, tag: &TagView) {
-    write_page(&mut Page(out), site, "tag", title, None, |o| {
+    write_page(&mut Page(out), site, "tag", title, None, [], |o| {
         write_tag_content(o, &site.root, tag)
     });
 }
@@ -46,7 +59,7 @@ pub fn index_page<'a>(
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
     sections: &mut IndexSections,
 ) {
-    write_page(&mut Page(out), site, "index", site.title, None, |o| {
+    write_page(&mut Page(out), site, "index", site.title, None, [], |o| {
         write_index_content(o, site, stats, folders, entry, sections)
     });
 }
@@ -87,13 +100,15 @@ impl std::fmt::Write for Page<'_> {
 }
 
 /// `base.html` for a page of `kind` titled `title`, with `meta` as the description of the
-/// `meta` block and `content` writing the `content` block.
-fn write_page(
+/// `meta` block, `content` writing the `content` block and the `scripts` block loading
+/// `scripts` (files of `static/`).
+fn write_page<'s>(
     o: &mut Page,
     site: &SiteView,
     kind: &str,
     title: &str,
     meta: Option<&str>,
+    scripts: impl IntoIterator<Item = &'s str>,
     content: impl FnOnce(&mut Page),
 ) {
     let root = site.root.as_str();
@@ -169,7 +184,15 @@ fn write_page(
     o.esc(site.generator);
     o.push("</span></p>\n</footer>\n<script src=\"");
     o.esc(root);
-    o.push("static/search.js\" defer></script>\n\n</body>\n</html>");
+    o.push("static/search.js\" defer></script>\n");
+    for script in scripts {
+        o.push("<script src=\"");
+        o.esc(root);
+        o.push("static/");
+        o.push(script);
+        o.push("\" defer></script>\n");
+    }
+    o.push("\n</body>\n</html>");
 }
 
 /// note.html's `content` block.

@@ -141,9 +141,11 @@ pub fn render_site(
         "lists, graph data, search (in render, beside note pages)",
         others_took,
     ));
+    let diagrams = has_diagrams(comp);
     theme
         .assets
         .par_iter()
+        .filter(|(name, _)| diagrams || name != DIAGRAM_ASSET)
         .try_for_each(|(name, bytes)| sink.write(&format!("static/{name}"), bytes, None))?;
     Ok(RenderStats {
         rendered: pages.rendered.into_inner(),
@@ -498,6 +500,12 @@ pub fn render_selected(
     wanted_done?;
     lists_done?;
     graph_done?;
+    // The diagram renderer, when a note has diagrams now (the caller removes it when none has).
+    if has_diagrams(comp) {
+        if let Some((_, bytes)) = theme.assets.iter().find(|(n, _)| n == DIAGRAM_ASSET) {
+            sink.write(DIAGRAM_FILE, bytes, None)?;
+        }
+    }
     let members = shard_members(comp);
     let shards = members.len();
     let mut wanted_shards: Vec<usize> = selection
@@ -777,6 +785,21 @@ pub(crate) fn firsts<'a, T, K: std::hash::Hash + Eq>(
     items.iter().map(|t| seen.insert(key(t))).collect()
 }
 
+/// How a body's code in a language starts (pulldown-cmark's markup for ` ```rust `).
+const CODE_MARK: &str = "<code class=\"language-";
+/// How a body's diagram starts ([`crate::parse::body`]'s markup for ` ```mermaid `).
+const DIAGRAM_MARK: &str = "<pre class=\"mermaid\">";
+/// The diagram renderer among the theme's assets: written into the site only when a note has
+/// a diagram (it is most of the theme's bytes).
+const DIAGRAM_ASSET: &str = "mermaid.min.js";
+/// Where the diagram renderer is in a site.
+pub const DIAGRAM_FILE: &str = "static/mermaid.min.js";
+
+/// Whether any note has a diagram (` ```mermaid `): the site then carries the diagram renderer.
+pub fn has_diagrams(comp: &Compilation) -> bool {
+    comp.vault.notes.iter().any(|n| n.diagrams)
+}
+
 fn note_view<'a>(
     comp: &'a Compilation,
     plan: &SitePlan,
@@ -829,7 +852,6 @@ fn note_view<'a>(
         title: &note.title,
         path: note.path.as_str(),
         folder: note.folder(),
-        html,
         tags,
         aliases: &note.front_matter.aliases,
         toc: note
@@ -858,6 +880,10 @@ fn note_view<'a>(
             .iter()
             .filter(|l| l.kind != LinkKind::Embed)
             .count(),
+        // Read off the body as written, embeds included.
+        code: memchr::memmem::find(html.as_bytes(), CODE_MARK.as_bytes()).is_some(),
+        diagrams: memchr::memmem::find(html.as_bytes(), DIAGRAM_MARK.as_bytes()).is_some(),
+        html,
     }
 }
 

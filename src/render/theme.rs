@@ -66,6 +66,18 @@ pub const STATIC: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/elasticlunr.min.js"),
     ),
     (
+        "highlight.min.js",
+        include_bytes!("../../themes/default/static/highlight.min.js"),
+    ),
+    (
+        "mermaid.min.js",
+        include_bytes!("../../themes/default/static/mermaid.min.js"),
+    ),
+    (
+        "code.js",
+        include_bytes!("../../themes/default/static/code.js"),
+    ),
+    (
         "LICENSES.md",
         include_bytes!("../../themes/default/static/LICENSES.md"),
     ),

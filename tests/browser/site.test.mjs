@@ -353,6 +353,35 @@ test('a task of another status is checked but not struck out; a done task is', T
   assert.deepEqual(styles.done, { checked: true, line: 'line-through' }, 'a done task');
 });
 
+test('code in a language is coloured, and a mermaid diagram is drawn as an SVG', T, async (t) => {
+  const codeFile = NOTE_FILES.find((f) => /<code class="language-python">/.test(TEXT.get(f)));
+  assert.ok(codeFile, 'some note of the demo vault has python code');
+  const { page } = await open(t, rel(codeFile));
+  await page.waitForSelector('pre > code.hljs', { timeout: 10_000 });
+  const colours = await page.evaluate(() => {
+    const code = document.querySelector('pre > code.language-python');
+    const keyword = code.querySelector('.hljs-keyword');
+    return { keyword: keyword && getComputedStyle(keyword).color, text: getComputedStyle(code).color, source: code.textContent };
+  });
+  assert.ok(colours.keyword, 'python keywords are marked');
+  assert.notEqual(colours.keyword, colours.text, 'and coloured apart from the text');
+  assert.match(colours.source, /import torch/, 'the code reads as written');
+
+  const diagramFile = NOTE_FILES.find((f) => /<pre class="mermaid">/.test(TEXT.get(f)));
+  assert.ok(diagramFile, 'some note of the demo vault has a mermaid diagram');
+  const { page: diagramPage } = await open(t, rel(diagramFile));
+  const svg = diagramPage.locator('pre.mermaid svg').first();
+  await svg.waitFor({ timeout: 20_000 });
+  const box = await svg.boundingBox();
+  assert.ok(box && box.width > 100 && box.height > 100, `the diagram is drawn: ${JSON.stringify(box)}`);
+  const labels = await diagramPage.locator('pre.mermaid').first().innerText();
+  assert.match(labels, /What must the model do\?/, 'its labels are the diagram source\'s');
+  assert.ok(!/-->/.test(labels), 'the source is not what is shown');
+  // A page with neither loads neither script.
+  const plain = NOTE_FILES.find((f) => !/<code class="language-|<pre class="mermaid">/.test(TEXT.get(f)));
+  assert.ok(!/highlight\.min\.js|mermaid\.min\.js/.test(TEXT.get(plain)), `${rel(plain)} loads no code scripts`);
+});
+
 test('graph page draws the nodes on a canvas; hover names a node, click opens it', T, async (t) => {
   const { page } = await open(t, 'index.html');
   await Promise.all([page.waitForURL(/graph/), page.locator('a.nav-graph').click()]);

@@ -322,6 +322,68 @@ fn comments_are_in_no_file_of_the_site() {
     assert!(files > 5, "{files} files");
 }
 
+/// A page loads the code highlighter only when it shows code in a language, and the diagram
+/// renderer only when it shows a diagram (its own or an embedded note's); a diagram is its
+/// escaped source in `<pre class="mermaid">`, readable without scripts.
+#[test]
+fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_or_diagrams() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(
+        vault.join("Code.md"),
+        "# Code\n\n```rust\nfn main() {}\n```\n",
+    )
+    .unwrap();
+    std::fs::write(vault.join("Plain.md"), "# Plain\n\n```\nno language\n```\n").unwrap();
+    std::fs::write(
+        vault.join("Diagram.md"),
+        "# Diagram\n\n```mermaid\ngraph TD; A-->B & C<D;\n```\n",
+    )
+    .unwrap();
+    std::fs::write(vault.join("Embeds.md"), "# Embeds\n\n![[Diagram]]\n").unwrap();
+    let site = dir.path().join("site");
+    crate::support::build(&vault, &site).assert_code(0);
+    let pages = crate::support::note_pages(&site);
+    let page = |name: &str| std::fs::read_to_string(&pages[name]).unwrap();
+    let scripts = |html: &str| -> Vec<String> {
+        html.match_indices("<script src=\"")
+            .map(|(i, _)| {
+                let rest = &html[i + 13..];
+                rest[..rest.find('"').unwrap()]
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        scripts(&page("Code.md")),
+        ["search.js", "highlight.min.js", "code.js"]
+    );
+    assert_eq!(scripts(&page("Plain.md")), ["search.js"]);
+    for name in ["Diagram.md", "Embeds.md"] {
+        assert_eq!(
+            scripts(&page(name)),
+            ["search.js", "mermaid.min.js", "code.js"],
+            "{name}"
+        );
+        assert!(
+            page(name).contains("<pre class=\"mermaid\">graph TD; A--&gt;B &amp; C&lt;D;\n</pre>"),
+            "{name}: {}",
+            page(name)
+        );
+    }
+    for asset in ["highlight.min.js", "mermaid.min.js", "code.js"] {
+        assert!(site.join("static").join(asset).is_file(), "{asset}");
+    }
+    // Built again from the parse cache (notes not parsed again): the same.
+    std::fs::remove_dir_all(&site).unwrap();
+    crate::support::build(&vault, &site).assert_code(0);
+    assert!(site.join("static/mermaid.min.js").is_file());
+}
+
 #[test]
 fn an_output_folder_whose_parents_do_not_exist_is_created() {
     let dir = tempfile::tempdir().unwrap();

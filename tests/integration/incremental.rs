@@ -543,6 +543,65 @@ fn cold_full_build(vault: &Path, out: &Path) -> vaultc::build::BuildReport {
     .unwrap()
 }
 
+/// The diagram renderer (3.5 MB) is in a site only while a note has a diagram: a session
+/// writes it with the first diagram, removes it with the last, and equals a full build at each
+/// step; a one-shot build over the previous site does the same.
+#[test]
+fn the_diagram_renderer_comes_and_goes_with_the_diagrams() {
+    use vaultc::build::{BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(vault.join("A.md"), "# A\n\nSee [[B]].\n").unwrap();
+    std::fs::write(vault.join("B.md"), "# B\n\n```rust\nfn main() {}\n```\n").unwrap();
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let renderer = "static/mermaid.min.js";
+    let mut session = BuildSession::new();
+    session.build(&vault, &options, None).unwrap();
+    assert!(!served.join(renderer).exists(), "no diagram yet");
+    let diagram = "# A\n\nSee [[B]].\n\n```mermaid\ngraph TD; A-->B;\n```\n";
+    for (step, (text, present)) in [(diagram, true), ("# A\n\nNo diagram.\n", false)]
+        .into_iter()
+        .enumerate()
+    {
+        std::fs::write(vault.join("A.md"), text).unwrap();
+        session
+            .build(&vault, &options, Some(&[root.join("A.md")]))
+            .unwrap();
+        assert_eq!(served.join(renderer).exists(), present, "step {step}");
+        let full = dir.path().join(format!("full-{step}"));
+        cold_full_build(&vault, &full);
+        assert_eq!(full.join(renderer).exists(), present, "step {step}");
+        assert_same_tree(&served, &full);
+        // A one-shot build over the previous site (kept pages) ends the same.
+        let again = dir.path().join(format!("again-{step}"));
+        copy_dir(&served, &again);
+        std::fs::write(
+            vault.join("B.md"),
+            format!("# B\n\n```rust\nfn main() {{}}\n```\n{step}\n"),
+        )
+        .unwrap();
+        vaultc::build::build(
+            &vault,
+            &BuildOptions {
+                output: again.clone(),
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(again.join(renderer).exists(), present, "step {step}");
+        std::fs::write(vault.join("B.md"), "# B\n\n```rust\nfn main() {}\n```\n").unwrap();
+        session
+            .build(&vault, &options, Some(&[root.join("B.md")]))
+            .unwrap();
+    }
+}
+
 #[test]
 fn a_build_session_gives_the_same_site_as_a_full_build_after_random_edits() {
     use vaultc::build::{BuildOptions, BuildSession};
