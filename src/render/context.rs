@@ -76,6 +76,9 @@ pub struct NoteView<'a> {
     pub path: &'a str,
     /// Folder.
     pub folder: &'a str,
+    /// The classes of front matter `cssclasses` (each value split at white space), which
+    /// Obsidian gives the note's view: the page's `<article>` carries them for a theme's CSS.
+    pub cssclasses: Vec<&'a str>,
     /// Rendered body.
     pub html: String,
     /// Tags with their pages.

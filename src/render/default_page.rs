@@ -202,7 +202,12 @@ fn write_note_content(o: &mut Page, root: &str, note: &NoteView) {
     if has_toc {
         o.push(" has-toc");
     }
-    o.push("\">\n<article class=\"note\" data-path=\"");
+    o.push("\">\n<article class=\"note");
+    for class in &note.cssclasses {
+        o.push(" ");
+        o.esc(class);
+    }
+    o.push("\" data-path=\"");
     o.esc(note.path);
     o.push(
         "\">\n  <header class=\"note-header\">\n    \

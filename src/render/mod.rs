@@ -852,6 +852,12 @@ fn note_view<'a>(
         title: &note.title,
         path: note.path.as_str(),
         folder: note.folder(),
+        cssclasses: note
+            .front_matter
+            .cssclasses
+            .iter()
+            .flat_map(|c| c.split_whitespace())
+            .collect(),
         tags,
         aliases: &note.front_matter.aliases,
         toc: note

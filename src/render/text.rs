@@ -31,13 +31,24 @@ const CONTEXT_CHARS: usize = 280;
 static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex")
 });
-/// What a matched `[[target|label]]` reads as: the label, else the target.
+/// What a matched `[[target|label]]` reads as: the label, else the target (also for an embed
+/// whose "label" is its size, `![[a.png|300]]`).
 fn link_text(c: &regex::Captures) -> String {
+    let embed = c[0].starts_with('!');
     c.get(2)
         .map(|l| l.as_str().trim())
-        .filter(|l| !l.is_empty())
+        .filter(|l| !(l.is_empty() || embed && is_embed_size(l)))
         .unwrap_or_else(|| c[1].trim())
         .to_string()
+}
+
+/// `300` or `300x200`: the size an embed is shown at, not words to read.
+fn is_embed_size(label: &str) -> bool {
+    let mut parts = label.splitn(2, 'x');
+    let digits =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let width = parts.next();
+    digits(width) && parts.next().is_none_or(|h| digits(Some(h)))
 }
 
 /// Markdown source to readable text: `[[a|b]]` -> `b`, `[t](u)` -> `t`, markup removed,
@@ -208,7 +219,10 @@ fn replace_wikilinks(line: &str, out: &mut String) -> bool {
                     out.clear();
                 }
                 out.push_str(&line[last..start]);
-                let label = label.map(|l| line[l].trim()).filter(|l| !l.is_empty());
+                let embed = start < p;
+                let label = label
+                    .map(|l| line[l].trim())
+                    .filter(|l| !(l.is_empty() || embed && is_embed_size(l)));
                 out.push_str(label.unwrap_or_else(|| line[c..target_end].trim()));
                 last = end;
                 pos = end;
@@ -1121,6 +1135,7 @@ mod tests {
         for input in [
             "[[a|b]] [[c\\|d]] ![[e]] [[f|]] [[|g]] [[h\\|]]x]]",
             "[[[a]]] [[a|b|c]] [[a\\]] [[a\\b|c]] [[a]b]] [[a|b]c]]",
+            "![[a.png|300]] ![[b|3x4]] ![[c| 5 ]] [[d|6]] ![[e|6x]] ![[f|x6]] !![[g|7]]",
             "[t](u) ![i](j) [a [b](c) d](e) [x]](y) [[p]](q) [r]((s))",
             "[[a|[b](c)]] [x [[y]]](z)",
         ] {
@@ -1248,6 +1263,8 @@ mod tests {
             ("1. [-] Dropped [[Home]]", "Dropped Home"),
             ("[a] is [[Home]]", "[a] is Home"),
             ("A %%secret%% [[Home]] %%more\nlines%% b %%open", "A Home b"),
+            ("![[pic.png|300]] and [[Home]]", "pic.png and Home"),
+            ("![[pic.png|30x20]] [[Home|300]]", "pic.png 300"),
         ];
         for (text, context) in cases {
             let (note, _) = crate::parse::note(crate::discover::SourceFile {
@@ -1291,6 +1308,9 @@ mod tests {
             "~~s~~",
             "é视",
             "[[D|lab el]]",
+            "![[p.png|300]]",
+            "![[p.png|3x40]]",
+            "[[E|12]]",
         ];
         let starts = [
             "", "", "", "- ", "# ", "> ", "1. ", "* [ ] ", "| ", "```\n", "  ",

@@ -384,6 +384,32 @@ fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_
     assert!(site.join("static/mermaid.min.js").is_file());
 }
 
+/// Front matter `cssclasses` become classes of the page's `<article>`, as Obsidian gives them
+/// to the note's view: each value split at white space, escaped.
+#[test]
+fn cssclasses_are_classes_of_the_notes_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(
+        vault.join("Wide.md"),
+        "---\ncssclasses: [wide, \"cards dense\", 'a\"b']\n---\n# Wide\n",
+    )
+    .unwrap();
+    std::fs::write(vault.join("Plain.md"), "# Plain\n").unwrap();
+    let site = dir.path().join("site");
+    crate::support::build(&vault, &site).assert_code(0);
+    let pages = crate::support::note_pages(&site);
+    let page = |name: &str| std::fs::read_to_string(&pages[name]).unwrap();
+    assert!(
+        page("Wide.md")
+            .contains("<article class=\"note wide cards dense a&quot;b\" data-path=\"Wide.md\">"),
+        "{}",
+        page("Wide.md")
+    );
+    assert!(page("Plain.md").contains("<article class=\"note\" data-path=\"Plain.md\">"));
+}
+
 #[test]
 fn an_output_folder_whose_parents_do_not_exist_is_created() {
     let dir = tempfile::tempdir().unwrap();
