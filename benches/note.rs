@@ -259,6 +259,7 @@ fn one_note(c: &mut Criterion) {
     let meta = vaultc::render::SiteMeta {
         title: "bench".into(),
         language: "en".into(),
+        strings: vaultc::render::strings::UiStrings::english(),
     };
     c.bench_function("render/one_note", |b| {
         b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, &meta, id).unwrap())

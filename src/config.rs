@@ -8,7 +8,10 @@
 //!
 //! [site]                                      # what the built wiki says about itself
 //! title = "Field notes"                       # default: the vault folder's name
-//! language = "zh-CN"                          # the pages' `lang`; default "en"
+//! language = "zh-CN"                          # the pages' `lang` and words; default "en"
+//!
+//! [site.strings]                              # any word of the pages, in your words
+//! linked_mentions = "Backlinks"
 //!
 //! [lints]                                     # allow | warn | deny per code
 //! orphan-note = "warn"
@@ -48,6 +51,8 @@ struct ConfigFile {
 struct SiteFile {
     title: Option<String>,
     language: Option<String>,
+    #[serde(default)]
+    strings: BTreeMap<String, String>,
 }
 
 /// Validated configuration.
@@ -81,6 +86,9 @@ pub struct SiteConfig {
     /// which screen readers speak by and browsers pick fonts by (Chinese and Japanese
     /// share code points but not glyphs).
     pub language: Option<String>,
+    /// `[site.strings]`: words of the pages that replace the language's own (keys of
+    /// [`crate::render::strings::UiStrings`]).
+    pub strings: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -114,6 +122,7 @@ impl Config {
         config.site = SiteConfig {
             title: file.site.title.map(site_title).transpose()?,
             language: file.site.language.map(language_tag).transpose()?,
+            strings: site_strings(file.site.strings)?,
         };
         Ok(config)
     }
@@ -195,6 +204,20 @@ fn site_title(title: String) -> std::result::Result<String, String> {
         );
     }
     Ok(trimmed.to_string())
+}
+
+/// Checks the keys of `[site.strings]`: each must name a string of the pages.
+fn site_strings(
+    strings: BTreeMap<String, String>,
+) -> std::result::Result<BTreeMap<String, String>, String> {
+    let keys = crate::render::strings::UiStrings::KEYS;
+    match strings.keys().find(|k| !keys.contains(&k.as_str())) {
+        Some(key) => Err(format!(
+            "[site.strings] {key}: no such string; the strings are: {}",
+            keys.join(", ")
+        )),
+        None => Ok(strings),
+    }
 }
 
 /// Checks `[site] language`: a language tag of the form BCP 47 gives (a two- or three-letter

@@ -10,6 +10,8 @@ pub struct SiteView<'a> {
     pub title: &'a str,
     /// The pages' language tag, for `<html lang>` (`[site] language`, else `en`).
     pub language: &'a str,
+    /// The words of the pages, in that language (see [`super::strings`]).
+    pub strings: &'a super::strings::UiStrings,
     /// Relative prefix from the page to the site root.
     pub root: String,
     /// `vaultc x.y.z`.

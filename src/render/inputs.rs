@@ -37,6 +37,7 @@ const RENDER_SOURCES: &[&str] = &[
     include_str!("inputs.rs"),
     include_str!("view_hash.rs"),
     include_str!("search_terms.rs"),
+    include_str!("strings.rs"),
     include_str!("../site.rs"),
     include_str!("../slug.rs"),
 ];
@@ -74,6 +75,9 @@ impl SiteInputs {
         h.write_u64(theme.fingerprint());
         field(&mut h, &meta.title);
         field(&mut h, &meta.language);
+        for string in meta.strings.values() {
+            field(&mut h, string);
+        }
         let plan = &comp.site;
         let pages: Vec<u64> = (0..comp.vault.notes.len())
             .into_par_iter()

@@ -6,6 +6,7 @@ mod default_page;
 pub mod html;
 pub mod inputs;
 pub mod search_terms;
+pub mod strings;
 pub mod text;
 pub mod theme;
 mod view_hash;
@@ -51,6 +52,8 @@ pub struct SiteMeta {
     pub title: String,
     /// The `lang` of every page: `[site] language`, else `en`.
     pub language: String,
+    /// The words of the pages: the language's, changed by `[site.strings]`.
+    pub strings: strings::UiStrings,
 }
 
 impl SiteMeta {
@@ -69,7 +72,15 @@ impl SiteMeta {
             .language
             .clone()
             .unwrap_or_else(|| SiteMeta::DEFAULT_LANGUAGE.into());
-        SiteMeta { title, language }
+        let strings = strings::UiStrings::new(
+            &language,
+            site.strings.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        SiteMeta {
+            title,
+            language,
+            strings,
+        }
     }
 
     /// The `site` value of the page in folder `page`.
@@ -77,6 +88,7 @@ impl SiteMeta {
         SiteView {
             title: &self.title,
             language: &self.language,
+            strings: &self.strings,
             root: page.root_prefix(),
             generator: GENERATOR,
         }
@@ -310,7 +322,7 @@ fn list_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> 
             site: site(&graph_page),
             page: PageView {
                 kind: "graph",
-                title: "Graph",
+                title: &meta.strings.graph_title,
             },
             body: (),
         },
@@ -322,7 +334,7 @@ fn list_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> 
             site: site(&root),
             page: PageView {
                 kind: "404",
-                title: "Not found",
+                title: &meta.strings.not_found_title,
             },
             body: (),
         },
@@ -370,7 +382,7 @@ fn wanted_page(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()>
             site: meta.view(&page),
             page: PageView {
                 kind: "wanted",
-                title: "Wanted notes",
+                title: &meta.strings.wanted_title,
             },
             body: WantedBody {
                 wanted: wanted(comp, &comp.site, &page),
@@ -977,7 +989,7 @@ fn tag_pages(
                 site: site(&index),
                 page: PageView {
                     kind: "tags",
-                    title: "Tags",
+                    title: &meta.strings.tags_title,
                 },
                 body: TagsBody { tags: entries },
             },
@@ -1507,6 +1519,15 @@ mod tests {
         std::fs::write(
             home.join("vaultc.toml"),
             "[site]\ntitle = \"Notes & <\\\"quotes\\\">\"\nlanguage = \"zh-Hant-TW\"\n",
+        )
+        .unwrap();
+        pages += compare_native_and_templated(&home, &templated);
+        // Another language's words, some of them the vault's own, with characters to escape
+        // and a count in another place.
+        std::fs::write(
+            home.join("vaultc.toml"),
+            "[site]\nlanguage = \"fr\"\n\n[site.strings]\nlinked_mentions = \"<Back> & \\\"links\\\"\"\n\
+             outgoing_links_other = \"→ {n} <out> {n}\"\nfolder_top_level = \"&amp;\"\n",
         )
         .unwrap();
         pages += compare_native_and_templated(&home, &templated);

@@ -230,6 +230,21 @@ test('search: typing shows results, arrows move, Escape closes, Enter opens the 
   await assertOnPage(page, 'note');
 });
 
+test('search says "no results" in the words the page gives it', T, async (t) => {
+  const { page } = await open(t, 'index.html');
+  const input = page.locator('#search-input');
+  const template = await input.getAttribute('data-no-results');
+  assert.ok(template && template.includes('{query}'), `the page gives the message: ${template}`);
+  await input.click();
+  await input.pressSequentially('qzxqzx', { delay: 20 });
+  const expected = template.split('{query}').join('qzxqzx');
+  const shown = await page.waitForFunction((text) => {
+    const m = document.querySelector('#search-results .search-message');
+    return m && m.textContent === text ? m.textContent : null;
+  }, expected, { timeout: 10_000 }).then((h) => h.jsonValue(), () => page.locator('#search-results').textContent());
+  assert.equal(shown, expected);
+});
+
 test('search merges hits from every shard', T, async (t) => {
   const sandbox = { window: {} };
   const { shards } = loadDataFile('search-index.js', sandbox).VAULTC_SEARCH;

@@ -200,10 +200,10 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
     let full = dir.path().join("full");
     // Settings `[site] title` and `language`, then an incremental build over the previous site
     // (the settings change every page), which must equal a full one.
-    let build_with_site = |title: &str, language: &str| {
+    let build_with_site = |title: &str, language: &str, more: &str| {
         std::fs::write(
             vault.join("vaultc.toml"),
-            format!("[site]\ntitle = \"{title}\"\nlanguage = \"{language}\"\n"),
+            format!("[site]\ntitle = \"{title}\"\nlanguage = \"{language}\"\n{more}"),
         )
         .unwrap();
         crate::support::build(&vault, &site).assert_code(0);
@@ -211,7 +211,7 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
         crate::support::build_with(&vault, &full, &["--full"]).assert_code(0);
         crate::support::assert_same_tree(&site, &full);
     };
-    build_with_site("Field & notes", "zh-CN");
+    build_with_site("Field & notes", "zh-CN", "");
     for (page, html) in &html_pages(&site) {
         assert!(
             !html.contains(">vault<"),
@@ -224,8 +224,71 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
         index.contains("<title>Field &amp; notes</title>"),
         "{index}"
     );
+    // The pages' words are the language's: every kind of page, and the search box's messages.
+    let read = |rel: &str| std::fs::read_to_string(site.join(rel)).unwrap();
+    let note = read(
+        &crate::support::note_pages(&site)["Home.md"]
+            .strip_prefix(&site)
+            .unwrap()
+            .to_string_lossy(),
+    );
+    for (page, words) in [
+        (
+            note.as_str(),
+            &[
+                "反向链接",
+                "跳到正文",
+                "data-no-results=\"没有找到“{query}”\"",
+                "个出链",
+            ][..],
+        ),
+        (&read("index.html"), &["篇笔记", "个链接"][..]),
+        (&read("404.html"), &["页面不存在", "<title>未找到 · "][..]),
+        (
+            &read("graph/index.html"),
+            &["<h1>关系图</h1>", "data-missing=\"无法加载"][..],
+        ),
+        (
+            &read("wanted/index.html"),
+            &["<h1>待写笔记</h1>", "所有链接都指向已有的笔记。"][..],
+        ),
+        (&read("tags/index.html"), &["<h1>标签</h1>"][..]),
+    ] {
+        for word in words {
+            assert!(page.contains(word), "{word:?} is missing: {page}");
+        }
+        assert!(
+            !page.contains("Linked mentions") && !page.contains("Skip to content"),
+            "{page}"
+        );
+    }
     // The language alone changes every page too.
-    build_with_site("Field & notes", "ja");
+    build_with_site("Field & notes", "ja", "");
+    // And so do the vault's own words.
+    build_with_site(
+        "Field & notes",
+        "ja",
+        "\n[site.strings]\nlinked_mentions = \"Mentions & <refs>\"\nfolder_top_level = \"Root\"\n",
+    );
+    assert!(read("index.html").contains("Root"));
+    let note = std::fs::read_to_string(&crate::support::note_pages(&site)["Home.md"]).unwrap();
+    assert!(
+        note.contains(">Mentions &amp; &lt;refs&gt; <span class=\"count\">"),
+        "{note}"
+    );
+    // A string that does not exist is a configuration error naming those that do.
+    std::fs::write(
+        vault.join("vaultc.toml"),
+        "[site.strings]\nbacklinks = \"x\"\n",
+    )
+    .unwrap();
+    let r = crate::support::build(&vault, &site);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("[site.strings] backlinks") && r.stderr.contains("linked_mentions"),
+        "{}",
+        r.report()
+    );
     // A bad tag is a configuration error that names the form, and the site stays as it was.
     std::fs::write(
         vault.join("vaultc.toml"),

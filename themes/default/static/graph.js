@@ -10,7 +10,7 @@
   if (root === null) root = document.body.getAttribute('data-root') || '';
   var data = window.VAULTC_GRAPH;
   if (!data || !Array.isArray(data.nodes)) {
-    if (status) status.textContent = 'The graph data (graph-data.js) could not be loaded.';
+    if (status) status.textContent = status.getAttribute('data-missing') || 'The graph data (graph-data.js) could not be loaded.';
     return;
   }
 

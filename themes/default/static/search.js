@@ -125,6 +125,11 @@
     input.setAttribute('aria-expanded', open ? 'true' : 'false');
   }
 
+  // The page's words for each message (data-* of the search box, in the site's language).
+  function say(name, fallback) {
+    return (input && input.dataset && input.dataset[name]) || fallback;
+  }
+
   function message(text) {
     list.textContent = '';
     var li = document.createElement('li');
@@ -174,7 +179,7 @@
       return ua < ub ? -1 : ua > ub ? 1 : 0;
     });
     hits = hits.slice(0, MAX_RESULTS);
-    if (!hits.length) { message('No results for “' + query + '”'); return; }
+    if (!hits.length) { message(say('noResults', 'No results for “{query}”').split('{query}').join(query)); return; }
     list.textContent = '';
     results = hits.map(function (hit, i) {
       var doc = hit.doc;
@@ -216,11 +221,11 @@
     var query = input.value.trim();
     if (!query) { list.textContent = ''; results = []; renderedQuery = null; show(false); return; }
     if (index) { render(query); return; }
-    message('Loading search index…');
+    message(say('loading', 'Loading search index…'));
     ensureIndex().then(function () {
       if (input.value.trim()) render(input.value.trim());
     }, function () {
-      message('Search is not available: the search index could not be loaded.');
+      message(say('unavailable', 'Search is not available: the search index could not be loaded.'));
     });
   }
 
@@ -249,7 +254,7 @@
       ensureIndex().then(function () {
         if (query !== renderedQuery) render(query);
         if (results.length) window.location.href = results[active >= 0 ? active : 0];
-      }, function () { message('Search is not available: the search index could not be loaded.'); });
+      }, function () { message(say('unavailable', 'Search is not available: the search index could not be loaded.')); });
     } else if (e.key === 'Escape') {
       if (!list.hidden) { show(false); } else { input.value = ''; input.blur(); }
       e.preventDefault();
