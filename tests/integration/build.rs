@@ -307,18 +307,12 @@ fn site_title_and_language_come_from_vaultc_toml_and_reach_every_page() {
 
 #[test]
 fn a_notes_own_html_is_published_without_scripts_handlers_or_script_urls() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    std::fs::create_dir(&vault).unwrap();
-    std::fs::write(
-        vault.join("Shared.md"),
+    let (_dir, _, site) = crate::support::built_vault(&[(
+        "Shared.md",
         "# Shared\n\n<script>alert('block')</script>\n\nInline <img src=\"pic.png\" onerror=\"alert('img')\"> \
          and <a href=\"javascript:alert('href')\">a link</a>, <span style=\"color: red\" onclick=\"alert('span')\">red</span>.\n\n\
          <details>\n<summary>More</summary>\n\nMarkdown **inside**, and $x^2$.\n\n</details>\n",
-    )
-    .unwrap();
-    let site = dir.path().join("site");
-    crate::support::build(&vault, &site).assert_code(0);
+    )]);
     let page = crate::support::note_pages(&site)["Shared.md"].clone();
     let html = std::fs::read_to_string(page).unwrap();
     let body =
@@ -342,18 +336,14 @@ fn a_notes_own_html_is_published_without_scripts_handlers_or_script_urls() {
 /// not a backlink's context, not the search index or its excerpts, not the graph).
 #[test]
 fn comments_are_in_no_file_of_the_site() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    std::fs::create_dir(&vault).unwrap();
-    std::fs::write(
-        vault.join("Diary.md"),
-        "# Diary\n\nMet [[Friend]] today %%secretalpha%%, nice.\n\n%%\nsecretbeta [[Friend]]\n%%\n\n\
-         Also %%secretgamma [[Nobody]]%% see [[Friend]] %%unclosed secretdelta",
-    )
-    .unwrap();
-    std::fs::write(vault.join("Friend.md"), "# Friend\n\nA friend.\n").unwrap();
-    let site = dir.path().join("site");
-    crate::support::build(&vault, &site).assert_code(0);
+    let (_dir, _, site) = crate::support::built_vault(&[
+        (
+            "Diary.md",
+            "# Diary\n\nMet [[Friend]] today %%secretalpha%%, nice.\n\n%%\nsecretbeta [[Friend]]\n%%\n\n\
+             Also %%secretgamma [[Nobody]]%% see [[Friend]] %%unclosed secretdelta",
+        ),
+        ("Friend.md", "# Friend\n\nA friend.\n"),
+    ]);
     let friend = std::fs::read_to_string(&crate::support::note_pages(&site)["Friend.md"]).unwrap();
     // The context of each mention is there, without the comments.
     for context in ["Met Friend today , nice.", "Also see Friend"] {
@@ -390,23 +380,15 @@ fn comments_are_in_no_file_of_the_site() {
 /// escaped source in `<pre class="mermaid">`, readable without scripts.
 #[test]
 fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_or_diagrams() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    std::fs::create_dir(&vault).unwrap();
-    std::fs::write(
-        vault.join("Code.md"),
-        "# Code\n\n```rust\nfn main() {}\n```\n",
-    )
-    .unwrap();
-    std::fs::write(vault.join("Plain.md"), "# Plain\n\n```\nno language\n```\n").unwrap();
-    std::fs::write(
-        vault.join("Diagram.md"),
-        "# Diagram\n\n```mermaid\ngraph TD; A-->B & C<D;\n```\n",
-    )
-    .unwrap();
-    std::fs::write(vault.join("Embeds.md"), "# Embeds\n\n![[Diagram]]\n").unwrap();
-    let site = dir.path().join("site");
-    crate::support::build(&vault, &site).assert_code(0);
+    let (_dir, vault, site) = crate::support::built_vault(&[
+        ("Code.md", "# Code\n\n```rust\nfn main() {}\n```\n"),
+        ("Plain.md", "# Plain\n\n```\nno language\n```\n"),
+        (
+            "Diagram.md",
+            "# Diagram\n\n```mermaid\ngraph TD; A-->B & C<D;\n```\n",
+        ),
+        ("Embeds.md", "# Embeds\n\n![[Diagram]]\n"),
+    ]);
     let pages = crate::support::note_pages(&site);
     let page = |name: &str| std::fs::read_to_string(&pages[name]).unwrap();
     let scripts = |html: &str| -> Vec<String> {
@@ -451,17 +433,13 @@ fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_
 /// to the note's view: each value split at white space, escaped.
 #[test]
 fn cssclasses_are_classes_of_the_notes_article() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    std::fs::create_dir(&vault).unwrap();
-    std::fs::write(
-        vault.join("Wide.md"),
-        "---\ncssclasses: [wide, \"cards dense\", 'a\"b']\n---\n# Wide\n",
-    )
-    .unwrap();
-    std::fs::write(vault.join("Plain.md"), "# Plain\n").unwrap();
-    let site = dir.path().join("site");
-    crate::support::build(&vault, &site).assert_code(0);
+    let (_dir, _, site) = crate::support::built_vault(&[
+        (
+            "Wide.md",
+            "---\ncssclasses: [wide, \"cards dense\", 'a\"b']\n---\n# Wide\n",
+        ),
+        ("Plain.md", "# Plain\n"),
+    ]);
     let pages = crate::support::note_pages(&site);
     let page = |name: &str| std::fs::read_to_string(&pages[name]).unwrap();
     assert!(

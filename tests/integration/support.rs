@@ -642,6 +642,21 @@ pub fn assert_edges_exactly(graph: &Value, source: &str, expected: &[(u64, &str)
 // build
 // ---------------------------------------------------------------------------------------------
 
+/// A vault of `notes` (path, text) in a temporary folder, built into `site/` beside it (the
+/// build must exit 0): the folder (kept alive by the caller), the vault and the site.
+pub fn built_vault(notes: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    for (path, text) in notes {
+        let file = vault.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    let site = dir.path().join("site");
+    build(&vault, &site).assert_code(0);
+    (dir, vault, site)
+}
+
 /// Runs `vaultc build VAULT -o OUT`.
 pub fn build(vault: &Path, out: &Path) -> Run {
     build_with(vault, out, &[])
