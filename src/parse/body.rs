@@ -220,6 +220,8 @@ pub fn template<'a>(
     let mut callouts_open: Vec<Option<&'static str>> = Vec::new();
     let mut diagram = false; // inside a ```mermaid block
     let mut task: Option<TaskStatus> = None; // the item just opened is a task of another status
+                                             // A page's own footnotes, gathered for the end of the body (an embed's stay where written).
+    let mut notes = Footnotes::default();
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
     let mut html_block: Option<String> = None; // the raw HTML block being read
@@ -314,6 +316,12 @@ pub fn template<'a>(
                 }
                 Event::Start(Tag::Paragraph) => {}
                 _ => task = None,
+            }
+        }
+        if top {
+            match notes.take(text, &event, &r, &mut pieces) {
+                Taken::Yes => continue,
+                Taken::No => {}
             }
         }
         match event {
@@ -537,8 +545,266 @@ pub fn template<'a>(
             super::raw_html::sanitize(&block).into(),
         )));
     }
+    notes.finish(&mut pieces);
     mark_highlights(src, &mut pieces);
     write(src.text, pieces, size_hint)
+}
+
+/// Whether [`Footnotes::take`] took an event.
+enum Taken {
+    Yes,
+    No,
+}
+
+/// The footnotes of a page's own body, written together at its end as Obsidian shows them:
+/// numbered in the order they are first referenced, inline ones (`^[text]`, which
+/// pulldown-cmark leaves as text) among them, each with a link back to its first reference.
+/// A definition no reference uses comes after the others, so no text is lost.
+#[derive(Default)]
+struct Footnotes<'a> {
+    /// The number of each named footnote, given at its first reference.
+    numbers: crate::source::FastMap<String, usize>,
+    /// Each named definition's pieces, by name, in the order they were written.
+    defined: Vec<(String, Vec<Piece<'a>>)>,
+    /// Each inline footnote's pieces, with its number.
+    inline: Vec<(usize, Vec<Piece<'a>>)>,
+    /// Footnotes being read, innermost last, each with the pieces it interrupted.
+    open: Vec<(Open, Vec<Piece<'a>>)>,
+}
+
+/// A footnote being read.
+enum Open {
+    /// `[^name]: ...`.
+    Definition(String),
+    /// `^[...]`, with the depth of the brackets inside it.
+    Inline(usize),
+}
+
+impl<'a> Footnotes<'a> {
+    /// Takes `event` (at `r` of `text`) when it is a footnote's: a reference, a definition's
+    /// start or end, the brackets of an inline footnote. A block boundary inside an inline
+    /// footnote means it was none: its text goes back where it was, `^[` included.
+    fn take(
+        &mut self,
+        text: &'a str,
+        event: &Event<'a>,
+        r: &Range<usize>,
+        pieces: &mut Vec<Piece<'a>>,
+    ) -> Taken {
+        let inline_depth = match self.open.last() {
+            Some((Open::Inline(depth), _)) => Some(*depth),
+            _ => None,
+        };
+        match event {
+            Event::FootnoteReference(name) => {
+                let next = self.numbers.len() + self.inline.len() + 1;
+                let (number, first) = match self.numbers.get(name.as_ref()) {
+                    Some(&n) => (n, false),
+                    None => {
+                        self.numbers.insert(name.to_string(), next);
+                        (next, true)
+                    }
+                };
+                pieces.push(Piece::Event(Event::InlineHtml(
+                    reference(number, first).into(),
+                )));
+                Taken::Yes
+            }
+            Event::Start(Tag::FootnoteDefinition(name)) => {
+                self.abort_inline(pieces);
+                self.open
+                    .push((Open::Definition(name.to_string()), std::mem::take(pieces)));
+                Taken::Yes
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                self.abort_inline(pieces);
+                if let Some((Open::Definition(name), outer)) = self.open.pop() {
+                    let body = std::mem::replace(pieces, outer);
+                    self.defined.push((name, body));
+                }
+                Taken::Yes
+            }
+            Event::Text(t) if t.as_ref() == "[" && r.len() == 1 => {
+                if let Some(depth) = inline_depth {
+                    self.set_depth(depth + 1);
+                    return Taken::No;
+                }
+                // `^[`: the `^` ends the text before, and is not escaped.
+                let escaped = r.start >= 2 && text.as_bytes()[r.start - 2] == b'\\';
+                let caret = r.start >= 1 && text.as_bytes()[r.start - 1] == b'^' && !escaped;
+                match pieces.last_mut() {
+                    Some(Piece::Event(Event::Text(before))) if caret && before.ends_with('^') => {
+                        let keep = before.len() - 1;
+                        if keep == 0 {
+                            pieces.pop();
+                        } else {
+                            let kept = match &*before {
+                                CowStr::Borrowed(b) => CowStr::Borrowed(&b[..keep]),
+                                other => CowStr::Boxed(other[..keep].into()),
+                            };
+                            *before = kept;
+                        }
+                        self.open.push((Open::Inline(1), std::mem::take(pieces)));
+                        Taken::Yes
+                    }
+                    _ => Taken::No,
+                }
+            }
+            Event::Text(t) if t.as_ref() == "]" && r.len() == 1 && inline_depth.is_some() => {
+                let depth = inline_depth.unwrap_or(1);
+                if depth > 1 {
+                    self.set_depth(depth - 1);
+                    return Taken::No;
+                }
+                let Some((_, outer)) = self.open.pop() else {
+                    return Taken::No;
+                };
+                let body = std::mem::replace(pieces, outer);
+                let number = self.numbers.len() + self.inline.len() + 1;
+                self.inline.push((number, body));
+                pieces.push(Piece::Event(Event::InlineHtml(
+                    reference(number, true).into(),
+                )));
+                Taken::Yes
+            }
+            Event::Start(tag) if inline_depth.is_some() && !is_inline(tag) => {
+                self.abort_inline(pieces);
+                Taken::No
+            }
+            Event::End(tag) if inline_depth.is_some() && !is_inline_end(*tag) => {
+                self.abort_inline(pieces);
+                Taken::No
+            }
+            _ => Taken::No,
+        }
+    }
+
+    fn set_depth(&mut self, depth: usize) {
+        if let Some((Open::Inline(d), _)) = self.open.last_mut() {
+            *d = depth;
+        }
+    }
+
+    /// Ends the inline footnotes being read as text: `^[` and what followed it.
+    fn abort_inline(&mut self, pieces: &mut Vec<Piece<'a>>) {
+        while let Some((Open::Inline(_), _)) = self.open.last() {
+            let Some((_, outer)) = self.open.pop() else {
+                break;
+            };
+            let body = std::mem::replace(pieces, outer);
+            pieces.push(Piece::Event(Event::Text(CowStr::Borrowed("^["))));
+            pieces.extend(body);
+        }
+    }
+
+    /// Appends the footnotes to the body's `pieces`: those referenced in their order, then
+    /// the definitions nothing references.
+    fn finish(mut self, pieces: &mut Vec<Piece<'a>>) {
+        self.abort_inline(pieces);
+        while let Some((_, outer)) = self.open.pop() {
+            // A definition left open (cannot happen with pulldown-cmark): kept in place.
+            let body = std::mem::replace(pieces, outer);
+            pieces.extend(body);
+        }
+        if self.defined.is_empty() && self.inline.is_empty() {
+            return;
+        }
+        let referenced = self.numbers.len() + self.inline.len();
+        let mut by_number: Vec<Option<(Vec<Piece<'a>>, bool)>> =
+            (0..referenced).map(|_| None).collect();
+        let mut unreferenced = Vec::new();
+        for (name, body) in self.defined {
+            match self.numbers.get(&name) {
+                Some(&n) if by_number[n - 1].is_none() => by_number[n - 1] = Some((body, true)),
+                // A second definition of the same name, or one nothing references.
+                _ => unreferenced.push(body),
+            }
+        }
+        for (n, body) in self.inline {
+            by_number[n - 1] = Some((body, false));
+        }
+        let html = |s: String| Piece::Event(Event::Html(s.into()));
+        pieces.push(html(
+            "<section class=\"footnotes\" role=\"doc-endnotes\">\n<ol>\n".to_string(),
+        ));
+        let numbered = by_number
+            .into_iter()
+            .enumerate()
+            .map(|(i, note)| (Some(i + 1), note))
+            .chain(unreferenced.into_iter().map(|b| (None, Some((b, true)))));
+        for (k, (number, note)) in numbered.enumerate() {
+            let Some((mut body, blocks)) = note else {
+                continue;
+            };
+            let back = number.map(|n| {
+                Piece::Event(Event::InlineHtml(
+                    format!(" <a class=\"footnote-backref\" href=\"#fnref:{n}\" role=\"doc-backlink\">↩</a>").into(),
+                ))
+            });
+            pieces.push(html(match number {
+                Some(n) => format!("<li id=\"fn:{n}\">"),
+                None => format!("<li value=\"{}\">", k + 1),
+            }));
+            if blocks {
+                // The link back goes at the end of the last paragraph.
+                if let Some(back) = back {
+                    match body
+                        .iter()
+                        .rposition(|p| matches!(p, Piece::Event(Event::End(TagEnd::Paragraph))))
+                    {
+                        Some(i) if i + 1 == body.len() => body.insert(i, back),
+                        _ => body.push(back),
+                    }
+                }
+                pieces.extend(body);
+            } else {
+                pieces.push(Piece::Event(Event::Start(Tag::Paragraph)));
+                pieces.extend(body);
+                pieces.extend(back);
+                pieces.push(Piece::Event(Event::End(TagEnd::Paragraph)));
+            }
+            pieces.push(html("</li>\n".to_string()));
+        }
+        pieces.push(html("</ol>\n</section>\n".to_string()));
+    }
+}
+
+/// A reference to footnote `number`; the first one has the id the footnote links back to.
+fn reference(number: usize, first: bool) -> String {
+    let id = if first {
+        format!(" id=\"fnref:{number}\"")
+    } else {
+        String::new()
+    };
+    format!("<sup class=\"footnote-reference\"><a href=\"#fn:{number}\"{id}>{number}</a></sup>")
+}
+
+/// Inline elements (an inline footnote may hold them); any other tag is a block's.
+fn is_inline(tag: &Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Superscript
+            | Tag::Subscript
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+    )
+}
+
+/// The end of an inline element.
+fn is_inline_end(tag: TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript
+            | TagEnd::Link
+            | TagEnd::Image
+    )
 }
 
 /// Whether a fenced block's info string (` ```mermaid `) makes it a diagram.
@@ -1222,7 +1488,8 @@ mod tests {
             "```rust\nfn main() {\n    println!(\"<hi>\");\n}\n```\n\nafter\n",
             "    indented code\n    second line\n\n- item\n  - nested `x`\n- [ ] task\n",
             "| a | b |\n|---|:-:|\n| 1 & 2 | `c` |\n",
-            "Text with &amp; entity, &lt;tag&gt;, \\*escaped\\* and a footnote[^1].\n\n[^1]: note\n",
+            // (Footnotes are gathered at the end: see the footnote test.)
+            "Text with &amp; entity, &lt;tag&gt;, \\*escaped\\* and ^carets^.\n",
             "<div class=\"x\">\nraw html\n</div>\n\ninline <span>html</span> here\n",
             "![alt with `code` & more](http://example.com/i.png \"title\")\n",
             "> quote\n> > nested\n\n---\n\nend with newline in code:\n\n```\n\n\n```\n",
@@ -1410,5 +1677,26 @@ mod tests {
         assert!(note.diagrams);
         let (_, note) = filled("```rust\nmermaid\n```\n\n~~~\ngraph\n~~~\n");
         assert!(!note.diagrams);
+    }
+
+    /// Footnotes are written together at the end of the body, as Obsidian shows them:
+    /// numbered by first reference, inline ones (`^[...]`, with links and brackets inside)
+    /// among them, each linking back; a definition nothing references comes last; `^[` that
+    /// does not close in its paragraph, and `\^[`, stay text.
+    #[test]
+    fn footnotes_are_numbered_by_reference_and_written_at_the_end() {
+        let (html, _) = filled(
+            "A[^b] and^[inline *em* [[L]] [x] here] then[^a] and[^b].\n\n[^a]: First def.\n\n[^b]: Second def.\n\n[^c]: Unused.\n\nEnd ^[open\n\nand \\^[not].\n",
+        );
+        assert_eq!(
+            html,
+            "<p>A<sup class=\"footnote-reference\"><a href=\"#fn:1\" id=\"fnref:1\">1</a></sup> and<sup class=\"footnote-reference\"><a href=\"#fn:2\" id=\"fnref:2\">2</a></sup> then<sup class=\"footnote-reference\"><a href=\"#fn:3\" id=\"fnref:3\">3</a></sup> and<sup class=\"footnote-reference\"><a href=\"#fn:1\">1</a></sup>.</p>\n\
+             <p>End ^[open</p>\n<p>and ^[not].</p>\n\
+             <section class=\"footnotes\" role=\"doc-endnotes\">\n<ol>\n\
+             <li id=\"fn:1\">\n<p>Second def. <a class=\"footnote-backref\" href=\"#fnref:1\" role=\"doc-backlink\">↩</a></p>\n</li>\n\
+             <li id=\"fn:2\">\n<p>inline <em>em</em> <a href=\"#L0\">L</a> [x] here <a class=\"footnote-backref\" href=\"#fnref:2\" role=\"doc-backlink\">↩</a></p>\n</li>\n\
+             <li id=\"fn:3\">\n<p>First def. <a class=\"footnote-backref\" href=\"#fnref:3\" role=\"doc-backlink\">↩</a></p>\n</li>\n\
+             <li value=\"4\">\n<p>Unused.</p>\n</li>\n</ol>\n</section>\n"
+        );
     }
 }
