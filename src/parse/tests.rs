@@ -137,6 +137,11 @@ fn headings_get_unique_readable_anchors() {
 fn title_prefers_front_matter_then_h1_then_file_name() {
     assert_eq!(parse("---\ntitle: FM\n---\n# H1\n").0.title, "FM");
     assert_eq!(parse("## not h1\n").0.title, "n");
+    // A first H1's highlight marks are not part of the title; its heading keeps them (links
+    // to it are matched against what was written).
+    let (n, _) = parse("# A ==marked== word\n");
+    assert_eq!(n.title, "A marked word");
+    assert_eq!(n.headings[0].text, "A ==marked== word");
 }
 
 #[test]
