@@ -318,11 +318,8 @@ pub fn template<'a>(
                 _ => task = None,
             }
         }
-        if top {
-            match notes.take(text, &event, &r, &mut pieces) {
-                Taken::Yes => continue,
-                Taken::No => {}
-            }
+        if top && notes.take(text, &event, &r, &mut pieces) {
+            continue;
         }
         match event {
             Event::Start(Tag::Link {
@@ -550,12 +547,6 @@ pub fn template<'a>(
     write(src.text, pieces, size_hint)
 }
 
-/// Whether [`Footnotes::take`] took an event.
-enum Taken {
-    Yes,
-    No,
-}
-
 /// The footnotes of a page's own body, written together at its end as Obsidian shows them:
 /// numbered in the order they are first referenced, inline ones (`^[text]`, which
 /// pulldown-cmark leaves as text) among them, each with a link back to its first reference.
@@ -583,24 +574,25 @@ enum Open {
 impl<'a> Footnotes<'a> {
     /// Takes `event` (at `r` of `text`) when it is a footnote's: a reference, a definition's
     /// start or end, the brackets of an inline footnote. A block boundary inside an inline
-    /// footnote means it was none: its text goes back where it was, `^[` included.
+    /// footnote means it was none: its text goes back where it was, `^[` included. Returns
+    /// whether the event was taken (false: the caller writes it as usual).
     fn take(
         &mut self,
         text: &'a str,
         event: &Event<'a>,
         r: &Range<usize>,
         pieces: &mut Vec<Piece<'a>>,
-    ) -> Taken {
+    ) -> bool {
         let inline_depth = match self.open.last() {
             Some((Open::Inline(depth), _)) => Some(*depth),
             _ => None,
         };
         match event {
             Event::FootnoteReference(name) => {
-                let next = self.numbers.len() + self.inline.len() + 1;
                 let (number, first) = match self.numbers.get(name.as_ref()) {
                     Some(&n) => (n, false),
                     None => {
+                        let next = self.referenced() + 1;
                         self.numbers.insert(name.to_string(), next);
                         (next, true)
                     }
@@ -608,13 +600,13 @@ impl<'a> Footnotes<'a> {
                 pieces.push(Piece::Event(Event::InlineHtml(
                     reference(number, first).into(),
                 )));
-                Taken::Yes
+                true
             }
             Event::Start(Tag::FootnoteDefinition(name)) => {
                 self.abort_inline(pieces);
                 self.open
                     .push((Open::Definition(name.to_string()), std::mem::take(pieces)));
-                Taken::Yes
+                true
             }
             Event::End(TagEnd::FootnoteDefinition) => {
                 self.abort_inline(pieces);
@@ -622,12 +614,12 @@ impl<'a> Footnotes<'a> {
                     let body = std::mem::replace(pieces, outer);
                     self.defined.push((name, body));
                 }
-                Taken::Yes
+                true
             }
             Event::Text(t) if t.as_ref() == "[" && r.len() == 1 => {
                 if let Some(depth) = inline_depth {
                     self.set_depth(depth + 1);
-                    return Taken::No;
+                    return false;
                 }
                 // `^[`: the `^` ends the text before, and is not escaped.
                 let escaped = r.start >= 2 && text.as_bytes()[r.start - 2] == b'\\';
@@ -645,40 +637,46 @@ impl<'a> Footnotes<'a> {
                             *before = kept;
                         }
                         self.open.push((Open::Inline(1), std::mem::take(pieces)));
-                        Taken::Yes
+                        true
                     }
-                    _ => Taken::No,
+                    _ => false,
                 }
             }
             Event::Text(t) if t.as_ref() == "]" && r.len() == 1 && inline_depth.is_some() => {
                 let depth = inline_depth.unwrap_or(1);
                 if depth > 1 {
                     self.set_depth(depth - 1);
-                    return Taken::No;
+                    return false;
                 }
                 let Some((_, outer)) = self.open.pop() else {
-                    return Taken::No;
+                    return false;
                 };
                 let body = std::mem::replace(pieces, outer);
-                let number = self.numbers.len() + self.inline.len() + 1;
+                let number = self.referenced() + 1;
                 self.inline.push((number, body));
                 pieces.push(Piece::Event(Event::InlineHtml(
                     reference(number, true).into(),
                 )));
-                Taken::Yes
+                true
             }
             Event::Start(tag) if inline_depth.is_some() && !is_inline(tag) => {
                 self.abort_inline(pieces);
-                Taken::No
+                false
             }
             Event::End(tag) if inline_depth.is_some() && !is_inline_end(*tag) => {
                 self.abort_inline(pieces);
-                Taken::No
+                false
             }
-            _ => Taken::No,
+            _ => false,
         }
     }
 
+    /// How many footnotes have a number: named ones referenced, and inline ones.
+    fn referenced(&self) -> usize {
+        self.numbers.len() + self.inline.len()
+    }
+
+    /// Sets the bracket depth of the inline footnote being read.
     fn set_depth(&mut self, depth: usize) {
         if let Some((Open::Inline(d), _)) = self.open.last_mut() {
             *d = depth;
@@ -709,7 +707,7 @@ impl<'a> Footnotes<'a> {
         if self.defined.is_empty() && self.inline.is_empty() {
             return;
         }
-        let referenced = self.numbers.len() + self.inline.len();
+        let referenced = self.referenced();
         let mut by_number: Vec<Option<(Vec<Piece<'a>>, bool)>> =
             (0..referenced).map(|_| None).collect();
         let mut unreferenced = Vec::new();
