@@ -9,10 +9,8 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, LinkType, Tag, TagEnd};
-use regex::Regex;
 
 use crate::render::html::escape;
 use crate::source::Span;
@@ -1276,9 +1274,27 @@ struct Callout {
     has_title: bool,
 }
 
-static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)").expect("valid regex")
-});
+/// A callout's marker at the start of a quote's text (after its `>` and one space or tab):
+/// `[!type]`, then `+` or `-` when it folds, then the rest of the line (the title). Obsidian's
+/// types are letters, digits, `-` and `_`. The one reading of the marker, for pages and for
+/// the plain text of backlinks and search.
+pub(crate) fn callout_marker(quoted: &str) -> Option<(&str, &str, &str)> {
+    let rest = quoted.strip_prefix("[!")?;
+    let (kind, after) = rest.split_once(']')?;
+    if kind.is_empty()
+        || !kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    let fold = if after.starts_with(['+', '-']) {
+        &after[..1]
+    } else {
+        ""
+    };
+    Some((kind, fold, &after[fold.len()..]))
+}
 
 impl Callout {
     fn detect(text: &str, r: Range<usize>) -> Option<Callout> {
@@ -1291,29 +1307,31 @@ impl Callout {
             .iter()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-        let after = bytes[indent..].strip_prefix(b">")?;
-        let after = after
-            .strip_prefix(b" ")
-            .or_else(|| after.strip_prefix(b"\t"))
-            .unwrap_or(after);
-        if !after.starts_with(b"[!") {
+        if bytes.get(indent) != Some(&b'>') {
             return None;
         }
-        let caps = CALLOUT.captures(src)?;
-        let whole = caps.get(0)?;
-        let title = caps.get(3)?;
-        let title_end = r.start + whole.end();
+        let mut at = indent + 1;
+        if matches!(bytes.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        if !bytes[at..].starts_with(b"[!") {
+            return None;
+        }
+        let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(src.len(), |i| at + i);
+        let (kind, fold, rest) = callout_marker(&src[at..line_end])?;
+        let title = rest.trim_start_matches([' ', '\t']);
+        let title_end = r.start + line_end;
         Some(Callout {
-            kind: caps[1].to_lowercase(),
-            fold: match &caps[2] {
+            kind: kind.to_lowercase(),
+            fold: match fold {
                 "-" => Some(false),
                 "+" => Some(true),
                 _ => None,
             },
-            title_start: if title.as_str().trim().is_empty() {
+            title_start: if title.trim().is_empty() {
                 title_end
             } else {
-                r.start + title.start()
+                title_end - title.len()
             },
             title_end,
             paragraph_pending: false,
@@ -1370,6 +1388,15 @@ mod tests {
     use crate::discover::SourceFile;
     use crate::source::VaultPath;
 
+    use regex::Regex;
+    use std::sync::LazyLock;
+
+    /// How a callout starts, as a pattern: the definition [`Callout::detect`] is held to.
+    static CALLOUT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[ \t]*>[ \t]?\[!([A-Za-z0-9_-]+)\]([+-]?)[ \t]*([^\n]*)")
+            .expect("valid regex")
+    });
+
     /// The quick look at a quote's first bytes agrees with the callout pattern on every shape
     /// of opening: indentation, one space or tab (not two) after `>`, nesting, `[!` later in
     /// the line, other letter cases and fold marks.
@@ -1391,6 +1418,12 @@ mod tests {
             ">",
             "",
             "> [!a-b_c9] odd kind",
+            "> [!x]-- two marks",
+            "> [!x]] bracket",
+            "> [!a]b] title ] with brackets\n> body",
+            "> [!x y] space",
+            "> [!x]\ttab title\r\n> body",
+            "> [!é] letter",
             ">>>>>>>>>>>>>>>>>>>> deep [!x]",
         ] {
             let detected = Callout::detect(src, 0..src.len());
@@ -1399,6 +1432,16 @@ mod tests {
                 let caps = CALLOUT.captures(src).unwrap();
                 assert_eq!(c.kind, caps[1].to_lowercase(), "{src:?}");
                 assert_eq!(c.title_end, caps.get(0).unwrap().end(), "{src:?}");
+                let title = caps.get(3).unwrap();
+                if !title.as_str().trim().is_empty() {
+                    assert_eq!(c.title_start, title.start(), "{src:?}");
+                }
+                let fold = match &caps[2] {
+                    "-" => Some(false),
+                    "+" => Some(true),
+                    _ => None,
+                };
+                assert_eq!(c.fold, fold, "{src:?}");
             }
         }
         // A range inside the text: the nested quote of `>> [!x]` is a callout on its own.

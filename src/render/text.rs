@@ -346,19 +346,9 @@ fn strip_task_status(item: &str) -> &str {
 
 /// A quote's text without a callout's `[!type]`, `[!type]-` or `[!type]+` at its start.
 fn strip_callout_marker(quoted: &str) -> &str {
-    let Some(rest) = quoted.strip_prefix("[!") else {
-        return quoted;
-    };
-    match rest.split_once(']') {
-        Some((kind, title))
-            if !kind.is_empty()
-                && kind
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            title.trim_start_matches(['+', '-']).trim_start()
-        }
-        _ => quoted,
+    match crate::parse::body::callout_marker(quoted) {
+        Some((_, _, title)) => title.trim_start(),
+        None => quoted,
     }
 }
 
