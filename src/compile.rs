@@ -109,6 +109,8 @@ pub struct Compilation {
     pub graph: ConceptGraph,
     /// Where every page of the site goes (planned here so `check` reports slug collisions).
     pub site: SitePlan,
+    /// The vault's `.base` files, which pages embedding them show as tables.
+    pub bases: crate::bases::Bases,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
     /// The "did you mean" suggestions of the missing link targets, which a build session's
@@ -402,15 +404,25 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         previous: cache.clone(),
         entries,
     });
-    let vault = Vault {
-        notes,
-        attachments: discovered.attachments,
-        other_sources: discovered.other_sources,
-    };
-    timings.mark("parse");
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };
+    let (bases, base_diagnostics) =
+        crate::bases::Bases::parse(&discovered.attachments, &discovered.bases, resolve_options);
+    diagnostics.extend(base_diagnostics);
+    // A base's diagnostics point into its text, as a settings file's do.
+    let mut other_sources = discovered.other_sources;
+    if !discovered.bases.is_empty() {
+        other_sources.extend(discovered.bases);
+        other_sources.sort_by(|a, b| a.path.cmp(&b.path));
+        other_sources.dedup_by(|a, b| a.path == b.path);
+    }
+    let vault = Vault {
+        notes,
+        attachments: discovered.attachments,
+        other_sources,
+    };
+    timings.mark("parse");
     let previous = options
         .reuse
         .as_ref()
@@ -437,6 +449,10 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let (link_diagnostics, suggestions) =
         checks::link_diagnostics(&vault, &resolution, &graph, config);
     diagnostics.extend(link_diagnostics);
+    if !bases.is_empty() {
+        let host = crate::bases::VaultHost::new(&vault, &resolution, &graph, resolve_options);
+        diagnostics.extend(crate::bases::evaluation_diagnostics(&bases, &host));
+    }
     timings.mark("diagnose");
     let assets = match &options.theme_assets {
         Some(assets) => assets.clone(),
@@ -457,6 +473,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         resolution,
         graph,
         site,
+        bases,
         diagnostics,
         suggestions,
         timings,

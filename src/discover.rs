@@ -54,6 +54,9 @@ pub struct Discovered {
     pub diagnostics: Vec<Diagnostic>,
     /// The texts of the settings files the diagnostics point into, sorted by path.
     pub other_sources: Vec<crate::vault::OtherSource>,
+    /// The texts of the `.base` files among the attachments, sorted by path (read on every
+    /// discovery: they are few and small, and what a base shows depends on them).
+    pub bases: Vec<crate::vault::OtherSource>,
 }
 
 /// What to leave out of the walk besides dotfiles.
@@ -176,6 +179,14 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .and_then(|known| without_walk(known, &filters))
     {
         let mut found = found;
+        let (bases, problems) = read_bases(&found.attachments);
+        found.bases = bases;
+        if !problems.is_empty() {
+            found.diagnostics.extend(problems);
+            found
+                .diagnostics
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         // A settings file that changed makes it walk; kept here so no path can drop them.
         if !settings.diagnostics.is_empty() {
             found.diagnostics.extend(settings.diagnostics);
@@ -306,6 +317,8 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             .then_with(|| a.disk_path.cmp(&b.disk_path))
     });
     attachments.dedup_by(|a, b| a.path == b.path);
+    let (bases, problems) = read_bases(&attachments);
+    diagnostics.extend(problems);
     // A note's unreadable-file diagnostic and a walk error arrive in any order.
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Discovered {
@@ -315,6 +328,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         attachments,
         diagnostics,
         other_sources,
+        bases,
     })
 }
 
@@ -812,6 +826,25 @@ fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     VaultPath::new(&parts.join("/"))
+}
+
+/// Reads the `.base` files among `attachments` (sorted by path, so the texts are too); one
+/// that cannot be read is an `unreadable-file` diagnostic and shows nothing.
+fn read_bases(attachments: &[AttachmentFile]) -> (Vec<crate::vault::OtherSource>, Vec<Diagnostic>) {
+    let mut bases = Vec::new();
+    let mut problems = Vec::new();
+    for a in attachments {
+        if !a.path.extension().eq_ignore_ascii_case("base") {
+            continue;
+        }
+        let (file, problem) = read_note(a.path.clone(), &a.disk_path);
+        problems.extend(problem);
+        bases.push(crate::vault::OtherSource {
+            path: file.path,
+            text: file.text,
+        });
+    }
+    (bases, problems)
 }
 
 pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {

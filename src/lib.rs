@@ -11,6 +11,7 @@
 //! Every stage is a function over plain data; only `discover`, `theme` and `output` touch the
 //! file system. See ARCHITECTURE.md for the map and the invariants.
 
+pub mod bases;
 pub mod build;
 pub mod cache;
 mod code_hash;

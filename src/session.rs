@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::build::{build_keeping, BuildOptions, BuildReport, SiteSink, SiteState};
-use crate::compile::Timings;
+use crate::compile::{Compilation, Timings};
 use crate::diag::{checks, Code, Diagnostic};
 use crate::discover::{self, FileStamp};
 use crate::error::Result;
@@ -182,6 +182,11 @@ impl BuildSession {
         // once this build is out (off the path from a save to its page).
         let ids = changed_notes(&self.files, changed)?;
         let comp = &mut report.compilation;
+        // What a base shows depends on every note: a page embedding one is left to a whole
+        // build, which fingerprints every page.
+        if embeds_a_base(comp, comp.resolution.links.iter().flatten()) {
+            return None;
+        }
         let origins = comp.origins.as_ref()?;
         let resolve_options = origins.resolve;
         timings.mark("stat");
@@ -266,6 +271,9 @@ impl BuildSession {
                     .collect()
             })
             .collect();
+        if embeds_a_base(comp, resolved.iter().flatten()) {
+            return None;
+        }
         let same_graph = fresh
             .iter()
             .zip(&previous)
@@ -616,6 +624,17 @@ struct Fresh {
 }
 
 /// Adds the notes `links` reach to `notes`; whether one of them is to a missing note.
+/// Whether one of `links` embeds a base (or links to one: a base is never a page of its own,
+/// so only embeds show one, but any link will do to decide).
+fn embeds_a_base<'a>(
+    comp: &Compilation,
+    mut links: impl Iterator<Item = &'a ResolvedLink>,
+) -> bool {
+    !comp.bases.is_empty()
+        && links
+            .any(|r| matches!(r.target, LinkTarget::Attachment(a) if comp.bases.get(a).is_some()))
+}
+
 fn reached(links: &[ResolvedLink], notes: &mut Vec<NoteId>) -> bool {
     let mut missing = false;
     for link in links {

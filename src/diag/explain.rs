@@ -32,6 +32,7 @@ pub fn explanation(code: Code) -> &'static str {
         Code::UnreadableFile => include_str!("../../docs/codes/unreadable-file.md"),
         Code::IgnoredSymlink => include_str!("../../docs/codes/ignored-symlink.md"),
         Code::InvalidSettings => include_str!("../../docs/codes/invalid-settings.md"),
+        Code::InvalidBase => include_str!("../../docs/codes/invalid-base.md"),
     }
 }
 

@@ -110,6 +110,7 @@ codes! {
     DeprecatedProperty = "deprecated-property", Warn, "A singular front-matter key (`tag`, `alias`, `cssclass`) Obsidian deprecated, or a single-value `aliases`.";
     UnreadableFile = "unreadable-file", Deny, "A note that cannot be read (invalid UTF-8, permissions, too large).";
     IgnoredSymlink = "ignored-symlink", Warn, "A symbolic link Obsidian ignores: it points into the vault, to a folder holding it, or to what another link brings in.";
+    InvalidBase = "invalid-base", Warn, "A `.base` file, or a filter or formula in it, that vaultc cannot read or evaluate.";
     InvalidSettings = "invalid-settings", Warn, "An Obsidian settings file vaultc reads that is not valid JSON, or a setting in it vaultc cannot use.";
 }
 

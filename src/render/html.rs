@@ -394,6 +394,13 @@ fn embed_html(
     let mut href = String::new();
     href_for(ctx, id, i, &mut href);
     match &comp.resolution.get(id, i).target {
+        LinkTarget::Attachment(a) if comp.bases.get(*a).is_some() => {
+            let links = crate::bases::PageLinks {
+                plan: ctx.plan,
+                root: &ctx.root,
+            };
+            crate::bases::view_html(comp, &links, *a, base_view(link), id).unwrap_or_default()
+        }
         LinkTarget::Attachment(a) => {
             let path = &comp.vault.attachment(*a).path;
             let ext = path.extension();
@@ -485,6 +492,15 @@ fn embed_html(
                 anchor_html(ctx, id, i, &label_of(link))
             )
         }
+    }
+}
+
+/// The view an embed of a base names: `![[Books.base#Top rated]]`.
+pub(crate) fn base_view(link: &Link) -> Option<&str> {
+    match &link.fragment {
+        Some(Fragment::Heading(parts)) => parts.first().map(String::as_str),
+        Some(Fragment::Viewer(v)) => Some(v.as_str()),
+        _ => None,
     }
 }
 

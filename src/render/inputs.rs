@@ -38,6 +38,8 @@ const RENDER_SOURCES: &[&str] = &[
     include_str!("view_hash.rs"),
     include_str!("search_terms.rs"),
     include_str!("strings.rs"),
+    include_str!("../bases/mod.rs"),
+    include_str!("../bases/expr.rs"),
     include_str!("../site.rs"),
     include_str!("../slug.rs"),
 ];
@@ -163,11 +165,23 @@ impl SiteInputs {
                     if link.kind != LinkKind::Embed {
                         continue;
                     }
-                    if let LinkTarget::Note { id: t, .. } = comp.resolution.get(n, i).target {
-                        if !seen.contains(&t) {
+                    match comp.resolution.get(n, i).target {
+                        LinkTarget::Note { id: t, .. } if !seen.contains(&t) => {
                             seen.push(t);
                             next.push(t);
                         }
+                        // A base shows what the whole vault holds: the page depends on the
+                        // view's bytes (relative to the site root; the page's path is hashed
+                        // above), made again for every fingerprint.
+                        LinkTarget::Attachment(a) if comp.bases.get(a).is_some() => {
+                            let links = crate::bases::PageLinks { plan, root: "" };
+                            let view = crate::render::html::base_view(link);
+                            h.write_u8(b'V');
+                            if let Some(html) = crate::bases::view_html(comp, &links, a, view, n) {
+                                field(&mut h, &html);
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

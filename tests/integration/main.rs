@@ -1,3 +1,4 @@
+mod bases;
 mod build;
 mod cache;
 mod check;

@@ -1,0 +1,1263 @@
+//! Obsidian Bases: `.base` files, the views they define over the vault's files, and those
+//! views shown where a note embeds them (`![[Books.base]]`, `![[Books.base#View]]`).
+//!
+//! A base is YAML (`filters`, `formulas`, `properties`, `views`); its filters and formulas
+//! are expressions ([`expr`]). vaultc reads every `.base` file in discovery, parses it here
+//! (problems are `invalid-base` diagnostics pointing into the file), and a page that embeds
+//! one shows the view as a table, cards or a list of the files it selects, each linked to
+//! its page. The result depends on every note's properties, links and tags, so a page with a
+//! base is fingerprinted by the view's rendered bytes ([`view_html`] with the site root as
+//! the page) and rebuilt whenever they change.
+
+pub mod expr;
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+use crate::compile::Compilation;
+use crate::diag::{Code, Diagnostic};
+use crate::graph::ConceptGraph;
+use crate::render::html::{push_escaped, push_page_url, push_relative_url};
+use crate::resolve::LinkTarget;
+use crate::resolve::{Resolution, ResolveOptions};
+use crate::site::SitePlan;
+use crate::source::{Span, VaultPath};
+use crate::vault::{AttachmentId, Link, LinkKind, NoteId, OtherSource, Vault};
+use expr::{ExprError, Expression, FileRef, Host, Scope, Value};
+
+/// Most rows a view shows when it sets no `limit`: a page stays readable and a base over a
+/// huge vault cannot make a page of unbounded size.
+pub const MAX_ROWS: usize = 1000;
+
+/// The vault's parsed `.base` files, by attachment.
+#[derive(Debug, Default)]
+pub struct Bases {
+    /// Parsed bases, sorted by attachment id.
+    files: Vec<(AttachmentId, BaseFile)>,
+    /// What `now()` returns (milliseconds since the epoch): `SOURCE_DATE_EPOCH` when set,
+    /// else the time of the compilation.
+    pub now_ms: i64,
+    /// How `link()` and the links in properties resolve: as the vault's links do.
+    pub resolve: ResolveOptions,
+}
+
+/// One `.base` file.
+#[derive(Debug)]
+pub struct BaseFile {
+    /// Vault path of the file.
+    pub path: VaultPath,
+    /// Filters every view applies.
+    pub filters: Option<Filter>,
+    /// `formulas`, in file order.
+    pub formulas: Vec<(String, Result<Expression, ExprError>)>,
+    /// `properties.<name>.displayName`: column titles.
+    pub display_names: Vec<(String, String)>,
+    /// The views, in file order (the first is shown by a plain embed).
+    pub views: Vec<View>,
+}
+
+/// A filter: one expression, or a group.
+#[derive(Debug)]
+pub enum Filter {
+    /// A statement; a row passes when it is truthy (an unparsable one passes nothing).
+    Statement(Result<Expression, ExprError>),
+    /// Every one of them.
+    And(Vec<Filter>),
+    /// Any one of them.
+    Or(Vec<Filter>),
+    /// None of them.
+    Not(Vec<Filter>),
+}
+
+/// How a view lays out its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A table, one column per property (also the layout of view types vaultc does not
+    /// know, such as `map`).
+    Table,
+    /// A grid of cards, with an image when the view names one.
+    Cards,
+    /// A list.
+    List,
+}
+
+/// One view of a base.
+#[derive(Debug)]
+pub struct View {
+    /// `name` (`View N` when absent).
+    pub name: String,
+    /// `type`.
+    pub layout: Layout,
+    /// Filters of this view, applied with the base's.
+    pub filters: Option<Filter>,
+    /// `order`: the properties shown, in order (`file.name` when absent).
+    pub columns: Vec<String>,
+    /// `sort`: property and descending.
+    pub sort: Vec<(String, bool)>,
+    /// `groupBy`: property and descending.
+    pub group_by: Option<(String, bool)>,
+    /// `limit`.
+    pub limit: Option<usize>,
+    /// `image` of a cards view: the property holding each card's image.
+    pub image: Option<String>,
+}
+
+impl Bases {
+    /// Parses the bases among `sources` (the texts discovery read, one per `.base`
+    /// attachment) and reports what cannot be read.
+    pub fn parse(
+        attachments: &[crate::discover::AttachmentFile],
+        sources: &[OtherSource],
+        resolve: ResolveOptions,
+    ) -> (Bases, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut files = Vec::new();
+        for source in sources {
+            let Ok(i) = attachments.binary_search_by(|a| a.path.cmp(&source.path)) else {
+                continue;
+            };
+            let (base, diags) = BaseFile::parse(&source.path, &source.text);
+            diagnostics.extend(diags);
+            files.push((AttachmentId(i as u32), base));
+        }
+        files.sort_by_key(|(id, _)| *id);
+        (
+            Bases {
+                files,
+                now_ms: now_ms(),
+                resolve,
+            },
+            diagnostics,
+        )
+    }
+
+    /// The base of attachment `id`, if it is one.
+    pub fn get(&self, id: AttachmentId) -> Option<&BaseFile> {
+        self.files
+            .binary_search_by_key(&id, |(a, _)| *a)
+            .ok()
+            .map(|i| &self.files[i].1)
+    }
+
+    /// Whether the vault has no base.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` (seconds) when set, so a build can be reproduced; else now.
+fn now_ms() -> i64 {
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        return secs.saturating_mul(1000);
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl BaseFile {
+    /// Parses the text of the base at `path`; what it cannot use is reported and left out.
+    pub fn parse(path: &VaultPath, text: &str) -> (BaseFile, Vec<Diagnostic>) {
+        let mut base = BaseFile {
+            path: path.clone(),
+            filters: None,
+            formulas: Vec::new(),
+            display_names: Vec::new(),
+            views: Vec::new(),
+        };
+        let mut problems = Problems {
+            path,
+            text,
+            diagnostics: Vec::new(),
+        };
+        if text.trim().is_empty() {
+            return (base, problems.diagnostics);
+        }
+        let value: Json = match serde_saphyr::from_str(text) {
+            Ok(v) => v,
+            Err(err) => {
+                let line = err.location().map_or(1, |l| l.line().max(1)) as usize;
+                let message = err.to_string();
+                let message = message.lines().next().unwrap_or("invalid YAML");
+                problems.at_line(line, format!("base is not valid YAML: {message}"));
+                return (base, problems.diagnostics);
+            }
+        };
+        let Json::Object(map) = value else {
+            problems.at_line(
+                1,
+                "a base must be a mapping of `filters`, `formulas`, `properties` and `views`"
+                    .to_string(),
+            );
+            return (base, problems.diagnostics);
+        };
+        if let Some(filters) = map.get("filters") {
+            base.filters = problems.filter(filters);
+        }
+        if let Some(formulas) = map.get("formulas") {
+            match formulas {
+                Json::Object(formulas) => {
+                    for (name, source) in formulas {
+                        let source = match source {
+                            Json::String(s) => s.clone(),
+                            Json::Number(n) => n.to_string(),
+                            Json::Bool(b) => b.to_string(),
+                            _ => {
+                                problems.near(name, format!("formula `{name}` must be text"));
+                                continue;
+                            }
+                        };
+                        base.formulas
+                            .push((name.clone(), problems.expression(&source)));
+                    }
+                }
+                Json::Null => {}
+                _ => problems.near(
+                    "formulas",
+                    "`formulas` must map names to expressions".into(),
+                ),
+            }
+        }
+        if let Some(Json::Object(properties)) = map.get("properties") {
+            for (name, config) in properties {
+                if let Some(Json::String(display)) = config.get("displayName") {
+                    base.display_names.push((name.clone(), display.clone()));
+                }
+            }
+        }
+        match map.get("views") {
+            Some(Json::Array(views)) => {
+                for (i, view) in views.iter().enumerate() {
+                    if let Some(view) = problems.view(view, i) {
+                        base.views.push(view);
+                    }
+                }
+            }
+            Some(Json::Null) | None => {}
+            Some(_) => problems.near("views", "`views` must be a list".into()),
+        }
+        (base, problems.diagnostics)
+    }
+
+    /// The view a link's fragment names (`![[B.base#Name]]`), else the first one.
+    pub fn view(&self, name: Option<&str>) -> Option<&View> {
+        name.and_then(|name| {
+            self.views.iter().find(|v| v.name == name).or_else(|| {
+                self.views
+                    .iter()
+                    .find(|v| v.name.eq_ignore_ascii_case(name))
+            })
+        })
+        .or(self.views.first())
+    }
+
+    /// The column title of a property: its `displayName`, else its name without `note.`.
+    fn title<'a>(&'a self, property: &'a str) -> &'a str {
+        let bare = property.strip_prefix("note.").unwrap_or(property);
+        self.display_names
+            .iter()
+            .find(|(name, _)| name.strip_prefix("note.").unwrap_or(name) == bare)
+            .map_or_else(
+                || match property {
+                    "file.name" => "Name",
+                    _ => property.strip_prefix("formula.").unwrap_or(bare),
+                },
+                |(_, display)| display.as_str(),
+            )
+    }
+}
+
+/// The diagnostics of one base file while it is parsed.
+struct Problems<'a> {
+    path: &'a VaultPath,
+    text: &'a str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Span, message: String) {
+        self.diagnostics.push(
+            Diagnostic::new(Code::InvalidBase, self.path.clone(), span, message)
+                .with_help("views that use it show what the rest of the base selects"),
+        );
+    }
+
+    /// At line `line` (1-based), the whole line.
+    fn at_line(&mut self, line: usize, message: String) {
+        let start: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let end = self.text[start.min(self.text.len())..]
+            .find('\n')
+            .map_or(self.text.len(), |e| start + e);
+        self.at(Span::new(start.min(end)..end), message);
+    }
+
+    /// At the first place `needle` is written (the YAML value holding it), else the start.
+    fn near(&mut self, needle: &str, message: String) {
+        let span =
+            find(self.text, needle).map_or(Span::new(0..0), |at| Span::new(at..at + needle.len()));
+        self.at(span, message);
+    }
+
+    /// Parses an expression, reporting a syntax error where it is written.
+    fn expression(&mut self, source: &str) -> Result<Expression, ExprError> {
+        let parsed = Expression::parse(source);
+        if let Err(err) = &parsed {
+            let span = match find(self.text, source) {
+                Some(at) => {
+                    let start = crate::source::floor_char_boundary(
+                        self.text,
+                        (at + err.at).min(at + source.len()),
+                    );
+                    let end = crate::source::ceil_char_boundary(
+                        self.text,
+                        (start + 1).min(at + source.len()).max(start),
+                    );
+                    Span::new(start..end)
+                }
+                None => Span::new(0..0),
+            };
+            self.at(span, format!("cannot read `{source}`: {}", err.message));
+        }
+        parsed
+    }
+
+    /// A filter: a statement or an `and` / `or` / `not` group.
+    fn filter(&mut self, value: &Json) -> Option<Filter> {
+        match value {
+            Json::String(s) => Some(Filter::Statement(self.expression(s))),
+            Json::Bool(b) => Some(Filter::Statement(self.expression(&b.to_string()))),
+            Json::Object(map) if map.len() == 1 => {
+                let (key, items) = map.iter().next()?;
+                let items: Vec<Filter> = match items {
+                    Json::Array(items) => items.iter().filter_map(|i| self.filter(i)).collect(),
+                    Json::Null => Vec::new(),
+                    other => self.filter(other).into_iter().collect(),
+                };
+                match key.as_str() {
+                    "and" => Some(Filter::And(items)),
+                    "or" => Some(Filter::Or(items)),
+                    "not" => Some(Filter::Not(items)),
+                    _ => {
+                        self.near(
+                            key,
+                            format!("unknown filter group `{key}` (expected `and`, `or` or `not`)"),
+                        );
+                        None
+                    }
+                }
+            }
+            Json::Null => None,
+            _ => {
+                self.near(
+                    "filters",
+                    "a filter must be an expression or one of `and`, `or`, `not` with a list"
+                        .into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// One entry of `views`.
+    fn view(&mut self, value: &Json, i: usize) -> Option<View> {
+        let Json::Object(map) = value else {
+            self.near("views", format!("view {} must be a mapping", i + 1));
+            return None;
+        };
+        let text = |key: &str| match map.get(key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let layout = match text("type").as_deref() {
+            Some("cards") => Layout::Cards,
+            Some("list") => Layout::List,
+            _ => Layout::Table,
+        };
+        let name = text("name").unwrap_or_else(|| format!("View {}", i + 1));
+        let filters = map.get("filters").and_then(|f| self.filter(f));
+        let columns = match map.get("order") {
+            Some(Json::Array(items)) => items
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect(),
+            _ => vec!["file.name".to_string()],
+        };
+        let direction = |v: &Json| {
+            v.get("direction")
+                .and_then(Json::as_str)
+                .is_some_and(|d| d.eq_ignore_ascii_case("desc"))
+        };
+        let sort = match map.get("sort") {
+            Some(Json::Array(items)) => items
+                .iter()
+                .filter_map(|s| Some((s.get("property")?.as_str()?.to_string(), direction(s))))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let group_by = map
+            .get("groupBy")
+            .and_then(|g| Some((g.get("property")?.as_str()?.to_string(), direction(g))));
+        let limit = map
+            .get("limit")
+            .and_then(Json::as_u64)
+            .map(|l| l.min(MAX_ROWS as u64) as usize);
+        let image = text("image");
+        Some(View {
+            name,
+            layout,
+            filters,
+            columns,
+            sort,
+            group_by,
+            limit,
+            image,
+        })
+    }
+}
+
+/// The byte offset of `needle` in `text`, if written there.
+fn find(text: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.find(needle)
+}
+
+/// The vault as an expression sees it: notes are files `0..notes`, attachments follow.
+pub struct VaultHost<'a> {
+    vault: &'a Vault,
+    resolution: &'a Resolution,
+    graph: &'a ConceptGraph,
+    options: ResolveOptions,
+}
+
+impl<'a> VaultHost<'a> {
+    /// The host over a resolved vault and its graph.
+    pub fn new(
+        vault: &'a Vault,
+        resolution: &'a Resolution,
+        graph: &'a ConceptGraph,
+        options: ResolveOptions,
+    ) -> VaultHost<'a> {
+        VaultHost {
+            vault,
+            resolution,
+            graph,
+            options,
+        }
+    }
+
+    fn of(comp: &'a Compilation) -> VaultHost<'a> {
+        VaultHost::new(
+            &comp.vault,
+            &comp.resolution,
+            &comp.graph,
+            comp.bases.resolve,
+        )
+    }
+
+    fn note_of(&self, file: FileRef) -> Option<NoteId> {
+        ((file.0 as usize) < self.vault.notes.len()).then_some(NoteId(file.0))
+    }
+
+    fn attachment_of(&self, file: FileRef) -> Option<AttachmentId> {
+        let i = (file.0 as usize).checked_sub(self.vault.notes.len())?;
+        (i < self.vault.attachments.len()).then_some(AttachmentId(i as u32))
+    }
+
+    /// The file of note `id`.
+    pub fn note_file(&self, id: NoteId) -> FileRef {
+        FileRef(id.0)
+    }
+
+    fn attachment_file(&self, id: AttachmentId) -> FileRef {
+        FileRef(self.vault.notes.len() as u32 + id.0)
+    }
+
+    fn path(&self, file: FileRef) -> Option<&'a VaultPath> {
+        match (self.note_of(file), self.attachment_of(file)) {
+            (Some(n), _) => Some(&self.vault.note(n).path),
+            (None, Some(a)) => Some(&self.vault.attachment(a).path),
+            _ => None,
+        }
+    }
+
+    /// Every file, notes first.
+    fn files(&self) -> impl Iterator<Item = FileRef> {
+        let n = self.vault.notes.len() + self.vault.attachments.len();
+        (0..n as u32).map(FileRef)
+    }
+
+    fn target_file(&self, target: &LinkTarget) -> Option<FileRef> {
+        match target {
+            LinkTarget::Note { id, .. } => Some(self.note_file(*id)),
+            LinkTarget::Attachment(a) => Some(self.attachment_file(*a)),
+            LinkTarget::Missing { .. } => None,
+        }
+    }
+
+    /// A link written `text` (`Name`, `[[Name|label]]`) resolved as note `from` would.
+    fn resolve(&self, from: Option<FileRef>, text: &str) -> Value {
+        let inner = text
+            .trim()
+            .strip_prefix("[[")
+            .and_then(|t| t.strip_suffix("]]"))
+            .unwrap_or(text.trim());
+        let (target, display) = match inner.split_once('|') {
+            Some((t, d)) => (t.trim(), Some(d.trim().to_string())),
+            None => (inner, None),
+        };
+        let target = target.split('#').next().unwrap_or("").trim();
+        let src = from
+            .and_then(|f| self.note_of(f))
+            .or_else(|| (!self.vault.notes.is_empty()).then_some(NoteId(0)));
+        let resolved = src.and_then(|src| {
+            if target.is_empty() || target.contains("://") {
+                return None;
+            }
+            let link = Link {
+                kind: LinkKind::Wiki,
+                target: target.to_string(),
+                fragment: None,
+                label: None,
+                span: Span::default(),
+            };
+            let r = crate::resolve::resolve_link(
+                self.vault,
+                &self.resolution.index,
+                src,
+                &link,
+                self.options,
+            );
+            self.target_file(&r.target)
+        });
+        Value::Link {
+            target: resolved,
+            text: target.to_string(),
+            display,
+        }
+    }
+
+    /// A front-matter value as a base sees it: wikilinks in text are links.
+    fn value(&self, from: FileRef, json: &Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Json::String(s) => {
+                let t = s.trim();
+                if t.starts_with("[[") && t.ends_with("]]") && t.len() > 4 {
+                    self.resolve(Some(from), t)
+                } else if let Some(date) = expr::parse_date(t) {
+                    date
+                } else {
+                    Value::String(s.clone())
+                }
+            }
+            Json::Array(items) => Value::List(items.iter().map(|v| self.value(from, v)).collect()),
+            Json::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.value(from, v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn links(&self, id: NoteId, embeds: bool) -> Value {
+        let note = self.vault.note(id);
+        Value::List(
+            note.links
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| (l.kind == LinkKind::Embed) == embeds)
+                .map(|(i, l)| Value::Link {
+                    target: self.target_file(&self.resolution.get(id, i).target),
+                    text: l.target.clone(),
+                    display: l.label.clone(),
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Host for VaultHost<'_> {
+    fn note_property(&self, file: FileRef, key: &str) -> Option<Value> {
+        let note = self.vault.note(self.note_of(file)?);
+        let fm = &note.front_matter;
+        let text = |s: &Option<String>| s.as_ref().map(|s| Value::String(s.clone()));
+        let list = |items: &[String]| {
+            Some(Value::List(
+                items.iter().map(|s| Value::String(s.clone())).collect(),
+            ))
+        };
+        match key {
+            "title" => text(&fm.title),
+            "aliases" if !fm.aliases.is_empty() => list(&fm.aliases),
+            "cssclasses" if !fm.cssclasses.is_empty() => list(&fm.cssclasses),
+            "description" => text(&fm.description),
+            "permalink" => text(&fm.permalink),
+            "date" => fm
+                .date
+                .as_deref()
+                .map(|d| expr::parse_date(d).unwrap_or_else(|| Value::String(d.to_string()))),
+            "tags" => {
+                let tags: Vec<Value> = note
+                    .tags
+                    .iter()
+                    .filter(|t| (t.span.start as usize) < note.body_start)
+                    .map(|t| Value::String(t.name.clone()))
+                    .collect();
+                (!tags.is_empty()).then_some(Value::List(tags))
+            }
+            _ => fm
+                .extra
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| self.value(file, v)),
+        }
+    }
+
+    fn file_property(&self, file: FileRef, key: &str) -> Option<Value> {
+        let path = self.path(file)?;
+        let note = self.note_of(file);
+        let folder = path.folder();
+        Some(match key {
+            "name" => Value::String(path.file_name().to_string()),
+            "basename" => Value::String(path.stem().to_string()),
+            "path" => Value::String(path.as_str().to_string()),
+            "folder" => Value::String(if folder.is_empty() { "/" } else { folder }.to_string()),
+            "ext" => Value::String(path.extension()),
+            "file" => Value::File(file),
+            "size" => match note {
+                Some(n) => Value::Number(self.vault.note(n).text.len() as f64),
+                None => Value::Null,
+            },
+            "links" => match note {
+                Some(n) => self.links(n, false),
+                None => Value::List(Vec::new()),
+            },
+            "embeds" => match note {
+                Some(n) => self.links(n, true),
+                None => Value::List(Vec::new()),
+            },
+            "tags" => match note {
+                Some(n) => {
+                    let mut tags: Vec<String> = Vec::new();
+                    for t in &self.vault.note(n).tags {
+                        let tag = format!("#{}", t.name);
+                        if !tags.iter().any(|x| x.eq_ignore_ascii_case(&tag)) {
+                            tags.push(tag);
+                        }
+                    }
+                    Value::List(tags.into_iter().map(Value::String).collect())
+                }
+                None => Value::List(Vec::new()),
+            },
+            "backlinks" => match note {
+                Some(n) => {
+                    let mut sources: Vec<NoteId> =
+                        self.graph.backlinks(n).map(|b| b.source).collect();
+                    sources.dedup();
+                    Value::List(
+                        sources
+                            .into_iter()
+                            .map(|s| Value::File(self.note_file(s)))
+                            .collect(),
+                    )
+                }
+                None => Value::List(Vec::new()),
+            },
+            "properties" => match note {
+                Some(n) => {
+                    let fm = &self.vault.note(n).front_matter;
+                    Value::Object(
+                        fm.extra
+                            .iter()
+                            .map(|(k, v)| (k.clone(), self.value(file, v)))
+                            .collect(),
+                    )
+                }
+                None => Value::Object(Vec::new()),
+            },
+            // Times of files are not part of a vault's content (a checkout sets them), so a
+            // site shows none rather than different ones on every machine.
+            "mtime" | "ctime" => Value::Null,
+            _ => return None,
+        })
+    }
+
+    fn link(&self, from: Option<FileRef>, text: &str) -> Value {
+        if text.contains("://") {
+            return Value::Link {
+                target: None,
+                text: text.to_string(),
+                display: None,
+            };
+        }
+        self.resolve(from, text)
+    }
+
+    fn file(&self, from: Option<FileRef>, text: &str) -> Option<FileRef> {
+        let path = text.trim().trim_start_matches('/');
+        if let Some(found) = self.files().find(|f| {
+            self.path(*f)
+                .is_some_and(|p| p.as_str() == path || p.as_str() == format!("{path}.md"))
+        }) {
+            return Some(found);
+        }
+        match self.resolve(from, text) {
+            Value::Link { target, .. } => target,
+            _ => None,
+        }
+    }
+}
+
+/// The rows a view selects for the page of note `this`, sorted and cut to its limit, with
+/// the number of files that matched.
+fn rows(
+    host: &VaultHost,
+    plan: &SitePlan,
+    base: &BaseFile,
+    view: &View,
+    this: Option<FileRef>,
+    now_ms: i64,
+) -> (Vec<FileRef>, usize) {
+    let scope = |file| Scope {
+        host,
+        file,
+        this,
+        formulas: &base.formulas,
+        now_ms,
+    };
+    let published = |f: &FileRef| match host.note_of(*f) {
+        Some(n) => plan.note_page(n).is_some(),
+        None => true,
+    };
+    let mut rows: Vec<(FileRef, Vec<Value>)> = host
+        .files()
+        .filter(published)
+        .filter(|&f| {
+            let s = scope(f);
+            base.filters.as_ref().is_none_or(|x| passes(x, &s))
+                && view.filters.as_ref().is_none_or(|x| passes(x, &s))
+        })
+        .map(|f| {
+            let s = scope(f);
+            let keys = view
+                .group_by
+                .iter()
+                .map(|(p, _)| p)
+                .chain(view.sort.iter().map(|(p, _)| p))
+                .map(|p| property(p, &s))
+                .collect();
+            (f, keys)
+        })
+        .collect();
+    let directions: Vec<bool> = view
+        .group_by
+        .iter()
+        .map(|(_, d)| *d)
+        .chain(view.sort.iter().map(|(_, d)| *d))
+        .collect();
+    rows.sort_by(|(fa, a), (fb, b)| {
+        for ((x, y), desc) in a.iter().zip(b).zip(&directions) {
+            let order = match (x.is_empty(), y.is_empty()) {
+                (true, true) => Ordering::Equal,
+                // Empty values go last whichever way the view sorts.
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) if *desc => expr::compare(y, x),
+                (false, false) => expr::compare(x, y),
+            };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        // Then by path, so equal keys keep one order on every build.
+        host.path(*fa).cmp(&host.path(*fb))
+    });
+    let matched = rows.len();
+    let limit = view.limit.unwrap_or(MAX_ROWS);
+    rows.truncate(limit);
+    (rows.into_iter().map(|(f, _)| f).collect(), matched)
+}
+
+/// Whether the row of `scope` passes `filter` (an expression that fails passes nothing).
+fn passes(filter: &Filter, scope: &Scope) -> bool {
+    match filter {
+        Filter::Statement(Ok(e)) => expr::eval(e, scope).is_ok_and(|v| v.is_truthy()),
+        Filter::Statement(Err(_)) => false,
+        Filter::And(items) => items.iter().all(|f| passes(f, scope)),
+        Filter::Or(items) => items.iter().any(|f| passes(f, scope)),
+        Filter::Not(items) => !items.iter().any(|f| passes(f, scope)),
+    }
+}
+
+/// The value of a property name as written in `order`, `sort` or `groupBy`
+/// (`file.name`, `formula.x`, `note.x` or a bare note property).
+fn property(name: &str, scope: &Scope) -> Value {
+    let expression = if name.starts_with("note.")
+        || name.starts_with("file.")
+        || name.starts_with("formula.")
+        || is_identifier(name)
+    {
+        Expression::parse(name)
+    } else {
+        // A property name with spaces or symbols.
+        Expression::parse(&format!("note[{}]", serde_json::Value::from(name)))
+    };
+    expression
+        .and_then(|e| expr::eval(&e, scope))
+        .unwrap_or(Value::Null)
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Where a page's links go: the plan and the page's path to the site root.
+pub struct PageLinks<'a> {
+    /// The site plan.
+    pub plan: &'a SitePlan,
+    /// `page.root_prefix()` of the page the view is on (`""` for the fingerprint).
+    pub root: &'a str,
+}
+
+/// The HTML of the view that the fragment `view_name` names (the first without one) of the
+/// base `attachment`, on the page of `this`; `None` when the attachment is not a base.
+pub fn view_html(
+    comp: &Compilation,
+    links: &PageLinks,
+    attachment: AttachmentId,
+    view_name: Option<&str>,
+    this: NoteId,
+) -> Option<String> {
+    let base = comp.bases.get(attachment)?;
+    let host = VaultHost::of(comp);
+    let mut out = String::new();
+    out.push_str("<div class=\"embed embed-base\" data-src=\"");
+    push_escaped(&mut out, base.path.as_str());
+    out.push_str("\">");
+    let Some(view) = base.view(view_name) else {
+        out.push_str("</div>");
+        return Some(out);
+    };
+    let this = Some(host.note_file(this));
+    let (rows, matched) = rows(&host, links.plan, base, view, this, comp.bases.now_ms);
+    let layout = match view.layout {
+        Layout::Table => "table",
+        Layout::Cards => "cards",
+        Layout::List => "list",
+    };
+    let _ = write!(out, "<div class=\"base-view base-{layout}\">");
+    out.push_str("<div class=\"base-header\"><span class=\"base-name\">");
+    push_escaped(&mut out, &view.name);
+    let _ = write!(out, "</span> <span class=\"count\">{matched}</span></div>");
+    let render = Cells {
+        host: &host,
+        links,
+        base,
+        this,
+        now_ms: comp.bases.now_ms,
+    };
+    let groups = group(&render, view, &rows);
+    match view.layout {
+        Layout::Table => render.table(&mut out, view, &groups),
+        Layout::Cards => render.cards(&mut out, view, &groups),
+        Layout::List => render.list(&mut out, view, &groups),
+    }
+    out.push_str("</div></div>");
+    Some(out)
+}
+
+/// Rows cut into the groups of `groupBy` (one unnamed group without it).
+fn group<'r>(
+    cells: &Cells,
+    view: &View,
+    rows: &'r [FileRef],
+) -> Vec<(Option<Value>, &'r [FileRef])> {
+    let Some((property_name, _)) = &view.group_by else {
+        return vec![(None, rows)];
+    };
+    let mut groups: Vec<(Option<Value>, &[FileRef])> = Vec::new();
+    let mut start = 0;
+    let mut current: Option<Value> = None;
+    for (i, &row) in rows.iter().enumerate() {
+        let value = property(property_name, &cells.scope(row));
+        let same = current
+            .as_ref()
+            .is_some_and(|c| expr::compare(c, &value) == Ordering::Equal);
+        if i > 0 && !same {
+            groups.push((current.take(), &rows[start..i]));
+            start = i;
+        }
+        if !same {
+            current = Some(value);
+        }
+    }
+    if start < rows.len() {
+        groups.push((current, &rows[start..]));
+    }
+    groups
+}
+
+/// Writes cells of a view.
+struct Cells<'a> {
+    host: &'a VaultHost<'a>,
+    links: &'a PageLinks<'a>,
+    base: &'a BaseFile,
+    this: Option<FileRef>,
+    now_ms: i64,
+}
+
+impl Cells<'_> {
+    fn scope(&self, file: FileRef) -> Scope<'_> {
+        Scope {
+            host: self.host,
+            file,
+            this: self.this,
+            formulas: &self.base.formulas,
+            now_ms: self.now_ms,
+        }
+    }
+
+    fn table(&self, out: &mut String, view: &View, groups: &[(Option<Value>, &[FileRef])]) {
+        out.push_str("<div class=\"table-wrap\"><table class=\"base-table\"><thead><tr>");
+        for column in &view.columns {
+            out.push_str("<th scope=\"col\">");
+            push_escaped(out, self.base.title(column));
+            out.push_str("</th>");
+        }
+        out.push_str("</tr></thead>");
+        for (key, rows) in groups {
+            out.push_str("<tbody>");
+            if let Some(key) = key {
+                let _ = write!(
+                    out,
+                    "<tr class=\"base-group\"><th scope=\"rowgroup\" colspan=\"{}\">",
+                    view.columns.len().max(1)
+                );
+                self.value(out, key);
+                out.push_str("</th></tr>");
+            }
+            for &row in *rows {
+                out.push_str("<tr>");
+                for column in &view.columns {
+                    out.push_str("<td>");
+                    self.cell(out, row, column);
+                    out.push_str("</td>");
+                }
+                out.push_str("</tr>");
+            }
+            out.push_str("</tbody>");
+        }
+        out.push_str("</table></div>");
+    }
+
+    fn cards(&self, out: &mut String, view: &View, groups: &[(Option<Value>, &[FileRef])]) {
+        for (key, rows) in groups {
+            self.group_heading(out, key.as_ref());
+            out.push_str("<ul class=\"base-cards\">");
+            for &row in *rows {
+                out.push_str("<li class=\"base-card\">");
+                if let Some(image) = &view.image {
+                    let value = property(image, &self.scope(row));
+                    if let Some(src) = self.image_src(&value) {
+                        out.push_str("<img class=\"base-card-image\" src=\"");
+                        push_escaped(out, &src);
+                        out.push_str("\" alt=\"\" loading=\"lazy\">");
+                    }
+                }
+                self.file_link(out, row, None);
+                self.fields(out, view, row);
+                out.push_str("</li>");
+            }
+            out.push_str("</ul>");
+        }
+    }
+
+    fn list(&self, out: &mut String, view: &View, groups: &[(Option<Value>, &[FileRef])]) {
+        for (key, rows) in groups {
+            self.group_heading(out, key.as_ref());
+            out.push_str("<ul class=\"base-list\">");
+            for &row in *rows {
+                out.push_str("<li>");
+                self.file_link(out, row, None);
+                self.fields(out, view, row);
+                out.push_str("</li>");
+            }
+            out.push_str("</ul>");
+        }
+    }
+
+    fn group_heading(&self, out: &mut String, key: Option<&Value>) {
+        if let Some(key) = key {
+            out.push_str("<p class=\"base-group\">");
+            self.value(out, key);
+            out.push_str("</p>");
+        }
+    }
+
+    /// The columns other than the file's name, as a definition list.
+    fn fields(&self, out: &mut String, view: &View, row: FileRef) {
+        let mut open = false;
+        for column in view.columns.iter().filter(|c| *c != "file.name") {
+            let mut cell = String::new();
+            self.cell(&mut cell, row, column);
+            if cell.is_empty() {
+                continue;
+            }
+            if !open {
+                out.push_str("<dl class=\"base-fields\">");
+                open = true;
+            }
+            out.push_str("<dt>");
+            push_escaped(out, self.base.title(column));
+            out.push_str("</dt><dd>");
+            out.push_str(&cell);
+            out.push_str("</dd>");
+        }
+        if open {
+            out.push_str("</dl>");
+        }
+    }
+
+    fn cell(&self, out: &mut String, row: FileRef, column: &str) {
+        if column == "file.name" {
+            self.file_link(out, row, None);
+            return;
+        }
+        let value = property(column, &self.scope(row));
+        self.value(out, &value);
+    }
+
+    /// A link to a file's page (a note) or to the file (an attachment), showing `display`
+    /// or the file's name.
+    fn file_link(&self, out: &mut String, file: FileRef, display: Option<&str>) {
+        let Some(path) = self.host.path(file) else {
+            return;
+        };
+        let label = display.unwrap_or_else(|| match self.host.note_of(file) {
+            Some(_) => path.stem(),
+            None => path.file_name(),
+        });
+        let href = match (self.host.note_of(file), self.host.attachment_of(file)) {
+            (Some(n), _) => self.links.plan.note_page(n).map(|page| {
+                let mut href = String::new();
+                push_page_url(&mut href, self.links.root, page);
+                href
+            }),
+            (None, Some(a)) => {
+                let mut href = String::new();
+                push_relative_url(
+                    &mut href,
+                    self.links.root,
+                    self.links.plan.attachment_file(a),
+                );
+                Some(href)
+            }
+            _ => None,
+        };
+        match href {
+            Some(href) => {
+                out.push_str("<a class=\"internal\" href=\"");
+                push_escaped(out, &href);
+                out.push_str("\">");
+                push_escaped(out, label);
+                out.push_str("</a>");
+            }
+            // A note without a page: a link shows the text it was written with; a file
+            // value (a backlink, `file.file`) shows nothing, not a hidden note's name.
+            None => {
+                if let Some(display) = display {
+                    out.push_str("<span class=\"internal unpublished\">");
+                    push_escaped(out, display);
+                    out.push_str("</span>");
+                }
+            }
+        }
+    }
+
+    /// Where an image value points: a vault file, or a web address.
+    fn image_src(&self, value: &Value) -> Option<String> {
+        let file = match value {
+            Value::File(f) => Some(*f),
+            Value::Link { target, .. } => *target,
+            Value::Image(text) | Value::String(text) => {
+                if text.starts_with("https://") || text.starts_with("http://") {
+                    return Some(text.clone());
+                }
+                self.host.file(self.this, text)
+            }
+            Value::List(items) => return items.first().and_then(|i| self.image_src(i)),
+            _ => None,
+        }?;
+        let a = self.host.attachment_of(file)?;
+        let mut href = String::new();
+        push_relative_url(
+            &mut href,
+            self.links.root,
+            self.links.plan.attachment_file(a),
+        );
+        Some(href)
+    }
+
+    fn value(&self, out: &mut String, value: &Value) {
+        match value {
+            Value::Null => {}
+            Value::Bool(b) => {
+                let _ = write!(
+                    out,
+                    "<input type=\"checkbox\" disabled{}>",
+                    if *b { " checked" } else { "" }
+                );
+            }
+            Value::File(f) => self.file_link(out, *f, None),
+            Value::Link {
+                target,
+                text,
+                display,
+            } => match target {
+                Some(f) => self.file_link(out, *f, Some(display.as_deref().unwrap_or(text))),
+                None if text.starts_with("https://") || text.starts_with("http://") => {
+                    out.push_str("<a class=\"external\" href=\"");
+                    push_escaped(out, text);
+                    out.push_str("\">");
+                    push_escaped(out, display.as_deref().unwrap_or(text));
+                    out.push_str("</a>");
+                }
+                None => {
+                    out.push_str("<span class=\"internal wanted\">");
+                    push_escaped(out, display.as_deref().unwrap_or(text));
+                    out.push_str("</span>");
+                }
+            },
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.value(out, item);
+                }
+            }
+            Value::Image(_) => {
+                if let Some(src) = self.image_src(value) {
+                    out.push_str("<img class=\"base-image\" src=\"");
+                    push_escaped(out, &src);
+                    out.push_str("\" alt=\"\" loading=\"lazy\">");
+                }
+            }
+            Value::Icon(_) => {}
+            Value::Object(fields) => {
+                for (i, (key, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_escaped(out, key);
+                    out.push_str(": ");
+                    self.value(out, v);
+                }
+            }
+            other => push_escaped(out, &other.to_text()),
+        }
+    }
+}
+
+/// The expressions of each base that fail for every file of the vault (an unknown function,
+/// a method of the wrong type), each reported once with the first file it failed for. `this`
+/// is no note here: what an expression does with it on a page is not known until then.
+pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (_, base) in &bases.files {
+        let mut expressions: Vec<&Expression> = Vec::new();
+        collect(base.filters.as_ref(), &mut expressions);
+        for view in &base.views {
+            collect(view.filters.as_ref(), &mut expressions);
+        }
+        expressions.extend(base.formulas.iter().filter_map(|(_, f)| f.as_ref().ok()));
+        // An expression is evaluated until it works for one file: one that fails for some
+        // files only (a template's placeholder where a date belongs) is data Obsidian shows
+        // as an empty cell too; one that fails for every file is a mistake in the base.
+        let mut failed: Vec<Option<(FileRef, ExprError)>> = vec![None; expressions.len()];
+        let mut works = vec![false; expressions.len()];
+        let mut left = expressions.len();
+        for file in host.files() {
+            if left == 0 {
+                break;
+            }
+            let scope = Scope {
+                host,
+                file,
+                this: None,
+                formulas: &base.formulas,
+                now_ms: bases.now_ms,
+            };
+            for (i, e) in expressions.iter().enumerate() {
+                if works[i] {
+                    continue;
+                }
+                match expr::eval(e, &scope) {
+                    Ok(_) => {
+                        works[i] = true;
+                        failed[i] = None;
+                        left -= 1;
+                    }
+                    Err(err) => {
+                        failed[i].get_or_insert((file, err));
+                    }
+                }
+            }
+        }
+        let text = host
+            .vault
+            .other_sources
+            .binary_search_by(|s| s.path.cmp(&base.path))
+            .map_or("", |i| host.vault.other_sources[i].text.as_str());
+        for (e, failure) in expressions.iter().zip(failed) {
+            let Some((file, err)) = failure else {
+                continue;
+            };
+            let source = e.source();
+            let span =
+                find(text, source).map_or(Span::new(0..0), |at| Span::new(at..at + source.len()));
+            let path = host.path(file).map_or("", |p| p.as_str());
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidBase,
+                    base.path.clone(),
+                    span,
+                    format!("`{source}` fails for {path}: {}", err.message),
+                )
+                .with_help(
+                    "a filter that fails selects nothing; a formula that fails shows nothing",
+                ),
+            );
+        }
+    }
+    diagnostics
+}
+
+fn collect<'a>(filter: Option<&'a Filter>, out: &mut Vec<&'a Expression>) {
+    match filter {
+        Some(Filter::Statement(Ok(e))) => out.push(e),
+        Some(Filter::And(items) | Filter::Or(items) | Filter::Not(items)) => {
+            for item in items {
+                collect(Some(item), out);
+            }
+        }
+        _ => {}
+    }
+}

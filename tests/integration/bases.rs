@@ -1,0 +1,299 @@
+//! Obsidian Bases: a note that embeds a `.base` file shows the view in its page, selected,
+//! sorted, grouped and laid out as the base says, with `this` the embedding note; a base that
+//! cannot be read is an `invalid-base` warning; a session keeps such pages up to date.
+
+use std::path::Path;
+
+use crate::support::*;
+
+/// The `n`-th embedded base view of a built page (0-based), from its opening `<div` to the
+/// end of the view.
+fn base_view(site: &Path, page: &str, n: usize) -> String {
+    let html = std::fs::read_to_string(site.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+    let start = html
+        .match_indices("<div class=\"embed embed-base\"")
+        .nth(n)
+        .unwrap_or_else(|| panic!("no base view {n} in {page}:\n{html}"))
+        .0;
+    // To the `</div>` that closes the opening one.
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let open = html[at..].find("<div").map(|i| at + i);
+        let close = html[at..]
+            .find("</div>")
+            .map(|i| at + i)
+            .unwrap_or_else(|| panic!("unclosed base view in {page}"));
+        match open {
+            Some(open) if open < close => {
+                depth += 1;
+                at = open + 4;
+            }
+            _ => {
+                depth -= 1;
+                at = close + "</div>".len();
+                if depth == 0 {
+                    return html[start..at].to_string();
+                }
+            }
+        }
+    }
+}
+
+/// The rows of a view's table: the text of each `<tr>` in `<tbody>` (tags removed, cells
+/// joined by `|`).
+fn table_rows(view: &str) -> Vec<String> {
+    let body = &view[view.find("</thead>").expect("a table head")..];
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .split("<td>")
+                .skip(1)
+                .map(|cell| text_of(&cell[..cell.find("</td>").unwrap_or(cell.len())]))
+                .collect();
+            if cells.is_empty() {
+                // A group's heading row.
+                format!("group {}", text_of(row))
+            } else {
+                cells.join("|")
+            }
+        })
+        .collect()
+}
+
+/// Markup without its tags.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().trim_start_matches('>').trim().to_string()
+}
+
+fn built_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&fixture("bases"), &site).assert_code(0);
+    (dir, site)
+}
+
+#[test]
+fn a_category_page_shows_its_base_as_a_sorted_table() {
+    let (_dir, site) = built_fixture();
+    let view = base_view(&site, "categories/books/index.html", 0);
+    // Selected: the notes whose categories link to Books, not the template; sorted by year,
+    // newest first; formulas computed per row; an unrated book shows the formula's else.
+    assert_eq!(
+        table_rows(&view),
+        [
+            "The Dispossessed|Ursula K. Le Guin|1974|50|★★★★",
+            "A Wizard of Earthsea|Ursula K. Le Guin|1968|56|★★★★★",
+            "Dune|Frank Herbert|1965|59|unrated",
+        ],
+        "{view}"
+    );
+    // Column titles from `properties` (displayName), else the property's name.
+    assert!(
+        view.contains("<th scope=\"col\">Title</th><th scope=\"col\">Author</th><th scope=\"col\">year</th><th scope=\"col\">Years old</th><th scope=\"col\">Stars</th>"),
+        "{view}"
+    );
+    assert!(view.contains("<span class=\"count\">3</span>"), "{view}");
+    // Names link to the notes' pages, relative to this page; a property link to a note that
+    // does not exist is shown as a wanted name, not a dead link.
+    assert!(
+        view.contains("<a class=\"internal\" href=\"../../books/the-dispossessed/index.html\">The Dispossessed</a>"),
+        "{view}"
+    );
+    assert!(
+        view.contains("<a class=\"internal\" href=\"../../people/ursula-k-le-guin/index.html\">Ursula K. Le Guin</a>"),
+        "{view}"
+    );
+    assert!(
+        view.contains("<span class=\"internal wanted\">Frank Herbert</span>"),
+        "{view}"
+    );
+    insta::assert_snapshot!("books_table", view);
+}
+
+#[test]
+fn this_is_the_note_that_embeds_the_base() {
+    let (_dir, site) = built_fixture();
+    let view = base_view(&site, "people/ursula-k-le-guin/index.html", 0);
+    // `list(author).contains(this)`: only her books, oldest first as the view sorts them.
+    assert_eq!(
+        table_rows(&view),
+        ["A Wizard of Earthsea|1968", "The Dispossessed|1974"],
+        "{view}"
+    );
+    assert!(
+        view.contains("<span class=\"base-name\">By author</span>"),
+        "{view}"
+    );
+}
+
+#[test]
+fn cards_show_their_image_and_lists_their_groups() {
+    let (_dir, site) = built_fixture();
+    let cards = base_view(&site, "categories/books/index.html", 1);
+    assert!(
+        cards.contains("<div class=\"base-view base-cards\">"),
+        "{cards}"
+    );
+    // The card's image is the attachment the `cover` property links to, copied into the site.
+    assert!(
+        cards.contains("<img class=\"base-card-image\" src=\"../../attachments/earthsea.png\""),
+        "{cards}"
+    );
+    assert!(site.join("attachments/earthsea.png").is_file());
+    assert_eq!(
+        cards.matches("<li class=\"base-card\">").count(),
+        3,
+        "{cards}"
+    );
+    assert_eq!(
+        cards.matches("<img").count(),
+        1,
+        "only one book has a cover: {cards}"
+    );
+    // The list view groups by decade, newest group first, names in order within a group.
+    let html = std::fs::read_to_string(site.join("categories/books/index.html")).unwrap();
+    assert!(
+        !html.contains("By decade"),
+        "a plain embed shows the first view only"
+    );
+    let (_dir2, _vault, list_site) = built_vault(&[
+        (
+            "Bases/Books.base",
+            &std::fs::read_to_string(fixture("bases").join("Bases/Books.base")).unwrap(),
+        ),
+        ("Decades.md", "![[Books.base#By decade]]\n"),
+        ("Books.md", "# Books\n"),
+        (
+            "Dune.md",
+            "---\ncategories: [\"[[Books]]\"]\ndecade: 1960s\n---\n",
+        ),
+        (
+            "Earthsea.md",
+            "---\ncategories: [\"[[Books]]\"]\ndecade: 1960s\n---\n",
+        ),
+        (
+            "Dispossessed.md",
+            "---\ncategories: [\"[[Books]]\"]\ndecade: 1970s\n---\n",
+        ),
+    ]);
+    let list = base_view(&list_site, "decades/index.html", 0);
+    let order: Vec<String> = list
+        .split("<p class=\"base-group\">")
+        .skip(1)
+        .map(text_of)
+        .collect();
+    assert_eq!(order, ["1970sDispossessed", "1960sDuneEarthsea"], "{list}");
+}
+
+#[test]
+fn a_base_that_cannot_be_read_is_a_warning_at_its_place() {
+    let vault = fixture("every-code");
+    let (v, _) = check_json(&vault);
+    let d = assert_diag(&v, "invalid-base", "Broken.base", 3, 29);
+    assert_eq!(d["severity"], "warning", "{}", show_diag(d));
+    // A base that reads and evaluates cleanly says nothing.
+    let (v, code) = check_json(&fixture("bases"));
+    assert_no_code(&v, "invalid-base");
+    assert_eq!(code, 0, "{}", show_diags(&v));
+}
+
+#[test]
+fn a_formula_that_fails_is_reported_once_with_the_file_it_failed_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(
+        vault.join("B.base"),
+        "formulas:\n  Bad: nosuchfunction(year)\nviews:\n  - type: table\n    order: [file.name, formula.Bad]\n",
+    )
+    .unwrap();
+    std::fs::write(vault.join("A.md"), "![[B.base]]\n").unwrap();
+    std::fs::write(vault.join("C.md"), "[[A]]\n").unwrap();
+    let (v, _) = check_json(&vault);
+    let bad = diags_with_code(&v, "invalid-base");
+    assert_eq!(bad.len(), 1, "{}", show_diags(&v));
+    assert_eq!(bad[0]["file"], "B.base");
+    assert_eq!(bad[0]["line"], 2, "{}", show_diag(bad[0]));
+    let message = bad[0]["message"].as_str().unwrap();
+    assert!(message.contains("nosuchfunction"), "{message}");
+    // The page still shows every row, the failing cells empty.
+    let site = dir.path().join("site");
+    build(&vault, &site).assert_code(0);
+    let view = base_view(&site, "a/index.html", 0);
+    // With no filter a base lists every file, itself included.
+    assert_eq!(table_rows(&view), ["A|", "B.base|", "C|"], "{view}");
+}
+
+/// A page that shows a base changes when any note changes what the base selects: a session
+/// rebuilds it and ends equal to a full build, after an edit of a listed note, of the base
+/// itself, and of a note that joins the base.
+#[test]
+fn a_session_keeps_base_views_up_to_date() {
+    use vaultc::build::{BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&fixture("bases"), &vault);
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let mut session = BuildSession::new();
+    session.build(&vault, &options, None).unwrap();
+    let dune = root.join("Books/Dune.md");
+    let base = root.join("Bases/Books.base");
+    let reading = root.join("Books/Reading notes.md");
+    let edits: [(&Path, String, &str); 3] = [
+        (
+            &dune,
+            std::fs::read_to_string(&dune)
+                .unwrap()
+                .replace("year: 1965", "year: 1999"),
+            "Dune|Frank Herbert|1999",
+        ),
+        (
+            &base,
+            std::fs::read_to_string(&base).unwrap().replace(
+                "direction: DESC\n  - type: table",
+                "direction: ASC\n  - type: table",
+            ),
+            "A Wizard of Earthsea|Ursula K. Le Guin|1968",
+        ),
+        (
+            &reading,
+            std::fs::read_to_string(&reading)
+                .unwrap()
+                .replace("[[People]]", "[[Books]]"),
+            "Reading notes|||",
+        ),
+    ];
+    for (step, (file, text, first)) in edits.iter().enumerate() {
+        std::fs::write(file, text).unwrap();
+        session
+            .build(&vault, &options, Some(&[file.to_path_buf()]))
+            .unwrap();
+        let view = base_view(&served, "categories/books/index.html", 0);
+        let rows = table_rows(&view);
+        assert!(
+            rows.iter().any(|r| r.starts_with(first)),
+            "step {step}: no row {first:?} in {rows:?}"
+        );
+        let full = dir.path().join(format!("full-{step}"));
+        build(&vault, &full).assert_code(0);
+        // The cache folder beside each site differs in name only; the sites are the same.
+        assert_same_tree(&served, &full);
+    }
+}
