@@ -48,8 +48,9 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_TEXT: usize = 1 << 20;
 /// How deeply evaluation may nest, counting formulas that use formulas.
 const MAX_EVAL_DEPTH: usize = 200;
-/// Work units one evaluation may spend (a node, a comparison, a byte or list element built).
-const BUDGET: u64 = 20_000_000;
+/// Work units one evaluation may spend (a node, a comparison, a byte or list element built):
+/// about 5 ms; what a filter or formula of a real base spends is counted in hundreds.
+pub const BUDGET: u64 = 2_000_000;
 /// What one list element built costs from the budget (a `Value` is far larger than a byte).
 const ELEMENT_COST: u64 = 16;
 const DAY_MS: i64 = 86_400_000;
@@ -181,6 +182,13 @@ pub trait Host {
     fn link(&self, from: Option<FileRef>, text: &str) -> Value;
     /// `file(path)`: the file at that vault path or link text.
     fn file(&self, from: Option<FileRef>, text: &str) -> Option<FileRef>;
+    /// `file.hasLink(target)` (`target` a [`Value::File`] or [`Value::Link`]) without making
+    /// the list of `file.links`: a filter asks it of every file of the vault. `None` when the
+    /// host has no quicker answer; the answer must equal `file.links.contains(target)`.
+    fn has_link(&self, file: FileRef, target: &Value) -> Option<bool> {
+        let _ = (file, target);
+        None
+    }
 }
 
 /// Where an expression is evaluated: the row's file, the embedding note and the base's
@@ -199,16 +207,30 @@ pub struct Scope<'a> {
     pub now_ms: i64,
 }
 
-/// Evaluates `expr` in `scope`.
+/// Evaluates `expr` in `scope`, with one evaluation's budget of work ([`BUDGET`]).
 pub fn eval(expr: &Expression, scope: &Scope<'_>) -> Result<Value, ExprError> {
+    eval_within(expr, scope, &Cell::new(BUDGET))
+}
+
+/// Evaluates `expr` in `scope`, spending at most [`BUDGET`] units of work and at most what
+/// is left in `budget`, which is shared by many evaluations (every row of a view): a base
+/// evaluated over a whole vault stays bounded however costly each expression is.
+pub fn eval_within(
+    expr: &Expression,
+    scope: &Scope<'_>,
+    budget: &Cell<u64>,
+) -> Result<Value, ExprError> {
+    let start = budget.get().min(BUDGET);
     let ctx = Ctx {
         scope,
         stack: RefCell::new(Vec::new()),
         memo: RefCell::new(HashMap::new()),
         depth: Cell::new(0),
-        budget: Cell::new(BUDGET),
+        budget: Cell::new(start),
     };
-    ctx.eval(&expr.root, Locals::default())
+    let result = ctx.eval(&expr.root, Locals::default());
+    budget.set(budget.get() - (start - ctx.budget.get()));
+    result
 }
 
 impl Value {
@@ -2580,6 +2602,9 @@ impl Ctx<'_, '_> {
             v @ (Value::File(_) | Value::Link { .. }) => v.clone(),
             v => self.host().link(Some(f), &v.to_text()),
         };
+        if let Some(answer) = self.host().has_link(f, &target) {
+            return answer;
+        }
         match self.host().file_property(f, "links") {
             Some(Value::List(links)) => links.iter().any(|l| values_equal(l, &target)),
             Some(one) => values_equal(&one, &target),

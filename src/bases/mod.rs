@@ -11,6 +11,7 @@
 
 pub mod expr;
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
@@ -23,13 +24,19 @@ use crate::render::html::{push_escaped, push_page_url, push_relative_url};
 use crate::resolve::LinkTarget;
 use crate::resolve::{Resolution, ResolveOptions};
 use crate::site::SitePlan;
-use crate::source::{Span, VaultPath};
+use crate::source::{FastMap, Span, VaultPath};
 use crate::vault::{AttachmentId, Link, LinkKind, NoteId, OtherSource, Vault};
 use expr::{ExprError, Expression, FileRef, Host, Scope, Value};
 
 /// Most rows a view shows when it sets no `limit`: a page stays readable and a base over a
 /// huge vault cannot make a page of unbounded size.
 pub const MAX_ROWS: usize = 1000;
+
+/// Work (in [`expr::BUDGET`]'s units) one view may spend on its rows, another on its cells:
+/// about a quarter of a second. Each evaluation may spend `expr::BUDGET`; a base whose
+/// expressions are costly for every file of a large vault stops here, deterministically
+/// (the same rows fail on every build), instead of taking minutes.
+pub const VIEW_BUDGET: u64 = 100_000_000;
 
 /// The vault's parsed `.base` files, by attachment.
 #[derive(Debug, Default)]
@@ -41,7 +48,19 @@ pub struct Bases {
     pub now_ms: i64,
     /// How `link()` and the links in properties resolve: as the vault's links do.
     pub resolve: ResolveOptions,
+    /// The files each view (attachment, view index) starts from: published and through the
+    /// filters that do not read `this`, made on first use.
+    selected: std::sync::Mutex<FilesByView>,
+    /// The rows of each view, per page when they depend on `this` (the embedding note),
+    /// made on first use.
+    rows: std::sync::Mutex<RowsByView>,
 }
+
+/// Files by (base, view index).
+type FilesByView = FastMap<(AttachmentId, usize), std::sync::Arc<Vec<FileRef>>>;
+
+/// Rows by (base, view index, the embedding note when the view reads `this`).
+type RowsByView = FastMap<(AttachmentId, usize, Option<FileRef>), std::sync::Arc<Rows>>;
 
 /// One `.base` file.
 #[derive(Debug)]
@@ -93,15 +112,53 @@ pub struct View {
     /// Filters of this view, applied with the base's.
     pub filters: Option<Filter>,
     /// `order`: the properties shown, in order (`file.name` when absent).
-    pub columns: Vec<String>,
+    pub columns: Vec<Property>,
     /// `sort`: property and descending.
-    pub sort: Vec<(String, bool)>,
+    pub sort: Vec<(Property, bool)>,
     /// `groupBy`: property and descending.
-    pub group_by: Option<(String, bool)>,
+    pub group_by: Option<(Property, bool)>,
     /// `limit`.
     pub limit: Option<usize>,
     /// `image` of a cards view: the property holding each card's image.
-    pub image: Option<String>,
+    pub image: Option<Property>,
+}
+
+/// A property as a view names it (`file.name`, `formula.x`, `note.x`, a bare note property),
+/// read once into the expression that gives its value.
+#[derive(Debug)]
+pub struct Property {
+    /// The name as written.
+    pub name: String,
+    expr: Option<Expression>,
+}
+
+impl Property {
+    /// The property `name`.
+    pub fn new(name: &str) -> Property {
+        let expr = if name.starts_with("note.")
+            || name.starts_with("file.")
+            || name.starts_with("formula.")
+            || is_identifier(name)
+        {
+            Expression::parse(name)
+        } else {
+            // A property name with spaces or symbols.
+            Expression::parse(&format!("note[{}]", serde_json::Value::from(name)))
+        };
+        Property {
+            name: name.to_string(),
+            expr: expr.ok(),
+        }
+    }
+
+    /// Its value for the row of `scope` (`null` when it cannot be had), spending from
+    /// `budget`.
+    fn value(&self, scope: &Scope, budget: &Cell<u64>) -> Value {
+        self.expr
+            .as_ref()
+            .and_then(|e| expr::eval_within(e, scope, budget).ok())
+            .unwrap_or(Value::Null)
+    }
 }
 
 impl Bases {
@@ -128,6 +185,8 @@ impl Bases {
                 files,
                 now_ms: now_ms(),
                 resolve,
+                selected: Default::default(),
+                rows: Default::default(),
             },
             diagnostics,
         )
@@ -244,16 +303,17 @@ impl BaseFile {
         (base, problems.diagnostics)
     }
 
-    /// The view a link's fragment names (`![[B.base#Name]]`), else the first one.
-    pub fn view(&self, name: Option<&str>) -> Option<&View> {
+    /// The index of the view a link's fragment names (`![[B.base#Name]]`), else of the
+    /// first one.
+    pub fn view(&self, name: Option<&str>) -> Option<usize> {
         name.and_then(|name| {
-            self.views.iter().find(|v| v.name == name).or_else(|| {
+            self.views.iter().position(|v| v.name == name).or_else(|| {
                 self.views
                     .iter()
-                    .find(|v| v.name.eq_ignore_ascii_case(name))
+                    .position(|v| v.name.eq_ignore_ascii_case(name))
             })
         })
-        .or(self.views.first())
+        .or((!self.views.is_empty()).then_some(0))
     }
 
     /// The column title of a property: its `displayName`, else its name without `note.`.
@@ -389,9 +449,9 @@ impl Problems<'_> {
         let columns = match map.get("order") {
             Some(Json::Array(items)) => items
                 .iter()
-                .filter_map(|c| c.as_str().map(str::to_string))
+                .filter_map(|c| c.as_str().map(Property::new))
                 .collect(),
-            _ => vec!["file.name".to_string()],
+            _ => vec![Property::new("file.name")],
         };
         let direction = |v: &Json| {
             v.get("direction")
@@ -401,18 +461,18 @@ impl Problems<'_> {
         let sort = match map.get("sort") {
             Some(Json::Array(items)) => items
                 .iter()
-                .filter_map(|s| Some((s.get("property")?.as_str()?.to_string(), direction(s))))
+                .filter_map(|s| Some((Property::new(s.get("property")?.as_str()?), direction(s))))
                 .collect(),
             _ => Vec::new(),
         };
         let group_by = map
             .get("groupBy")
-            .and_then(|g| Some((g.get("property")?.as_str()?.to_string(), direction(g))));
+            .and_then(|g| Some((Property::new(g.get("property")?.as_str()?), direction(g))));
         let limit = map
             .get("limit")
             .and_then(Json::as_u64)
             .map(|l| l.min(MAX_ROWS as u64) as usize);
-        let image = text("image");
+        let image = text("image").map(|i| Property::new(&i));
         Some(View {
             name,
             layout,
@@ -697,6 +757,34 @@ impl Host for VaultHost<'_> {
         })
     }
 
+    fn has_link(&self, file: FileRef, target: &Value) -> Option<bool> {
+        let Some(note) = self.note_of(file) else {
+            return Some(false);
+        };
+        let links = &self.resolution.links[note.0 as usize];
+        Some(match target {
+            Value::File(t)
+            | Value::Link {
+                target: Some(t), ..
+            } => links
+                .iter()
+                .zip(&self.vault.note(note).links)
+                .any(|(r, l)| l.kind != LinkKind::Embed && self.target_file(&r.target) == Some(*t)),
+            // An unresolved link equals an unresolved link of the same text.
+            Value::Link {
+                target: None, text, ..
+            } => links
+                .iter()
+                .zip(&self.vault.note(note).links)
+                .any(|(r, l)| {
+                    l.kind != LinkKind::Embed
+                        && matches!(r.target, LinkTarget::Missing { .. })
+                        && l.target.to_lowercase() == text.to_lowercase()
+                }),
+            _ => false,
+        })
+    }
+
     fn link(&self, from: Option<FileRef>, text: &str) -> Value {
         if text.contains("://") {
             return Value::Link {
@@ -723,55 +811,163 @@ impl Host for VaultHost<'_> {
     }
 }
 
-/// The rows a view selects for the page of note `this`, sorted and cut to its limit, with
-/// the number of files that matched.
+/// The rows of a view: the files it shows (sorted, cut to its limit) and how many matched.
+#[derive(Debug)]
+pub struct Rows {
+    /// The files shown, in order.
+    pub files: Vec<FileRef>,
+    /// The files that passed the filters (before the limit).
+    pub matched: usize,
+}
+
+/// What a view's result depends on besides the vault: `this`, or nothing more.
+struct Dependence<'a> {
+    /// Filter parts to evaluate for each page (they use `this`).
+    per_page: Vec<&'a Filter>,
+    /// Filter parts every page shares.
+    shared: Vec<&'a Filter>,
+    /// Whether the sort or group keys use `this`.
+    keys: bool,
+}
+
+impl<'a> Dependence<'a> {
+    fn of(base: &'a BaseFile, view: &'a View) -> Dependence<'a> {
+        let uses = |e: &Expression| uses_this(e, &base.formulas);
+        let mut d = Dependence {
+            per_page: Vec::new(),
+            shared: Vec::new(),
+            keys: false,
+        };
+        // The base's filters and the view's are one `and`: each part of a top-level `and` is
+        // shared unless it mentions `this`.
+        for filter in base.filters.iter().chain(view.filters.iter()) {
+            d.split(filter, &uses);
+        }
+        d.keys = view
+            .group_by
+            .iter()
+            .map(|(p, _)| p)
+            .chain(view.sort.iter().map(|(p, _)| p))
+            .any(|p| p.expr.as_ref().is_some_and(&uses));
+        d
+    }
+
+    fn split(&mut self, filter: &'a Filter, uses: &impl Fn(&Expression) -> bool) {
+        match filter {
+            Filter::And(items) => {
+                for item in items {
+                    self.split(item, uses);
+                }
+            }
+            other if filter_uses(other, uses) => self.per_page.push(other),
+            other => self.shared.push(other),
+        }
+    }
+
+    /// Whether the whole result is the same on every page.
+    fn shared_by_all(&self) -> bool {
+        self.per_page.is_empty() && !self.keys
+    }
+}
+
+fn filter_uses(filter: &Filter, uses: &impl Fn(&Expression) -> bool) -> bool {
+    match filter {
+        Filter::Statement(Ok(e)) => uses(e),
+        Filter::Statement(Err(_)) => false,
+        Filter::And(items) | Filter::Or(items) | Filter::Not(items) => {
+            items.iter().any(|f| filter_uses(f, uses))
+        }
+    }
+}
+
+/// Whether an expression may read `this`: it names it, or names a formula (any formula may;
+/// reading the base's formulas for which is not worth it).
+fn uses_this(e: &Expression, formulas: &[(String, Result<Expression, ExprError>)]) -> bool {
+    let names = |word: &str| {
+        let source = e.source();
+        source.match_indices(word).any(|(at, _)| {
+            let ident = |c: char| c.is_alphanumeric() || c == '_';
+            !source[..at].ends_with(ident) && !source[at + word.len()..].starts_with(ident)
+        })
+    };
+    names("this") || (names("formula") && !formulas.is_empty())
+}
+
+/// The rows view `v` of base `attachment` shows on the page of `this`: made once per page
+/// when they depend on `this`, else once for every page, and kept for the rest of the build
+/// (a page's fingerprint and its rendering ask for the same rows).
 fn rows(
+    bases: &Bases,
     host: &VaultHost,
     plan: &SitePlan,
-    base: &BaseFile,
-    view: &View,
+    attachment: AttachmentId,
+    v: usize,
     this: Option<FileRef>,
-    now_ms: i64,
-) -> (Vec<FileRef>, usize) {
+) -> std::sync::Arc<Rows> {
+    let Some(base) = bases.get(attachment) else {
+        return std::sync::Arc::new(Rows {
+            files: Vec::new(),
+            matched: 0,
+        });
+    };
+    let view = &base.views[v];
+    let dependence = Dependence::of(base, view);
+    let key = (attachment, v, this.filter(|_| !dependence.shared_by_all()));
+    if let Some(rows) = lock(&bases.rows).get(&key) {
+        return std::sync::Arc::clone(rows);
+    }
     let scope = |file| Scope {
         host,
         file,
         this,
         formulas: &base.formulas,
-        now_ms,
+        now_ms: bases.now_ms,
     };
-    let published = |f: &FileRef| match host.note_of(*f) {
-        Some(n) => plan.note_page(n).is_some(),
-        None => true,
+    // The files every page of the view starts from: published, through the shared filters.
+    let shared = {
+        let budget = Cell::new(VIEW_BUDGET);
+        let cached = lock(&bases.selected).get(&(attachment, v)).cloned();
+        match cached {
+            Some(files) => files,
+            None => {
+                let files: Vec<FileRef> = host
+                    .files()
+                    .filter(|f| match host.note_of(*f) {
+                        Some(n) => plan.note_page(n).is_some(),
+                        None => true,
+                    })
+                    .filter(|&f| {
+                        let s = scope(f);
+                        dependence.shared.iter().all(|x| passes(x, &s, &budget))
+                    })
+                    .collect();
+                let files = std::sync::Arc::new(files);
+                lock(&bases.selected).insert((attachment, v), std::sync::Arc::clone(&files));
+                files
+            }
+        }
     };
-    let mut rows: Vec<(FileRef, Vec<Value>)> = host
-        .files()
-        .filter(published)
+    let budget = Cell::new(VIEW_BUDGET);
+    let keys: Vec<(&Property, bool)> = view
+        .group_by
+        .iter()
+        .chain(view.sort.iter())
+        .map(|(p, d)| (p, *d))
+        .collect();
+    let mut rows: Vec<(FileRef, Vec<Value>)> = shared
+        .iter()
+        .copied()
         .filter(|&f| {
             let s = scope(f);
-            base.filters.as_ref().is_none_or(|x| passes(x, &s))
-                && view.filters.as_ref().is_none_or(|x| passes(x, &s))
+            dependence.per_page.iter().all(|x| passes(x, &s, &budget))
         })
         .map(|f| {
             let s = scope(f);
-            let keys = view
-                .group_by
-                .iter()
-                .map(|(p, _)| p)
-                .chain(view.sort.iter().map(|(p, _)| p))
-                .map(|p| property(p, &s))
-                .collect();
-            (f, keys)
+            (f, keys.iter().map(|(p, _)| p.value(&s, &budget)).collect())
         })
         .collect();
-    let directions: Vec<bool> = view
-        .group_by
-        .iter()
-        .map(|(_, d)| *d)
-        .chain(view.sort.iter().map(|(_, d)| *d))
-        .collect();
     rows.sort_by(|(fa, a), (fb, b)| {
-        for ((x, y), desc) in a.iter().zip(b).zip(&directions) {
+        for ((x, y), (_, desc)) in a.iter().zip(b).zip(&keys) {
             let order = match (x.is_empty(), y.is_empty()) {
                 (true, true) => Ordering::Equal,
                 // Empty values go last whichever way the view sorts.
@@ -788,38 +984,31 @@ fn rows(
         host.path(*fa).cmp(&host.path(*fb))
     });
     let matched = rows.len();
-    let limit = view.limit.unwrap_or(MAX_ROWS);
-    rows.truncate(limit);
-    (rows.into_iter().map(|(f, _)| f).collect(), matched)
+    rows.truncate(view.limit.unwrap_or(MAX_ROWS));
+    let rows = std::sync::Arc::new(Rows {
+        files: rows.into_iter().map(|(f, _)| f).collect(),
+        matched,
+    });
+    lock(&bases.rows).insert(key, std::sync::Arc::clone(&rows));
+    rows
+}
+
+/// A lock of the build's cache of rows, whatever another thread did with it.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether the row of `scope` passes `filter` (an expression that fails passes nothing).
-fn passes(filter: &Filter, scope: &Scope) -> bool {
+fn passes(filter: &Filter, scope: &Scope, budget: &Cell<u64>) -> bool {
     match filter {
-        Filter::Statement(Ok(e)) => expr::eval(e, scope).is_ok_and(|v| v.is_truthy()),
+        Filter::Statement(Ok(e)) => {
+            expr::eval_within(e, scope, budget).is_ok_and(|v| v.is_truthy())
+        }
         Filter::Statement(Err(_)) => false,
-        Filter::And(items) => items.iter().all(|f| passes(f, scope)),
-        Filter::Or(items) => items.iter().any(|f| passes(f, scope)),
-        Filter::Not(items) => !items.iter().any(|f| passes(f, scope)),
+        Filter::And(items) => items.iter().all(|f| passes(f, scope, budget)),
+        Filter::Or(items) => items.iter().any(|f| passes(f, scope, budget)),
+        Filter::Not(items) => !items.iter().any(|f| passes(f, scope, budget)),
     }
-}
-
-/// The value of a property name as written in `order`, `sort` or `groupBy`
-/// (`file.name`, `formula.x`, `note.x` or a bare note property).
-fn property(name: &str, scope: &Scope) -> Value {
-    let expression = if name.starts_with("note.")
-        || name.starts_with("file.")
-        || name.starts_with("formula.")
-        || is_identifier(name)
-    {
-        Expression::parse(name)
-    } else {
-        // A property name with spaces or symbols.
-        Expression::parse(&format!("note[{}]", serde_json::Value::from(name)))
-    };
-    expression
-        .and_then(|e| expr::eval(&e, scope))
-        .unwrap_or(Value::Null)
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -851,12 +1040,13 @@ pub fn view_html(
     out.push_str("<div class=\"embed embed-base\" data-src=\"");
     push_escaped(&mut out, base.path.as_str());
     out.push_str("\">");
-    let Some(view) = base.view(view_name) else {
+    let Some(v) = base.view(view_name) else {
         out.push_str("</div>");
         return Some(out);
     };
+    let view = &base.views[v];
     let this = Some(host.note_file(this));
-    let (rows, matched) = rows(&host, links.plan, base, view, this, comp.bases.now_ms);
+    let rows = rows(&comp.bases, &host, links.plan, attachment, v, this);
     let layout = match view.layout {
         Layout::Table => "table",
         Layout::Cards => "cards",
@@ -865,15 +1055,20 @@ pub fn view_html(
     let _ = write!(out, "<div class=\"base-view base-{layout}\">");
     out.push_str("<div class=\"base-header\"><span class=\"base-name\">");
     push_escaped(&mut out, &view.name);
-    let _ = write!(out, "</span> <span class=\"count\">{matched}</span></div>");
+    let _ = write!(
+        out,
+        "</span> <span class=\"count\">{}</span></div>",
+        rows.matched
+    );
     let render = Cells {
+        budget: Cell::new(VIEW_BUDGET),
         host: &host,
         links,
         base,
         this,
         now_ms: comp.bases.now_ms,
     };
-    let groups = group(&render, view, &rows);
+    let groups = group(&render, view, &rows.files);
     match view.layout {
         Layout::Table => render.table(&mut out, view, &groups),
         Layout::Cards => render.cards(&mut out, view, &groups),
@@ -889,14 +1084,14 @@ fn group<'r>(
     view: &View,
     rows: &'r [FileRef],
 ) -> Vec<(Option<Value>, &'r [FileRef])> {
-    let Some((property_name, _)) = &view.group_by else {
+    let Some((key, _)) = &view.group_by else {
         return vec![(None, rows)];
     };
     let mut groups: Vec<(Option<Value>, &[FileRef])> = Vec::new();
     let mut start = 0;
     let mut current: Option<Value> = None;
     for (i, &row) in rows.iter().enumerate() {
-        let value = property(property_name, &cells.scope(row));
+        let value = key.value(&cells.scope(row), &cells.budget);
         let same = current
             .as_ref()
             .is_some_and(|c| expr::compare(c, &value) == Ordering::Equal);
@@ -916,6 +1111,8 @@ fn group<'r>(
 
 /// Writes cells of a view.
 struct Cells<'a> {
+    /// Work left for the view's cells (see [`VIEW_BUDGET`]).
+    budget: Cell<u64>,
     host: &'a VaultHost<'a>,
     links: &'a PageLinks<'a>,
     base: &'a BaseFile,
@@ -938,7 +1135,7 @@ impl Cells<'_> {
         out.push_str("<div class=\"table-wrap\"><table class=\"base-table\"><thead><tr>");
         for column in &view.columns {
             out.push_str("<th scope=\"col\">");
-            push_escaped(out, self.base.title(column));
+            push_escaped(out, self.base.title(&column.name));
             out.push_str("</th>");
         }
         out.push_str("</tr></thead>");
@@ -974,7 +1171,7 @@ impl Cells<'_> {
             for &row in *rows {
                 out.push_str("<li class=\"base-card\">");
                 if let Some(image) = &view.image {
-                    let value = property(image, &self.scope(row));
+                    let value = image.value(&self.scope(row), &self.budget);
                     if let Some(src) = self.image_src(&value) {
                         out.push_str("<img class=\"base-card-image\" src=\"");
                         push_escaped(out, &src);
@@ -1014,7 +1211,7 @@ impl Cells<'_> {
     /// The columns other than the file's name, as a definition list.
     fn fields(&self, out: &mut String, view: &View, row: FileRef) {
         let mut open = false;
-        for column in view.columns.iter().filter(|c| *c != "file.name") {
+        for column in view.columns.iter().filter(|c| c.name != "file.name") {
             let mut cell = String::new();
             self.cell(&mut cell, row, column);
             if cell.is_empty() {
@@ -1025,7 +1222,7 @@ impl Cells<'_> {
                 open = true;
             }
             out.push_str("<dt>");
-            push_escaped(out, self.base.title(column));
+            push_escaped(out, self.base.title(&column.name));
             out.push_str("</dt><dd>");
             out.push_str(&cell);
             out.push_str("</dd>");
@@ -1035,12 +1232,12 @@ impl Cells<'_> {
         }
     }
 
-    fn cell(&self, out: &mut String, row: FileRef, column: &str) {
-        if column == "file.name" {
+    fn cell(&self, out: &mut String, row: FileRef, column: &Property) {
+        if column.name == "file.name" {
             self.file_link(out, row, None);
             return;
         }
-        let value = property(column, &self.scope(row));
+        let value = column.value(&self.scope(row), &self.budget);
         self.value(out, &value);
     }
 
@@ -1146,11 +1343,20 @@ impl Cells<'_> {
                 }
             },
             Value::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
+                // Items that show nothing (a hidden note) take no separator either.
+                let mut first = true;
+                let mut item_html = String::new();
+                for item in items {
+                    item_html.clear();
+                    self.value(&mut item_html, item);
+                    if item_html.is_empty() {
+                        continue;
+                    }
+                    if !first {
                         out.push_str(", ");
                     }
-                    self.value(out, item);
+                    first = false;
+                    out.push_str(&item_html);
                 }
             }
             Value::Image(_) => {
@@ -1193,6 +1399,7 @@ pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic
         // as an empty cell too; one that fails for every file is a mistake in the base.
         let mut failed: Vec<Option<(FileRef, ExprError)>> = vec![None; expressions.len()];
         let mut works = vec![false; expressions.len()];
+        let budget = Cell::new(VIEW_BUDGET);
         let mut left = expressions.len();
         for file in host.files() {
             if left == 0 {
@@ -1209,7 +1416,7 @@ pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic
                 if works[i] {
                     continue;
                 }
-                match expr::eval(e, &scope) {
+                match expr::eval_within(e, &scope, &budget) {
                     Ok(_) => {
                         works[i] = true;
                         failed[i] = None;

@@ -297,3 +297,35 @@ fn a_session_keeps_base_views_up_to_date() {
         assert_same_tree(&served, &full);
     }
 }
+
+/// A view that reads `this` is made for each page that shows it (a page never shows another
+/// page's rows); one that does not is the same on every page. Notes without a page are never
+/// rows, and a backlink from one shows no name.
+#[test]
+fn views_that_read_this_differ_by_page_and_hidden_notes_stay_hidden() {
+    let base = "views:\n  - type: table\n    name: Here\n    filters:\n      and:\n        - file.hasLink(this)\n    order: [file.name]\n  - type: table\n    name: All\n    order: [file.name, formula.Back]\nformulas:\n  Back: file.backlinks\n";
+    let (_dir, _vault, site) = built_vault(&[
+        ("Links.base", base),
+        ("A.md", "![[Links.base]]\n\n![[Links.base#All]]\n"),
+        ("B.md", "![[Links.base]]\n\n![[Links.base#All]]\n"),
+        ("C.md", "[[A]]\n"),
+        ("D.md", "[[B]] [[A]]\n"),
+        ("Secret.md", "---\npublish: false\n---\n[[B]]\n"),
+    ]);
+    let here = |page: &str| table_rows(&base_view(&site, page, 0));
+    assert_eq!(here("a/index.html"), ["C", "D"]);
+    assert_eq!(
+        here("b/index.html"),
+        ["D"],
+        "the hidden note links B but is no row"
+    );
+    let all_a = base_view(&site, "a/index.html", 1);
+    let all_b = base_view(&site, "b/index.html", 1);
+    // Both pages are as deep in the site, so the same rows make the same bytes.
+    assert_eq!(all_a, all_b, "one result for every page");
+    assert!(!all_a.contains("Secret"), "{all_a}");
+    // B's backlinks are D and the hidden note: only D is named.
+    let rows = table_rows(&all_a);
+    assert!(rows.contains(&"B|D".to_string()), "{rows:?}");
+    assert!(rows.contains(&"A|C, D".to_string()), "{rows:?}");
+}
