@@ -45,7 +45,7 @@ pub const CACHE_FILE: &str = "parse.bin";
 const MAGIC: &[u8; 8] = b"VAULTCpc";
 
 /// Bump when the file layout or the record encoding changes.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 
 /// Why a cache file was not used. The build goes on without it in every case.
 #[derive(Debug, thiserror::Error)]
@@ -591,6 +591,7 @@ struct NoteRecord<'a> {
     links: Cow<'a, [Link]>,
     tags: Cow<'a, [TagUse]>,
     diagrams: bool,
+    bases: Cow<'a, [Span]>,
     diagnostics: Vec<DiagnosticRecord<'a>>,
 }
 
@@ -703,6 +704,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         near: _,
         comments: _,
         diagrams,
+        bases,
         body: _,
     } = note;
     let FrontMatter {
@@ -767,6 +769,7 @@ fn encode(note: &Note, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
         links: Cow::Borrowed(links),
         tags: Cow::Borrowed(tags),
         diagrams: *diagrams,
+        bases: Cow::Borrowed(bases),
         diagnostics: diags,
     };
     postcard::to_allocvec(&record).ok()
@@ -849,6 +852,7 @@ fn decode(bytes: &[u8], file: SourceFile) -> Result<(Note, Vec<Diagnostic>), Sou
         links: record.links.into_owned(),
         tags: record.tags.into_owned(),
         diagrams: record.diagrams,
+        bases: record.bases.into_owned(),
     };
     Ok((note, diagnostics))
 }

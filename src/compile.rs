@@ -422,6 +422,8 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         attachments: discovered.attachments,
         other_sources,
     };
+    let mut bases = bases;
+    diagnostics.extend(bases.parse_inline(&vault));
     timings.mark("parse");
     let previous = options
         .reuse

@@ -182,9 +182,11 @@ impl BuildSession {
         // once this build is out (off the path from a save to its page).
         let ids = changed_notes(&self.files, changed)?;
         let comp = &mut report.compilation;
-        // What a base shows depends on every note: a page embedding one is left to a whole
-        // build, which fingerprints every page.
-        if embeds_a_base(comp, comp.resolution.links.iter().flatten()) {
+        // What a base shows depends on every note: a page embedding one (or with a
+        // ` ```base ` block) is left to a whole build, which fingerprints every page.
+        if embeds_a_base(comp, comp.resolution.links.iter().flatten())
+            || comp.vault.notes.iter().any(|n| !n.bases.is_empty())
+        {
             return None;
         }
         let origins = comp.origins.as_ref()?;
@@ -271,7 +273,11 @@ impl BuildSession {
                     .collect()
             })
             .collect();
-        if embeds_a_base(comp, resolved.iter().flatten()) {
+        if embeds_a_base(comp, resolved.iter().flatten())
+            || fresh
+                .iter()
+                .any(|f| !comp.vault.note(f.id).bases.is_empty())
+        {
             return None;
         }
         let same_graph = fresh

@@ -113,6 +113,9 @@ pub struct Note {
     /// The body has a diagram (` ```mermaid `): a site that shows it carries the diagram
     /// renderer.
     pub diagrams: bool,
+    /// The text of each ` ```base ` block of the body (Obsidian's bases written in a note):
+    /// the page shows the view it defines, and `check` reads it as a base.
+    pub bases: Vec<Span>,
     /// The body as HTML with holes for what each page decides, when it was parsed for a
     /// build (see [`crate::parse::body`]); `None` when taken from the parse cache, parsed
     /// for `check`, or not published (`publish: false`): a page then makes one each time it

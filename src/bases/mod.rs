@@ -43,6 +43,8 @@ pub const VIEW_BUDGET: u64 = 100_000_000;
 pub struct Bases {
     /// Parsed bases, sorted by attachment id.
     files: Vec<(AttachmentId, BaseFile)>,
+    /// The ` ```base ` blocks of notes, by note and the block's offset in its text, sorted.
+    inline: Vec<((NoteId, u32), BaseFile)>,
     /// What `now()` returns (milliseconds since the epoch): `SOURCE_DATE_EPOCH` when set,
     /// else the time of the compilation.
     pub now_ms: i64,
@@ -56,11 +58,18 @@ pub struct Bases {
     rows: std::sync::Mutex<RowsByView>,
 }
 
+/// Which base: a `.base` file, or a ` ```base ` block (its note and offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum BaseKey {
+    File(AttachmentId),
+    Inline(NoteId, u32),
+}
+
 /// Files by (base, view index).
-type FilesByView = FastMap<(AttachmentId, usize), std::sync::Arc<Vec<FileRef>>>;
+type FilesByView = FastMap<(BaseKey, usize), std::sync::Arc<Vec<FileRef>>>;
 
 /// Rows by (base, view index, the embedding note when the view reads `this`).
-type RowsByView = FastMap<(AttachmentId, usize, Option<FileRef>), std::sync::Arc<Rows>>;
+type RowsByView = FastMap<(BaseKey, usize, Option<FileRef>), std::sync::Arc<Rows>>;
 
 /// One `.base` file.
 #[derive(Debug)]
@@ -183,6 +192,7 @@ impl Bases {
         (
             Bases {
                 files,
+                inline: Vec::new(),
                 now_ms: now_ms(),
                 resolve,
                 selected: Default::default(),
@@ -200,9 +210,31 @@ impl Bases {
             .map(|i| &self.files[i].1)
     }
 
-    /// Whether the vault has no base.
+    /// Whether the vault has no base (no `.base` file, no ` ```base ` block).
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.inline.is_empty()
+    }
+
+    /// Parses the ` ```base ` blocks of the vault's notes and reports what cannot be read.
+    pub fn parse_inline(&mut self, vault: &Vault) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for (id, note) in vault.note_ids() {
+            for span in &note.bases {
+                let text = note.text.get(span.range()).unwrap_or("");
+                let (base, diags) = BaseFile::parse_at(&note.path, text, span.start as usize);
+                diagnostics.extend(diags);
+                self.inline.push(((id, span.start), base));
+            }
+        }
+        diagnostics
+    }
+
+    /// The base of a ` ```base ` block written at `start` in note `id`.
+    fn inline(&self, id: NoteId, start: u32) -> Option<&BaseFile> {
+        self.inline
+            .binary_search_by_key(&(id, start), |(k, _)| *k)
+            .ok()
+            .map(|i| &self.inline[i].1)
     }
 }
 
@@ -222,6 +254,12 @@ fn now_ms() -> i64 {
 impl BaseFile {
     /// Parses the text of the base at `path`; what it cannot use is reported and left out.
     pub fn parse(path: &VaultPath, text: &str) -> (BaseFile, Vec<Diagnostic>) {
+        BaseFile::parse_at(path, text, 0)
+    }
+
+    /// Parses a base written at byte `offset` of the file at `path` (a ` ```base ` block of
+    /// a note): its diagnostics point into the file.
+    pub fn parse_at(path: &VaultPath, text: &str, offset: usize) -> (BaseFile, Vec<Diagnostic>) {
         let mut base = BaseFile {
             path: path.clone(),
             filters: None,
@@ -232,6 +270,7 @@ impl BaseFile {
         let mut problems = Problems {
             path,
             text,
+            offset,
             diagnostics: Vec::new(),
         };
         if text.trim().is_empty() {
@@ -335,12 +374,15 @@ impl BaseFile {
 /// The diagnostics of one base file while it is parsed.
 struct Problems<'a> {
     path: &'a VaultPath,
+    /// The base's text, which starts at `offset` in the file.
     text: &'a str,
+    offset: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
     fn at(&mut self, span: Span, message: String) {
+        let span = Span::new(span.start as usize + self.offset..span.end as usize + self.offset);
         self.diagnostics.push(
             Diagnostic::new(Code::InvalidBase, self.path.clone(), span, message)
                 .with_help("views that use it show what the rest of the base selects"),
@@ -900,19 +942,13 @@ fn rows(
     bases: &Bases,
     host: &VaultHost,
     plan: &SitePlan,
-    attachment: AttachmentId,
+    (which, base): (BaseKey, &BaseFile),
     v: usize,
     this: Option<FileRef>,
 ) -> std::sync::Arc<Rows> {
-    let Some(base) = bases.get(attachment) else {
-        return std::sync::Arc::new(Rows {
-            files: Vec::new(),
-            matched: 0,
-        });
-    };
     let view = &base.views[v];
     let dependence = Dependence::of(base, view);
-    let key = (attachment, v, this.filter(|_| !dependence.shared_by_all()));
+    let key = (which, v, this.filter(|_| !dependence.shared_by_all()));
     if let Some(rows) = lock(&bases.rows).get(&key) {
         return std::sync::Arc::clone(rows);
     }
@@ -926,7 +962,7 @@ fn rows(
     // The files every page of the view starts from: published, through the shared filters.
     let shared = {
         let budget = Cell::new(VIEW_BUDGET);
-        let cached = lock(&bases.selected).get(&(attachment, v)).cloned();
+        let cached = lock(&bases.selected).get(&(which, v)).cloned();
         match cached {
             Some(files) => files,
             None => {
@@ -942,7 +978,7 @@ fn rows(
                     })
                     .collect();
                 let files = std::sync::Arc::new(files);
-                lock(&bases.selected).insert((attachment, v), std::sync::Arc::clone(&files));
+                lock(&bases.selected).insert((which, v), std::sync::Arc::clone(&files));
                 files
             }
         }
@@ -1035,18 +1071,51 @@ pub fn view_html(
     this: NoteId,
 ) -> Option<String> {
     let base = comp.bases.get(attachment)?;
+    let v = base.view(view_name);
+    Some(render_view(
+        comp,
+        links,
+        (BaseKey::File(attachment), base),
+        v,
+        this,
+    ))
+}
+
+/// The HTML of the first view of the ` ```base ` block whose text is `text` in note `id`
+/// (which is `this`); empty when there is none.
+pub fn block_html(comp: &Compilation, links: &PageLinks, id: NoteId, text: Span) -> String {
+    match comp.bases.inline(id, text.start) {
+        Some(base) => render_view(
+            comp,
+            links,
+            (BaseKey::Inline(id, text.start), base),
+            base.view(None),
+            id,
+        ),
+        None => String::new(),
+    }
+}
+
+/// View `v` of a base (just its frame when it has no views) on the page of `this`.
+fn render_view(
+    comp: &Compilation,
+    links: &PageLinks,
+    (which, base): (BaseKey, &BaseFile),
+    v: Option<usize>,
+    this: NoteId,
+) -> String {
     let host = VaultHost::of(comp);
     let mut out = String::new();
     out.push_str("<div class=\"embed embed-base\" data-src=\"");
     push_escaped(&mut out, base.path.as_str());
     out.push_str("\">");
-    let Some(v) = base.view(view_name) else {
+    let Some(v) = v else {
         out.push_str("</div>");
-        return Some(out);
+        return out;
     };
     let view = &base.views[v];
     let this = Some(host.note_file(this));
-    let rows = rows(&comp.bases, &host, links.plan, attachment, v, this);
+    let rows = rows(&comp.bases, &host, links.plan, (which, base), v, this);
     let layout = match view.layout {
         Layout::Table => "table",
         Layout::Cards => "cards",
@@ -1075,7 +1144,7 @@ pub fn view_html(
         Layout::List => render.list(&mut out, view, &groups),
     }
     out.push_str("</div></div>");
-    Some(out)
+    out
 }
 
 /// Rows cut into the groups of `groupBy` (one unnamed group without it).
@@ -1387,7 +1456,13 @@ impl Cells<'_> {
 /// is no note here: what an expression does with it on a page is not known until then.
 pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for (_, base) in &bases.files {
+    let all = bases.files.iter().map(|(_, b)| (b, None)).chain(
+        bases
+            .inline
+            .iter()
+            .map(|((id, start), b)| (b, Some((*id, *start)))),
+    );
+    for (base, block) in all {
         let mut expressions: Vec<&Expression> = Vec::new();
         collect(base.filters.as_ref(), &mut expressions);
         for view in &base.views {
@@ -1428,18 +1503,36 @@ pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic
                 }
             }
         }
-        let text = host
-            .vault
-            .other_sources
-            .binary_search_by(|s| s.path.cmp(&base.path))
-            .map_or("", |i| host.vault.other_sources[i].text.as_str());
+        // Where the base is written: its file, or the block in its note.
+        let (text, offset) = match block {
+            None => (
+                host.vault
+                    .other_sources
+                    .binary_search_by(|s| s.path.cmp(&base.path))
+                    .map_or("", |i| host.vault.other_sources[i].text.as_str()),
+                0,
+            ),
+            Some((id, start)) => {
+                let note = host.vault.note(id);
+                let end = note
+                    .bases
+                    .iter()
+                    .find(|b| b.start == start)
+                    .map_or(start, |b| b.end);
+                (
+                    note.text.get(start as usize..end as usize).unwrap_or(""),
+                    start as usize,
+                )
+            }
+        };
         for (e, failure) in expressions.iter().zip(failed) {
             let Some((file, err)) = failure else {
                 continue;
             };
             let source = e.source();
-            let span =
-                find(text, source).map_or(Span::new(0..0), |at| Span::new(at..at + source.len()));
+            let span = find(text, source).map_or(Span::new(offset..offset), |at| {
+                Span::new(offset + at..offset + at + source.len())
+            });
             let path = host.path(file).map_or("", |p| p.as_str());
             diagnostics.push(
                 Diagnostic::new(

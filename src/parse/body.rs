@@ -44,6 +44,8 @@ pub enum Hole {
     Image(u32),
     /// A tag in the text: `<a class="tag" href="...">#name</a>`.
     Tag(u32),
+    /// A ` ```base ` block: the YAML of a base (its text in the note), shown as its first view.
+    Base(Span),
 }
 
 /// One hole, packed in 12 bytes (a body has about one per text run): where its placeholder
@@ -70,6 +72,7 @@ impl Op {
             Hole::MarkdownLink(i) => (3, i, 0),
             Hole::Image(i) => (4, i, 0),
             Hole::Tag(i) => (5, i, 0),
+            Hole::Base(s) => (6, s.start, s.end - s.start),
         };
         Op {
             at: at as u32,
@@ -92,7 +95,11 @@ impl Op {
             2 => Hole::Link(self.a),
             3 => Hole::MarkdownLink(self.a),
             4 => Hole::Image(self.a),
-            _ => Hole::Tag(self.a),
+            5 => Hole::Tag(self.a),
+            _ => Hole::Base(Span {
+                start: self.a,
+                end: self.a + value,
+            }),
         }
     }
 }
@@ -181,7 +188,7 @@ pub struct BodySource<'a> {
 fn is_block(src: &BodySource, hole: &Hole) -> bool {
     match hole {
         Hole::Link(i) => src.links[*i as usize].kind == LinkKind::Embed,
-        Hole::Image(..) => true,
+        Hole::Image(..) | Hole::Base(_) => true,
         Hole::Source(_) | Hole::Code(_) | Hole::MarkdownLink(_) | Hole::Tag(_) => false,
     }
 }
@@ -217,6 +224,7 @@ pub fn template<'a>(
     // Per open quote: the closing HTML of a callout, `None` for a plain quote.
     let mut callouts_open: Vec<Option<&'static str>> = Vec::new();
     let mut diagram = false; // inside a ```mermaid block
+    let mut base: Option<Option<Range<usize>>> = None; // inside a ```base block: its text
     let mut task: Option<TaskStatus> = None; // the item just opened is a task of another status
                                              // A page's own footnotes, gathered for the end of the body (an embed's stay where written).
     let mut notes = Footnotes::default();
@@ -497,6 +505,20 @@ pub fn template<'a>(
                 Some(close) => pieces.push(Piece::Event(Event::Html(close.into()))),
                 None => pieces.push(Piece::Event(Event::End(TagEnd::BlockQuote(kind)))),
             },
+            // A base is the view its YAML defines, made by the page.
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_base(&info) => {
+                base = Some(None);
+            }
+            Event::Text(_) if base.is_some() => {
+                if let Some(text) = base.as_mut() {
+                    let start = text.as_ref().map_or(r.start, |t| t.start);
+                    *text = Some(start..r.end);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) if base.is_some() => {
+                let text = base.take().flatten().unwrap_or(r.start..r.start);
+                pieces.push(Piece::Hole(Hole::Base(Span::new(text))));
+            }
             // A diagram is its source in `<pre class="mermaid">`, which the page's script
             // draws (and which reads as its source without scripts).
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_diagram(&info) => {
@@ -801,6 +823,13 @@ fn is_inline_end(tag: TagEnd) -> bool {
             | TagEnd::Link
             | TagEnd::Image
     )
+}
+
+/// Whether a fenced block's info string (` ```base `) makes it an Obsidian base.
+pub(crate) fn is_base(info: &str) -> bool {
+    info.split_ascii_whitespace()
+        .next()
+        .is_some_and(|lang| lang.eq_ignore_ascii_case("base"))
 }
 
 /// Whether a fenced block's info string (` ```mermaid `) makes it a diagram.
@@ -1503,6 +1532,7 @@ mod tests {
                 Hole::Link(i) | Hole::Image(i) => format!("<a href=\"#L{i}\">L</a>"),
                 Hole::MarkdownLink(i) => format!("<a href=\"#M{i}\">"),
                 Hole::Tag(i) => format!("#T{i}"),
+                Hole::Base(s) => format!("<base {}..{}>", s.start, s.end),
                 Hole::Source(_) | Hole::Code(_) => String::new(),
             };
             dest.push_str(&html);
@@ -1703,6 +1733,27 @@ mod tests {
         ] {
             assert_eq!(without_highlights(text), shown, "{text:?}");
         }
+    }
+
+    /// A ` ```base ` block is a hole holding its text, the same range the note records
+    /// (the page finds the parsed base by it); an empty block is an empty range; other code
+    /// and a `base` inside a longer fence stay code.
+    #[test]
+    fn base_blocks_are_holes_at_the_range_the_note_records() {
+        let text = "# A\n\n```base\nviews:\n  - type: table\n```\n\n```Base extra\n```\n\n~~~~\n```base\nx\n```\n~~~~\n";
+        let (html, note) = filled(text);
+        assert_eq!(note.bases.len(), 2, "{:?}", note.bases);
+        let first = note.bases[0];
+        assert_eq!(&text[first.range()], "views:\n  - type: table\n");
+        assert_eq!(note.bases[1].start, note.bases[1].end, "an empty block");
+        for b in &note.bases {
+            assert!(
+                html.contains(&format!("<base {}..{}>", b.start, b.end)),
+                "{html}"
+            );
+        }
+        assert!(!html.contains("views:"), "{html}");
+        assert!(html.contains("<code>```base\nx\n```\n</code>"), "{html}");
     }
 
     /// A ` ```mermaid ` block is a diagram: its escaped source in `<pre class="mermaid">`, and

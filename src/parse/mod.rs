@@ -455,6 +455,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         near: Default::default(),
         comments: comments.into(),
         diagrams: body.diagrams,
+        bases: body.bases,
         text,
         body: template,
     };
@@ -504,6 +505,9 @@ struct BodyScan {
     heading: Option<(u8, String, Range<usize>)>,
     /// A ` ```mermaid ` block was seen.
     diagrams: bool,
+    /// The text of each ` ```base ` block, and the one being read.
+    bases: Vec<Span>,
+    base: Option<Option<Range<usize>>>,
 }
 
 impl BodyScan {
@@ -521,6 +525,9 @@ impl BodyScan {
                     Tag::CodeBlock(kind) => {
                         if let pulldown_cmark::CodeBlockKind::Fenced(info) = kind {
                             out.diagrams |= body::is_diagram(info);
+                            if body::is_base(info) {
+                                out.base = Some(None);
+                            }
                         }
                         out.opaque.push(range.clone())
                     }
@@ -550,6 +557,11 @@ impl BodyScan {
                 }
             }
             Event::End(tag_end) => {
+                if let (TagEnd::CodeBlock, Some(base)) = (tag_end, out.base.take()) {
+                    // As the body's template reads it (`parse::body`), empty at the end.
+                    let text = base.unwrap_or(range.start..range.start);
+                    out.bases.push(Span::new(text));
+                }
                 if let TagEnd::Heading(_) = tag_end {
                     if let Some((level, text, r)) = out.heading.take() {
                         let trimmed = text.trim();
@@ -571,6 +583,10 @@ impl BodyScan {
             Event::Text(t) => {
                 if let Some((_, h, _)) = out.heading.as_mut() {
                     h.push_str(t);
+                }
+                if let Some(base) = out.base.as_mut() {
+                    let start = base.as_ref().map_or(range.start, |b| b.start);
+                    *base = Some(start..range.end);
                 }
             }
             Event::Code(t) => {

@@ -197,6 +197,13 @@ fn fill(
             push_escaped(dest, &tag.name);
             dest.push_str("</a>");
         }
+        Hole::Base(text) => {
+            let links = crate::bases::PageLinks {
+                plan: ctx.plan,
+                root: &ctx.root,
+            };
+            dest.push_str(&crate::bases::block_html(ctx.comp, &links, id, text));
+        }
         // Text and code are the template's own to fill.
         Hole::Source(_) | Hole::Code(_) => {}
     });

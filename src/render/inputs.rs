@@ -161,6 +161,12 @@ impl SiteInputs {
             for &n in &frontier {
                 h.write_u64(self.body[n.0 as usize]);
                 let source = comp.vault.note(n);
+                // Its ` ```base ` blocks show what the whole vault holds, as embedded bases do.
+                for &text in &source.bases {
+                    let links = crate::bases::PageLinks { plan, root: "" };
+                    h.write_u8(b'I');
+                    field(&mut h, &crate::bases::block_html(comp, &links, n, text));
+                }
                 for (i, link) in source.links.iter().enumerate() {
                     if link.kind != LinkKind::Embed {
                         continue;

@@ -329,3 +329,56 @@ fn views_that_read_this_differ_by_page_and_hidden_notes_stay_hidden() {
     assert!(rows.contains(&"B|D".to_string()), "{rows:?}");
     assert!(rows.contains(&"A|C, D".to_string()), "{rows:?}");
 }
+
+/// A ` ```base ` block in a note is a base too: the page shows its first view, with `this`
+/// the note; its problems point into the note, at their line.
+#[test]
+fn a_base_block_in_a_note_shows_its_view() {
+    let (_dir, site) = built_fixture();
+    let view = base_view(&site, "books/shelf/index.html", 0);
+    assert!(
+        view.contains("<div class=\"base-view base-list\">"),
+        "{view}"
+    );
+    assert!(
+        view.contains(
+            "<span class=\"base-name\">Linking here</span> <span class=\"count\">1</span>"
+        ),
+        "{view}"
+    );
+    assert!(
+        view.contains("<li><a class=\"internal\" href=\"../../books/dune/index.html\">Dune</a><dl class=\"base-fields\"><dt>year</dt><dd>1965</dd></dl></li>"),
+        "{view}"
+    );
+    let html = std::fs::read_to_string(site.join("books/shelf/index.html")).unwrap();
+    assert!(!html.contains("hasLink"), "the YAML is not shown as code");
+
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(
+        vault.join("Note.md"),
+        "# Note\n\n```base\nfilters:\n  and:\n    - file.name.contains(\"a\"\nviews:\n  - type: table\n```\n\n```base\nviews: [\n```\n",
+    )
+    .unwrap();
+    let (v, _) = check_json(&vault);
+    let bad = diags_with_code(&v, "invalid-base");
+    assert_eq!(bad.len(), 2, "{}", show_diags(&v));
+    assert_eq!(
+        (&bad[0]["file"], &bad[0]["line"]),
+        (&"Note.md".into(), &6.into()),
+        "{}",
+        show_diag(bad[0])
+    );
+    assert!(
+        bad[0]["column"].as_u64().unwrap() >= 7,
+        "{}",
+        show_diag(bad[0])
+    );
+    assert_eq!(
+        (&bad[1]["file"], &bad[1]["line"]),
+        (&"Note.md".into(), &12.into()),
+        "{}",
+        show_diag(bad[1])
+    );
+}
