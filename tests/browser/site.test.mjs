@@ -368,6 +368,32 @@ test('a task of another status is checked but not struck out; a done task is', T
   assert.deepEqual(styles.done, { checked: true, line: 'line-through' }, 'a done task');
 });
 
+test('an embedded base shows its view as a table whose rows open their notes', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<div class="embed embed-base"[^>]*><div class="base-view base-table">/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault embeds a base (`![[Models.base]]`)');
+  const { page } = await open(t, rel(file));
+  const view = page.locator('.embed-base').first();
+  const table = view.locator('table.base-table');
+  assert.ok(await table.isVisible(), 'the table shows');
+  const box = await table.boundingBox();
+  const body = await page.locator('.note-body').boundingBox();
+  assert.ok(box.width > body.width * 0.9, `the table spans the body (${box.width} of ${body.width})`);
+  const headers = await table.locator('thead th').allInnerTexts();
+  assert.ok(headers.length >= 2 && headers.every((h) => h.trim().length > 0), `titled columns: ${headers}`);
+  const rows = table.locator('tbody tr');
+  const shown = Number(await view.locator('.base-header .count').innerText());
+  assert.equal(await rows.count(), shown, 'the count is the number of rows');
+  assert.ok(shown >= 2, `rows: ${shown}`);
+  // Rows keep the view's order (oldest first) and each name opens its note's page.
+  const years = (await rows.locator('td:nth-child(2)').allInnerTexts()).map(Number);
+  assert.deepEqual(years, [...years].sort((a, b) => a - b), `sorted by year: ${years}`);
+  const name = rows.first().locator('td:first-child a.internal');
+  const title = (await name.innerText()).trim();
+  await name.click();
+  await assertOnPage(page, 'note');
+  assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
+});
+
 test('code in a language is coloured, and a mermaid diagram is drawn as an SVG', T, async (t) => {
   const codeFile = NOTE_FILES.find((f) => /<code class="language-python">/.test(TEXT.get(f)));
   assert.ok(codeFile, 'some note of the demo vault has python code');
