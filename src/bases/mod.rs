@@ -144,15 +144,18 @@ pub struct Property {
 impl Property {
     /// The property `name`.
     pub fn new(name: &str) -> Property {
-        let expr = if name.starts_with("note.")
-            || name.starts_with("file.")
-            || name.starts_with("formula.")
-            || is_identifier(name)
-        {
-            Expression::parse(name)
-        } else {
-            // A property name with spaces or symbols.
-            Expression::parse(&format!("note[{}]", serde_json::Value::from(name)))
+        // A name with spaces or symbols (`note.my key`, `formula.Price (EUR)`, `due date`)
+        // is read by its quoted key.
+        let quoted = |prefix: &str, key: &str| {
+            Expression::parse(&format!("{prefix}[{}]", serde_json::Value::from(key)))
+        };
+        let expr = match name.split_once('.') {
+            Some((prefix @ ("note" | "formula"), key)) if !is_identifier(key) => {
+                quoted(prefix, key)
+            }
+            Some(("note" | "file" | "formula", _)) => Expression::parse(name),
+            _ if is_identifier(name) => Expression::parse(name),
+            _ => quoted("note", name),
         };
         Property {
             name: name.to_string(),
@@ -1140,8 +1143,8 @@ fn render_view(
     let groups = group(&render, view, &rows.files);
     match view.layout {
         Layout::Table => render.table(&mut out, view, &groups),
-        Layout::Cards => render.cards(&mut out, view, &groups),
-        Layout::List => render.list(&mut out, view, &groups),
+        Layout::Cards => render.items(&mut out, view, &groups, true),
+        Layout::List => render.items(&mut out, view, &groups, false),
     }
     out.push_str("</div></div>");
     out
@@ -1233,13 +1236,26 @@ impl Cells<'_> {
         out.push_str("</table></div>");
     }
 
-    fn cards(&self, out: &mut String, view: &View, groups: &[(Option<Value>, &[FileRef])]) {
+    /// Cards (each with its image, when the view names one) or list items: the file's link,
+    /// then its other columns.
+    fn items(
+        &self,
+        out: &mut String,
+        view: &View,
+        groups: &[(Option<Value>, &[FileRef])],
+        cards: bool,
+    ) {
+        let (list, item) = if cards {
+            ("<ul class=\"base-cards\">", "<li class=\"base-card\">")
+        } else {
+            ("<ul class=\"base-list\">", "<li>")
+        };
         for (key, rows) in groups {
             self.group_heading(out, key.as_ref());
-            out.push_str("<ul class=\"base-cards\">");
+            out.push_str(list);
             for &row in *rows {
-                out.push_str("<li class=\"base-card\">");
-                if let Some(image) = &view.image {
+                out.push_str(item);
+                if let Some(image) = view.image.as_ref().filter(|_| cards) {
                     let value = image.value(&self.scope(row), &self.budget);
                     if let Some(src) = self.image_src(&value) {
                         out.push_str("<img class=\"base-card-image\" src=\"");
@@ -1247,20 +1263,6 @@ impl Cells<'_> {
                         out.push_str("\" alt=\"\" loading=\"lazy\">");
                     }
                 }
-                self.file_link(out, row, None);
-                self.fields(out, view, row);
-                out.push_str("</li>");
-            }
-            out.push_str("</ul>");
-        }
-    }
-
-    fn list(&self, out: &mut String, view: &View, groups: &[(Option<Value>, &[FileRef])]) {
-        for (key, rows) in groups {
-            self.group_heading(out, key.as_ref());
-            out.push_str("<ul class=\"base-list\">");
-            for &row in *rows {
-                out.push_str("<li>");
                 self.file_link(out, row, None);
                 self.fields(out, view, row);
                 out.push_str("</li>");
@@ -1559,5 +1561,133 @@ fn collect<'a>(filter: Option<&'a Filter>, out: &mut Vec<&'a Expression>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One note with the properties `props`, as the expressions see it.
+    struct OneNote(Vec<(&'static str, Value)>);
+
+    impl Host for OneNote {
+        fn note_property(&self, _: FileRef, key: &str) -> Option<Value> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        }
+        fn file_property(&self, _: FileRef, key: &str) -> Option<Value> {
+            (key == "name").then(|| Value::String("N.md".into()))
+        }
+        fn link(&self, _: Option<FileRef>, text: &str) -> Value {
+            Value::Link {
+                target: None,
+                text: text.into(),
+                display: None,
+            }
+        }
+        fn file(&self, _: Option<FileRef>, _: &str) -> Option<FileRef> {
+            None
+        }
+    }
+
+    fn base(yaml: &str) -> (BaseFile, Vec<Diagnostic>) {
+        BaseFile::parse(&VaultPath::new("B.base").unwrap(), yaml)
+    }
+
+    /// A view names properties as Obsidian writes them, spaces and symbols included.
+    #[test]
+    fn properties_are_read_by_any_name() {
+        let (b, diags) = base("formulas:\n  Price (EUR): price * 2\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        let host = OneNote(vec![
+            ("due date", Value::String("soon".into())),
+            ("price", Value::Number(21.0)),
+            ("a", Value::Number(1.0)),
+        ]);
+        let scope = Scope {
+            host: &host,
+            file: FileRef(0),
+            this: None,
+            formulas: &b.formulas,
+            now_ms: 0,
+        };
+        let budget = Cell::new(VIEW_BUDGET);
+        let text = |name: &str| Property::new(name).value(&scope, &budget).to_text();
+        assert_eq!(text("file.name"), "N.md");
+        assert_eq!(text("a"), "1");
+        assert_eq!(text("note.a"), "1");
+        assert_eq!(text("due date"), "soon");
+        assert_eq!(text("note.due date"), "soon");
+        assert_eq!(text("formula.Price (EUR)"), "42");
+        assert_eq!(text("missing"), "");
+    }
+
+    /// What a base file holds, and what it cannot use, reported at its line.
+    #[test]
+    fn a_base_file_is_read_and_its_problems_placed() {
+        let (b, diags) = base(
+            "filters:\n  or:\n    - file.hasTag(\"a\")\n    - xor: [x]\nviews:\n  - type: cards\n    name: C\n    limit: 5000\n    image: cover\n    groupBy:\n      property: year\n      direction: DESC\n  - 3\n  - type: map\n",
+        );
+        assert!(matches!(&b.filters, Some(Filter::Or(items)) if items.len() == 1));
+        assert_eq!(b.views.len(), 2, "the mapping views; `3` is reported");
+        let cards = &b.views[0];
+        assert_eq!(cards.layout, Layout::Cards);
+        assert_eq!(cards.limit, Some(MAX_ROWS));
+        assert_eq!(cards.image.as_ref().map(|p| p.name.as_str()), Some("cover"));
+        assert!(matches!(&cards.group_by, Some((p, true)) if p.name == "year"));
+        assert_eq!(cards.columns.len(), 1, "file.name without `order`");
+        assert_eq!(
+            b.views[1].layout,
+            Layout::Table,
+            "a map is shown as a table"
+        );
+        assert_eq!(b.views[1].name, "View 3");
+        assert_eq!(b.view(Some("c")), Some(0), "names match ignoring case");
+        assert_eq!(
+            b.view(Some("nope")),
+            Some(0),
+            "an unknown name shows the first"
+        );
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(diags.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("`xor`"), "{messages:?}");
+        assert!(messages[1].contains("view 2"), "{messages:?}");
+        // Broken YAML: one diagnostic at the line the parser names.
+        let (b, diags) = base("views:\n  - type: table\n    name: [\n");
+        assert!(b.views.is_empty());
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.starts_with("base is not valid YAML"),
+            "{diags:?}"
+        );
+    }
+
+    /// The parts of a top-level `and` that do not read `this` are shared by every page; a
+    /// group that reads it anywhere is evaluated per page, and so is a sort by a formula
+    /// when the base has formulas.
+    #[test]
+    fn only_what_reads_this_is_evaluated_per_page() {
+        let (b, _) = base(
+            "filters:\n  and:\n    - file.hasTag(\"a\")\n    - or:\n        - file.hasLink(this)\n        - x > 1\nviews:\n  - type: table\n    filters: 'list(thistle).contains(1)'\n    sort:\n      - property: year\n",
+        );
+        let d = Dependence::of(&b, &b.views[0]);
+        assert_eq!(
+            d.shared.len(),
+            2,
+            "the tag and `thistle` (a name, not `this`)"
+        );
+        assert_eq!(d.per_page.len(), 1, "the `or` that reads `this`");
+        assert!(!d.keys);
+        assert!(!d.shared_by_all());
+        let (b, _) = base(
+            "formulas:\n  f: this.file.name\nviews:\n  - type: table\n    sort:\n      - property: formula.f\n",
+        );
+        let d = Dependence::of(&b, &b.views[0]);
+        assert!(d.keys && !d.shared_by_all());
+        let (b, _) = base("views:\n  - type: table\n    filters: 'x == 1'\n");
+        assert!(Dependence::of(&b, &b.views[0]).shared_by_all());
     }
 }
