@@ -407,9 +407,8 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };
-    let (bases, base_diagnostics) =
+    let mut bases =
         crate::bases::Bases::parse(&discovered.attachments, &discovered.bases, resolve_options);
-    diagnostics.extend(base_diagnostics);
     // A base's diagnostics point into its text, as a settings file's do.
     let mut other_sources = discovered.other_sources;
     if !discovered.bases.is_empty() {
@@ -422,8 +421,8 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         attachments: discovered.attachments,
         other_sources,
     };
-    let mut bases = bases;
-    diagnostics.extend(bases.parse_inline(&vault));
+    bases.parse_inline(&vault);
+    diagnostics.extend(bases.parse_diagnostics.iter().cloned());
     timings.mark("parse");
     let previous = options
         .reuse

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::build::{build_keeping, BuildOptions, BuildReport, SiteSink, SiteState};
-use crate::compile::{Compilation, Timings};
+use crate::compile::Timings;
 use crate::diag::{checks, Code, Diagnostic};
 use crate::discover::{self, FileStamp};
 use crate::error::Result;
@@ -182,11 +182,9 @@ impl BuildSession {
         // once this build is out (off the path from a save to its page).
         let ids = changed_notes(&self.files, changed)?;
         let comp = &mut report.compilation;
-        // What a base shows depends on every note: a page embedding one (or with a
-        // ` ```base ` block) is left to a whole build, which fingerprints every page.
-        if embeds_a_base(comp, comp.resolution.links.iter().flatten())
-            || comp.vault.notes.iter().any(|n| !n.bases.is_empty())
-        {
+        // A ` ```base ` block is parsed with the vault (`bases::Bases::parse_inline`): a
+        // changed note that has one, or had one, is left to a whole build.
+        if ids.iter().any(|&id| !comp.vault.note(id).bases.is_empty()) {
             return None;
         }
         let origins = comp.origins.as_ref()?;
@@ -273,10 +271,9 @@ impl BuildSession {
                     .collect()
             })
             .collect();
-        if embeds_a_base(comp, resolved.iter().flatten())
-            || fresh
-                .iter()
-                .any(|f| !comp.vault.note(f.id).bases.is_empty())
+        if fresh
+            .iter()
+            .any(|f| !comp.vault.note(f.id).bases.is_empty())
         {
             return None;
         }
@@ -459,6 +456,12 @@ impl BuildSession {
         // their files above). Otherwise the loops stay, and finding them (a pass over every
         // embed of the vault) is left out.
         let is_loop = |code: Code| matches!(code, Code::EmbedCycle | Code::SelfEmbed);
+        // What a base selects reads every note: its rows are made again, and so are its
+        // problems (those of reading it stay as they were; the evaluation's may change).
+        let bases = !comp.bases.is_empty();
+        if bases {
+            comp.bases.start_again();
+        }
         let embeds_moved = texts.iter().any(|&id| {
             let node = comp.graph.note_node(id);
             comp.graph
@@ -475,7 +478,8 @@ impl BuildSession {
             !(changed_paths.contains(d.file.as_str())
                 || (linking_paths.contains(d.file.as_str()) && checks::is_note_link_code(d.code))
                 || (target_paths.contains(d.file.as_str()) && d.code == Code::OrphanNote)
-                || (embeds_moved && is_loop(d.code)))
+                || (embeds_moved && is_loop(d.code))
+                || (bases && d.code == Code::InvalidBase))
         });
         let mut remade: Vec<Diagnostic> = Vec::new();
         for f in &fresh {
@@ -516,6 +520,16 @@ impl BuildSession {
         if embeds_moved {
             remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
         }
+        if bases {
+            remade.extend(comp.bases.parse_diagnostics.iter().cloned());
+            let host = crate::bases::VaultHost::new(
+                &comp.vault,
+                &comp.resolution,
+                &comp.graph,
+                comp.bases.resolve,
+            );
+            remade.extend(crate::bases::evaluation_diagnostics(&comp.bases, &host));
+        }
         // The kept diagnostics are still in order: the remade ones are sorted and merged in,
         // as a stable sort of the two one after the other would place them.
         let mut remade = crate::compile::settle(&comp.vault, config, remade);
@@ -533,6 +547,18 @@ impl BuildSession {
         // pages listing a changed note among their backlinks (or listing it no more).
         site.inputs.refresh(comp, &texts, &linking);
         let mut shown: FastSet<NoteId> = texts.iter().chain(&linking).copied().collect();
+        // And every page showing a base: what it selects may have changed with any note.
+        if bases {
+            shown.extend(
+                comp.vault
+                    .note_ids()
+                    .filter(|(id, n)| {
+                        comp.bases
+                            .shown_by(n, &comp.resolution.links[id.0 as usize])
+                    })
+                    .map(|(id, _)| id),
+            );
+        }
         let mut frontier: Vec<NoteId> = shown.iter().copied().collect();
         while let Some(n) = frontier.pop() {
             for b in comp.graph.incoming(comp.graph.note_node(n)) {
@@ -630,17 +656,6 @@ struct Fresh {
 }
 
 /// Adds the notes `links` reach to `notes`; whether one of them is to a missing note.
-/// Whether one of `links` embeds a base (or links to one: a base is never a page of its own,
-/// so only embeds show one, but any link will do to decide).
-fn embeds_a_base<'a>(
-    comp: &Compilation,
-    mut links: impl Iterator<Item = &'a ResolvedLink>,
-) -> bool {
-    !comp.bases.is_empty()
-        && links
-            .any(|r| matches!(r.target, LinkTarget::Attachment(a) if comp.bases.get(a).is_some()))
-}
-
 fn reached(links: &[ResolvedLink], notes: &mut Vec<NoteId>) -> bool {
     let mut missing = false;
     for link in links {

@@ -50,6 +50,9 @@ pub struct Bases {
     pub now_ms: i64,
     /// How `link()` and the links in properties resolve: as the vault's links do.
     pub resolve: ResolveOptions,
+    /// What reading the bases found wrong (before levels are applied), which a session's
+    /// rebuild reports again beside the evaluation's problems.
+    pub parse_diagnostics: Vec<Diagnostic>,
     /// The files each view (attachment, view index) starts from: published and through the
     /// filters that do not read `this`, made on first use.
     selected: std::sync::Mutex<FilesByView>,
@@ -175,12 +178,12 @@ impl Property {
 
 impl Bases {
     /// Parses the bases among `sources` (the texts discovery read, one per `.base`
-    /// attachment) and reports what cannot be read.
+    /// attachment); what cannot be read is in `parse_diagnostics`.
     pub fn parse(
         attachments: &[crate::discover::AttachmentFile],
         sources: &[OtherSource],
         resolve: ResolveOptions,
-    ) -> (Bases, Vec<Diagnostic>) {
+    ) -> Bases {
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
         for source in sources {
@@ -192,17 +195,38 @@ impl Bases {
             files.push((AttachmentId(i as u32), base));
         }
         files.sort_by_key(|(id, _)| *id);
-        (
-            Bases {
-                files,
-                inline: Vec::new(),
-                now_ms: now_ms(),
-                resolve,
-                selected: Default::default(),
-                rows: Default::default(),
-            },
-            diagnostics,
-        )
+        Bases {
+            files,
+            inline: Vec::new(),
+            now_ms: now_ms(),
+            resolve,
+            parse_diagnostics: diagnostics,
+            selected: Default::default(),
+            rows: Default::default(),
+        }
+    }
+
+    /// Forgets the rows of the last build and reads the clock again: a session's rebuild
+    /// changed notes the views read.
+    pub fn start_again(&mut self) {
+        lock(&self.selected).clear();
+        lock(&self.rows).clear();
+        self.now_ms = now_ms();
+    }
+
+    /// Whether the page of note `id` shows a base of its own: it embeds one (`links` are its
+    /// resolved links) or holds a ` ```base ` block.
+    pub fn shown_by(
+        &self,
+        note: &crate::vault::Note,
+        links: &[crate::resolve::ResolvedLink],
+    ) -> bool {
+        !self.is_empty()
+            && (!note.bases.is_empty()
+                || note.links.iter().zip(links).any(|(l, r)| {
+                    l.kind == LinkKind::Embed
+                        && matches!(r.target, LinkTarget::Attachment(a) if self.get(a).is_some())
+                }))
     }
 
     /// The base of attachment `id`, if it is one.
@@ -218,18 +242,17 @@ impl Bases {
         self.files.is_empty() && self.inline.is_empty()
     }
 
-    /// Parses the ` ```base ` blocks of the vault's notes and reports what cannot be read.
-    pub fn parse_inline(&mut self, vault: &Vault) -> Vec<Diagnostic> {
-        let mut diagnostics = Vec::new();
+    /// Parses the ` ```base ` blocks of the vault's notes; what cannot be read joins
+    /// `parse_diagnostics`.
+    pub fn parse_inline(&mut self, vault: &Vault) {
         for (id, note) in vault.note_ids() {
             for span in &note.bases {
                 let text = note.text.get(span.range()).unwrap_or("");
                 let (base, diags) = BaseFile::parse_at(&note.path, text, span.start as usize);
-                diagnostics.extend(diags);
+                self.parse_diagnostics.extend(diags);
                 self.inline.push(((id, span.start), base));
             }
         }
-        diagnostics
     }
 
     /// The base of a ` ```base ` block written at `start` in note `id`.

@@ -28,15 +28,6 @@ const vault = path.join(tmp, 'vault');
 
 before(async () => {
   fs.cpSync(VAULT, vault, { recursive: true });
-  // A page showing a base depends on every note, so `serve` rebuilds a vault that embeds one
-  // whole; this test asserts the tracked rebuild of a save, so the copy embeds none.
-  for (const f of fs.readdirSync(vault, { recursive: true })) {
-    if (!f.endsWith('.md')) continue;
-    const file = path.join(vault, f);
-    const text = fs.readFileSync(file, 'utf8');
-    const kept = text.split('\n').filter((l) => !/^!\[\[[^\]]*\.base[\]#|]/.test(l)).join('\n');
-    if (kept !== text) fs.writeFileSync(file, kept);
-  }
   server = spawn(BIN, ['serve', vault, '-o', path.join(tmp, 'site'), '--port', '0'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   url = await new Promise((resolve, reject) => {

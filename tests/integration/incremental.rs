@@ -781,24 +781,6 @@ fn a_session_rebuilds_content_edits_by_dependency_tracking() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     copy_dir(&demo_vault(), &vault);
-    // A page showing a base depends on every note, so a vault that embeds one is built
-    // whole (tests/integration/bases.rs): this test is about tracking, without them.
-    for note in [
-        "concepts/VLM Families.md",
-        "concepts/Contrastive Learning.md",
-    ] {
-        let text = std::fs::read_to_string(vault.join(note)).unwrap();
-        assert!(
-            text.contains("![[Models.base"),
-            "{note} embeds the demo's base"
-        );
-        let text: String = text
-            .lines()
-            .filter(|l| !l.starts_with("![[Models.base"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(vault.join(note), text).unwrap();
-    }
     std::fs::write(
         vault.join("Scratch.md"),
         "# Scratch\n\nSome words first.\n\nA link to [[Not Yet Written]] and to [[CLIP]].\n",
