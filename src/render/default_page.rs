@@ -215,7 +215,9 @@ fn write_page<'s>(
     o.esc(site.generator);
     o.push("</span></p>\n</footer>\n<script src=\"");
     o.esc(root);
-    o.push("static/search.js\" defer></script>\n");
+    o.push("static/search.js\" defer></script>\n<script src=\"");
+    o.esc(root);
+    o.push("static/preview.js\" defer></script>\n");
     for script in scripts {
         o.push("<script src=\"");
         o.esc(root);

@@ -58,6 +58,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/search.js"),
     ),
     (
+        "preview.js",
+        include_bytes!("../../themes/default/static/preview.js"),
+    ),
+    (
         "graph.js",
         include_bytes!("../../themes/default/static/graph.js"),
     ),

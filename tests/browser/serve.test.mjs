@@ -83,3 +83,49 @@ test('an open note page reloads itself with the saved text, and its links still 
     'the wanted page lists the new missing note',
   );
 });
+
+test('resting on a link to another note previews that note; leaving or Escape closes it', T, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${url}/`);
+  // A note page whose body links to another published note.
+  const notes = await page.locator('a.note-link').evaluateAll((as) => as.map((a) => a.href));
+  let link = null;
+  for (const href of notes) {
+    await page.goto(href);
+    const candidates = page.locator('.note-body a.internal:not(.wanted):not(.attachment):not(.unpublished)');
+    if (await candidates.count() > 0) { link = candidates.first(); break; }
+  }
+  assert.ok(link, 'some note of the demo vault links to another note in its body');
+  const from = page.url();
+  await link.hover();
+  const card = page.locator('.preview-card');
+  await card.waitFor({ state: 'visible', timeout: 10_000 });
+  // The note's title: in a title line, or as the heading its body opens with.
+  const title = (await card.locator('.preview-title, .preview-body > :is(h1, h2, h3):first-child').first().innerText()).trim();
+  assert.ok(title.length > 0, 'the preview has the note title');
+  assert.equal(await card.getByText(title, { exact: true }).count(), 1, 'shown once');
+  assert.ok((await card.locator('.preview-body').innerText()).trim().length > 0, 'and its body');
+  assert.equal(await link.getAttribute('aria-describedby'), 'vaultc-preview');
+  assert.equal(await card.locator('[id]').count(), 0, 'no id of the previewed page clashes with this page');
+  // The card sits by the link, inside the window.
+  const box = await card.boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box.x >= 0 && box.x + box.width <= viewport.width, `inside the window: ${JSON.stringify(box)}`);
+  // Escape closes it; leaving the link (and the card) closes it too.
+  await page.keyboard.press('Escape');
+  await card.waitFor({ state: 'detached', timeout: 5_000 });
+  await page.mouse.move(1, 1);
+  await link.hover();
+  await card.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.mouse.move(1, 1);
+  await card.waitFor({ state: 'detached', timeout: 5_000 });
+  // The preview showed the page the link opens.
+  await link.click();
+  await page.waitForLoadState('load');
+  assert.notEqual(page.url(), from);
+  assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
+  assert.deepEqual(errors, [], 'no script errors');
+  await page.close();
+});

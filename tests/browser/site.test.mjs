@@ -368,6 +368,15 @@ test('a task of another status is checked but not struck out; a done task is', T
   assert.deepEqual(styles.done, { checked: true, line: 'line-through' }, 'a done task');
 });
 
+test('page previews stay off on file:// (they need http), with no failed request', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<div class="note-body">[\s\S]*<a class="internal" href/.test(TEXT.get(f)));
+  const { page } = await open(t, rel(file));
+  const link = page.locator('.note-body a.internal:not(.wanted)').first();
+  await link.hover();
+  await page.waitForTimeout(700);
+  assert.equal(await page.locator('.preview-card').count(), 0, 'no preview from file://');
+});
+
 test('an embedded base shows its view as a table whose rows open their notes', T, async (t) => {
   const file = NOTE_FILES.find((f) => /<div class="embed embed-base"[^>]*><div class="base-view base-table">/.test(TEXT.get(f)));
   assert.ok(file, 'some note of the demo vault embeds a base (`![[Models.base]]`)');

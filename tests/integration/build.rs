@@ -396,13 +396,13 @@ fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_
     };
     assert_eq!(
         scripts(&page("Code.md")),
-        ["search.js", "highlight.min.js", "code.js"]
+        ["search.js", "preview.js", "highlight.min.js", "code.js"]
     );
-    assert_eq!(scripts(&page("Plain.md")), ["search.js"]);
+    assert_eq!(scripts(&page("Plain.md")), ["search.js", "preview.js"]);
     for name in ["Diagram.md", "Embeds.md"] {
         assert_eq!(
             scripts(&page(name)),
-            ["search.js", "mermaid.min.js", "code.js"],
+            ["search.js", "preview.js", "mermaid.min.js", "code.js"],
             "{name}"
         );
         assert!(
