@@ -865,11 +865,25 @@ impl Host for VaultHost<'_> {
     }
 
     fn file(&self, from: Option<FileRef>, text: &str) -> Option<FileRef> {
+        // A vault path, exactly (notes and attachments are sorted by path), else a link.
         let path = text.trim().trim_start_matches('/');
-        if let Some(found) = self.files().find(|f| {
-            self.path(*f)
-                .is_some_and(|p| p.as_str() == path || p.as_str() == format!("{path}.md"))
-        }) {
+        let note = |p: &str| {
+            self.vault
+                .notes
+                .binary_search_by(|n| n.path.as_str().cmp(p))
+                .ok()
+                .map(|i| self.note_file(NoteId(i as u32)))
+        };
+        let attachment = self
+            .vault
+            .attachments
+            .binary_search_by(|a| a.path.as_str().cmp(path))
+            .ok()
+            .map(|i| self.attachment_file(AttachmentId(i as u32)));
+        if let Some(found) = note(path)
+            .or(attachment)
+            .or_else(|| note(&format!("{path}.md")))
+        {
             return Some(found);
         }
         match self.resolve(from, text) {
@@ -1351,15 +1365,7 @@ impl Cells<'_> {
                 push_page_url(&mut href, self.links.root, page);
                 href
             }),
-            (None, Some(a)) => {
-                let mut href = String::new();
-                push_relative_url(
-                    &mut href,
-                    self.links.root,
-                    self.links.plan.attachment_file(a),
-                );
-                Some(href)
-            }
+            (None, Some(a)) => Some(self.attachment_href(a)),
             _ => None,
         };
         match href {
@@ -1396,14 +1402,18 @@ impl Cells<'_> {
             Value::List(items) => return items.first().and_then(|i| self.image_src(i)),
             _ => None,
         }?;
-        let a = self.host.attachment_of(file)?;
+        Some(self.attachment_href(self.host.attachment_of(file)?))
+    }
+
+    /// The URL of an attachment's copy in the site, from the page.
+    fn attachment_href(&self, a: AttachmentId) -> String {
         let mut href = String::new();
         push_relative_url(
             &mut href,
             self.links.root,
             self.links.plan.attachment_file(a),
         );
-        Some(href)
+        href
     }
 
     fn value(&self, out: &mut String, value: &Value) {

@@ -403,3 +403,38 @@ fn a_base_block_in_a_note_shows_its_view() {
         show_diag(bad[1])
     );
 }
+
+/// A card's image may be a link, a vault path or a web address; anything else shows none.
+#[test]
+fn a_card_image_may_be_a_link_a_path_or_a_web_address() {
+    let base = "views:\n  - type: cards\n    name: Cards\n    image: pic\n    filters: 'file.ext == \"md\"'\n    sort:\n      - property: file.name\n";
+    let (_dir, _vault, site) = built_vault(&[
+        ("B.base", base),
+        ("Cards.md", "![[B.base]]\n"),
+        ("img/a.png", "not really a png"),
+        ("Link.md", "---\npic: \"[[a.png]]\"\n---\n[[Cards]]\n"),
+        ("Path.md", "---\npic: img/a.png\n---\n[[Cards]]\n"),
+        (
+            "Web.md",
+            "---\npic: https://example.org/x.png\n---\n[[Cards]]\n",
+        ),
+        ("None.md", "---\npic: no such file\n---\n[[Cards]]\n"),
+    ]);
+    let view = base_view(&site, "cards/index.html", 0);
+    let images: Vec<&str> = view
+        .split("<img class=\"base-card-image\" src=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    // Cards, Link, None, Path, Web: by name.
+    assert_eq!(
+        images,
+        ["../img/a.png", "../img/a.png", "https://example.org/x.png"],
+        "{view}"
+    );
+    assert_eq!(
+        view.matches("<li class=\"base-card\">").count(),
+        5,
+        "{view}"
+    );
+}
