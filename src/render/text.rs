@@ -480,19 +480,32 @@ pub fn link_context(note: &Note, index: usize) -> String {
     })
 }
 
+/// The front-matter key whose value holds the property link at `at`: the key on its line
+/// (`related: "[[A]]"`, `related: ["[[A]]", "[[B]]"]`), or, for an item of a block list
+/// (`  - "[[A]]"`), the key the list is under.
+fn property_key(note: &Note, at: u32) -> &str {
+    let lines = note.lines();
+    let mut line = lines.line(at);
+    loop {
+        let text = note.text[lines.line_range(&note.text, line)].trim();
+        let item = text.starts_with("- ") || text == "-";
+        if !(item || text.is_empty()) || line <= 1 {
+            return text
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_start_matches("- ");
+        }
+        line -= 1;
+    }
+}
+
 /// [`link_context`] written to the empty `out`.
 fn link_context_into(out: &mut String, buffers: &mut LineBuffers, note: &Note, index: usize) {
     let link = &note.links[index];
     if link.kind == LinkKind::Property {
-        let line = note.lines().line(link.span.start);
-        let range = note.lines().line_range(&note.text, line);
-        let key = note.text[range]
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_start_matches("- ");
-        out.push_str(key);
+        out.push_str(property_key(note, link.span.start));
         out.push_str(": ");
         strip_markdown_into(out, note.slice(link.span), false, buffers);
         return;
@@ -1137,14 +1150,7 @@ mod tests {
     fn reference_link_context(note: &Note, index: usize) -> String {
         let link = &note.links[index];
         if link.kind == LinkKind::Property {
-            let line = note.lines().line(link.span.start);
-            let range = note.lines().line_range(&note.text, line);
-            let key = note.text[range]
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_start_matches("- ");
+            let key = super::property_key(note, link.span.start);
             return format!("{key}: {}", strip_markdown(note.slice(link.span)));
         }
         let text = &note.text;
@@ -1413,6 +1419,31 @@ mod tests {
             "See the CLIP model and docs code"
         );
         assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note#H");
+    }
+
+    /// A backlink from a property shows the key it is under, for a block list's items too.
+    #[test]
+    fn a_property_link_context_is_its_key_and_value() {
+        let text = "---\ncategories:\n  - \"[[Places]]\"\n\n  - \"[[Cities|towns]]\"\nrelated: \"[[B]]\"\nalso: [\"[[C]]\", \"[[D]]\"]\n---\nBody [[E]].\n";
+        let (note, _) = crate::parse::note(crate::discover::SourceFile {
+            path: crate::source::VaultPath::new("n.md").unwrap(),
+            text: text.to_string(),
+            is_template: false,
+        });
+        let contexts: Vec<String> = (0..note.links.len())
+            .map(|i| link_context(&note, i))
+            .collect();
+        assert_eq!(
+            contexts,
+            [
+                "categories: Places",
+                "categories: towns",
+                "related: B",
+                "also: C",
+                "also: D",
+                "Body E."
+            ]
+        );
     }
 
     #[test]
