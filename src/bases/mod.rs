@@ -1030,7 +1030,27 @@ fn rows(
         .chain(view.sort.iter())
         .map(|(p, d)| (p, *d))
         .collect();
-    let mut rows: Vec<(FileRef, Vec<Value>)> = shared
+    // `file.hasLink(this)` (a "linking here" view, kepano's Backlinks base) holds only for
+    // notes that link to `this`: its backlinks among the shared files (and itself, for a
+    // link to its own heading) are the only files to look at, not every file.
+    let linking: Option<Vec<FileRef>> = this
+        .and_then(|t| host.note_of(t))
+        .filter(|_| dependence.per_page.iter().any(is_has_link_this))
+        .map(|t| {
+            let mut files: Vec<FileRef> = host
+                .graph
+                .backlinks(t)
+                .map(|b| host.note_file(b.source))
+                .chain([host.note_file(t)])
+                .collect();
+            files.sort_unstable();
+            files.dedup();
+            files.retain(|f| shared.binary_search(f).is_ok());
+            files
+        });
+    let mut rows: Vec<(FileRef, Vec<Value>)> = linking
+        .as_deref()
+        .unwrap_or(&shared)
         .iter()
         .copied()
         .filter(|&f| {
@@ -1067,6 +1087,15 @@ fn rows(
     });
     lock(&bases.rows).insert(key, std::sync::Arc::clone(&rows));
     rows
+}
+
+/// Whether a filter is the statement `file.hasLink(this)` (or `this.file`), spaces aside.
+fn is_has_link_this(filter: &&Filter) -> bool {
+    let Filter::Statement(Ok(e)) = filter else {
+        return false;
+    };
+    let source: String = e.source().chars().filter(|c| !c.is_whitespace()).collect();
+    source == "file.hasLink(this)" || source == "file.hasLink(this.file)"
 }
 
 /// A lock of the build's cache of rows, whatever another thread did with it.

@@ -327,14 +327,18 @@ fn views_that_read_this_differ_by_page_and_hidden_notes_stay_hidden() {
     let base = "views:\n  - type: table\n    name: Here\n    filters:\n      and:\n        - file.hasLink(this)\n    order: [file.name]\n  - type: table\n    name: All\n    order: [file.name, formula.Back]\nformulas:\n  Back: file.backlinks\n";
     let (_dir, _vault, site) = built_vault(&[
         ("Links.base", base),
-        ("A.md", "![[Links.base]]\n\n![[Links.base#All]]\n"),
+        (
+            "A.md",
+            "# Top\n\n![[Links.base]]\n\n![[Links.base#All]]\n\nBack to [[#Top]].\n",
+        ),
         ("B.md", "![[Links.base]]\n\n![[Links.base#All]]\n"),
         ("C.md", "[[A]]\n"),
         ("D.md", "[[B]] [[A]]\n"),
         ("Secret.md", "---\npublish: false\n---\n[[B]]\n"),
     ]);
     let here = |page: &str| table_rows(&base_view(&site, page, 0));
-    assert_eq!(here("a/index.html"), ["C", "D"]);
+    // A links to its own heading: it links to itself.
+    assert_eq!(here("a/index.html"), ["A", "C", "D"]);
     assert_eq!(
         here("b/index.html"),
         ["D"],
@@ -344,6 +348,29 @@ fn views_that_read_this_differ_by_page_and_hidden_notes_stay_hidden() {
     let all_b = base_view(&site, "b/index.html", 1);
     // Both pages are as deep in the site, so the same rows make the same bytes.
     assert_eq!(all_a, all_b, "one result for every page");
+    // `file.hasLink(this)` looks only at the notes linking to `this`: the same rows as the
+    // statement written another way, which looks at every file.
+    let (_dir2, _vault2, site2) = built_vault(&[
+        (
+            "Links.base",
+            &base.replace("file.hasLink(this)", "(file.hasLink(this) && true)"),
+        ),
+        (
+            "A.md",
+            "# Top\n\n![[Links.base]]\n\n![[Links.base#All]]\n\nBack to [[#Top]].\n",
+        ),
+        ("B.md", "![[Links.base]]\n\n![[Links.base#All]]\n"),
+        ("C.md", "[[A]]\n"),
+        ("D.md", "[[B]] [[A]]\n"),
+        ("Secret.md", "---\npublish: false\n---\n[[B]]\n"),
+    ]);
+    for page in ["a/index.html", "b/index.html"] {
+        assert_eq!(
+            table_rows(&base_view(&site2, page, 0)),
+            here(page),
+            "{page}"
+        );
+    }
     assert!(!all_a.contains("Secret"), "{all_a}");
     // B's backlinks are D and the hidden note: only D is named.
     let rows = table_rows(&all_a);
