@@ -246,13 +246,7 @@ fn one_note(c: &mut Criterion) {
     });
 
     let page = comp.site.note_page(id).unwrap();
-    let ctx = BodyContext {
-        comp: &comp,
-        plan: &comp.site,
-        page,
-        page_note: Some(id),
-        root: page.root_prefix(),
-    };
+    let ctx = BodyContext::new(&comp, &comp.site, page, Some(id));
     c.bench_function("render/note_body", |b| {
         b.iter(|| note_body(black_box(&ctx), id))
     });

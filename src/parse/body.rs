@@ -206,15 +206,27 @@ enum Piece<'a> {
     Hole(Hole),
 }
 
+/// Which ids a template gives its elements, so that ids stay unique on a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ids {
+    /// A page's own body: headings and blocks get their ids (the anchors links name), and
+    /// footnotes `fn:N` / `fnref:N`.
+    Page,
+    /// The `k`-th embed rendered on a page (from 1): headings and blocks get none (the page
+    /// may show the same section twice, and the anchors are the embedded note's page's), and
+    /// its footnotes, gathered at the end of the embed, get `fn:eK-N` / `fnref:eK-N`.
+    Embed(u32),
+}
+
 /// The template of the body events `events` of `src` (the events of one range of the text,
-/// from [`super::events`]). With `top`, headings and blocks get their ids (a page's own body);
-/// an embedded section gets none, so ids stay unique on the page.
+/// from [`super::events`]), with the ids `ids` says.
 pub fn template<'a>(
     src: &BodySource<'a>,
     events: impl Iterator<Item = (Event<'a>, Range<usize>)>,
-    top: bool,
+    ids: Ids,
     size_hint: usize,
 ) -> BodyTemplate {
+    let top = ids == Ids::Page;
     let text = src.text;
     // About one event per 16 bytes of markdown: the vector rarely grows.
     let mut pieces: Vec<Piece> = Vec::with_capacity(size_hint / 16 + 8);
@@ -226,8 +238,14 @@ pub fn template<'a>(
     let mut diagram = false; // inside a ```mermaid block
     let mut base: Option<Option<Range<usize>>> = None; // inside a ```base block: its text
     let mut task: Option<TaskStatus> = None; // the item just opened is a task of another status
-                                             // A page's own footnotes, gathered for the end of the body (an embed's stay where written).
-    let mut notes = Footnotes::default();
+                                             // The footnotes, gathered for the end of the body (of the page, or of the embed).
+    let mut notes = Footnotes {
+        prefix: match ids {
+            Ids::Page => String::new(),
+            Ids::Embed(k) => format!("e{k}-"),
+        },
+        ..Footnotes::default()
+    };
     let mut skip_paragraph = false;
     let mut paragraph_at: Option<usize> = None; // index in `pieces` of an open plain <p>
     let mut html_block: Option<String> = None; // the raw HTML block being read
@@ -324,7 +342,7 @@ pub fn template<'a>(
                 _ => task = None,
             }
         }
-        if top && notes.take(text, &event, &r, &mut pieces) {
+        if notes.take(text, &event, &r, &mut pieces) {
             continue;
         }
         match event {
@@ -567,12 +585,16 @@ pub fn template<'a>(
     write(src.text, pieces, size_hint)
 }
 
-/// The footnotes of a page's own body, written together at its end as Obsidian shows them:
+/// The footnotes of a page's own body or of an embed, written together at its end as Obsidian
+/// shows them:
 /// numbered in the order they are first referenced, inline ones (`^[text]`, which
 /// pulldown-cmark leaves as text) among them, each with a link back to its first reference.
 /// A definition no reference uses comes after the others, so no text is lost.
 #[derive(Default)]
 struct Footnotes<'a> {
+    /// What the ids of the footnotes and their references start with after `fn:` and
+    /// `fnref:` (empty on a page's own body, `eK-` in its `K`-th embed).
+    prefix: String,
     /// The number of each named footnote, given at its first reference.
     numbers: crate::source::FastMap<String, usize>,
     /// Each named definition's pieces, by name, in the order they were written.
@@ -618,7 +640,7 @@ impl<'a> Footnotes<'a> {
                     }
                 };
                 pieces.push(Piece::Event(Event::InlineHtml(
-                    reference(number, first).into(),
+                    reference(&self.prefix, number, first).into(),
                 )));
                 true
             }
@@ -675,7 +697,7 @@ impl<'a> Footnotes<'a> {
                 let number = self.referenced() + 1;
                 self.inline.push((number, body));
                 pieces.push(Piece::Event(Event::InlineHtml(
-                    reference(number, true).into(),
+                    reference(&self.prefix, number, true).into(),
                 )));
                 true
             }
@@ -718,6 +740,7 @@ impl<'a> Footnotes<'a> {
     /// Appends the footnotes to the body's `pieces`: those referenced in their order, then
     /// the definitions nothing references.
     fn finish(mut self, pieces: &mut Vec<Piece<'a>>) {
+        let prefix = std::mem::take(&mut self.prefix);
         self.abort_inline(pieces);
         while let Some((_, outer)) = self.open.pop() {
             // A definition left open (cannot happen with pulldown-cmark): kept in place.
@@ -756,11 +779,11 @@ impl<'a> Footnotes<'a> {
             };
             let back = number.map(|n| {
                 Piece::Event(Event::InlineHtml(
-                    format!(" <a class=\"footnote-backref\" href=\"#fnref:{n}\" role=\"doc-backlink\">↩</a>").into(),
+                    format!(" <a class=\"footnote-backref\" href=\"#fnref:{prefix}{n}\" role=\"doc-backlink\">↩</a>").into(),
                 ))
             });
             pieces.push(html(match number {
-                Some(n) => format!("<li id=\"fn:{n}\">"),
+                Some(n) => format!("<li id=\"fn:{prefix}{n}\">"),
                 None => format!("<li value=\"{}\">", k + 1),
             }));
             if blocks {
@@ -787,14 +810,17 @@ impl<'a> Footnotes<'a> {
     }
 }
 
-/// A reference to footnote `number`; the first one has the id the footnote links back to.
-fn reference(number: usize, first: bool) -> String {
+/// A reference to footnote `number` (its ids start with `prefix`); the first one has the id
+/// the footnote links back to.
+fn reference(prefix: &str, number: usize, first: bool) -> String {
     let id = if first {
-        format!(" id=\"fnref:{number}\"")
+        format!(" id=\"fnref:{prefix}{number}\"")
     } else {
         String::new()
     };
-    format!("<sup class=\"footnote-reference\"><a href=\"#fn:{number}\"{id}>{number}</a></sup>")
+    format!(
+        "<sup class=\"footnote-reference\"><a href=\"#fn:{prefix}{number}\"{id}>{number}</a></sup>"
+    )
 }
 
 /// Inline elements (an inline footnote may hold them); any other tag is a block's.

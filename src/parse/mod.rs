@@ -436,7 +436,7 @@ pub fn note_with(file: SourceFile, body: bool) -> (Note, Vec<Diagnostic>) {
         body::template(
             &source,
             kept_events.into_iter(),
-            true,
+            body::Ids::Page,
             text.len() - body_start,
         )
         .exact_size()

@@ -29,6 +29,28 @@ pub struct BodyContext<'a> {
     pub page_note: Option<NoteId>,
     /// `page.root_prefix()`, computed once per page.
     pub root: String,
+    /// How many embeds the page has rendered so far: each embed's footnote ids take the
+    /// next number ([`body::Ids::Embed`]), in the order the page shows them.
+    pub embeds: std::cell::Cell<u32>,
+}
+
+impl<'a> BodyContext<'a> {
+    /// The context of `page`, about `page_note`, before anything on it is rendered.
+    pub fn new(
+        comp: &'a Compilation,
+        plan: &'a SitePlan,
+        page: &'a PageDir,
+        page_note: Option<NoteId>,
+    ) -> BodyContext<'a> {
+        BodyContext {
+            comp,
+            plan,
+            page,
+            page_note,
+            root: page.root_prefix(),
+            embeds: std::cell::Cell::new(0),
+        }
+    }
 }
 
 /// Appends `relative_url(from, to_file)` to `out`, where `root` is `from.root_prefix()`:
@@ -149,12 +171,18 @@ fn render_range(
         return String::new();
     };
     let comments = note.comments();
-    // Only the page's own headings and blocks get ids.
-    let top = stack.len() == 1;
+    // Only the page's own headings and blocks get ids; an embed's footnotes get ids of
+    // their own.
+    let ids = if stack.len() == 1 {
+        body::Ids::Page
+    } else {
+        ctx.embeds.set(ctx.embeds.get() + 1);
+        body::Ids::Embed(ctx.embeds.get())
+    };
     let template = body::template(
         &note.body_source(),
         crate::parse::events(slice, range.start, comments),
-        top,
+        ids,
         slice.len(),
     );
     fill(ctx, id, &template, stack)

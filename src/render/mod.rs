@@ -819,13 +819,7 @@ fn note_view<'a>(
     page: &PageDir,
 ) -> NoteView<'a> {
     let note = comp.vault.note(id);
-    let ctx = BodyContext {
-        comp,
-        plan,
-        page,
-        page_note: Some(id),
-        root: page.root_prefix(),
-    };
+    let ctx = BodyContext::new(comp, plan, page, Some(id));
     let html = html::note_body(&ctx, id);
     let url = |page: &PageDir| html::page_url(&ctx.root, page);
     let mut seen = std::collections::HashSet::new();
