@@ -205,6 +205,9 @@ pub struct Scope<'a> {
     /// What `now()` returns, in milliseconds since the epoch (the build's clock, so a build
     /// can be reproduced with `SOURCE_DATE_EPOCH`); `today()` is its UTC midnight.
     pub now_ms: i64,
+    /// `values` in a summary formula: the list of a column's values over the rows it sums
+    /// up (`None` elsewhere, where `values` is a note property like any other name).
+    pub values: Option<&'a Value>,
 }
 
 /// Evaluates `expr` in `scope`, with one evaluation's budget of work ([`BUDGET`]).
@@ -1588,6 +1591,9 @@ impl Ctx<'_, '_> {
                 "`formula` must be followed by a formula's name (`formula.name`)",
                 at,
             ),
+            ("values", ..) if scope.values.is_some() => {
+                self.copy(scope.values.unwrap_or(&Value::Null), at)
+            }
             _ => self.hosted(self.host().note_property(scope.file, name), at),
         }
     }
@@ -3859,6 +3865,7 @@ mod tests {
             this: this.map(FileRef),
             formulas,
             now_ms: v.now,
+            values: None,
         };
         eval(&Expression::parse(src)?, &scope)
     }
@@ -4644,6 +4651,7 @@ mod tests {
                 this: None,
                 formulas: &[],
                 now_ms,
+                values: None,
             };
             for src in [
                 "today()",
@@ -4908,6 +4916,7 @@ mod tests {
                 this: this.map(FileRef),
                 formulas: f,
                 now_ms: v.now,
+                values: None,
             };
             if let Ok(e) = Expression::parse(src) {
                 if let Ok(value) = eval(&e, &scope) {

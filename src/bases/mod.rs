@@ -85,6 +85,8 @@ pub struct BaseFile {
     pub formulas: Vec<(String, Result<Expression, ExprError>)>,
     /// `properties.<name>.displayName`: column titles.
     pub display_names: Vec<(String, String)>,
+    /// `summaries`: the base's own summary formulas (over `values`), in file order.
+    pub summaries: Vec<(String, Result<Expression, ExprError>)>,
     /// The views, in file order (the first is shown by a plain embed).
     pub views: Vec<View>,
 }
@@ -133,6 +135,9 @@ pub struct View {
     pub limit: Option<usize>,
     /// `image` of a cards view: the property holding each card's image.
     pub image: Option<Property>,
+    /// `summaries`: (property, summary name) for the table's summary row; the name is a
+    /// built-in summary ([`Summary`]) or one of the base's `summaries`.
+    pub summaries: Vec<(String, String)>,
 }
 
 /// A property as a view names it (`file.name`, `formula.x`, `note.x`, a bare note property),
@@ -291,6 +296,7 @@ impl BaseFile {
             filters: None,
             formulas: Vec::new(),
             display_names: Vec::new(),
+            summaries: Vec::new(),
             views: Vec::new(),
         };
         let mut problems = Problems {
@@ -323,30 +329,8 @@ impl BaseFile {
         if let Some(filters) = map.get("filters") {
             base.filters = problems.filter(filters);
         }
-        if let Some(formulas) = map.get("formulas") {
-            match formulas {
-                Json::Object(formulas) => {
-                    for (name, source) in formulas {
-                        let source = match source {
-                            Json::String(s) => s.clone(),
-                            Json::Number(n) => n.to_string(),
-                            Json::Bool(b) => b.to_string(),
-                            _ => {
-                                problems.near(name, format!("formula `{name}` must be text"));
-                                continue;
-                            }
-                        };
-                        base.formulas
-                            .push((name.clone(), problems.expression(&source)));
-                    }
-                }
-                Json::Null => {}
-                _ => problems.near(
-                    "formulas",
-                    "`formulas` must map names to expressions".into(),
-                ),
-            }
-        }
+        base.formulas = problems.named_expressions(&map, "formulas", "formula");
+        base.summaries = problems.named_expressions(&map, "summaries", "summary");
         if let Some(Json::Object(properties)) = map.get("properties") {
             for (name, config) in properties {
                 if let Some(Json::String(display)) = config.get("displayName") {
@@ -364,6 +348,20 @@ impl BaseFile {
             }
             Some(Json::Null) | None => {}
             Some(_) => problems.near("views", "`views` must be a list".into()),
+        }
+        for view in &base.views {
+            for (property, name) in &view.summaries {
+                if Summary::named(name).is_none() && !base.summaries.iter().any(|(n, _)| n == name)
+                {
+                    problems.near(
+                        name,
+                        format!(
+                            "unknown summary `{name}` for `{property}` (built in: {}; or one of the base's `summaries`)",
+                            Summary::ALL.map(|(n, _)| n).join(", ")
+                        ),
+                    );
+                }
+            }
         }
         (base, problems.diagnostics)
     }
@@ -459,6 +457,36 @@ impl Problems<'_> {
         parsed
     }
 
+    /// The map under `key` (`formulas`, `summaries`) of names to expressions, each read and
+    /// its syntax errors reported (`what` names one in a message).
+    fn named_expressions(
+        &mut self,
+        map: &serde_json::Map<String, Json>,
+        key: &str,
+        what: &str,
+    ) -> Vec<(String, Result<Expression, ExprError>)> {
+        let mut named = Vec::new();
+        match map.get(key) {
+            Some(Json::Object(items)) => {
+                for (name, source) in items {
+                    let source = match source {
+                        Json::String(s) => s.clone(),
+                        Json::Number(n) => n.to_string(),
+                        Json::Bool(b) => b.to_string(),
+                        _ => {
+                            self.near(name, format!("{what} `{name}` must be text"));
+                            continue;
+                        }
+                    };
+                    named.push((name.clone(), self.expression(&source)));
+                }
+            }
+            Some(Json::Null) | None => {}
+            Some(_) => self.near(key, format!("`{key}` must map names to expressions")),
+        }
+        named
+    }
+
     /// A filter: a statement or an `and` / `or` / `not` group.
     fn filter(&mut self, value: &Json) -> Option<Filter> {
         match value {
@@ -541,6 +569,22 @@ impl Problems<'_> {
             .and_then(Json::as_u64)
             .map(|l| l.min(MAX_ROWS as u64) as usize);
         let image = text("image").map(|i| Property::new(&i));
+        let summaries = match map.get("summaries") {
+            Some(Json::Object(items)) => items
+                .iter()
+                .filter_map(|(property, name)| match name.as_str() {
+                    Some(name) => Some((property.clone(), name.to_string())),
+                    None => {
+                        self.near(
+                            property,
+                            format!("the summary of `{property}` must be a summary's name"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Some(View {
             name,
             layout,
@@ -550,6 +594,7 @@ impl Problems<'_> {
             group_by,
             limit,
             image,
+            summaries,
         })
     }
 }
@@ -998,6 +1043,7 @@ fn rows(
         this,
         formulas: &base.formulas,
         now_ms: bases.now_ms,
+        values: None,
     };
     // The files every page of the view starts from: published, through the shared filters.
     let shared = {
@@ -1216,6 +1262,155 @@ fn render_view(
     out
 }
 
+/// A built-in summary of a table column ("Default Summary Formulas" of the Bases help).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Summary {
+    /// The mean of the numbers.
+    Average,
+    /// The smallest number.
+    Min,
+    /// The largest number.
+    Max,
+    /// The sum of the numbers.
+    Sum,
+    /// `Max - Min` of numbers, else `Latest - Earliest` of dates (a duration).
+    Range,
+    /// The median of the numbers.
+    Median,
+    /// The standard deviation of the numbers (of them as the whole population).
+    Stddev,
+    /// The earliest date.
+    Earliest,
+    /// The latest date.
+    Latest,
+    /// How many values are `true`.
+    Checked,
+    /// How many values are `false`.
+    Unchecked,
+    /// How many values are empty.
+    Empty,
+    /// How many values are not empty.
+    Filled,
+    /// How many different values there are (empty ones aside).
+    Unique,
+}
+
+impl Summary {
+    /// Every built-in summary with the name a view writes.
+    pub const ALL: [(&'static str, Summary); 14] = [
+        ("Average", Summary::Average),
+        ("Min", Summary::Min),
+        ("Max", Summary::Max),
+        ("Sum", Summary::Sum),
+        ("Range", Summary::Range),
+        ("Median", Summary::Median),
+        ("Stddev", Summary::Stddev),
+        ("Earliest", Summary::Earliest),
+        ("Latest", Summary::Latest),
+        ("Checked", Summary::Checked),
+        ("Unchecked", Summary::Unchecked),
+        ("Empty", Summary::Empty),
+        ("Filled", Summary::Filled),
+        ("Unique", Summary::Unique),
+    ];
+
+    /// The built-in summary called `name` (in any case).
+    pub fn named(name: &str) -> Option<Summary> {
+        Summary::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|&(_, s)| s)
+    }
+
+    /// The summary of a column's `values`: a number, a date or a duration, `null` when
+    /// there is nothing of its type to sum up. Means, medians and deviations are rounded to
+    /// two decimals; sums and differences lose float noise (`0.1 + 0.2` is `0.3`).
+    pub fn of(self, values: &[Value]) -> Value {
+        let numbers: Vec<f64> = values
+            .iter()
+            .filter_map(|v| match v {
+                Value::Number(n) if n.is_finite() => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let dates = values.iter().filter_map(|v| match v {
+            Value::Date { ms, time } => Some((*ms, *time)),
+            _ => None,
+        });
+        let earliest = dates.clone().min_by_key(|d| d.0);
+        let latest = dates.max_by_key(|d| d.0);
+        let number = |n: Option<f64>, places: i32| {
+            n.map_or(Value::Null, |n| Value::Number(round_to(n, places)))
+        };
+        let count = |keep: &dyn Fn(&Value) -> bool| {
+            Value::Number(values.iter().filter(|v| keep(v)).count() as f64)
+        };
+        let mean =
+            (!numbers.is_empty()).then(|| numbers.iter().sum::<f64>() / numbers.len() as f64);
+        let min = numbers.iter().copied().reduce(f64::min);
+        let max = numbers.iter().copied().reduce(f64::max);
+        let date =
+            |d: Option<(i64, bool)>| d.map_or(Value::Null, |(ms, time)| Value::Date { ms, time });
+        match self {
+            Summary::Average => number(mean, 2),
+            Summary::Min => number(min, 9),
+            Summary::Max => number(max, 9),
+            Summary::Sum => number((!numbers.is_empty()).then(|| numbers.iter().sum()), 9),
+            Summary::Range => match (min, max, earliest, latest) {
+                (Some(min), Some(max), ..) => number(Some(max - min), 9),
+                (_, _, Some(e), Some(l)) => Value::Duration(l.0 - e.0),
+                _ => Value::Null,
+            },
+            Summary::Median => {
+                let mut sorted = numbers.clone();
+                sorted.sort_by(f64::total_cmp);
+                let n = sorted.len();
+                let median = match n {
+                    0 => None,
+                    _ if n % 2 == 1 => Some(sorted[n / 2]),
+                    _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+                };
+                number(median, 2)
+            }
+            Summary::Stddev => number(
+                mean.map(|mean| {
+                    let variance = numbers.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+                        / numbers.len() as f64;
+                    variance.sqrt()
+                }),
+                2,
+            ),
+            Summary::Earliest => date(earliest),
+            Summary::Latest => date(latest),
+            Summary::Checked => count(&|v| matches!(v, Value::Bool(true))),
+            Summary::Unchecked => count(&|v| matches!(v, Value::Bool(false))),
+            Summary::Empty => count(&Value::is_empty),
+            Summary::Filled => count(&|v| !v.is_empty()),
+            Summary::Unique => {
+                let mut texts: Vec<String> = values
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(Value::to_text)
+                    .collect();
+                texts.sort_unstable();
+                texts.dedup();
+                Value::Number(texts.len() as f64)
+            }
+        }
+    }
+}
+
+/// `n` rounded to `places` decimals (left as it is where that would overflow).
+fn round_to(n: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    let scaled = n * scale;
+    if scaled.abs() < 1e15 {
+        scaled.round() / scale
+    } else {
+        n
+    }
+}
+
 /// Rows cut into the groups of `groupBy` (one unnamed group without it).
 fn group<'r>(
     cells: &Cells,
@@ -1266,6 +1461,7 @@ impl Cells<'_> {
             this: self.this,
             formulas: &self.base.formulas,
             now_ms: self.now_ms,
+            values: None,
         }
     }
 
@@ -1287,6 +1483,8 @@ impl Cells<'_> {
                 );
                 self.value(out, key);
                 out.push_str("</th></tr>");
+                // A group's summaries come first, under its heading (as Obsidian shows them).
+                self.summary_row(out, view, rows);
             }
             for &row in *rows {
                 out.push_str("<tr>");
@@ -1299,7 +1497,63 @@ impl Cells<'_> {
             }
             out.push_str("</tbody>");
         }
+        if let ([(None, rows)], false) = (groups, view.summaries.is_empty()) {
+            out.push_str("<tfoot>");
+            self.summary_row(out, view, rows);
+            out.push_str("</tfoot>");
+        }
         out.push_str("</table></div>");
+    }
+
+    /// The row of the view's `summaries` over `rows` (one cell per column, empty where the
+    /// column has none); nothing when the view has none.
+    fn summary_row(&self, out: &mut String, view: &View, rows: &[FileRef]) {
+        if view.summaries.is_empty() {
+            return;
+        }
+        let bare = |name: &str| name.strip_prefix("note.").unwrap_or(name).to_string();
+        out.push_str("<tr class=\"base-summary\">");
+        for column in &view.columns {
+            out.push_str("<td>");
+            let summary = view
+                .summaries
+                .iter()
+                .find(|(property, _)| bare(property) == bare(&column.name));
+            if let Some((_, name)) = summary {
+                let values: Vec<Value> = rows
+                    .iter()
+                    .map(|&row| column.value(&self.scope(row), &self.budget))
+                    .collect();
+                out.push_str("<span class=\"base-summary-name\">");
+                push_escaped(out, name);
+                out.push_str("</span> <span class=\"base-summary-value\">");
+                let value = self.summarize(name, values, rows.first().copied());
+                self.value(out, &value);
+                out.push_str("</span>");
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>");
+    }
+
+    /// Summary `name` (built in, else the base's formula of that name) of a column's `values`;
+    /// `null` when it has nothing to say (no numbers to average, an unknown name).
+    fn summarize(&self, name: &str, values: Vec<Value>, first: Option<FileRef>) -> Value {
+        if let Some(summary) = Summary::named(name) {
+            return summary.of(&values);
+        }
+        let Some((_, Ok(formula))) = self.base.summaries.iter().find(|(n, _)| n == name) else {
+            return Value::Null;
+        };
+        let Some(file) = first.or(self.this) else {
+            return Value::Null;
+        };
+        let values = Value::List(values);
+        let scope = Scope {
+            values: Some(&values),
+            ..self.scope(file)
+        };
+        expr::eval_within(formula, &scope, &self.budget).unwrap_or(Value::Null)
     }
 
     /// Cards (each with its image, when the view names one) or list items: the file's link,
@@ -1550,6 +1804,7 @@ pub fn evaluation_diagnostics(bases: &Bases, host: &VaultHost) -> Vec<Diagnostic
                 this: None,
                 formulas: &base.formulas,
                 now_ms: bases.now_ms,
+                values: None,
             };
             for (i, e) in expressions.iter().enumerate() {
                 if works[i] {
@@ -1655,6 +1910,96 @@ mod tests {
         }
     }
 
+    #[test]
+    fn built_in_summaries_sum_up_their_type_and_skip_the_rest() {
+        let n = Value::Number;
+        let day = |d: i64| Value::Date {
+            ms: d * 86_400_000,
+            time: false,
+        };
+        let values = [
+            n(0.1),
+            n(0.2),
+            n(4.0),
+            Value::Null,
+            Value::String("x".into()),
+            n(f64::NAN),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Bool(true),
+            day(3),
+            day(1),
+            Value::String("x".into()),
+        ];
+        let of = |name: &str| Summary::named(name).unwrap().of(&values);
+        let num = |name: &str| match of(name) {
+            Value::Number(x) => x,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(num("Sum"), 4.3, "float noise is gone");
+        assert_eq!(num("Average"), 1.43, "rounded to two decimals");
+        assert_eq!(num("min"), 0.1, "names in any case");
+        assert_eq!(num("Max"), 4.0);
+        assert_eq!(num("Range"), 3.9, "numbers first");
+        assert_eq!(num("Median"), 0.2);
+        assert_eq!(num("Stddev"), 1.82);
+        assert_eq!(num("Checked"), 2.0);
+        assert_eq!(num("Unchecked"), 1.0);
+        assert_eq!(num("Empty"), 1.0);
+        assert_eq!(num("Filled"), 11.0);
+        // 0.1, 0.2, 4, "x", NaN, true, false and two dates: "x" twice counts once.
+        assert_eq!(num("Unique"), 9.0);
+        assert!(matches!(of("Earliest"), Value::Date { ms: 86_400_000, .. }));
+        assert!(matches!(
+            of("Latest"),
+            Value::Date {
+                ms: 259_200_000,
+                ..
+            }
+        ));
+        // Dates alone: their range is a duration; nothing of the type: null.
+        let dates = [day(10), day(3), Value::Null];
+        assert!(matches!(
+            Summary::Range.of(&dates),
+            Value::Duration(604_800_000)
+        ));
+        assert!(matches!(Summary::Average.of(&dates), Value::Null));
+        assert!(matches!(Summary::Median.of(&[n(1.0), n(4.0)]), Value::Number(x) if x == 2.5));
+        assert!(Summary::named("Averag").is_none());
+    }
+
+    #[test]
+    fn a_view_summary_must_name_a_built_in_or_a_base_summary() {
+        let (base, diagnostics) = base(
+            "summaries:\n  Twice: 'values.map(value * 2)'\n  Broken: 'values.('\nviews:\n  - type: table\n    summaries:\n      year: Twice\n      note.rating: average\n      pages: Averag\n      bad: [1]\n",
+        );
+        assert_eq!(base.summaries.len(), 2);
+        assert!(base.summaries[1].1.is_err());
+        assert_eq!(
+            base.views[0].summaries,
+            [
+                ("year".to_string(), "Twice".to_string()),
+                ("note.rating".to_string(), "average".to_string()),
+                ("pages".to_string(), "Averag".to_string()),
+            ]
+        );
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(
+            messages[0].starts_with("cannot read `values.(`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("the summary of `bad` must be a summary's name"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2]
+                .starts_with("unknown summary `Averag` for `pages` (built in: Average, Min,"),
+            "{messages:?}"
+        );
+    }
+
     fn base(yaml: &str) -> (BaseFile, Vec<Diagnostic>) {
         BaseFile::parse(&VaultPath::new("B.base").unwrap(), yaml)
     }
@@ -1675,6 +2020,7 @@ mod tests {
             this: None,
             formulas: &b.formulas,
             now_ms: 0,
+            values: None,
         };
         let budget = Cell::new(VIEW_BUDGET);
         let text = |name: &str| Property::new(name).value(&scope, &budget).to_text();

@@ -378,8 +378,8 @@ test('page previews stay off on file:// (they need http), with no failed request
 });
 
 test('an embedded base shows its view as a table whose rows open their notes', T, async (t) => {
-  const file = NOTE_FILES.find((f) => /<div class="embed embed-base"[^>]*><div class="base-view base-table">/.test(TEXT.get(f)));
-  assert.ok(file, 'some note of the demo vault embeds a base (`![[Models.base]]`)');
+  const file = NOTE_FILES.find((f) => /<div class="embed embed-base"[^>]*><div class="base-view base-table">.*?<tfoot><tr class="base-summary">/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault embeds a base whose first view sums up its rows (`![[Models.base]]`)');
   const { page } = await open(t, rel(file));
   const view = page.locator('.embed-base').first();
   const table = view.locator('table.base-table');
@@ -393,6 +393,10 @@ test('an embedded base shows its view as a table whose rows open their notes', T
   const shown = Number(await view.locator('.base-header .count').innerText());
   assert.equal(await rows.count(), shown, 'the count is the number of rows');
   assert.ok(shown >= 2, `rows: ${shown}`);
+  // The view's summaries show under the rows: the names filled in are all of them.
+  const summary = table.locator('tfoot tr.base-summary td').first();
+  assert.ok(await summary.isVisible(), 'the summary row shows');
+  assert.equal((await summary.textContent()).replace(/\s+/g, ' ').trim(), `Filled ${shown}`);
   // Rows keep the view's order (oldest first) and each name opens its note's page.
   const years = (await rows.locator('td:nth-child(2)').allInnerTexts()).map(Number);
   assert.deepEqual(years, [...years].sort((a, b) => a - b), `sorted by year: ${years}`);

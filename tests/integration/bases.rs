@@ -54,7 +54,10 @@ fn table_rows(view: &str) -> Vec<String> {
                 .collect();
             if cells.is_empty() {
                 // A group's heading row.
-                format!("group {}", text_of(row))
+                format!(
+                    "group {}",
+                    text_of(&row[row.find('>').map_or(0, |i| i + 1)..])
+                )
             } else {
                 cells.join("|")
             }
@@ -135,6 +138,52 @@ fn this_is_the_note_that_embeds_the_base() {
     assert!(
         view.contains("<span class=\"base-name\">By author</span>"),
         "{view}"
+    );
+}
+
+#[test]
+fn a_table_sums_up_its_columns_under_the_rows_or_atop_each_group() {
+    let (_dir, site) = built_fixture();
+    let totals = base_view(&site, "categories/books/index.html", 2);
+    // Without groups: the rows, then one summary row in `<tfoot>`, a cell per column, empty
+    // where the view sums nothing up; a built-in summary (`Average` of `note.rating` over the
+    // column `rating`, `Unique`, `Range` of a formula) or the base's own (`Decades`, over
+    // `values`).
+    assert_eq!(
+        table_rows(&totals),
+        [
+            "A Wizard of Earthsea|1968|5|Ursula K. Le Guin|56",
+            "Dune|1965||Frank Herbert|59",
+            "The Dispossessed|1974|4|Ursula K. Le Guin|50",
+            "|Decades 1960, 1970|Average 4.5|Unique 2|Range 9",
+        ],
+        "{totals}"
+    );
+    assert!(
+        totals.contains("</tbody><tfoot><tr class=\"base-summary\"><td></td><td><span class=\"base-summary-name\">Decades</span> <span class=\"base-summary-value\">1960, 1970</span></td>"),
+        "{totals}"
+    );
+    // Grouped: each group's summary comes first, over that group's rows only.
+    let by_decade = base_view(&site, "categories/books/index.html", 3);
+    assert_eq!(
+        table_rows(&by_decade),
+        [
+            "group 1960s",
+            "|Min 1965|Filled 1",
+            "Dune|1965|",
+            "A Wizard of Earthsea|1968|5",
+            "group 1970s",
+            "|Min 1974|Filled 1",
+            "The Dispossessed|1974|4",
+        ],
+        "{by_decade}"
+    );
+    assert!(!by_decade.contains("<tfoot>"), "{by_decade}");
+    // A view without summaries has no summary row.
+    let books = base_view(&site, "categories/books/index.html", 0);
+    assert!(
+        !books.contains("base-summary") && !books.contains("<tfoot"),
+        "{books}"
     );
 }
 
