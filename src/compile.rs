@@ -407,8 +407,12 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let resolve_options = ResolveOptions {
         resolve_aliases: config.resolve_aliases,
     };
-    let mut bases =
-        crate::bases::Bases::parse(&discovered.attachments, &discovered.bases, resolve_options);
+    let mut bases = crate::bases::Bases::parse(
+        &root,
+        &discovered.attachments,
+        &discovered.bases,
+        resolve_options,
+    );
     // A base's diagnostics point into its text, as a settings file's do.
     let mut other_sources = discovered.other_sources;
     if !discovered.bases.is_empty() {
@@ -451,7 +455,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         checks::link_diagnostics(&vault, &resolution, &graph, config);
     diagnostics.extend(link_diagnostics);
     if !bases.is_empty() {
-        let host = crate::bases::VaultHost::new(&vault, &resolution, &graph, resolve_options);
+        let host = crate::bases::VaultHost::new(&vault, &resolution, &graph, &bases);
         diagnostics.extend(crate::bases::evaluation_diagnostics(&bases, &host));
     }
     timings.mark("diagnose");

@@ -526,7 +526,7 @@ impl BuildSession {
                 &comp.vault,
                 &comp.resolution,
                 &comp.graph,
-                comp.bases.resolve,
+                &comp.bases,
             );
             remade.extend(crate::bases::evaluation_diagnostics(&comp.bases, &host));
         }

@@ -59,6 +59,22 @@ pub struct Bases {
     /// The rows of each view, per page when they depend on `this` (the embedding note),
     /// made on first use.
     rows: std::sync::Mutex<RowsByView>,
+    /// The vault's folder on disk, where `file.mtime` and `file.ctime` are read.
+    root: std::path::PathBuf,
+    /// Every file's times and size on disk, notes then attachments, read on the first
+    /// `file.mtime`, `file.ctime` or attachment `file.size` an expression asks for.
+    disk: std::sync::OnceLock<Vec<DiskFacts>>,
+}
+
+/// What `file.mtime`, `file.ctime` and an attachment's `file.size` read from the disk.
+#[derive(Clone, Copy, Debug, Default)]
+struct DiskFacts {
+    /// Modified, in milliseconds since the epoch (at most `SOURCE_DATE_EPOCH` when set).
+    modified: Option<i64>,
+    /// Created (the file system's birth time, where it keeps one), likewise.
+    created: Option<i64>,
+    /// Size in bytes.
+    size: Option<u64>,
 }
 
 /// Which base: a `.base` file, or a ` ```base ` block (its note and offset).
@@ -185,6 +201,7 @@ impl Bases {
     /// Parses the bases among `sources` (the texts discovery read, one per `.base`
     /// attachment); what cannot be read is in `parse_diagnostics`.
     pub fn parse(
+        root: &std::path::Path,
         attachments: &[crate::discover::AttachmentFile],
         sources: &[OtherSource],
         resolve: ResolveOptions,
@@ -208,6 +225,8 @@ impl Bases {
             parse_diagnostics: diagnostics,
             selected: Default::default(),
             rows: Default::default(),
+            root: root.to_path_buf(),
+            disk: Default::default(),
         }
     }
 
@@ -216,6 +235,7 @@ impl Bases {
     pub fn start_again(&mut self) {
         lock(&self.selected).clear();
         lock(&self.rows).clear();
+        self.disk = Default::default();
         self.now_ms = now_ms();
     }
 
@@ -271,15 +291,41 @@ impl Bases {
 
 /// `SOURCE_DATE_EPOCH` (seconds) when set, so a build can be reproduced; else now.
 fn now_ms() -> i64 {
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    {
-        return secs.saturating_mul(1000);
+    if let Some(ms) = source_date_epoch_ms() {
+        return ms;
     }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// `SOURCE_DATE_EPOCH` in milliseconds, when set: a reproducible build's clock.
+fn source_date_epoch_ms() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(|secs| secs.saturating_mul(1000))
+}
+
+/// A file's times and size (both times at most `SOURCE_DATE_EPOCH` when it is set, as
+/// reproducible builds clamp them); nothing when the file cannot be read any more.
+fn disk_facts(path: &std::path::Path, epoch: Option<i64>) -> DiskFacts {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return DiskFacts::default();
+    };
+    let ms = |t: std::io::Result<std::time::SystemTime>| {
+        let t = t.ok()?;
+        let ms = match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).ok()?,
+            Err(before) => -i64::try_from(before.duration().as_millis()).ok()?,
+        };
+        Some(epoch.map_or(ms, |e| ms.min(e)))
+    };
+    DiskFacts {
+        modified: ms(meta.modified()),
+        created: ms(meta.created()),
+        size: Some(meta.len()),
+    }
 }
 
 impl BaseFile {
@@ -613,31 +659,50 @@ pub struct VaultHost<'a> {
     resolution: &'a Resolution,
     graph: &'a ConceptGraph,
     options: ResolveOptions,
+    bases: &'a Bases,
 }
 
 impl<'a> VaultHost<'a> {
-    /// The host over a resolved vault and its graph.
+    /// The host over a resolved vault, its graph and its bases.
     pub fn new(
         vault: &'a Vault,
         resolution: &'a Resolution,
         graph: &'a ConceptGraph,
-        options: ResolveOptions,
+        bases: &'a Bases,
     ) -> VaultHost<'a> {
         VaultHost {
             vault,
             resolution,
             graph,
-            options,
+            options: bases.resolve,
+            bases,
         }
     }
 
     fn of(comp: &'a Compilation) -> VaultHost<'a> {
-        VaultHost::new(
-            &comp.vault,
-            &comp.resolution,
-            &comp.graph,
-            comp.bases.resolve,
-        )
+        VaultHost::new(&comp.vault, &comp.resolution, &comp.graph, &comp.bases)
+    }
+
+    /// What the disk says of `file`: every file is looked at once, together, on the first
+    /// question (a view sorted by `file.mtime` asks it of every file).
+    fn disk(&self, file: FileRef) -> DiskFacts {
+        use rayon::prelude::*;
+        let facts = self.bases.disk.get_or_init(|| {
+            let epoch = source_date_epoch_ms();
+            let root = &self.bases.root;
+            let notes: Vec<std::path::PathBuf> = self
+                .vault
+                .notes
+                .iter()
+                .map(|n| root.join(n.path.as_str()))
+                .collect();
+            notes
+                .par_iter()
+                .chain(self.vault.attachments.par_iter().map(|a| &a.disk_path))
+                .map(|path| disk_facts(path, epoch))
+                .collect()
+        });
+        facts.get(file.0 as usize).copied().unwrap_or_default()
     }
 
     fn note_of(&self, file: FileRef) -> Option<NoteId> {
@@ -814,7 +879,10 @@ impl Host for VaultHost<'_> {
             "file" => Value::File(file),
             "size" => match note {
                 Some(n) => Value::Number(self.vault.note(n).text.len() as f64),
-                None => Value::Null,
+                None => self
+                    .disk(file)
+                    .size
+                    .map_or(Value::Null, |size| Value::Number(size as f64)),
             },
             "links" => match note {
                 Some(n) => self.links(n, false),
@@ -865,7 +933,15 @@ impl Host for VaultHost<'_> {
             },
             // Times of files are not part of a vault's content (a checkout sets them), so a
             // site shows none rather than different ones on every machine.
-            "mtime" | "ctime" => Value::Null,
+            "mtime" | "ctime" => {
+                let facts = self.disk(file);
+                let ms = if key == "mtime" {
+                    facts.modified
+                } else {
+                    facts.created
+                };
+                ms.map_or(Value::Null, |ms| Value::Date { ms, time: true })
+            }
             _ => return None,
         })
     }

@@ -506,3 +506,64 @@ fn a_card_image_may_be_a_link_a_path_or_a_web_address() {
         "{view}"
     );
 }
+
+#[test]
+fn file_times_and_sizes_come_from_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    let files: &[(&str, &[u8], u64)] = &[
+        // (path, bytes, modified: seconds since the epoch)
+        (
+            "Recent.base",
+            b"filters:\n  and:\n    - file.mtime > date(\"2020-01-01\")\nviews:\n  - type: table\n    name: Recent\n    order: [file.name, file.mtime, file.size]\n    sort:\n      - property: file.mtime\n        direction: DESC\n",
+            1_600_000_000,
+        ),
+        ("Home.md", b"![[Recent.base]]\n", 1_650_000_000),
+        ("Old.md", b"Written long ago.\n", 1_500_000_000),
+        ("Older.md", b"Written longer ago.\n", 1_000_000_000),
+        ("pic.png", b"\x89PNG", 1_700_000_000),
+    ];
+    for (path, bytes, modified) in files {
+        let file = vault.join(path);
+        std::fs::write(&file, bytes).unwrap();
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(*modified);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(time))
+            .unwrap();
+    }
+    let site = dir.path().join("site");
+    build(&vault, &site).assert_code(0);
+    // Newest first; an attachment's size is its bytes on disk, a note's its text's.
+    let base_size = files[0].1.len();
+    assert_eq!(
+        table_rows(&base_view(&site, "home/index.html", 0)),
+        [
+            "pic.png|2023-11-14 22:13:20|4".to_string(),
+            "Home|2022-04-15 05:20:00|17".to_string(),
+            format!("Recent.base|2020-09-13 12:26:40|{base_size}"),
+        ],
+    );
+    // A reproducible build (`SOURCE_DATE_EPOCH`) shows no time after its clock: later
+    // times are clamped to it, as reproducible builds clamp the mtimes they write.
+    let clamped = dir.path().join("clamped");
+    run_cmd(
+        vaultc()
+            .env("SOURCE_DATE_EPOCH", "1600000000")
+            .args(["build", "-q", "-o"])
+            .arg(&clamped)
+            .arg(&vault),
+    )
+    .assert_code(0);
+    assert_eq!(
+        table_rows(&base_view(&clamped, "home/index.html", 0)),
+        [
+            "Home|2020-09-13 12:26:40|17".to_string(),
+            format!("Recent.base|2020-09-13 12:26:40|{base_size}"),
+            "pic.png|2020-09-13 12:26:40|4".to_string(),
+        ],
+        "equal times keep the files' order"
+    );
+}
