@@ -111,6 +111,8 @@ pub struct Compilation {
     pub site: SitePlan,
     /// The vault's `.base` files, which pages embedding them show as tables.
     pub bases: crate::bases::Bases,
+    /// The vault's `.canvas` files, which pages embedding them show as placed cards.
+    pub canvases: crate::canvas::Canvases,
     /// Every diagnostic, sorted by file, position and code.
     pub diagnostics: Vec<Diagnostic>,
     /// The "did you mean" suggestions of the missing link targets, which a build session's
@@ -413,10 +415,13 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         &discovered.bases,
         resolve_options,
     );
-    // A base's diagnostics point into its text, as a settings file's do.
+    let canvases = crate::canvas::Canvases::parse(&discovered.attachments, &discovered.canvases);
+    diagnostics.extend(canvases.diagnostics.iter().cloned());
+    // A base's or canvas's diagnostics point into its text, as a settings file's do.
     let mut other_sources = discovered.other_sources;
-    if !discovered.bases.is_empty() {
+    if !discovered.bases.is_empty() || !discovered.canvases.is_empty() {
         other_sources.extend(discovered.bases);
+        other_sources.extend(discovered.canvases);
         other_sources.sort_by(|a, b| a.path.cmp(&b.path));
         other_sources.dedup_by(|a, b| a.path == b.path);
     }
@@ -426,6 +431,9 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         other_sources,
     };
     bases.parse_inline(&vault);
+    if !canvases.is_empty() {
+        diagnostics.extend(canvases.missing_files(&vault, &vault.other_sources));
+    }
     diagnostics.extend(bases.parse_diagnostics.iter().cloned());
     timings.mark("parse");
     let previous = options
@@ -479,6 +487,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         graph,
         site,
         bases,
+        canvases,
         diagnostics,
         suggestions,
         timings,

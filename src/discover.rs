@@ -57,6 +57,9 @@ pub struct Discovered {
     /// The texts of the `.base` files among the attachments, sorted by path (read on every
     /// discovery: they are few and small, and what a base shows depends on them).
     pub bases: Vec<crate::vault::OtherSource>,
+    /// The texts of the `.canvas` files among the attachments, sorted by path (read on every
+    /// discovery, as the bases are: a page that embeds one shows what it holds).
+    pub canvases: Vec<crate::vault::OtherSource>,
 }
 
 /// What to leave out of the walk besides dotfiles.
@@ -179,8 +182,11 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         .and_then(|known| without_walk(known, &filters))
     {
         let mut found = found;
-        let (bases, problems) = read_bases(&found.attachments);
+        let (bases, mut problems) = read_texts(&found.attachments, "base");
+        let (canvases, canvas_problems) = read_texts(&found.attachments, "canvas");
+        problems.extend(canvas_problems);
         found.bases = bases;
+        found.canvases = canvases;
         if !problems.is_empty() {
             found.diagnostics.extend(problems);
             found
@@ -317,7 +323,9 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
             .then_with(|| a.disk_path.cmp(&b.disk_path))
     });
     attachments.dedup_by(|a, b| a.path == b.path);
-    let (bases, problems) = read_bases(&attachments);
+    let (bases, problems) = read_texts(&attachments, "base");
+    diagnostics.extend(problems);
+    let (canvases, problems) = read_texts(&attachments, "canvas");
     diagnostics.extend(problems);
     // A note's unreadable-file diagnostic and a walk error arrive in any order.
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -329,6 +337,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
         diagnostics,
         other_sources,
         bases,
+        canvases,
     })
 }
 
@@ -828,13 +837,17 @@ fn relative(root: &Path, path: &Path) -> Option<VaultPath> {
     VaultPath::new(&parts.join("/"))
 }
 
-/// Reads the `.base` files among `attachments` (sorted by path, so the texts are too); one
-/// that cannot be read is an `unreadable-file` diagnostic and shows nothing.
-fn read_bases(attachments: &[AttachmentFile]) -> (Vec<crate::vault::OtherSource>, Vec<Diagnostic>) {
+/// Reads the files with extension `ext` (`base`, `canvas`) among `attachments` (sorted by
+/// path, so the texts are too); one that cannot be read is an `unreadable-file` diagnostic
+/// and shows nothing.
+fn read_texts(
+    attachments: &[AttachmentFile],
+    ext: &str,
+) -> (Vec<crate::vault::OtherSource>, Vec<Diagnostic>) {
     let mut bases = Vec::new();
     let mut problems = Vec::new();
     for a in attachments {
-        if !a.path.extension().eq_ignore_ascii_case("base") {
+        if !a.path.extension().eq_ignore_ascii_case(ext) {
             continue;
         }
         let (file, problem) = read_note(a.path.clone(), &a.disk_path);

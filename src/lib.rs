@@ -14,6 +14,7 @@
 pub mod bases;
 pub mod build;
 pub mod cache;
+pub mod canvas;
 mod code_hash;
 pub mod compile;
 pub mod config;

@@ -547,14 +547,17 @@ impl BuildSession {
         // pages listing a changed note among their backlinks (or listing it no more).
         site.inputs.refresh(comp, &texts, &linking);
         let mut shown: FastSet<NoteId> = texts.iter().chain(&linking).copied().collect();
-        // And every page showing a base: what it selects may have changed with any note.
-        if bases {
+        // And every page showing a base (what it selects may have changed with any note) or
+        // a canvas (its cards show notes).
+        let canvases = !comp.canvases.is_empty();
+        if bases || canvases {
             shown.extend(
                 comp.vault
                     .note_ids()
                     .filter(|(id, n)| {
-                        comp.bases
-                            .shown_by(n, &comp.resolution.links[id.0 as usize])
+                        let links = &comp.resolution.links[id.0 as usize];
+                        (bases && comp.bases.shown_by(n, links))
+                            || (canvases && comp.canvases.shown_by(n, links))
                     })
                     .map(|(id, _)| id),
             );

@@ -33,6 +33,7 @@ pub fn explanation(code: Code) -> &'static str {
         Code::IgnoredSymlink => include_str!("../../docs/codes/ignored-symlink.md"),
         Code::InvalidSettings => include_str!("../../docs/codes/invalid-settings.md"),
         Code::InvalidBase => include_str!("../../docs/codes/invalid-base.md"),
+        Code::InvalidCanvas => include_str!("../../docs/codes/invalid-canvas.md"),
     }
 }
 

@@ -111,6 +111,7 @@ codes! {
     UnreadableFile = "unreadable-file", Deny, "A note that cannot be read (invalid UTF-8, permissions, too large).";
     IgnoredSymlink = "ignored-symlink", Warn, "A symbolic link Obsidian ignores: it points into the vault, to a folder holding it, or to what another link brings in.";
     InvalidBase = "invalid-base", Warn, "A `.base` file, or a filter or formula in it, that vaultc cannot read or evaluate.";
+    InvalidCanvas = "invalid-canvas", Warn, "A `.canvas` file that is not JSON Canvas, or a card in it that points at nothing.";
     InvalidSettings = "invalid-settings", Warn, "An Obsidian settings file vaultc reads that is not valid JSON, or a setting in it vaultc cannot use.";
 }
 

@@ -412,7 +412,8 @@ fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
     out
 }
 
-const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
+/// Extensions of the images an embed shows as one.
+pub(crate) const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
 const AUDIO: &[&str] = &["flac", "m4a", "mp3", "ogg", "wav", "3gp"];
 const VIDEO: &[&str] = &["mkv", "mov", "mp4", "ogv", "webm"];
 
@@ -429,6 +430,9 @@ fn embed_html(
     let mut href = String::new();
     href_for(ctx, id, i, &mut href);
     match &comp.resolution.get(id, i).target {
+        LinkTarget::Attachment(a) if comp.canvases.get(*a).is_some() => {
+            crate::canvas::view_html(ctx, *a, stack).unwrap_or_default()
+        }
         LinkTarget::Attachment(a) if comp.bases.get(*a).is_some() => {
             let links = crate::bases::PageLinks {
                 plan: ctx.plan,
@@ -497,22 +501,13 @@ fn embed_html(
                     );
                 }
             };
-            // A whole note inside itself, or the same section inside itself, never terminates.
             let whole = matches!(fragment, FragmentTarget::None);
-            let cycle = stack
-                .iter()
-                .any(|&(n, start)| n == target && (whole || start == range.start));
-            if cycle || stack.len() > MAX_EMBED_DEPTH {
-                let why = if cycle {
-                    "embed cycle"
-                } else {
-                    "embeds nested too deeply"
-                };
-                return format!("<div class=\"embed embed-error\">{why}: {title_link}</div>");
-            }
-            stack.push((target, range.start));
-            let inner = render_range(ctx, target, range, stack);
-            stack.pop();
+            let inner = match embedded_range(ctx, target, range, whole, stack) {
+                Ok(inner) => inner,
+                Err(why) => {
+                    return format!("<div class=\"embed embed-error\">{why}: {title_link}</div>")
+                }
+            };
             let mut out = String::new();
             let _ = write!(
                 out,
@@ -528,6 +523,56 @@ fn embed_html(
             )
         }
     }
+}
+
+/// `range` of note `target` rendered inside the page (`whole`: the range is the note's body),
+/// or why it is not: the note or section is already being embedded (a cycle, which would
+/// never end), or embeds are nested too deeply.
+fn embedded_range(
+    ctx: &BodyContext,
+    target: NoteId,
+    range: Range<usize>,
+    whole: bool,
+    stack: &mut Vec<(NoteId, usize)>,
+) -> Result<String, &'static str> {
+    let cycle = stack
+        .iter()
+        .any(|&(n, start)| n == target && (whole || start == range.start));
+    if cycle {
+        return Err("embed cycle");
+    }
+    if stack.len() > MAX_EMBED_DEPTH {
+        return Err("embeds nested too deeply");
+    }
+    stack.push((target, range.start));
+    let inner = render_range(ctx, target, range, stack);
+    stack.pop();
+    Ok(inner)
+}
+
+/// The content of note `id` in a canvas's file card: its body, or the heading section or
+/// block `subpath` names (`Heading`, `^block`), as an embed shows it.
+pub(crate) fn note_card_body(
+    ctx: &BodyContext,
+    id: NoteId,
+    subpath: Option<&str>,
+    stack: &mut Vec<(NoteId, usize)>,
+) -> String {
+    let note = ctx.comp.vault.note(id);
+    let fragment = subpath.and_then(|s| crate::parse::links::parse_fragment(note.path.as_str(), s));
+    let range = match crate::resolve::resolve_fragment(note, fragment.as_ref()) {
+        FragmentTarget::Heading(h) => fragments::section_span(note, h).range(),
+        FragmentTarget::Block(b) => note.blocks[b].span.range(),
+        // A subpath naming nothing shows the whole note.
+        FragmentTarget::None | FragmentTarget::Missing => note.body_start..note.text.len(),
+    };
+    let whole = range.start == note.body_start && range.end == note.text.len();
+    embedded_range(ctx, id, range, whole, stack).unwrap_or_else(|why| {
+        let mut out = String::from("<div class=\"embed embed-error\">");
+        out.push_str(why);
+        out.push_str("</div>");
+        out
+    })
 }
 
 /// The view an embed of a base names: `![[Books.base#Top rated]]`.

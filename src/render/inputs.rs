@@ -179,6 +179,23 @@ impl SiteInputs {
                         // A base shows what the whole vault holds: the page depends on the
                         // view's bytes (relative to the site root; the page's path is hashed
                         // above), made again for every fingerprint.
+                        // A canvas shows notes in its cards: the page depends on the bytes
+                        // of the canvas as this page shows it.
+                        LinkTarget::Attachment(a) if comp.canvases.get(a).is_some() => {
+                            h.write_u8(b'C');
+                            if let Some(page) = plan.note_page(id) {
+                                let ctx = crate::render::html::BodyContext::new(
+                                    comp,
+                                    plan,
+                                    page,
+                                    Some(id),
+                                );
+                                let mut stack = vec![(n, source.body_start)];
+                                if let Some(html) = crate::canvas::view_html(&ctx, a, &mut stack) {
+                                    field(&mut h, &html);
+                                }
+                            }
+                        }
                         LinkTarget::Attachment(a) if comp.bases.get(a).is_some() => {
                             let links = crate::bases::PageLinks { plan, root: "" };
                             let view = crate::render::html::base_view(link);

@@ -437,7 +437,8 @@ pub fn resolve_link(
         link.kind,
         crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed
     ) && !link_is_wiki(note, link);
-    let (file, ambiguous, case_exact) = match find_file(vault, index, src, &link.target, clamp) {
+    let from = (Some(src), note.folder());
+    let (file, ambiguous, case_exact) = match find_file(vault, index, from, &link.target, clamp) {
         Some(found) => found,
         None => {
             let alias_hit = options
@@ -492,18 +493,51 @@ pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTar
 }
 
 /// Rules 1-4 of §3: self, relative, exact path, path suffix with tie-breaks.
+/// Where a link is written: the note (none for a link in a canvas card) and the folder its
+/// relative paths and ties between names start from.
+type LinkFrom<'a> = (Option<NoteId>, &'a str);
+
+/// The target of a wikilink `target` (without `#fragment`) written in a file of `folder`
+/// that is not a note (a canvas card), resolved as a note there would resolve it.
+pub fn resolve_in_folder(
+    vault: &Vault,
+    index: &NameIndex,
+    folder: &str,
+    target: &str,
+    fragment: Option<&Fragment>,
+    options: ResolveOptions,
+) -> LinkTarget {
+    let found = find_file(vault, index, (None, folder), target, false).map(|(f, ..)| f);
+    let found = found.or_else(|| {
+        options
+            .resolve_aliases
+            .then(|| with_folded(target, |f| index.alias(f).first().copied()))
+            .flatten()
+            .map(FileRef::Note)
+    });
+    match found {
+        Some(FileRef::Attachment(id)) => LinkTarget::Attachment(id),
+        Some(FileRef::Note(id)) => LinkTarget::Note {
+            id,
+            fragment: resolve_fragment(vault.note(id), fragment),
+        },
+        None => LinkTarget::Missing {
+            key: fold_name(target.trim_end_matches(".md")),
+        },
+    }
+}
+
 fn find_file(
     vault: &Vault,
     index: &NameIndex,
-    src_id: NoteId,
+    (src_id, src_folder): LinkFrom<'_>,
     target: &str,
     clamp: bool,
 ) -> Option<(FileRef, Candidates, bool)> {
     if target.is_empty() {
         // `[[#Heading]]`: the linking note itself.
-        return Some((FileRef::Note(src_id), Candidates::default(), true));
+        return src_id.map(|id| (FileRef::Note(id), Candidates::default(), true));
     }
-    let src = vault.note(src_id);
     let path_of = |f: &FileRef| file_path(vault, *f);
     // Case-exactness compares NFC text; ASCII targets (most) need no normalisation.
     let nfc = |wanted: &str| -> String {
@@ -540,7 +574,7 @@ fn find_file(
         let joined = if let Some(abs) = target.strip_prefix('/') {
             Some(abs.to_string())
         } else {
-            join_relative(src.folder(), target, clamp)
+            join_relative(src_folder, target, clamp)
         }?;
         let found = index.exact_parts(&fold_name(&joined));
         return (found != [&[], &[]]).then(|| pick_exact(found, &joined));
@@ -569,9 +603,9 @@ fn find_file(
         let key = format!("{}\0{wanted}", fold_name(target));
         index
             .shared(&key, || SharedName::new(vault, found, &wanted))
-            .rank(vault, src.folder())
+            .rank(vault, src_folder)
     } else {
-        rank(vault, found, &wanted, src.folder())
+        rank(vault, found, &wanted, src_folder)
     };
     let exact = is_case_exact(&winner, &wanted);
     Some((winner, ambiguous, exact))

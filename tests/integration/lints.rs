@@ -46,6 +46,7 @@ fn every_code_at_its_position() {
     assert_diag(&v, "unreadable-file", "Bad-utf8.md", 1, 1);
     assert_diag(&v, "invalid-settings", ".obsidian/app.json", 2, 36);
     assert_diag(&v, "ignored-symlink", "a-again", 1, 1);
+    assert_diag(&v, "invalid-canvas", "Broken.canvas", 3, 41);
     let yaml = diags_with_code(&v, "invalid-front-matter");
     assert_eq!(yaml.len(), 1, "{}", show_diags(&v));
     assert_eq!(yaml[0]["file"], "Broken-yaml.md");

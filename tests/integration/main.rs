@@ -1,6 +1,7 @@
 mod bases;
 mod build;
 mod cache;
+mod canvas;
 mod check;
 mod cli;
 mod corpora;

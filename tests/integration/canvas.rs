@@ -1,0 +1,254 @@
+//! Obsidian canvases: a note that embeds a `.canvas` file shows its cards where the canvas
+//! places them (text as markdown with links resolved from the canvas's folder, a note's section,
+//! an image), groups behind them and the arrows between them; what cannot be shown is an
+//! `invalid-canvas` warning at its place in the file; a session keeps such pages up to date.
+
+use std::path::Path;
+
+use crate::support::*;
+
+/// The embedded canvas of a built page, from its opening `<div` to its end.
+fn canvas_view(site: &Path, page: &str) -> String {
+    let html = std::fs::read_to_string(site.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+    let start = html
+        .find("<div class=\"embed embed-canvas\"")
+        .unwrap_or_else(|| panic!("no canvas in {page}:\n{html}"));
+    // To the `</div>` that closes the opening one.
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let open = html[at..].find("<div").map(|i| at + i);
+        let close = html[at..]
+            .find("</div>")
+            .map(|i| at + i)
+            .unwrap_or_else(|| panic!("unclosed canvas in {page}"));
+        match open {
+            Some(open) if open < close => {
+                depth += 1;
+                at = open + 4;
+            }
+            _ => {
+                depth -= 1;
+                at = close + "</div>".len();
+                if depth == 0 {
+                    return html[start..at].to_string();
+                }
+            }
+        }
+    }
+}
+
+/// The opening tag of the element whose class list starts with `class`, and its content up
+/// to the next card (or the end).
+fn card<'a>(view: &'a str, class: &str, containing: &str) -> &'a str {
+    view.match_indices(&format!("<div class=\"{class}"))
+        .map(|(at, _)| {
+            let rest = &view[at..];
+            let end = rest[1..]
+                .find("<div class=\"canvas-node")
+                .map_or(rest.len(), |i| i + 1);
+            &rest[..end]
+        })
+        .find(|c| c.contains(containing))
+        .unwrap_or_else(|| panic!("no {class} card with {containing:?} in\n{view}"))
+}
+
+#[test]
+fn an_embedded_canvas_shows_its_cards_in_place_with_arrows_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&fixture("canvas"), &site).assert_code(0);
+    let view = canvas_view(&site, "home/index.html");
+    // The plane spans every card (from -40,-60 to 660,490) and 24 pixels around; each card
+    // sits at its place relative to the plane's corner.
+    assert!(
+        view.contains("<div class=\"canvas-plane\" style=\"width:748px;height:598px\">"),
+        "{view}"
+    );
+    let idea = card(&view, "canvas-node canvas-text", "Idea");
+    assert!(
+        idea.starts_with("<div class=\"canvas-node canvas-text canvas-color-1\" style=\"left:64px;top:84px;width:300px;height:240px\">"),
+        "{idea}"
+    );
+    // Markdown, with wikilinks resolved from the canvas's folder (`[[Target]]` is the note
+    // beside it, not the one in Notes/), a heading link to its anchor, a missing note as a
+    // wanted name, web links kept, a `javascript:` link not followed, raw HTML as text.
+    for expected in [
+        "<h2>Idea</h2>",
+        "<a class=\"internal\" href=\"../plans/target/index.html\">Target</a>",
+        "<a class=\"internal\" href=\"../notes/target/index.html#part-two\">part two</a>",
+        "<a class=\"internal wanted\">Nowhere</a>",
+        "<a class=\"external\" href=\"https://example.com\">the web</a>",
+        "&lt;b&gt;raw&lt;/b&gt;",
+    ] {
+        assert!(idea.contains(expected), "{expected} in {idea}");
+    }
+    assert!(!view.contains("javascript:"), "{view}");
+    // A file card shows the note's section the subpath names, under a title linking there;
+    // a hex colour is a style.
+    let section = card(&view, "canvas-node canvas-file", "Part two");
+    assert!(
+        section.contains(
+            "style=\"--canvas-color:#3366ff;left:424px;top:84px;width:260px;height:200px\""
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "<a class=\"internal\" href=\"../notes/target/index.html#part-two\">Target</a>"
+        ),
+        "{section}"
+    );
+    assert!(section.contains("Shown in the card."), "{section}");
+    assert!(
+        !section.contains("left out of the card") && !section.contains("Not in the card"),
+        "only the section: {section}"
+    );
+    // An image card, a card for a file the vault does not have, a web link card.
+    assert!(
+        card(&view, "canvas-node canvas-file", "<img").contains("<img src=\"../media/pic.png\""),
+        "{view}"
+    );
+    assert!(
+        card(&view, "canvas-node canvas-file", "not found").contains("not found: Notes/Gone.md"),
+        "{view}"
+    );
+    assert!(
+        card(&view, "canvas-node canvas-link", "jsoncanvas")
+            .contains("<a class=\"external\" href=\"https://jsoncanvas.org\">"),
+        "{view}"
+    );
+    // The group is behind the cards, its label on it; the node that could not be placed is
+    // left out, and so is the arrow to it.
+    let group = view
+        .find("<div class=\"canvas-group canvas-color-4\"")
+        .expect("group");
+    let svg = view.find("<svg class=\"canvas-edges\"").expect("edges");
+    let first_card = view.find("<div class=\"canvas-node").expect("cards");
+    assert!(group < svg && svg < first_card, "{view}");
+    assert!(view.contains("<span class=\"canvas-group-label\">Sources</span>"));
+    assert!(!view.contains("no place to be"), "{view}");
+    assert_eq!(
+        view.matches("<path class=\"canvas-edge").count(),
+        2,
+        "{view}"
+    );
+    // right side of `idea` (364, 204) to the left side of `card` (424, 184), with an arrow;
+    // a coloured edge without one.
+    assert!(
+        view.contains("<path class=\"canvas-edge\" d=\"M364,204 C396,204 392,184 424,184\" marker-end=\"url(#canvas-arrow-1)\"/><text class=\"canvas-edge-label\" x=\"394\" y=\"194\" text-anchor=\"middle\">details</text>"),
+        "{view}"
+    );
+    assert!(
+        view.contains(
+            "<path class=\"canvas-edge canvas-color-6\" d=\"M214,324 C214,416 124,392 124,484\"/>"
+        ),
+        "{view}"
+    );
+    insta::assert_snapshot!("board", view);
+}
+
+#[test]
+fn what_a_canvas_cannot_show_is_a_warning_at_its_place() {
+    let (v, code) = check_json(&fixture("canvas"));
+    assert_eq!(code, 0, "warnings only: {}", show_diags(&v));
+    let found = diags_with_code(&v, "invalid-canvas");
+    assert_eq!(found.len(), 2, "{}", show_diags(&v));
+    let gone = assert_diag(&v, "invalid-canvas", "Plans/Board.canvas", 7, 37);
+    assert_eq!(
+        gone["message"],
+        "file card \"gone\" shows \"Notes/Gone.md\", which the vault does not have"
+    );
+    let lost = assert_diag(&v, "invalid-canvas", "Plans/Board.canvas", 9, 9);
+    assert_eq!(
+        lost["message"],
+        "node \"lost\" is left out: `x` is not a number"
+    );
+}
+
+#[test]
+fn a_canvas_that_is_not_json_shows_nothing_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir(&vault).unwrap();
+    std::fs::write(vault.join("A.md"), "![[Bad.canvas]]\n").unwrap();
+    std::fs::write(
+        vault.join("Bad.canvas"),
+        "{\n  \"nodes\": [\n    {\"id\": \"x\",,}\n  ]\n}\n",
+    )
+    .unwrap();
+    let (v, _) = check_json(&vault);
+    let d = assert_diag(&v, "invalid-canvas", "Bad.canvas", 3, 16);
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("canvas is not valid JSON"),
+        "{}",
+        show_diag(d)
+    );
+    let site = dir.path().join("site");
+    build(&vault, &site).assert_code(0);
+    let view = canvas_view(&site, "a/index.html");
+    assert_eq!(
+        view,
+        "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"canvas-view\"></div></div>"
+    );
+}
+
+#[test]
+fn a_session_keeps_canvas_cards_up_to_date() {
+    use vaultc::build::{BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&fixture("canvas"), &vault);
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let mut session = BuildSession::new();
+    session.build(&vault, &options, None).unwrap();
+    let target = root.join("Notes/Target.md");
+    let board = root.join("Plans/Board.canvas");
+    let edits: [(&Path, String, &str); 2] = [
+        (
+            &target,
+            std::fs::read_to_string(&target)
+                .unwrap()
+                .replace("Shown in the card.", "Edited in the note."),
+            "Edited in the note.",
+        ),
+        (
+            &board,
+            std::fs::read_to_string(&board)
+                .unwrap()
+                .replace("## Idea", "## Better idea"),
+            "<h2>Better idea</h2>",
+        ),
+    ];
+    for (step, (file, text, shown)) in edits.iter().enumerate() {
+        std::fs::write(file, text).unwrap();
+        let report = session
+            .build(&vault, &options, Some(&[file.to_path_buf()]))
+            .unwrap();
+        // A note is rebuilt by tracking (with every page that shows a canvas); a changed
+        // canvas file builds the whole vault.
+        assert_eq!(report.tracked, *file != board.as_path(), "step {step}");
+        let view = canvas_view(&served, "home/index.html");
+        assert!(view.contains(shown), "step {step}: {shown} not in {view}");
+        let full = dir.path().join(format!("full-{step}"));
+        vaultc::build::build(
+            &vault,
+            &BuildOptions {
+                output: full.clone(),
+                full: true,
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+        assert_same_tree(&served, &full);
+    }
+}
