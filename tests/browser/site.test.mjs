@@ -407,6 +407,44 @@ test('an embedded base shows its view as a table whose rows open their notes', T
   assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
 });
 
+test('an embedded canvas places its cards as the file says, draws its arrows, and its links open notes', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<div class="embed embed-canvas"/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault embeds a canvas (`![[Architecture Map.canvas]]`)');
+  const { page } = await open(t, rel(file));
+  const view = page.locator('.embed-canvas .canvas-view').first();
+  await view.scrollIntoViewIfNeeded();
+  assert.ok(await view.isVisible(), 'the canvas shows');
+  // Every card sits where its style puts it, relative to the plane, at its own size.
+  const placed = await page.evaluate(() => {
+    const plane = document.querySelector('.embed-canvas .canvas-plane');
+    const origin = plane.getBoundingClientRect();
+    return [...plane.querySelectorAll('.canvas-node, .canvas-group')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return {
+        want: [el.style.left, el.style.top, el.style.width, el.style.height].map((v) => parseFloat(v)),
+        got: [r.left - origin.left, r.top - origin.top, r.width, r.height],
+      };
+    });
+  });
+  assert.ok(placed.length >= 6, `cards and groups: ${placed.length}`);
+  for (const { want, got } of placed) {
+    want.forEach((w, i) => assert.ok(Math.abs(w - got[i]) <= 1, `placed at ${want}, drawn at ${got}`));
+  }
+  // The arrows are drawn: curves of some length, coloured by their stroke, with arrowheads.
+  const edges = await page.evaluate(() => [...document.querySelectorAll('.embed-canvas path.canvas-edge')]
+    .map((p) => ({ length: p.getTotalLength(), stroke: getComputedStyle(p).stroke, marker: p.getAttribute('marker-end') })));
+  assert.ok(edges.length >= 3, `edges: ${edges.length}`);
+  assert.ok(edges.every((e) => e.length > 20 && e.stroke !== 'none'), JSON.stringify(edges));
+  assert.ok(edges.some((e) => e.marker && e.marker.startsWith('url(#canvas-arrow-')), JSON.stringify(edges));
+  // A wikilink in a text card opens its note.
+  const link = page.locator('.embed-canvas .canvas-text a.internal').first();
+  const title = (await link.innerText()).trim();
+  await link.scrollIntoViewIfNeeded();
+  await link.click();
+  await assertOnPage(page, 'note');
+  assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
+});
+
 test('code in a language is coloured, and a mermaid diagram is drawn as an SVG', T, async (t) => {
   const codeFile = NOTE_FILES.find((f) => /<code class="language-python">/.test(TEXT.get(f)));
   assert.ok(codeFile, 'some note of the demo vault has python code');
