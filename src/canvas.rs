@@ -825,6 +825,9 @@ fn link_href(
     dest: &str,
     link_type: LinkType,
 ) -> Option<(&'static str, String)> {
+    if matches!(link_type, LinkType::Email) {
+        return Some(("external", format!("mailto:{dest}")));
+    }
     if dest.contains("://") || dest.starts_with("mailto:") {
         return is_web(dest).then(|| ("external", dest.to_string()));
     }

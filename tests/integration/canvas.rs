@@ -79,6 +79,7 @@ fn an_embedded_canvas_shows_its_cards_in_place_with_arrows_between() {
         "<a class=\"internal\" href=\"../notes/target/index.html#part-two\">part two</a>",
         "<a class=\"internal wanted\">Nowhere</a>",
         "<a class=\"external\" href=\"https://example.com\">the web</a>",
+        "<a class=\"external\" href=\"mailto:team@example.com\">team@example.com</a>",
         "&lt;b&gt;raw&lt;/b&gt;",
     ] {
         assert!(idea.contains(expected), "{expected} in {idea}");
