@@ -6,38 +6,9 @@ use std::path::Path;
 
 use crate::support::*;
 
-/// The `n`-th embedded base view of a built page (0-based), from its opening `<div` to the
-/// end of the view.
+/// The `n`-th embedded base view of a built page (0-based).
 fn base_view(site: &Path, page: &str, n: usize) -> String {
-    let html = std::fs::read_to_string(site.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
-    let start = html
-        .match_indices("<div class=\"embed embed-base\"")
-        .nth(n)
-        .unwrap_or_else(|| panic!("no base view {n} in {page}:\n{html}"))
-        .0;
-    // To the `</div>` that closes the opening one.
-    let mut depth = 0usize;
-    let mut at = start;
-    loop {
-        let open = html[at..].find("<div").map(|i| at + i);
-        let close = html[at..]
-            .find("</div>")
-            .map(|i| at + i)
-            .unwrap_or_else(|| panic!("unclosed base view in {page}"));
-        match open {
-            Some(open) if open < close => {
-                depth += 1;
-                at = open + 4;
-            }
-            _ => {
-                depth -= 1;
-                at = close + "</div>".len();
-                if depth == 0 {
-                    return html[start..at].to_string();
-                }
-            }
-        }
-    }
+    nth_div(site, page, "<div class=\"embed embed-base\"", n)
 }
 
 /// The rows of a view's table: the text of each `<tr>` in `<tbody>` (tags removed, cells
@@ -290,87 +261,37 @@ fn a_formula_that_fails_is_reported_once_with_the_file_it_failed_for() {
 /// itself, and of a note that joins the base.
 #[test]
 fn a_session_keeps_base_views_up_to_date() {
-    use vaultc::build::{BuildOptions, BuildSession};
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    copy_dir(&fixture("bases"), &vault);
-    let root = vault.canonicalize().unwrap();
-    let served = dir.path().join("served");
-    let options = BuildOptions {
-        output: served.clone(),
-        ..BuildOptions::default()
-    };
-    let mut session = BuildSession::new();
-    session.build(&vault, &options, None).unwrap();
-    let dune = root.join("Books/Dune.md");
-    let base = root.join("Bases/Books.base");
-    let reading = root.join("Books/Reading notes.md");
-    let edits: [(&Path, String, &str); 3] = [
-        (
-            &dune,
-            std::fs::read_to_string(&dune)
-                .unwrap()
-                .replace("year: 1965", "year: 1999"),
-            "Dune|Frank Herbert|1999",
-        ),
-        (
-            &base,
-            std::fs::read_to_string(&base).unwrap().replace(
+    let base = "Bases/Books.base";
+    let edits: [(&str, &dyn Fn(String) -> String); 3] = [
+        ("Books/Dune.md", &|t| t.replace("year: 1965", "year: 1999")),
+        (base, &|t| {
+            t.replace(
                 "direction: DESC\n  - type: table",
                 "direction: ASC\n  - type: table",
-            ),
-            "A Wizard of Earthsea|Ursula K. Le Guin|1968",
-        ),
-        (
-            &reading,
-            std::fs::read_to_string(&reading)
-                .unwrap()
-                .replace("[[People]]", "[[Books]]"),
-            "Reading notes|||",
-        ),
+            )
+        }),
+        ("Books/Reading notes.md", &|t| {
+            t.replace("[[People]]", "[[Books]]")
+        }),
     ];
-    for (step, (file, text, first)) in edits.iter().enumerate() {
-        std::fs::write(file, text).unwrap();
-        let report = session
-            .build(&vault, &options, Some(&[file.to_path_buf()]))
-            .unwrap();
+    let first_rows = [
+        "Dune|Frank Herbert|1999",
+        "A Wizard of Earthsea|Ursula K. Le Guin|1968",
+        "Reading notes|||",
+    ];
+    session_edits("bases", &edits, |step, served, tracked| {
         // Notes are rebuilt by tracking (with every page that shows a base); a changed base
         // file builds the whole vault.
-        assert_eq!(report.tracked, *file != base.as_path(), "step {step}");
-        let view = base_view(&served, "categories/books/index.html", 0);
-        let rows = table_rows(&view);
+        assert_eq!(tracked, edits[step].0 != base, "step {step}");
+        let rows = table_rows(&base_view(served, "categories/books/index.html", 0));
+        let first = first_rows[step];
         assert!(
             rows.iter().any(|r| r.starts_with(first)),
             "step {step}: no row {first:?} in {rows:?}"
         );
-        let full = dir.path().join(format!("full-{step}"));
-        let cold = vaultc::build::build(
-            &vault,
-            &BuildOptions {
-                output: full.clone(),
-                full: true,
-                no_cache: true,
-                ..BuildOptions::default()
-            },
-        )
-        .unwrap();
-        assert_same_tree(&served, &full);
-        // And it reports what a cold build reports.
-        let listed = |r: &vaultc::build::BuildReport| -> Vec<String> {
-            r.compilation
-                .diagnostics
-                .iter()
-                .map(|d| format!("{d:?}"))
-                .collect()
-        };
-        let session_report = session.last_build().expect("built");
-        assert_eq!(listed(session_report), listed(&cold), "step {step}");
-    }
+    });
 }
 
-/// A view that reads `this` is made for each page that shows it (a page never shows another
-/// page's rows); one that does not is the same on every page. Notes without a page are never
-/// rows, and a backlink from one shows no name.
 #[test]
 fn views_that_read_this_differ_by_page_and_hidden_notes_stay_hidden() {
     let base = "views:\n  - type: table\n    name: Here\n    filters:\n      and:\n        - file.hasLink(this)\n    order: [file.name]\n  - type: table\n    name: All\n    order: [file.name, formula.Back]\nformulas:\n  Back: file.backlinks\n";

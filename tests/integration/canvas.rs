@@ -7,35 +7,9 @@ use std::path::Path;
 
 use crate::support::*;
 
-/// The embedded canvas of a built page, from its opening `<div` to its end.
+/// The embedded canvas of a built page.
 fn canvas_view(site: &Path, page: &str) -> String {
-    let html = std::fs::read_to_string(site.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
-    let start = html
-        .find("<div class=\"embed embed-canvas\"")
-        .unwrap_or_else(|| panic!("no canvas in {page}:\n{html}"));
-    // To the `</div>` that closes the opening one.
-    let mut depth = 0usize;
-    let mut at = start;
-    loop {
-        let open = html[at..].find("<div").map(|i| at + i);
-        let close = html[at..]
-            .find("</div>")
-            .map(|i| at + i)
-            .unwrap_or_else(|| panic!("unclosed canvas in {page}"));
-        match open {
-            Some(open) if open < close => {
-                depth += 1;
-                at = open + 4;
-            }
-            _ => {
-                depth -= 1;
-                at = close + "</div>".len();
-                if depth == 0 {
-                    return html[start..at].to_string();
-                }
-            }
-        }
-    }
+    nth_div(site, page, "<div class=\"embed embed-canvas\"", 0)
 }
 
 /// The opening tag of the element whose class list starts with `class`, and its content up
@@ -199,57 +173,23 @@ fn a_canvas_that_is_not_json_shows_nothing_and_says_where() {
 
 #[test]
 fn a_session_keeps_canvas_cards_up_to_date() {
-    use vaultc::build::{BuildOptions, BuildSession};
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("vault");
-    copy_dir(&fixture("canvas"), &vault);
-    let root = vault.canonicalize().unwrap();
-    let served = dir.path().join("served");
-    let options = BuildOptions {
-        output: served.clone(),
-        ..BuildOptions::default()
-    };
-    let mut session = BuildSession::new();
-    session.build(&vault, &options, None).unwrap();
-    let target = root.join("Notes/Target.md");
-    let board = root.join("Plans/Board.canvas");
-    let edits: [(&Path, String, &str); 2] = [
-        (
-            &target,
-            std::fs::read_to_string(&target)
-                .unwrap()
-                .replace("Shown in the card.", "Edited in the note."),
-            "Edited in the note.",
-        ),
-        (
-            &board,
-            std::fs::read_to_string(&board)
-                .unwrap()
-                .replace("## Idea", "## Better idea"),
-            "<h2>Better idea</h2>",
-        ),
+    let board = "Plans/Board.canvas";
+    let edits: [(&str, &dyn Fn(String) -> String); 2] = [
+        ("Notes/Target.md", &|t| {
+            t.replace("Shown in the card.", "Edited in the note.")
+        }),
+        (board, &|t| t.replace("## Idea", "## Better idea")),
     ];
-    for (step, (file, text, shown)) in edits.iter().enumerate() {
-        std::fs::write(file, text).unwrap();
-        let report = session
-            .build(&vault, &options, Some(&[file.to_path_buf()]))
-            .unwrap();
+    let shown = ["Edited in the note.", "<h2>Better idea</h2>"];
+    session_edits("canvas", &edits, |step, served, tracked| {
         // A note is rebuilt by tracking (with every page that shows a canvas); a changed
         // canvas file builds the whole vault.
-        assert_eq!(report.tracked, *file != board.as_path(), "step {step}");
-        let view = canvas_view(&served, "home/index.html");
-        assert!(view.contains(shown), "step {step}: {shown} not in {view}");
-        let full = dir.path().join(format!("full-{step}"));
-        vaultc::build::build(
-            &vault,
-            &BuildOptions {
-                output: full.clone(),
-                full: true,
-                no_cache: true,
-                ..BuildOptions::default()
-            },
-        )
-        .unwrap();
-        assert_same_tree(&served, &full);
-    }
+        assert_eq!(tracked, edits[step].0 != board, "step {step}");
+        let view = canvas_view(served, "home/index.html");
+        assert!(
+            view.contains(shown[step]),
+            "step {step}: {} not in {view}",
+            shown[step]
+        );
+    });
 }

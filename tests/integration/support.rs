@@ -839,3 +839,88 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// The `n`-th element of built page `page` of `site` that starts with `opening` (such as
+/// `<div class="embed embed-base"`), up to the `</div>` that closes it.
+pub fn nth_div(site: &Path, page: &str, opening: &str, n: usize) -> String {
+    let html = std::fs::read_to_string(site.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+    let start = html
+        .match_indices(opening)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no {opening} number {n} in {page}:\n{html}"))
+        .0;
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        let open = html[at..].find("<div").map(|i| at + i);
+        let close = html[at..]
+            .find("</div>")
+            .map(|i| at + i)
+            .unwrap_or_else(|| panic!("unclosed {opening} in {page}"));
+        match open {
+            Some(open) if open < close => {
+                depth += 1;
+                at = open + 4;
+            }
+            _ => {
+                depth -= 1;
+                at = close + "</div>".len();
+                if depth == 0 {
+                    return html[start..at].to_string();
+                }
+            }
+        }
+    }
+}
+
+/// A build session over a copy of fixture `name`: each edit writes a file (a vault path and
+/// its new text, made from the old) and rebuilds with the watcher reporting that file; then
+/// `after(step, served site, whether the rebuild was tracked)` looks at the site, which must
+/// equal a cold full build of the edited vault, diagnostics included.
+pub fn session_edits(
+    name: &str,
+    edits: &[(&str, &dyn Fn(String) -> String)],
+    mut after: impl FnMut(usize, &Path, bool),
+) {
+    use vaultc::build::{BuildOptions, BuildSession};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&fixture(name), &vault);
+    let root = vault.canonicalize().unwrap();
+    let served = dir.path().join("served");
+    let options = BuildOptions {
+        output: served.clone(),
+        ..BuildOptions::default()
+    };
+    let mut session = BuildSession::new();
+    session.build(&vault, &options, None).unwrap();
+    for (step, (path, change)) in edits.iter().enumerate() {
+        let file = root.join(path);
+        std::fs::write(&file, change(std::fs::read_to_string(&file).unwrap())).unwrap();
+        let report = session
+            .build(&vault, &options, Some(std::slice::from_ref(&file)))
+            .unwrap();
+        after(step, &served, report.tracked);
+        let full = dir.path().join(format!("full-{step}"));
+        let cold = vaultc::build::build(
+            &vault,
+            &BuildOptions {
+                output: full.clone(),
+                full: true,
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+        assert_same_tree(&served, &full);
+        let listed = |r: &vaultc::build::BuildReport| -> Vec<String> {
+            r.compilation
+                .diagnostics
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect()
+        };
+        let session_report = session.last_build().expect("built");
+        assert_eq!(listed(session_report), listed(&cold), "step {step}");
+    }
+}
