@@ -536,7 +536,6 @@ pub fn view_html(
         out.push_str("</div>");
     }
     edges_svg(&mut out, canvas, (min_x, min_y, width, height), &marker);
-    let folder = canvas.path.folder();
     for node in &canvas.nodes {
         let class = match &node.kind {
             NodeKind::Group(_) => continue,
@@ -550,7 +549,7 @@ pub fn view_html(
         match &node.kind {
             NodeKind::Text(text) => {
                 out.push_str("<div class=\"canvas-card-body\">");
-                markdown_html(ctx, folder, text, &mut out);
+                markdown_html(ctx, &canvas.path, text, &mut out);
                 out.push_str("</div>");
             }
             NodeKind::File { path, subpath } => {
@@ -729,9 +728,9 @@ fn file_card(
     }
 }
 
-/// A text card's markdown as HTML: links and images resolved as a note in the canvas's
-/// `folder` would resolve them, raw HTML shown as text.
-fn markdown_html(ctx: &BodyContext, folder: &str, text: &str, out: &mut String) {
+/// A text card's markdown as HTML: links and images resolved as a note in the folder of
+/// `canvas` (the canvas's path) would resolve them, raw HTML shown as text.
+fn markdown_html(ctx: &BodyContext, canvas: &VaultPath, text: &str, out: &mut String) {
     let mut events: Vec<Event> = Vec::new();
     // Inside an image: its alt text is gathered instead of written.
     let mut image: Option<(String, String)> = None;
@@ -759,7 +758,7 @@ fn markdown_html(ctx: &BodyContext, folder: &str, text: &str, out: &mut String) 
                 ..
             }) => {
                 let mut html = String::from("<a");
-                match link_href(ctx, folder, &dest_url, link_type) {
+                match link_href(ctx, canvas, &dest_url, link_type) {
                     Some((class, href)) => {
                         let _ = write!(html, " class=\"{class}\" href=\"");
                         push_escaped(&mut html, &href);
@@ -775,7 +774,7 @@ fn markdown_html(ctx: &BodyContext, folder: &str, text: &str, out: &mut String) 
                 dest_url,
                 ..
             }) => {
-                let src = link_href(ctx, folder, &dest_url, link_type)
+                let src = link_href(ctx, canvas, &dest_url, link_type)
                     .map(|(_, href)| href)
                     .unwrap_or_default();
                 image = Some((src, String::new()));
@@ -816,12 +815,12 @@ fn push_fragment_anchor(
     }
 }
 
-/// The class and href of a link or image destination `dest` in a text card of a canvas in
-/// `folder`: a web address as it is, a file of the vault at its page or site file; `None`
-/// for one the vault does not have (or a scheme a page must not follow).
+/// The class and href of a link or image destination `dest` in a text card of the canvas at
+/// `canvas`: a web address as it is, a file of the vault at its page or site file; `None` for
+/// one the vault does not have (or a scheme a page must not follow).
 fn link_href(
     ctx: &BodyContext,
-    folder: &str,
+    canvas: &VaultPath,
     dest: &str,
     link_type: LinkType,
 ) -> Option<(&'static str, String)> {
@@ -849,10 +848,10 @@ fn link_href(
         return None;
     }
     let comp = ctx.comp;
-    let found = crate::resolve::resolve_in_folder(
+    let found = crate::resolve::resolve_from_file(
         &comp.vault,
         &comp.resolution.index,
-        folder,
+        canvas,
         target,
         fragment.as_ref(),
         comp.bases.resolve,

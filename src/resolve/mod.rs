@@ -437,7 +437,7 @@ pub fn resolve_link(
         link.kind,
         crate::vault::LinkKind::Markdown | crate::vault::LinkKind::Embed
     ) && !link_is_wiki(note, link);
-    let from = (Some(src), note.folder());
+    let from = (Some(src), &note.path);
     let (file, ambiguous, case_exact) = match find_file(vault, index, from, &link.target, clamp) {
         Some(found) => found,
         None => {
@@ -493,21 +493,21 @@ pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTar
 }
 
 /// Rules 1-4 of §3: self, relative, exact path, path suffix with tie-breaks.
-/// Where a link is written: the note (none for a link in a canvas card) and the folder its
-/// relative paths and ties between names start from.
-type LinkFrom<'a> = (Option<NoteId>, &'a str);
+/// Where a link is written: the note (none for a link in a canvas card) and the file's path,
+/// whose folder relative paths and ties between names start from.
+type LinkFrom<'a> = (Option<NoteId>, &'a VaultPath);
 
-/// The target of a wikilink `target` (without `#fragment`) written in a file of `folder`
-/// that is not a note (a canvas card), resolved as a note there would resolve it.
-pub fn resolve_in_folder(
+/// The target of a wikilink `target` (without `#fragment`) written in the file at `path`
+/// that is not a note (a canvas card), resolved as a note in its folder would resolve it.
+pub fn resolve_from_file(
     vault: &Vault,
     index: &NameIndex,
-    folder: &str,
+    path: &VaultPath,
     target: &str,
     fragment: Option<&Fragment>,
     options: ResolveOptions,
 ) -> LinkTarget {
-    let found = find_file(vault, index, (None, folder), target, false).map(|(f, ..)| f);
+    let found = find_file(vault, index, (None, path), target, false).map(|(f, ..)| f);
     let found = found.or_else(|| {
         options
             .resolve_aliases
@@ -530,7 +530,7 @@ pub fn resolve_in_folder(
 fn find_file(
     vault: &Vault,
     index: &NameIndex,
-    (src_id, src_folder): LinkFrom<'_>,
+    (src_id, src_path): LinkFrom<'_>,
     target: &str,
     clamp: bool,
 ) -> Option<(FileRef, Candidates, bool)> {
@@ -574,7 +574,7 @@ fn find_file(
         let joined = if let Some(abs) = target.strip_prefix('/') {
             Some(abs.to_string())
         } else {
-            join_relative(src_folder, target, clamp)
+            join_relative(src_path.folder(), target, clamp)
         }?;
         let found = index.exact_parts(&fold_name(&joined));
         return (found != [&[], &[]]).then(|| pick_exact(found, &joined));
@@ -603,9 +603,9 @@ fn find_file(
         let key = format!("{}\0{wanted}", fold_name(target));
         index
             .shared(&key, || SharedName::new(vault, found, &wanted))
-            .rank(vault, src_folder)
+            .rank(vault, src_path.folder())
     } else {
-        rank(vault, found, &wanted, src_folder)
+        rank(vault, found, &wanted, src_path.folder())
     };
     let exact = is_case_exact(&winner, &wanted);
     Some((winner, ambiguous, exact))
