@@ -563,7 +563,15 @@ fn find_file(
         let mut found = found.concat();
         let wanted = nfc(wanted);
         if found.len() > 1 {
-            found.sort_by_cached_key(|f| (!is_case_exact(f, &wanted), path_of(f)));
+            // A note before a file without extension at the same path (`c.md` and `c`):
+            // a link without an extension names a note.
+            found.sort_by_cached_key(|f| {
+                (
+                    matches!(f, FileRef::Attachment(_)),
+                    !is_case_exact(f, &wanted),
+                    path_of(f),
+                )
+            });
         }
         let exact = is_case_exact(&found[0], &wanted);
         (found[0], Candidates::default(), exact)

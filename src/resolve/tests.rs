@@ -66,6 +66,22 @@ fn check(files: &[(&str, &str)], from: &str, expect: &str) {
 }
 
 #[test]
+fn a_note_wins_over_a_file_without_extension_at_its_path() {
+    let files = [
+        ("src.md", "[[c]]"),
+        ("c.md", ""),
+        ("c", ""),
+        ("d.md", "[[c.md]]"),
+        ("e.md", "![[LICENSE]]"),
+        ("LICENSE", ""),
+    ];
+    check(&files, "src.md", "c.md");
+    check(&files, "d.md", "c.md");
+    // Alone, the file without extension is what the name reaches.
+    check(&files, "e.md", "LICENSE");
+}
+
+#[test]
 fn exact_path_wins_over_sibling() {
     check(
         &[

@@ -476,7 +476,8 @@ fn an_unwritable_output_says_why_once() {
 /// `index.html`, `graph-data.js`, `static/style.css`, an `index.html` in a note's page folder,
 /// a file where a note's page folder goes, and a note in `tags/` where a tag's page would go.
 /// The site keeps its own files; each attachment is copied under a numbered name, with a
-/// warning, and links follow it; the tag page yields to the note. A build after an edit
+/// warning, and links follow it (`[[c]]` names the note `c.md`, not the file `c`); the tag page
+/// yields to the note. A build after an edit
 /// updates that site in place to the bytes of a cold build.
 #[test]
 fn files_of_the_vault_never_overwrite_the_sites_own() {
@@ -526,12 +527,13 @@ fn files_of_the_vault_never_overwrite_the_sites_own() {
     let tag = read("tags/x-2/index.html");
     assert!(tag.contains("page-tag") && tag.contains("Home"), "{tag}");
     let home = read("home/index.html");
+    // `[[c]]` names the note `c.md`, not the file `c` beside it (copied all the same).
+    assert!(!home.contains("href=\"../c-2\""), "{home}");
     for href in [
         "../index-2.html",
         "../graph-data-2.js",
         "../static/style-2.css",
         "../home/index-2.html",
-        "../c-2",
         "../c/index.html",
         "../tags/x/index.html",
         "../tags/x-2/index.html",
