@@ -169,14 +169,28 @@ impl Canvases {
         self.files.is_empty()
     }
 
-    /// An `invalid-canvas` diagnostic for every file card naming a file `vault` does not have.
-    pub fn missing_files(&self, vault: &Vault, texts: &[OtherSource]) -> Vec<Diagnostic> {
+    /// An `invalid-canvas` diagnostic for every file card naming a file `vault` does not have
+    /// and every link of a text card that reaches nothing (resolved by `index` as the page
+    /// resolves it); `texts` holds the canvases' texts, which the diagnostics point into.
+    pub fn missing_targets(
+        &self,
+        vault: &Vault,
+        index: &crate::resolve::NameIndex,
+        options: crate::resolve::ResolveOptions,
+        texts: &[OtherSource],
+    ) -> Vec<Diagnostic> {
         let mut found = Vec::new();
         for (_, canvas) in &self.files {
             let text = texts
                 .binary_search_by(|t| t.path.cmp(&canvas.path))
                 .map_or("", |i| texts[i].text.as_str());
             for node in &canvas.nodes {
+                if let NodeKind::Text(markdown) = &node.kind {
+                    found.extend(missing_links(
+                        vault, index, options, canvas, node, markdown, text,
+                    ));
+                    continue;
+                }
                 let NodeKind::File { path, .. } = &node.kind else {
                     continue;
                 };
@@ -202,6 +216,76 @@ impl Canvases {
         }
         found
     }
+}
+
+/// An `invalid-canvas` diagnostic for each link of text card `node` (its `markdown`) of
+/// `canvas` that reaches nothing, at the link as the file `text` writes it.
+fn missing_links(
+    vault: &Vault,
+    index: &crate::resolve::NameIndex,
+    options: crate::resolve::ResolveOptions,
+    canvas: &Canvas,
+    node: &Node,
+    markdown: &str,
+    text: &str,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let parser = pulldown_cmark::Parser::new_ext(markdown, crate::parse::markdown_options())
+        .into_offset_iter();
+    for (event, range) in parser {
+        let (Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            ..
+        })
+        | Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            ..
+        })) = event
+        else {
+            continue;
+        };
+        let CardLink::Vault(target, fragment) = card_link(&dest_url, link_type) else {
+            continue;
+        };
+        let resolved = crate::resolve::resolve_from_file(
+            vault,
+            index,
+            &canvas.path,
+            &target,
+            fragment.as_ref(),
+            options,
+        );
+        if !matches!(resolved, LinkTarget::Missing { .. }) {
+            continue;
+        }
+        // The link as the JSON writes it (escaped as a string's content), else the node.
+        let written = markdown.get(range).unwrap_or_default();
+        let escaped = serde_json::to_string(written).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        let from = (node.span.start as usize).min(text.len());
+        let span = text
+            .get(from..)
+            .and_then(|rest| rest.find(escaped))
+            .filter(|_| !escaped.is_empty())
+            .map_or(node.span, |at| {
+                Span::new(from + at..from + at + escaped.len())
+            });
+        found.push(
+            Diagnostic::new(
+                Code::InvalidCanvas,
+                canvas.path.clone(),
+                span,
+                format!(
+                    "card \"{}\" links to \"{target}\", which the vault does not have",
+                    node.id
+                ),
+            )
+            .with_help("the card shows the link's text, leading nowhere"),
+        );
+    }
+    found
 }
 
 /// What a file card shows: a note, or an attachment, by its exact vault path.
@@ -815,20 +899,26 @@ fn push_fragment_anchor(
     }
 }
 
-/// The class and href of a link or image destination `dest` in a text card of the canvas at
-/// `canvas`: a web address as it is, a file of the vault at its page or site file; `None` for
-/// one the vault does not have (or a scheme a page must not follow).
-fn link_href(
-    ctx: &BodyContext,
-    canvas: &VaultPath,
-    dest: &str,
-    link_type: LinkType,
-) -> Option<(&'static str, String)> {
+/// Where a link or image destination of a text card leads.
+enum CardLink {
+    /// A web or mail address, as the href to write.
+    Web(String),
+    /// A file of the vault: the target (without `#`), and the fragment.
+    Vault(String, Option<crate::vault::Fragment>),
+    /// Nowhere a page may lead: an empty target, or a scheme a page must not follow.
+    Nowhere,
+}
+
+/// What destination `dest` of a link of type `link_type` names.
+fn card_link(dest: &str, link_type: LinkType) -> CardLink {
     if matches!(link_type, LinkType::Email) {
-        return Some(("external", format!("mailto:{dest}")));
+        return CardLink::Web(format!("mailto:{dest}"));
     }
     if dest.contains("://") || dest.starts_with("mailto:") {
-        return is_web(dest).then(|| ("external", dest.to_string()));
+        return match is_web(dest) {
+            true => CardLink::Web(dest.to_string()),
+            false => CardLink::Nowhere,
+        };
     }
     let decoded;
     let dest = if matches!(link_type, LinkType::WikiLink { .. }) {
@@ -844,15 +934,40 @@ fn link_href(
         Some((t, f)) => (t.trim(), crate::parse::links::parse_fragment(t, f)),
         None => (dest.trim(), None),
     };
-    if target.is_empty() {
-        return None;
+    // A markdown destination with another scheme (`javascript:`, `file:`) is not followed.
+    let scheme = !matches!(link_type, LinkType::WikiLink { .. })
+        && target.split_once(':').is_some_and(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+    if target.is_empty() || scheme {
+        return CardLink::Nowhere;
     }
+    CardLink::Vault(target.to_string(), fragment)
+}
+
+/// The class and href of a link or image destination `dest` in a text card of the canvas at
+/// `canvas`: a web address as it is, a file of the vault at its page or site file; `None` for
+/// one the vault does not have (or a scheme a page must not follow).
+fn link_href(
+    ctx: &BodyContext,
+    canvas: &VaultPath,
+    dest: &str,
+    link_type: LinkType,
+) -> Option<(&'static str, String)> {
+    let (target, fragment) = match card_link(dest, link_type) {
+        CardLink::Web(href) => return Some(("external", href)),
+        CardLink::Nowhere => return None,
+        CardLink::Vault(target, fragment) => (target, fragment),
+    };
     let comp = ctx.comp;
     let found = crate::resolve::resolve_from_file(
         &comp.vault,
         &comp.resolution.index,
         canvas,
-        target,
+        &target,
         fragment.as_ref(),
         comp.bases.resolve,
     );

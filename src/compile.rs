@@ -431,9 +431,6 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         other_sources,
     };
     bases.parse_inline(&vault);
-    if !canvases.is_empty() {
-        diagnostics.extend(canvases.missing_files(&vault, &vault.other_sources));
-    }
     diagnostics.extend(bases.parse_diagnostics.iter().cloned());
     timings.mark("parse");
     let previous = options
@@ -457,6 +454,14 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         None => resolve::resolve(&vault, resolve_options),
     };
     timings.mark("resolve");
+    if !canvases.is_empty() {
+        diagnostics.extend(canvases.missing_targets(
+            &vault,
+            &resolution.index,
+            resolve_options,
+            &vault.other_sources,
+        ));
+    }
     let graph = ConceptGraph::build(&vault, &resolution);
     timings.mark("graph");
     let (link_diagnostics, suggestions) =

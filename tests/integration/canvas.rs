@@ -128,7 +128,14 @@ fn what_a_canvas_cannot_show_is_a_warning_at_its_place() {
     let (v, code) = check_json(&fixture("canvas"));
     assert_eq!(code, 0, "warnings only: {}", show_diags(&v));
     let found = diags_with_code(&v, "invalid-canvas");
-    assert_eq!(found.len(), 2, "{}", show_diags(&v));
+    assert_eq!(found.len(), 3, "{}", show_diags(&v));
+    // A text card's link to a missing note, at `[[Nowhere]]` in the JSON string; the links
+    // that reach something, the web link and the `javascript:` one are not reported.
+    let nowhere = assert_diag(&v, "invalid-canvas", "Plans/Board.canvas", 4, 101);
+    assert_eq!(
+        nowhere["message"],
+        "card \"idea\" links to \"Nowhere\", which the vault does not have"
+    );
     let gone = assert_diag(&v, "invalid-canvas", "Plans/Board.canvas", 7, 37);
     assert_eq!(
         gone["message"],
