@@ -199,19 +199,16 @@ impl Canvases {
                 }
                 // The file's name where the node writes it, else the node.
                 let span =
-                    json_string_at(text, path, node.span.start as usize).unwrap_or(node.span);
-                found.push(
-                    Diagnostic::new(
-                        Code::InvalidCanvas,
-                        canvas.path.clone(),
-                        span,
-                        format!(
-                            "file card \"{}\" shows \"{path}\", which the vault does not have",
-                            node.id
-                        ),
-                    )
-                    .with_help("the card says \"not found\" in the page"),
-                );
+                    json_string_at(text, path, node.span.start as usize, true).unwrap_or(node.span);
+                found.push(problem(
+                    &canvas.path,
+                    span,
+                    format!(
+                        "file card \"{}\" shows \"{path}\", which the vault does not have",
+                        node.id
+                    ),
+                    "the card says \"not found\" in the page",
+                ));
             }
         }
         found
@@ -262,28 +259,17 @@ fn missing_links(
         }
         // The link as the JSON writes it (escaped as a string's content), else the node.
         let written = markdown.get(range).unwrap_or_default();
-        let escaped = serde_json::to_string(written).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        let from = (node.span.start as usize).min(text.len());
-        let span = text
-            .get(from..)
-            .and_then(|rest| rest.find(escaped))
-            .filter(|_| !escaped.is_empty())
-            .map_or(node.span, |at| {
-                Span::new(from + at..from + at + escaped.len())
-            });
-        found.push(
-            Diagnostic::new(
-                Code::InvalidCanvas,
-                canvas.path.clone(),
-                span,
-                format!(
-                    "card \"{}\" links to \"{target}\", which the vault does not have",
-                    node.id
-                ),
-            )
-            .with_help("the card shows the link's text, leading nowhere"),
-        );
+        let span =
+            json_string_at(text, written, node.span.start as usize, false).unwrap_or(node.span);
+        found.push(problem(
+            &canvas.path,
+            span,
+            format!(
+                "card \"{}\" links to \"{target}\", which the vault does not have",
+                node.id
+            ),
+            "the card shows the link's text, leading nowhere",
+        ));
     }
     found
 }
@@ -307,12 +293,26 @@ fn find_file(vault: &Vault, path: &str) -> Option<CardFile> {
         .map(|i| CardFile::Attachment(AttachmentId(i as u32)))
 }
 
-/// The span of the JSON string `value` (quotes included) at or after byte `from` of `text`.
-fn json_string_at(text: &str, value: &str, from: usize) -> Option<Span> {
+/// The span of `value` as a JSON string writes it (escaped, and with its quotes when
+/// `whole`) at or after byte `from` of `text`.
+fn json_string_at(text: &str, value: &str, from: usize, whole: bool) -> Option<Span> {
     let quoted = serde_json::to_string(value).ok()?;
+    let written = if whole {
+        quoted.as_str()
+    } else {
+        &quoted[1..quoted.len() - 1]
+    };
+    if written.is_empty() {
+        return None;
+    }
     let at = from.min(text.len());
-    let start = text.get(at..)?.find(&quoted)? + at;
-    Some(Span::new(start..start + quoted.len()))
+    let start = text.get(at..)?.find(written)? + at;
+    Some(Span::new(start..start + written.len()))
+}
+
+/// An `invalid-canvas` diagnostic in the canvas at `path`.
+fn problem(path: &VaultPath, span: Span, message: String, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::InvalidCanvas, path.clone(), span, message).with_help(help)
 }
 
 impl Canvas {
@@ -325,10 +325,12 @@ impl Canvas {
         };
         let mut diagnostics = Vec::new();
         let mut report = |span: Span, message: String| {
-            diagnostics.push(
-                Diagnostic::new(Code::InvalidCanvas, path.clone(), span, message)
-                    .with_help("the embed shows the rest of the canvas"),
-            );
+            diagnostics.push(problem(
+                path,
+                span,
+                message,
+                "the embed shows the rest of the canvas",
+            ));
         };
         if text.trim().is_empty() {
             // A new canvas Obsidian has not written yet: nothing to show, nothing wrong.
@@ -356,7 +358,7 @@ impl Canvas {
         for (i, node) in nodes.iter().enumerate() {
             let id = node.get("id").and_then(Json::as_str);
             let span = id
-                .and_then(|id| json_string_at(text, id, cursor))
+                .and_then(|id| json_string_at(text, id, cursor, true))
                 .unwrap_or(Span::new(0..text.len().min(1)));
             if id.is_some() {
                 cursor = span.end as usize;
