@@ -158,10 +158,7 @@ impl Canvases {
         note: &crate::vault::Note,
         links: &[crate::resolve::ResolvedLink],
     ) -> bool {
-        note.links.iter().zip(links).any(|(l, r)| {
-            l.kind == crate::vault::LinkKind::Embed
-                && matches!(r.target, LinkTarget::Attachment(a) if self.get(a).is_some())
-        })
+        crate::resolve::embeds_attachment(note, links, |a| self.get(a).is_some())
     }
 
     /// Whether the vault has no canvas.
@@ -171,15 +168,15 @@ impl Canvases {
 
     /// An `invalid-canvas` diagnostic for every file card naming a file `vault` does not have
     /// and every link of a text card that reaches nothing (resolved by `index` as the page
-    /// resolves it); `texts` holds the canvases' texts, which the diagnostics point into.
+    /// resolves it), pointing into the canvas's text among the vault's other sources.
     pub fn missing_targets(
         &self,
         vault: &Vault,
         index: &crate::resolve::NameIndex,
         options: crate::resolve::ResolveOptions,
-        texts: &[OtherSource],
     ) -> Vec<Diagnostic> {
         let mut found = Vec::new();
+        let texts = &vault.other_sources;
         for (_, canvas) in &self.files {
             let text = texts
                 .binary_search_by(|t| t.path.cmp(&canvas.path))
@@ -283,14 +280,10 @@ enum CardFile {
 /// The file at vault path `path` (notes and attachments are sorted by path).
 fn find_file(vault: &Vault, path: &str) -> Option<CardFile> {
     let path = path.trim().trim_start_matches('/');
-    if let Ok(i) = vault.notes.binary_search_by(|n| n.path.as_str().cmp(path)) {
-        return Some(CardFile::Note(NoteId(i as u32)));
+    match vault.note_at(path) {
+        Some(id) => Some(CardFile::Note(id)),
+        None => vault.attachment_at(path).map(CardFile::Attachment),
     }
-    vault
-        .attachments
-        .binary_search_by(|a| a.path.as_str().cmp(path))
-        .ok()
-        .map(|i| CardFile::Attachment(AttachmentId(i as u32)))
 }
 
 /// The span of `value` as a JSON string writes it (escaped, and with its quotes when

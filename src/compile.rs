@@ -455,12 +455,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     };
     timings.mark("resolve");
     if !canvases.is_empty() {
-        diagnostics.extend(canvases.missing_targets(
-            &vault,
-            &resolution.index,
-            resolve_options,
-            &vault.other_sources,
-        ));
+        diagnostics.extend(canvases.missing_targets(&vault, &resolution.index, resolve_options));
     }
     let graph = ConceptGraph::build(&vault, &resolution);
     timings.mark("graph");

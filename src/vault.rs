@@ -53,6 +53,22 @@ impl Vault {
         Some((text, std::borrow::Cow::Owned(LineIndex::new(text))))
     }
 
+    /// The note at vault path `path`, exactly (notes are sorted by path).
+    pub fn note_at(&self, path: &str) -> Option<NoteId> {
+        self.notes
+            .binary_search_by(|n| n.path.as_str().cmp(path))
+            .ok()
+            .map(|i| NoteId(i as u32))
+    }
+
+    /// The attachment at vault path `path`, exactly (attachments are sorted by path).
+    pub fn attachment_at(&self, path: &str) -> Option<AttachmentId> {
+        self.attachments
+            .binary_search_by(|a| a.path.as_str().cmp(path))
+            .ok()
+            .map(|i| AttachmentId(i as u32))
+    }
+
     /// The note with this id.
     pub fn note(&self, id: NoteId) -> &Note {
         &self.notes[id.0 as usize]

@@ -248,10 +248,7 @@ impl Bases {
     ) -> bool {
         !self.is_empty()
             && (!note.bases.is_empty()
-                || note.links.iter().zip(links).any(|(l, r)| {
-                    l.kind == LinkKind::Embed
-                        && matches!(r.target, LinkTarget::Attachment(a) if self.get(a).is_some())
-                }))
+                || crate::resolve::embeds_attachment(note, links, |a| self.get(a).is_some()))
     }
 
     /// The base of attachment `id`, if it is one.
@@ -988,19 +985,11 @@ impl Host for VaultHost<'_> {
     fn file(&self, from: Option<FileRef>, text: &str) -> Option<FileRef> {
         // A vault path, exactly (notes and attachments are sorted by path), else a link.
         let path = text.trim().trim_start_matches('/');
-        let note = |p: &str| {
-            self.vault
-                .notes
-                .binary_search_by(|n| n.path.as_str().cmp(p))
-                .ok()
-                .map(|i| self.note_file(NoteId(i as u32)))
-        };
+        let note = |p: &str| self.vault.note_at(p).map(|n| self.note_file(n));
         let attachment = self
             .vault
-            .attachments
-            .binary_search_by(|a| a.path.as_str().cmp(path))
-            .ok()
-            .map(|i| self.attachment_file(AttachmentId(i as u32)));
+            .attachment_at(path)
+            .map(|a| self.attachment_file(a));
         if let Some(found) = note(path)
             .or(attachment)
             .or_else(|| note(&format!("{path}.md")))

@@ -493,6 +493,19 @@ pub fn resolve_fragment(note: &Note, fragment: Option<&Fragment>) -> FragmentTar
 }
 
 /// Rules 1-4 of §3: self, relative, exact path, path suffix with tie-breaks.
+/// Whether `note` (whose resolved links are `links`) embeds an attachment `wanted` accepts:
+/// a base or a canvas its page shows.
+pub fn embeds_attachment(
+    note: &Note,
+    links: &[ResolvedLink],
+    wanted: impl Fn(AttachmentId) -> bool,
+) -> bool {
+    note.links.iter().zip(links).any(|(l, r)| {
+        l.kind == crate::vault::LinkKind::Embed
+            && matches!(r.target, LinkTarget::Attachment(a) if wanted(a))
+    })
+}
+
 /// Where a link is written: the note (none for a link in a canvas card) and the file's path,
 /// whose folder relative paths and ties between names start from.
 type LinkFrom<'a> = (Option<NoteId>, &'a VaultPath);
