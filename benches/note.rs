@@ -254,6 +254,7 @@ fn one_note(c: &mut Criterion) {
         title: "bench".into(),
         language: "en".into(),
         strings: vaultc::render::strings::UiStrings::english(),
+        stylesheet: None,
     };
     c.bench_function("render/one_note", |b| {
         b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, &meta, id).unwrap())

@@ -160,7 +160,8 @@ pub(crate) fn build_keeping(
         };
         return Ok((report, None));
     }
-    let meta = render::SiteMeta::new(&vault_abs, &options.compile.config.site);
+    let meta =
+        render::SiteMeta::new(&vault_abs, &options.compile.config.site).with_stylesheet(&comp);
     let (staging, kept_fragments) = match written.filter(|_| !options.full) {
         Some(site) => (
             output::Staging::create_over(&out, &vault_abs, site.manifest)?,

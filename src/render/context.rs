@@ -16,6 +16,9 @@ pub struct SiteView<'a> {
     pub root: String,
     /// `vaultc x.y.z`.
     pub generator: &'static str,
+    /// The vault's `publish.css` (its site path, relative to `root`), when it has one: linked
+    /// after the theme's stylesheet, so its rules win.
+    pub stylesheet: Option<&'a str>,
 }
 
 /// The page being rendered, as `page`.

@@ -147,7 +147,14 @@ fn write_page<'s>(
     o.esc(site.title);
     o.push("</title>\n<link rel=\"stylesheet\" href=\"");
     o.esc(root);
-    o.push("static/style.css\">\n\n</head>\n<body class=\"page-");
+    o.push("static/style.css\">\n");
+    if let Some(stylesheet) = site.stylesheet {
+        o.push("<link rel=\"stylesheet\" href=\"");
+        o.esc(root);
+        o.esc(stylesheet);
+        o.push("\">\n");
+    }
+    o.push("\n</head>\n<body class=\"page-");
     o.esc(kind);
     o.push("\" data-root=\"");
     o.esc(root);

@@ -80,6 +80,7 @@ impl SiteInputs {
         for string in meta.strings.values() {
             field(&mut h, string);
         }
+        field(&mut h, meta.stylesheet.as_deref().unwrap_or(""));
         let plan = &comp.site;
         let pages: Vec<u64> = (0..comp.vault.notes.len())
             .into_par_iter()

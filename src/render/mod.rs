@@ -54,6 +54,9 @@ pub struct SiteMeta {
     pub language: String,
     /// The words of the pages: the language's, changed by `[site.strings]`.
     pub strings: strings::UiStrings,
+    /// The vault's own stylesheet, `publish.css` at its root (as Obsidian Publish reads it),
+    /// as the encoded site path it is copied to: every page links it after the theme's.
+    pub stylesheet: Option<String>,
 }
 
 impl SiteMeta {
@@ -80,7 +83,21 @@ impl SiteMeta {
             title,
             language,
             strings,
+            stylesheet: None,
         }
+    }
+
+    /// The vault's root file that styles a published site, as Obsidian Publish names it.
+    pub const STYLESHEET: &'static str = "publish.css";
+
+    /// This meta with the stylesheet of `comp`'s vault: its `publish.css`, wherever the site
+    /// plan copies it (a numbered name when the site makes a file of that name itself).
+    pub fn with_stylesheet(mut self, comp: &Compilation) -> SiteMeta {
+        self.stylesheet = comp
+            .vault
+            .attachment_at(SiteMeta::STYLESHEET)
+            .map(|id| crate::site::encode_path(comp.site.attachment_file(id)));
+        self
     }
 
     /// The `site` value of the page in folder `page`.
@@ -91,6 +108,7 @@ impl SiteMeta {
             strings: &self.strings,
             root: page.root_prefix(),
             generator: GENERATOR,
+            stylesheet: self.stylesheet.as_deref(),
         }
     }
 }
@@ -1524,6 +1542,9 @@ mod tests {
              outgoing_links_other = \"→ {n} <out> {n}\"\nfolder_top_level = \"&amp;\"\n",
         )
         .unwrap();
+        pages += compare_native_and_templated(&home, &templated);
+        // The vault's own stylesheet, linked after the theme's.
+        std::fs::write(home.join("publish.css"), "body { color: teal; }\n").unwrap();
         pages += compare_native_and_templated(&home, &templated);
         for fixture in folders_in(&project.join("tests/fixtures")).expect("fixtures") {
             pages += compare_native_and_templated(&fixture, &templated);

@@ -420,6 +420,47 @@ fn pages_load_the_highlighter_and_the_diagram_renderer_only_when_they_show_code_
     assert!(site.join("static/mermaid.min.js").is_file());
 }
 
+/// A vault's `publish.css` at its root (Obsidian Publish's custom stylesheet) is copied and
+/// linked by every page after the theme's, at each page's depth; one in a folder is not, and a
+/// vault without it links nothing.
+#[test]
+fn the_vaults_publish_css_styles_every_page() {
+    let css = "body { --accent: teal; }\n";
+    let (_dir, _, site) = crate::support::built_vault(&[
+        ("publish.css", css),
+        ("Top.md", "# Top\n\n#topic [[Deep]]\n"),
+        ("a/b/Deep.md", "# Deep\n"),
+        ("a/publish.css", "body { color: red; }\n"),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(site.join("publish.css")).unwrap(),
+        css
+    );
+    let pages = html_pages(&site);
+    assert!(pages.len() > 6, "{pages:?}");
+    for (page, html) in &pages {
+        if html.contains("http-equiv=\"refresh\"") {
+            continue; // a redirect shows nothing
+        }
+        let root = "../".repeat(page.components().count() - 1);
+        let theme = format!("<link rel=\"stylesheet\" href=\"{root}static/style.css\">\n");
+        let own = format!("<link rel=\"stylesheet\" href=\"{root}publish.css\">\n");
+        let at = html
+            .find(&theme)
+            .unwrap_or_else(|| panic!("{}: {html}", page.display()));
+        assert!(
+            html[at + theme.len()..].starts_with(&own),
+            "{}: the vault's stylesheet right after the theme's: {html}",
+            page.display()
+        );
+        assert_eq!(html.matches("stylesheet").count(), 2, "{}", page.display());
+    }
+    let (_dir, _, site) = crate::support::built_vault(&[("Top.md", "# Top\n")]);
+    for (page, html) in &html_pages(&site) {
+        assert!(!html.contains("publish.css"), "{}: {html}", page.display());
+    }
+}
+
 /// Front matter `cssclasses` become classes of the page's `<article>`, as Obsidian gives them
 /// to the note's view: each value split at white space, escaped.
 #[test]
