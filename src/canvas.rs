@@ -15,7 +15,8 @@ use serde_json::Value as Json;
 
 use crate::diag::{Code, Diagnostic};
 use crate::render::html::{
-    note_card_body, push_escaped, push_page_url, push_relative_url, BodyContext,
+    note_card_body, push_attachment_url, push_escaped, push_page_url, push_relative_url,
+    BodyContext,
 };
 use crate::resolve::LinkTarget;
 use crate::source::{Span, VaultPath};
@@ -549,6 +550,17 @@ impl Color {
     }
 }
 
+/// The canvas of attachment `id` drawn on its own page `page` (as an embed draws it; empty
+/// when it is no canvas).
+pub fn page_html(
+    comp: &crate::compile::Compilation,
+    page: &crate::site::PageDir,
+    id: AttachmentId,
+) -> String {
+    let ctx = BodyContext::new(comp, &comp.site, page, None);
+    view_html(&ctx, id, &mut Vec::new()).unwrap_or_default()
+}
+
 /// The HTML of the canvas of attachment `id` embedded on the page of `ctx` (`stack` holds the
 /// notes being embedded, so a card showing one of them is a cycle, not a loop); `None` when
 /// the attachment is no canvas.
@@ -976,8 +988,8 @@ fn link_href(
             Some(("internal", href))
         }
         LinkTarget::Attachment(a) => {
-            push_relative_url(&mut href, &ctx.root, ctx.plan.attachment_file(a));
-            Some(("internal attachment", href))
+            let class = push_attachment_url(&mut href, &ctx.root, ctx.plan, a);
+            Some((class, href))
         }
         LinkTarget::Missing { .. } => None,
     }

@@ -588,6 +588,7 @@ impl BuildSession {
             index_and_graph: relinked || retagged || !retitled.is_empty(),
             tags,
             all_tags: retagged,
+            canvases,
         };
         let mut staging =
             match output::Staging::update(&site.out, std::mem::take(&mut site.manifest)) {

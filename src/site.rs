@@ -123,6 +123,9 @@ pub struct SitePlan {
     tag_index: std::collections::HashMap<String, usize>,
     /// Alias redirect pages: page, the note it redirects to, the alias.
     pub aliases: Vec<(PageDir, NoteId, String)>,
+    /// The page of each canvas (`.canvas` attachment), sorted by attachment: a link to a
+    /// canvas opens its page, as Obsidian opens the canvas, rather than its JSON.
+    pub canvases: Vec<(AttachmentId, PageDir)>,
     /// Where each attachment is copied, by [`AttachmentId`]: its vault path, unless the site
     /// makes a file or folder there itself (see [`SitePlan::attachment_files`]).
     pub attachments: Vec<String>,
@@ -142,6 +145,14 @@ impl SitePlan {
     /// The page of a note, if published.
     pub fn note_page(&self, id: NoteId) -> Option<&PageDir> {
         self.notes[id.0 as usize].as_ref()
+    }
+
+    /// The page of a canvas, when attachment `id` is one.
+    pub fn canvas_page(&self, id: AttachmentId) -> Option<&PageDir> {
+        self.canvases
+            .binary_search_by_key(&id, |(a, _)| *a)
+            .ok()
+            .map(|i| &self.canvases[i].1)
     }
 
     /// The page of a tag, by its folded name.
@@ -171,6 +182,7 @@ impl SitePlan {
                 .iter()
                 .flatten()
                 .chain(self.aliases.iter().map(|(page, _, _)| page))
+                .chain(self.canvases.iter().map(|(_, page)| page))
                 .filter_map(|page| page.as_str().strip_prefix("tags/"))
                 .map(str::to_string),
         );
@@ -411,6 +423,28 @@ pub fn plan(
             }
         }
     }
+    // Canvases after the notes and aliases, whose pages they yield to, and before the tags.
+    for (i, a) in vault.attachments.iter().enumerate() {
+        if !a.path.extension().eq_ignore_ascii_case("canvas") {
+            continue;
+        }
+        let wanted = canvas_parts(a.path.as_str()).join("/");
+        let dir = taken.unique(wanted.clone());
+        if dir != wanted {
+            plan.diagnostics.push(
+                Diagnostic::new(
+                    Code::SlugCollision,
+                    a.path.clone(),
+                    Span::default(),
+                    format!(
+                        "the page URL \"{wanted}/\" is already taken; this canvas's page is \"{dir}/\""
+                    ),
+                )
+                .with_help("rename the canvas or the note whose page has its URL"),
+            );
+        }
+        plan.canvases.push((AttachmentId(i as u32), PageDir(dir)));
+    }
     plan.plan_tags(graph);
     let (attachments, moved) = plan.attachment_files(vault);
     plan.attachments = attachments;
@@ -484,6 +518,7 @@ impl<'a> SiteFiles<'a> {
                 .iter()
                 .flatten()
                 .chain(plan.aliases.iter().map(|(page, _, _)| page))
+                .chain(plan.canvases.iter().map(|(_, page)| page))
                 .chain(plan.tags.iter().map(|(_, _, page)| page))
                 .map(PageDir::as_str)
                 .collect();
@@ -583,6 +618,14 @@ fn note_parts(path: &str) -> Vec<String> {
             })
             .collect(),
     )
+}
+
+/// Slug components of a canvas's page: its folders and its name with ` canvas` for the
+/// extension (`Maps/Board.canvas`: `maps/board-canvas`), so it does not take the page of a
+/// note of the same name, which vaults often keep beside it.
+fn canvas_parts(path: &str) -> Vec<String> {
+    let stem = path.rsplit_once('.').map_or(path, |(stem, _)| stem);
+    note_parts(&format!("{stem} canvas.md"))
 }
 
 /// Components of a `permalink`; `..`, `.` and empty parts are dropped, so it cannot escape.

@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 use crate::compile::Compilation;
 use crate::diag::{Code, Diagnostic};
 use crate::graph::ConceptGraph;
-use crate::render::html::{push_escaped, push_page_url, push_relative_url};
+use crate::render::html::{push_escaped, push_page_url};
 use crate::resolve::LinkTarget;
 use crate::resolve::{Resolution, ResolveOptions};
 use crate::site::SitePlan;
@@ -1756,11 +1756,7 @@ impl Cells<'_> {
     /// The URL of an attachment's copy in the site, from the page.
     fn attachment_href(&self, a: AttachmentId) -> String {
         let mut href = String::new();
-        push_relative_url(
-            &mut href,
-            self.links.root,
-            self.links.plan.attachment_file(a),
-        );
+        crate::render::html::push_attachment_url(&mut href, self.links.root, self.links.plan, a);
         href
     }
 

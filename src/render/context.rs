@@ -30,6 +30,19 @@ pub struct PageView<'a> {
     pub title: &'a str,
 }
 
+/// A canvas's page, as `canvas`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CanvasView<'a> {
+    /// The file's name without `.canvas`.
+    pub title: &'a str,
+    /// Its vault path (`Maps/Board.canvas`).
+    pub path: &'a str,
+    /// The URL of the copied `.canvas` file (its JSON), relative to the page.
+    pub file_url: String,
+    /// The drawn canvas, already safe (`{{ canvas.html|safe }}`).
+    pub html: String,
+}
+
 /// A link to a page.
 #[derive(Clone, Debug, Serialize)]
 pub struct LinkView {

@@ -82,6 +82,26 @@ pub fn push_page_url(out: &mut String, root: &str, page: &PageDir) {
     out.push_str("index.html");
 }
 
+/// Appends the URL of attachment `a` from a page whose `root_prefix()` is `root`: a canvas's
+/// page, or the file the attachment is copied to; returns the link's class.
+pub fn push_attachment_url(
+    out: &mut String,
+    root: &str,
+    plan: &SitePlan,
+    a: crate::vault::AttachmentId,
+) -> &'static str {
+    match plan.canvas_page(a) {
+        Some(page) => {
+            push_page_url(out, root, page);
+            "internal canvas"
+        }
+        None => {
+            push_relative_url(out, root, plan.attachment_file(a));
+            "internal attachment"
+        }
+    }
+}
+
 /// [`push_page_url`] into a new string: what every view's link to a page holds (the same
 /// string as `relative_url(from, &page.file())`).
 pub fn page_url(root: &str, page: &PageDir) -> String {
@@ -252,6 +272,8 @@ pub(crate) enum LinkDest<'a> {
     },
     /// An attachment, at the site file it is copied to.
     Attachment(&'a str),
+    /// A canvas, at its page.
+    Canvas(&'a PageDir),
     /// A missing target: a link to the wanted page.
     Missing,
 }
@@ -281,7 +303,10 @@ pub(crate) fn link_dest<'a>(
                 broken_fragment: *fragment == FragmentTarget::Missing,
             }
         }
-        LinkTarget::Attachment(a) => LinkDest::Attachment(plan.attachment_file(*a)),
+        LinkTarget::Attachment(a) => match plan.canvas_page(*a) {
+            Some(page) => LinkDest::Canvas(page),
+            None => LinkDest::Attachment(plan.attachment_file(*a)),
+        },
         LinkTarget::Missing { .. } => LinkDest::Missing,
     }
 }
@@ -324,6 +349,10 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'sta
                 href.push_str(v);
             }
             "internal attachment"
+        }
+        LinkDest::Canvas(page) => {
+            push_page_url(href, &ctx.root, page);
+            "internal canvas"
         }
         LinkDest::Missing => {
             push_relative_url(href, &ctx.root, "wanted/index.html");

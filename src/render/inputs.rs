@@ -303,6 +303,10 @@ fn body_share(
                 h.write_u8(b'a');
                 field(h, path);
             }
+            LinkDest::Canvas(page) => {
+                h.write_u8(b'c');
+                field(h, page.as_str());
+            }
             LinkDest::Missing => h.write_u8(b'm'),
         }
     }

@@ -24,7 +24,7 @@ use self::theme::Theme;
 use crate::compile::Compilation;
 use crate::error::Result;
 use crate::graph::{EdgeKind, Node};
-use crate::site::{relative_url, search_shards, PageDir, SitePlan};
+use crate::site::{search_shards, PageDir, SitePlan};
 use crate::slug::slugify;
 use crate::vault::{LinkKind, NoteId};
 
@@ -332,6 +332,7 @@ fn list_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> 
     index_done?;
     tags_done?;
     wanted_done?;
+    canvas_pages(comp, meta, pages)?;
     let graph_page = page_dir("graph");
     pages.view(
         &graph_page,
@@ -384,6 +385,44 @@ fn list_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> 
         )
     })?;
     Ok(())
+}
+
+/// The page of every canvas: its cards and edges at their size, as `![[x.canvas]]` shows them.
+/// The view is made for every build (a vault has few canvases) and its hash decides whether
+/// the page is written again.
+fn canvas_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
+    #[derive(Serialize)]
+    struct CanvasBody<'a> {
+        canvas: CanvasView<'a>,
+    }
+    let plan = &comp.site;
+    plan.canvases.par_iter().try_for_each(|(a, page)| {
+        let path = comp.vault.attachment(*a).path.as_str();
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let title = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let root = page.root_prefix();
+        let mut file_url = String::new();
+        html::push_relative_url(&mut file_url, &root, plan.attachment_file(*a));
+        pages.view(
+            page,
+            "canvas.html",
+            PageContext {
+                site: meta.view(page),
+                page: PageView {
+                    kind: "canvas",
+                    title,
+                },
+                body: CanvasBody {
+                    canvas: CanvasView {
+                        title,
+                        path,
+                        file_url,
+                        html: crate::canvas::page_html(comp, page, *a),
+                    },
+                },
+            },
+        )
+    })
 }
 
 /// The wanted page: every missing link target with the notes that link to it.
@@ -465,6 +504,8 @@ pub struct Selection {
     pub tags: Vec<usize>,
     /// Whether notes' tags changed: the tags page and every tag page may have.
     pub all_tags: bool,
+    /// Whether the canvas pages may have changed (their cards show notes).
+    pub canvases: bool,
 }
 
 /// Renders only the pages of `selection` (each kept when its fingerprint is unchanged); every
@@ -530,6 +571,9 @@ pub fn render_selected(
     wanted_done?;
     lists_done?;
     graph_done?;
+    if selection.canvases {
+        canvas_pages(comp, meta, &pages)?;
+    }
     // The diagram renderer, when a note has diagrams now (the caller removes it when none has).
     if has_diagrams(comp) {
         if let Some((_, bytes)) = theme.assets.iter().find(|(n, _)| n == DIAGRAM_ASSET) {
@@ -1176,7 +1220,6 @@ struct GraphData<'a> {
 /// `graph-data.js`: the concept graph for the graph view (published notes only, at most
 /// `most` of them).
 fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphData<'a> {
-    let root = PageDir::root();
     // A graph view of more than a few thousand notes is a hairball: big vaults show their
     // best-connected notes (ties by path order).
     let mut shown: Vec<NoteId> = (0..comp.vault.notes.len() as u32)
@@ -1222,8 +1265,9 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphD
             _ if !near_kept() => continue,
             Node::Attachment(a) => {
                 let path = comp.vault.attachment(*a).path.as_str();
-                let file = plan.attachment_file(*a);
-                ("attachment", path, Some(relative_url(&root, file)))
+                let mut url = String::new();
+                html::push_attachment_url(&mut url, "", plan, *a);
+                ("attachment", path, Some(url))
             }
             Node::Wanted(name) => (
                 "wanted",

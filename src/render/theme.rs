@@ -45,6 +45,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "redirect.html",
         include_str!("../../themes/default/templates/redirect.html"),
     ),
+    (
+        "canvas.html",
+        include_str!("../../themes/default/templates/canvas.html"),
+    ),
 ];
 
 /// Static files of the default theme, copied to `static/`.

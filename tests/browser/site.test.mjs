@@ -427,6 +427,8 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
     });
   });
   assert.ok(placed.length >= 6, `cards and groups: ${placed.length}`);
+  const cards = await page.evaluate(() => document.querySelectorAll('.embed-canvas .canvas-plane .canvas-node').length);
+  assert.ok(cards >= 4, `cards: ${cards}`);
   for (const { want, got } of placed) {
     want.forEach((w, i) => assert.ok(Math.abs(w - got[i]) <= 1, `placed at ${want}, drawn at ${got}`));
   }
@@ -443,6 +445,19 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
   await link.click();
   await assertOnPage(page, 'note');
   assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
+  // A link to the canvas opens its page, which draws the same cards, and uses the width.
+  const { page: note } = await open(t, rel(file));
+  await note.locator('a.internal.canvas').first().click();
+  await note.waitForSelector('body.page-canvas');
+  const own = await note.evaluate(() => ({
+    title: document.querySelector('h1').textContent,
+    cards: document.querySelectorAll('.canvas-plane .canvas-node').length,
+    width: document.querySelector('.canvas-view').getBoundingClientRect().width,
+    main: document.querySelector('main').getBoundingClientRect().width,
+  }));
+  assert.equal(own.title, 'Architecture Map');
+  assert.equal(own.cards, cards, 'the same cards as the embed');
+  assert.ok(own.width > own.main * 0.9, `the canvas takes the page's width: ${own.width} of ${own.main}`);
 });
 
 test('code in a language is coloured, and a mermaid diagram is drawn as an SVG', T, async (t) => {

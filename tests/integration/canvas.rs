@@ -192,11 +192,82 @@ fn a_session_keeps_canvas_cards_up_to_date() {
         // A note is rebuilt by tracking (with every page that shows a canvas); a changed
         // canvas file builds the whole vault.
         assert_eq!(tracked, edits[step].0 != board, "step {step}");
-        let view = canvas_view(served, "home/index.html");
-        assert!(
-            view.contains(shown[step]),
-            "step {step}: {} not in {view}",
-            shown[step]
-        );
+        // The canvas's own page follows as the page embedding it does.
+        for page in ["home/index.html", "plans/board-canvas/index.html"] {
+            let view = canvas_view(served, page);
+            assert!(
+                view.contains(shown[step]),
+                "step {step}, {page}: {} not in {view}",
+                shown[step]
+            );
+        }
     });
+}
+
+/// A link to a canvas (a wikilink with or without a label, a markdown link) opens the canvas's
+/// page, as Obsidian opens the canvas: the canvas drawn as an embed draws it, its links made
+/// from its page's folder, and a link to its JSON. Its URL is its name and `-canvas`, so a
+/// note of the same name keeps its own; a note that has that URL already makes the canvas's
+/// page yield, with a warning.
+#[test]
+fn a_link_to_a_canvas_opens_its_page() {
+    let board = r#"{"nodes": [{"id": "t", "type": "text", "text": "See [[Board]].", "x": 0, "y": 0, "width": 200, "height": 80}], "edges": []}"#;
+    let (_dir, _, site) = built_vault(&[
+        (
+            "Home.md",
+            "# Home\n\n[[Board.canvas]], [[Maps/Board.canvas|the board]], [md](Maps/Board.canvas).\n",
+        ),
+        ("Maps/Board.canvas", board),
+        ("Maps/Board.md", "# Board\n\nThe note beside the canvas.\n"),
+    ]);
+    let home = std::fs::read_to_string(site.join("home/index.html")).unwrap();
+    for label in ["Board.canvas", "the board", "md"] {
+        let link = format!(
+            "<a class=\"internal canvas\" href=\"../maps/board-canvas/index.html\">{label}</a>"
+        );
+        assert!(home.contains(&link), "{link} not in {home}");
+    }
+    let page = std::fs::read_to_string(site.join("maps/board-canvas/index.html")).unwrap();
+    assert!(page.contains("<body class=\"page-canvas\""), "{page}");
+    assert!(page.contains("<title>Board · vault</title>"), "{page}");
+    assert!(
+        page.contains(
+            "<a class=\"canvas-source\" href=\"../../Maps/Board.canvas\">Maps/Board.canvas</a>"
+        ),
+        "{page}"
+    );
+    let view = canvas_view(&site, "maps/board-canvas/index.html");
+    assert!(
+        view.contains("<a class=\"internal\" href=\"../../maps/board/index.html\">Board</a>"),
+        "the card's link, from the canvas's folder and the page's depth: {view}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join("Maps/Board.canvas")).unwrap(),
+        board,
+        "the JSON is still copied"
+    );
+    assert!(std::fs::read_to_string(site.join("maps/board/index.html"))
+        .unwrap()
+        .contains("The note beside the canvas."));
+
+    // A note whose page has the canvas's URL keeps it; the canvas's page is numbered.
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(vault.join("Maps")).unwrap();
+    std::fs::write(vault.join("Maps/Board.canvas"), board).unwrap();
+    std::fs::write(vault.join("Maps/Board canvas.md"), "[[Board.canvas]]\n").unwrap();
+    let (v, _) = check_json(&vault);
+    let moved = assert_diag(&v, "slug-collision", "Maps/Board.canvas", 1, 1);
+    assert_eq!(
+        moved["message"],
+        "the page URL \"maps/board-canvas/\" is already taken; this canvas's page is \"maps/board-canvas-2/\""
+    );
+    let site = dir.path().join("site");
+    build(&vault, &site);
+    let note = std::fs::read_to_string(site.join("maps/board-canvas/index.html")).unwrap();
+    assert!(
+        note.contains("<a class=\"internal canvas\" href=\"../../maps/board-canvas-2/index.html\">Board.canvas</a>"),
+        "{note}"
+    );
+    assert!(site.join("maps/board-canvas-2/index.html").is_file());
 }
