@@ -255,6 +255,7 @@ fn one_note(c: &mut Criterion) {
         language: "en".into(),
         strings: vaultc::render::strings::UiStrings::english(),
         stylesheet: None,
+        url: None,
     };
     c.bench_function("render/one_note", |b| {
         b.iter(|| vaultc::render::render_note_page(black_box(&comp), &theme, &meta, id).unwrap())

@@ -474,7 +474,13 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
             .map(|(name, _)| name.to_string())
             .collect(),
     };
-    let site = site::plan(&vault, &graph, options.include_drafts, &assets);
+    let site = site::plan(
+        &vault,
+        &graph,
+        options.include_drafts,
+        &assets,
+        config.site.url.is_some(),
+    );
     diagnostics.extend(site.diagnostics.iter().cloned());
     let mut diagnostics = settle(&vault, config, diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

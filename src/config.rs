@@ -51,6 +51,7 @@ struct ConfigFile {
 struct SiteFile {
     title: Option<String>,
     language: Option<String>,
+    url: Option<String>,
     #[serde(default)]
     strings: BTreeMap<String, String>,
 }
@@ -89,6 +90,10 @@ pub struct SiteConfig {
     /// `[site.strings]`: words of the pages that replace the language's own (keys of
     /// [`crate::render::strings::UiStrings`]).
     pub strings: BTreeMap<String, String>,
+    /// Where the site is published (`https://example.org/wiki/`, always ending in `/`): pages
+    /// then name their address for search engines and link previews, and the build writes
+    /// `sitemap.xml`. Links between pages stay relative.
+    pub url: Option<String>,
 }
 
 impl Config {
@@ -123,6 +128,7 @@ impl Config {
             title: file.site.title.map(site_title).transpose()?,
             language: file.site.language.map(language_tag).transpose()?,
             strings: site_strings(file.site.strings)?,
+            url: file.site.url.map(site_url).transpose()?,
         };
         Ok(config)
     }
@@ -239,6 +245,29 @@ fn language_tag(tag: String) -> std::result::Result<String, String> {
     }
 }
 
+/// Checks `[site] url`: an absolute `http`/`https` address with a host and no query or
+/// fragment, which every page's address is made from; a trailing `/` is added, since the
+/// pages are under it.
+fn site_url(text: String) -> std::result::Result<String, String> {
+    let refused = |why: &str| {
+        format!(
+            "[site] url = \"{text}\": {why}; write the address the site is published at, such as \"https://example.org/\" or \"https://example.org/notes/\""
+        )
+    };
+    let mut url = url::Url::parse(text.trim()).map_err(|e| refused(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(refused("not an http(s) address with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refused("pages cannot be under an address with `?` or `#`"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url.into())
+}
+
 /// Parses a code name, or explains which names exist.
 pub fn parse_code(name: &str) -> std::result::Result<Code, String> {
     Code::from_name(name).ok_or_else(|| {
@@ -302,6 +331,39 @@ mod tests {
         assert!(e.contains("[site] title"), "{e}");
         let e = Config::parse("[site]\nlang = \"en\"\n").unwrap_err();
         assert!(e.contains("lang") && e.contains("language"), "{e}");
+    }
+
+    #[test]
+    fn site_url_is_an_http_address_the_pages_are_under() {
+        let url = |text: &str| Config::parse(&format!("[site]\nurl = \"{text}\"\n"));
+        assert_eq!(Config::parse("").unwrap().site.url, None);
+        for (written, kept) in [
+            ("https://example.org", "https://example.org/"),
+            ("https://example.org/notes", "https://example.org/notes/"),
+            ("http://Example.org/a b/", "http://example.org/a%20b/"),
+            (" https://example.org/wiki/ ", "https://example.org/wiki/"),
+        ] {
+            assert_eq!(
+                url(written).unwrap().site.url.as_deref(),
+                Some(kept),
+                "{written}"
+            );
+        }
+        for refused in [
+            "example.org",
+            "/notes/",
+            "ftp://example.org/",
+            "file:///home/me/site/",
+            "https://example.org/?page=1",
+            "https://example.org/#top",
+        ] {
+            let e = url(refused).unwrap_err();
+            assert!(
+                e.starts_with(&format!("[site] url = \"{refused}\": "))
+                    && e.contains("https://example.org/"),
+                "{refused}: {e}"
+            );
+        }
     }
 
     #[test]

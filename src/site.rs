@@ -132,6 +132,9 @@ pub struct SitePlan {
     /// The theme's files under `static/` (their paths there), which attachments must not
     /// overwrite.
     pub assets: Vec<String>,
+    /// Whether the site lists its pages in `sitemap.xml` (and, past [`SITEMAP_URLS`] pages,
+    /// in `sitemaps/`): when it knows where it is published.
+    pub sitemap: bool,
     /// Slug collisions, rejected permalinks and moved attachments.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -340,6 +343,7 @@ pub fn plan(
     graph: &ConceptGraph,
     include_drafts: bool,
     assets: &[String],
+    sitemap: bool,
 ) -> SitePlan {
     use rayon::prelude::*;
     let mut taken = UniqueNames::with_taken(
@@ -350,6 +354,7 @@ pub fn plan(
     );
     let mut plan = SitePlan {
         assets: assets.to_vec(),
+        sitemap,
         ..SitePlan::default()
     };
     // The folder each published note asks for (its slugs), in parallel; who gets it, in note
@@ -452,6 +457,10 @@ pub fn plan(
     plan
 }
 
+/// Most addresses one sitemap file may list (the sitemap protocol's limit); a site with more
+/// pages lists them in `sitemaps/K.xml`, which `sitemap.xml` then lists.
+pub const SITEMAP_URLS: usize = 50_000;
+
 /// How many search shards (`search/K.js`) a site of `published` notes gets: about half the
 /// square root of the note count, rounded to a power of two, so both the number of files a
 /// reader loads and the notes one edit re-indexes stay small (10k notes: 64 shards of ~160
@@ -493,6 +502,10 @@ impl<'a> SiteFiles<'a> {
                 .map(|a| fold_path(&format!("static/{a}"))),
         );
         let mut file_folders = HashSet::new();
+        if plan.sitemap {
+            files.insert("sitemap.xml".into());
+            file_folders.insert("sitemaps".into());
+        }
         for file in &files {
             let mut folder = file.as_str();
             while let Some((up, _)) = folder.rsplit_once('/') {
@@ -705,7 +718,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let plan = pool.install(|| plan(&vault, &graph, false, &[]));
+            let plan = pool.install(|| plan(&vault, &graph, false, &[], false));
             let pages: Vec<(&str, Option<&str>)> = vault
                 .notes
                 .iter()
@@ -767,7 +780,7 @@ mod tests {
         let resolution = crate::resolve::resolve(&vault, crate::resolve::ResolveOptions::default());
         let graph = ConceptGraph::build(&vault, &resolution);
         let assets = vec!["style.css".to_string(), "fonts/a.woff".to_string()];
-        let plan = plan(&vault, &graph, false, &assets);
+        let plan = plan(&vault, &graph, false, &assets, false);
         (vault, graph, plan)
     }
 

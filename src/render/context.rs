@@ -19,6 +19,9 @@ pub struct SiteView<'a> {
     /// The vault's `publish.css` (its site path, relative to `root`), when it has one: linked
     /// after the theme's stylesheet, so its rules win.
     pub stylesheet: Option<&'a str>,
+    /// This page's address under `[site] url` (`https://example.org/notes/clip/`), when the
+    /// site says where it is published: for `<link rel="canonical">` and link previews.
+    pub canonical: Option<String>,
 }
 
 /// The page being rendered, as `page`.

@@ -138,6 +138,11 @@ fn write_page<'s>(
         o.push("<meta name=\"description\" content=\"");
         o.esc(description);
         o.push("\">\n");
+        if site.canonical.is_some() {
+            o.push("<meta property=\"og:description\" content=\"");
+            o.esc(description);
+            o.push("\">\n");
+        }
     }
     o.push("\n<title>");
     if !title.is_empty() && title != site.title {
@@ -152,6 +157,19 @@ fn write_page<'s>(
         o.push("<link rel=\"stylesheet\" href=\"");
         o.esc(root);
         o.esc(stylesheet);
+        o.push("\">\n");
+    }
+    if let Some(canonical) = &site.canonical {
+        o.push("<link rel=\"canonical\" href=\"");
+        o.esc(canonical);
+        o.push("\">\n<meta property=\"og:site_name\" content=\"");
+        o.esc(site.title);
+        o.push("\">\n<meta property=\"og:title\" content=\"");
+        o.esc(if title.is_empty() { site.title } else { title });
+        o.push("\">\n<meta property=\"og:type\" content=\"");
+        o.push(if kind == "note" { "article" } else { "website" });
+        o.push("\">\n<meta property=\"og:url\" content=\"");
+        o.esc(canonical);
         o.push("\">\n");
     }
     o.push("\n</head>\n<body class=\"page-");

@@ -81,6 +81,7 @@ impl SiteInputs {
             field(&mut h, string);
         }
         field(&mut h, meta.stylesheet.as_deref().unwrap_or(""));
+        field(&mut h, meta.url.as_deref().unwrap_or(""));
         let plan = &comp.site;
         let pages: Vec<u64> = (0..comp.vault.notes.len())
             .into_par_iter()

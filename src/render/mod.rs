@@ -12,6 +12,7 @@ pub mod theme;
 mod view_hash;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -24,7 +25,7 @@ use self::theme::Theme;
 use crate::compile::Compilation;
 use crate::error::Result;
 use crate::graph::{EdgeKind, Node};
-use crate::site::{search_shards, PageDir, SitePlan};
+use crate::site::{search_shards, PageDir, SitePlan, SITEMAP_URLS};
 use crate::slug::slugify;
 use crate::vault::{LinkKind, NoteId};
 
@@ -57,6 +58,9 @@ pub struct SiteMeta {
     /// The vault's own stylesheet, `publish.css` at its root (as Obsidian Publish reads it),
     /// as the encoded site path it is copied to: every page links it after the theme's.
     pub stylesheet: Option<String>,
+    /// Where the site is published (`[site] url`, ending in `/`): pages name their address
+    /// (`<link rel="canonical">`, Open Graph) and the build writes `sitemap.xml`.
+    pub url: Option<String>,
 }
 
 impl SiteMeta {
@@ -84,7 +88,20 @@ impl SiteMeta {
             language,
             strings,
             stylesheet: None,
+            url: site.url.clone(),
         }
+    }
+
+    /// The address of the page in folder `page` under the site's `url`.
+    fn address(&self, page: &PageDir) -> Option<String> {
+        let url = self.url.as_deref()?;
+        let mut address = String::with_capacity(url.len() + page.as_str().len() + 1);
+        address.push_str(url);
+        if !page.as_str().is_empty() {
+            address.push_str(&crate::site::encode_path(page.as_str()));
+            address.push('/');
+        }
+        Some(address)
     }
 
     /// The vault's root file that styles a published site, as Obsidian Publish names it.
@@ -109,6 +126,7 @@ impl SiteMeta {
             root: page.root_prefix(),
             generator: GENERATOR,
             stylesheet: self.stylesheet.as_deref(),
+            canonical: self.address(page),
         }
     }
 }
@@ -162,7 +180,13 @@ pub fn render_site(
     // does not matter (the manifest is sorted).
     let (notes_took, others_took) = rayon::join(
         || timed(&|| note_pages(comp, meta, &pages)),
-        || timed(&|| list_pages(comp, meta, &pages).and_then(|()| data_files(comp, &pages))),
+        || {
+            timed(&|| {
+                list_pages(comp, meta, &pages)?;
+                data_files(comp, &pages)?;
+                sitemap_files(comp, meta, &pages)
+            })
+        },
     );
     let (notes_took, others_took) = (notes_took?, others_took?);
     timings.mark("render");
@@ -574,6 +598,8 @@ pub fn render_selected(
     if selection.canvases {
         canvas_pages(comp, meta, &pages)?;
     }
+    // Tag pages may have come or gone; the sitemap is kept when it did not change.
+    sitemap_files(comp, meta, &pages)?;
     // The diagram renderer, when a note has diagrams now (the caller removes it when none has).
     if has_diagrams(comp) {
         if let Some((_, bytes)) = theme.assets.iter().find(|(n, _)| n == DIAGRAM_ASSET) {
@@ -620,6 +646,75 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
         .enumerate()
         .try_for_each(|(k, ids)| search_shard_page(comp, pages, k, shards, ids))?;
     Ok(())
+}
+
+/// `sitemap.xml`, when the site knows where it is published: the address of every page worth
+/// finding (the index, the notes, the canvases, the tags page and each tag's), in plan order
+/// (see [`sitemap_files_of`]).
+fn sitemap_files(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    let Some(url) = meta.url.as_deref().filter(|_| plan.sitemap) else {
+        return Ok(());
+    };
+    let (root, tags) = (PageDir::root(), page_dir("tags"));
+    let addresses: Vec<String> = std::iter::once(&root)
+        .chain(plan.notes.iter().flatten())
+        .chain(plan.canvases.iter().map(|(_, page)| page))
+        .chain(std::iter::once(&tags))
+        .chain(plan.tags.iter().map(|(_, _, page)| page))
+        .filter_map(|page| meta.address(page))
+        .collect();
+    sitemap_files_of(url, &addresses, SITEMAP_URLS)
+        .into_par_iter()
+        .try_for_each(|(path, bytes)| {
+            let fp = pages.inputs.bytes_page(&path, &bytes);
+            pages.page(path, fp, |out| {
+                out.extend_from_slice(&bytes);
+                Ok(())
+            })
+        })
+}
+
+/// The sitemap files listing `addresses` (a site published at `url`), at most `per_file` in
+/// one: `sitemap.xml` alone, or past that the files `sitemaps/K.xml` and `sitemap.xml` as their
+/// index, as the sitemap protocol asks.
+fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(String, Vec<u8>)> {
+    let list = |set: &str, item: &str, addresses: &mut dyn Iterator<Item = &str>| -> Vec<u8> {
+        let mut out = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{set} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+        );
+        for address in addresses {
+            let _ = write!(out, "<{item}><loc>");
+            html::push_escaped(&mut out, address);
+            let _ = writeln!(out, "</loc></{item}>");
+        }
+        let _ = writeln!(out, "</{set}>");
+        out.into_bytes()
+    };
+    let urls =
+        |addresses: &[String]| list("urlset", "url", &mut addresses.iter().map(String::as_str));
+    if addresses.len() <= per_file {
+        return vec![("sitemap.xml".into(), urls(addresses))];
+    }
+    let chunks: Vec<&[String]> = addresses.chunks(per_file).collect();
+    let listed: Vec<String> = (0..chunks.len())
+        .map(|k| format!("{url}sitemaps/{k}.xml"))
+        .collect();
+    let mut files = vec![(
+        "sitemap.xml".to_string(),
+        list(
+            "sitemapindex",
+            "sitemap",
+            &mut listed.iter().map(String::as_str),
+        ),
+    )];
+    files.extend(
+        chunks
+            .iter()
+            .enumerate()
+            .map(|(k, chunk)| (format!("sitemaps/{k}.xml"), urls(chunk))),
+    );
+    files
 }
 
 /// `graph-data.js`, the graph view's data: serialised, and written when the hash of its bytes
@@ -1385,6 +1480,71 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sitemap_past_its_limit_is_an_index_of_sitemaps() {
+        let url = "https://example.org/";
+        let addresses: Vec<String> = ["", "a/", "b&c/", "d/", "e/"]
+            .iter()
+            .map(|p| format!("{url}{p}"))
+            .collect();
+        let text = |files: &[(String, Vec<u8>)], i: usize| {
+            (
+                files[i].0.clone(),
+                String::from_utf8(files[i].1.clone()).unwrap(),
+            )
+        };
+        let head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        let one = super::sitemap_files_of(url, &addresses, 5);
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            text(&one, 0),
+            (
+                "sitemap.xml".to_string(),
+                format!(
+                    "{head}<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n\
+                     <url><loc>https://example.org/</loc></url>\n\
+                     <url><loc>https://example.org/a/</loc></url>\n\
+                     <url><loc>https://example.org/b&amp;c/</loc></url>\n\
+                     <url><loc>https://example.org/d/</loc></url>\n\
+                     <url><loc>https://example.org/e/</loc></url>\n</urlset>\n"
+                )
+            )
+        );
+        let split = super::sitemap_files_of(url, &addresses, 2);
+        let names: Vec<&str> = split.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sitemap.xml",
+                "sitemaps/0.xml",
+                "sitemaps/1.xml",
+                "sitemaps/2.xml"
+            ]
+        );
+        assert_eq!(
+            text(&split, 0).1,
+            format!(
+                "{head}<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n\
+                 <sitemap><loc>https://example.org/sitemaps/0.xml</loc></sitemap>\n\
+                 <sitemap><loc>https://example.org/sitemaps/1.xml</loc></sitemap>\n\
+                 <sitemap><loc>https://example.org/sitemaps/2.xml</loc></sitemap>\n</sitemapindex>\n"
+            )
+        );
+        let listed: Vec<String> = split[1..]
+            .iter()
+            .flat_map(|(_, bytes)| {
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("<url><loc>"))
+                    .map(|l| l.trim_end_matches("</loc></url>").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let escaped: Vec<String> = addresses.iter().map(|a| a.replace('&', "&amp;")).collect();
+        assert_eq!(listed, escaped, "every address once, in order");
+        assert_eq!(text(&split, 3).1.matches("<url>").count(), 1);
+    }
+
     use crate::site::search_shards;
 
     /// Both ways of finding the first of items alike (a few compared with the ones before,
@@ -1589,6 +1749,19 @@ mod tests {
         pages += compare_native_and_templated(&home, &templated);
         // The vault's own stylesheet, linked after the theme's.
         std::fs::write(home.join("publish.css"), "body { color: teal; }\n").unwrap();
+        pages += compare_native_and_templated(&home, &templated);
+        // Where the site is published: every page's address and link preview, a described
+        // note's too.
+        std::fs::write(
+            home.join("vaultc.toml"),
+            "[site]\ntitle = \"A & <b>\"\nurl = \"https://example.org/my notes\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.join("Described.md"),
+            "---\ndescription: \"Says <what> & \\\"why\\\"\"\n---\n#secret/inner\n",
+        )
+        .unwrap();
         pages += compare_native_and_templated(&home, &templated);
         for fixture in folders_in(&project.join("tests/fixtures")).expect("fixtures") {
             pages += compare_native_and_templated(&fixture, &templated);

@@ -461,6 +461,141 @@ fn the_vaults_publish_css_styles_every_page() {
     }
 }
 
+/// With `[site] url`, every page but the 404 page names its address (`<link rel="canonical">`
+/// and Open Graph tags for link previews) and `sitemap.xml` lists the index, every note page,
+/// the tags page and every tag page; links between pages stay relative. The vault's own
+/// `sitemap.xml` yields to the site's. Without a url, none of it.
+#[test]
+fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
+    let notes = [
+        ("Home.md", "# Home\n\n#topic [[a b/Deep]]\n"),
+        (
+            "a b/Deep.md",
+            "---\ndescription: Deep & low\naliases: [Abyss]\n---\n# Deep\n#topic/sub\n",
+        ),
+        ("sitemap.xml", "<urlset>mine</urlset>\n"),
+    ];
+    let mut with_url = notes.to_vec();
+    with_url.push((
+        "vaultc.toml",
+        "[site]\nurl = \"https://example.org/notes\"\n",
+    ));
+    let (_dir, vault, site) = crate::support::built_vault(&with_url);
+    let base = "https://example.org/notes/";
+    let sitemap = std::fs::read_to_string(site.join("sitemap.xml")).unwrap();
+    let listed: Vec<&str> = sitemap
+        .lines()
+        .filter_map(|l| l.strip_prefix("<url><loc>")?.strip_suffix("</loc></url>"))
+        .collect();
+    let mut pages: Vec<String> = crate::support::note_pages(&site)
+        .values()
+        .map(|page| {
+            let folder = page.parent().unwrap().strip_prefix(&site).unwrap();
+            format!(
+                "{base}{}/",
+                crate::support::slash_path(folder).replace(' ', "%20")
+            )
+        })
+        .collect();
+    pages.sort();
+    let mut notes_listed: Vec<String> = listed
+        .iter()
+        .filter(|a| !a.contains("/tags/") && **a != base)
+        .map(|a| a.to_string())
+        .collect();
+    notes_listed.sort();
+    assert_eq!(notes_listed, pages, "{sitemap}");
+    assert_eq!(listed[0], base, "the index first: {sitemap}");
+    for tag in ["tags/", "tags/topic/", "tags/topic/sub/"] {
+        assert!(
+            listed.contains(&format!("{base}{tag}").as_str()),
+            "{tag}: {sitemap}"
+        );
+    }
+    assert_eq!(listed.len(), 1 + pages.len() + 3, "{sitemap}");
+    // The vault's file is copied beside it, with a warning.
+    assert_eq!(
+        std::fs::read_to_string(site.join("sitemap-2.xml")).unwrap(),
+        "<urlset>mine</urlset>\n"
+    );
+    let (v, _) = crate::support::check_json(&vault);
+    crate::support::assert_diag(&v, "slug-collision", "sitemap.xml", 1, 1);
+    // Every page names its own address; the redirect of an alias and the 404 page do not.
+    for (page, html) in &html_pages(&site) {
+        let path = crate::support::slash_path(page);
+        if path == "404.html" || html.contains("http-equiv=\"refresh\"") {
+            assert!(!html.contains(base), "{path}: {html}");
+            continue;
+        }
+        let folder = path.strip_suffix("index.html").unwrap().replace(' ', "%20");
+        let address = format!("{base}{folder}");
+        let kind = if html.contains("<body class=\"page-note\"") {
+            "article"
+        } else {
+            "website"
+        };
+        for tag in [
+            format!("<link rel=\"canonical\" href=\"{address}\">\n"),
+            format!("<meta property=\"og:url\" content=\"{address}\">\n"),
+            format!("<meta property=\"og:type\" content=\"{kind}\">\n"),
+        ] {
+            assert!(html.contains(&tag), "{path}: no {tag} in {html}");
+        }
+        assert_eq!(
+            html.matches(base).count(),
+            2,
+            "links stay relative: {path}: {html}"
+        );
+    }
+    let deep = std::fs::read_to_string(site.join("a-b/deep/index.html")).unwrap();
+    assert!(
+        deep.contains("<meta property=\"og:title\" content=\"Deep\">\n"),
+        "{deep}"
+    );
+    assert!(
+        deep.contains("<meta property=\"og:description\" content=\"Deep &amp; low\">\n"),
+        "{deep}"
+    );
+
+    let (_dir, _, site) = crate::support::built_vault(&notes);
+    assert!(!site.join("sitemap-2.xml").exists());
+    assert_eq!(
+        std::fs::read_to_string(site.join("sitemap.xml")).unwrap(),
+        "<urlset>mine</urlset>\n",
+        "without a url the vault's own sitemap is copied as it is"
+    );
+    for (page, html) in &html_pages(&site) {
+        // A redirect names its target as canonical (relative), with or without a url.
+        let redirect = html.contains("http-equiv=\"refresh\"");
+        assert!(
+            (redirect || !html.contains("canonical")) && !html.contains("og:"),
+            "{}: {html}",
+            page.display()
+        );
+    }
+}
+
+/// A session keeps the sitemap as a cold build makes it: a note's new tag (a tracked rebuild)
+/// adds its tag page to the list, and a tag no note has any more takes its page off.
+#[test]
+fn a_session_keeps_the_sitemap_up_to_date() {
+    let edits: [(&str, &dyn Fn(String) -> String); 2] = [
+        ("Other.md", &|t| t + "\n#fresh\n"),
+        ("Home.md", &|t| t.replace("#start", "")),
+    ];
+    let tag = |name: &str| format!("<url><loc>https://example.org/wiki/tags/{name}/</loc></url>");
+    crate::support::session_edits("site-url", &edits, |step, served, tracked| {
+        assert!(tracked, "step {step}");
+        let sitemap = std::fs::read_to_string(served.join("sitemap.xml")).unwrap();
+        assert!(sitemap.contains(&tag("fresh")), "step {step}: {sitemap}");
+        assert_eq!(
+            sitemap.contains(&tag("start")),
+            step == 0,
+            "step {step}: {sitemap}"
+        );
+    });
+}
+
 /// Front matter `cssclasses` become classes of the page's `<article>`, as Obsidian gives them
 /// to the note's view: each value split at white space, escaped.
 #[test]

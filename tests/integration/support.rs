@@ -888,8 +888,14 @@ pub fn session_edits(
     copy_dir(&fixture(name), &vault);
     let root = vault.canonicalize().unwrap();
     let served = dir.path().join("served");
+    // As the command line does: the vault's `vaultc.toml`, when it has one.
+    let compile = vaultc::CompileOptions {
+        config: vaultc::config::Config::load(&vault).unwrap(),
+        ..Default::default()
+    };
     let options = BuildOptions {
         output: served.clone(),
+        compile: compile.clone(),
         ..BuildOptions::default()
     };
     let mut session = BuildSession::new();
@@ -908,6 +914,7 @@ pub fn session_edits(
                 output: full.clone(),
                 full: true,
                 no_cache: true,
+                compile: compile.clone(),
                 ..BuildOptions::default()
             },
         )
