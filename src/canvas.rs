@@ -310,6 +310,22 @@ fn problem(path: &VaultPath, span: Span, message: String, help: &str) -> Diagnos
 }
 
 impl Canvas {
+    /// The words a reader sees on the canvas, for the search index: its text cards as plain
+    /// text, then its groups' and edges' labels, in file order.
+    pub fn words(&self) -> String {
+        let mut words = Vec::new();
+        for node in &self.nodes {
+            match &node.kind {
+                NodeKind::Text(text) => words.push(crate::render::text::strip_markdown(text)),
+                NodeKind::Group(Some(label)) => words.push(label.clone()),
+                _ => {}
+            }
+        }
+        words.extend(self.edges.iter().filter_map(|e| e.label.clone()));
+        words.retain(|w| !w.trim().is_empty());
+        words.join(" ")
+    }
+
     /// Parses the text of the canvas at `path`; what it cannot use is reported and left out.
     pub fn parse(path: &VaultPath, text: &str) -> (Canvas, Vec<Diagnostic>) {
         let mut canvas = Canvas {
@@ -1060,6 +1076,26 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn its_words_are_the_text_cards_as_plain_text_then_the_labels() {
+        let text = r###"{
+  "nodes": [
+    {"id": "g", "type": "group", "label": "Frame", "x": 0, "y": 0, "width": 900, "height": 500},
+    {"id": "t", "type": "text", "text": "## Plan\n\nRead **[[Paper|the paper]]** and `code`.", "x": 10, "y": 10, "width": 200, "height": 80},
+    {"id": "e", "type": "text", "text": "  ", "x": 300, "y": 10, "width": 200, "height": 80},
+    {"id": "f", "type": "file", "file": "Notes/Paper.md", "x": 600, "y": 10, "width": 200, "height": 80},
+    {"id": "u", "type": "link", "url": "https://example.com", "x": 10, "y": 300, "width": 200, "height": 80}
+  ],
+  "edges": [
+    {"id": "a", "fromNode": "t", "toNode": "f", "label": "cites"},
+    {"id": "b", "fromNode": "t", "toNode": "u"}
+  ]
+}"###;
+        let (canvas, diagnostics) = parse(text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(canvas.words(), "Frame Plan Read the paper and code. cites");
     }
 
     #[test]

@@ -246,11 +246,21 @@ impl SiteInputs {
 
     /// A search shard's fingerprint: its notes' pages, paths, titles and texts (their
     /// `source_share`: tags and headings come from the text), and their share of the index.
-    pub fn search_shard(&self, path: &str, ids: &[NoteId], per_note: usize) -> u64 {
+    pub fn search_shard(
+        &self,
+        path: &str,
+        ids: &[NoteId],
+        per_note: usize,
+        canvases: &[u64],
+    ) -> u64 {
         let mut h = self.page_hasher(path);
         h.write_u64(per_note as u64);
         for &id in ids {
             h.write_u64(self.source[id.0 as usize]);
+        }
+        // Each canvas's document, hashed by its maker (`render::CanvasDoc`).
+        for &canvas in canvases {
+            h.write_u64(canvas);
         }
         h.finish()
     }

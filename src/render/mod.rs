@@ -475,39 +475,106 @@ fn wanted_page(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()>
 /// Which search shard note `id` is in, among `shards`: a hash of its path, so an edit
 /// re-indexes one shard.
 fn shard_of(comp: &Compilation, id: NoteId, shards: usize) -> usize {
-    let path = comp.vault.note(id).path.as_str();
+    shard_of_path(comp.vault.note(id).path.as_str(), shards)
+}
+
+/// Which search shard the note or canvas at vault path `path` is in, among `shards`.
+fn shard_of_path(path: &str, shards: usize) -> usize {
     (xxhash_rust::xxh3::xxh3_64(path.as_bytes()) % shards as u64) as usize
 }
 
-/// The published notes of each search shard (as many shards as [`search_shards`] gives for
-/// the site), in note order.
-fn shard_members(comp: &Compilation) -> Vec<Vec<NoteId>> {
+/// What one search shard holds: published notes, and canvases (which have pages too).
+#[derive(Clone, Debug, Default)]
+struct Shard {
+    /// In note order.
+    notes: Vec<NoteId>,
+    /// In attachment order.
+    canvases: Vec<crate::vault::AttachmentId>,
+}
+
+/// The members of each search shard (as many shards as [`search_shards`] gives for the site):
+/// a note or canvas goes to the shard of its path's hash.
+fn shard_members(comp: &Compilation) -> Vec<Shard> {
     let shards = search_shards(comp.site.published());
-    let mut members: Vec<Vec<NoteId>> = vec![Vec::new(); shards];
+    let mut members: Vec<Shard> = vec![Shard::default(); shards];
     for (i, page) in comp.site.notes.iter().enumerate() {
         if page.is_some() {
             let id = NoteId(i as u32);
-            members[shard_of(comp, id, shards)].push(id);
+            members[shard_of(comp, id, shards)].notes.push(id);
         }
+    }
+    for (a, _) in &comp.site.canvases {
+        let path = comp.vault.attachment(*a).path.as_str();
+        members[shard_of_path(path, shards)].canvases.push(*a);
     }
     members
 }
 
-/// Search shard `k` of `shards`, holding the published notes `ids`.
+/// Search shard `k` of `shards`, holding `shard`'s notes and canvases.
 fn search_shard_page(
     comp: &Compilation,
     pages: &Pages,
     k: usize,
     shards: usize,
-    ids: &[NoteId],
+    shard: &Shard,
 ) -> Result<()> {
     let plan = &comp.site;
     let path = format!("search/{k}.js");
-    let per_note = text::search_body_chars(shards, ids.len());
-    let fp = pages.inputs.search_shard(&path, ids, per_note);
+    let per_note = text::search_body_chars(shards, shard.notes.len() + shard.canvases.len());
+    let canvases: Vec<CanvasDoc> = shard
+        .canvases
+        .iter()
+        .filter_map(|&a| canvas_doc(comp, a, per_note))
+        .collect();
+    let canvas_hashes: Vec<u64> = canvases.iter().map(CanvasDoc::hash).collect();
+    let fp = pages
+        .inputs
+        .search_shard(&path, &shard.notes, per_note, &canvas_hashes);
     pages.page(path, fp, |out| {
-        out.extend_from_slice(search_shard(comp, plan, ids, per_note).as_bytes());
+        out.extend_from_slice(
+            search_shard(comp, plan, &shard.notes, &canvases, per_note).as_bytes(),
+        );
         Ok(())
+    })
+}
+
+/// What the search index holds of a canvas: its page, name, path and words.
+struct CanvasDoc<'a> {
+    url: String,
+    title: &'a str,
+    path: &'a str,
+    words: String,
+}
+
+impl CanvasDoc<'_> {
+    /// A hash of everything the shard shows of it.
+    fn hash(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [self.url.as_str(), self.title, self.path, &self.words] {
+            h.update(part.as_bytes());
+            h.update(&[0xff]);
+        }
+        h.digest()
+    }
+}
+
+/// The search document of canvas `a` (its words cut to `chars`), when it has a page.
+fn canvas_doc(
+    comp: &Compilation,
+    a: crate::vault::AttachmentId,
+    chars: usize,
+) -> Option<CanvasDoc<'_>> {
+    let page = comp.site.canvas_page(a)?;
+    let canvas = comp.canvases.get(a)?;
+    let path = canvas.path.as_str();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let title = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let words: String = canvas.words().chars().take(chars).collect();
+    Some(CanvasDoc {
+        url: page.file(),
+        title,
+        path,
+        words,
     })
 }
 
@@ -644,7 +711,7 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     members
         .par_iter()
         .enumerate()
-        .try_for_each(|(k, ids)| search_shard_page(comp, pages, k, shards, ids))?;
+        .try_for_each(|(k, shard)| search_shard_page(comp, pages, k, shards, shard))?;
     Ok(())
 }
 
@@ -1390,7 +1457,13 @@ fn graph_data<'a>(comp: &'a Compilation, plan: &SitePlan, most: usize) -> GraphD
 
 /// One search shard (`search/K.js`): an elasticlunr index (title, body, tags) of notes `ids`
 /// and an excerpt per note, pushed onto `window.VAULTC_SEARCH_SHARDS`.
-fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: usize) -> String {
+fn search_shard(
+    comp: &Compilation,
+    plan: &SitePlan,
+    ids: &[NoteId],
+    canvases: &[CanvasDoc],
+    per_note: usize,
+) -> String {
     struct Doc<'a> {
         url: String,
         excerpt: String,
@@ -1439,6 +1512,21 @@ fn search_shard(comp: &Compilation, plan: &SitePlan, ids: &[NoteId], per_note: u
         })
         .flatten()
         .collect();
+    let mut docs = docs;
+    let analyzer = text::Analyzer::default();
+    docs.extend(canvases.iter().map(|c| Doc {
+        excerpt: c.words.chars().take(EXCERPT_CHARS).collect(),
+        url: c.url.clone(),
+        title: c.title,
+        body: c.words.clone(),
+        tags: String::new(),
+        path: c.path,
+        terms: [
+            analyzer.terms(c.title),
+            analyzer.terms(&c.words),
+            analyzer.terms(""),
+        ],
+    }));
     // Documents are referred to by short numbers (elasticlunr repeats the ref for every term
     // of a document); the shard's `docs` map each number to its page.
     let index_docs: Vec<text::IndexDoc> = docs

@@ -249,6 +249,16 @@ fn a_link_to_a_canvas_opens_its_page() {
     assert!(std::fs::read_to_string(site.join("maps/board/index.html"))
         .unwrap()
         .contains("The note beside the canvas."));
+    // The search index finds the canvas by its name and its words, and opens its page.
+    let docs = search_docs(&site);
+    let doc = docs
+        .iter()
+        .find(|d| d["path"] == "Maps/Board.canvas")
+        .unwrap_or_else(|| panic!("{docs:?}"));
+    assert_eq!(doc["title"], "Board");
+    assert_eq!(doc["url"], "maps/board-canvas/index.html");
+    assert_eq!(doc["excerpt"], "See Board.");
+    assert_eq!(docs.len(), 3, "two notes and the canvas: {docs:?}");
 
     // A note whose page has the canvas's URL keeps it; the canvas's page is numbered.
     let dir = tempfile::tempdir().unwrap();
