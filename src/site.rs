@@ -133,7 +133,7 @@ pub struct SitePlan {
     /// overwrite.
     pub assets: Vec<String>,
     /// Whether the site lists its pages in `sitemap.xml` (and, past [`SITEMAP_URLS`] pages,
-    /// in `sitemaps/`): when it knows where it is published.
+    /// in `sitemaps/`) and its dated notes in `feed.xml`: when it knows where it is published.
     pub sitemap: bool,
     /// Slug collisions, rejected permalinks and moved attachments.
     pub diagnostics: Vec<Diagnostic>,
@@ -504,6 +504,7 @@ impl<'a> SiteFiles<'a> {
         let mut file_folders = HashSet::new();
         if plan.sitemap {
             files.insert("sitemap.xml".into());
+            files.insert("feed.xml".into());
             file_folders.insert("sitemaps".into());
         }
         for file in &files {

@@ -170,7 +170,11 @@ fn write_page<'s>(
         o.push(if kind == "note" { "article" } else { "website" });
         o.push("\">\n<meta property=\"og:url\" content=\"");
         o.esc(canonical);
-        o.push("\">\n");
+        o.push("\">\n<link rel=\"alternate\" type=\"application/atom+xml\" title=\"");
+        o.esc(site.title);
+        o.push("\" href=\"");
+        o.esc(root);
+        o.push("feed.xml\">\n");
     }
     o.push("\n</head>\n<body class=\"page-");
     o.esc(kind);

@@ -184,7 +184,8 @@ pub fn render_site(
             timed(&|| {
                 list_pages(comp, meta, &pages)?;
                 data_files(comp, &pages)?;
-                sitemap_files(comp, meta, &pages)
+                sitemap_files(comp, meta, &pages)?;
+                feed_file(comp, meta, &pages)
             })
         },
     );
@@ -665,8 +666,10 @@ pub fn render_selected(
     if selection.canvases {
         canvas_pages(comp, meta, &pages)?;
     }
-    // Tag pages may have come or gone; the sitemap is kept when it did not change.
+    // Tag pages may have come or gone, and a note's date, title or text changed; both files
+    // are kept when they did not change.
     sitemap_files(comp, meta, &pages)?;
+    feed_file(comp, meta, &pages)?;
     // The diagram renderer, when a note has diagrams now (the caller removes it when none has).
     if has_diagrams(comp) {
         if let Some((_, bytes)) = theme.assets.iter().find(|(n, _)| n == DIAGRAM_ASSET) {
@@ -741,6 +744,81 @@ fn sitemap_files(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<(
             })
         })
 }
+
+/// Most notes `feed.xml` lists: the newest by their front matter's `date`.
+pub const FEED_ENTRIES: usize = 50;
+
+/// `feed.xml`, when the site knows where it is published: an Atom feed of the published notes
+/// with a `date` in their front matter (`YYYY-MM-DD`, optionally with a time and an offset),
+/// newest first (ties in path order), at most [`FEED_ENTRIES`], each with its title, address,
+/// date and summary (its `description`, else the start of its text). The feed's own date is
+/// its newest entry's, so the same vault gives the same bytes.
+fn feed_file(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
+    let plan = &comp.site;
+    let Some(url) = meta.url.as_deref().filter(|_| plan.sitemap) else {
+        return Ok(());
+    };
+    let mut dated: Vec<(i64, NoteId)> = comp
+        .vault
+        .note_ids()
+        .filter(|(id, _)| plan.note_page(*id).is_some())
+        .filter_map(|(id, note)| {
+            match crate::bases::expr::parse_date(note.front_matter.date.as_deref()?)? {
+                crate::bases::expr::Value::Date { ms, .. } => Some((ms, id)),
+                _ => None,
+            }
+        })
+        .collect();
+    dated.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    dated.truncate(FEED_ENTRIES);
+    let stamp = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>");
+    html::push_escaped(&mut out, &meta.title);
+    out.push_str("</title>\n<link href=\"");
+    html::push_escaped(&mut out, url);
+    out.push_str("\"/>\n<link rel=\"self\" href=\"");
+    html::push_escaped(&mut out, url);
+    out.push_str("feed.xml\"/>\n<id>");
+    html::push_escaped(&mut out, url);
+    let _ = writeln!(
+        out,
+        "</id>\n<updated>{}</updated>",
+        stamp(dated.first().map_or(0, |(ms, _)| *ms))
+    );
+    for (ms, id) in &dated {
+        let note = comp.vault.note(*id);
+        let Some(address) = plan.note_page(*id).and_then(|page| meta.address(page)) else {
+            continue;
+        };
+        let summary = match note.front_matter.description.as_deref() {
+            Some(d) if !d.trim().is_empty() => d.to_string(),
+            _ => text::plain_text(note, FEED_SUMMARY_CHARS),
+        };
+        out.push_str("<entry>\n<title>");
+        html::push_escaped(&mut out, &note.title);
+        out.push_str("</title>\n<link href=\"");
+        html::push_escaped(&mut out, &address);
+        out.push_str("\"/>\n<id>");
+        html::push_escaped(&mut out, &address);
+        let _ = write!(out, "</id>\n<updated>{}</updated>\n<summary>", stamp(*ms));
+        html::push_escaped(&mut out, &summary);
+        out.push_str("</summary>\n</entry>\n");
+    }
+    out.push_str("</feed>\n");
+    let path = "feed.xml".to_string();
+    let fp = pages.inputs.bytes_page(&path, out.as_bytes());
+    pages.page(path, fp, |buffer| {
+        buffer.extend_from_slice(out.as_bytes());
+        Ok(())
+    })
+}
+
+/// Characters of a note's text a feed entry without a `description` shows.
+const FEED_SUMMARY_CHARS: usize = 280;
 
 /// The sitemap files listing `addresses` (a site published at `url`), at most `per_file` in
 /// one: `sitemap.xml` alone, or past that the files `sitemaps/K.xml` and `sitemap.xml` as their

@@ -575,13 +575,97 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
     }
 }
 
-/// A session keeps the sitemap as a cold build makes it: a note's new tag (a tracked rebuild)
-/// adds its tag page to the list, and a tag no note has any more takes its page off.
+/// With `[site] url`, `feed.xml` is an Atom feed of the published notes with a front-matter
+/// date, newest first (ties in path order), at most 50, each with its address, its date in
+/// UTC and its description or the start of its text; every page names the feed.
+#[test]
+fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
+    let mut notes: Vec<(String, String)> = vec![
+        (
+            "vaultc.toml".into(),
+            "[site]\ntitle = \"Log & co\"\nurl = \"https://example.org/log/\"\n".into(),
+        ),
+        (
+            "Newest.md".into(),
+            "---\ndate: 2025-06-01T09:30:00+02:00\ndescription: The <newest> one\n---\n# Newest\n"
+                .into(),
+        ),
+        (
+            "Undated.md".into(),
+            "---\ndate: last spring\n---\n# Undated\n".into(),
+        ),
+        (
+            "Hidden.md".into(),
+            "---\ndate: 2030-01-01\npublish: false\n---\n# Hidden\n".into(),
+        ),
+        (
+            "b/Tie.md".into(),
+            "---\ndate: 2025-05-01\n---\n# Tie B\n\nWords & more words.\n".into(),
+        ),
+        (
+            "a/Tie.md".into(),
+            "---\ndate: 2025-05-01\n---\n# Tie A\n".into(),
+        ),
+    ];
+    for i in 0..50 {
+        notes.push((
+            format!("old/Day {i:02}.md"),
+            format!("---\ndate: 2020-01-{:02}\n---\n# Day {i:02}\n", i % 28 + 1),
+        ));
+    }
+    let borrowed: Vec<(&str, &str)> = notes
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let (_dir, _, site) = crate::support::built_vault(&borrowed);
+    let feed = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert!(
+        feed.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+             <title>Log &amp; co</title>\n<link href=\"https://example.org/log/\"/>\n\
+             <link rel=\"self\" href=\"https://example.org/log/feed.xml\"/>\n\
+             <id>https://example.org/log/</id>\n<updated>2025-06-01T07:30:00Z</updated>\n\
+             <entry>\n<title>Newest</title>\n<link href=\"https://example.org/log/newest/\"/>\n\
+             <id>https://example.org/log/newest/</id>\n<updated>2025-06-01T07:30:00Z</updated>\n\
+             <summary>The &lt;newest&gt; one</summary>\n</entry>\n"
+        ),
+        "{feed}"
+    );
+    let titles: Vec<&str> = feed
+        .lines()
+        .filter_map(|l| l.strip_prefix("<title>")?.strip_suffix("</title>"))
+        .skip(1)
+        .collect();
+    assert_eq!(titles.len(), 50, "at most 50 entries: {titles:?}");
+    assert_eq!(&titles[..3], ["Newest", "Tie A", "Tie B"], "{titles:?}");
+    assert!(
+        !titles.contains(&"Undated") && !titles.contains(&"Hidden"),
+        "{titles:?}"
+    );
+    assert!(
+        feed.contains("<summary>Tie B Words &amp; more words.</summary>"),
+        "{feed}"
+    );
+    // Then the old days, newest first: the 28th of January 2020 is day 27 alone.
+    assert_eq!(titles[3], "Day 27", "{titles:?}");
+    let page = std::fs::read_to_string(site.join("a/tie/index.html")).unwrap();
+    assert!(
+        page.contains("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Log &amp; co\" href=\"../../feed.xml\">"),
+        "{page}"
+    );
+}
+
+/// A session keeps the sitemap and the feed as a cold build makes them: a note's new tag (a
+/// tracked rebuild) adds its tag page to the list, a tag no note has any more takes its page
+/// off, and a note given a date joins the feed.
 #[test]
 fn a_session_keeps_the_sitemap_up_to_date() {
-    let edits: [(&str, &dyn Fn(String) -> String); 2] = [
+    let edits: [(&str, &dyn Fn(String) -> String); 3] = [
         ("Other.md", &|t| t + "\n#fresh\n"),
         ("Home.md", &|t| t.replace("#start", "")),
+        ("Other.md", &|t| {
+            t.replace("description:", "date: 2025-01-02\ndescription:")
+        }),
     ];
     let tag = |name: &str| format!("<url><loc>https://example.org/wiki/tags/{name}/</loc></url>");
     crate::support::session_edits("site-url", &edits, |step, served, tracked| {
@@ -592,6 +676,13 @@ fn a_session_keeps_the_sitemap_up_to_date() {
             sitemap.contains(&tag("start")),
             step == 0,
             "step {step}: {sitemap}"
+        );
+        // A note that gets a date joins the feed.
+        let feed = std::fs::read_to_string(served.join("feed.xml")).unwrap();
+        assert_eq!(
+            feed.matches("<entry>").count(),
+            usize::from(step == 2),
+            "step {step}: {feed}"
         );
     });
 }
