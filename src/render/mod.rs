@@ -46,7 +46,8 @@ const EXCERPT_CHARS: usize = 160;
 /// Largest page buffer a rendering thread keeps for its next page, in bytes.
 const MAX_KEPT_BUFFER: usize = 4 << 20;
 
-/// What the site says about itself on every page: its title and language.
+/// What the site says about itself on every page: its title, language and address, and the
+/// vault's own stylesheet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteMeta {
     /// The site's title: `[site] title` of `vaultc.toml`, else the vault folder's name.
@@ -59,7 +60,8 @@ pub struct SiteMeta {
     /// as the encoded site path it is copied to: every page links it after the theme's.
     pub stylesheet: Option<String>,
     /// Where the site is published (`[site] url`, ending in `/`): pages name their address
-    /// (`<link rel="canonical">`, Open Graph) and the build writes `sitemap.xml`.
+    /// (`<link rel="canonical">`, Open Graph) and the build writes `sitemap.xml` and
+    /// `feed.xml`.
     pub url: Option<String>,
 }
 

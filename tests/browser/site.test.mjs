@@ -227,7 +227,24 @@ test('search: typing shows results, arrows move, Escape closes, Enter opens the 
   const href = await results.first().locator('a').evaluate((a) => a.href);
   assert.ok(fs.existsSync(fileOf(href)), `result points at an existing page: ${href}`);
   await Promise.all([page.waitForURL(href), input.press('Enter')]);
-  await assertOnPage(page, 'note');
+  // The top result may be a note or a canvas (search finds both): the page it names.
+  const kind = kindOf(fileOf(href));
+  assert.ok(['note', 'canvas'].includes(kind), `a note or canvas result: ${href} (${kind})`);
+  await assertOnPage(page, kind);
+});
+
+test('search finds a canvas by its name and opens its page', T, async (t) => {
+  const canvas = searchDocs().find((d) => String(d.path).endsWith('.canvas'));
+  assert.ok(canvas, 'the demo vault\'s canvas is a search document');
+  const { page } = await open(t, 'index.html');
+  const input = page.locator('#search-input');
+  await input.click();
+  await input.pressSequentially(canvas.title.toLowerCase(), { delay: 30 });
+  const result = page.locator('#search-results li.result', { hasText: canvas.title }).first();
+  await result.waitFor({ state: 'visible' });
+  await result.locator('a').click();
+  await assertOnPage(page, 'canvas');
+  assert.equal((await page.locator('h1').innerText()).trim(), canvas.title);
 });
 
 test('search says "no results" in the words the page gives it', T, async (t) => {
