@@ -44,6 +44,9 @@ pub struct Canvas {
     pub nodes: Vec<Node>,
     /// The arrows, between nodes of `nodes`.
     pub edges: Vec<Edge>,
+    /// Why nothing of the file could be read (it is not JSON, or no object with `nodes`):
+    /// shown where the canvas would be, since an empty frame says nothing.
+    pub unreadable: Option<String>,
 }
 
 /// A card or group of a canvas, placed in pixels.
@@ -309,6 +312,10 @@ fn problem(path: &VaultPath, span: Span, message: String, help: &str) -> Diagnos
     Diagnostic::new(Code::InvalidCanvas, path.clone(), span, message).with_help(help)
 }
 
+/// The help of a canvas file nothing can be read of.
+const UNREADABLE_HELP: &str =
+    "its embeds and its page show this message instead of the canvas until the file is fixed";
+
 impl Canvas {
     /// The words a reader sees on the canvas, for the search index: its text cards as plain
     /// text, then its groups' and edges' labels, in file order.
@@ -332,6 +339,7 @@ impl Canvas {
             path: path.clone(),
             nodes: Vec::new(),
             edges: Vec::new(),
+            unreadable: None,
         };
         let mut diagnostics = Vec::new();
         let mut report = |span: Span, message: String| {
@@ -349,18 +357,18 @@ impl Canvas {
         let json: Json = match serde_json::from_str(text) {
             Ok(json) => json,
             Err(err) => {
-                report(
-                    line_column_span(text, err.line(), err.column()),
-                    format!("canvas is not valid JSON: {err}"),
-                );
+                let why = format!("canvas is not valid JSON: {err}");
+                let span = line_column_span(text, err.line(), err.column());
+                diagnostics.push(problem(path, span, why.clone(), UNREADABLE_HELP));
+                canvas.unreadable = Some(why);
                 return (canvas, diagnostics);
             }
         };
         let Some(nodes) = json.get("nodes").and_then(Json::as_array) else {
-            report(
-                Span::new(0..text.len().min(1)),
-                "a canvas must be an object with a `nodes` list".into(),
-            );
+            let why = "a canvas must be an object with a `nodes` list".to_string();
+            let span = Span::new(0..text.len().min(1));
+            diagnostics.push(problem(path, span, why.clone(), UNREADABLE_HELP));
+            canvas.unreadable = Some(why);
             return (canvas, diagnostics);
         };
         // Where each node is written: the search for its id moves forward through the text.
@@ -592,6 +600,12 @@ pub fn view_html(
     let mut out = String::new();
     out.push_str("<div class=\"embed embed-canvas\" data-src=\"");
     push_escaped(&mut out, canvas.path.as_str());
+    if let Some(why) = &canvas.unreadable {
+        out.push_str("\"><div class=\"canvas-view embed-error\">");
+        push_escaped(&mut out, why);
+        out.push_str("</div></div>");
+        return Some(out);
+    }
     out.push_str("\"><div class=\"canvas-view\">");
     if canvas.nodes.is_empty() {
         out.push_str("</div></div>");

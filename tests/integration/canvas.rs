@@ -149,7 +149,7 @@ fn what_a_canvas_cannot_show_is_a_warning_at_its_place() {
 }
 
 #[test]
-fn a_canvas_that_is_not_json_shows_nothing_and_says_where() {
+fn a_canvas_that_is_not_json_says_why_where_it_would_be_and_where_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault");
     std::fs::create_dir(&vault).unwrap();
@@ -171,9 +171,24 @@ fn a_canvas_that_is_not_json_shows_nothing_and_says_where() {
     );
     let site = dir.path().join("site");
     build(&vault, &site).assert_code(0);
-    let view = canvas_view(&site, "a/index.html");
+    // The embed and the canvas's own page both say why there is nothing to draw.
+    let why = d["message"].as_str().unwrap();
+    for page in ["a/index.html", "bad-canvas/index.html"] {
+        assert_eq!(
+            canvas_view(&site, page),
+            format!(
+                "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"canvas-view embed-error\">{why}</div></div>"
+            ),
+            "{page}"
+        );
+    }
+    // An empty file is a canvas Obsidian has not written yet: an empty frame, no warning.
+    std::fs::write(vault.join("Bad.canvas"), "").unwrap();
+    let (v, _) = check_json(&vault);
+    assert_no_code(&v, "invalid-canvas");
+    build(&vault, &site).assert_code(0);
     assert_eq!(
-        view,
+        canvas_view(&site, "a/index.html"),
         "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"canvas-view\"></div></div>"
     );
 }
