@@ -132,9 +132,10 @@ pub struct SitePlan {
     /// The theme's files under `static/` (their paths there), which attachments must not
     /// overwrite.
     pub assets: Vec<String>,
-    /// Whether the site lists its pages in `sitemap.xml` (and, past [`SITEMAP_URLS`] pages,
-    /// in `sitemaps/`) and its dated notes in `feed.xml`: when it knows where it is published.
-    pub sitemap: bool,
+    /// Whether the site knows where it is published (`[site] url`): it then lists its pages
+    /// in `sitemap.xml` (and, past [`SITEMAP_URLS`] pages, in `sitemaps/`) and its dated notes
+    /// in `feed.xml`, files attachments yield to.
+    pub has_url: bool,
     /// Slug collisions, rejected permalinks and moved attachments.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -343,7 +344,7 @@ pub fn plan(
     graph: &ConceptGraph,
     include_drafts: bool,
     assets: &[String],
-    sitemap: bool,
+    has_url: bool,
 ) -> SitePlan {
     use rayon::prelude::*;
     let mut taken = UniqueNames::with_taken(
@@ -354,7 +355,7 @@ pub fn plan(
     );
     let mut plan = SitePlan {
         assets: assets.to_vec(),
-        sitemap,
+        has_url,
         ..SitePlan::default()
     };
     // The folder each published note asks for (its slugs), in parallel; who gets it, in note
@@ -502,7 +503,7 @@ impl<'a> SiteFiles<'a> {
                 .map(|a| fold_path(&format!("static/{a}"))),
         );
         let mut file_folders = HashSet::new();
-        if plan.sitemap {
+        if plan.has_url {
             files.insert("sitemap.xml".into());
             files.insert("feed.xml".into());
             file_folders.insert("sitemaps".into());

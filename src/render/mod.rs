@@ -424,9 +424,8 @@ fn canvas_pages(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()
     }
     let plan = &comp.site;
     plan.canvases.par_iter().try_for_each(|(a, page)| {
-        let path = comp.vault.attachment(*a).path.as_str();
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let title = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let file = &comp.vault.attachment(*a).path;
+        let (path, title) = (file.as_str(), file.stem());
         let root = page.root_prefix();
         let mut file_url = String::new();
         html::push_relative_url(&mut file_url, &root, plan.attachment_file(*a));
@@ -569,9 +568,7 @@ fn canvas_doc(
 ) -> Option<CanvasDoc<'_>> {
     let page = comp.site.canvas_page(a)?;
     let canvas = comp.canvases.get(a)?;
-    let path = canvas.path.as_str();
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let title = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let (path, title) = (canvas.path.as_str(), canvas.path.stem());
     let words: String = canvas.words().chars().take(chars).collect();
     Some(CanvasDoc {
         url: page.file(),
@@ -725,7 +722,7 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
 /// (see [`sitemap_files_of`]).
 fn sitemap_files(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
-    let Some(url) = meta.url.as_deref().filter(|_| plan.sitemap) else {
+    let Some(url) = meta.url.as_deref().filter(|_| plan.has_url) else {
         return Ok(());
     };
     let (root, tags) = (PageDir::root(), page_dir("tags"));
@@ -757,7 +754,7 @@ pub const FEED_ENTRIES: usize = 50;
 /// its newest entry's, so the same vault gives the same bytes.
 fn feed_file(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
-    let Some(url) = meta.url.as_deref().filter(|_| plan.sitemap) else {
+    let Some(url) = meta.url.as_deref().filter(|_| plan.has_url) else {
         return Ok(());
     };
     let mut dated: Vec<(i64, NoteId)> = comp
