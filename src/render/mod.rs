@@ -823,7 +823,8 @@ const FEED_SUMMARY_CHARS: usize = 280;
 /// one: `sitemap.xml` alone, or past that the files `sitemaps/K.xml` and `sitemap.xml` as their
 /// index, as the sitemap protocol asks.
 fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(String, Vec<u8>)> {
-    let list = |set: &str, item: &str, addresses: &mut dyn Iterator<Item = &str>| -> Vec<u8> {
+    // One XML list: `urlset` of `url`s, or `sitemapindex` of `sitemap`s.
+    let list = |set: &str, item: &str, addresses: &[String]| -> Vec<u8> {
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{set} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
         );
@@ -835,10 +836,8 @@ fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(St
         let _ = writeln!(out, "</{set}>");
         out.into_bytes()
     };
-    let urls =
-        |addresses: &[String]| list("urlset", "url", &mut addresses.iter().map(String::as_str));
     if addresses.len() <= per_file {
-        return vec![("sitemap.xml".into(), urls(addresses))];
+        return vec![("sitemap.xml".into(), list("urlset", "url", addresses))];
     }
     let chunks: Vec<&[String]> = addresses.chunks(per_file).collect();
     let listed: Vec<String> = (0..chunks.len())
@@ -846,17 +845,13 @@ fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(St
         .collect();
     let mut files = vec![(
         "sitemap.xml".to_string(),
-        list(
-            "sitemapindex",
-            "sitemap",
-            &mut listed.iter().map(String::as_str),
-        ),
+        list("sitemapindex", "sitemap", &listed),
     )];
     files.extend(
         chunks
             .iter()
             .enumerate()
-            .map(|(k, chunk)| (format!("sitemaps/{k}.xml"), urls(chunk))),
+            .map(|(k, chunk)| (format!("sitemaps/{k}.xml"), list("urlset", "url", chunk))),
     );
     files
 }

@@ -464,7 +464,8 @@ fn the_vaults_publish_css_styles_every_page() {
 /// With `[site] url`, every page but the 404 page names its address (`<link rel="canonical">`
 /// and Open Graph tags for link previews) and `sitemap.xml` lists the index, every note page,
 /// the tags page and every tag page; links between pages stay relative. The vault's own
-/// `sitemap.xml` yields to the site's. Without a url, none of it.
+/// `sitemap.xml` and `feed.xml` yield to the site's; a folder beyond ASCII is percent-encoded in
+/// the addresses. Without a url, none of it.
 #[test]
 fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
     let notes = [
@@ -473,8 +474,20 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
             "a b/Deep.md",
             "---\ndescription: Deep & low\naliases: [Abyss]\n---\n# Deep\n#topic/sub\n",
         ),
+        ("深/图 表.md", "# 图表\n"),
         ("sitemap.xml", "<urlset>mine</urlset>\n"),
+        ("feed.xml", "<feed>mine</feed>\n"),
     ];
+    // A page's folder in an address: percent-encoded UTF-8 beyond ASCII.
+    let encoded = |folder: &str| -> String {
+        folder
+            .bytes()
+            .map(|b| match b {
+                b if b.is_ascii_alphanumeric() || b"-_./".contains(&b) => (b as char).to_string(),
+                b => format!("%{b:02X}"),
+            })
+            .collect()
+    };
     let mut with_url = notes.to_vec();
     with_url.push((
         "vaultc.toml",
@@ -491,10 +504,7 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
         .values()
         .map(|page| {
             let folder = page.parent().unwrap().strip_prefix(&site).unwrap();
-            format!(
-                "{base}{}/",
-                crate::support::slash_path(folder).replace(' ', "%20")
-            )
+            format!("{base}{}/", encoded(&crate::support::slash_path(folder)))
         })
         .collect();
     pages.sort();
@@ -518,8 +528,17 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
         std::fs::read_to_string(site.join("sitemap-2.xml")).unwrap(),
         "<urlset>mine</urlset>\n"
     );
+    assert_eq!(
+        std::fs::read_to_string(site.join("feed-2.xml")).unwrap(),
+        "<feed>mine</feed>\n"
+    );
     let (v, _) = crate::support::check_json(&vault);
     crate::support::assert_diag(&v, "slug-collision", "sitemap.xml", 1, 1);
+    crate::support::assert_diag(&v, "slug-collision", "feed.xml", 1, 1);
+    assert!(
+        listed.contains(&format!("{base}%E6%B7%B1/%E5%9B%BE-%E8%A1%A8/").as_str()),
+        "a folder beyond ASCII, encoded: {sitemap}"
+    );
     // Every page names its own address; the redirect of an alias and the 404 page do not.
     for (page, html) in &html_pages(&site) {
         let path = crate::support::slash_path(page);
@@ -527,7 +546,7 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
             assert!(!html.contains(base), "{path}: {html}");
             continue;
         }
-        let folder = path.strip_suffix("index.html").unwrap().replace(' ', "%20");
+        let folder = encoded(path.strip_suffix("index.html").unwrap());
         let address = format!("{base}{folder}");
         let kind = if html.contains("<body class=\"page-note\"") {
             "article"
@@ -564,6 +583,7 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
         "<urlset>mine</urlset>\n",
         "without a url the vault's own sitemap is copied as it is"
     );
+    assert!(!site.join("feed-2.xml").exists() && site.join("feed.xml").is_file());
     for (page, html) in &html_pages(&site) {
         // A redirect names its target as canonical (relative), with or without a url.
         let redirect = html.contains("http-equiv=\"refresh\"");

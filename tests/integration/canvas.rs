@@ -274,6 +274,17 @@ fn a_link_to_a_canvas_opens_its_page() {
     assert_eq!(doc["url"], "maps/board-canvas/index.html");
     assert_eq!(doc["excerpt"], "See Board.");
     assert_eq!(docs.len(), 3, "two notes and the canvas: {docs:?}");
+    // The graph view's node of the canvas opens its page too.
+    let js = std::fs::read_to_string(site.join("graph-data.js")).unwrap();
+    let graph = js_assignment(&js, "VAULTC_GRAPH").expect("graph data");
+    let node = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["title"] == "Maps/Board.canvas")
+        .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(node["kind"], "attachment");
+    assert_eq!(node["url"], "maps/board-canvas/index.html");
 
     // A note whose page has the canvas's URL keeps it; the canvas's page is numbered.
     let dir = tempfile::tempdir().unwrap();
