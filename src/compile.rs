@@ -245,7 +245,7 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> (Note, Par
     } = job;
     let is_template = file.is_template;
     let stamp = match source {
-        Some(NoteSource::Read(stamp)) => stamp,
+        Some(NoteSource::Read(stamp) | NoteSource::Unread(stamp)) => stamp,
         Some(NoteSource::Unchanged) => options
             .reuse
             .as_ref()
@@ -254,10 +254,13 @@ fn parse_job(job: ParseJob, options: &CompileOptions, root: &Path) -> (Note, Par
         None => None,
     };
     let (file, read_diagnostic) = match (&kept, source) {
-        // Discovery skipped it but nothing was kept for it: read it now.
-        (None, Some(NoteSource::Unchanged)) => {
-            let (mut read, diag) =
-                discover::read_note(file.path.clone(), &root.join(file.path.as_str()));
+        // Discovery left it for this stage, or skipped it and nothing was kept for it: read
+        // it now.
+        (_, Some(NoteSource::Unread(_))) | (None, Some(NoteSource::Unchanged)) => {
+            let disk = disk
+                .as_deref()
+                .map_or_else(|| root.join(file.path.as_str()), Path::to_path_buf);
+            let (mut read, diag) = discover::read_note(file.path.clone(), &disk);
             read.is_template = is_template;
             (read, diag)
         }
@@ -337,6 +340,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
             stamps: options.keep_origins,
             no_external_symlinks: options.no_external_symlinks,
             obsidian_config: config.obsidian_config.clone(),
+            defer_reads: true,
             known: options
                 .reuse
                 .as_ref()
@@ -347,7 +351,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         .canonicalize()
         .map_err(|e| crate::Error::io("reading", root, e))?;
     timings.mark("discover");
-    let clean_discovery = discovered.diagnostics.is_empty();
+    let mut clean_discovery = discovered.diagnostics.is_empty();
     let mut diagnostics = discovered.diagnostics;
     let cache = options.parse_cache.as_deref();
     let mut kept = match &options.reuse {
@@ -397,6 +401,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         } else {
             parse_stats.parsed += 1;
         }
+        clean_discovery &= parsed.read_diagnostic.is_none();
         diagnostics.extend(parsed.read_diagnostic);
         diagnostics.extend(parsed.diagnostics);
         entries.extend(parsed.entry);

@@ -41,10 +41,12 @@ pub struct AttachmentFile {
 #[derive(Debug, Default)]
 pub struct Discovered {
     /// Notes, sorted by path. A note [`NoteSource::Unchanged`] was not read: its text is empty
-    /// and the caller has it from an earlier build.
+    /// and the caller has it from an earlier build; one [`NoteSource::Unread`] is the caller's
+    /// to read.
     pub notes: Vec<SourceFile>,
     /// How each note's text was got, aligned with `notes`; empty unless
-    /// [`DiscoverOptions::stamps`] or [`DiscoverOptions::known`] was set.
+    /// [`DiscoverOptions::stamps`], [`DiscoverOptions::known`] or
+    /// [`DiscoverOptions::defer_reads`] was set.
     pub sources: Vec<NoteSource>,
     /// Each note's path on disk, aligned with `notes`; empty when `sources` is.
     pub disk_paths: Vec<PathBuf>,
@@ -82,6 +84,10 @@ pub struct DiscoverOptions {
     /// The folder Obsidian's settings are read from (`obsidian_config` in `vaultc.toml`);
     /// `None` for [`crate::settings::DEFAULT_CONFIG_FOLDER`].
     pub obsidian_config: Option<String>,
+    /// Read no note: leave each walked note [`NoteSource::Unread`] for its parser to read, so
+    /// that a note is read and parsed on one thread while its text is still in the CPU's
+    /// cache, and a note two names share on disk is read once.
+    pub defer_reads: bool,
 }
 
 /// What identifies a file's version without reading it: size, modification and change times,
@@ -119,6 +125,9 @@ pub enum NoteSource {
     Read(Option<FileStamp>),
     /// Not read: unchanged since the discovery that [`KnownNotes`] describes.
     Unchanged,
+    /// Not read yet ([`DiscoverOptions::defer_reads`]): the parse stage reads it; stamped
+    /// (before that read) when stamps were asked for.
+    Unread(Option<FileStamp>),
 }
 
 /// Notes of an earlier discovery (their stamps and template flags), and what changed since.
@@ -275,6 +284,15 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
                     ));
                 }
             }
+            if options.defer_reads {
+                let file = SourceFile {
+                    path,
+                    text: String::new(),
+                    is_template,
+                };
+                let source = NoteSource::Unread(stamp);
+                return Some(Found::Note(file, entry.into_path(), None, source));
+            }
             let (mut file, diag) = read_note(path, entry.path());
             file.is_template = is_template;
             let source = NoteSource::Read(stamp.filter(|_| diag.is_none()));
@@ -305,7 +323,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     // sorted walk meets first, whatever order the threads finished in.
     notes.sort_by(|a, b| a.0.path.cmp(&b.0.path).then_with(|| a.1.cmp(&b.1)));
     notes.dedup_by(|a, b| a.0.path == b.0.path);
-    let aligned = options.stamps || options.known.is_some();
+    let aligned = options.stamps || options.known.is_some() || options.defer_reads;
     let (mut sources, mut disk_paths) = (Vec::new(), Vec::new());
     let notes: Vec<SourceFile> = notes
         .into_iter()
@@ -860,6 +878,8 @@ fn read_texts(
     (bases, problems)
 }
 
+/// Reads the note at `disk`: its text (a byte-order mark dropped, invalid UTF-8 decoded
+/// lossily), or an empty text and the diagnostic saying why it could not be read.
 pub(crate) fn read_note(path: VaultPath, disk: &Path) -> (SourceFile, Option<Diagnostic>) {
     let unreadable = |path: VaultPath, msg: String| {
         let diag = Diagnostic::new(Code::UnreadableFile, path.clone(), Span::default(), msg);
