@@ -32,6 +32,7 @@ const RENDER_SOURCES: &[&str] = &[
     include_str!("html.rs"),
     include_str!("text.rs"),
     include_str!("context.rs"),
+    include_str!("dates.rs"),
     include_str!("default_page.rs"),
     include_str!("theme.rs"),
     include_str!("inputs.rs"),

@@ -2,6 +2,7 @@
 //! Templates see only the view structs of [`context`]; bodies come from [`html`].
 
 pub mod context;
+mod dates;
 mod default_page;
 pub mod html;
 pub mod inputs;
@@ -726,12 +727,21 @@ fn sitemap_files(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<(
         return Ok(());
     };
     let (root, tags) = (PageDir::root(), page_dir("tags"));
-    let addresses: Vec<String> = std::iter::once(&root)
-        .chain(plan.notes.iter().flatten())
-        .chain(plan.canvases.iter().map(|(_, page)| page))
-        .chain(std::iter::once(&tags))
-        .chain(plan.tags.iter().map(|(_, _, page)| page))
-        .filter_map(|page| meta.address(page))
+    // A note's page changed when its front matter says it did; other pages carry no date.
+    let notes = plan
+        .notes
+        .iter()
+        .zip(&comp.vault.notes)
+        .filter_map(|(page, note)| {
+            let page = page.as_ref()?;
+            Some((page, dates::NoteDates::of(note).last_change()))
+        });
+    let addresses: Vec<(String, Option<dates::Moment>)> = std::iter::once((&root, None))
+        .chain(notes)
+        .chain(plan.canvases.iter().map(|(_, page)| (page, None)))
+        .chain(std::iter::once((&tags, None)))
+        .chain(plan.tags.iter().map(|(_, _, page)| (page, None)))
+        .filter_map(|(page, changed)| Some((meta.address(page)?, changed)))
         .collect();
     sitemap_files_of(url, &addresses, SITEMAP_URLS)
         .into_par_iter()
@@ -744,37 +754,32 @@ fn sitemap_files(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<(
         })
 }
 
-/// Most notes `feed.xml` lists: the newest by their front matter's `date`.
+/// Most notes `feed.xml` lists: the newest by their front matter's dates.
 pub const FEED_ENTRIES: usize = 50;
 
 /// `feed.xml`, when the site knows where it is published: an Atom feed of the published notes
-/// with a `date` in their front matter (`YYYY-MM-DD`, optionally with a time and an offset),
-/// newest first (ties in path order), at most [`FEED_ENTRIES`], each with its title, address,
-/// date and summary (its `description`, else the start of its text). The feed's own date is
-/// its newest entry's, so the same vault gives the same bytes.
+/// whose front matter dates them ([`dates::NoteDates`]), newest publication first (an update
+/// stands in for a missing one; ties in path order), at most [`FEED_ENTRIES`], each with its
+/// title, address, dates and summary (its `description`, else the start of its text). The
+/// feed's own date is its latest change, so the same vault gives the same bytes.
 fn feed_file(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let plan = &comp.site;
     let Some(url) = meta.url.as_deref().filter(|_| plan.has_url) else {
         return Ok(());
     };
-    let mut dated: Vec<(i64, NoteId)> = comp
+    // Ordered by publication (an update stands in for an unknown one), newest first.
+    let mut dated: Vec<(dates::Moment, dates::NoteDates, NoteId)> = comp
         .vault
         .note_ids()
         .filter(|(id, _)| plan.note_page(*id).is_some())
         .filter_map(|(id, note)| {
-            match crate::bases::expr::parse_date(note.front_matter.date.as_deref()?)? {
-                crate::bases::expr::Value::Date { ms, .. } => Some((ms, id)),
-                _ => None,
-            }
+            let dates = dates::NoteDates::of(note);
+            Some((dates.published.or(dates.updated)?, dates, id))
         })
         .collect();
-    dated.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    dated.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
     dated.truncate(FEED_ENTRIES);
-    let stamp = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| t.to_string())
-            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
-    };
+    let feed_updated = dated.iter().filter_map(|(_, d, _)| d.last_change()).max();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>");
     html::push_escaped(&mut out, &meta.title);
     out.push_str("</title>\n<link href=\"");
@@ -786,9 +791,9 @@ fn feed_file(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
     let _ = writeln!(
         out,
         "</id>\n<updated>{}</updated>",
-        stamp(dated.first().map_or(0, |(ms, _)| *ms))
+        feed_updated.map_or_else(|| "1970-01-01T00:00:00Z".into(), dates::Moment::rfc3339)
     );
-    for (ms, id) in &dated {
+    for (moment, dates, id) in &dated {
         let note = comp.vault.note(*id);
         let Some(address) = plan.note_page(*id).and_then(|page| meta.address(page)) else {
             continue;
@@ -803,7 +808,12 @@ fn feed_file(comp: &Compilation, meta: &SiteMeta, pages: &Pages) -> Result<()> {
         html::push_escaped(&mut out, &address);
         out.push_str("\"/>\n<id>");
         html::push_escaped(&mut out, &address);
-        let _ = write!(out, "</id>\n<updated>{}</updated>\n<summary>", stamp(*ms));
+        out.push_str("</id>\n");
+        if let Some(published) = dates.published {
+            let _ = writeln!(out, "<published>{}</published>", published.rfc3339());
+        }
+        let updated = dates.last_change().unwrap_or(*moment);
+        let _ = write!(out, "<updated>{}</updated>\n<summary>", updated.rfc3339());
         html::push_escaped(&mut out, &summary);
         out.push_str("</summary>\n</entry>\n");
     }
@@ -822,16 +832,24 @@ const FEED_SUMMARY_CHARS: usize = 280;
 /// The sitemap files listing `addresses` (a site published at `url`), at most `per_file` in
 /// one: `sitemap.xml` alone, or past that the files `sitemaps/K.xml` and `sitemap.xml` as their
 /// index, as the sitemap protocol asks.
-fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(String, Vec<u8>)> {
+fn sitemap_files_of(
+    url: &str,
+    addresses: &[(String, Option<dates::Moment>)],
+    per_file: usize,
+) -> Vec<(String, Vec<u8>)> {
     // One XML list: `urlset` of `url`s, or `sitemapindex` of `sitemap`s.
-    let list = |set: &str, item: &str, addresses: &[String]| -> Vec<u8> {
+    let list = |set: &str, item: &str, addresses: &[(String, Option<dates::Moment>)]| -> Vec<u8> {
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{set} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
         );
-        for address in addresses {
+        for (address, changed) in addresses {
             let _ = write!(out, "<{item}><loc>");
             html::push_escaped(&mut out, address);
-            let _ = writeln!(out, "</loc></{item}>");
+            out.push_str("</loc>");
+            if let Some(changed) = changed {
+                let _ = write!(out, "<lastmod>{}</lastmod>", changed.w3c());
+            }
+            let _ = writeln!(out, "</{item}>");
         }
         let _ = writeln!(out, "</{set}>");
         out.into_bytes()
@@ -839,9 +857,15 @@ fn sitemap_files_of(url: &str, addresses: &[String], per_file: usize) -> Vec<(St
     if addresses.len() <= per_file {
         return vec![("sitemap.xml".into(), list("urlset", "url", addresses))];
     }
-    let chunks: Vec<&[String]> = addresses.chunks(per_file).collect();
-    let listed: Vec<String> = (0..chunks.len())
-        .map(|k| format!("{url}sitemaps/{k}.xml"))
+    let chunks: Vec<&[(String, Option<dates::Moment>)]> = addresses.chunks(per_file).collect();
+    // Each file of the index changed when its newest page did.
+    let listed: Vec<(String, Option<dates::Moment>)> = chunks
+        .iter()
+        .enumerate()
+        .map(|(k, chunk)| {
+            let newest = chunk.iter().filter_map(|(_, c)| *c).max();
+            (format!("{url}sitemaps/{k}.xml"), newest)
+        })
         .collect();
     let mut files = vec![(
         "sitemap.xml".to_string(),
@@ -1643,9 +1667,19 @@ mod tests {
     #[test]
     fn a_sitemap_past_its_limit_is_an_index_of_sitemaps() {
         let url = "https://example.org/";
-        let addresses: Vec<String> = ["", "a/", "b&c/", "d/", "e/"]
+        // "a/" changed on a day, "d/" at a time, "e/" on a later day.
+        let day = |ms: i64, time: bool| Some(super::dates::Moment { ms, time });
+        let changed = [
+            None,
+            day(0, false),
+            None,
+            day(86_400_000 + 3_723_000, true),
+            day(2 * 86_400_000, false),
+        ];
+        let addresses: Vec<(String, Option<super::dates::Moment>)> = ["", "a/", "b&c/", "d/", "e/"]
             .iter()
-            .map(|p| format!("{url}{p}"))
+            .zip(changed)
+            .map(|(p, c)| (format!("{url}{p}"), c))
             .collect();
         let text = |files: &[(String, Vec<u8>)], i: usize| {
             (
@@ -1663,10 +1697,10 @@ mod tests {
                 format!(
                     "{head}<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n\
                      <url><loc>https://example.org/</loc></url>\n\
-                     <url><loc>https://example.org/a/</loc></url>\n\
+                     <url><loc>https://example.org/a/</loc><lastmod>1970-01-01</lastmod></url>\n\
                      <url><loc>https://example.org/b&amp;c/</loc></url>\n\
-                     <url><loc>https://example.org/d/</loc></url>\n\
-                     <url><loc>https://example.org/e/</loc></url>\n</urlset>\n"
+                     <url><loc>https://example.org/d/</loc><lastmod>1970-01-02T01:02:03Z</lastmod></url>\n\
+                     <url><loc>https://example.org/e/</loc><lastmod>1970-01-03</lastmod></url>\n</urlset>\n"
                 )
             )
         );
@@ -1685,9 +1719,9 @@ mod tests {
             text(&split, 0).1,
             format!(
                 "{head}<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n\
-                 <sitemap><loc>https://example.org/sitemaps/0.xml</loc></sitemap>\n\
-                 <sitemap><loc>https://example.org/sitemaps/1.xml</loc></sitemap>\n\
-                 <sitemap><loc>https://example.org/sitemaps/2.xml</loc></sitemap>\n</sitemapindex>\n"
+                 <sitemap><loc>https://example.org/sitemaps/0.xml</loc><lastmod>1970-01-01</lastmod></sitemap>\n\
+                 <sitemap><loc>https://example.org/sitemaps/1.xml</loc><lastmod>1970-01-02T01:02:03Z</lastmod></sitemap>\n\
+                 <sitemap><loc>https://example.org/sitemaps/2.xml</loc><lastmod>1970-01-03</lastmod></sitemap>\n</sitemapindex>\n"
             )
         );
         let listed: Vec<String> = split[1..]
@@ -1696,11 +1730,14 @@ mod tests {
                 let text = String::from_utf8(bytes.clone()).unwrap();
                 text.lines()
                     .filter_map(|l| l.strip_prefix("<url><loc>"))
-                    .map(|l| l.trim_end_matches("</loc></url>").to_string())
+                    .map(|l| l[..l.find("</loc>").unwrap()].to_string())
                     .collect::<Vec<_>>()
             })
             .collect();
-        let escaped: Vec<String> = addresses.iter().map(|a| a.replace('&', "&amp;")).collect();
+        let escaped: Vec<String> = addresses
+            .iter()
+            .map(|(a, _)| a.replace('&', "&amp;"))
+            .collect();
         assert_eq!(listed, escaped, "every address once, in order");
         assert_eq!(text(&split, 3).1.matches("<url>").count(), 1);
     }

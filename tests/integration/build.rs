@@ -472,7 +472,7 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
         ("Home.md", "# Home\n\n#topic [[a b/Deep]]\n"),
         (
             "a b/Deep.md",
-            "---\ndescription: Deep & low\naliases: [Abyss]\n---\n# Deep\n#topic/sub\n",
+            "---\ndescription: Deep & low\naliases: [Abyss]\nupdated: 2025-02-03\n---\n# Deep\n#topic/sub\n",
         ),
         ("深/图 表.md", "# 图表\n"),
         ("sitemap.xml", "<urlset>mine</urlset>\n"),
@@ -498,7 +498,10 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
     let sitemap = std::fs::read_to_string(site.join("sitemap.xml")).unwrap();
     let listed: Vec<&str> = sitemap
         .lines()
-        .filter_map(|l| l.strip_prefix("<url><loc>")?.strip_suffix("</loc></url>"))
+        .filter_map(|l| {
+            let l = l.strip_prefix("<url><loc>")?;
+            Some(&l[..l.find("</loc>")?])
+        })
         .collect();
     let mut pages: Vec<String> = crate::support::note_pages(&site)
         .values()
@@ -523,6 +526,14 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
         );
     }
     assert_eq!(listed.len(), 1 + pages.len() + 3, "{sitemap}");
+    // A note's page changed when its front matter says; no other page carries a date.
+    assert_eq!(sitemap.matches("<lastmod>").count(), 1, "{sitemap}");
+    assert!(
+        sitemap.contains(&format!(
+            "<url><loc>{base}a-b/deep/</loc><lastmod>2025-02-03</lastmod></url>\n"
+        )),
+        "{sitemap}"
+    );
     // The vault's file is copied beside it, with a warning.
     assert_eq!(
         std::fs::read_to_string(site.join("sitemap-2.xml")).unwrap(),
@@ -596,8 +607,10 @@ fn a_site_that_knows_its_url_names_its_pages_and_lists_them_in_a_sitemap() {
 }
 
 /// With `[site] url`, `feed.xml` is an Atom feed of the published notes with a front-matter
-/// date, newest first (ties in path order), at most 50, each with its address, its date in
-/// UTC and its description or the start of its text; every page names the feed.
+/// date (`date`, `published`, `publishDate` or `created`; else an update date: `updated`,
+/// `modified`, `lastmod`, `last-modified`), newest first (ties in path order), at most 50,
+/// each with its address, its dates in UTC and its description or the start of its text; the
+/// feed's date is its latest change; every page names the feed.
 #[test]
 fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
     let mut notes: Vec<(String, String)> = vec![
@@ -609,6 +622,14 @@ fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
             "Newest.md".into(),
             "---\ndate: 2025-06-01T09:30:00+02:00\ndescription: The <newest> one\n---\n# Newest\n"
                 .into(),
+        ),
+        (
+            "Created.md".into(),
+            "---\ncreated: 2025-05-15\nupdated: 2025-07-01T12:00:00Z\n---\n# Created\n".into(),
+        ),
+        (
+            "Changed.md".into(),
+            "---\nModified: 2025-05-20\n---\n# Changed\n".into(),
         ),
         (
             "Undated.md".into(),
@@ -644,9 +665,10 @@ fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
              <title>Log &amp; co</title>\n<link href=\"https://example.org/log/\"/>\n\
              <link rel=\"self\" href=\"https://example.org/log/feed.xml\"/>\n\
-             <id>https://example.org/log/</id>\n<updated>2025-06-01T07:30:00Z</updated>\n\
+             <id>https://example.org/log/</id>\n<updated>2025-07-01T12:00:00Z</updated>\n\
              <entry>\n<title>Newest</title>\n<link href=\"https://example.org/log/newest/\"/>\n\
-             <id>https://example.org/log/newest/</id>\n<updated>2025-06-01T07:30:00Z</updated>\n\
+             <id>https://example.org/log/newest/</id>\n<published>2025-06-01T07:30:00Z</published>\n\
+             <updated>2025-06-01T07:30:00Z</updated>\n\
              <summary>The &lt;newest&gt; one</summary>\n</entry>\n"
         ),
         "{feed}"
@@ -657,7 +679,26 @@ fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
         .skip(1)
         .collect();
     assert_eq!(titles.len(), 50, "at most 50 entries: {titles:?}");
-    assert_eq!(&titles[..3], ["Newest", "Tie A", "Tie B"], "{titles:?}");
+    assert_eq!(
+        &titles[..5],
+        ["Newest", "Changed", "Created", "Tie A", "Tie B"],
+        "{titles:?}"
+    );
+    let entry = |title: &str| {
+        let at = feed.find(&format!("<title>{title}</title>")).unwrap();
+        feed[at..at + feed[at..].find("</entry>").unwrap()].to_string()
+    };
+    assert!(
+        entry("Created").contains(
+            "<published>2025-05-15T00:00:00Z</published>\n<updated>2025-07-01T12:00:00Z</updated>"
+        ),
+        "{feed}"
+    );
+    assert!(
+        !entry("Changed").contains("<published>")
+            && entry("Changed").contains("<updated>2025-05-20T00:00:00Z</updated>"),
+        "an update date alone dates the entry: {feed}"
+    );
     assert!(
         !titles.contains(&"Undated") && !titles.contains(&"Hidden"),
         "{titles:?}"
@@ -667,7 +708,7 @@ fn a_site_that_knows_its_url_has_a_feed_of_its_dated_notes() {
         "{feed}"
     );
     // Then the old days, newest first: the 28th of January 2020 is day 27 alone.
-    assert_eq!(titles[3], "Day 27", "{titles:?}");
+    assert_eq!(titles[5], "Day 27", "{titles:?}");
     let page = std::fs::read_to_string(site.join("a/tie/index.html")).unwrap();
     assert!(
         page.contains("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Log &amp; co\" href=\"../../feed.xml\">"),
@@ -697,7 +738,12 @@ fn a_session_keeps_the_sitemap_up_to_date() {
             step == 0,
             "step {step}: {sitemap}"
         );
-        // A note that gets a date joins the feed.
+        // A note that gets a date joins the feed, and its page in the sitemap is dated.
+        assert_eq!(
+            sitemap.contains("wiki/other/</loc><lastmod>2025-01-02</lastmod>"),
+            step == 2,
+            "step {step}: {sitemap}"
+        );
         let feed = std::fs::read_to_string(served.join("feed.xml")).unwrap();
         assert_eq!(
             feed.matches("<entry>").count(),
