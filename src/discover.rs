@@ -78,7 +78,7 @@ pub struct DiscoverOptions {
     /// change since: a note whose stamp is the same and that no changed path covers is not
     /// read again.
     pub known: Option<std::sync::Arc<KnownNotes>>,
-    /// Follow no symlink whose target is out of the vault (see [`Symlinks`]): a vault one
+    /// Follow no symlink whose target is out of the vault (see `Symlinks`): a vault one
     /// did not write cannot bring files from elsewhere on the disk into a site.
     pub no_external_symlinks: bool,
     /// The folder Obsidian's settings are read from (`obsidian_config` in `vaultc.toml`);
@@ -385,7 +385,7 @@ fn walk<'a, 'r: 'a>(
         })
 }
 
-/// The symbolic links of the vault at `root` that discovery follows (see [`Symlinks`]): each
+/// The symbolic links of the vault at `root` that discovery follows (see `Symlinks`): each
 /// as its path through the vault (`root/ext`) and its target (canonical), sorted by target;
 /// `skip` as in [`DiscoverOptions::skip_dirs`]. A watcher that does not follow links itself
 /// watches these targets.

@@ -319,7 +319,7 @@ impl VaultWatcher {
     /// Starts watching `root` and `extra` folders (a theme) recursively. Changes under
     /// `ignore` (the output folder) and in dot-folders and dotfiles of the vault (what
     /// discovery skips: `.git`, `.obsidian/workspace.json`) are not reported, except the
-    /// Obsidian settings discovery reads ([`crate::discover::SETTINGS_FILES`]). Events quieter
+    /// Obsidian settings discovery reads ([`crate::settings::SETTINGS_FILES`]). Events quieter
     /// than `debounce` apart are reported together.
     pub fn start(
         root: &Path,

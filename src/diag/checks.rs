@@ -350,11 +350,11 @@ fn one_by_one<'a>(wanted: &str, texts: impl ExactSizeIterator<Item = &'a str>) -
 }
 
 /// The headings and block ids of a note, by the hashes of their folded texts and one-character
-/// deletions ([`deletion_hashes`]): a missing fragment is compared only with the few within
+/// deletions (`deletion_hashes`): a missing fragment is compared only with the few within
 /// about two edits of it, as a missing note is with names ([`Suggestions`]), instead of with
 /// every heading of the note (8,000 broken fragment links into a note of 8,000 headings took
-/// 17 s). Made on the first suggestion for a note with more than [`COMPARED_ONE_BY_ONE`], or
-/// with more text than [`COMPARISON_BUDGET`] allows comparing ([`Note::near`]).
+/// 17 s). Made on the first suggestion for a note with more than `COMPARED_ONE_BY_ONE`, or
+/// with more text than `COMPARISON_BUDGET` allows comparing ([`Note::near`]).
 #[derive(Debug)]
 pub struct NearIndex {
     headings: NearTexts,

@@ -63,7 +63,7 @@ const INDEXED_FROM: usize = 16;
 /// A note's headings and blocks by key, so that the links into a long note (a glossary of
 /// thousands of headings) do not each scan it: 100,000 links into a note of 5,000 headings
 /// and blocks took a second to resolve. Made on the note's first fragment lookup
-/// ([`Note::fragments`]) when it has more than [`INDEXED_FROM`] of either.
+/// ([`Note::fragments`]) when it has more than `INDEXED_FROM` of either.
 #[derive(Debug, Default)]
 pub struct FragmentIndex {
     /// Positions of the headings with each key, ascending.
