@@ -174,6 +174,19 @@ pub struct FolderView<'a> {
     pub depth: usize,
     /// Notes directly in it.
     pub notes: Vec<NoteEntry<'a>>,
+    /// Canvases directly in it, each opening its page.
+    pub canvases: Vec<CanvasEntry<'a>>,
+}
+
+/// A canvas as an entry of the index page.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, Hash)]
+pub struct CanvasEntry<'a> {
+    /// The file's name without `.canvas`.
+    pub title: &'a str,
+    /// Relative URL of its page.
+    pub url: String,
+    /// Vault path.
+    pub path: &'a str,
 }
 
 /// Counts on the index page.

@@ -15,8 +15,9 @@
 
 use std::fmt::Write as _;
 
-use super::context::{LinkView, NoteEntry, NoteView, SiteView, StatsView, TagView};
+use super::context::{CanvasEntry, LinkView, NoteEntry, NoteView, SiteView, StatsView, TagView};
 use super::html::write_escaped;
+use super::IndexFolder;
 use crate::source::FastMap;
 use crate::vault::NoteId;
 
@@ -55,12 +56,13 @@ pub fn index_page<'a>(
     out: &mut Vec<u8>,
     site: &SiteView,
     stats: &StatsView,
-    folders: &[(&str, usize, Vec<NoteId>)],
+    folders: &[IndexFolder<NoteId>],
+    canvases: &[Vec<CanvasEntry>],
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
     sections: &mut IndexSections,
 ) {
     write_page(&mut Page(out), site, "index", site.title, None, [], |o| {
-        write_index_content(o, site, stats, folders, entry, sections)
+        write_index_content(o, site, stats, folders, canvases, entry, sections)
     });
 }
 
@@ -474,7 +476,8 @@ fn write_index_content<'a>(
     o: &mut Page,
     site: &SiteView,
     stats: &StatsView,
-    folders: &[(&str, usize, Vec<NoteId>)],
+    folders: &[IndexFolder<NoteId>],
+    canvases: &[Vec<CanvasEntry>],
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
     sections: &mut IndexSections,
 ) {
@@ -527,7 +530,8 @@ fn write_index_content<'a>(
         o.push("\n<nav class=\"folder-index\" aria-label=\"");
         o.esc(&words.folders_label);
         o.push("\">\n  <ul>\n");
-        for (name, depth, notes) in folders {
+        for (folder, canvases) in folders.iter().zip(canvases) {
+            let (name, depth) = (folder.name, folder.depth);
             let _ = write!(
                 o,
                 "    <li class=\"folder-depth-{depth}\"><a href=\"#folder-"
@@ -539,7 +543,8 @@ fn write_index_content<'a>(
             } else {
                 name
             });
-            let _ = writeln!(o, "</a> <span class=\"count\">{}</span></li>", notes.len());
+            let count = folder.notes.len() + canvases.len();
+            let _ = writeln!(o, "</a> <span class=\"count\">{count}</span></li>");
         }
         o.push("  </ul>\n</nav>\n");
     }
@@ -549,7 +554,8 @@ fn write_index_content<'a>(
         o.esc(&words.vault_empty);
         o.push("</p>\n");
     }
-    for (k, (name, depth, notes)) in folders.iter().enumerate() {
+    for (k, (folder, canvases)) in folders.iter().zip(canvases).enumerate() {
+        let (name, depth, notes) = (folder.name, folder.depth, &folder.notes);
         let key = sections.keys[k];
         if let Some(section) = sections.kept.remove(&key) {
             o.0.extend_from_slice(&section);
@@ -569,12 +575,9 @@ fn write_index_content<'a>(
             o.push("<span class=\"folder-icon\" aria-hidden=\"true\">▸</span> ");
             o.esc(name);
         }
-        let _ = writeln!(o, " <span class=\"count\">{}</span></h2>", notes.len());
-        if notes.is_empty() {
-            o.push("  <p class=\"empty\">");
-            o.esc(&words.folder_empty);
-            o.push("</p>\n");
-        } else {
+        let count = notes.len() + canvases.len();
+        let _ = writeln!(o, " <span class=\"count\">{count}</span></h2>");
+        if !notes.is_empty() {
             o.push("  <ul class=\"note-list\">\n");
             for n in notes.iter().filter_map(|&id| entry(id)) {
                 o.push("    <li>\n      <a class=\"note-link\" href=\"");
@@ -605,6 +608,22 @@ fn write_index_content<'a>(
                 o.push("    </li>\n");
             }
             o.push("  </ul>\n");
+        }
+        if !canvases.is_empty() {
+            o.push("  <ul class=\"canvas-list\">\n");
+            for c in canvases {
+                o.push("    <li><a class=\"canvas-link\" href=\"");
+                o.esc(&c.url);
+                o.push("\">");
+                o.esc(c.title);
+                o.push("</a></li>\n");
+            }
+            o.push("  </ul>\n");
+        }
+        if notes.is_empty() && canvases.is_empty() {
+            o.push("  <p class=\"empty\">");
+            o.esc(&words.folder_empty);
+            o.push("</p>\n");
         }
         o.push("</section>\n");
         if sections.keep {

@@ -28,7 +28,7 @@ use crate::error::Result;
 use crate::graph::{EdgeKind, Node};
 use crate::site::{search_shards, PageDir, SitePlan, SITEMAP_URLS};
 use crate::slug::slugify;
-use crate::vault::{LinkKind, NoteId};
+use crate::vault::{AttachmentId, LinkKind, NoteId};
 
 /// One file of the site: where it goes (relative to the output folder) and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,12 +260,14 @@ fn index_page(
         folders: Vec<F>,
         stats: StatsView,
     }
-    /// A folder of the index with each note as its `list_entry` fingerprint (see `inputs::list_entry`).
+    /// A folder of the index with each note as its `list_entry` fingerprint (see
+    /// `inputs::list_entry`), and its canvases as they show.
     #[derive(Serialize)]
     struct FolderKey<'a> {
         name: &'a str,
         depth: usize,
         notes: Vec<u64>,
+        canvases: Vec<context::CanvasEntry<'a>>,
     }
     // One shape for the key and the view (a closure would fix the type of `folders`).
     macro_rules! context {
@@ -291,7 +293,12 @@ fn index_page(
     }
     let key = context!(by_folder(comp, |id| keys[id.0 as usize])
         .into_iter()
-        .map(|(name, depth, notes)| FolderKey { name, depth, notes })
+        .map(|folder| FolderKey {
+            name: folder.name,
+            depth: folder.depth,
+            notes: folder.notes,
+            canvases: canvas_entries(comp, &folder.canvases, ""),
+        })
         .collect::<Vec<_>>());
     let path = root.file();
     let fp = pages.inputs.view_page(&path, "index.html", &key);
@@ -324,11 +331,18 @@ fn index_page(
                 kept: std::mem::take(&mut *kept),
                 made: Default::default(),
             };
+            let canvases: Vec<Vec<CanvasEntry>> = key
+                .body
+                .folders
+                .iter()
+                .map(|folder| folder.canvases.clone())
+                .collect();
             default_page::index_page(
                 out,
                 &site(&root),
                 stats,
                 &folders,
+                &canvases,
                 |id| entry(comp, plan, id, ""),
                 &mut sections,
             );
@@ -1240,31 +1254,77 @@ fn folders<'a>(comp: &'a Compilation, plan: &SitePlan, from: &PageDir) -> Vec<Fo
     let root = from.root_prefix();
     by_folder(comp, |id| entry(comp, plan, id, &root))
         .into_iter()
-        .map(|(name, depth, notes)| FolderView { name, depth, notes })
+        .map(|folder| FolderView {
+            name: folder.name,
+            depth: folder.depth,
+            notes: folder.notes,
+            canvases: canvas_entries(comp, &folder.canvases, &root),
+        })
         .collect()
 }
 
-/// `item` of every note, grouped by folder in folder order: (folder, depth, items). The index
-/// page's view and its fingerprint both come from here, so they group alike.
+/// The index's canvases `ids` as entries of a page whose root prefix is `root`.
+fn canvas_entries<'a>(
+    comp: &'a Compilation,
+    ids: &[AttachmentId],
+    root: &str,
+) -> Vec<context::CanvasEntry<'a>> {
+    ids.iter()
+        .filter_map(|&id| {
+            let page = comp.site.canvas_page(id)?;
+            let path = &comp.vault.attachment(id).path;
+            Some(context::CanvasEntry {
+                title: path.stem(),
+                url: html::page_url(root, page),
+                path: path.as_str(),
+            })
+        })
+        .collect()
+}
+
+/// A folder of the index: its notes as `item` makes them, and its canvases (those with a
+/// page), both in path order.
+pub(crate) struct IndexFolder<'a, T> {
+    /// Folder path (`""` is the root).
+    pub name: &'a str,
+    /// Nesting depth.
+    pub depth: usize,
+    /// Its notes' items.
+    pub notes: Vec<T>,
+    /// Its canvases.
+    pub canvases: Vec<AttachmentId>,
+}
+
+/// `item` of every note, and every canvas with a page, grouped by folder in folder order. The
+/// index page's view and its fingerprint both come from here, so they group alike.
 fn by_folder<T>(
     comp: &Compilation,
     mut item: impl FnMut(NoteId) -> Option<T>,
-) -> Vec<(&str, usize, Vec<T>)> {
-    let mut groups: BTreeMap<&str, Vec<T>> = BTreeMap::new();
+) -> Vec<IndexFolder<'_, T>> {
+    let mut groups: BTreeMap<&str, (Vec<T>, Vec<AttachmentId>)> = BTreeMap::new();
     for (id, note) in comp.vault.note_ids() {
         if let Some(e) = item(id) {
-            groups.entry(note.folder()).or_default().push(e);
+            groups.entry(note.folder()).or_default().0.push(e);
         }
+    }
+    for (id, _) in &comp.site.canvases {
+        let folder = comp.vault.attachment(*id).path.folder();
+        groups.entry(folder).or_default().1.push(*id);
     }
     groups
         .into_iter()
-        .map(|(name, items)| {
+        .map(|(name, (notes, canvases))| {
             let depth = if name.is_empty() {
                 0
             } else {
                 name.split('/').count()
             };
-            (name, depth, items)
+            IndexFolder {
+                name,
+                depth,
+                notes,
+                canvases,
+            }
         })
         .collect()
 }
@@ -1941,6 +2001,14 @@ mod tests {
             home.join("vaultc.toml"),
             "[site]\nlanguage = \"fr\"\n\n[site.strings]\nlinked_mentions = \"<Back> & \\\"links\\\"\"\n\
              outgoing_links_other = \"→ {n} <out> {n}\"\nfolder_top_level = \"&amp;\"\n",
+        )
+        .unwrap();
+        pages += compare_native_and_templated(&home, &templated);
+        // A folder holding a canvas alone, names to escape: its section lists the canvas.
+        std::fs::create_dir(home.join("B & <c>")).unwrap();
+        std::fs::write(
+            home.join("B & <c>/Plan \"A\" & <B>.canvas"),
+            r#"{"nodes":[{"id":"t","type":"text","text":"hi","x":0,"y":0,"width":50,"height":20}]}"#,
         )
         .unwrap();
         pages += compare_native_and_templated(&home, &templated);

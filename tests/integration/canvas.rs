@@ -307,3 +307,59 @@ fn a_link_to_a_canvas_opens_its_page() {
     );
     assert!(site.join("maps/board-canvas-2/index.html").is_file());
 }
+
+/// The index lists each canvas in its folder's section, after the notes, opening its page; a
+/// folder holding canvases alone has a section too, and counts them.
+#[test]
+fn the_index_lists_canvases_in_their_folders() {
+    let board = r#"{"nodes": [], "edges": []}"#;
+    let (_dir, _, site) = built_vault(&[
+        ("Home.md", "# Home\n"),
+        ("Maps/Note.md", "# Note\n"),
+        ("Maps/Board.canvas", board),
+        ("Boards/Only & <one>.canvas", board),
+    ]);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let section = |id: &str| -> String {
+        let at = index
+            .find(&format!(
+                "<section class=\"folder folder-depth-1\" id=\"folder-{id}\">"
+            ))
+            .unwrap_or_else(|| panic!("no section {id}: {index}"));
+        index[at..at + index[at..].find("</section>").unwrap()].to_string()
+    };
+    let maps = section("Maps");
+    assert!(
+        maps.contains("<span class=\"count\">2</span></h2>"),
+        "{maps}"
+    );
+    let notes_end = maps
+        .find("<ul class=\"canvas-list\">")
+        .expect("canvases listed");
+    assert!(
+        maps[..notes_end].contains(">Note</a>"),
+        "notes first: {maps}"
+    );
+    assert!(
+        maps[notes_end..].contains(
+            "<li><a class=\"canvas-link\" href=\"maps/board-canvas/index.html\">Board</a></li>"
+        ),
+        "{maps}"
+    );
+    let boards = section("Boards");
+    assert!(
+        boards.contains(
+            "<li><a class=\"canvas-link\" href=\"boards/only-one-canvas/index.html\">Only &amp; &lt;one&gt;</a></li>"
+        ),
+        "{boards}"
+    );
+    assert!(
+        !boards.contains("note-list") && !boards.contains("class=\"empty\""),
+        "{boards}"
+    );
+    assert!(
+        index.contains("<a href=\"#folder-Boards\">Boards</a> <span class=\"count\">1</span>"),
+        "the folder list counts the canvas: {index}"
+    );
+    assert!(site.join("boards/only-one-canvas/index.html").is_file());
+}
