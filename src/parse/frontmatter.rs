@@ -212,8 +212,44 @@ pub fn parse(path: &VaultPath, text: &str, yaml: Range<usize>, is_template: bool
             );
         }
     }
-    out.links = property_links(&map, text, yaml);
+    out.links = property_links(&map, text, yaml.clone());
+    // The link-preview image Obsidian Publish reads: a vault path there is a link to the
+    // image (an address is used as it is, and a `[[link]]` is a property link already).
+    for key in PREVIEW_IMAGE_KEYS {
+        if let Some(Value::String(value)) = map.get(key) {
+            out.links
+                .extend(preview_image_link(value, key_span(key), text));
+        }
+    }
     out
+}
+
+/// The front-matter keys naming a page's link-preview image, as Obsidian Publish reads them
+/// (`image` and `cover` mean the same; the first present wins).
+pub const PREVIEW_IMAGE_KEYS: [&str; 2] = ["image", "cover"];
+
+/// The link a preview image's vault path makes (`cover: "Attachments/Cover image.png"`), at
+/// the path as written on the key's `line`: only a path to an image, not an address or a
+/// value that holds a `[[link]]`.
+fn preview_image_link(value: &str, line: Span, text: &str) -> Option<Link> {
+    let path = value.trim();
+    let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    if path.contains("[[")
+        || path.contains("://")
+        || !super::links::IMAGE_EXTENSIONS.contains(&extension.as_str())
+    {
+        return None;
+    }
+    let line_text = text.get(line.range())?;
+    let colon = line_text.find(':')?;
+    let at = line.start as usize + colon + line_text[colon..].find(path)?;
+    Some(Link {
+        kind: LinkKind::Property,
+        target: path.trim_start_matches('/').to_string(),
+        fragment: None,
+        label: None,
+        span: Span::new(at..at + path.len()),
+    })
 }
 
 /// A fast path for the plain YAML most front matter is: `key: value` lines at column 0, block

@@ -8,6 +8,9 @@ pub const ATTACHMENT_EXTENSIONS: &[&str] = &[
     "mp3", "ogg", "wav", "webm", "3gp", "mkv", "mov", "mp4", "ogv", "pdf",
 ];
 
+/// Extensions of the images an embed shows as one (and a link-preview image can have).
+pub const IMAGE_EXTENSIONS: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
+
 /// The pieces of a wikilink: `target#fragment|label`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkParts {

@@ -110,6 +110,10 @@ pub struct NoteView<'a> {
     pub toc: Vec<TocEntry<'a>>,
     /// `description`.
     pub description: Option<&'a str>,
+    /// The address of the page's link-preview image (`og:image`), when the site knows its
+    /// address: the front matter's `image` or `cover` (an address, or the vault image it
+    /// names), else the first image the note embeds.
+    pub image: Option<String>,
     /// `date`.
     pub date: Option<&'a str>,
     /// Other front-matter keys.

@@ -23,7 +23,10 @@ use crate::vault::NoteId;
 
 /// The note page of `note` on site `site`, appended to `out`.
 pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
-    let meta = note.description.filter(|d| !d.is_empty());
+    let meta = PageMeta {
+        description: note.description.filter(|d| !d.is_empty()),
+        image: note.image.as_deref().filter(|i| !i.is_empty()),
+    };
     // note.html's `scripts` block.
     let scripts = [
         (note.code, "highlight.min.js"),
@@ -45,9 +48,15 @@ pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
 /// The page of tag `tag` (whose page title is `title`, `#name`) on site `site`, appended to
 /// `out`.
 pub fn tag_page(out: &mut Vec<u8>, site: &SiteView, title: &str, tag: &TagView) {
-    write_page(&mut Page(out), site, "tag", title, None, [], |o| {
-        write_tag_content(o, site, tag)
-    });
+    write_page(
+        &mut Page(out),
+        site,
+        "tag",
+        title,
+        PageMeta::default(),
+        [],
+        |o| write_tag_content(o, site, tag),
+    );
 }
 
 /// The index page (`index.html`): the vault's counts, then every folder with its notes, each
@@ -61,9 +70,15 @@ pub fn index_page<'a>(
     entry: impl Fn(NoteId) -> Option<NoteEntry<'a>>,
     sections: &mut IndexSections,
 ) {
-    write_page(&mut Page(out), site, "index", site.title, None, [], |o| {
-        write_index_content(o, site, stats, folders, canvases, entry, sections)
-    });
+    write_page(
+        &mut Page(out),
+        site,
+        "index",
+        site.title,
+        PageMeta::default(),
+        [],
+        |o| write_index_content(o, site, stats, folders, canvases, entry, sections),
+    );
 }
 
 /// The index's folder sections: those rendered before, and those of this page, by the
@@ -108,15 +123,24 @@ impl std::fmt::Write for Page<'_> {
     }
 }
 
-/// `base.html` for a page of `kind` titled `title`, with `meta` as the description of the
-/// `meta` block, `content` writing the `content` block and the `scripts` block loading
-/// `scripts` (files of `static/`).
+/// What a page's `meta` block says of it.
+#[derive(Clone, Copy, Default)]
+struct PageMeta<'a> {
+    /// Its description.
+    description: Option<&'a str>,
+    /// The address of its link-preview image.
+    image: Option<&'a str>,
+}
+
+/// `base.html` for a page of `kind` titled `title`, with `meta` making the `meta` block,
+/// `content` writing the `content` block and the `scripts` block loading `scripts` (files of
+/// `static/`).
 fn write_page<'s>(
     o: &mut Page,
     site: &SiteView,
     kind: &str,
     title: &str,
-    meta: Option<&str>,
+    meta: PageMeta,
     scripts: impl IntoIterator<Item = &'s str>,
     content: impl FnOnce(&mut Page),
 ) {
@@ -136,7 +160,7 @@ fn write_page<'s>(
     o.esc(site.generator);
     o.push("\">\n");
     // The page's `meta` block.
-    if let Some(description) = meta {
+    if let Some(description) = meta.description {
         o.push("<meta name=\"description\" content=\"");
         o.esc(description);
         o.push("\">\n");
@@ -145,6 +169,11 @@ fn write_page<'s>(
             o.esc(description);
             o.push("\">\n");
         }
+    }
+    if let (Some(image), Some(_)) = (meta.image, &site.canonical) {
+        o.push("<meta property=\"og:image\" content=\"");
+        o.esc(image);
+        o.push("\">\n<meta name=\"twitter:card\" content=\"summary_large_image\">\n");
     }
     o.push("\n<title>");
     if !title.is_empty() && title != site.title {

@@ -442,7 +442,7 @@ fn anchor_html(ctx: &BodyContext, id: NoteId, i: usize, label: &str) -> String {
 }
 
 /// Extensions of the images an embed shows as one.
-pub(crate) const IMAGE: &[&str] = &["avif", "bmp", "gif", "jpeg", "jpg", "png", "svg", "webp"];
+pub(crate) const IMAGE: &[&str] = crate::parse::links::IMAGE_EXTENSIONS;
 const AUDIO: &[&str] = &["flac", "m4a", "mp3", "ogg", "wav", "3gp"];
 const VIDEO: &[&str] = &["mkv", "mov", "mp4", "ogv", "webm"];
 

@@ -939,7 +939,7 @@ fn note_page_into(
     id: NoteId,
     page: &PageDir,
 ) -> Result<()> {
-    let view = note_view(comp, &comp.site, id, page);
+    let view = note_view(comp, &comp.site, id, page, meta.url.as_deref());
     out.reserve(page_size_estimate(&view));
     let site = meta.view(page);
     if theme.has_default("note.html") {
@@ -1151,6 +1151,7 @@ fn note_view<'a>(
     plan: &SitePlan,
     id: NoteId,
     page: &PageDir,
+    site_url: Option<&str>,
 ) -> NoteView<'a> {
     let note = comp.vault.note(id);
     let ctx = BodyContext::new(comp, plan, page, Some(id));
@@ -1210,6 +1211,7 @@ fn note_view<'a>(
             })
             .collect(),
         description: note.front_matter.description.as_deref(),
+        image: site_url.and_then(|url| preview_image(comp, plan, id, url)),
         date: note.front_matter.date.as_deref(),
         properties: note
             .front_matter
@@ -1230,6 +1232,52 @@ fn note_view<'a>(
         code: memchr::memmem::find(html.as_bytes(), CODE_MARK.as_bytes()).is_some(),
         diagrams: memchr::memmem::find(html.as_bytes(), DIAGRAM_MARK.as_bytes()).is_some(),
         html,
+    }
+}
+
+/// The address of note `id`'s link-preview image on a site published at `url`: its front
+/// matter's `image` or `cover` (an `http(s)` address as it is, or the vault image its path or
+/// `[[link]]` reaches), else the first image it embeds. A named image the vault does not have
+/// gives none (its link is a `missing-attachment` diagnostic).
+fn preview_image(comp: &Compilation, plan: &SitePlan, id: NoteId, url: &str) -> Option<String> {
+    let note = comp.vault.note(id);
+    let address = |i: usize| match comp.resolution.get(id, i).target {
+        crate::resolve::LinkTarget::Attachment(a)
+            if html::IMAGE.contains(&comp.vault.attachment(a).path.extension().as_str()) =>
+        {
+            Some(format!(
+                "{url}{}",
+                crate::site::encode_path(plan.attachment_file(a))
+            ))
+        }
+        _ => None,
+    };
+    let named = crate::parse::frontmatter::PREVIEW_IMAGE_KEYS
+        .iter()
+        .find_map(|key| {
+            let (_, value) = note.front_matter.extra.iter().find(|(k, _)| k == key)?;
+            value.as_str()
+        })
+        .map(str::trim);
+    match named {
+        Some(value) if value.starts_with("http://") || value.starts_with("https://") => {
+            Some(value.to_string())
+        }
+        // The property link written in the value: the path itself, or a `[[link]]` in it.
+        Some(value) => note
+            .links
+            .iter()
+            .position(|l| {
+                l.kind == LinkKind::Property
+                    && note
+                        .text
+                        .get(l.span.range())
+                        .is_some_and(|raw| value.contains(raw))
+            })
+            .and_then(address),
+        None => (0..note.links.len())
+            .filter(|&i| note.links[i].kind == LinkKind::Embed)
+            .find_map(address),
     }
 }
 
@@ -2025,6 +2073,14 @@ mod tests {
         std::fs::write(
             home.join("Described.md"),
             "---\ndescription: \"Says <what> & \\\"why\\\"\"\n---\n#secret/inner\n",
+        )
+        .unwrap();
+        // Link-preview images: a vault image with characters to escape, an address with some.
+        std::fs::write(home.join("p & <q>.png"), "png").unwrap();
+        std::fs::write(home.join("Pictured.md"), "![[p & <q>.png]]\n").unwrap();
+        std::fs::write(
+            home.join("Addressed.md"),
+            "---\nimage: 'https://x.org/a\"b&c.png'\ndescription: d\n---\n# A\n",
         )
         .unwrap();
         pages += compare_native_and_templated(&home, &templated);

@@ -886,3 +886,93 @@ fn files_of_the_vault_never_overwrite_the_sites_own() {
     crate::support::build_with(&vault, &cold, &["--full", "--no-cache"]).assert_code(0);
     crate::support::assert_same_tree(&site, &cold);
 }
+
+/// With `[site] url`, a note page names its link-preview image (`og:image`, and a large
+/// Twitter card): the front matter's `image` or `cover` as Obsidian Publish reads them (an
+/// address as it is; a vault path or a `[[link]]` to an image, at the copied image's address),
+/// else the first image the note embeds. A vault path the vault does not have is a
+/// `missing-attachment` error at the path; an address is no link. Without a url, no image.
+#[test]
+fn a_note_page_names_its_link_preview_image() {
+    let notes = [
+        (
+            "Cover.md",
+            "---\ntitle: Cover\ncover: \"Attachments/Cover image.png\"\n---\n![[pic.png]]\n",
+        ),
+        ("Linked.md", "---\nimage: \"[[pic.png]]\"\n---\n# Linked\n"),
+        (
+            "External.md",
+            "---\nimage: https://cdn.example.com/a b.png\n---\n![[pic.png]]\n",
+        ),
+        (
+            "Embeds.md",
+            "# Embeds\n\n![[Linked]] ![[doc.pdf]] ![[pic.png]]\n",
+        ),
+        (
+            "Missing.md",
+            "---\ncover: Attachments/nope.png\n---\n# Missing\n",
+        ),
+        (
+            "Plain.md",
+            "# Plain\n\n[[pic.png]] is linked, not embedded.\n",
+        ),
+        ("Attachments/Cover image.png", "png"),
+        ("media/pic.png", "png"),
+        ("doc.pdf", "pdf"),
+    ];
+    let mut with_url = notes.to_vec();
+    // The missing image is an error; built as a warning here, to look at the site.
+    with_url.push((
+        "vaultc.toml",
+        "[site]\nurl = \"https://example.org/notes\"\n\n[lints]\nmissing-attachment = \"warn\"\n",
+    ));
+    let (_dir, vault, site) = crate::support::built_vault(&with_url);
+    let image = |page: &str| -> Option<String> {
+        let html = std::fs::read_to_string(site.join(page).join("index.html")).unwrap();
+        let at = html.find("<meta property=\"og:image\" content=\"")?;
+        let rest = &html[at + 35..];
+        let address = rest[..rest.find('"').unwrap()].to_string();
+        assert!(
+            rest.contains("\">\n<meta name=\"twitter:card\" content=\"summary_large_image\">"),
+            "{html}"
+        );
+        Some(address)
+    };
+    let base = "https://example.org/notes/";
+    assert_eq!(
+        image("cover").as_deref(),
+        Some(format!("{base}Attachments/Cover%20image.png").as_str()),
+        "the front matter's image, not the embedded one"
+    );
+    let pic = format!("{base}media/pic.png");
+    assert_eq!(image("linked").as_deref(), Some(pic.as_str()));
+    assert_eq!(
+        image("external").as_deref(),
+        Some("https://cdn.example.com/a b.png")
+    );
+    assert_eq!(
+        image("embeds").as_deref(),
+        Some(pic.as_str()),
+        "the first embedded image, past a note and a PDF"
+    );
+    assert_eq!(image("missing"), None);
+    assert_eq!(image("plain"), None, "a link is not an embed");
+    let (v, _) = crate::support::check_json(&vault);
+    let missing = crate::support::assert_diag(&v, "missing-attachment", "Missing.md", 2, 8);
+    assert!(
+        missing["message"].as_str().unwrap().contains("nope.png"),
+        "{missing}"
+    );
+    assert_eq!(
+        crate::support::diags_with_code(&v, "missing-attachment").len(),
+        1,
+        "the other values resolve, and an address is no link: {v}"
+    );
+    // Without a url, no page names an image.
+    let mut without_url = notes.to_vec();
+    without_url.push(("vaultc.toml", "[lints]\nmissing-attachment = \"warn\"\n"));
+    let (_dir, _, site) = crate::support::built_vault(&without_url);
+    for (page, html) in &html_pages(&site) {
+        assert!(!html.contains("og:image"), "{}", page.display());
+    }
+}
