@@ -641,7 +641,7 @@ fn write_index_content<'a>(
         if !canvases.is_empty() {
             o.push("  <ul class=\"canvas-list\">\n");
             for c in canvases {
-                o.push("    <li><a class=\"canvas-link\" href=\"");
+                o.push("    <li><a class=\"canvas-entry\" href=\"");
                 o.esc(&c.url);
                 o.push("\">");
                 o.esc(c.title);

@@ -86,6 +86,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/code.js"),
     ),
     (
+        "canvas.js",
+        include_bytes!("../../themes/default/static/canvas.js"),
+    ),
+    (
         "LICENSES.md",
         include_bytes!("../../themes/default/static/LICENSES.md"),
     ),

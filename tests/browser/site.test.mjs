@@ -477,6 +477,49 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
   assert.ok(own.width > own.main * 0.9, `the canvas takes the page's width: ${own.width} of ${own.main}`);
 });
 
+test('a canvas page opens fitted to the view, and its toolbar zooms in, back to actual size and to fit', T, async (t) => {
+  const file = NOTE_FILES.find((f) => /<a class="internal canvas" href="/.test(TEXT.get(f)));
+  assert.ok(file, 'some note of the demo vault links a canvas');
+  const { page } = await open(t, rel(file));
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.locator('a.internal.canvas').first().click();
+  await page.waitForSelector('body.page-canvas');
+  const bar = page.locator('.canvas-zoom');
+  await bar.waitFor({ state: 'visible' });
+  const state = () => page.evaluate(() => {
+    const view = document.querySelector('.canvas-view').getBoundingClientRect();
+    const plane = document.querySelector('.canvas-plane');
+    const box = plane.getBoundingClientRect();
+    return {
+      level: document.querySelector('.canvas-zoom-level').textContent,
+      own: plane.offsetWidth, width: box.width, height: box.height,
+      viewWidth: view.width, viewHeight: view.height,
+    };
+  });
+  const fitted = await state();
+  assert.ok(fitted.own > fitted.viewWidth, `the demo canvas is wider than the view: ${JSON.stringify(fitted)}`);
+  assert.ok(fitted.width <= fitted.viewWidth + 1 && fitted.height <= fitted.viewHeight + 1,
+    `the whole canvas is in view: ${JSON.stringify(fitted)}`);
+  const percent = Number.parseInt(fitted.level, 10);
+  assert.ok(percent > 5 && percent < 100, `the level says how far out: ${fitted.level}`);
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  const closer = await state();
+  assert.ok(Number.parseInt(closer.level, 10) > percent, `zoomed in: ${closer.level}`);
+  assert.ok(closer.width > fitted.width * 1.2, `drawn bigger: ${closer.width} after ${fitted.width}`);
+  await page.getByRole('button', { name: 'Actual size' }).click();
+  const actual = await state();
+  assert.equal(actual.level, '100%');
+  assert.ok(Math.abs(actual.width - actual.own) < 2, `at its own size: ${JSON.stringify(actual)}`);
+  // The cards' links still open their notes at any zoom.
+  await page.getByRole('button', { name: 'Fit to view' }).click();
+  assert.equal((await state()).level, fitted.level);
+  const link = page.locator('.canvas-text a.internal').first();
+  const title = (await link.innerText()).trim();
+  await link.click();
+  await assertOnPage(page, 'note');
+  assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
+});
+
 test('code in a language is coloured, and a mermaid diagram is drawn as an SVG', T, async (t) => {
   const codeFile = NOTE_FILES.find((f) => /<code class="language-python">/.test(TEXT.get(f)));
   assert.ok(codeFile, 'some note of the demo vault has python code');

@@ -342,14 +342,14 @@ fn the_index_lists_canvases_in_their_folders() {
     );
     assert!(
         maps[notes_end..].contains(
-            "<li><a class=\"canvas-link\" href=\"maps/board-canvas/index.html\">Board</a></li>"
+            "<li><a class=\"canvas-entry\" href=\"maps/board-canvas/index.html\">Board</a></li>"
         ),
         "{maps}"
     );
     let boards = section("Boards");
     assert!(
         boards.contains(
-            "<li><a class=\"canvas-link\" href=\"boards/only-one-canvas/index.html\">Only &amp; &lt;one&gt;</a></li>"
+            "<li><a class=\"canvas-entry\" href=\"boards/only-one-canvas/index.html\">Only &amp; &lt;one&gt;</a></li>"
         ),
         "{boards}"
     );
