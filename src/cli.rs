@@ -185,6 +185,8 @@ pub enum CheckFormat {
     Github,
     /// SARIF 2.1.0 for code-scanning upload.
     Sarif,
+    /// GitLab Code Quality report (`artifacts: reports: codequality:`).
+    Gitlab,
 }
 
 /// `vaultc graph`.

@@ -147,6 +147,12 @@ fn report_and_outcome(
             let prefix = repo_prefix(&args.vault);
             print_stdout(&vaultc::diag::ci::sarif_with_prefix(&shown, vault, &prefix))?
         }
+        CheckFormat::Gitlab => {
+            let prefix = repo_prefix(&args.vault);
+            print_stdout(&vaultc::diag::ci::gitlab_with_prefix(
+                &shown, vault, &prefix,
+            ))?
+        }
         CheckFormat::Human => {
             let mut text = emit::human(&shown, vault, use_color(stdout_is_terminal()));
             text.push_str(&emit::summary_line(&summary));

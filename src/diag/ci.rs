@@ -1,7 +1,7 @@
-//! Diagnostics for CI systems: GitHub Actions workflow commands ([`github`]) and SARIF 2.1.0
-//! for code-scanning upload ([`sarif`]).
+//! Diagnostics for CI systems: GitHub Actions workflow commands ([`github`]), SARIF 2.1.0
+//! for code-scanning upload ([`sarif`]) and GitLab's Code Quality report ([`gitlab`]).
 //!
-//! Both formats take their positions from [`emit::locate`], so lines and columns (1-based,
+//! All take their positions from [`emit::locate`], so lines and columns (1-based,
 //! columns in characters) are exactly those of the JSON report. Neither function prints: they
 //! return the whole output as a string, and the output is deterministic (same diagnostics, same
 //! bytes), which keeps SARIF fingerprints and annotations stable from run to run.
@@ -283,22 +283,8 @@ pub fn sarif_with_prefix(diagnostics: &[Diagnostic], vault: &Vault, prefix: &str
         }
     };
     let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    // Only looked up, never iterated: the output order stays that of `diagnostics`.
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let results: Vec<Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let at = locate(d, vault);
-            let hash = fingerprint_hash(
-                d.code,
-                at.file,
-                at.target.unwrap_or(at.message),
-                line_text(d, &at, vault),
-            );
-            let occurrence = seen.entry(hash.clone()).or_insert(0);
-            *occurrence += 1;
-            result(d, &at, &base, format!("{hash}:{occurrence}"))
-        })
+    let results: Vec<Value> = fingerprints(diagnostics, vault)
+        .map(|(d, at, fingerprint)| result(d, &at, &base, fingerprint))
         .collect();
     let log = json!({
         "$schema": SARIF_SCHEMA,
@@ -321,6 +307,74 @@ pub fn sarif_with_prefix(diagnostics: &[Diagnostic], vault: &Vault, prefix: &str
     });
     // `{:#}` is serde_json's infallible pretty printer (same output as `to_string_pretty`).
     format!("{log:#}\n")
+}
+
+/// The fingerprint of each diagnostic, in order: [`fingerprint_hash`] and, after a `:`, how
+/// many diagnostics before it had the same hash plus one, so two identical problems on one
+/// line stay two findings.
+fn fingerprints<'a>(
+    diagnostics: &'a [Diagnostic],
+    vault: &'a Vault,
+) -> impl Iterator<Item = (&'a Diagnostic, Located<'a>, String)> + 'a {
+    // Only looked up, never iterated: the output order stays that of `diagnostics`.
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    diagnostics.iter().map(move |d| {
+        let at = locate(d, vault);
+        let hash = fingerprint_hash(
+            d.code,
+            at.file,
+            at.target.unwrap_or(at.message),
+            line_text(d, &at, vault),
+        );
+        let occurrence = seen.entry(hash.clone()).or_insert(0);
+        *occurrence += 1;
+        let fingerprint = format!("{hash}:{occurrence}");
+        (d, at, fingerprint)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitLab Code Quality
+// ---------------------------------------------------------------------------------------------
+
+/// GitLab's Code Quality report (`artifacts: reports: codequality:`, a subset of the Code
+/// Climate spec), pretty JSON: one issue per diagnostic with its `description` (message and
+/// help), `check_name` (the code), `fingerprint` (as SARIF's, unique per finding and stable
+/// when lines move), `severity` (`major` for an error, `minor` for a warning, so errors rank
+/// first in a merge request) and `location` (path and first line). Paths are vault-relative;
+/// see [`gitlab_with_prefix`] when the vault is not the repository root.
+pub fn gitlab(diagnostics: &[Diagnostic], vault: &Vault) -> String {
+    gitlab_with_prefix(diagnostics, vault, "")
+}
+
+/// Like [`gitlab`], with `prefix` (the vault folder relative to the repository root) put
+/// before every path, as GitLab finds files from the repository root.
+pub fn gitlab_with_prefix(diagnostics: &[Diagnostic], vault: &Vault, prefix: &str) -> String {
+    let prefix = normalise_prefix(prefix);
+    let prefix = prefix.trim_start_matches('/');
+    let issues: Vec<Value> = fingerprints(diagnostics, vault)
+        .map(|(d, at, fingerprint)| {
+            let description = match at.help.filter(|h| !h.is_empty()) {
+                Some(help) => format!("{} ({help})", at.message),
+                None => at.message.to_string(),
+            };
+            let path = match prefix {
+                "" => at.file.to_string(),
+                prefix => format!("{prefix}/{}", at.file),
+            };
+            json!({
+                "description": description,
+                "check_name": d.code.as_str(),
+                "fingerprint": fingerprint,
+                "severity": match d.severity {
+                    Severity::Error => "major",
+                    Severity::Warning => "minor",
+                },
+                "location": { "path": path, "lines": { "begin": at.line } },
+            })
+        })
+        .collect();
+    format!("{:#}\n", Value::Array(issues))
 }
 
 /// One SARIF result.

@@ -1,5 +1,6 @@
-//! The CI formats of `check`: `--format github` (GitHub Actions workflow commands) and
-//! `--format sarif` (SARIF 2.1.0), checked against `--format json` of the same vault, and the
+//! The CI formats of `check`: `--format github` (GitHub Actions workflow commands),
+//! `--format sarif` (SARIF 2.1.0) and `--format gitlab` (GitLab Code Quality), checked against
+//! `--format json` of the same vault, and the
 //! JSON report and the SARIF log validated against their JSON Schemas: the report against
 //! `docs/check-report.schema.json`, the log against the official SARIF 2.1.0 schema vendored
 //! in `tests/schemas/sarif-2.1.0.json` (see `tests/schemas/README.md`).
@@ -444,7 +445,7 @@ fn sarif_matches_json_on_every_fixture() {
 #[test]
 fn ci_formats_are_deterministic() {
     let vault = fixture("mixed-errors");
-    for format in ["github", "sarif"] {
+    for format in ["github", "sarif", "gitlab"] {
         let a = check_format(&vault, format, 1);
         let b = check_format(&vault, format, 1);
         assert_eq!(
@@ -545,4 +546,119 @@ fn ci_paths_are_relative_to_the_current_folder() {
     let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
         ["uri"];
     assert_eq!(uri, "mixed-errors/src.md", "{}", r.report());
+
+    let r = run_cmd(vaultc().current_dir(fixtures_dir()).args([
+        "check",
+        "mixed-errors",
+        "--format",
+        "gitlab",
+    ]));
+    let issues: Value = serde_json::from_str(&r.stdout).expect("gitlab json");
+    assert_eq!(
+        issues[0]["location"]["path"],
+        "mixed-errors/src.md",
+        "{}",
+        r.report()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// --format gitlab (GitLab Code Quality) against --format json
+// ---------------------------------------------------------------------------------------------
+
+/// `--format gitlab` is one Code Quality issue per diagnostic of the JSON report, in its order:
+/// the code as `check_name`, the message (with the help) as `description`, `major` for an
+/// error and `minor` for a warning, the path and first line; every fingerprint is unique and
+/// the same as the SARIF result's (so both stay put when lines move).
+fn assert_gitlab_matches_json(vault: &Path) {
+    let (v, code) = check_json(vault);
+    let r = check_format(vault, "gitlab", code);
+    let issues: Value = serde_json::from_str(r.stdout.trim())
+        .unwrap_or_else(|e| panic!("--format gitlab is not JSON: {e}\n{}", r.report()));
+    let issues = issues.as_array().expect("an array of issues");
+    let ds = diags(&v);
+    assert_eq!(
+        issues.len(),
+        ds.len(),
+        "{}\n{}",
+        vault.display(),
+        show_diags(&v)
+    );
+    let sarif: Value =
+        serde_json::from_str(check_format(vault, "sarif", code).stdout.trim()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for ((issue, d), result) in issues.iter().zip(&ds).zip(results) {
+        let context = || {
+            format!(
+                "{}\nissue: {issue:#}\njson: {}",
+                vault.display(),
+                show_diag(d)
+            )
+        };
+        let mut keys: Vec<&String> = issue.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "check_name",
+                "description",
+                "fingerprint",
+                "location",
+                "severity"
+            ],
+            "{}",
+            context()
+        );
+        assert_eq!(issue["check_name"], d["code"], "{}", context());
+        let message = d["message"].as_str().unwrap();
+        let description = issue["description"].as_str().unwrap();
+        match d["help"].as_str().filter(|h| !h.is_empty()) {
+            Some(help) => assert_eq!(description, format!("{message} ({help})"), "{}", context()),
+            None => assert_eq!(description, message, "{}", context()),
+        }
+        let severity = match d["severity"].as_str().unwrap() {
+            "error" => "major",
+            _ => "minor",
+        };
+        assert_eq!(issue["severity"], severity, "{}", context());
+        assert_eq!(issue["location"]["path"], d["file"], "{}", context());
+        assert_eq!(
+            issue["location"]["lines"]["begin"],
+            d["line"],
+            "{}",
+            context()
+        );
+        let fingerprint = issue["fingerprint"].as_str().unwrap();
+        assert!(
+            seen.insert(fingerprint.to_string()),
+            "unique: {}",
+            context()
+        );
+        assert_eq!(
+            result["partialFingerprints"]["vaultc/v1"],
+            fingerprint,
+            "the SARIF result's: {}",
+            context()
+        );
+    }
+}
+
+#[test]
+fn gitlab_matches_json_on_every_fixture() {
+    let mut issues = 0;
+    for vault in all_fixtures() {
+        assert_gitlab_matches_json(&vault);
+        issues += diags(&check_json(&vault).0).len();
+    }
+    assert!(
+        issues > 50,
+        "the fixtures hold findings to compare: {issues}"
+    );
+}
+
+#[test]
+fn gitlab_clean_vault_is_an_empty_report() {
+    let r = check_format(&fixture("build-basic"), "gitlab", 0);
+    assert_eq!(r.stdout, "[]\n", "{}", r.report());
 }
