@@ -170,6 +170,38 @@ impl Canvases {
         self.files.is_empty()
     }
 
+    /// Every attachment a canvas shows or links to: a file card's file, and what a text card's
+    /// links reach (resolved by `index` as the page resolves them); with repeats.
+    pub fn attachments_shown(
+        &self,
+        vault: &Vault,
+        index: &crate::resolve::NameIndex,
+        options: crate::resolve::ResolveOptions,
+    ) -> Vec<AttachmentId> {
+        let mut shown = Vec::new();
+        for (_, canvas) in &self.files {
+            for node in &canvas.nodes {
+                match &node.kind {
+                    NodeKind::File { path, .. } => {
+                        if let Some(CardFile::Attachment(a)) = find_file(vault, path) {
+                            shown.push(a);
+                        }
+                    }
+                    NodeKind::Text(markdown) => shown.extend(
+                        card_links(vault, index, options, canvas, markdown)
+                            .into_iter()
+                            .filter_map(|(target, _, _)| match target {
+                                LinkTarget::Attachment(a) => Some(a),
+                                _ => None,
+                            }),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        shown
+    }
+
     /// An `invalid-canvas` diagnostic for every file card naming a file `vault` does not have
     /// and every link of a text card that reaches nothing (resolved by `index` as the page
     /// resolves it), pointing into the canvas's text among the vault's other sources.
@@ -228,8 +260,39 @@ fn missing_links(
     text: &str,
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
+    for (resolved, target, range) in card_links(vault, index, options, canvas, markdown) {
+        if !matches!(resolved, LinkTarget::Missing { .. }) {
+            continue;
+        }
+        // The link as the JSON writes it (escaped as a string's content), else the node.
+        let written = markdown.get(range).unwrap_or_default();
+        let span =
+            json_string_at(text, written, node.span.start as usize, false).unwrap_or(node.span);
+        found.push(problem(
+            &canvas.path,
+            span,
+            format!(
+                "card \"{}\" links to \"{target}\", which the vault does not have",
+                node.id
+            ),
+            "the card shows the link's text, leading nowhere",
+        ));
+    }
+    found
+}
+
+/// Where each vault link of a text card's `markdown` goes (resolved from the canvas's folder,
+/// as the page resolves it), with its target as written and its range in `markdown`.
+fn card_links(
+    vault: &Vault,
+    index: &crate::resolve::NameIndex,
+    options: crate::resolve::ResolveOptions,
+    canvas: &Canvas,
+    markdown: &str,
+) -> Vec<(LinkTarget, String, std::ops::Range<usize>)> {
     let parser = pulldown_cmark::Parser::new_ext(markdown, crate::parse::markdown_options())
         .into_offset_iter();
+    let mut links = Vec::new();
     for (event, range) in parser {
         let (Event::Start(Tag::Link {
             link_type,
@@ -255,24 +318,9 @@ fn missing_links(
             fragment.as_ref(),
             options,
         );
-        if !matches!(resolved, LinkTarget::Missing { .. }) {
-            continue;
-        }
-        // The link as the JSON writes it (escaped as a string's content), else the node.
-        let written = markdown.get(range).unwrap_or_default();
-        let span =
-            json_string_at(text, written, node.span.start as usize, false).unwrap_or(node.span);
-        found.push(problem(
-            &canvas.path,
-            span,
-            format!(
-                "card \"{}\" links to \"{target}\", which the vault does not have",
-                node.id
-            ),
-            "the card shows the link's text, leading nowhere",
-        ));
+        links.push((resolved, target, range));
     }
-    found
+    links
 }
 
 /// What a file card shows: a note, or an attachment, by its exact vault path.

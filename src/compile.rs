@@ -467,6 +467,10 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let (link_diagnostics, suggestions) =
         checks::link_diagnostics(&vault, &resolution, &graph, config);
     diagnostics.extend(link_diagnostics);
+    if config.level(crate::diag::Code::UnusedAttachment) != crate::diag::Level::Allow {
+        let shown = canvases.attachments_shown(&vault, &resolution.index, resolve_options);
+        diagnostics.extend(checks::unused_attachments(&vault, &graph, &shown));
+    }
     if !bases.is_empty() {
         let host = crate::bases::VaultHost::new(&vault, &resolution, &graph, &bases);
         diagnostics.extend(crate::bases::evaluation_diagnostics(&bases, &host));

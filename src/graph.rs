@@ -246,6 +246,11 @@ impl ConceptGraph {
         NodeIndex::new(id.0 as usize)
     }
 
+    /// The node of an attachment.
+    pub fn attachment_node(&self, id: AttachmentId) -> NodeIndex {
+        NodeIndex::new(self.note_count + id.0 as usize)
+    }
+
     /// Links, embeds and property links pointing at a node, sorted by source note and position.
     pub fn incoming(&self, node: NodeIndex) -> &[Backlink] {
         let links = self.links_in.get_or_init(|| {

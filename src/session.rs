@@ -474,12 +474,16 @@ impl BuildSession {
                 )
                 .any(|e| e.weight().kind == EdgeKind::Embed)
         });
+        // Whether an attachment is linked can change with any note's links: when reported,
+        // those diagnostics are made again from the graph (one look at each attachment).
+        let unused = config.level(Code::UnusedAttachment) != crate::diag::Level::Allow;
         diagnostics.retain(|d| {
             !(changed_paths.contains(d.file.as_str())
                 || (linking_paths.contains(d.file.as_str()) && checks::is_note_link_code(d.code))
                 || (target_paths.contains(d.file.as_str()) && d.code == Code::OrphanNote)
                 || (embeds_moved && is_loop(d.code))
-                || (bases && d.code == Code::InvalidBase))
+                || (bases && d.code == Code::InvalidBase)
+                || (unused && d.code == Code::UnusedAttachment))
         });
         let mut remade: Vec<Diagnostic> = Vec::new();
         for f in &fresh {
@@ -519,6 +523,16 @@ impl BuildSession {
         }
         if embeds_moved {
             remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
+        }
+        if unused {
+            let shown = comp.canvases.attachments_shown(
+                &comp.vault,
+                &comp.resolution.index,
+                crate::resolve::ResolveOptions {
+                    resolve_aliases: config.resolve_aliases,
+                },
+            );
+            remade.extend(checks::unused_attachments(&comp.vault, &comp.graph, &shown));
         }
         if bases {
             remade.extend(comp.bases.parse_diagnostics.iter().cloned());

@@ -12,7 +12,7 @@ use crate::graph::ConceptGraph;
 use crate::resolve::{FileRef, FragmentTarget, LinkTarget, Resolution, TieBreak};
 use crate::source::Span;
 use crate::source::{fold_name, FastMap, FastSet};
-use crate::vault::{Fragment, Link, LinkKind, Note, NoteId, Vault};
+use crate::vault::{AttachmentId, Fragment, Link, LinkKind, Note, NoteId, Vault};
 
 /// All link-level diagnostics of a compiled vault, and the "did you mean" suggestions they
 /// were made with. Codes `config` allows everywhere are not computed at all (no note can
@@ -91,6 +91,43 @@ pub fn orphan(vault: &Vault, id: NoteId) -> Diagnostic {
         "no other note links here",
     )
     .with_help("link it from a related note or an index note, or allow `orphan-note` for it")
+}
+
+/// The `unused-attachment` diagnostics: every attachment that no note links to, embeds or
+/// names in a property and that no canvas shows (`shown`, see
+/// [`crate::canvas::Canvases::attachments_shown`]). The vault's documents and site files are
+/// not attachments in this sense: its canvases and bases (opened themselves, as notes are)
+/// and its root `publish.css`.
+pub fn unused_attachments(
+    vault: &Vault,
+    graph: &ConceptGraph,
+    shown: &[AttachmentId],
+) -> Vec<Diagnostic> {
+    let mut used = vec![false; vault.attachments.len()];
+    for a in shown {
+        used[a.0 as usize] = true;
+    }
+    vault
+        .attachments
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            let id = AttachmentId(*i as u32);
+            !used[*i]
+                && graph.incoming(graph.attachment_node(id)).is_empty()
+                && !matches!(a.path.extension().as_str(), "canvas" | "base")
+                && a.path.as_str() != "publish.css"
+        })
+        .map(|(_, a)| {
+            Diagnostic::new(
+                Code::UnusedAttachment,
+                a.path.clone(),
+                Span::default(),
+                "no note links to or embeds this file, and no canvas shows it",
+            )
+            .with_help("link or embed it where it belongs, or delete it if nothing needs it")
+        })
+        .collect()
 }
 
 /// A link that reaches its target only when letter case is ignored; the fix writes the

@@ -34,6 +34,7 @@ pub fn explanation(code: Code) -> &'static str {
         Code::InvalidSettings => include_str!("../../docs/codes/invalid-settings.md"),
         Code::InvalidBase => include_str!("../../docs/codes/invalid-base.md"),
         Code::InvalidCanvas => include_str!("../../docs/codes/invalid-canvas.md"),
+        Code::UnusedAttachment => include_str!("../../docs/codes/unused-attachment.md"),
     }
 }
 

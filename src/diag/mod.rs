@@ -113,6 +113,7 @@ codes! {
     InvalidBase = "invalid-base", Warn, "A `.base` file, or a filter or formula in it, that vaultc cannot read or evaluate.";
     InvalidCanvas = "invalid-canvas", Warn, "A `.canvas` file that is not JSON Canvas, or a card in it that points at nothing.";
     InvalidSettings = "invalid-settings", Warn, "An Obsidian settings file vaultc reads that is not valid JSON, or a setting in it vaultc cannot use.";
+    UnusedAttachment = "unused-attachment", Allow, "An attachment (image, PDF, other file) that no note links to or embeds and no canvas shows.";
 }
 
 impl std::fmt::Display for Code {

@@ -47,6 +47,7 @@ fn every_code_at_its_position() {
     assert_diag(&v, "invalid-settings", ".obsidian/app.json", 2, 36);
     assert_diag(&v, "ignored-symlink", "a-again", 1, 1);
     assert_diag(&v, "invalid-canvas", "Broken.canvas", 3, 41);
+    assert_diag(&v, "unused-attachment", "Unused.png", 1, 1);
     let yaml = diags_with_code(&v, "invalid-front-matter");
     assert_eq!(yaml.len(), 1, "{}", show_diags(&v));
     assert_eq!(yaml[0]["file"], "Broken-yaml.md");
@@ -314,4 +315,49 @@ fn explain_prints_a_page_and_rejects_unknown_codes() {
         "{}",
         r.report()
     );
+}
+
+/// `unused-attachment` (allowed by default): with it on, exactly the attachments no note links
+/// to, embeds or names in a property and no canvas shows are reported, at 1:1 of the file; an
+/// embed, a property link, a canvas's file card and a text card's embed all count as uses;
+/// canvases and the root `publish.css` are never reported.
+#[test]
+fn unused_attachments_are_reported_when_asked_for() {
+    let fixture = crate::support::fixture("unused-attachments");
+    let (v, code) = check(&fixture, &[]);
+    assert_eq!(code, 0, "warnings only: {v}");
+    let files: Vec<&str> = crate::support::diags_with_code(&v, "unused-attachment")
+        .iter()
+        .map(|d| {
+            assert_eq!(
+                (d["line"].as_u64(), d["column"].as_u64()),
+                (Some(1), Some(1))
+            );
+            assert_eq!(d["severity"], "warning");
+            d["file"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(files, ["doc.pdf", "img/old scan.png"], "{v}");
+    // As an error on the command line; and not computed when allowed, as by default.
+    let (v, code) = check(&fixture, &["-D", "unused-attachment"]);
+    assert_eq!(code, 1, "{v}");
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    crate::support::copy_dir(&fixture, &vault);
+    std::fs::remove_file(vault.join("vaultc.toml")).unwrap();
+    let (v, _) = check(&vault, &[]);
+    assert_no_code(&v, "unused-attachment");
+}
+
+/// Under `vaultc serve`, an edit that drops a note's last embed of an image makes it unused,
+/// and one that embeds an unused file makes it used, as a cold build says.
+#[test]
+fn a_session_keeps_unused_attachments_up_to_date() {
+    let edits: [(&str, &dyn Fn(String) -> String); 2] = [
+        ("Note.md", &|t| t.replace("![[used.png]] and ", "")),
+        ("Note.md", &|t| t + "\n![[doc.pdf]]\n"),
+    ];
+    crate::support::session_edits("unused-attachments", &edits, |step, _, tracked| {
+        assert!(tracked, "step {step}");
+    });
 }
