@@ -510,6 +510,17 @@ test('a canvas page opens fitted to the view, and its toolbar zooms in, back to 
   const actual = await state();
   assert.equal(actual.level, '100%');
   assert.ok(Math.abs(actual.width - actual.own) < 2, `at its own size: ${JSON.stringify(actual)}`);
+  // Ctrl and the wheel zoom out around the pointer; a plain wheel scrolls and leaves the zoom.
+  const view = await page.locator('.canvas-view').boundingBox();
+  await page.mouse.move(view.x + view.width / 2, view.y + view.height / 2);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, 100);
+  await page.keyboard.up('Control');
+  await page.waitForFunction(() => document.querySelector('.canvas-zoom-level').textContent !== '100%');
+  const wheeled = await state();
+  assert.ok(Number.parseInt(wheeled.level, 10) < 100, `the wheel zoomed out: ${wheeled.level}`);
+  await page.mouse.wheel(0, 100);
+  assert.equal((await state()).level, wheeled.level, 'a plain wheel does not zoom');
   // The cards' links still open their notes at any zoom.
   await page.getByRole('button', { name: 'Fit to view' }).click();
   assert.equal((await state()).level, fitted.level);

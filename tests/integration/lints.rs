@@ -320,7 +320,7 @@ fn explain_prints_a_page_and_rejects_unknown_codes() {
 /// `unused-attachment` (allowed by default): with it on, exactly the attachments no note links
 /// to, embeds or names in a property and no canvas shows are reported, at 1:1 of the file; an
 /// embed, a property link, a canvas's file card and a text card's embed all count as uses;
-/// canvases and the root `publish.css` are never reported.
+/// canvases, bases and the root `publish.css` are never reported.
 #[test]
 fn unused_attachments_are_reported_when_asked_for() {
     let fixture = crate::support::fixture("unused-attachments");
