@@ -54,13 +54,17 @@ impl NoteDates {
     pub fn of(note: &Note) -> NoteDates {
         let fm = &note.front_matter;
         let value = |key: &str| -> Option<Moment> {
-            let text = match key {
-                "date" => fm.date.as_deref(),
-                _ => fm
-                    .extra
+            // The parser keeps `date` (exactly so written) apart; `Date` and the others are
+            // among the other keys.
+            let other = || {
+                fm.extra
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                    .and_then(|(_, v)| v.as_str()),
+                    .and_then(|(_, v)| v.as_str())
+            };
+            let text = match key {
+                "date" => fm.date.as_deref().or_else(other),
+                _ => other(),
             }?;
             match parse_date(text)? {
                 Value::Date { ms, time } => Some(Moment { ms, time }),
@@ -113,6 +117,12 @@ mod tests {
         assert_eq!(
             dates("title: x\ncreated: [2024-03-01]"),
             NoteDates::default()
+        );
+        let d = dates("Date: 2024-06-01\ncreated: 2024-01-01");
+        assert_eq!(
+            d.published.map(Moment::w3c).as_deref(),
+            Some("2024-06-01"),
+            "`Date` is `date` in another case, and comes first"
         );
     }
 }
