@@ -916,6 +916,10 @@ fn a_note_page_names_its_link_preview_image() {
             "Plain.md",
             "# Plain\n\n[[pic.png]] is linked, not embedded.\n",
         ),
+        (
+            "Both.md",
+            "---\ncover: \"[[pic.png]]\"\nimage: https://cdn.example.com/first.png\n---\n# Both\n",
+        ),
         ("Attachments/Cover image.png", "png"),
         ("media/pic.png", "png"),
         ("doc.pdf", "pdf"),
@@ -957,6 +961,11 @@ fn a_note_page_names_its_link_preview_image() {
     );
     assert_eq!(image("missing"), None);
     assert_eq!(image("plain"), None, "a link is not an embed");
+    assert_eq!(
+        image("both").as_deref(),
+        Some("https://cdn.example.com/first.png"),
+        "`image` before `cover`, wherever each is written"
+    );
     let (v, _) = crate::support::check_json(&vault);
     let missing = crate::support::assert_diag(&v, "missing-attachment", "Missing.md", 2, 8);
     assert!(
