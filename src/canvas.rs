@@ -630,16 +630,28 @@ pub fn page_html(
     id: AttachmentId,
 ) -> String {
     let ctx = BodyContext::new(comp, &comp.site, page, None);
-    view_html(&ctx, id, &mut Vec::new()).unwrap_or_default()
+    drawing_html(&ctx, id, &mut Vec::new(), false).unwrap_or_default()
 }
 
 /// The HTML of the canvas of attachment `id` embedded on the page of `ctx` (`stack` holds the
 /// notes being embedded, so a card showing one of them is a cycle, not a loop); `None` when
-/// the attachment is no canvas.
+/// the attachment is no canvas. Like a note's embed, it is titled with a link to the canvas's
+/// own page, where it can be seen whole and zoomed.
 pub fn view_html(
     ctx: &BodyContext,
     id: AttachmentId,
     stack: &mut Vec<(NoteId, usize)>,
+) -> Option<String> {
+    drawing_html(ctx, id, stack, true)
+}
+
+/// [`view_html`], with the title linking to the canvas's page when `titled` (its own page has
+/// its heading instead).
+fn drawing_html(
+    ctx: &BodyContext,
+    id: AttachmentId,
+    stack: &mut Vec<(NoteId, usize)>,
+    titled: bool,
 ) -> Option<String> {
     let canvas = ctx.comp.canvases.get(id)?;
     // The arrowhead is an SVG marker, which needs an id unique on the page.
@@ -648,13 +660,23 @@ pub fn view_html(
     let mut out = String::new();
     out.push_str("<div class=\"embed embed-canvas\" data-src=\"");
     push_escaped(&mut out, canvas.path.as_str());
+    out.push_str("\">");
+    if let Some(page) = ctx.plan.canvas_page(id).filter(|_| titled) {
+        out.push_str("<div class=\"embed-title\"><a class=\"internal canvas\" href=\"");
+        let mut href = String::new();
+        push_page_url(&mut href, &ctx.root, page);
+        push_escaped(&mut out, &href);
+        out.push_str("\">");
+        push_escaped(&mut out, canvas.path.stem());
+        out.push_str("</a></div>");
+    }
     if let Some(why) = &canvas.unreadable {
-        out.push_str("\"><div class=\"canvas-view embed-error\">");
+        out.push_str("<div class=\"canvas-view embed-error\">");
         push_escaped(&mut out, why);
         out.push_str("</div></div>");
         return Some(out);
     }
-    out.push_str("\"><div class=\"canvas-view\">");
+    out.push_str("<div class=\"canvas-view\">");
     if canvas.nodes.is_empty() {
         out.push_str("</div></div>");
         return Some(out);

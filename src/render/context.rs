@@ -126,6 +126,8 @@ pub struct NoteView<'a> {
     pub code: bool,
     /// The body has diagrams (` ```mermaid `): the page loads the diagram renderer.
     pub diagrams: bool,
+    /// The body embeds a canvas: the page loads the script that fits it to the column.
+    pub canvases: bool,
 }
 
 /// A note in a listing.

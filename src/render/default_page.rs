@@ -32,6 +32,7 @@ pub fn note_page(out: &mut Vec<u8>, site: &SiteView, note: &NoteView) {
         (note.code, "highlight.min.js"),
         (note.diagrams, "mermaid.min.js"),
         (note.code || note.diagrams, "code.js"),
+        (note.canvases, "canvas.js"),
     ];
     let scripts = scripts.iter().filter(|(on, _)| *on).map(|(_, name)| *name);
     write_page(

@@ -1135,6 +1135,8 @@ pub(crate) fn firsts<'a, T, K: std::hash::Hash + Eq>(
 const CODE_MARK: &str = "<code class=\"language-";
 /// How a body's diagram starts ([`crate::parse::body`]'s markup for ` ```mermaid `).
 const DIAGRAM_MARK: &str = "<pre class=\"mermaid\">";
+/// What an embedded canvas starts with in a page's body.
+const CANVAS_MARK: &str = "<div class=\"embed embed-canvas\"";
 /// The diagram renderer among the theme's assets: written into the site only when a note has
 /// a diagram (it is most of the theme's bytes).
 const DIAGRAM_ASSET: &str = "mermaid.min.js";
@@ -1231,6 +1233,7 @@ fn note_view<'a>(
         // Read off the body as written, embeds included.
         code: memchr::memmem::find(html.as_bytes(), CODE_MARK.as_bytes()).is_some(),
         diagrams: memchr::memmem::find(html.as_bytes(), DIAGRAM_MARK.as_bytes()).is_some(),
+        canvases: memchr::memmem::find(html.as_bytes(), CANVAS_MARK.as_bytes()).is_some(),
         html,
     }
 }

@@ -431,15 +431,33 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
   const view = page.locator('.embed-canvas .canvas-view').first();
   await view.scrollIntoViewIfNeeded();
   assert.ok(await view.isVisible(), 'the canvas shows');
-  // Every card sits where its style puts it, relative to the plane, at its own size.
+  // The board is wider than the note's column: it is fitted to it, whole, with no scrolling.
+  await page.waitForFunction(() => document.querySelector('.embed-canvas .canvas-view').dataset.zoom);
+  const fit = await page.evaluate(() => {
+    const v = document.querySelector('.embed-canvas .canvas-view');
+    const plane = v.querySelector('.canvas-plane');
+    const box = plane.getBoundingClientRect();
+    return {
+      zoom: Number(v.dataset.zoom), own: plane.offsetWidth, width: box.width, height: box.height,
+      viewWidth: v.clientWidth, viewHeight: v.clientHeight, scrolls: v.scrollWidth > v.clientWidth + 1,
+    };
+  });
+  assert.ok(fit.own > fit.viewWidth, `the demo canvas is wider than the column: ${JSON.stringify(fit)}`);
+  assert.ok(fit.zoom < 1 && fit.zoom > 0.05, `fitted: ${JSON.stringify(fit)}`);
+  assert.ok(fit.width <= fit.viewWidth + 1 && fit.width > fit.viewWidth * 0.9 && !fit.scrolls,
+    `the whole width shows and fills the column: ${JSON.stringify(fit)}`);
+  assert.ok(fit.height <= fit.viewHeight + 1, `the whole height shows: ${JSON.stringify(fit)}`);
+  // Every card sits where its style puts it, relative to the plane, at its own size (drawn
+  // at the fitted zoom).
   const placed = await page.evaluate(() => {
     const plane = document.querySelector('.embed-canvas .canvas-plane');
+    const zoom = Number(plane.parentElement.dataset.zoom);
     const origin = plane.getBoundingClientRect();
     return [...plane.querySelectorAll('.canvas-node, .canvas-group')].map((el) => {
       const r = el.getBoundingClientRect();
       return {
         want: [el.style.left, el.style.top, el.style.width, el.style.height].map((v) => parseFloat(v)),
-        got: [r.left - origin.left, r.top - origin.top, r.width, r.height],
+        got: [r.left - origin.left, r.top - origin.top, r.width, r.height].map((v) => v / zoom),
       };
     });
   });
@@ -447,8 +465,26 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
   const cards = await page.evaluate(() => document.querySelectorAll('.embed-canvas .canvas-plane .canvas-node').length);
   assert.ok(cards >= 4, `cards: ${cards}`);
   for (const { want, got } of placed) {
-    want.forEach((w, i) => assert.ok(Math.abs(w - got[i]) <= 1, `placed at ${want}, drawn at ${got}`));
+    want.forEach((w, i) => assert.ok(Math.abs(w - got[i]) <= 2, `placed at ${want}, drawn at ${got}`));
   }
+  // A narrow window (a phone's) fits it again; Ctrl and the wheel zoom it in, and then a
+  // resize keeps the zoom the reader chose.
+  const zoomNow = () => page.evaluate(() => Number(document.querySelector('.embed-canvas .canvas-view').dataset.zoom));
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 420, height: size.height });
+  await page.waitForFunction((z) => Number(document.querySelector('.embed-canvas .canvas-view').dataset.zoom) < z, fit.zoom);
+  const narrow = await zoomNow();
+  await view.scrollIntoViewIfNeeded();
+  const box = await view.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up('Control');
+  await page.waitForFunction((z) => Number(document.querySelector('.embed-canvas .canvas-view').dataset.zoom) > z, narrow);
+  const chosen = await zoomNow();
+  await page.setViewportSize(size);
+  await page.waitForTimeout(200);
+  assert.equal(await zoomNow(), chosen, 'a zoomed canvas keeps its zoom on resize');
   // The arrows are drawn: curves of some length, coloured by their stroke, with arrowheads.
   const edges = await page.evaluate(() => [...document.querySelectorAll('.embed-canvas path.canvas-edge')]
     .map((p) => ({ length: p.getTotalLength(), stroke: getComputedStyle(p).stroke, marker: p.getAttribute('marker-end') })));
@@ -462,9 +498,11 @@ test('an embedded canvas places its cards as the file says, draws its arrows, an
   await link.click();
   await assertOnPage(page, 'note');
   assert.equal((await page.locator('h1.note-title').innerText()).trim(), title);
-  // A link to the canvas opens its page, which draws the same cards, and uses the width.
+  // The embed's title opens the canvas's page, which draws the same cards, and uses the width.
   const { page: note } = await open(t, rel(file));
-  await note.locator('a.internal.canvas').first().click();
+  const heading = note.locator('.embed-canvas .embed-title a.internal.canvas').first();
+  assert.equal((await heading.textContent()).trim(), 'Architecture Map');
+  await heading.click();
   await note.waitForSelector('body.page-canvas');
   const own = await note.evaluate(() => ({
     title: document.querySelector('h1').textContent,

@@ -171,13 +171,20 @@ fn a_canvas_that_is_not_json_says_why_where_it_would_be_and_where_in_the_file() 
     );
     let site = dir.path().join("site");
     build(&vault, &site).assert_code(0);
-    // The embed and the canvas's own page both say why there is nothing to draw.
+    // The embed and the canvas's own page both say why there is nothing to draw; the embed
+    // is titled with a link to that page.
     let why = d["message"].as_str().unwrap();
-    for page in ["a/index.html", "bad-canvas/index.html"] {
+    for (page, title) in [
+        (
+            "a/index.html",
+            "<div class=\"embed-title\"><a class=\"internal canvas\" href=\"../bad-canvas/index.html\">Bad</a></div>",
+        ),
+        ("bad-canvas/index.html", ""),
+    ] {
         assert_eq!(
             canvas_view(&site, page),
             format!(
-                "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"canvas-view embed-error\">{why}</div></div>"
+                "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\">{title}<div class=\"canvas-view embed-error\">{why}</div></div>"
             ),
             "{page}"
         );
@@ -189,7 +196,7 @@ fn a_canvas_that_is_not_json_says_why_where_it_would_be_and_where_in_the_file() 
     build(&vault, &site).assert_code(0);
     assert_eq!(
         canvas_view(&site, "a/index.html"),
-        "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"canvas-view\"></div></div>"
+        "<div class=\"embed embed-canvas\" data-src=\"Bad.canvas\"><div class=\"embed-title\"><a class=\"internal canvas\" href=\"../bad-canvas/index.html\">Bad</a></div><div class=\"canvas-view\"></div></div>"
     );
 }
 
