@@ -359,10 +359,15 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovered> {
     })
 }
 
-/// The walk of the vault at `root` (canonical): sorted, hidden names and `skip` folders left
-/// out, symlinks followed as [`Symlinks`] says. It is one sequential iterator (a thread pool
-/// pulls from it in turn), so the symlinks it meets are judged in the same order on any
-/// thread count.
+/// The walk of the vault at `root` (canonical): sorted, hidden names, `skip` folders and
+/// sites vaultc built left out, symlinks followed as [`Symlinks`] says. It is one sequential
+/// iterator (a thread pool pulls from it in turn), so the symlinks it meets are judged in the
+/// same order on any thread count.
+///
+/// A site is known by its marker file ([`crate::output::MARKER`]): `vaultc build` run in the
+/// vault writes `site/` there by default, and `check` or `graph`, which have no output folder
+/// to skip, would otherwise read its copies of the attachments and its theme's files as the
+/// vault's own (every embed ambiguous between the original and its copy).
 fn walk<'a, 'r: 'a>(
     root: &Path,
     skip: &'a [PathBuf],
@@ -377,11 +382,18 @@ fn walk<'a, 'r: 'a>(
             if hidden || skip.iter().any(|s| e.path() == s) {
                 return false;
             }
-            !e.path_is_symlink()
-                || symlinks
+            // A link is judged first, so that one to the output folder is still reported.
+            if e.path_is_symlink()
+                && !symlinks
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .follows(e.path())
+            {
+                return false;
+            }
+            !(e.depth() > 0
+                && e.file_type().is_dir()
+                && e.path().join(crate::output::MARKER).is_file())
         })
 }
 

@@ -985,3 +985,40 @@ fn a_note_page_names_its_link_preview_image() {
         assert!(!html.contains("og:image"), "{}", page.display());
     }
 }
+
+#[test]
+fn a_site_built_inside_the_vault_is_never_read_as_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    crate::support::copy_dir(&fixture("build-basic"), &vault);
+    let (before, _) = crate::support::check_json(&vault);
+    let graph_before = crate::support::graph_json(&vault);
+    // `vaultc build` run in the vault, as a user first runs it: the site goes to `./site`.
+    let r = crate::support::run_cmd(crate::support::vaultc().arg("build").current_dir(&vault));
+    r.assert_code(0);
+    let site = vault.join("site");
+    assert!(site.join("index.html").is_file(), "{}", r.report());
+    assert!(site.join("pic.png").is_file(), "the attachment is copied");
+    // `check` and `graph`, which have no output folder to skip, do not read the site's copies
+    // of the attachments, its theme's files or its pages.
+    let (after, _) = crate::support::check_json(&vault);
+    assert_eq!(
+        crate::support::show_diags(&after),
+        crate::support::show_diags(&before)
+    );
+    assert_eq!(after["summary"], before["summary"]);
+    let graph_after = crate::support::graph_json(&vault);
+    assert_eq!(graph_after, graph_before);
+    // A second build, now into another folder, publishes the vault alone: the same site.
+    let elsewhere = dir.path().join("elsewhere");
+    crate::support::build(&vault, &elsewhere).assert_code(0);
+    crate::support::assert_same_tree(&site, &elsewhere);
+    // A folder that merely looks like a site (no marker) is still read.
+    std::fs::create_dir_all(vault.join("public")).unwrap();
+    std::fs::write(vault.join("public/Kept.md"), "# Kept\n").unwrap();
+    let (kept, _) = crate::support::check_json(&vault);
+    assert_eq!(
+        crate::support::summary(&kept, "notes"),
+        crate::support::summary(&before, "notes") + 1
+    );
+}
