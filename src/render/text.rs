@@ -399,6 +399,9 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
         match c {
             '`' => i = next,
             '*' | '=' | '~' if rest[next..].starts_with(c) => i = next + c.len_utf8(),
+            '*' if emphasis_star(rest[..i].chars().next_back(), rest[next..].chars().next()) => {
+                i = next;
+            }
             '<' => {
                 // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
                 let tail = &rest[next..];
@@ -420,6 +423,15 @@ fn push_plain_line(out: &mut Collapse, line: &str) {
             }
         }
     }
+}
+
+/// Whether a single `*` between `prev` and `next` opens or closes emphasis (`*word*`), and so
+/// is markup rather than text: it touches a word on one side and a space, punctuation or the
+/// line's end on the other (`2 * 3` and `a*b` keep theirs).
+fn emphasis_star(prev: Option<char>, next: Option<char>) -> bool {
+    let open = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || c.is_ascii_punctuation());
+    let word = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    (open(prev) && word(next)) || (word(prev) && open(next))
 }
 
 /// The index of the first byte at or after `i` that is neither one [`PLAIN`] keeps nor a
@@ -1026,6 +1038,10 @@ mod tests {
                 '*' | '=' | '~' if chars.peek().map(|&(_, n)| n) == Some(c) => {
                     chars.next();
                 }
+                '*' if emphasis_star(
+                    rest[..i].chars().next_back(),
+                    chars.peek().map(|&(_, n)| n),
+                ) => {}
                 '<' => {
                     // Drop an HTML tag (`<b>`, `</span>`), keep a lone `<`.
                     let tail = &rest[i + 1..];
@@ -1096,6 +1112,7 @@ mod tests {
             "[x] ",
             " ^id",
             "**",
+            "*",
             "==",
             "`",
             "<b>",
@@ -1464,5 +1481,10 @@ mod tests {
         );
         assert_eq!(strip_markdown("### Title\n#tag stays"), "Title #tag stays");
         assert_eq!(strip_markdown("2*3 and a_b_c"), "2*3 and a_b_c");
+        assert_eq!(
+            strip_markdown("in *Sigmoid Loss* (2023), *one*. 2 * 3 and a*b"),
+            "in Sigmoid Loss (2023), one. 2 * 3 and a*b"
+        );
+        assert_eq!(strip_markdown("- *item*\n*x* ***y***"), "item x y");
     }
 }

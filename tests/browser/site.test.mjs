@@ -385,13 +385,32 @@ test('a task of another status is checked but not struck out; a done task is', T
   assert.deepEqual(styles.done, { checked: true, line: 'line-through' }, 'a done task');
 });
 
-test('page previews stay off on file:// (they need http), with no failed request', T, async (t) => {
+test('on file:// a link previews its note from the search index: title, path and opening words', T, async (t) => {
   const file = NOTE_FILES.find((f) => /<div class="note-body">[\s\S]*<a class="internal" href/.test(TEXT.get(f)));
   const { page } = await open(t, rel(file));
-  const link = page.locator('.note-body a.internal:not(.wanted)').first();
+  const link = page.locator('.note-body a.internal:not(.wanted):not(.canvas):not(.unpublished)').first();
+  const href = await link.getAttribute('href');
+  const target = new URL(href, page.url()).href.split('#')[0];
+  const doc = searchDocs().find((d) => fileUrl(d.url) === target);
+  assert.ok(doc, `the linked page is a search document: ${target}`);
   await link.hover();
-  await page.waitForTimeout(700);
-  assert.equal(await page.locator('.preview-card').count(), 0, 'no preview from file://');
+  const card = page.locator('.preview-card');
+  await card.waitFor({ state: 'visible' });
+  assert.equal((await card.locator('.preview-title').textContent()).trim(), doc.title);
+  assert.equal((await card.locator('.preview-path').textContent()).trim(), doc.path);
+  assert.equal((await card.locator('.preview-excerpt').textContent()).trim(), doc.excerpt.trim());
+  assert.ok(doc.excerpt.trim().length > 20, `an excerpt worth showing: ${doc.excerpt}`);
+  assert.equal(await link.getAttribute('aria-describedby'), 'vaultc-preview');
+  // Escape closes it; the search box still finds notes after the preview loaded the shards.
+  await page.keyboard.press('Escape');
+  await card.waitFor({ state: 'detached' });
+  const input = page.locator('#search-input');
+  await input.click();
+  await input.pressSequentially(doc.title.toLowerCase(), { delay: 20 });
+  const results = page.locator('#search-results li.result');
+  await results.first().waitFor();
+  const titles = await page.locator('#search-results .result-title').allTextContents();
+  assert.equal(titles.filter((x) => x === doc.title).length, 1, `found once, not twice: ${titles}`);
 });
 
 test('an embedded base shows its view as a table whose rows open their notes', T, async (t) => {

@@ -1,11 +1,14 @@
 // Page previews: resting the pointer on (or tabbing to) a link to another page of the site
-// shows that page's note in a small card, as Obsidian's "page preview" does. The page is
-// fetched (over http(s); a site opened from file:// cannot fetch, so it shows no previews),
-// its `.note-body` (or, for list pages, its `main`) is shown, scrolled to the link's #anchor.
+// shows that page's note in a small card, as Obsidian's "page preview" does. Over http(s) the
+// page is fetched and its `.note-body` (or, for list pages, its `main`) is shown, scrolled to
+// the link's #anchor. A site opened from file:// cannot fetch its pages: there the card shows
+// the note's title, path and opening words from the search index (loaded with <script> tags,
+// as the search box loads it), and list pages get no preview.
 (function () {
   'use strict';
-  if (!window.fetch || !window.DOMParser) return;
-  if (location.protocol !== 'http:' && location.protocol !== 'https:') return;
+  const fromFile = location.protocol === 'file:';
+  if (!fromFile && (location.protocol !== 'http:' && location.protocol !== 'https:')) return;
+  if (!fromFile && (!window.fetch || !window.DOMParser)) return;
   // Devices without hover (touch screens) open links on the first tap instead.
   if (window.matchMedia && !window.matchMedia('(hover: hover)').matches) return;
 
@@ -17,8 +20,35 @@
   let showTimer = 0;
   let hideTimer = 0;
 
+  // From file://: the search index's documents by their page's address.
+  let excerpts = null;
+  function searchDocs() {
+    if (!excerpts) {
+      const load = window.VAULTC_SEARCH_LOAD;
+      const root = document.documentElement.getAttribute('data-root') || '';
+      excerpts = (typeof load === 'function' ? load() : Promise.reject(new Error('no search index')))
+        .then((shards) => {
+          const byUrl = new Map();
+          for (const shard of shards) {
+            for (const doc of Object.values(shard.docs || {})) {
+              if (doc.url) byUrl.set(new URL(root + doc.url, location.href).href, doc);
+            }
+          }
+          return byUrl;
+        })
+        .catch(() => { excerpts = null; return new Map(); });
+    }
+    return excerpts;
+  }
+
   function page(url) {
     const key = url.split('#')[0];
+    if (fromFile) {
+      return searchDocs().then((docs) => {
+        const doc = docs.get(key);
+        return doc ? { excerpt: doc } : null;
+      });
+    }
     if (!cache.has(key)) {
       cache.set(key, fetch(key, { credentials: 'same-origin' })
         .then((r) => (r.ok && /html/.test(r.headers.get('content-type') || '') ? r.text() : null))
@@ -38,8 +68,29 @@
       && !/\.(png|jpe?g|gif|svg|webp|avif|bmp|pdf|mp3|mp4|webm|ogg|wav|base|canvas|js|css)$/i.test(url.pathname);
   }
 
+  /** What the card shows of a note from the search index: its title, path and opening words. */
+  function excerpt(doc) {
+    const frag = document.createDocumentFragment();
+    const title = document.createElement('div');
+    title.className = 'preview-title';
+    title.textContent = doc.title || doc.path || '';
+    frag.appendChild(title);
+    if (doc.path) {
+      const path = document.createElement('div');
+      path.className = 'preview-path';
+      path.textContent = doc.path;
+      frag.appendChild(path);
+    }
+    const text = document.createElement('p');
+    text.className = 'preview-body preview-excerpt';
+    text.textContent = doc.excerpt || '';
+    frag.appendChild(text);
+    return frag;
+  }
+
   /** The part of a fetched page the card shows: the note's title and body, else its main. */
   function content(doc, url) {
+    if (doc.excerpt) return excerpt(doc.excerpt);
     const body = doc.querySelector('.note-body') || doc.querySelector('main');
     if (!body) return null;
     const frag = document.createDocumentFragment();

@@ -51,20 +51,9 @@
     return el.Pipeline.load(['vaultc-trimmer', 'stopWordFilter', 'vaultc-stemmer']).run(el.tokenizer(queryTokens(text)));
   };
 
-  var input = document.getElementById('search-input');
-  var list = document.getElementById('search-results');
-  if (!input || !list) return;
-
   var html = document.documentElement;
   var root = html.getAttribute('data-root');
   if (root === null) root = document.body.getAttribute('data-root') || '';
-  var MAX_RESULTS = 10;
-  var index = null; /* [{index: elasticlunr.Index, docs: {ref: doc}}], once loaded */
-  var loading = null;
-  var active = -1;
-  var results = [];
-  var timer = 0;
-  var renderedQuery = null;
 
   function loadScript(src) {
     return new Promise(function (resolve, reject) {
@@ -77,19 +66,43 @@
     });
   }
 
-  function ensureIndex() {
-    if (loading) return loading;
-    loading = (window.elasticlunr ? Promise.resolve() : loadScript(root + 'static/elasticlunr.min.js'))
-      .then(function () { return window.VAULTC_SEARCH ? null : loadScript(root + 'search-index.js'); })
+  /* search-index.js and every shard, loaded once for the search box and for the page previews
+     of a site opened from file:// (which cannot fetch pages, and shows a note's excerpt): a
+     promise of the shards ([{index, docs}]). */
+  var shards = null;
+  window.VAULTC_SEARCH_LOAD = function () {
+    if (shards) return shards;
+    shards = (window.VAULTC_SEARCH ? Promise.resolve() : loadScript(root + 'search-index.js'))
       .then(function () {
         var manifest = window.VAULTC_SEARCH;
         if (!manifest || !manifest.shards) throw new Error('search-index.js defines no VAULTC_SEARCH shards');
         window.VAULTC_SEARCH_SHARDS = [];
         return Promise.all(manifest.shards.map(function (shard) { return loadScript(root + shard); }));
       })
-      .then(function () {
+      .then(function () { return window.VAULTC_SEARCH_SHARDS; });
+    shards.catch(function () { shards = null; /* the next caller tries again */ });
+    return shards;
+  };
+
+  var input = document.getElementById('search-input');
+  var list = document.getElementById('search-results');
+  if (!input || !list) return;
+
+  var MAX_RESULTS = 10;
+  var index = null; /* [{index: elasticlunr.Index, docs: {ref: doc}}], once loaded */
+  var loading = null;
+  var active = -1;
+  var results = [];
+  var timer = 0;
+  var renderedQuery = null;
+
+  function ensureIndex() {
+    if (loading) return loading;
+    loading = (window.elasticlunr ? Promise.resolve() : loadScript(root + 'static/elasticlunr.min.js'))
+      .then(function () { return window.VAULTC_SEARCH_LOAD(); })
+      .then(function (loaded) {
         registerAnalysis(window.elasticlunr);
-        index = window.VAULTC_SEARCH_SHARDS.map(function (shard) {
+        index = loaded.map(function (shard) {
           return { index: window.elasticlunr.Index.load(shard.index), docs: shard.docs };
         });
         return index;
