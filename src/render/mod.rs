@@ -1689,8 +1689,8 @@ fn search_shard(
             let page = plan.note_page(id)?;
             let tags: Vec<&str> = note.tags.iter().map(|t| t.name.as_str()).collect();
             // One plain-text pass serves both the indexed body and the shown excerpt.
-            let plain = text::plain_text(note, per_note.max(EXCERPT_CHARS));
-            let excerpt: String = plain.chars().take(EXCERPT_CHARS).collect();
+            let plain = text::plain_text(note, per_note.max(2 * EXCERPT_CHARS));
+            let excerpt = text::excerpt(note, &plain, EXCERPT_CHARS);
             // Headings first, then the text; together within the note's share.
             let mut body = note
                 .headings

@@ -669,6 +669,25 @@ pub fn plain_text(note: &Note, max: usize) -> String {
     strip_markdown(&body[..cut]).chars().take(max).collect()
 }
 
+/// The first `chars` characters of `plain` (the note's [`plain_text`]) past the headings it
+/// opens with: a search result or a preview shows the note's title already, and its opening
+/// words say more than its first heading (often the title again) does.
+pub fn excerpt(note: &Note, plain: &str, chars: usize) -> String {
+    let mut rest = plain;
+    for heading in &note.headings {
+        let words = strip_markdown(&heading.text);
+        match rest.strip_prefix(words.as_str()) {
+            Some(after) if !words.is_empty() && (after.is_empty() || after.starts_with(' ')) => {
+                rest = after.trim_start();
+            }
+            _ => break,
+        }
+    }
+    // A note that is nothing but headings still shows them.
+    let shown = if rest.is_empty() { plain } else { rest };
+    shown.chars().take(chars).collect()
+}
+
 /// `text[range]` without the parts inside `comments` (sorted byte ranges of `%% %%`, as
 /// [`Note::comments`] gives them): what a reader of the page sees of it. Borrowed when no
 /// comment reaches into the range, as in most notes.
@@ -1467,6 +1486,33 @@ mod tests {
     fn property_values_show_link_names() {
         let v = serde_json::json!(["[[Contrastive Learning]]", "[[CLIP|the model]]", "plain"]);
         assert_eq!(display_value(&v), "Contrastive Learning, the model, plain");
+    }
+
+    #[test]
+    fn an_excerpt_starts_after_the_headings_a_note_opens_with() {
+        let parsed = |text: &str| {
+            crate::parse::note(crate::discover::SourceFile {
+                path: crate::source::VaultPath::new("n.md").unwrap(),
+                text: text.to_string(),
+                is_template: false,
+            })
+            .0
+        };
+        let note = parsed(
+            "---\ntags: [a]\n---\n# My **Note**\n\n## Intro\n\nFirst words here. ## not a heading\n\n## Later\n\nMore.\n",
+        );
+        let plain = plain_text(&note, 200);
+        assert!(plain.starts_with("My Note Intro First words"), "{plain}");
+        assert_eq!(excerpt(&note, &plain, 17), "First words here.");
+        assert_eq!(
+            excerpt(&note, &plain, 200),
+            "First words here. ## not a heading Later More."
+        );
+        // Only the headings the note opens with; a note of headings alone shows them.
+        let only = parsed("# Alone\n");
+        assert_eq!(excerpt(&only, &plain_text(&only, 50), 50), "Alone");
+        let text = parsed("Text first.\n# H\n");
+        assert_eq!(excerpt(&text, &plain_text(&text, 50), 50), "Text first. H");
     }
 
     #[test]

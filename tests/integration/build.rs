@@ -1022,3 +1022,24 @@ fn a_site_built_inside_the_vault_is_never_read_as_part_of_it() {
         crate::support::summary(&before, "notes") + 1
     );
 }
+
+#[test]
+fn a_search_excerpt_starts_with_the_notes_words_not_its_opening_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    crate::support::build(&fixture("build-basic"), &site).assert_code(0);
+    let docs = crate::support::search_docs(&site);
+    let home = docs
+        .iter()
+        .find(|d| d["path"] == "Home.md")
+        .expect("Home.md is a search document");
+    // `# Home` opens the note: the excerpt (shown under the title) starts with its text.
+    assert_eq!(home["title"], "Home");
+    assert!(
+        home["excerpt"]
+            .as_str()
+            .unwrap()
+            .starts_with("Welcome. See Concepts/Alpha and Beta#Details."),
+        "{home}"
+    );
+}
