@@ -71,20 +71,14 @@
   /** What the card shows of a note from the search index: its title, path and opening words. */
   function excerpt(doc) {
     const frag = document.createDocumentFragment();
-    const title = document.createElement('div');
-    title.className = 'preview-title';
-    title.textContent = doc.title || doc.path || '';
-    frag.appendChild(title);
-    if (doc.path) {
-      const path = document.createElement('div');
-      path.className = 'preview-path';
-      path.textContent = doc.path;
-      frag.appendChild(path);
-    }
-    const text = document.createElement('p');
-    text.className = 'preview-body preview-excerpt';
-    text.textContent = doc.excerpt || '';
-    frag.appendChild(text);
+    const add = (tag, className, text) => {
+      const el = frag.appendChild(document.createElement(tag));
+      el.className = className;
+      el.textContent = text;
+    };
+    add('div', 'preview-title', doc.title || doc.path || '');
+    if (doc.path) add('div', 'preview-path', doc.path);
+    add('p', 'preview-body preview-excerpt', doc.excerpt || '');
     return frag;
   }
 
