@@ -365,8 +365,14 @@ fn href_for(ctx: &BodyContext, id: NoteId, i: usize, href: &mut String) -> &'sta
 
 /// The text a link shows when it has no label: `Note > Heading`, like Obsidian.
 fn default_label(link: &Link) -> Cow<'_, str> {
-    let target = link.target.trim_end_matches(".md");
-    let frag = match &link.fragment {
+    label_for(&link.target, link.fragment.as_ref())
+}
+
+/// [`default_label`] of a link to `target` with `fragment`: what a wikilink without a label
+/// reads as, on the page and in plain text alike.
+pub fn label_for<'a>(target: &'a str, fragment: Option<&Fragment>) -> Cow<'a, str> {
+    let target = target.trim_end_matches(".md");
+    let frag = match fragment {
         Some(Fragment::Heading(parts)) => parts.join(" > "),
         Some(Fragment::Block(b)) => format!("^{b}"),
         Some(Fragment::Viewer(_)) | None => return Cow::Borrowed(target),

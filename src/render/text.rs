@@ -31,15 +31,35 @@ const CONTEXT_CHARS: usize = 280;
 static WIKILINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"!?\[\[([^\]|\n]*?)(?:\\?\|([^\]\n]*))?\]\]").expect("valid regex")
 });
-/// What a matched `[[target|label]]` reads as: the label, else the target (also for an embed
-/// whose "label" is its size, `![[a.png|300]]`).
+/// What a matched `[[target|label]]` reads as: the label, else the target as the page shows
+/// it (also for an embed whose "label" is its size, `![[a.png|300]]`).
 fn link_text(c: &regex::Captures) -> String {
     let embed = c[0].starts_with('!');
-    c.get(2)
+    match c
+        .get(2)
         .map(|l| l.as_str().trim())
         .filter(|l| !(l.is_empty() || embed && is_embed_size(l)))
-        .unwrap_or_else(|| c[1].trim())
-        .to_string()
+    {
+        Some(label) => label.to_string(),
+        None => target_text(c[1].trim()).into_owned(),
+    }
+}
+
+/// How the target of a wikilink without a label reads, as the page shows it
+/// ([`super::html::label_for`]): `Note > Heading`, `Note > ^id`, `Note` for `Note.md`.
+/// Most targets have neither a fragment nor `.md`, and are their own text.
+fn target_text(target: &str) -> std::borrow::Cow<'_, str> {
+    if !target.contains('#') && !target.ends_with(".md") {
+        return std::borrow::Cow::Borrowed(target);
+    }
+    let (path, fragment) = match target.split_once('#') {
+        Some((path, fragment)) => (
+            path.trim(),
+            crate::parse::links::parse_fragment(path.trim(), fragment),
+        ),
+        None => (target, None),
+    };
+    std::borrow::Cow::Owned(super::html::label_for(path, fragment.as_ref()).into_owned())
 }
 
 /// `300` or `300x200`: the size an embed is shown at, not words to read.
@@ -223,7 +243,10 @@ fn replace_wikilinks(line: &str, out: &mut String) -> bool {
                 let label = label
                     .map(|l| line[l].trim())
                     .filter(|l| !(l.is_empty() || embed && is_embed_size(l)));
-                out.push_str(label.unwrap_or_else(|| line[c..target_end].trim()));
+                match label {
+                    Some(label) => out.push_str(label),
+                    None => out.push_str(&target_text(line[c..target_end].trim())),
+                }
                 last = end;
                 pos = end;
             }
@@ -1454,7 +1477,14 @@ mod tests {
             strip_markdown("## See **[[CLIP|the CLIP model]]** and [docs](x.md) `code`"),
             "See the CLIP model and docs code"
         );
-        assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note#H");
+        assert_eq!(strip_markdown("- item [[Note#H]] ^blk"), "item Note > H");
+        // A link without a label reads as the page shows it.
+        assert_eq!(
+            strip_markdown(
+                "[[A#B#C]], [[A.md]], [[#Self]], [[A#^id]], [[doc.pdf#page=3]], ![[A#B|300]]"
+            ),
+            "A > B > C, A, Self, A > ^id, doc.pdf, A > B"
+        );
     }
 
     /// A backlink from a property shows the key it is under, for a block list's items too.

@@ -1039,7 +1039,7 @@ fn a_search_excerpt_starts_with_the_notes_words_not_its_opening_heading() {
         home["excerpt"]
             .as_str()
             .unwrap()
-            .starts_with("Welcome. See Concepts/Alpha and Beta#Details."),
+            .starts_with("Welcome. See Concepts/Alpha and Beta > Details."),
         "{home}"
     );
 }
