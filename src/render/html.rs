@@ -368,8 +368,8 @@ fn default_label(link: &Link) -> Cow<'_, str> {
     label_for(&link.target, link.fragment.as_ref())
 }
 
-/// [`default_label`] of a link to `target` with `fragment`: what a wikilink without a label
-/// reads as, on the page and in plain text alike.
+/// The text a link to `target` with `fragment` shows when it has no label (`Note > Heading`,
+/// like Obsidian): on the page and in plain text alike.
 pub fn label_for<'a>(target: &'a str, fragment: Option<&Fragment>) -> Cow<'a, str> {
     let target = target.trim_end_matches(".md");
     let frag = match fragment {
