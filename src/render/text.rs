@@ -46,12 +46,9 @@ fn link_text(c: &regex::Captures) -> String {
 }
 
 /// How the target of a wikilink without a label reads, as the page shows it
-/// ([`super::html::label_for`]): `Note > Heading`, `Note > ^id`, `Note` for `Note.md`.
-/// Most targets have neither a fragment nor `.md`, and are their own text.
+/// ([`super::html::label_for`]): `Note > Heading`, `Note > ^id`, `Note` for `Note.md`;
+/// borrowed unless it has a fragment.
 fn target_text(target: &str) -> std::borrow::Cow<'_, str> {
-    if !target.contains('#') && !target.ends_with(".md") {
-        return std::borrow::Cow::Borrowed(target);
-    }
     let (path, fragment) = match target.split_once('#') {
         Some((path, fragment)) => (
             path.trim(),
@@ -59,7 +56,7 @@ fn target_text(target: &str) -> std::borrow::Cow<'_, str> {
         ),
         None => (target, None),
     };
-    std::borrow::Cow::Owned(super::html::label_for(path, fragment.as_ref()).into_owned())
+    super::html::label_for(path, fragment.as_ref())
 }
 
 /// `300` or `300x200`: the size an embed is shown at, not words to read.
