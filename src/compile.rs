@@ -468,8 +468,13 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
         checks::link_diagnostics(&vault, &resolution, &graph, config);
     diagnostics.extend(link_diagnostics);
     if config.level(crate::diag::Code::UnusedAttachment) != crate::diag::Level::Allow {
-        let shown = canvases.attachments_shown(&vault, &resolution.index, resolve_options);
-        diagnostics.extend(checks::unused_attachments(&vault, &graph, &shown));
+        diagnostics.extend(checks::unused_attachments(
+            &vault,
+            &graph,
+            &canvases,
+            &resolution.index,
+            resolve_options,
+        ));
     }
     if !bases.is_empty() {
         let host = crate::bases::VaultHost::new(&vault, &resolution, &graph, &bases);

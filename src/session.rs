@@ -525,14 +525,15 @@ impl BuildSession {
             remade.extend(checks::embed_cycles(&comp.vault, &comp.resolution));
         }
         if unused {
-            let shown = comp.canvases.attachments_shown(
+            remade.extend(checks::unused_attachments(
                 &comp.vault,
+                &comp.graph,
+                &comp.canvases,
                 &comp.resolution.index,
                 crate::resolve::ResolveOptions {
                     resolve_aliases: config.resolve_aliases,
                 },
-            );
-            remade.extend(checks::unused_attachments(&comp.vault, &comp.graph, &shown));
+            ));
         }
         if bases {
             remade.extend(comp.bases.parse_diagnostics.iter().cloned());

@@ -94,17 +94,19 @@ pub fn orphan(vault: &Vault, id: NoteId) -> Diagnostic {
 }
 
 /// The `unused-attachment` diagnostics: every attachment that no note links to, embeds or
-/// names in a property and that no canvas shows (`shown`, see
-/// [`crate::canvas::Canvases::attachments_shown`]). The vault's documents and site files are
-/// not attachments in this sense: its canvases and bases (opened themselves, as notes are)
-/// and its root `publish.css`.
+/// names in a property and that none of `canvases` shows (see
+/// [`crate::canvas::Canvases::attachments_shown`], whose text cards' links `index` resolves).
+/// The vault's documents and site files are not attachments in this sense: its canvases and
+/// bases (opened themselves, as notes are) and its root `publish.css`.
 pub fn unused_attachments(
     vault: &Vault,
     graph: &ConceptGraph,
-    shown: &[AttachmentId],
+    canvases: &crate::canvas::Canvases,
+    index: &crate::resolve::NameIndex,
+    options: crate::resolve::ResolveOptions,
 ) -> Vec<Diagnostic> {
     let mut used = vec![false; vault.attachments.len()];
-    for a in shown {
+    for a in canvases.attachments_shown(vault, index, options) {
         used[a.0 as usize] = true;
     }
     vault
