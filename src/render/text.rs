@@ -1513,6 +1513,9 @@ mod tests {
     fn property_values_show_link_names() {
         let v = serde_json::json!(["[[Contrastive Learning]]", "[[CLIP|the model]]", "plain"]);
         assert_eq!(display_value(&v), "Contrastive Learning, the model, plain");
+        // As the page shows a link without a label.
+        let v = serde_json::json!(["[[Note#Part]]", "[[Other.md]]"]);
+        assert_eq!(display_value(&v), "Note > Part, Other");
     }
 
     #[test]
