@@ -164,6 +164,8 @@ pub struct Staging {
     pending: Mutex<Vec<String>>,
     /// Files of the previous site to remove ([`Staging::remove`]).
     removed: Vec<String>,
+    /// Folders this build writes whole ([`Staging::rewrites_folder`]).
+    rewritten: Vec<String>,
     written: AtomicUsize,
     reused: AtomicUsize,
     finished: bool,
@@ -372,6 +374,7 @@ impl Staging {
             manifest: Default::default(),
             pending: Default::default(),
             removed: Vec::new(),
+            rewritten: Vec::new(),
             written: 0.into(),
             reused: 0.into(),
             finished: false,
@@ -395,6 +398,7 @@ impl Staging {
             manifest: Default::default(),
             pending: Default::default(),
             removed: Vec::new(),
+            rewritten: Vec::new(),
             written: 0.into(),
             reused: 0.into(),
             finished: false,
@@ -406,6 +410,15 @@ impl Staging {
     /// so a page that is gone (a tag no note uses any more) is named here.
     pub fn remove(&mut self, rel: &str) {
         self.removed.push(rel.to_string());
+    }
+
+    /// Makes `folder` (a path ending in `/`) one this build writes whole: a file of the previous
+    /// site under it that this build does not write is removed when it finishes. A sparse
+    /// update keeps what it does not look at, but a family of files whose number changes (the
+    /// `sitemaps/K.xml` of a site past 50,000 addresses) must shrink with it.
+    pub fn rewrites_folder(&mut self, folder: &str) {
+        debug_assert!(folder.ends_with('/'));
+        self.rewritten.push(folder.to_string());
     }
 
     /// Whether the previous site has `rel` (a file vaultc wrote).
@@ -538,6 +551,16 @@ impl Staging {
             if fresh && in_place {
                 pending.push(c.to.clone());
             }
+        }
+        if !self.rewritten.is_empty() {
+            let written: std::collections::HashSet<&str> =
+                recorded.iter().map(|(p, _)| p.as_str()).collect();
+            let gone = self.previous.keys().filter(|p| {
+                self.rewritten.iter().any(|f| p.starts_with(f.as_str()))
+                    && !written.contains(p.as_str())
+            });
+            let gone: Vec<String> = gone.cloned().collect();
+            self.removed.extend(gone);
         }
         // A sparse update starts from the previous manifest: every file this rebuild did not
         // look at stays as the previous build left it (so none of them is stale below).
@@ -821,6 +844,52 @@ mod tests {
         assert!(!out.join("gone.png").exists());
         assert!(manifest.files.contains_key("kept.png"));
         assert!(!manifest.files.contains_key("gone.png"));
+    }
+
+    /// A sparse update keeps every file it does not look at, except in a folder it rewrites
+    /// whole: there a file it no longer writes (the last of the sitemaps when a site shrinks
+    /// below a multiple of 50,000 addresses) is removed, as a whole build would not have it.
+    #[test]
+    fn a_rewritten_folder_loses_the_files_a_rebuild_no_longer_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault");
+        std::fs::create_dir_all(&vault).unwrap();
+        let out = dir.path().join("site");
+        let staging = Staging::create(&out, &vault, true).unwrap();
+        for rel in [
+            "index.html",
+            "sitemaps/0.xml",
+            "sitemaps/1.xml",
+            "other/1.xml",
+        ] {
+            staging.write(rel, rel.as_bytes(), None).unwrap();
+        }
+        let (_, manifest, _) = staging.finish(&[]).unwrap();
+        assert!(out.join("sitemaps/1.xml").is_file());
+
+        let mut update = Staging::update(&out, manifest).unwrap();
+        update.rewrites_folder("sitemaps/");
+        update.write("sitemaps/0.xml", b"shorter", None).unwrap();
+        let (_, manifest, _) = update.finish(&[]).unwrap();
+        assert_eq!(
+            std::fs::read(out.join("sitemaps/0.xml")).unwrap(),
+            b"shorter"
+        );
+        assert!(!out.join("sitemaps/1.xml").exists());
+        assert!(!manifest.files.contains_key("sitemaps/1.xml"));
+        // Files outside the folder, not looked at, stay.
+        for rel in ["index.html", "other/1.xml"] {
+            assert_eq!(std::fs::read(out.join(rel)).unwrap(), rel.as_bytes());
+            assert!(manifest.files.contains_key(rel));
+        }
+
+        // A rebuild that writes none of the folder leaves none of it, nor the folder.
+        let mut update = Staging::update(&out, manifest).unwrap();
+        update.rewrites_folder("sitemaps/");
+        let (_, manifest, _) = update.finish(&[]).unwrap();
+        assert!(!out.join("sitemaps").exists());
+        assert!(manifest.files.keys().all(|p| !p.starts_with("sitemaps/")));
+        assert!(out.join("other/1.xml").is_file());
     }
 
     #[test]

@@ -506,7 +506,7 @@ impl<'a> SiteFiles<'a> {
         if plan.has_url {
             files.insert("sitemap.xml".into());
             files.insert("feed.xml".into());
-            file_folders.insert("sitemaps".into());
+            file_folders.insert(crate::render::SITEMAPS.trim_end_matches('/').into());
         }
         for file in &files {
             let mut folder = file.as_str();

@@ -732,6 +732,10 @@ fn data_files(comp: &Compilation, pages: &Pages) -> Result<()> {
     Ok(())
 }
 
+/// The folder of a large site's sitemap files (`sitemaps/K.xml`), whose number follows the
+/// number of pages: every build writes all of them, and a rebuild drops the ones past it.
+pub const SITEMAPS: &str = "sitemaps/";
+
 /// `sitemap.xml`, when the site knows where it is published: the address of every page worth
 /// finding (the index, the notes, the canvases, the tags page and each tag's), in plan order
 /// (see [`sitemap_files_of`]).
@@ -878,7 +882,7 @@ fn sitemap_files_of(
         .enumerate()
         .map(|(k, chunk)| {
             let newest = chunk.iter().filter_map(|(_, c)| *c).max();
-            (format!("{url}sitemaps/{k}.xml"), newest)
+            (format!("{url}{SITEMAPS}{k}.xml"), newest)
         })
         .collect();
     let mut files = vec![(
@@ -889,7 +893,7 @@ fn sitemap_files_of(
         chunks
             .iter()
             .enumerate()
-            .map(|(k, chunk)| (format!("sitemaps/{k}.xml"), list("urlset", "url", chunk))),
+            .map(|(k, chunk)| (format!("{SITEMAPS}{k}.xml"), list("urlset", "url", chunk))),
     );
     files
 }
