@@ -29,7 +29,8 @@ pub struct BuildOptions {
     pub progress: Option<Progress>,
     /// Where the site goes.
     pub output: PathBuf,
-    /// A theme folder overriding the default theme file by file.
+    /// A theme folder overriding the default theme file by file (the command line's
+    /// `--theme`); `None` uses the configuration's `[site] theme`, if any.
     pub theme: Option<PathBuf>,
     /// Do not write the site when the vault has errors.
     pub strict: bool,
@@ -41,6 +42,16 @@ pub struct BuildOptions {
     pub full: bool,
     /// Neither read nor write the parse cache (`.NAME.vaultc-cache/` beside the output).
     pub no_cache: bool,
+}
+
+impl BuildOptions {
+    /// The theme folder of a build of the vault at `vault`: the one given, else the
+    /// configuration's ([`crate::config::Config::theme_dir`]), else none (the default theme).
+    pub fn theme_dir(&self, vault: &Path) -> Option<PathBuf> {
+        self.theme
+            .clone()
+            .or_else(|| self.compile.config.theme_dir(vault))
+    }
 }
 
 /// What a build did.
@@ -112,8 +123,11 @@ pub(crate) fn build_keeping(
             path: root.to_path_buf(),
         })?;
     output::check_output(&out, &vault_abs)?;
-    let theme = Theme::load(options.theme.as_deref())?;
+    let theme_dir = options.theme_dir(root);
+    let theme = Theme::load(theme_dir.as_deref())?;
     let mut compile_options = options.compile.clone();
+    // A theme folder inside the vault is the site's, not notes and attachments.
+    compile_options.skip_dirs.extend(theme_dir);
     // Notes parsed here are rendered too: each keeps its body template, so it is parsed once.
     compile_options.bodies = true;
     compile_options.theme_assets = Some(theme.assets.iter().map(|(n, _)| n.clone()).collect());

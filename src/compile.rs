@@ -332,10 +332,14 @@ pub(crate) fn settle(
 pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     let config = &options.config;
     let mut timings = Timings::start();
+    let theme_dir = config.theme_dir(root);
+    // The configured theme folder, when inside the vault, is the site's: not notes.
+    let mut skip_dirs = options.skip_dirs.clone();
+    skip_dirs.extend(theme_dir.clone());
     let discovered = discover::discover(
         root,
         &DiscoverOptions {
-            skip_dirs: options.skip_dirs.clone(),
+            skip_dirs,
             exclude: config.exclude.clone(),
             stamps: options.keep_origins,
             no_external_symlinks: options.no_external_symlinks,
@@ -483,10 +487,7 @@ pub fn compile(root: &Path, options: &CompileOptions) -> Result<Compilation> {
     timings.mark("diagnose");
     let assets = match &options.theme_assets {
         Some(assets) => assets.clone(),
-        None => crate::render::theme::STATIC
-            .iter()
-            .map(|(name, _)| name.to_string())
-            .collect(),
+        None => crate::render::theme::asset_names(theme_dir.as_deref())?,
     };
     let site = site::plan(
         &vault,

@@ -19,7 +19,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -52,6 +52,7 @@ struct SiteFile {
     title: Option<String>,
     language: Option<String>,
     url: Option<String>,
+    theme: Option<String>,
     #[serde(default)]
     strings: BTreeMap<String, String>,
 }
@@ -94,6 +95,10 @@ pub struct SiteConfig {
     /// then name their address for search engines and link previews, and the build writes
     /// `sitemap.xml`. Links between pages stay relative.
     pub url: Option<String>,
+    /// The theme folder, as written (relative to the vault root unless absolute): what
+    /// `build` and `serve` use when the command line names none, and whose files `check`
+    /// plans the site with. See [`Config::theme_dir`].
+    pub theme: Option<PathBuf>,
 }
 
 impl Config {
@@ -129,8 +134,15 @@ impl Config {
             language: file.site.language.map(language_tag).transpose()?,
             strings: site_strings(file.site.strings)?,
             url: file.site.url.map(site_url).transpose()?,
+            theme: file.site.theme.map(theme_folder).transpose()?,
         };
         Ok(config)
+    }
+
+    /// The configured theme folder of the vault at `vault` (`[site] theme`, relative to the
+    /// vault root), if any.
+    pub fn theme_dir(&self, vault: &Path) -> Option<PathBuf> {
+        self.site.theme.as_ref().map(|t| vault.join(t))
     }
 
     /// Sets the exclude globs.
@@ -248,6 +260,13 @@ fn language_tag(tag: String) -> std::result::Result<String, String> {
 /// Checks `[site] url`: an absolute `http`/`https` address with a host and no query or
 /// fragment, which every page's address is made from; a trailing `/` is added, since the
 /// pages are under it.
+fn theme_folder(text: String) -> std::result::Result<PathBuf, String> {
+    if text.trim().is_empty() {
+        return Err("[site] theme = \"\": name the theme folder, such as \"../my-theme\" (relative to the vault root) or an absolute path".to_string());
+    }
+    Ok(PathBuf::from(text))
+}
+
 fn site_url(text: String) -> std::result::Result<String, String> {
     let refused = |why: &str| {
         format!(
@@ -331,6 +350,25 @@ mod tests {
         assert!(e.contains("[site] title"), "{e}");
         let e = Config::parse("[site]\nlang = \"en\"\n").unwrap_err();
         assert!(e.contains("lang") && e.contains("language"), "{e}");
+    }
+
+    /// `[site] theme` is kept as written and found from the vault root (or where it says,
+    /// when absolute); an empty one is refused.
+    #[test]
+    fn site_theme_is_a_folder_from_the_vault_root() {
+        let config = Config::parse("[site]\ntheme = \"../themes/mine\"\n").unwrap();
+        assert_eq!(
+            config.theme_dir(Path::new("/notes/vault")),
+            Some(PathBuf::from("/notes/vault/../themes/mine"))
+        );
+        let config = Config::parse("[site]\ntheme = \"/srv/theme\"\n").unwrap();
+        assert_eq!(
+            config.theme_dir(Path::new("/notes/vault")),
+            Some(PathBuf::from("/srv/theme"))
+        );
+        assert_eq!(Config::parse("").unwrap().theme_dir(Path::new("v")), None);
+        let err = Config::parse("[site]\ntheme = \" \"\n").unwrap_err();
+        assert!(err.contains("name the theme folder"), "{err}");
     }
 
     #[test]

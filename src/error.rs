@@ -47,6 +47,12 @@ pub enum Error {
         /// What is wrong and what is valid.
         message: String,
     },
+    /// The theme folder given (`--theme`, or `theme` in `vaultc.toml`) is not a folder.
+    #[error("theme not found: {path} is not a folder")]
+    ThemeNotFound {
+        /// The folder given.
+        path: PathBuf,
+    },
     /// A theme template failed to load or render.
     #[error("template {name}: {message}")]
     Template {

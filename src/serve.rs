@@ -344,7 +344,9 @@ impl VaultWatcher {
                     .map_err(|e| Error::io("watching", dir, e))
             })
             .collect::<Result<_>>()?;
-        for dir in std::iter::once(&root).chain(&extra) {
+        // A theme folder inside the vault is watched with it.
+        let outside = extra.iter().filter(|dir| !dir.starts_with(&root));
+        for dir in std::iter::once(&root).chain(outside) {
             watcher
                 .watch(dir, RecursiveMode::Recursive)
                 .map_err(|e| Error::Watch {
@@ -383,25 +385,26 @@ impl VaultWatcher {
         if self.ignore.iter().any(|dir| path.starts_with(dir)) {
             return false;
         }
-        if let Ok(rel) = path.strip_prefix(&self.root) {
-            return crate::settings::is_settings_file(rel) || !crate::discover::is_hidden(rel);
-        }
-        // Dot-names count only below the watched folder: a theme in `~/.config/` is watched.
-        match self
+        // Dot-names count only below the watched folder: a theme in `~/.config/`, or in the
+        // vault's `.theme/`, is watched.
+        if let Some(rel) = self
             .extra
             .iter()
             .find_map(|dir| path.strip_prefix(dir).ok())
         {
-            Some(rel) => !crate::discover::is_hidden(rel),
-            // Outside every watched folder and not under a followed link's target: another
-            // file of a folder watched for a file target does not matter; anything else (a
-            // link that moved since its target was watched) may.
-            None => !self
-                .links
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .beside_a_file_target(path),
+            return !crate::discover::is_hidden(rel);
         }
+        if let Ok(rel) = path.strip_prefix(&self.root) {
+            return crate::settings::is_settings_file(rel) || !crate::discover::is_hidden(rel);
+        }
+        // Outside every watched folder and not under a followed link's target: another file
+        // of a folder watched for a file target does not matter; anything else (a link that
+        // moved since its target was watched) may.
+        !self
+            .links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .beside_a_file_target(path)
     }
 
     /// Blocks until something that matters changed, then until no event came for the
@@ -774,6 +777,27 @@ mod tests {
         ] {
             assert!(!watcher.matters(&no), "{}", no.display());
         }
+    }
+
+    /// A theme folder in the vault's own dot-folder (`.theme/`) is watched as a theme: its
+    /// files matter, though discovery skips dot-folders; the rest of the dot-folder does not.
+    #[test]
+    fn a_theme_inside_the_vault_is_watched_as_a_theme() {
+        let vault = tempfile::tempdir().unwrap();
+        let root = vault.path().canonicalize().unwrap();
+        let theme = root.join(".vaultc/theme");
+        std::fs::create_dir_all(theme.join("templates")).unwrap();
+        let watcher = VaultWatcher::start(
+            &root,
+            std::slice::from_ref(&theme),
+            Vec::new(),
+            Duration::from_millis(10),
+        )
+        .unwrap();
+        assert!(watcher.matters(&theme.join("templates/note.html")));
+        assert!(watcher.matters(&root.join("Note.md")));
+        assert!(!watcher.matters(&theme.join(".DS_Store")));
+        assert!(!watcher.matters(&root.join(".vaultc/other.txt")));
     }
 
     #[test]

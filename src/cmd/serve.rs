@@ -30,8 +30,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("cannot read {}", site.vault.display()))?;
     let mut ignore = vec![out.clone()];
     ignore.extend(vaultc::cache::cache_dir(&out));
+    // The theme the first build uses (the command line's, else the configuration's); a theme
+    // folder the configuration names later is read, but not watched, until serve restarts.
+    let theme = site.theme.clone().or_else(|| {
+        load_config(&site.vault, &args.lints)
+            .ok()?
+            .theme_dir(&site.vault)
+    });
+    if let Some(dir) = theme.as_ref().filter(|d| !d.is_dir()) {
+        return Err(vaultc::Error::ThemeNotFound { path: dir.clone() }.into());
+    }
     // Watch before the first build, so a save during it is not missed.
-    let mut watcher = VaultWatcher::start(&vault, site.theme.as_slice(), ignore, DEBOUNCE)?;
+    let mut watcher = VaultWatcher::start(&vault, theme.as_slice(), ignore, DEBOUNCE)?;
     if site.no_external_symlinks {
         watcher = watcher.without_external_symlinks();
     }

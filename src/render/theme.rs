@@ -114,6 +114,7 @@ pub struct Theme {
 impl Theme {
     /// The default theme, overridden file by file by `dir` when given.
     pub fn load(dir: Option<&Path>) -> Result<Theme> {
+        require_folder(dir)?;
         let mut env = Environment::new();
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
@@ -162,28 +163,11 @@ impl Theme {
             .iter()
             .map(|(n, b)| (n.to_string(), b.to_vec()))
             .collect();
-        if let Some(static_dir) = dir.map(|d| d.join("static")).filter(|d| d.is_dir()) {
-            for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
-                let entry =
-                    entry.map_err(|e| Error::io("reading", static_dir.clone(), e.into()))?;
-                if !entry.file_type().is_file() {
-                    continue;
-                }
-                let rel = entry
-                    .path()
-                    .strip_prefix(&static_dir)
-                    .unwrap_or(entry.path());
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let bytes = std::fs::read(entry.path())
-                    .map_err(|e| Error::io("reading", PathBuf::from(entry.path()), e))?;
-                match assets.iter_mut().find(|(n, _)| *n == rel) {
-                    Some(slot) => slot.1 = bytes,
-                    None => assets.push((rel, bytes)),
-                }
+        for (rel, path) in own_static_files(dir)? {
+            let bytes = std::fs::read(&path).map_err(|e| Error::io("reading", path, e))?;
+            match assets.iter_mut().find(|(n, _)| *n == rel) {
+                Some(slot) => slot.1 = bytes,
+                None => assets.push((rel, bytes)),
             }
         }
         assets.sort();
@@ -263,6 +247,55 @@ fn template_error(name: &str, err: &minijinja::Error) -> Error {
     }
 }
 
+/// The names of a theme's files under `static/` (the default theme's, overridden or added to
+/// by `dir`), sorted, without reading them: what `check` plans the site with, so that an
+/// attachment it says collides with a theme file is the one `build` moves.
+pub fn asset_names(dir: Option<&Path>) -> Result<Vec<String>> {
+    require_folder(dir)?;
+    let mut names: Vec<String> = STATIC.iter().map(|(n, _)| n.to_string()).collect();
+    names.extend(own_static_files(dir)?.into_iter().map(|(rel, _)| rel));
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Fails when a theme folder is given but is not one: a mistyped `--theme` would otherwise
+/// build with the default theme without a word.
+fn require_folder(dir: Option<&Path>) -> Result<()> {
+    match dir {
+        Some(d) if !d.is_dir() => Err(Error::ThemeNotFound {
+            path: d.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The files under the theme folder's `static/`: `(path under static/ with `/`, file)`, in
+/// name order.
+fn own_static_files(dir: Option<&Path>) -> Result<Vec<(String, PathBuf)>> {
+    let Some(static_dir) = dir.map(|d| d.join("static")).filter(|d| d.is_dir()) else {
+        return Ok(Vec::new());
+    };
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&static_dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io("reading", static_dir.clone(), e.into()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(&static_dir)
+            .unwrap_or(entry.path());
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        files.push((rel, entry.into_path()));
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +311,35 @@ mod tests {
 
     fn render(theme: &Theme, view: serde_json::Value) -> String {
         String::from_utf8(theme.render_view("404.html", &view).unwrap()).unwrap()
+    }
+
+    /// `check` plans with the names of the files `build` copies: the default theme's, with a
+    /// theme's own added (nested ones by `/` paths) and its overrides named once.
+    #[test]
+    fn asset_names_are_the_files_a_build_with_the_theme_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("static");
+        std::fs::create_dir_all(own.join("fonts")).unwrap();
+        std::fs::write(own.join("style.css"), "body{}").unwrap();
+        std::fs::write(own.join("fonts/a.woff2"), "font").unwrap();
+        let names = asset_names(Some(dir.path())).unwrap();
+        let built: Vec<String> = Theme::load(Some(dir.path()))
+            .unwrap()
+            .assets
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(names, built);
+        assert!(names.contains(&"fonts/a.woff2".to_string()));
+        assert_eq!(names.iter().filter(|n| *n == "style.css").count(), 1);
+        assert_eq!(asset_names(None).unwrap().len(), STATIC.len());
+        let missing = dir.path().join("nope");
+        for err in [
+            asset_names(Some(&missing)).unwrap_err(),
+            Theme::load(Some(&missing)).err().unwrap(),
+        ] {
+            assert!(matches!(err, Error::ThemeNotFound { ref path } if *path == missing));
+        }
     }
 
     #[test]

@@ -1043,3 +1043,78 @@ fn a_search_excerpt_starts_with_the_notes_words_not_its_opening_heading() {
         "{home}"
     );
 }
+
+/// `[site] theme` in `vaultc.toml` names the theme `build` uses when the command line names
+/// none, relative to the vault root; a theme folder inside the vault is the site's, not notes
+/// or attachments; `check` plans the site with that theme's files, so an attachment where the
+/// theme puts a file gets the same warning from both; `--theme` wins over it; a theme folder
+/// that is not there stops both commands with a message saying so.
+#[test]
+fn a_theme_named_in_the_configuration_is_built_and_checked_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    let write = |rel: &str, text: &str| {
+        let path = vault.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Home.md",
+        "# Home\n\nThe [brand](static/brand.css) sheet.\n",
+    );
+    write("static/brand.css", "/* the vault's */\n");
+    write("theme/static/brand.css", "/* the theme's */\n");
+    write("theme/README.md", "# Not a note\n");
+    write("vaultc.toml", "[site]\ntheme = \"theme\"\n");
+    let site = dir.path().join("site");
+    let run = crate::support::build(&vault, &site);
+    run.assert_code(0);
+    let read = |file: &str| std::fs::read_to_string(site.join(file)).unwrap();
+    assert_eq!(read("static/brand.css"), "/* the theme's */\n");
+    assert_eq!(read("static/brand-2.css"), "/* the vault's */\n");
+    let moved = "static/brand.css:1:1: warning[slug-collision]: the site makes \"static/brand.css\" itself; this attachment is copied to \"static/brand-2.css\"";
+    assert!(run.stderr.contains(moved), "{}", run.report());
+    assert!(read("home/index.html").contains("href=\"../static/brand-2.css\""));
+    assert!(
+        !site.join("theme").exists(),
+        "the theme is not copied as vault files"
+    );
+
+    let (v, code) = crate::support::check_json(&vault);
+    assert_eq!(code, 0, "{}", crate::support::show_diags(&v));
+    let collision = crate::support::assert_diag(&v, "slug-collision", "static/brand.css", 1, 1);
+    assert!(
+        collision["message"]
+            .as_str()
+            .unwrap()
+            .contains("static/brand-2.css"),
+        "{collision}"
+    );
+    assert_eq!(
+        v["summary"]["notes"], 1,
+        "the theme's README is not a note: {v}"
+    );
+
+    // The command line's theme wins.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(other.join("static")).unwrap();
+    std::fs::write(other.join("static/brand.css"), "/* another */\n").unwrap();
+    crate::support::build_with(&vault, &site, &["--theme", other.to_str().unwrap()]).assert_code(0);
+    assert_eq!(read("static/brand.css"), "/* another */\n");
+
+    // A theme that is not there is an error of the command, not a silent default theme.
+    write("vaultc.toml", "[site]\ntheme = \"no-such-theme\"\n");
+    let before = crate::support::tree_bytes(&site);
+    for r in [
+        crate::support::build(&vault, &site),
+        crate::support::run(["check".as_ref(), vault.as_os_str()]),
+    ] {
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("theme not found") && r.stderr.contains("no-such-theme"),
+            "{}",
+            r.report()
+        );
+    }
+    assert_eq!(crate::support::tree_bytes(&site), before);
+}
