@@ -370,6 +370,25 @@ fn a_theme_change_rebuilds_with_the_new_template() {
     assert_eq!(served.get("/static/extra.css").3, "a { color: blue; }\n");
 }
 
+/// A theme named by the vault's `vaultc.toml` (`[site] theme`), in a dot-folder of the vault,
+/// is served and watched as `--theme` would be: a save to it rebuilds with the new file.
+#[test]
+fn a_theme_named_by_the_configuration_is_watched() {
+    let mut served = Served::start_with("build-basic", |dir| {
+        let vault = dir.join("vault");
+        let theme = vault.join(".theme");
+        std::fs::create_dir_all(theme.join("static")).unwrap();
+        std::fs::write(theme.join("static/extra.css"), "a { color: red; }\n").unwrap();
+        std::fs::write(vault.join("vaultc.toml"), "[site]\ntheme = \".theme\"\n").unwrap();
+        Vec::new()
+    });
+    assert_eq!(served.get("/static/extra.css").3, "a { color: red; }\n");
+    let theme = served.vault.join(".theme");
+    std::fs::write(theme.join("static/extra.css"), "a { color: blue; }\n").unwrap();
+    served.wait_for_line("built ");
+    assert_eq!(served.get("/static/extra.css").3, "a { color: blue; }\n");
+}
+
 /// Notes that come and go under `serve` change names, so they are built as a whole vault from
 /// the notes the server holds (without a walk when the watcher's paths place every file, with
 /// only the links a name can reach resolved again, trusting the pages it wrote): each time the
