@@ -32,11 +32,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     ignore.extend(vaultc::cache::cache_dir(&out));
     // The theme the first build uses (the command line's, else the configuration's); a theme
     // folder the configuration names later is read, but not watched, until serve restarts.
-    let theme = site.theme.clone().or_else(|| {
-        load_config(&site.vault, &args.lints)
-            .ok()?
-            .theme_dir(&site.vault)
-    });
+    let config = load_config(&site.vault, &args.lints)?;
+    let theme = site_build_options(site, config, None).theme_dir(&site.vault);
     if let Some(dir) = theme.as_ref().filter(|d| !d.is_dir()) {
         return Err(vaultc::Error::ThemeNotFound { path: dir.clone() }.into());
     }
