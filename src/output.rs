@@ -363,14 +363,23 @@ impl Staging {
             Some(manifest) => Some(manifest.files),
             None => read_manifest(&out),
         };
-        Ok(Staging {
-            in_place: incremental && previous.is_some() && out.is_dir(),
-            incremental,
-            sparse: false,
-            trusted,
-            previous: previous.unwrap_or_default(),
+        let in_place = incremental && previous.is_some() && out.is_dir();
+        let mut staging = Staging::over(out, dir, previous.unwrap_or_default());
+        (staging.in_place, staging.incremental, staging.trusted) = (in_place, incremental, trusted);
+        Ok(staging)
+    }
+
+    /// A staging of nothing yet in `dir` for the site `out`, whose previous files are
+    /// `previous`: whole, not incremental (the constructors say otherwise).
+    fn over(out: PathBuf, dir: PathBuf, previous: FastMap<String, Entry>) -> Staging {
+        Staging {
             out,
             dir,
+            in_place: false,
+            incremental: false,
+            sparse: false,
+            trusted: false,
+            previous,
             manifest: Default::default(),
             pending: Default::default(),
             removed: Vec::new(),
@@ -378,7 +387,7 @@ impl Staging {
             written: 0.into(),
             reused: 0.into(),
             finished: false,
-        })
+        }
     }
 
     /// An in-place update of the site a build session wrote last, whose manifest it kept: only
@@ -387,22 +396,10 @@ impl Staging {
     /// [`Staging::remove`].
     pub fn update(out: &Path, manifest: Manifest) -> Result<Staging> {
         let dir = staging_dir(out)?;
-        Ok(Staging {
-            out: out.to_path_buf(),
-            dir,
-            in_place: true,
-            incremental: true,
-            sparse: true,
-            trusted: true,
-            previous: manifest.files,
-            manifest: Default::default(),
-            pending: Default::default(),
-            removed: Vec::new(),
-            rewritten: Vec::new(),
-            written: 0.into(),
-            reused: 0.into(),
-            finished: false,
-        })
+        let mut staging = Staging::over(out.to_path_buf(), dir, manifest.files);
+        (staging.in_place, staging.incremental) = (true, true);
+        (staging.sparse, staging.trusted) = (true, true);
+        Ok(staging)
     }
 
     /// Removes the previous site's `rel`, a file this build does not write, when the build
