@@ -257,9 +257,8 @@ fn language_tag(tag: String) -> std::result::Result<String, String> {
     }
 }
 
-/// Checks `[site] url`: an absolute `http`/`https` address with a host and no query or
-/// fragment, which every page's address is made from; a trailing `/` is added, since the
-/// pages are under it.
+/// Checks `[site] theme`: a folder named, kept as written (it is found from the vault root
+/// when the vault is known: [`Config::theme_dir`]).
 fn theme_folder(text: String) -> std::result::Result<PathBuf, String> {
     if text.trim().is_empty() {
         return Err("[site] theme = \"\": name the theme folder, such as \"../my-theme\" (relative to the vault root) or an absolute path".to_string());
@@ -267,6 +266,9 @@ fn theme_folder(text: String) -> std::result::Result<PathBuf, String> {
     Ok(PathBuf::from(text))
 }
 
+/// Checks `[site] url`: an absolute `http`/`https` address with a host and no query or
+/// fragment, which every page's address is made from; a trailing `/` is added, since the
+/// pages are under it.
 fn site_url(text: String) -> std::result::Result<String, String> {
     let refused = |why: &str| {
         format!(
