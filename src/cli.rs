@@ -158,6 +158,11 @@ pub struct CheckArgs {
     /// Print the wall time of each pipeline stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Check again after every save into the vault (or its configured theme), until stopped
+    /// with Ctrl-C: the diagnostics of each check are printed in the chosen format, and a line
+    /// on stderr says what changed. For writing notes in any editor; not with --fix.
+    #[arg(long, conflicts_with = "fix")]
+    pub watch: bool,
     /// Lint levels.
     #[command(flatten)]
     pub lints: LintArgs,

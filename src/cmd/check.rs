@@ -9,9 +9,69 @@ use vaultc::source::VaultPath;
 use super::{load_config, print_stdout, stdout_is_terminal, use_color, Outcome};
 use crate::cli::{CheckArgs, CheckFormat};
 
+/// How long the watcher of `--watch` waits for a burst of events (an editor's save) to end.
+const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     super::require_vault(&args.vault)?;
+    if args.watch {
+        return watch(&args);
+    }
+    check_once(&args)
+}
+
+/// `check --watch`: checks, then again after every change to the vault, until Ctrl-C (exit
+/// 0) or until the watcher dies (exit 2). A check that cannot run (an invalid `vaultc.toml`
+/// being edited) is reported and waited out like a vault with errors.
+fn watch(args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let vault = args
+        .vault
+        .canonicalize()
+        .with_context(|| format!("cannot read {}", args.vault.display()))?;
+    let theme = load_config(&args.vault, &args.lints)
+        .ok()
+        .and_then(|config| config.theme_dir(&args.vault))
+        .filter(|dir| dir.is_dir());
+    let watcher =
+        vaultc::serve::VaultWatcher::start(&vault, theme.as_slice(), Vec::new(), DEBOUNCE)?;
+    // Ctrl-C between checks stops at once; during one, once it is over, so the parse cache
+    // is never left half-written.
+    let checking = std::sync::Arc::new(std::sync::Mutex::new(()));
+    {
+        let checking = std::sync::Arc::clone(&checking);
+        ctrlc::set_handler(move || {
+            let _idle = checking.lock();
+            std::process::exit(0);
+        })
+        .context("cannot handle Ctrl-C")?;
+    }
+    loop {
+        {
+            let _busy = checking.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = check_once(args) {
+                eprintln!("error: {e:#}");
+            }
+        }
+        eprintln!(
+            "watching {} for changes; Ctrl-C stops",
+            args.vault.display()
+        );
+        let changes = watcher.next_change()?;
+        let changed = match changes.paths.as_slice() {
+            [one] => one
+                .strip_prefix(&vault)
+                .unwrap_or(one)
+                .display()
+                .to_string(),
+            many => format!("{} files", many.len()),
+        };
+        eprintln!("{changed} changed: checking again");
+    }
+}
+
+/// One check of the vault: compile, fix if asked, print the diagnostics.
+fn check_once(args: &CheckArgs) -> anyhow::Result<Outcome> {
     let mut config = load_config(&args.vault, &args.lints)?;
     // Asking to fix letter case means wanting to see case mismatches.
     if args.fix_case && config.level(Code::CaseMismatch) == vaultc::diag::Level::Allow {
@@ -96,7 +156,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         .zip(cache_dir)
         .map(|(update, dir)| std::thread::spawn(move || update.save(&dir)));
     let shown = filter(&comp.diagnostics, &only);
-    let outcome = report_and_outcome(&args, &comp.vault, shown, &comp);
+    let outcome = report_and_outcome(args, &comp.vault, shown, &comp);
     if let Some(saving) = saving {
         // A cache that cannot be written (an unwritable cache folder) only makes the next
         // check slower.
@@ -105,8 +165,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         }
     }
     // The process exits next: leave the vault's memory to the OS instead of freeing its many
-    // small allocations one by one (tens of milliseconds on a large vault).
-    std::mem::forget(comp);
+    // small allocations one by one (tens of milliseconds on a large vault). A watch checks
+    // again, so it frees it.
+    if !args.watch {
+        std::mem::forget(comp);
+    }
     outcome
 }
 
@@ -134,6 +197,8 @@ fn report_and_outcome(
         ..comp.summary()
     };
     match args.format {
+        // A watch prints a report per check: one per line.
+        CheckFormat::Json if args.watch => print_stdout(&emit::json_line(&shown, vault, summary))?,
         CheckFormat::Json => print_stdout(&emit::json(&shown, vault, summary))?,
         // CI tools resolve paths from the repository root (the current folder), so a vault in
         // a sub-folder needs its path in front of every file.

@@ -85,6 +85,21 @@ pub fn locate<'a>(d: &'a Diagnostic, vault: &'a Vault) -> Located<'a> {
 
 /// The JSON report: `{"diagnostics": [...], "summary": {...}}`.
 pub fn json(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> String {
+    report_json(diagnostics, vault, summary, true)
+}
+
+/// [`json`] on one line: what `check --watch` prints after each check, so that a program
+/// reading the stream takes one report per line.
+pub fn json_line(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> String {
+    report_json(diagnostics, vault, summary, false)
+}
+
+fn report_json(
+    diagnostics: &[Diagnostic],
+    vault: &Vault,
+    summary: Summary,
+    pretty: bool,
+) -> String {
     #[derive(Serialize)]
     struct Report<'a> {
         diagnostics: Vec<Located<'a>>,
@@ -94,7 +109,11 @@ pub fn json(diagnostics: &[Diagnostic], vault: &Vault, summary: Summary) -> Stri
         diagnostics: diagnostics.iter().map(|d| locate(d, vault)).collect(),
         summary,
     };
-    serde_json::to_string_pretty(&report).expect("the report is plain data") + "\n"
+    let text = match pretty {
+        true => serde_json::to_string_pretty(&report),
+        false => serde_json::to_string(&report),
+    };
+    text.expect("the report is plain data") + "\n"
 }
 
 /// Human format: `path:line:col: error[code]: message`, the source line with the span

@@ -413,3 +413,100 @@ fn build_output_inside_vault_is_skipped() {
     );
     assert_same_tree(&first, &site);
 }
+
+/// `check --watch` checks, then again after each save: a link broken in an editor is reported
+/// at once, its fix clears it, an invalid `vaultc.toml` is an error it waits out (not the end
+/// of the watch), and every check prints its JSON object (one per line, for an editor's
+/// plugin). `--fix` cannot be combined with it.
+#[test]
+fn check_watch_checks_again_after_every_save() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::write(vault.join("A.md"), "# A\n\nSee [[B]].\n").unwrap();
+    std::fs::write(vault.join("B.md"), "# B\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vaultc"))
+        .args(["check", "--watch", "--format", "json"])
+        .arg(&vault)
+        .env("VAULTC_CACHE_DIR", test_cache_dir())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let _child = Kill(child);
+    let lines = |stream: Box<dyn std::io::Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    };
+    let (checks, status) = (lines(Box::new(out)), lines(Box::new(err)));
+    let mut said = Vec::new();
+    // The next line of `rx` containing `needle`.
+    let mut next = |rx: &std::sync::mpsc::Receiver<String>, needle: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => said.push(line),
+                Err(_) => panic!("no line with {needle:?}; before it: {said:#?}"),
+            }
+        }
+    };
+    let errors = |line: &str| -> (u64, Vec<String>) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let codes = diags(&v)
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect();
+        (v["summary"]["errors"].as_u64().unwrap(), codes)
+    };
+    assert_eq!(errors(&next(&checks, "\"summary\"")), (0, vec![]));
+    next(&status, "watching");
+    std::fs::write(vault.join("A.md"), "# A\n\nSee [[C]].\n").unwrap();
+    next(&status, "A.md changed");
+    assert_eq!(
+        errors(&next(&checks, "\"summary\"")),
+        (1, vec!["broken-link".to_string()])
+    );
+    next(&status, "watching");
+    std::fs::write(vault.join("vaultc.toml"), "bad = [\n").unwrap();
+    next(&status, "vaultc.toml changed");
+    next(&status, "TOML parse error");
+    next(&status, "watching");
+    std::fs::remove_file(vault.join("vaultc.toml")).unwrap();
+    next(&status, "watching");
+    std::fs::write(vault.join("C.md"), "# C\n").unwrap();
+    let (clean, codes) = loop {
+        // The removal of the configuration is checked first (still one error), then C.md.
+        let (n, codes) = errors(&next(&checks, "\"summary\""));
+        if n == 0 {
+            break (n, codes);
+        }
+    };
+    assert_eq!((clean, codes), (0, vec![]));
+
+    let r = run(["check", "--watch", "--fix"]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("--fix"), "{}", r.report());
+}
