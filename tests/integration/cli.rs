@@ -444,7 +444,7 @@ fn check_watch_checks_again_after_every_save() {
         }
     }
     let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let _child = Kill(child);
+    let mut child = Kill(child);
     let lines = |stream: Box<dyn std::io::Read + Send>| {
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         std::thread::spawn(move || {
@@ -505,6 +505,23 @@ fn check_watch_checks_again_after_every_save() {
         }
     };
     assert_eq!((clean, codes), (0, vec![]));
+
+    // Ctrl-C is the normal way to stop it.
+    next(&status, "watching");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "check --watch did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0), "Ctrl-C is a normal stop");
 
     let r = run(["check", "--watch", "--fix"]);
     r.assert_code(2);
