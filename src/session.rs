@@ -613,8 +613,11 @@ impl BuildSession {
         for file in &untagged {
             staging.remove(file);
         }
-        // A tag page come or gone can change how many sitemap files there are.
-        staging.rewrites_folder(render::SITEMAPS);
+        // A tag page come or gone can change how many sitemap files there are; only a site
+        // that has them can have one too many (most have none: no pass over its manifest).
+        if staging.had(&format!("{}0.xml", render::SITEMAPS)) {
+            staging.rewrites_folder(render::SITEMAPS);
+        }
         // The diagram renderer goes with the last diagram (and comes back with a new one).
         if !render::has_diagrams(comp) && staging.had(render::DIAGRAM_FILE) {
             staging.remove(render::DIAGRAM_FILE);
