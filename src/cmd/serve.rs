@@ -34,9 +34,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     // folder the configuration names later is read, but not watched, until serve restarts.
     let config = load_config(&site.vault, &args.lints)?;
     let theme = site_build_options(site, config, None).theme_dir(&site.vault);
-    if let Some(dir) = theme.as_ref().filter(|d| !d.is_dir()) {
-        return Err(vaultc::Error::ThemeNotFound { path: dir.clone() }.into());
-    }
+    vaultc::render::theme::require_folder(theme.as_deref())?;
     // Watch before the first build, so a save during it is not missed.
     let mut watcher = VaultWatcher::start(&vault, theme.as_slice(), ignore, DEBOUNCE)?;
     if site.no_external_symlinks {

@@ -260,8 +260,8 @@ pub fn asset_names(dir: Option<&Path>) -> Result<Vec<String>> {
 }
 
 /// Fails when a theme folder is given but is not one: a mistyped `--theme` would otherwise
-/// build with the default theme without a word.
-fn require_folder(dir: Option<&Path>) -> Result<()> {
+/// build with the default theme without a word. (`serve` asks before it watches the folder.)
+pub fn require_folder(dir: Option<&Path>) -> Result<()> {
     match dir {
         Some(d) if !d.is_dir() => Err(Error::ThemeNotFound {
             path: d.to_path_buf(),

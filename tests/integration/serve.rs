@@ -520,3 +520,37 @@ fn saves_that_replace_a_linked_file_rebuild_every_time() {
         served.log.join("\n")
     );
 }
+
+/// `serve` with a theme folder that is not there stops at once, saying so (exit 2), before it
+/// watches or builds anything; the configuration's theme is held to the same.
+#[test]
+fn serve_refuses_a_theme_that_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault");
+    copy_dir(&fixture("build-basic"), &vault);
+    let site = dir.path().join("site");
+    let missing = dir.path().join("no-such-theme");
+    let serve = |extra: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["serve".as_ref(), "--port".as_ref()];
+        args.extend(["0".as_ref(), "-o".as_ref(), site.as_os_str()]);
+        args.extend(extra);
+        args.push(vault.as_os_str());
+        crate::support::run(args)
+    };
+    for r in [serve(&["--theme".as_ref(), missing.as_os_str()]), {
+        std::fs::write(
+            vault.join("vaultc.toml"),
+            "[site]\ntheme = \"../no-such-theme\"\n",
+        )
+        .unwrap();
+        serve(&[])
+    }] {
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("theme not found") && r.stderr.contains("no-such-theme"),
+            "{}",
+            r.report()
+        );
+    }
+    assert!(!site.exists(), "nothing was built");
+}
