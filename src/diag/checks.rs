@@ -265,7 +265,9 @@ fn check_link(
                 format!("no {what} named \"{}\"", link.target),
             )
             .with_target(link.target.clone());
-            if let Some(best) = suggester.suggest(&link.target) {
+            if let Some(help) = name_cut_by_link_syntax(vault, resolution, note, link) {
+                d.help = Some(help);
+            } else if let Some(best) = suggester.suggest(&link.target) {
                 d.help = Some(format!("did you mean \"{best}\"?"));
             } else if link.target.contains("://") {
                 d.help = Some(
@@ -337,6 +339,86 @@ fn check_link(
         }
         _ => Vec::new(),
     }
+}
+
+/// The help for a broken wikilink that names a file with `#` or `|` in its name, which the
+/// link syntax cut short: `[[C# basics]]` asks for the heading " basics" of a note "C", and
+/// `[[a|b]]` for "a" labelled "b", though `C# basics.md` or `a|b.md` exists. Obsidian refuses
+/// those characters in names, but notes written in other editors have them ("C#", "Issue #12"),
+/// and no wikilink can reach them: the help names the file, says why, and gives the markdown
+/// link that does reach it (its path percent-encoded, as Obsidian decodes it).
+fn name_cut_by_link_syntax(
+    vault: &Vault,
+    resolution: &Resolution,
+    note: &Note,
+    link: &Link,
+) -> Option<String> {
+    let written = note.slice(link.span);
+    let start = written.find("[[")? + 2;
+    let inner = written[start..].strip_suffix("]]")?;
+    if !inner.contains(['#', '|']) {
+        return None;
+    }
+    // The longest text before a later `#` or `|` (or all of it) that names a file: the text
+    // before the first one is the target that was not found.
+    let mut cuts: Vec<usize> = inner
+        .match_indices(['#', '|'])
+        .map(|(i, _)| i)
+        .skip(1)
+        .chain([inner.len()])
+        .collect();
+    cuts.reverse();
+    let options = crate::resolve::ResolveOptions::default();
+    for cut in cuts {
+        // `\|` is a pipe escaped in a table cell.
+        let name = inner[..cut].trim().trim_end_matches('\\');
+        let name = &*name.replace("\\|", "|");
+        let found = crate::resolve::resolve_from_file(
+            vault,
+            &resolution.index,
+            &note.path,
+            name,
+            None,
+            options,
+        );
+        let path = match found {
+            LinkTarget::Note { id, .. } => vault.note(id).path.as_str(),
+            LinkTarget::Attachment(id) => vault.attachment(id).path.as_str(),
+            LinkTarget::Missing { .. } => continue,
+        };
+        let (mark, role) = if name.contains('#') {
+            ("#", "starts a heading")
+        } else {
+            ("|", "starts the label")
+        };
+        // What follows the name: a fragment to keep, then the label to show.
+        let (fragment, label) = inner[cut..].split_once('|').unwrap_or((&inner[cut..], ""));
+        let fragment = fragment.trim().trim_end_matches('\\');
+        let label = label.trim();
+        let shown = if label.is_empty() {
+            name.rsplit('/').next().unwrap_or(name)
+        } else {
+            label
+        };
+        let mut url = crate::site::encode_path(path).replace('|', "%7C");
+        if fragment.starts_with('#') {
+            url.push_str(&fragment.replace(' ', "%20"));
+        }
+        if url.contains(['(', ')']) {
+            url = format!("<{url}>");
+        }
+        let bang = if link.kind == LinkKind::Embed {
+            "!"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "\"{path}\" has \"{mark}\" in its name, and \"{mark}\" in a wikilink {role}, so no \
+             wikilink reaches it (Obsidian does not allow it in names): rename the file, or link \
+             it as {bang}[{shown}]({url})"
+        ));
+    }
+    None
 }
 
 fn closest_heading(note: &Note, wanted: &str) -> Option<String> {

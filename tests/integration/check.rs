@@ -779,6 +779,98 @@ fn fragment_missing() {
     }
 }
 
+/// `#` in a file name (`C# basics.md`, from an editor that allows it) cannot be linked with a
+/// wikilink: `[[C# basics]]` asks for a note `C` (Obsidian reads a heading), which is broken;
+/// the help names the file and gives the markdown link that reaches it, fragment kept, and
+/// that link resolves. A broken link that names no such file gets no such help.
+#[test]
+fn hash_in_file_name() {
+    let vault = fixture("hash-in-file-name");
+    let (v, code) = check_json(&vault);
+    let cases = [
+        (
+            1,
+            "C",
+            "\"C# basics.md\" has \"#\" in its name",
+            "[C# basics](C%23%20basics.md)",
+        ),
+        (
+            2,
+            "C",
+            "\"C# basics.md\" has \"#\" in its name",
+            "[C# basics](C%23%20basics.md#Types)",
+        ),
+        (
+            3,
+            "Diagram",
+            "\"Diagram #2.png\" has \"#\" in its name",
+            "![Diagram #2.png](Diagram%20%232.png)",
+        ),
+    ];
+    for (line, target, why, link) in cases {
+        let d = assert_diag(&v, "broken-link", "src.md", line, 1);
+        assert_target(d, target);
+        let help = d["help"].as_str().unwrap_or_default();
+        assert!(help.starts_with(why), "{}", show_diag(d));
+        assert!(
+            help.ends_with(&format!("link it as {link}")),
+            "{}",
+            show_diag(d)
+        );
+    }
+    let d = assert_diag(&v, "broken-link", "src.md", 6, 1);
+    assert!(
+        !d["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("in its name"),
+        "{}",
+        show_diag(d)
+    );
+    assert_eq!(
+        diags_with_code(&v, "broken-link").len(),
+        4,
+        "{}",
+        show_diags(&v)
+    );
+    assert_exit(&v, code, 1);
+    let g = graph_json(&vault);
+    assert_edge(&g, "src.md", 4, "C# basics.md");
+    assert_edge(&g, "src.md", 5, "Diagram #2.png");
+}
+
+/// `|` in a file name, the same way: `[[x|y]]` is `x` labelled `y`, even in a table cell as
+/// `[[x\|y]]`; the help gives the markdown link with the label and heading written. (Made at
+/// run time: a checkout on Windows cannot hold the name.)
+#[cfg(unix)]
+#[test]
+fn pipe_in_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x|y.md"), "# X\n\n## Some head\n").unwrap();
+    let table = "| a | b |\n|---|---|\n| [[x\\|y#Some head\\|shown]] | c |\n";
+    std::fs::write(dir.path().join("src.md"), format!("[[x|y]]\n\n{table}")).unwrap();
+    let (v, _) = check_json(dir.path());
+    let cases = [
+        (1, 1, "[x|y](x%7Cy.md)"),
+        (5, 3, "[shown](x%7Cy.md#Some%20head)"),
+    ];
+    for (line, col, link) in cases {
+        let d = assert_diag(&v, "broken-link", "src.md", line, col);
+        assert_target(d, "x");
+        let help = d["help"].as_str().unwrap_or_default();
+        assert!(
+            help.starts_with("\"x|y.md\" has \"|\" in its name"),
+            "{}",
+            show_diag(d)
+        );
+        assert!(
+            help.ends_with(&format!("link it as {link}")),
+            "{}",
+            show_diag(d)
+        );
+    }
+}
+
 /// `[[#Heading]]` and `[[#^id]]` point into the same note (a self-link); a missing one is a
 /// broken fragment.
 #[test]
