@@ -140,7 +140,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
-    /// Apply machine-applicable fixes (escaped wikilinks, alias links) in place.
+    /// Apply machine-applicable fixes (escaped wikilinks, alias links, headings linked by a
+    /// GitHub-style anchor) in place.
     #[arg(long)]
     pub fix: bool,
     /// With --fix: also fix links whose letter case differs from the target's.

@@ -110,7 +110,7 @@ fn check_once(args: &CheckArgs) -> anyhow::Result<Outcome> {
 
     if args.fix {
         let codes = |d: &Diagnostic| match d.code {
-            Code::EscapedWikilink | Code::AliasLink => true,
+            Code::EscapedWikilink | Code::AliasLink | Code::BrokenFragment => true,
             Code::CaseMismatch => args.fix_case,
             _ => false,
         };

@@ -281,6 +281,10 @@ fn check_link(
             fragment: FragmentTarget::Missing,
         } => {
             let target_note = vault.note(*target);
+            let wiki = note
+                .slice(link.span)
+                .trim_start_matches('!')
+                .starts_with("[[");
             let (what, help) = match &link.fragment {
                 Some(Fragment::Block(b)) => (
                     format!("no block \"^{b}\" in \"{}\"", target_note.path.stem()),
@@ -292,13 +296,23 @@ fn check_link(
                         chain.join("#"),
                         target_note.path.stem()
                     ),
-                    closest_heading(target_note, chain.last().map_or("", String::as_str)),
+                    closest_heading(target_note, chain.last().map_or("", String::as_str), wiki),
                 ),
                 _ => return Vec::new(),
             };
             let mut d = Diagnostic::new(Code::BrokenFragment, note.path.clone(), link.span, what)
                 .with_target(link.target.clone());
             d.help = help;
+            if let Some(Fragment::Heading(chain)) = &link.fragment {
+                if let [wanted] = chain.as_slice() {
+                    if let Some((help, fix)) =
+                        github_anchor_fix(note, link, target_note, wanted, wiki)
+                    {
+                        d.help = Some(help);
+                        d.fix = fix;
+                    }
+                }
+            }
             vec![d]
         }
         _ if !resolved.ambiguous.is_empty() => {
@@ -421,24 +435,112 @@ fn name_cut_by_link_syntax(
     None
 }
 
-fn closest_heading(note: &Note, wanted: &str) -> Option<String> {
+/// A heading anchor as GitHub and VS Code write it (`#some-heading` for "Some Heading"): the
+/// text lower-cased, spaces turned into `-`, punctuation other than `-` and `_` dropped.
+fn github_anchor(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How a link writes `heading` after its `#`: the characters a fragment cannot hold (Obsidian
+/// matches them as spaces) as spaces, and, in a markdown link's destination (not `wiki`),
+/// percent-encoded.
+fn fragment_as_written(heading: &str, wiki: bool) -> String {
+    let text: String = heading
+        .chars()
+        .map(|c| if "#|^:%[]\\".contains(c) { ' ' } else { c })
+        .collect();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if wiki {
+        return text;
+    }
+    const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'(')
+        .add(b')')
+        .add(b'`');
+    percent_encoding::utf8_percent_encode(&text, FRAGMENT).to_string()
+}
+
+/// The help, and the fix when it can be made, for a link into `target` whose heading is written
+/// as an anchor slug (`[x](other.md#some-heading)`, as in notes written for GitHub or VS Code)
+/// that names exactly one heading of `target`. Obsidian finds headings by their text only, so
+/// the fix writes the text (percent-encoded in a markdown link's destination).
+fn github_anchor_fix(
+    note: &Note,
+    link: &Link,
+    target: &Note,
+    wanted: &str,
+    wiki: bool,
+) -> Option<(String, Option<Fix>)> {
+    if wanted.is_empty() || wanted.contains(char::is_whitespace) {
+        return None;
+    }
+    let anchor = wanted.to_lowercase();
+    let mut found = target
+        .headings
+        .iter()
+        .filter(|h| github_anchor(&h.text) == anchor || crate::slug::slugify(&h.text) == anchor);
+    let heading = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let written = fragment_as_written(&heading.text, wiki);
+    let help = format!(
+        "\"#{wanted}\" is an anchor as GitHub writes it, and Obsidian finds a heading by its \
+         text: write \"#{written}\""
+    );
+    // The fragment as written, once in the link, followed by where it ends.
+    let source = note.slice(link.span);
+    let pattern = format!("#{wanted}");
+    let mut at = source.match_indices(&pattern).filter(|(i, _)| {
+        source[i + pattern.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '|' | ']' | ')' | '>' | '"' | '\'') || c.is_whitespace())
+    });
+    let fix = match (at.next(), at.next()) {
+        (Some((i, _)), None) => Some(Fix {
+            span: link.span,
+            replacement: format!("{}#{written}{}", &source[..i], &source[i + pattern.len()..]),
+        }),
+        _ => None,
+    };
+    Some((help, fix))
+}
+
+/// "did you mean" the heading of `note` closest to `wanted` (as a markdown link's destination
+/// writes it unless `wiki`), else a few of its headings.
+fn closest_heading(note: &Note, wanted: &str, wiki: bool) -> Option<String> {
     let best = if one_by_one(wanted, note.headings.iter().map(|h| h.text.as_str())) {
         crate::diag::closest(wanted, note.headings.iter().map(|h| h.text.as_str()))
     } else {
         let near = &note.near().headings;
         near.closest(wanted, |i| note.headings[i].text.as_str())
     };
-    best.map(|h| format!("did you mean \"#{h}\"?")).or_else(|| {
-        (!note.headings.is_empty()).then(|| {
-            let list: Vec<&str> = note
-                .headings
-                .iter()
-                .take(6)
-                .map(|h| h.text.as_str())
-                .collect();
-            format!("headings there: {}", list.join(", "))
+    best.map(|h| format!("did you mean \"#{}\"?", fragment_as_written(h, wiki)))
+        .or_else(|| {
+            (!note.headings.is_empty()).then(|| {
+                let list: Vec<&str> = note
+                    .headings
+                    .iter()
+                    .take(6)
+                    .map(|h| h.text.as_str())
+                    .collect();
+                format!("headings there: {}", list.join(", "))
+            })
         })
-    })
 }
 
 fn closest_block(note: &Note, wanted: &str) -> Option<String> {
@@ -1142,23 +1244,43 @@ mod tests {
         let few = note_of(&headings);
         let far = "SIRvb's Image Adjustments";
         assert_eq!(
-            closest_heading(&few, far).as_deref(),
+            closest_heading(&few, far, true).as_deref(),
             Some("did you mean \"#Image Adjustments\"?")
         );
         headings.extend((0..300).map(|i| format!("Section {i}")));
         let many = note_of(&headings);
         assert_eq!(
-            closest_heading(&many, far).as_deref(),
+            closest_heading(&many, far, true).as_deref(),
             Some("headings there: About, Image Adjustments, Callout Titles, Section 0, Section 1, Section 2")
         );
         assert_eq!(
-            closest_heading(&many, "Image Ajustments").as_deref(),
+            closest_heading(&many, "Image Ajustments", true).as_deref(),
             Some("did you mean \"#Image Adjustments\"?")
         );
         assert_eq!(
-            closest_heading(&many, "Sectoin 150").as_deref(),
+            closest_heading(&many, "Sectoin 150", true).as_deref(),
             Some("did you mean \"#Section 150\"?")
         );
+        // A markdown link's destination writes the heading percent-encoded.
+        assert_eq!(
+            closest_heading(&many, "Sectoin 150", false).as_deref(),
+            Some("did you mean \"#Section%20150\"?")
+        );
+    }
+
+    /// Anchors as GitHub (and VS Code) write them: lower case, spaces as `-`, punctuation
+    /// other than `-` and `_` dropped, letters of any script kept.
+    #[test]
+    fn github_anchors_of_headings() {
+        for (heading, anchor) in [
+            ("Getting Started", "getting-started"),
+            ("Version 1.2 (beta)", "version-12-beta"),
+            ("snake_case & more", "snake_case--more"),
+            ("Über Café", "über-café"),
+            ("读书 方法", "读书-方法"),
+        ] {
+            assert_eq!(github_anchor(heading), anchor);
+        }
     }
 
     /// Texts over the limit are neither suggested nor given a suggestion, and texts whose

@@ -871,6 +871,101 @@ fn pipe_in_file_name() {
     }
 }
 
+/// A heading linked by its GitHub-style anchor (`#getting-started`, as notes written for
+/// GitHub or VS Code do) is a broken fragment to Obsidian, which finds headings by their text;
+/// when the anchor names exactly one heading, the help says so and a fix writes the text
+/// (percent-encoded in a markdown link, title kept; in a property and an embed too).
+/// `check --fix` applies them, and the fixed links resolve; an anchor that names no heading
+/// only gets a "did you mean", written as its link writes it.
+#[test]
+fn fragment_github_anchor() {
+    let vault = fixture("fragment-github-anchor");
+    let (v, code) = check_json(&vault);
+    let fixed = [
+        (
+            2,
+            11,
+            "#getting-started",
+            "#Getting Started",
+            "[[Guide#Getting Started]]",
+        ),
+        (
+            4,
+            1,
+            "#getting-started",
+            "#Getting%20Started",
+            "[start](sub/Guide.md#Getting%20Started)",
+        ),
+        (
+            5,
+            1,
+            "#version-12-beta",
+            "#Version%201.2%20%28beta%29",
+            "[beta](sub/Guide.md#Version%201.2%20%28beta%29 \"Beta\")",
+        ),
+        (
+            6,
+            1,
+            "#version-1-2-beta",
+            "#Version 1.2 (beta)",
+            "[[Guide#Version 1.2 (beta)|beta]]",
+        ),
+        (
+            7,
+            1,
+            "#Getting-Started",
+            "#Getting Started",
+            "![[Guide#Getting Started]]",
+        ),
+    ];
+    for (line, col, anchor, text, replacement) in fixed {
+        let d = assert_diag(&v, "broken-fragment", "src.md", line, col);
+        let help = d["help"].as_str().unwrap_or_default();
+        assert!(
+            help.starts_with(&format!("\"{anchor}\" is an anchor as GitHub writes it")),
+            "{}",
+            show_diag(d)
+        );
+        assert!(
+            help.ends_with(&format!("write \"{text}\"")),
+            "{}",
+            show_diag(d)
+        );
+        assert_eq!(d["fix"]["replacement"], replacement, "{}", show_diag(d));
+    }
+    let near = assert_diag(&v, "broken-fragment", "src.md", 10, 1);
+    assert_eq!(near["help"], "did you mean \"#Getting%20Started\"?");
+    assert!(near["fix"].is_null(), "{}", show_diag(near));
+    // `notes-1` is GitHub's name for a second "Notes"; it names no heading here.
+    assert!(assert_diag(&v, "broken-fragment", "src.md", 8, 1)["fix"].is_null());
+    assert_eq!(
+        diags_with_code(&v, "broken-fragment").len(),
+        7,
+        "{}",
+        show_diags(&v)
+    );
+    assert_exit(&v, code, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&vault, dir.path());
+    let r = run_cmd(vaultc().arg("check").arg(dir.path()).arg("--fix"));
+    r.assert_no_panic();
+    let text = std::fs::read_to_string(dir.path().join("src.md")).unwrap();
+    for (.., replacement) in fixed {
+        assert!(text.contains(replacement), "{replacement} not in\n{text}");
+    }
+    let (v, _) = check_json(dir.path());
+    let left: Vec<u64> = diags_with_code(&v, "broken-fragment")
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(left, [8, 10], "{}", show_diags(&v));
+    let g = graph_json(dir.path());
+    for line in [2, 4, 5, 6, 7] {
+        assert_edge(&g, "src.md", line, "sub/Guide.md");
+    }
+}
+
 /// `[[#Heading]]` and `[[#^id]]` point into the same note (a self-link); a missing one is a
 /// broken fragment.
 #[test]
