@@ -38,6 +38,10 @@ pub enum Command {
     Graph(GraphArgs),
     /// Explain a diagnostic code, with an example (like `rustc --explain`).
     Explain(ExplainArgs),
+    /// Run a language server on stdin/stdout for editors (VS Code, Neovim, Helix, ...):
+    /// diagnostics as you type and after every save, go to definition, hover, backlinks as
+    /// references, completion of names, headings and block ids in `[[`, quick fixes.
+    Lsp(LspArgs),
 }
 
 /// Lint levels on the command line; they override `vaultc.toml`'s `[lints]`.
@@ -167,6 +171,16 @@ pub struct CheckArgs {
     /// Lint levels.
     #[command(flatten)]
     pub lints: LintArgs,
+}
+
+/// `vaultc lsp`.
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// The vault folder [default: the editor's workspace folder]
+    pub vault: Option<PathBuf>,
+    /// Neither read nor write `check`'s parse cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `vaultc explain`.

@@ -69,6 +69,10 @@ pub enum Error {
         /// Why (address in use, permission denied, ...).
         message: String,
     },
+    /// `lsp` could not talk with the editor (a message that is not the protocol's, a closed
+    /// connection during the handshake).
+    #[error("language server: {0}")]
+    Lsp(String),
     /// `serve` could not watch a folder for changes.
     #[error("cannot watch {path} for changes: {message}")]
     Watch {

@@ -24,6 +24,7 @@ pub mod error;
 pub mod export;
 pub mod fix;
 pub mod graph;
+pub mod lsp;
 pub mod output;
 pub mod parse;
 pub mod render;

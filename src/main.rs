@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => cmd::check::run(args),
         cli::Command::Graph(args) => cmd::graph::run(args),
         cli::Command::Explain(args) => cmd::explain::run(args),
+        cli::Command::Lsp(args) => cmd::lsp::run(args),
     };
     match result {
         Ok(cmd::Outcome::Clean) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod explain;
 pub mod graph;
+pub mod lsp;
 pub mod serve;
 
 use std::io::{IsTerminal, Write};

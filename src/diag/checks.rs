@@ -452,7 +452,7 @@ fn github_anchor(text: &str) -> String {
 /// How a link writes `heading` after its `#`: the characters a fragment cannot hold (Obsidian
 /// matches them as spaces) as spaces, and, in a markdown link's destination (not `wiki`),
 /// percent-encoded.
-fn fragment_as_written(heading: &str, wiki: bool) -> String {
+pub(crate) fn fragment_as_written(heading: &str, wiki: bool) -> String {
     let text: String = heading
         .chars()
         .map(|c| if "#|^:%[]\\".contains(c) { ' ' } else { c })

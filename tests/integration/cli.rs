@@ -25,7 +25,7 @@ fn strip_ansi(s: &str) -> String {
 fn help_lists_subcommands() {
     let r = run(["--help"]);
     r.assert_code(0);
-    for sub in ["check", "build", "graph"] {
+    for sub in ["check", "build", "serve", "graph", "lsp", "explain"] {
         assert!(
             r.stdout.contains(sub),
             "--help should list `{sub}`\n{}",
@@ -57,12 +57,21 @@ fn help_graph_mentions_options() {
 }
 
 #[test]
+fn help_lsp_mentions_options() {
+    let r = run(["lsp", "--help"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("--no-cache"), "{}", r.report());
+    assert!(r.stdout.contains("workspace folder"), "{}", r.report());
+}
+
+#[test]
 fn version_on_every_command() {
     for args in [
         vec!["--version"],
         vec!["check", "--version"],
         vec!["build", "--version"],
         vec!["graph", "--version"],
+        vec!["lsp", "--version"],
     ] {
         let r = run(&args);
         r.assert_code(0);

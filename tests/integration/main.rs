@@ -9,6 +9,7 @@ mod fix;
 mod formats;
 mod incremental;
 mod lints;
+mod lsp;
 mod robustness;
 mod serve;
 mod support;

@@ -1,0 +1,1138 @@
+//! `vaultc lsp`: the vault as a language server, for writing notes in any editor that speaks
+//! the Language Server Protocol (VS Code, Neovim, Helix, Zed, Emacs, Kate, ...).
+//!
+//! It compiles the vault as `check` does (same configuration, same parse cache) when it
+//! starts and again after every change to the vault's files (a save in the editor or
+//! anywhere else, seen by the same watcher as `serve`), and publishes every file's
+//! diagnostics; an open document is checked again as it is typed (its parse and its links,
+//! against the last compile's names). On the text of the open documents, saved or not, it
+//! answers: go to the note, heading or block a link names (definition), a preview of it
+//! (hover), the links into a note, heading or block (references, from the last compile),
+//! completion of names, headings and block ids inside `[[`, and `check --fix`'s fixes as
+//! quick fixes (code actions).
+//!
+//! Links are resolved by [`crate::resolve`] against the last compile's name index, and the
+//! document at hand is parsed by [`crate::parse`], so the editor and `vaultc check` never
+//! disagree about what a link is or where it goes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use lsp_types::Url;
+
+use crate::compile::{Compilation, CompileOptions};
+use crate::diag::{Diagnostic, Severity};
+use crate::discover::SourceFile;
+use crate::error::{Error, Result};
+use crate::resolve::{self, FragmentTarget, LinkTarget, ResolveOptions};
+use crate::source::{fold_name, LineIndex, VaultPath};
+use crate::vault::{Fragment, Note};
+
+/// How long the watcher waits for a burst of events (an editor's save) to end.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// The most completion items sent at once; the list is marked incomplete past it, so the
+/// editor asks again as more of the name is typed.
+const MAX_COMPLETIONS: usize = 200;
+
+/// How `vaultc lsp` is started.
+#[derive(Clone, Debug, Default)]
+pub struct LspOptions {
+    /// The vault folder; `None`: the editor's workspace folder (else its root, else the
+    /// current folder).
+    pub vault: Option<PathBuf>,
+    /// Keep `check`'s parse cache (in the user's cache folder) up to date and use it.
+    pub cache: bool,
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The editor sent `shutdown`, then `exit`.
+    ShutDown,
+    /// The editor sent `exit` without `shutdown`, or closed the connection: the protocol
+    /// asks for exit code 1.
+    Abandoned,
+}
+
+/// Serves the protocol on standard input and output until the editor ends the session.
+pub fn run_stdio(options: LspOptions) -> Result<SessionEnd> {
+    let (connection, io_threads) = Connection::stdio();
+    let end = run(connection, options)?;
+    // The reader thread ends with standard input; an editor that sent `exit` closes it.
+    if end == SessionEnd::ShutDown {
+        io_threads
+            .join()
+            .map_err(|e| Error::Lsp(format!("the connection to the editor failed: {e}")))?;
+    }
+    Ok(end)
+}
+
+/// Serves the protocol on `connection` until the editor sends `shutdown` and `exit` (or
+/// goes away).
+pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
+    let protocol = |e: lsp_server::ProtocolError| Error::Lsp(e.to_string());
+    // Compiles (and everything after the handshake) run on this thread; the vault is not
+    // compiled again while requests are waiting.
+    let (id, params) = connection.initialize_start().map_err(protocol)?;
+    let params: lsp::InitializeParams = serde_json::from_value(params)
+        .map_err(|e| Error::Lsp(format!("the editor's `initialize` is not valid: {e}")))?;
+    let encoding = Encoding::negotiate(&params);
+    let root = options
+        .vault
+        .clone()
+        .or_else(|| workspace_root(&params))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let root = root
+        .canonicalize()
+        .ok()
+        .filter(|r| r.is_dir())
+        .ok_or(Error::VaultNotFound { path: root })?;
+    let result = lsp::InitializeResult {
+        capabilities: capabilities(encoding),
+        server_info: Some(lsp::ServerInfo {
+            name: "vaultc".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    let result = serde_json::to_value(result).map_err(|e| Error::Lsp(e.to_string()))?;
+    connection.initialize_finish(id, result).map_err(protocol)?;
+
+    // One queue for the editor's messages and the watcher's news, so the loop waits on one.
+    let (events, queue) = mpsc::channel();
+    {
+        let events = events.clone();
+        let receiver = connection.receiver.clone();
+        std::thread::spawn(move || {
+            for message in receiver {
+                if events.send(Event::Message(message)).is_err() {
+                    break;
+                }
+            }
+            let _ = events.send(Event::Disconnected);
+        });
+    }
+    let theme = crate::config::Config::load(&root)
+        .ok()
+        .and_then(|config| config.theme_dir(&root))
+        .filter(|dir| dir.is_dir());
+    match crate::serve::VaultWatcher::start(&root, theme.as_slice(), Vec::new(), DEBOUNCE) {
+        Ok(watcher) => {
+            std::thread::spawn(move || loop {
+                let event = match watcher.next_change() {
+                    Ok(_) => Event::Changed,
+                    Err(e) => Event::WatchFailed(e.to_string()),
+                };
+                let failed = matches!(event, Event::WatchFailed(_));
+                if events.send(event).is_err() || failed {
+                    break;
+                }
+            });
+        }
+        Err(e) => show_message(
+            &connection,
+            lsp::MessageType::WARNING,
+            format!("vaultc: {e}; diagnostics are updated on save only"),
+        ),
+    }
+
+    let mut server = Server {
+        connection: &connection,
+        root,
+        cache: options.cache,
+        encoding,
+        compilation: None,
+        resolve: ResolveOptions::default(),
+        config: crate::config::Config::default(),
+        live: HashMap::new(),
+        names: None,
+        open: HashMap::new(),
+        published: Vec::new(),
+    };
+    server.compile();
+    // After `shutdown` only `exit` is expected; an `exit` without it is an error (exit code 1,
+    // as the protocol says).
+    let mut shut_down = false;
+    loop {
+        let Ok(event) = queue.recv() else {
+            return Ok(SessionEnd::Abandoned);
+        };
+        // Everything already waiting is handled before compiling again, so a burst of
+        // saves (or a save and the watcher's news of it) makes one compile.
+        let mut stale = false;
+        let mut next = Some(event);
+        while let Some(event) = next.take() {
+            match event {
+                Event::Message(Message::Request(request)) => {
+                    if shut_down {
+                        let response = Response::new_err(
+                            request.id,
+                            ErrorCode::InvalidRequest as i32,
+                            "the server is shut down".into(),
+                        );
+                        let _ = connection.sender.send(Message::Response(response));
+                    } else if request.method == lsp::request::Shutdown::METHOD {
+                        shut_down = true;
+                        let _ = connection
+                            .sender
+                            .send(Response::new_ok(request.id, ()).into());
+                    } else {
+                        server.answer(request);
+                    }
+                }
+                Event::Message(Message::Notification(note)) => {
+                    if note.method == lsp::notification::Exit::METHOD {
+                        return Ok(match shut_down {
+                            true => SessionEnd::ShutDown,
+                            false => SessionEnd::Abandoned,
+                        });
+                    }
+                    if !shut_down {
+                        stale |= server.notified(note);
+                    }
+                }
+                Event::Message(Message::Response(_)) => {}
+                Event::Changed => stale = true,
+                Event::WatchFailed(message) => show_message(
+                    &connection,
+                    lsp::MessageType::WARNING,
+                    format!("vaultc: {message}; diagnostics are updated on save only"),
+                ),
+                Event::Disconnected => return Ok(SessionEnd::Abandoned),
+            }
+            next = queue.try_recv().ok();
+        }
+        if stale && !shut_down {
+            server.compile();
+        }
+    }
+}
+
+/// What the server's loop waits for.
+enum Event {
+    /// A message from the editor.
+    Message(Message),
+    /// Files of the vault changed on disk.
+    Changed,
+    /// The watcher stopped; compiles now follow saves only.
+    WatchFailed(String),
+    /// The editor closed the connection.
+    Disconnected,
+}
+
+/// The workspace folder the editor opened (the first), else its root.
+fn workspace_root(params: &lsp::InitializeParams) -> Option<PathBuf> {
+    let folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+        .and_then(|f| f.uri.to_file_path().ok());
+    #[allow(deprecated)] // `root_uri` is what older editors send.
+    folder.or_else(|| params.root_uri.as_ref()?.to_file_path().ok())
+}
+
+/// What the server can do, as the editor is told.
+fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        position_encoding: Some(encoding.kind()),
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::FULL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec!["[".into(), "#".into(), "^".into()]),
+            ..Default::default()
+        }),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        ..Default::default()
+    }
+}
+
+/// How positions count characters within a line: UTF-16 code units (the protocol's default)
+/// or bytes, when the editor offers UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Utf16,
+}
+
+impl Encoding {
+    /// UTF-8 when the editor can take it (no conversion), else UTF-16.
+    fn negotiate(params: &lsp::InitializeParams) -> Encoding {
+        let offered = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref());
+        match offered {
+            Some(kinds) if kinds.contains(&lsp::PositionEncodingKind::UTF8) => Encoding::Utf8,
+            _ => Encoding::Utf16,
+        }
+    }
+
+    fn kind(self) -> lsp::PositionEncodingKind {
+        match self {
+            Encoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+            Encoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+        }
+    }
+}
+
+/// A text with its line index, for turning byte offsets into positions and back.
+struct Text<'a> {
+    text: &'a str,
+    lines: std::borrow::Cow<'a, LineIndex>,
+    encoding: Encoding,
+}
+
+impl<'a> Text<'a> {
+    fn new(text: &'a str, encoding: Encoding) -> Text<'a> {
+        Text {
+            text,
+            lines: std::borrow::Cow::Owned(LineIndex::new(text)),
+            encoding,
+        }
+    }
+
+    /// The position of byte `offset` (clamped to the text, and back to a character start).
+    fn position(&self, offset: usize) -> lsp::Position {
+        let offset = crate::source::floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.lines.line(offset as u32);
+        let start = self.lines.line_range(self.text, line).start.min(offset);
+        let before = &self.text[start..offset];
+        let character = match self.encoding {
+            Encoding::Utf8 => before.len(),
+            Encoding::Utf16 => before.encode_utf16().count(),
+        };
+        lsp::Position::new(line - 1, character as u32)
+    }
+
+    /// The byte offset of `position`: past the end of its line, the line's end; past the
+    /// last line, the text's end.
+    fn offset(&self, position: lsp::Position) -> usize {
+        let line = self.lines.line_range(self.text, position.line + 1);
+        let mut units = 0;
+        for (i, c) in self.text[line.clone()].char_indices() {
+            if units >= position.character as usize {
+                return line.start + i;
+            }
+            units += match self.encoding {
+                Encoding::Utf8 => c.len_utf8(),
+                Encoding::Utf16 => c.len_utf16(),
+            };
+        }
+        line.end
+    }
+
+    fn range(&self, span: std::ops::Range<usize>) -> lsp::Range {
+        lsp::Range::new(self.position(span.start), self.position(span.end))
+    }
+}
+
+/// A name the completion of `[[` offers: what it inserts, and the file it names.
+struct CompletionName {
+    /// The link text Obsidian writes: the name alone when no other file has it, else the path.
+    insert: String,
+    /// `insert` folded, for matching what was typed.
+    folded: String,
+    /// The vault path.
+    path: String,
+    /// A note (else an attachment).
+    note: bool,
+}
+
+/// The server's state between messages.
+struct Server<'c> {
+    connection: &'c Connection,
+    /// The vault folder (canonical).
+    root: PathBuf,
+    /// Use and update `check`'s parse cache.
+    cache: bool,
+    encoding: Encoding,
+    /// The last compile that succeeded.
+    compilation: Option<Compilation>,
+    /// How its links were resolved (`vaultc.toml`'s `resolve_aliases`).
+    resolve: ResolveOptions,
+    /// The configuration it was made with (lint levels for the open documents' diagnostics).
+    config: crate::config::Config,
+    /// The diagnostics of open documents whose text is not the compiled one: made from the
+    /// editor's text as it is typed, in place of the compile's.
+    live: HashMap<VaultPath, Vec<Diagnostic>>,
+    /// The names completion offers, made from `compilation` when first asked for.
+    names: Option<Vec<CompletionName>>,
+    /// The open documents' texts, as the editor has them (saved or not).
+    open: HashMap<VaultPath, String>,
+    /// The files diagnostics were last published for (to clear them once mended).
+    published: Vec<VaultPath>,
+}
+
+impl Server<'_> {
+    /// Compiles the vault and publishes its diagnostics; a compile that cannot run (an
+    /// invalid `vaultc.toml`) is shown as a message, and the last diagnostics stay.
+    fn compile(&mut self) {
+        match self.try_compile() {
+            Ok((compilation, resolve, config)) => {
+                self.compilation = Some(compilation);
+                self.resolve = resolve;
+                self.config = config;
+                self.names = None;
+                self.live.clear();
+                // Unsaved documents are checked as the editor has them.
+                let open: Vec<VaultPath> = self.open.keys().cloned().collect();
+                for path in open {
+                    self.check_open(&path);
+                }
+                self.publish();
+            }
+            Err(e) => show_message(
+                self.connection,
+                lsp::MessageType::ERROR,
+                format!("vaultc cannot check the vault: {e}"),
+            ),
+        }
+    }
+
+    fn try_compile(&self) -> Result<(Compilation, ResolveOptions, crate::config::Config)> {
+        let config = crate::config::Config::load(&self.root)?;
+        let resolve = ResolveOptions {
+            resolve_aliases: config.resolve_aliases,
+        };
+        let cache_dir = self
+            .cache
+            .then(|| crate::cache::check_cache_dir(&self.root))
+            .flatten();
+        let parse_cache = cache_dir
+            .as_deref()
+            .map(|dir| std::sync::Arc::new(crate::cache::ParseCache::load_or_empty(dir).0));
+        let options = CompileOptions {
+            config,
+            parse_cache,
+            // Which notes are templates, for checking them again as they are typed.
+            keep_origins: true,
+            ..Default::default()
+        };
+        let compilation = crate::compile(&self.root, &options)?;
+        if let (Some(update), Some(dir)) = (&compilation.cache_update, cache_dir) {
+            // Only speed depends on it: a cache that cannot be written is left.
+            let _ = update.save(&dir);
+        }
+        Ok((compilation, resolve, options.config))
+    }
+
+    /// Publishes every file's diagnostics, and empty lists for the files that had some.
+    fn publish(&mut self) {
+        let Some(comp) = &self.compilation else {
+            return;
+        };
+        let mut by_file: BTreeMap<&VaultPath, Vec<&Diagnostic>> = BTreeMap::new();
+        for d in &comp.diagnostics {
+            if !self.live.contains_key(&d.file) {
+                by_file.entry(&d.file).or_default().push(d);
+            }
+        }
+        for (path, diagnostics) in &self.live {
+            by_file.entry(path).or_default().extend(diagnostics);
+        }
+        for path in &self.published {
+            by_file.entry(path).or_default();
+        }
+        for (path, diagnostics) in &by_file {
+            let Ok(uri) = Url::from_file_path(self.root.join(path.as_str())) else {
+                continue;
+            };
+            let text = comp.vault.source_text(path);
+            let text = text.as_ref().map(|(text, lines)| Text {
+                text,
+                lines: std::borrow::Cow::Borrowed(lines.as_ref()),
+                encoding: self.encoding,
+            });
+            let diagnostics = diagnostics
+                .iter()
+                .map(|d| to_lsp_diagnostic(d, text.as_ref()))
+                .collect();
+            let params = lsp::PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version: None,
+            };
+            notify::<lsp::notification::PublishDiagnostics>(self.connection, params);
+        }
+        self.published = by_file
+            .into_iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(path, _)| path.clone())
+            .collect();
+    }
+
+    /// Checks an open document from the editor's text, when it is not the compiled one: its
+    /// parse and its links' diagnostics, against the last compile's names, with the compile's
+    /// facts about the whole file (an orphan note) kept. The note's parse replaces the
+    /// compiled one, so requests see it too; whether `live` changed.
+    fn check_open(&mut self, path: &VaultPath) -> bool {
+        let (Some(text), Some(comp)) = (self.open.get(path), self.compilation.as_mut()) else {
+            return false;
+        };
+        let Some(id) = comp.vault.note_at(path.as_str()) else {
+            return false;
+        };
+        if comp.vault.note(id).text == *text {
+            return false;
+        }
+        let is_template = comp
+            .origins
+            .as_ref()
+            .and_then(|o| o.notes.get(id.0 as usize))
+            .is_some_and(|o| o.is_template);
+        let file = SourceFile {
+            path: path.clone(),
+            text: text.clone(),
+            is_template,
+        };
+        let (note, mut diagnostics) = crate::parse::note(file);
+        comp.vault.notes[id.0 as usize] = note;
+        let links = comp
+            .vault
+            .note(id)
+            .links
+            .iter()
+            .map(|link| {
+                resolve::resolve_link(&comp.vault, &comp.resolution.index, id, link, self.resolve)
+            })
+            .collect();
+        comp.resolution.links[id.0 as usize] = links;
+        diagnostics.extend(crate::diag::checks::note_link_diagnostics(
+            &comp.vault,
+            &comp.resolution,
+            &comp.suggestions,
+            &self.config,
+            id,
+        ));
+        diagnostics.extend(
+            comp.diagnostics
+                .iter()
+                .filter(|d| &d.file == path && d.span == crate::source::Span::default())
+                .filter(|d| !crate::diag::checks::is_note_link_code(d.code))
+                .cloned(),
+        );
+        let mut diagnostics = crate::compile::settle(&comp.vault, &self.config, diagnostics);
+        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        diagnostics.dedup();
+        self.live.insert(path.clone(), diagnostics);
+        true
+    }
+
+    /// Handles a notification; whether the vault must be compiled again.
+    fn notified(&mut self, note: Notification) -> bool {
+        use lsp::notification::{
+            DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+        };
+        match note.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(note.params)
+                {
+                    if let Some(path) = self.vault_path(&p.text_document.uri) {
+                        self.open.insert(path.clone(), p.text_document.text);
+                        if self.check_open(&path) {
+                            self.publish();
+                        }
+                    }
+                }
+                false
+            }
+            DidChangeTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp::DidChangeTextDocumentParams>(note.params)
+                {
+                    // Whole texts only (the sync kind the server asked for): the last one wins.
+                    let text = p
+                        .content_changes
+                        .into_iter()
+                        .rev()
+                        .find(|c| c.range.is_none());
+                    if let (Some(path), Some(change)) =
+                        (self.vault_path(&p.text_document.uri), text)
+                    {
+                        self.open.insert(path.clone(), change.text);
+                        if self.check_open(&path) {
+                            self.publish();
+                        }
+                    }
+                }
+                false
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp::DidCloseTextDocumentParams>(note.params)
+                {
+                    if let Some(path) = self.vault_path(&p.text_document.uri) {
+                        self.open.remove(&path);
+                        // Closed unsaved: the compile holds the editor's text; read the disk's
+                        // now, before the next request is answered.
+                        if self.live.contains_key(&path) {
+                            self.compile();
+                        }
+                    }
+                }
+                false
+            }
+            // The watcher sees the save too; this is for a vault it cannot watch.
+            DidSaveTextDocument::METHOD => true,
+            _ => false,
+        }
+    }
+
+    /// Answers a request (an error for one the server does not know).
+    fn answer(&mut self, request: Request) {
+        use lsp::request::{
+            CodeActionRequest, Completion, GotoDefinition, HoverRequest, References,
+        };
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            GotoDefinition::METHOD => self.with_params(request, Self::definition),
+            References::METHOD => self.with_params(request, Self::references),
+            HoverRequest::METHOD => self.with_params(request, Self::hover),
+            Completion::METHOD => self.with_params(request, Self::completion),
+            CodeActionRequest::METHOD => self.with_params(request, Self::code_actions),
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("vaultc does not answer {}", request.method),
+            )),
+        };
+        let response = match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        };
+        let _ = self.connection.sender.send(Message::Response(response));
+    }
+
+    /// Decodes a request's parameters and answers it with `f`.
+    fn with_params<P, R>(
+        &mut self,
+        request: Request,
+        f: fn(&mut Self, P) -> R,
+    ) -> std::result::Result<serde_json::Value, (ErrorCode, String)>
+    where
+        P: serde::de::DeserializeOwned,
+        R: serde::Serialize,
+    {
+        let params: P = serde_json::from_value(request.params)
+            .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))?;
+        serde_json::to_value(f(self, params)).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+    }
+
+    /// The vault path of a document, when it is a file of the vault.
+    fn vault_path(&self, uri: &Url) -> Option<VaultPath> {
+        let file = uri.to_file_path().ok()?;
+        // The editor may name the vault through a symlink, or name a file not yet created.
+        let file = file.canonicalize().unwrap_or(file);
+        let relative = file.strip_prefix(&self.root).ok()?;
+        let parts: Vec<&str> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect::<Option<_>>()?;
+        VaultPath::new(&parts.join("/"))
+    }
+
+    fn uri(&self, path: &str) -> Option<Url> {
+        Url::from_file_path(self.root.join(path)).ok()
+    }
+
+    /// The text of a document as the editor has it: open, or as last compiled, or on disk.
+    fn current_text(&self, path: &VaultPath) -> Option<String> {
+        if let Some(text) = self.open.get(path) {
+            return Some(text.clone());
+        }
+        if let Some(comp) = &self.compilation {
+            if let Some(id) = comp.vault.note_at(path.as_str()) {
+                return Some(comp.vault.note(id).text.clone());
+            }
+        }
+        std::fs::read_to_string(self.root.join(path.as_str())).ok()
+    }
+
+    /// The note at `path` parsed from its current text (links, headings, blocks).
+    fn current_note(&self, path: &VaultPath) -> Option<Note> {
+        let text = self.current_text(path)?;
+        let file = SourceFile {
+            path: path.clone(),
+            text,
+            is_template: false,
+        };
+        Some(crate::parse::note(file).0)
+    }
+
+    /// Where `target` (a link's text before `#`) written in `from` goes, with `fragment`
+    /// looked up in the target's current text: the file, and the byte range in it.
+    fn locate(
+        &self,
+        from: &Note,
+        target: &str,
+        fragment: Option<&Fragment>,
+    ) -> Option<(VaultPath, Option<std::ops::Range<usize>>, Option<Note>)> {
+        if target.is_empty() {
+            let range = fragment_range(from, fragment);
+            return Some((from.path.clone(), range, None));
+        }
+        let comp = self.compilation.as_ref()?;
+        let found = resolve::resolve_from_file(
+            &comp.vault,
+            &comp.resolution.index,
+            &from.path,
+            target,
+            None,
+            self.resolve,
+        );
+        match found {
+            LinkTarget::Note { id, .. } => {
+                let path = comp.vault.note(id).path.clone();
+                let note = self.current_note(&path)?;
+                let range = fragment_range(&note, fragment);
+                Some((path, range, Some(note)))
+            }
+            LinkTarget::Attachment(id) => {
+                Some((comp.vault.attachment(id).path.clone(), None, None))
+            }
+            LinkTarget::Missing { .. } => None,
+        }
+    }
+
+    /// textDocument/definition: where the link under the cursor goes.
+    fn definition(
+        &mut self,
+        params: lsp::GotoDefinitionParams,
+    ) -> Option<lsp::GotoDefinitionResponse> {
+        let at = params.text_document_position_params;
+        let path = self.vault_path(&at.text_document.uri)?;
+        let note = self.current_note(&path)?;
+        let offset = Text::new(&note.text, self.encoding).offset(at.position);
+        let link = note
+            .links
+            .iter()
+            .find(|l| l.span.range().contains(&offset) || l.span.range().end == offset)?;
+        let (target, range, target_note) =
+            self.locate(&note, &link.target, link.fragment.as_ref())?;
+        let uri = self.uri(target.as_str())?;
+        let text = target_note.as_ref().map_or(&note.text, |n| &n.text);
+        let range = match range {
+            Some(r) => Text::new(text, self.encoding).range(r),
+            None => lsp::Range::default(),
+        };
+        Some(lsp::GotoDefinitionResponse::Scalar(lsp::Location::new(
+            uri, range,
+        )))
+    }
+
+    /// textDocument/hover: what the link under the cursor shows when followed: the target's
+    /// title and the start of its text, its section or its block; or that it is missing.
+    fn hover(&mut self, params: lsp::HoverParams) -> Option<lsp::Hover> {
+        let at = params.text_document_position_params;
+        let path = self.vault_path(&at.text_document.uri)?;
+        let note = self.current_note(&path)?;
+        let text = Text::new(&note.text, self.encoding);
+        let offset = text.offset(at.position);
+        let link = note
+            .links
+            .iter()
+            .find(|l| l.span.range().contains(&offset) || l.span.range().end == offset)?;
+        let range = Some(text.range(link.span.range()));
+        let value = match self.locate(&note, &link.target, link.fragment.as_ref()) {
+            None => format!("**{}**: no such note (a wanted note)", link.target),
+            Some((target, fragment, target_note)) => {
+                let shown = match &target_note {
+                    Some(n) => n,
+                    None if link.target.is_empty() => &note,
+                    None => {
+                        return Some(hover(format!("**{}**", target.as_str()), range));
+                    }
+                };
+                let preview = match fragment {
+                    Some(r) => section(shown, r),
+                    None if link.fragment.is_some() => {
+                        let wanted = link.fragment.as_ref().map(Fragment::as_written);
+                        format!("no \"#{}\" here", wanted.unwrap_or_default())
+                    }
+                    None => shown.text[shown.body_start..].to_string(),
+                };
+                format!(
+                    "**{}** ({})\n\n{}",
+                    shown.title,
+                    target.as_str(),
+                    preview_of(&preview)
+                )
+            }
+        };
+        Some(hover(value, range))
+    }
+
+    /// textDocument/references: the links into the note, or into the heading or block under
+    /// the cursor, as the last compile resolved them.
+    fn references(&mut self, params: lsp::ReferenceParams) -> Option<Vec<lsp::Location>> {
+        let at = params.text_document_position;
+        let path = self.vault_path(&at.text_document.uri)?;
+        let current = self.current_note(&path)?;
+        let offset = Text::new(&current.text, self.encoding).offset(at.position);
+        let comp = self.compilation.as_ref()?;
+        let target = comp.vault.note_at(path.as_str())?;
+        let compiled = comp.vault.note(target);
+        // A heading or block under the cursor narrows the references to it (matched by its
+        // anchor or id, which survive edits elsewhere in the note).
+        let heading = current
+            .headings
+            .iter()
+            .find(|h| h.span.range().contains(&offset))
+            .and_then(|h| compiled.headings.iter().position(|c| c.anchor == h.anchor));
+        let block = current
+            .blocks
+            .iter()
+            .find(|b| b.span.range().contains(&offset) || b.marker.range().contains(&offset))
+            .and_then(|b| compiled.blocks.iter().position(|c| c.id == b.id));
+        let wanted = |fragment: &FragmentTarget| match (heading, block, fragment) {
+            (Some(h), _, FragmentTarget::Heading(f)) => h == *f,
+            (Some(_), ..) => false,
+            (None, Some(b), FragmentTarget::Block(f)) => b == *f,
+            (None, Some(_), _) => false,
+            (None, None, _) => true,
+        };
+        let mut found = Vec::new();
+        for (id, note) in comp.vault.note_ids() {
+            let mut text = None;
+            for (i, link) in note.links.iter().enumerate() {
+                let reaches = matches!(
+                    &comp.resolution.get(id, i).target,
+                    LinkTarget::Note { id: t, fragment } if *t == target && wanted(fragment)
+                );
+                if !reaches {
+                    continue;
+                }
+                let text = text.get_or_insert_with(|| Text {
+                    text: &note.text,
+                    lines: std::borrow::Cow::Borrowed(note.lines()),
+                    encoding: self.encoding,
+                });
+                if let Some(uri) = self.uri(note.path.as_str()) {
+                    found.push(lsp::Location::new(uri, text.range(link.span.range())));
+                }
+            }
+        }
+        Some(found)
+    }
+
+    /// textDocument/completion: inside `[[`, the vault's names; after `#`, the headings of
+    /// the note named; after `#^`, its block ids.
+    fn completion(&mut self, params: lsp::CompletionParams) -> Option<lsp::CompletionResponse> {
+        let at = params.text_document_position;
+        let path = self.vault_path(&at.text_document.uri)?;
+        let text = self.current_text(&path)?;
+        let lines = Text::new(&text, self.encoding);
+        let offset = lines.offset(at.position);
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..offset];
+        let open = before.rfind("[[")? + 2;
+        let inner = &before[open..];
+        if inner.contains("]]") || inner.contains('|') {
+            return None;
+        }
+        let replace = |from: usize| lines.range(line_start + from..offset);
+        match inner.split_once('#') {
+            Some((name, fragment)) => {
+                let note = match name.trim() {
+                    "" => self.current_note(&path)?,
+                    name => {
+                        let from = self.current_note(&path)?;
+                        let (target, _, note) = self.locate(&from, name, None)?;
+                        note.or_else(|| self.current_note(&target))?
+                    }
+                };
+                let after = line_start + open + name.len() + 1;
+                let items: Vec<lsp::CompletionItem> = match fragment.strip_prefix('^') {
+                    Some(_) => note
+                        .blocks
+                        .iter()
+                        .map(|b| {
+                            completion_item(
+                                &b.id,
+                                None,
+                                lsp::CompletionItemKind::REFERENCE,
+                                replace(after + 1 - line_start),
+                            )
+                        })
+                        .collect(),
+                    None => {
+                        let last = inner
+                            .rfind('#')
+                            .map_or(after, |i| line_start + open + i + 1);
+                        note.headings
+                            .iter()
+                            .map(|h| {
+                                let written =
+                                    crate::diag::checks::fragment_as_written(&h.text, true);
+                                let detail = format!("{} {}", "#".repeat(h.level as usize), h.text);
+                                completion_item(
+                                    &written,
+                                    Some(detail),
+                                    lsp::CompletionItemKind::REFERENCE,
+                                    replace(last - line_start),
+                                )
+                            })
+                            .collect()
+                    }
+                };
+                Some(lsp::CompletionResponse::Array(items))
+            }
+            None => {
+                let names = self.names()?;
+                let typed = fold_name(inner.trim_start());
+                let mut matches: Vec<&CompletionName> =
+                    names.iter().filter(|n| n.folded.contains(&typed)).collect();
+                matches.sort_by_key(|n| (!n.folded.starts_with(&typed), n.insert.len(), &n.insert));
+                let incomplete = matches.len() > MAX_COMPLETIONS;
+                let items = matches
+                    .into_iter()
+                    .take(MAX_COMPLETIONS)
+                    .map(|n| {
+                        let kind = match n.note {
+                            true => lsp::CompletionItemKind::FILE,
+                            false => lsp::CompletionItemKind::VALUE,
+                        };
+                        completion_item(&n.insert, Some(n.path.clone()), kind, replace(open))
+                    })
+                    .collect();
+                Some(lsp::CompletionResponse::List(lsp::CompletionList {
+                    is_incomplete: incomplete,
+                    items,
+                }))
+            }
+        }
+    }
+
+    /// The names completion offers, made once per compile.
+    fn names(&mut self) -> Option<&[CompletionName]> {
+        if self.names.is_none() {
+            let comp = self.compilation.as_ref()?;
+            let vault = &comp.vault;
+            let mut count: HashMap<String, usize> = HashMap::new();
+            let note_names = vault.notes.iter().map(|n| fold_name(n.path.stem()));
+            let file_names = vault
+                .attachments
+                .iter()
+                .map(|a| fold_name(a.path.file_name()));
+            for name in note_names.chain(file_names) {
+                *count.entry(name).or_default() += 1;
+            }
+            let mut names = Vec::with_capacity(vault.notes.len() + vault.attachments.len());
+            let mut add = |name: &str, path: &str, full: &str, note: bool| {
+                let insert = match count.get(&fold_name(name)) {
+                    Some(1) => name.to_string(),
+                    _ => full.to_string(),
+                };
+                names.push(CompletionName {
+                    folded: fold_name(&insert),
+                    insert,
+                    path: path.to_string(),
+                    note,
+                });
+            };
+            for n in &vault.notes {
+                let path = n.path.as_str();
+                add(
+                    n.path.stem(),
+                    path,
+                    path.strip_suffix(".md").unwrap_or(path),
+                    true,
+                );
+            }
+            for a in &vault.attachments {
+                add(a.path.file_name(), a.path.as_str(), a.path.as_str(), false);
+            }
+            self.names = Some(names);
+        }
+        self.names.as_deref()
+    }
+
+    /// textDocument/codeAction: the fixes `check --fix` would make in the range, while the
+    /// document is as it was compiled (an edit since moves what they replace).
+    fn code_actions(&mut self, params: lsp::CodeActionParams) -> Option<lsp::CodeActionResponse> {
+        let path = self.vault_path(&params.text_document.uri)?;
+        let comp = self.compilation.as_ref()?;
+        let (text, lines) = comp.vault.source_text(&path)?;
+        if self.open.get(&path).is_some_and(|open| open != text) {
+            return Some(Vec::new());
+        }
+        let text = Text {
+            text,
+            lines: std::borrow::Cow::Borrowed(lines.as_ref()),
+            encoding: self.encoding,
+        };
+        let wanted = text.offset(params.range.start)..text.offset(params.range.end);
+        let uri = params.text_document.uri;
+        let mut actions = Vec::new();
+        let diagnostics = match self.live.get(&path) {
+            Some(live) => live.as_slice(),
+            None => &comp.diagnostics,
+        };
+        for d in diagnostics.iter().filter(|d| d.file == path) {
+            let Some(fix) = &d.fix else { continue };
+            let span = fix.span.range();
+            if span.start > wanted.end || wanted.start > span.end {
+                continue;
+            }
+            let edit = lsp::TextEdit::new(text.range(span), fix.replacement.clone());
+            let title = match &d.help {
+                Some(help) => format!("{}: {help}", d.code.as_str()),
+                None => format!("fix {}", d.code.as_str()),
+            };
+            actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title,
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![to_lsp_diagnostic(d, Some(&text))]),
+                edit: Some(lsp::WorkspaceEdit::new(HashMap::from([(
+                    uri.clone(),
+                    vec![edit],
+                )]))),
+                is_preferred: Some(true),
+                ..Default::default()
+            }));
+        }
+        Some(actions)
+    }
+}
+
+/// The text a fragment's range names: a heading's whole section (to the next heading of its
+/// level or above), or the block.
+fn section(note: &Note, range: std::ops::Range<usize>) -> String {
+    let end = match note.headings.iter().position(|h| h.span.range() == range) {
+        Some(i) => {
+            let level = note.headings[i].level;
+            note.headings[i + 1..]
+                .iter()
+                .find(|h| h.level <= level)
+                .map_or(note.text.len(), |h| h.span.start as usize)
+        }
+        None => range.end,
+    };
+    note.text
+        .get(range.start..end)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The first lines of a preview (at most 20 lines or 2,000 bytes).
+fn preview_of(text: &str) -> String {
+    let mut end = text.len().min(2000);
+    end = crate::source::floor_char_boundary(text, end);
+    let mut cut = &text[..end];
+    if let Some((i, _)) = cut.match_indices('\n').nth(19) {
+        cut = &cut[..i];
+    }
+    let mut out = cut.trim().to_string();
+    if cut.len() < text.trim_end().len() {
+        out.push_str("\n\n…");
+    }
+    out
+}
+
+fn hover(value: String, range: Option<lsp::Range>) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value,
+        }),
+        range,
+    }
+}
+
+/// The range of `fragment`'s heading or block in `note`, when it names one.
+fn fragment_range(note: &Note, fragment: Option<&Fragment>) -> Option<std::ops::Range<usize>> {
+    match resolve::resolve_fragment(note, fragment) {
+        FragmentTarget::Heading(h) => Some(note.headings[h].span.range()),
+        FragmentTarget::Block(b) => Some(note.blocks[b].span.range()),
+        FragmentTarget::None | FragmentTarget::Missing => None,
+    }
+}
+
+fn completion_item(
+    text: &str,
+    detail: Option<String>,
+    kind: lsp::CompletionItemKind,
+    range: lsp::Range,
+) -> lsp::CompletionItem {
+    lsp::CompletionItem {
+        label: text.to_string(),
+        kind: Some(kind),
+        detail,
+        filter_text: Some(text.to_string()),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
+            range,
+            text.to_string(),
+        ))),
+        ..Default::default()
+    }
+}
+
+/// A diagnostic as the editor shows it: its code, its message and help, at its range.
+fn to_lsp_diagnostic(d: &Diagnostic, text: Option<&Text<'_>>) -> lsp::Diagnostic {
+    let range = text.map_or_else(lsp::Range::default, |t| t.range(d.span.range()));
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    lsp::Diagnostic {
+        range,
+        severity: Some(match d.severity {
+            Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        }),
+        code: Some(lsp::NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("vaultc".into()),
+        message,
+        ..Default::default()
+    }
+}
+
+fn notify<N: lsp::notification::Notification>(connection: &Connection, params: N::Params) {
+    let note = Notification::new(N::METHOD.to_string(), params);
+    let _ = connection.sender.send(Message::Notification(note));
+}
+
+fn show_message(connection: &Connection, typ: lsp::MessageType, message: String) {
+    notify::<lsp::notification::ShowMessage>(connection, lsp::ShowMessageParams { typ, message });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Positions count UTF-16 units or bytes, and offsets come back from them; a position
+    /// past a line's end is the line's end.
+    #[test]
+    fn positions_and_offsets_in_both_encodings() {
+        let text = "a😀é [[x]]\nsecond\n";
+        let link = text.find("[[").unwrap();
+        let utf16 = Text::new(text, Encoding::Utf16);
+        assert_eq!(utf16.position(link), lsp::Position::new(0, 5));
+        assert_eq!(utf16.offset(lsp::Position::new(0, 5)), link);
+        let utf8 = Text::new(text, Encoding::Utf8);
+        assert_eq!(utf8.position(link), lsp::Position::new(0, link as u32));
+        assert_eq!(utf8.offset(lsp::Position::new(0, link as u32)), link);
+        let second = text.find("second").unwrap();
+        assert_eq!(utf16.position(second + 2), lsp::Position::new(1, 2));
+        assert_eq!(utf16.offset(lsp::Position::new(1, 99)), second + 6);
+        assert_eq!(utf16.offset(lsp::Position::new(9, 0)), text.len());
+        // Inside a character: the start of it.
+        assert_eq!(utf8.position(2), lsp::Position::new(0, 1));
+    }
+}

@@ -1,0 +1,391 @@
+//! `vaultc lsp` as an editor runs it: the real binary, JSON-RPC over its stdin and stdout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::test_cache_dir;
+
+/// How long a reply or a notification may take (a compile of a small vault is milliseconds).
+const WAIT: Duration = Duration::from_secs(30);
+
+/// An editor's end of the connection.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    /// Notifications read while waiting for something else.
+    seen: Vec<Value>,
+    next_id: u64,
+}
+
+impl Client {
+    /// Starts `vaultc lsp` in `vault` and makes the handshake; returns the server's
+    /// capabilities too.
+    fn start(vault: &Path, encodings: &[&str]) -> (Client, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaultc"))
+            .arg("lsp")
+            .current_dir(vault)
+            .env("VAULTC_CACHE_DIR", test_cache_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start vaultc lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                reader.read_exact(&mut body).unwrap();
+                let message: Value = serde_json::from_slice(&body).expect("a JSON message");
+                if send.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            messages,
+            seen: Vec::new(),
+            next_id: 1,
+        };
+        let root = url(vault);
+        let init = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root,
+                "workspaceFolders": [{"uri": root, "name": "vault"}],
+                "capabilities": {"general": {"positionEncodings": encodings}},
+            }),
+        );
+        client.notify("initialized", json!({}));
+        (client, init)
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its reply (the whole reply: `result` or `error`).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no reply to {method}"));
+            if message["id"] == json!(id) && message.get("method").is_none() {
+                return message;
+            }
+            self.seen.push(message);
+        }
+    }
+
+    /// A request's `result`.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let reply = self.call(method, params);
+        assert!(reply.get("error").is_none(), "{method} failed: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The next diagnostics published for `file` that `wanted` accepts (earlier ones are
+    /// passed over).
+    fn diagnostics(&mut self, file: &Path, wanted: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let uri = url(file);
+        let matches = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == json!(uri)
+                && wanted(m["params"]["diagnostics"].as_array().unwrap())
+        };
+        if let Some(i) = self.seen.iter().position(matches) {
+            let found = self.seen.remove(i);
+            self.seen.drain(..i);
+            return found["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        self.seen.clear();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no such diagnostics for {}", file.display()));
+            if matches(&message) {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    /// `shutdown`, `exit`, and the exit code.
+    fn stop(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "vaultc lsp did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn url(path: &Path) -> String {
+    url::Url::from_file_path(path.canonicalize().unwrap_or(path.to_path_buf()))
+        .unwrap()
+        .to_string()
+}
+
+fn position(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+fn at(file: &Path, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": url(file)}, "position": position(line, character)})
+}
+
+/// A session as an editor has one: the vault's diagnostics published at start, with UTF-16
+/// columns (an emoji before a link counts two); go to the note, the heading and the block a
+/// link names, and to a heading of the same note; a hover showing a link's section, or that
+/// its note is missing; diagnostics of unsaved text as it is typed; the links into a note and
+/// into one of its
+/// headings; completion of names (a name two notes share completes as a path), of headings
+/// and of block ids, on the editor's unsaved text; an alias link's fix as a quick fix; a note
+/// created on disk clears the broken link's diagnostic, and a link broken by a save is
+/// published; shutdown and exit end the server with 0.
+#[cfg(unix)]
+#[test]
+fn an_editor_session_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().canonicalize().unwrap();
+    let write = |path: &str, text: &str| {
+        let file = vault.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write(
+        "Target.md",
+        "---\naliases: [Goal]\n---\n# Target\n\n## Usage Notes\n\nA block. ^blk\n",
+    );
+    write("a/Twin.md", "one\n");
+    write("b/Twin.md", "two\n");
+    write(
+        "src.md",
+        "😀 [[Missing]]\n[[Target#Usage Notes]] and [[Target#^blk]]\n[[Goal]]\n\n## Here\n[[#Here]]\n",
+    );
+    let src = vault.join("src.md");
+    let target = vault.join("Target.md");
+    let (mut client, init) = Client::start(&vault, &["utf-16"]);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-16", "{init}");
+    assert_eq!(init["serverInfo"]["name"], "vaultc");
+
+    let diags = client.diagnostics(&src, |d| !d.is_empty());
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["broken-link", "alias-link"], "{diags:?}");
+    let broken = &diags[0];
+    assert_eq!(broken["range"]["start"], position(0, 3), "{broken}");
+    assert_eq!(broken["range"]["end"], position(0, 14), "{broken}");
+    assert_eq!(broken["severity"], 1);
+    assert_eq!(broken["source"], "vaultc");
+    assert!(broken["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no note named \"Missing\""));
+
+    // Definitions: a heading, a block, a note, the same note's heading.
+    let target_uri = url(&target);
+    let def = client.request("textDocument/definition", at(&src, 1, 5));
+    assert_eq!(def["uri"], json!(target_uri), "{def}");
+    assert_eq!(def["range"]["start"], position(5, 0), "{def}");
+    let def = client.request("textDocument/definition", at(&src, 1, 30));
+    assert_eq!(def["range"]["start"]["line"], 7, "{def}");
+    let def = client.request("textDocument/definition", at(&src, 5, 3));
+    assert_eq!(def["uri"], json!(url(&src)), "{def}");
+    assert_eq!(def["range"]["start"], position(4, 0), "{def}");
+    let none = client.request("textDocument/definition", at(&src, 0, 6));
+    assert!(none.is_null(), "a broken link goes nowhere: {none}");
+
+    // Hover: the section a link shows, or that it is missing.
+    let shown = client.request("textDocument/hover", at(&src, 1, 5));
+    let value = shown["contents"]["value"].as_str().unwrap();
+    assert_eq!(
+        value, "**Target** (Target.md)\n\n## Usage Notes\n\nA block. ^blk",
+        "{shown}"
+    );
+    assert_eq!(shown["range"]["end"], position(1, 22), "{shown}");
+    let missing = client.request("textDocument/hover", at(&src, 0, 6));
+    let value = missing["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**Missing**: no such note"), "{missing}");
+
+    // References: every link into the note; on a heading, the links into it.
+    let refs = client.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": target_uri}, "position": position(0, 0),
+               "context": {"includeDeclaration": false}}),
+    );
+    let lines: Vec<u64> = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [1, 1], "{refs}");
+    let refs = client.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": target_uri}, "position": position(5, 4),
+               "context": {"includeDeclaration": false}}),
+    );
+    assert_eq!(refs.as_array().unwrap().len(), 1, "{refs}");
+    assert_eq!(refs[0]["range"]["start"], position(1, 0), "{refs}");
+
+    // Diagnostics of unsaved text, as it is typed.
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": url(&src), "languageId": "markdown", "version": 1,
+                                "text": "[[Nowhere]] or [[Target#Usage Notes]]\n"}}),
+    );
+    let diags = client.diagnostics(&src, |d| d.len() == 1);
+    assert_eq!(diags[0]["code"], "broken-link", "{diags:?}");
+    assert_eq!(diags[0]["range"]["end"], position(0, 11), "{diags:?}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": url(&src), "version": 2},
+               "contentChanges": [{"text": "[[Target#Usage Notez]]\n"}]}),
+    );
+    let diags = client.diagnostics(&src, |d| d.len() == 1 && d[0]["code"] == "broken-fragment");
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with("help: did you mean \"#Usage Notes\"?"),
+        "{message}"
+    );
+
+    // Completion on unsaved text.
+    let typed = "[[Tw\n[[Tar\n[[Target#us\n[[Target#^\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": url(&src), "version": 3},
+               "contentChanges": [{"text": typed}]}),
+    );
+    let labels = |client: &mut Client, line: u32, character: u32| -> Vec<String> {
+        let r = client.request("textDocument/completion", at(&src, line, character));
+        let items = r.get("items").unwrap_or(&r).as_array().unwrap().clone();
+        items
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(labels(&mut client, 0, 4), ["a/Twin", "b/Twin"]);
+    assert_eq!(labels(&mut client, 1, 5)[0], "Target");
+    let headings = labels(&mut client, 2, 11);
+    assert_eq!(headings, ["Target", "Usage Notes"]);
+    let r = client.request("textDocument/completion", at(&src, 2, 11));
+    assert_eq!(r[1]["textEdit"]["range"]["start"], position(2, 9), "{r}");
+    assert_eq!(labels(&mut client, 3, 10), ["blk"]);
+
+    // Quick fixes are those of the text at hand: none in the typed text; once it is closed
+    // unsaved, the file's own.
+    let actions = |client: &mut Client| {
+        client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": url(&src)},
+                   "range": {"start": position(2, 0), "end": position(2, 0)},
+                   "context": {"diagnostics": []}}),
+        )
+    };
+    assert_eq!(actions(&mut client), json!([]));
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": url(&src)}}),
+    );
+    let fixes = actions(&mut client);
+    assert_eq!(fixes.as_array().unwrap().len(), 1, "{fixes}");
+    let edit = &fixes[0]["edit"]["changes"][url(&src)][0];
+    assert_eq!(edit["newText"], "[[Target|Goal]]", "{fixes}");
+    assert_eq!(edit["range"]["start"], position(2, 0), "{fixes}");
+    assert_eq!(fixes[0]["kind"], "quickfix");
+
+    // Files changed on disk: the missing note created clears its link's diagnostic.
+    write("Missing.md", "now here\n");
+    let diags = client.diagnostics(&src, |d| d.len() == 1);
+    assert_eq!(diags[0]["code"], "alias-link", "{diags:?}");
+    write("src.md", "[[Gone]]\n");
+    let diags = client.diagnostics(&src, |d| d.len() == 1 && d[0]["code"] == "broken-link");
+    assert_eq!(diags[0]["range"]["start"], position(0, 0));
+
+    // An unknown request is an error, not a crash.
+    let reply = client.call("vaultc/unknown", json!({}));
+    assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    assert_eq!(client.stop(), Some(0));
+}
+
+/// An editor that sends `exit` without `shutdown` gets exit code 1, as the protocol says.
+#[cfg(unix)]
+#[test]
+fn exit_without_shutdown_is_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "text\n").unwrap();
+    let (mut client, _) = Client::start(dir.path(), &[]);
+    client.notify("exit", Value::Null);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = client.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "vaultc lsp did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+}
+
+/// An editor that offers UTF-8 positions gets them: columns in bytes.
+#[cfg(unix)]
+#[test]
+fn positions_in_utf8_when_the_editor_offers_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().canonicalize().unwrap();
+    std::fs::write(vault.join("src.md"), "é😀 [[Missing]]\n").unwrap();
+    let (mut client, init) = Client::start(&vault, &["utf-8", "utf-16"]);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8", "{init}");
+    let diags = client.diagnostics(&vault.join("src.md"), |d| !d.is_empty());
+    assert_eq!(diags[0]["range"]["start"], position(0, 7), "{diags:?}");
+    assert_eq!(client.stop(), Some(0));
+}
