@@ -153,7 +153,7 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
         live: HashMap::new(),
         names: None,
         open: HashMap::new(),
-        published: Vec::new(),
+        published: std::collections::BTreeSet::new(),
     };
     server.compile();
     // After `shutdown` only `exit` is expected; an `exit` without it is an error (exit code 1,
@@ -375,8 +375,8 @@ struct Server<'c> {
     names: Option<Vec<CompletionName>>,
     /// The open documents' texts, as the editor has them (saved or not).
     open: HashMap<VaultPath, String>,
-    /// The files diagnostics were last published for (to clear them once mended).
-    published: Vec<VaultPath>,
+    /// The files whose last published diagnostics were not empty (to clear them once mended).
+    published: std::collections::BTreeSet<VaultPath>,
 }
 
 impl Server<'_> {
@@ -395,7 +395,7 @@ impl Server<'_> {
                 for path in open {
                     self.check_open(&path);
                 }
-                self.publish();
+                self.publish(None);
             }
             Err(e) => show_message(
                 self.connection,
@@ -432,21 +432,23 @@ impl Server<'_> {
         Ok((compilation, resolve, options.config))
     }
 
-    /// Publishes every file's diagnostics, and empty lists for the files that had some.
-    fn publish(&mut self) {
+    /// Publishes every file's diagnostics (with `only`, that file's), and empty lists for the
+    /// files that had some and have none now.
+    fn publish(&mut self, only: Option<&VaultPath>) {
         let Some(comp) = &self.compilation else {
             return;
         };
+        let wanted = |path: &VaultPath| only.is_none_or(|only| only == path);
         let mut by_file: BTreeMap<&VaultPath, Vec<&Diagnostic>> = BTreeMap::new();
         for d in &comp.diagnostics {
-            if !self.live.contains_key(&d.file) {
+            if !self.live.contains_key(&d.file) && wanted(&d.file) {
                 by_file.entry(&d.file).or_default().push(d);
             }
         }
-        for (path, diagnostics) in &self.live {
+        for (path, diagnostics) in self.live.iter().filter(|(p, _)| wanted(p)) {
             by_file.entry(path).or_default().extend(diagnostics);
         }
-        for path in &self.published {
+        for path in self.published.iter().filter(|p| wanted(p)) {
             by_file.entry(path).or_default();
         }
         for (path, diagnostics) in &by_file {
@@ -470,11 +472,29 @@ impl Server<'_> {
             };
             notify::<lsp::notification::PublishDiagnostics>(self.connection, params);
         }
-        self.published = by_file
+        let published: Vec<(VaultPath, bool)> = by_file
             .into_iter()
-            .filter(|(_, d)| !d.is_empty())
-            .map(|(path, _)| path.clone())
+            .map(|(path, d)| (path.clone(), !d.is_empty()))
             .collect();
+        if only.is_none() {
+            self.published.clear();
+        }
+        for (path, any) in published {
+            match any {
+                true => self.published.insert(path),
+                false => self.published.remove(&path),
+            };
+        }
+    }
+
+    /// The editor's text of an open document: kept, checked, its diagnostics published.
+    fn set_text(&mut self, uri: &Url, text: String) {
+        if let Some(path) = self.vault_path(uri) {
+            self.open.insert(path.clone(), text);
+            if self.check_open(&path) {
+                self.publish(Some(&path));
+            }
+        }
     }
 
     /// Checks an open document from the editor's text, when it is not the compiled one: its
@@ -513,6 +533,9 @@ impl Server<'_> {
             })
             .collect();
         comp.resolution.links[id.0 as usize] = links;
+        // A name just typed that is no note's gets its "did you mean" as a checked one does.
+        comp.suggestions
+            .add_missing(&comp.vault, &comp.resolution, &[id]);
         diagnostics.extend(crate::diag::checks::note_link_diagnostics(
             &comp.vault,
             &comp.resolution,
@@ -543,12 +566,7 @@ impl Server<'_> {
             DidOpenTextDocument::METHOD => {
                 if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(note.params)
                 {
-                    if let Some(path) = self.vault_path(&p.text_document.uri) {
-                        self.open.insert(path.clone(), p.text_document.text);
-                        if self.check_open(&path) {
-                            self.publish();
-                        }
-                    }
+                    self.set_text(&p.text_document.uri, p.text_document.text);
                 }
                 false
             }
@@ -562,13 +580,8 @@ impl Server<'_> {
                         .into_iter()
                         .rev()
                         .find(|c| c.range.is_none());
-                    if let (Some(path), Some(change)) =
-                        (self.vault_path(&p.text_document.uri), text)
-                    {
-                        self.open.insert(path.clone(), change.text);
-                        if self.check_open(&path) {
-                            self.publish();
-                        }
+                    if let Some(change) = text {
+                        self.set_text(&p.text_document.uri, change.text);
                     }
                 }
                 false

@@ -281,11 +281,16 @@ fn an_editor_session_over_stdio() {
     client.notify(
         "textDocument/didOpen",
         json!({"textDocument": {"uri": url(&src), "languageId": "markdown", "version": 1,
-                                "text": "[[Nowhere]] or [[Target#Usage Notes]]\n"}}),
+                                "text": "[[Targte]] or [[Target#Usage Notes]]\n"}}),
     );
     let diags = client.diagnostics(&src, |d| d.len() == 1);
     assert_eq!(diags[0]["code"], "broken-link", "{diags:?}");
-    assert_eq!(diags[0]["range"]["end"], position(0, 11), "{diags:?}");
+    assert_eq!(diags[0]["range"]["end"], position(0, 10), "{diags:?}");
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with("help: did you mean \"Target\"?"),
+        "{message}"
+    );
     client.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": url(&src), "version": 2},
