@@ -613,17 +613,27 @@ impl Server<'_> {
             CodeActionRequest, Completion, GotoDefinition, HoverRequest, References,
         };
         let id = request.id.clone();
-        let result = match request.method.as_str() {
-            GotoDefinition::METHOD => self.with_params(request, Self::definition),
-            References::METHOD => self.with_params(request, Self::references),
-            HoverRequest::METHOD => self.with_params(request, Self::hover),
-            Completion::METHOD => self.with_params(request, Self::completion),
-            CodeActionRequest::METHOD => self.with_params(request, Self::code_actions),
-            _ => Err((
-                ErrorCode::MethodNotFound,
-                format!("vaultc does not answer {}", request.method),
-            )),
-        };
+        let method = request.method.clone();
+        // A bug in one answer is an error reply, not the end of the editor's session.
+        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match request.method.as_str() {
+                GotoDefinition::METHOD => self.with_params(request, Self::definition),
+                References::METHOD => self.with_params(request, Self::references),
+                HoverRequest::METHOD => self.with_params(request, Self::hover),
+                Completion::METHOD => self.with_params(request, Self::completion),
+                CodeActionRequest::METHOD => self.with_params(request, Self::code_actions),
+                _ => Err((
+                    ErrorCode::MethodNotFound,
+                    format!("vaultc does not answer {}", request.method),
+                )),
+            }
+        }));
+        let result = answered.unwrap_or_else(|_| {
+            Err((
+                ErrorCode::InternalError,
+                format!("vaultc failed to answer {method} (a bug: please report it)"),
+            ))
+        });
         let response = match result {
             Ok(value) => Response::new_ok(id, value),
             Err((code, message)) => Response::new_err(id, code as i32, message),
