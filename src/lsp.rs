@@ -8,8 +8,9 @@
 //! against the last compile's names). On the text of the open documents, saved or not, it
 //! answers: go to the note, heading or block a link names (definition), a preview of it
 //! (hover), the links into a note, heading or block (references, from the last compile),
-//! completion of names, headings and block ids inside `[[`, and `check --fix`'s fixes as
-//! quick fixes (code actions).
+//! completion of names, headings and block ids inside `[[`, `check --fix`'s fixes as quick
+//! fixes (code actions), the note's headings as its outline (document symbols), and the
+//! vault's notes and headings by name (workspace symbols).
 //!
 //! Links are resolved by [`crate::resolve`] against the last compile's name index, and the
 //! document at hand is parsed by [`crate::parse`], so the editor and `vaultc check` never
@@ -251,6 +252,8 @@ fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
         )),
         definition_provider: Some(lsp::OneOf::Left(true)),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec!["[".into(), "#".into(), "^".into()]),
@@ -610,7 +613,8 @@ impl Server<'_> {
     /// Answers a request (an error for one the server does not know).
     fn answer(&mut self, request: Request) {
         use lsp::request::{
-            CodeActionRequest, Completion, GotoDefinition, HoverRequest, References,
+            CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest,
+            References, WorkspaceSymbolRequest,
         };
         let id = request.id.clone();
         let method = request.method.clone();
@@ -622,6 +626,8 @@ impl Server<'_> {
                 HoverRequest::METHOD => self.with_params(request, Self::hover),
                 Completion::METHOD => self.with_params(request, Self::completion),
                 CodeActionRequest::METHOD => self.with_params(request, Self::code_actions),
+                DocumentSymbolRequest::METHOD => self.with_params(request, Self::outline),
+                WorkspaceSymbolRequest::METHOD => self.with_params(request, Self::symbols),
                 _ => Err((
                     ErrorCode::MethodNotFound,
                     format!("vaultc does not answer {}", request.method),
@@ -798,6 +804,116 @@ impl Server<'_> {
             }
         };
         Some(hover(value, range))
+    }
+
+    /// textDocument/documentSymbol: the note's outline, headings nested by level, each
+    /// spanning its section.
+    fn outline(
+        &mut self,
+        params: lsp::DocumentSymbolParams,
+    ) -> Option<lsp::DocumentSymbolResponse> {
+        let path = self.vault_path(&params.text_document.uri)?;
+        let note = self.current_note(&path)?;
+        let text = Text::new(&note.text, self.encoding);
+        // Headings in order, each closed by the next one of its level or above.
+        let mut done: Vec<(u8, lsp::DocumentSymbol)> = Vec::new();
+        let mut open: Vec<(u8, lsp::DocumentSymbol)> = Vec::new();
+        let close = |open: &mut Vec<(u8, lsp::DocumentSymbol)>,
+                     done: &mut Vec<(u8, lsp::DocumentSymbol)>,
+                     level: u8,
+                     end: lsp::Position| {
+            while open.last().is_some_and(|(l, _)| *l >= level) {
+                let (l, mut symbol) = open.pop().expect("checked");
+                symbol.range.end = end;
+                match open.last_mut() {
+                    Some((_, parent)) => parent.children.get_or_insert_with(Vec::new).push(symbol),
+                    None => done.push((l, symbol)),
+                }
+            }
+        };
+        for h in &note.headings {
+            let range = text.range(h.span.range());
+            close(&mut open, &mut done, h.level, range.start);
+            #[allow(deprecated)] // `deprecated` is a field every literal must name.
+            let symbol = lsp::DocumentSymbol {
+                name: h.text.clone(),
+                detail: Some("#".repeat(h.level as usize)),
+                kind: lsp::SymbolKind::STRING,
+                tags: None,
+                deprecated: None,
+                range,
+                selection_range: range,
+                children: None,
+            };
+            open.push((h.level, symbol));
+        }
+        close(&mut open, &mut done, 0, text.position(note.text.len()));
+        Some(lsp::DocumentSymbolResponse::Nested(
+            done.into_iter().map(|(_, s)| s).collect(),
+        ))
+    }
+
+    /// workspace/symbol: the notes and headings of the vault whose name holds the query
+    /// (letter case and Unicode form ignored), notes first, as last compiled.
+    fn symbols(
+        &mut self,
+        params: lsp::WorkspaceSymbolParams,
+    ) -> Option<lsp::WorkspaceSymbolResponse> {
+        let comp = self.compilation.as_ref()?;
+        let query = fold_name(params.query.trim());
+        let mut found = Vec::new();
+        #[allow(deprecated)] // `deprecated` is a field every literal must name.
+        let symbol = |name: &str, kind, location, container: Option<&str>| lsp::SymbolInformation {
+            name: name.to_string(),
+            kind,
+            tags: None,
+            deprecated: None,
+            location,
+            container_name: container.map(str::to_string),
+        };
+        for note in &comp.vault.notes {
+            if found.len() >= MAX_COMPLETIONS {
+                break;
+            }
+            let title_matches = fold_name(&note.title).contains(&query)
+                || fold_name(note.path.stem()).contains(&query);
+            let Some(uri) = self.uri(note.path.as_str()) else {
+                continue;
+            };
+            if title_matches {
+                let location = lsp::Location::new(uri.clone(), lsp::Range::default());
+                found.push(symbol(&note.title, lsp::SymbolKind::FILE, location, None));
+            }
+        }
+        let mut headings = Vec::new();
+        'notes: for note in &comp.vault.notes {
+            let mut text = None;
+            for h in &note.headings {
+                if found.len() + headings.len() >= MAX_COMPLETIONS {
+                    break 'notes;
+                }
+                if !fold_name(&h.text).contains(&query) {
+                    continue;
+                }
+                let Some(uri) = self.uri(note.path.as_str()) else {
+                    continue 'notes;
+                };
+                let text = text.get_or_insert_with(|| Text {
+                    text: &note.text,
+                    lines: std::borrow::Cow::Borrowed(note.lines()),
+                    encoding: self.encoding,
+                });
+                let location = lsp::Location::new(uri, text.range(h.span.range()));
+                headings.push(symbol(
+                    &h.text,
+                    lsp::SymbolKind::STRING,
+                    location,
+                    Some(&note.title),
+                ));
+            }
+        }
+        found.extend(headings);
+        Some(lsp::WorkspaceSymbolResponse::Flat(found))
     }
 
     /// textDocument/references: the links into the note, or into the heading or block under

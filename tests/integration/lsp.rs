@@ -186,7 +186,8 @@ fn at(file: &Path, line: u32, character: u32) -> Value {
 /// A session as an editor has one: the vault's diagnostics published at start, with UTF-16
 /// columns (an emoji before a link counts two); go to the note, the heading and the block a
 /// link names, and to a heading of the same note; a hover showing a link's section, or that
-/// its note is missing; diagnostics of unsaved text as it is typed; the links into a note and
+/// its note is missing; a note's outline of nested headings, and the vault's notes and headings
+/// found by name; diagnostics of unsaved text as it is typed; the links into a note and
 /// into one of its
 /// headings; completion of names (a name two notes share completes as a path), of headings
 /// and of block ids, on the editor's unsaved text; an alias link's fix as a quick fix; a note
@@ -276,6 +277,44 @@ fn an_editor_session_over_stdio() {
     );
     assert_eq!(refs.as_array().unwrap().len(), 1, "{refs}");
     assert_eq!(refs[0]["range"]["start"], position(1, 0), "{refs}");
+
+    // The outline of a note, and the vault's notes and headings by name.
+    let outline = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": target_uri}}),
+    );
+    assert_eq!(outline.as_array().unwrap().len(), 1, "{outline}");
+    assert_eq!(outline[0]["name"], "Target", "{outline}");
+    assert_eq!(
+        outline[0]["selectionRange"]["start"],
+        position(3, 0),
+        "{outline}"
+    );
+    assert_eq!(outline[0]["range"]["end"], position(8, 0), "{outline}");
+    let children = outline[0]["children"].as_array().unwrap();
+    assert_eq!(children.len(), 1, "{outline}");
+    assert_eq!(children[0]["name"], "Usage Notes");
+    assert_eq!(children[0]["range"]["start"], position(5, 0), "{outline}");
+    let found = client.request("workspace/symbol", json!({"query": "USAGE"}));
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["name"], "Usage Notes");
+    assert_eq!(found[0]["containerName"], "Target");
+    assert_eq!(
+        found[0]["location"]["range"]["start"],
+        position(5, 0),
+        "{found}"
+    );
+    let found = client.request("workspace/symbol", json!({"query": "twin"}));
+    let paths: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["location"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [url(&vault.join("a/Twin.md")), url(&vault.join("b/Twin.md"))]
+    );
 
     // Diagnostics of unsaved text, as it is typed.
     client.notify(
