@@ -79,8 +79,6 @@ pub fn run_stdio(options: LspOptions) -> Result<SessionEnd> {
 /// goes away).
 pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
     let protocol = |e: lsp_server::ProtocolError| Error::Lsp(e.to_string());
-    // Compiles (and everything after the handshake) run on this thread; the vault is not
-    // compiled again while requests are waiting.
     let (id, params) = connection.initialize_start().map_err(protocol)?;
     let params: lsp::InitializeParams = serde_json::from_value(params)
         .map_err(|e| Error::Lsp(format!("the editor's `initialize` is not valid: {e}")))?;
@@ -123,7 +121,9 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
         .ok()
         .and_then(|config| config.theme_dir(&root))
         .filter(|dir| dir.is_dir());
-    match crate::serve::VaultWatcher::start(&root, theme.as_slice(), Vec::new(), DEBOUNCE) {
+    let watcher = crate::serve::VaultWatcher::start(&root, theme.as_slice(), Vec::new(), DEBOUNCE);
+    let watching = watcher.is_ok();
+    match watcher {
         Ok(watcher) => {
             std::thread::spawn(move || loop {
                 let event = match watcher.next_change() {
@@ -155,7 +155,9 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
         names: None,
         open: HashMap::new(),
         published: std::collections::BTreeSet::new(),
+        watching,
     };
+    // Compiles run on this thread, between messages: never while a request waits.
     server.compile();
     // After `shutdown` only `exit` is expected; an `exit` without it is an error (exit code 1,
     // as the protocol says).
@@ -200,11 +202,14 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<SessionEnd> {
                 }
                 Event::Message(Message::Response(_)) => {}
                 Event::Changed => stale = true,
-                Event::WatchFailed(message) => show_message(
-                    &connection,
-                    lsp::MessageType::WARNING,
-                    format!("vaultc: {message}; diagnostics are updated on save only"),
-                ),
+                Event::WatchFailed(message) => {
+                    server.watching = false;
+                    show_message(
+                        &connection,
+                        lsp::MessageType::WARNING,
+                        format!("vaultc: {message}; diagnostics are updated on save only"),
+                    );
+                }
                 Event::Disconnected => return Ok(SessionEnd::Abandoned),
             }
             next = queue.try_recv().ok();
@@ -380,6 +385,8 @@ struct Server<'c> {
     open: HashMap<VaultPath, String>,
     /// The files whose last published diagnostics were not empty (to clear them once mended).
     published: std::collections::BTreeSet<VaultPath>,
+    /// The watcher runs: it reports saves, so a save notification does not compile again.
+    watching: bool,
 }
 
 impl Server<'_> {
@@ -604,8 +611,9 @@ impl Server<'_> {
                 }
                 false
             }
-            // The watcher sees the save too; this is for a vault it cannot watch.
-            DidSaveTextDocument::METHOD => true,
+            // The watcher sees the save (and a compile for both would be one too many);
+            // without it, the save is what is heard.
+            DidSaveTextDocument::METHOD => !self.watching,
             _ => false,
         }
     }

@@ -224,11 +224,7 @@ fn check_link(
                 )
                 .with_target(link.target.clone())
                 .with_help(format!("link the note and show the alias: [[{name}|{}]]", link.target));
-                if note
-                    .slice(link.span)
-                    .trim_start_matches('!')
-                    .starts_with("[[")
-                {
+                if crate::resolve::link_is_wiki(note, link) {
                     let bang = if link.kind == LinkKind::Embed {
                         "!"
                     } else {
@@ -281,10 +277,7 @@ fn check_link(
             fragment: FragmentTarget::Missing,
         } => {
             let target_note = vault.note(*target);
-            let wiki = note
-                .slice(link.span)
-                .trim_start_matches('!')
-                .starts_with("[[");
+            let wiki = crate::resolve::link_is_wiki(note, link);
             let (what, help) = match &link.fragment {
                 Some(Fragment::Block(b)) => (
                     format!("no block \"^{b}\" in \"{}\"", target_note.path.stem()),

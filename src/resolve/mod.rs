@@ -473,8 +473,9 @@ pub fn resolve_link(
     }
 }
 
-/// Whether an embed was written as `![[...]]` (rather than `![alt](...)`).
-fn link_is_wiki(note: &Note, link: &Link) -> bool {
+/// Whether a link was written as a wikilink, `[[...]]` or `![[...]]` (rather than
+/// `[text](...)` or `![alt](...)`).
+pub(crate) fn link_is_wiki(note: &Note, link: &Link) -> bool {
     note.slice(link.span)
         .trim_start_matches('!')
         .starts_with("[[")
