@@ -124,15 +124,20 @@ impl Client {
     /// passed over).
     fn diagnostics(&mut self, file: &Path, wanted: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let uri = url(file);
-        let matches = |m: &Value| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == json!(uri)
-                && wanted(m["params"]["diagnostics"].as_array().unwrap())
-        };
+        let found = self.notification("textDocument/publishDiagnostics", |params| {
+            params["uri"] == json!(uri) && wanted(params["diagnostics"].as_array().unwrap())
+        });
+        found["diagnostics"].as_array().unwrap().clone()
+    }
+
+    /// The parameters of the next notification `method` whose parameters `wanted` accepts
+    /// (earlier ones are passed over).
+    fn notification(&mut self, method: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let matches = |m: &Value| m["method"] == method && wanted(&m["params"]);
         if let Some(i) = self.seen.iter().position(matches) {
             let found = self.seen.remove(i);
             self.seen.drain(..i);
-            return found["params"]["diagnostics"].as_array().unwrap().clone();
+            return found["params"].clone();
         }
         self.seen.clear();
         let deadline = Instant::now() + WAIT;
@@ -140,9 +145,9 @@ impl Client {
             let message = self
                 .messages
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|_| panic!("no such diagnostics for {}", file.display()));
+                .unwrap_or_else(|_| panic!("no such {method}"));
             if matches(&message) {
-                return message["params"]["diagnostics"].as_array().unwrap().clone();
+                return message["params"].clone();
             }
         }
     }
@@ -398,6 +403,37 @@ fn an_editor_session_over_stdio() {
     // An unknown request is an error, not a crash.
     let reply = client.call("vaultc/unknown", json!({}));
     assert_eq!(reply["error"]["code"], -32601, "{reply}");
+    assert_eq!(client.stop(), Some(0));
+}
+
+/// A `vaultc.toml` that cannot be read, saved while the server runs, is shown to the editor as
+/// an error and the last diagnostics stay; mended, the vault is checked with it (here: a lint
+/// level that turns the broken link into a warning).
+#[cfg(unix)]
+#[test]
+fn an_invalid_configuration_is_shown_and_mending_it_checks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().canonicalize().unwrap();
+    let src = vault.join("src.md");
+    std::fs::write(&src, "[[Missing]]\n").unwrap();
+    let (mut client, _) = Client::start(&vault, &[]);
+    let diags = client.diagnostics(&src, |d| d.len() == 1);
+    assert_eq!(diags[0]["severity"], 1, "{diags:?}");
+    std::fs::write(vault.join("vaultc.toml"), "[lints\n").unwrap();
+    let shown = client.notification("window/showMessage", |p| p["type"] == 1);
+    let message = shown["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("vaultc cannot check the vault:"),
+        "{message}"
+    );
+    assert!(message.contains("vaultc.toml"), "{message}");
+    std::fs::write(
+        vault.join("vaultc.toml"),
+        "[lints]\nbroken-link = \"warn\"\n",
+    )
+    .unwrap();
+    let diags = client.diagnostics(&src, |d| d.len() == 1 && d[0]["severity"] == 2);
+    assert_eq!(diags[0]["code"], "broken-link", "{diags:?}");
     assert_eq!(client.stop(), Some(0));
 }
 
