@@ -40,7 +40,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run a language server on stdin/stdout for editors (VS Code, Neovim, Helix, ...):
     /// diagnostics as you type and after every save, go to definition, hover, backlinks as
-    /// references, completion of names, headings and block ids in `[[`, quick fixes, outline.
+    /// references, completion of names, headings and block ids in `[[`, quick fixes, outline,
+    /// links kept when the editor renames files.
     Lsp(LspArgs),
 }
 

@@ -9,8 +9,9 @@
 //! answers: go to the note, heading or block a link names (definition), a preview of it
 //! (hover), the links into a note, heading or block (references, from the last compile),
 //! completion of names, headings and block ids inside `[[`, `check --fix`'s fixes as quick
-//! fixes (code actions), the note's headings as its outline (document symbols), and the
-//! vault's notes and headings by name (workspace symbols).
+//! fixes (code actions), the note's headings as its outline (document symbols), the
+//! vault's notes and headings by name (workspace symbols), and the edits that keep links to
+//! files and folders the editor renames (`workspace/willRenameFiles`).
 //!
 //! Links are resolved by [`crate::resolve`] against the last compile's name index, and the
 //! document at hand is parsed by [`crate::parse`], so the editor and `vaultc check` never
@@ -33,7 +34,7 @@ use crate::discover::SourceFile;
 use crate::error::{Error, Result};
 use crate::resolve::{self, FragmentTarget, LinkTarget, ResolveOptions};
 use crate::source::{fold_name, LineIndex, VaultPath};
-use crate::vault::{Fragment, Note};
+use crate::vault::{Fragment, Note, NoteId};
 
 /// How long the watcher waits for a burst of events (an editor's save) to end.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -265,6 +266,23 @@ fn capabilities(encoding: Encoding) -> lsp::ServerCapabilities {
             ..Default::default()
         }),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        // Renaming a file or folder in the editor asks for the edits that keep links to it.
+        workspace: Some(lsp::WorkspaceServerCapabilities {
+            workspace_folders: None,
+            file_operations: Some(lsp::WorkspaceFileOperationsServerCapabilities {
+                will_rename: Some(lsp::FileOperationRegistrationOptions {
+                    filters: vec![lsp::FileOperationFilter {
+                        scheme: Some("file".into()),
+                        pattern: lsp::FileOperationPattern {
+                            glob: "**/*".into(),
+                            matches: None,
+                            options: None,
+                        },
+                    }],
+                }),
+                ..Default::default()
+            }),
+        }),
         ..Default::default()
     }
 }
@@ -622,7 +640,7 @@ impl Server<'_> {
     fn answer(&mut self, request: Request) {
         use lsp::request::{
             CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest,
-            References, WorkspaceSymbolRequest,
+            References, WillRenameFiles, WorkspaceSymbolRequest,
         };
         let id = request.id.clone();
         let method = request.method.clone();
@@ -636,6 +654,7 @@ impl Server<'_> {
                 CodeActionRequest::METHOD => self.with_params(request, Self::code_actions),
                 DocumentSymbolRequest::METHOD => self.with_params(request, Self::outline),
                 WorkspaceSymbolRequest::METHOD => self.with_params(request, Self::symbols),
+                WillRenameFiles::METHOD => self.with_params(request, Self::will_rename),
                 _ => Err((
                     ErrorCode::MethodNotFound,
                     format!("vaultc does not answer {}", request.method),
@@ -924,6 +943,119 @@ impl Server<'_> {
         Some(lsp::WorkspaceSymbolResponse::Flat(found))
     }
 
+    /// workspace/willRenameFiles: the edits that keep every link to the renamed files (or to
+    /// the files in renamed folders) pointing at them, as Obsidian's "automatically update
+    /// internal links" does: a wikilink, embed or property link gets the new name (the file's
+    /// name alone when no other file has it, else its path), a markdown link the new vault
+    /// path; fragments, labels and sizes stay. Links are read from the last compile, and from
+    /// the editor's text for open notes (see `check_open`).
+    fn will_rename(&mut self, params: lsp::RenameFilesParams) -> Option<lsp::WorkspaceEdit> {
+        let comp = self.compilation.as_ref()?;
+        let vault = &comp.vault;
+        // Each renamed note or attachment, with its new vault path.
+        let mut notes: HashMap<NoteId, VaultPath> = HashMap::new();
+        let mut files: HashMap<crate::vault::AttachmentId, VaultPath> = HashMap::new();
+        for rename in &params.files {
+            let (Ok(old), Ok(new)) = (Url::parse(&rename.old_uri), Url::parse(&rename.new_uri))
+            else {
+                continue;
+            };
+            let (Some(old), Some(new)) = (self.vault_path(&old), self.vault_path(&new)) else {
+                continue;
+            };
+            let moved = |path: &VaultPath| -> Option<VaultPath> {
+                if path == &old {
+                    return Some(new.clone());
+                }
+                let rest = path
+                    .as_str()
+                    .strip_prefix(old.as_str())?
+                    .strip_prefix('/')?;
+                VaultPath::new(&format!("{}/{rest}", new.as_str()))
+            };
+            for (id, note) in vault.note_ids() {
+                if let Some(path) = moved(&note.path) {
+                    notes.insert(id, path);
+                }
+            }
+            for (i, a) in vault.attachments.iter().enumerate() {
+                if let Some(path) = moved(&a.path) {
+                    files.insert(crate::vault::AttachmentId(i as u32), path);
+                }
+            }
+        }
+        if notes.is_empty() && files.is_empty() {
+            return None;
+        }
+        // How many files have each name once the renames are done.
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for (id, note) in vault.note_ids() {
+            let path = notes.get(&id).unwrap_or(&note.path);
+            *count.entry(fold_name(path.stem())).or_default() += 1;
+        }
+        for (i, a) in vault.attachments.iter().enumerate() {
+            let path = files
+                .get(&crate::vault::AttachmentId(i as u32))
+                .unwrap_or(&a.path);
+            *count.entry(fold_name(path.file_name())).or_default() += 1;
+        }
+        let written = |path: &VaultPath, note: bool| -> String {
+            let name = if note { path.stem() } else { path.file_name() };
+            match count.get(&fold_name(name)) {
+                Some(1) => name.to_string(),
+                _ if note => path
+                    .as_str()
+                    .strip_suffix(".md")
+                    .unwrap_or(path.as_str())
+                    .into(),
+                _ => path.as_str().to_string(),
+            }
+        };
+        let mut changes: HashMap<Url, Vec<lsp::TextEdit>> = HashMap::new();
+        for (id, note) in vault.note_ids() {
+            let mut text = None;
+            for (i, link) in note.links.iter().enumerate() {
+                let new_path = match comp.resolution.get(id, i).target {
+                    LinkTarget::Note { id: t, .. } => notes.get(&t).map(|p| (p, true)),
+                    LinkTarget::Attachment(a) => files.get(&a).map(|p| (p, false)),
+                    LinkTarget::Missing { .. } => None,
+                };
+                let Some((new_path, is_note)) = new_path else {
+                    continue;
+                };
+                // `[[#Heading]]` names no file.
+                if link.target.is_empty() {
+                    continue;
+                }
+                let source = note.slice(link.span);
+                let edit = match resolve::link_is_wiki(note, link) {
+                    true => {
+                        wikilink_target(source).map(|range| (range, written(new_path, is_note)))
+                    }
+                    false => markdown_destination(source)
+                        .map(|range| (range, crate::site::encode_path(new_path.as_str()))),
+                };
+                let Some((range, new_text)) = edit else {
+                    continue;
+                };
+                let start = link.span.start as usize;
+                let text = text.get_or_insert_with(|| Text {
+                    text: &note.text,
+                    lines: std::borrow::Cow::Borrowed(note.lines()),
+                    encoding: self.encoding,
+                });
+                let range = text.range(start + range.start..start + range.end);
+                if let Some(uri) = self.uri(note.path.as_str()) {
+                    changes
+                        .entry(uri)
+                        .or_default()
+                        .push(lsp::TextEdit::new(range, new_text));
+                }
+            }
+        }
+        Some(lsp::WorkspaceEdit::new(changes))
+    }
+
     /// textDocument/references: the links into the note, or into the heading or block under
     /// the cursor, as the last compile resolved them.
     fn references(&mut self, params: lsp::ReferenceParams) -> Option<Vec<lsp::Location>> {
@@ -1201,6 +1333,64 @@ fn hover(value: String, range: Option<lsp::Range>) -> lsp::Hover {
     }
 }
 
+/// Where the file name is in a wikilink's source (`[[name#fragment|label]]`, `![[...]]`, or a
+/// property's `"[[...]]"`): after `[[`, up to the first `#`, `|` (or `\|` in a table) or `]]`.
+fn wikilink_target(source: &str) -> Option<std::ops::Range<usize>> {
+    let start = source.find("[[")? + 2;
+    let rest = &source[start..];
+    let mut end = rest.find(['#', '|']).unwrap_or(rest.len());
+    end = end.min(rest.find("]]")?);
+    if rest[..end].ends_with('\\') && rest[end..].starts_with('|') {
+        end -= 1;
+    }
+    Some(start..start + end)
+}
+
+/// Where the path is in a markdown link's source (`[label](path#fragment "title")`,
+/// `![alt](<path>)`): after the `(` that follows the label's closing `]`, up to its `#`, title
+/// or end.
+fn markdown_destination(source: &str) -> Option<std::ops::Range<usize>> {
+    let open = source.find('[')?;
+    let mut depth = 0usize;
+    let mut close = None;
+    let bytes = source.as_bytes();
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let close = close?;
+    let rest = source.get(close + 1..)?.strip_prefix('(')?;
+    let start = close + 2;
+    let (start, body) = match rest.trim_start().strip_prefix('<') {
+        Some(inner) => {
+            let start = start + (rest.len() - inner.len());
+            (start, &inner[..inner.find('>')?])
+        }
+        None => {
+            let skipped = rest.len() - rest.trim_start().len();
+            let body = rest.trim_start();
+            let end = body
+                .find(|c: char| c.is_whitespace() || c == ')')
+                .unwrap_or(body.len());
+            (start + skipped, &body[..end])
+        }
+    };
+    let end = body.find('#').unwrap_or(body.len());
+    Some(start..start + end)
+}
+
 /// The range of `fragment`'s heading or block in `note`, when it names one.
 fn fragment_range(note: &Note, fragment: Option<&Fragment>) -> Option<std::ops::Range<usize>> {
     match resolve::resolve_fragment(note, fragment) {
@@ -1262,6 +1452,27 @@ fn show_message(connection: &Connection, typ: lsp::MessageType, message: String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name in a wikilink and the path in a markdown link, as a rename replaces them.
+    #[test]
+    fn where_a_link_names_its_file() {
+        fn named(source: &str) -> Option<&str> {
+            wikilink_target(source).map(|r| &source[r])
+        }
+        assert_eq!(named("[[Note]]"), Some("Note"));
+        assert_eq!(named("![[a/Note#H|200]]"), Some("a/Note"));
+        assert_eq!(named("[[Note\\|label]]"), Some("Note"));
+        assert_eq!(named("\"[[Note|x]]\""), Some("Note"));
+        assert_eq!(named("[[Note"), None);
+        fn path(source: &str) -> Option<&str> {
+            markdown_destination(source).map(|r| &source[r])
+        }
+        assert_eq!(path("[x](a/Note.md)"), Some("a/Note.md"));
+        assert_eq!(path("[x [y] z](Note.md#H \"t\")"), Some("Note.md"));
+        assert_eq!(path("![alt](<a b/img.png>)"), Some("a b/img.png"));
+        assert_eq!(path("[a\\]b](N%20x.md#^id)"), Some("N%20x.md"));
+        assert_eq!(path("[x]"), None);
+    }
 
     /// Positions count UTF-16 units or bytes, and offsets come back from them; a position
     /// past a line's end is the line's end.

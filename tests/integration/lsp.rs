@@ -406,6 +406,102 @@ fn an_editor_session_over_stdio() {
     assert_eq!(client.stop(), Some(0));
 }
 
+/// Renaming files in the editor (`workspace/willRenameFiles`) gets the edits that keep every
+/// link to them: wikilinks, embeds, a property link and a table cell's `\|` link take the new
+/// name, markdown links the new path, fragments, labels and sizes kept, a link into the same
+/// note left alone; the edits applied and the files moved, `vaultc check` finds nothing
+/// broken. A folder renamed moves the links to the notes in it: a name two notes share is
+/// written as the path.
+#[cfg(unix)]
+#[test]
+fn renaming_files_keeps_their_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().canonicalize().unwrap();
+    let write = |path: &str, text: &str| {
+        let file = vault.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write("Target.md", "# Target\n\n## Usage Notes\n\nA block. ^blk\n");
+    write("img.png", "");
+    write("a/Twin.md", "one\n");
+    write("b/Other.md", "two\n");
+    let text = "---\nrelated: \"[[Target]]\"\n---\n\
+                [[Target]] and [[Target#Usage Notes|u]]\n\
+                ![[Target#^blk]] and ![[img.png|100]]\n\
+                [t](Target.md#Usage%20Notes) and ![i](<img.png>)\n\n\
+                | a | b |\n|---|---|\n| [[Target\\|x]] | y |\n\n\
+                ## Here\n[[#Here]] [[Twin]] [[a/Twin]]\n";
+    write("src.md", text);
+    let src = vault.join("src.md");
+    // The server checks the vault before it answers its first request.
+    let (mut client, _) = Client::start(&vault, &[]);
+    let rename = |client: &mut Client, pairs: &[(&str, &str)]| -> String {
+        let files: Vec<Value> = pairs
+            .iter()
+            .map(|(old, new)| json!({"oldUri": url(&vault.join(old)), "newUri": url(&vault.join(new))}))
+            .collect();
+        let edit = client.request("workspace/willRenameFiles", json!({"files": files}));
+        let text = std::fs::read_to_string(&src).unwrap();
+        let mut edits: Vec<(usize, usize, String)> = edit["changes"][url(&src)]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|e| {
+                let offset = |p: &Value| {
+                    let line = p["line"].as_u64().unwrap() as usize;
+                    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+                    start + p["character"].as_u64().unwrap() as usize
+                };
+                let r = &e["range"];
+                (
+                    offset(&r["start"]),
+                    offset(&r["end"]),
+                    e["newText"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        edits.sort();
+        let mut out = text.clone();
+        for (start, end, new) in edits.into_iter().rev() {
+            out.replace_range(start..end, &new);
+        }
+        out
+    };
+    let edited = rename(
+        &mut client,
+        &[
+            ("Target.md", "sub/Goal Post.md"),
+            ("img.png", "pics/img.png"),
+        ],
+    );
+    let expected = "---\nrelated: \"[[Goal Post]]\"\n---\n\
+                    [[Goal Post]] and [[Goal Post#Usage Notes|u]]\n\
+                    ![[Goal Post#^blk]] and ![[img.png|100]]\n\
+                    [t](sub/Goal%20Post.md#Usage%20Notes) and ![i](<pics/img.png>)\n\n\
+                    | a | b |\n|---|---|\n| [[Goal Post\\|x]] | y |\n\n\
+                    ## Here\n[[#Here]] [[Twin]] [[a/Twin]]\n";
+    assert_eq!(edited, expected);
+    // What the editor does next: the files move, the edits are saved.
+    std::fs::create_dir_all(vault.join("sub")).unwrap();
+    std::fs::create_dir_all(vault.join("pics")).unwrap();
+    std::fs::rename(vault.join("Target.md"), vault.join("sub/Goal Post.md")).unwrap();
+    std::fs::rename(vault.join("img.png"), vault.join("pics/img.png")).unwrap();
+    std::fs::write(&src, &edited).unwrap();
+    let r = crate::support::run_cmd(crate::support::vaultc().arg("check").arg(&vault));
+    assert_eq!(r.code, 0, "{}", r.report());
+    // A folder: its note's links follow, as a path once another note has the name (which
+    // makes `[[Twin]]` ambiguous: its warning says the moves have been checked).
+    write("c/Twin.md", "three\n");
+    client.diagnostics(&src, |d| d.iter().any(|d| d["code"] == "ambiguous-link"));
+    let edited = rename(&mut client, &[("a", "d")]);
+    assert!(
+        edited.ends_with("[[#Here]] [[d/Twin]] [[d/Twin]]\n"),
+        "{edited}"
+    );
+    assert_eq!(client.stop(), Some(0));
+}
+
 /// A `vaultc.toml` that cannot be read, saved while the server runs, is shown to the editor as
 /// an error and the last diagnostics stay; mended, the vault is checked with it (here: a lint
 /// level that turns the broken link into a warning).
