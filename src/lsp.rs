@@ -1023,9 +1023,23 @@ impl Server<'_> {
                 let Some((new_path, is_note)) = new_path else {
                     continue;
                 };
-                // `[[#Heading]]` names no file.
+                // `[[#Heading]]` names no file, and a link through an alias (`resolve_aliases`)
+                // names the alias, which the rename leaves as it is.
                 if link.target.is_empty() {
                     continue;
+                }
+                if let LinkTarget::Note { id: t, .. } = comp.resolution.get(id, i).target {
+                    let target = vault.note(t);
+                    let written = fold_name(link.target.trim_end_matches(".md"));
+                    let path = fold_name(target.path.as_str());
+                    let by_name = path
+                        .strip_suffix(".md")
+                        .unwrap_or(&path)
+                        .ends_with(&written);
+                    let aliases = &target.front_matter.aliases;
+                    if !by_name && aliases.iter().any(|a| fold_name(a) == written) {
+                        continue;
+                    }
                 }
                 let source = note.slice(link.span);
                 let edit = match resolve::link_is_wiki(note, link) {

@@ -409,7 +409,7 @@ fn an_editor_session_over_stdio() {
 /// Renaming files in the editor (`workspace/willRenameFiles`) gets the edits that keep every
 /// link to them: wikilinks, embeds, a property link and a table cell's `\|` link take the new
 /// name, markdown links the new path, fragments, labels and sizes kept, a link into the same
-/// note left alone; the edits applied and the files moved, `vaultc check` finds nothing
+/// note and a link through an alias (`resolve_aliases`) left alone; the edits applied and the files moved, `vaultc check` finds nothing
 /// broken. A folder renamed moves the links to the notes in it: a name two notes share is
 /// written as the path.
 #[cfg(unix)]
@@ -422,16 +422,20 @@ fn renaming_files_keeps_their_links() {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, text).unwrap();
     };
-    write("Target.md", "# Target\n\n## Usage Notes\n\nA block. ^blk\n");
+    write(
+        "Target.md",
+        "---\naliases: [Aim]\n---\n# Target\n\n## Usage Notes\n\nA block. ^blk\n",
+    );
     write("img.png", "");
     write("a/Twin.md", "one\n");
     write("b/Other.md", "two\n");
+    write("vaultc.toml", "resolve_aliases = true\n");
     let text = "---\nrelated: \"[[Target]]\"\n---\n\
                 [[Target]] and [[Target#Usage Notes|u]]\n\
                 ![[Target#^blk]] and ![[img.png|100]]\n\
                 [t](Target.md#Usage%20Notes) and ![i](<img.png>)\n\n\
                 | a | b |\n|---|---|\n| [[Target\\|x]] | y |\n\n\
-                ## Here\n[[#Here]] [[Twin]] [[a/Twin]]\n";
+                ## Here\n[[Aim]]\n[[#Here]] [[Twin]] [[a/Twin]]\n";
     write("src.md", text);
     let src = vault.join("src.md");
     // The server checks the vault before it answers its first request.
@@ -480,7 +484,7 @@ fn renaming_files_keeps_their_links() {
                     ![[Goal Post#^blk]] and ![[img.png|100]]\n\
                     [t](sub/Goal%20Post.md#Usage%20Notes) and ![i](<pics/img.png>)\n\n\
                     | a | b |\n|---|---|\n| [[Goal Post\\|x]] | y |\n\n\
-                    ## Here\n[[#Here]] [[Twin]] [[a/Twin]]\n";
+                    ## Here\n[[Aim]]\n[[#Here]] [[Twin]] [[a/Twin]]\n";
     assert_eq!(edited, expected);
     // What the editor does next: the files move, the edits are saved.
     std::fs::create_dir_all(vault.join("sub")).unwrap();
