@@ -442,6 +442,25 @@ fn github_anchor(text: &str) -> String {
         .collect()
 }
 
+/// The GitHub anchor of each heading of `note`, in order: a repeated one gets `-1`, `-2`, ...
+/// (the first number not taken), as GitHub's slugger numbers them.
+fn github_anchors(note: &Note) -> Vec<String> {
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut anchors = Vec::with_capacity(note.headings.len());
+    for h in &note.headings {
+        let base = github_anchor(&h.text);
+        let mut anchor = base.clone();
+        while taken.contains_key(&anchor) {
+            let n = taken.entry(base.clone()).or_default();
+            *n += 1;
+            anchor = format!("{base}-{n}");
+        }
+        taken.insert(anchor.clone(), 0);
+        anchors.push(anchor);
+    }
+    anchors
+}
+
 /// How a link writes `heading` after its `#`: the characters a fragment cannot hold (Obsidian
 /// matches them as spaces) as spaces, and, in a markdown link's destination (not `wiki`),
 /// percent-encoded.
@@ -481,10 +500,13 @@ fn github_anchor_fix(
         return None;
     }
     let anchor = wanted.to_lowercase();
+    let anchors = github_anchors(target);
     let mut found = target
         .headings
         .iter()
-        .filter(|h| github_anchor(&h.text) == anchor || crate::slug::slugify(&h.text) == anchor);
+        .zip(&anchors)
+        .filter(|(h, a)| **a == anchor || crate::slug::slugify(&h.text) == anchor)
+        .map(|(h, _)| h);
     let heading = found.next()?;
     if found.next().is_some() {
         return None;
@@ -1274,6 +1296,17 @@ mod tests {
         ] {
             assert_eq!(github_anchor(heading), anchor);
         }
+        let text = "# Notes\n## Notes!\n## notes-1\n## Notes\n";
+        let (note, _) = crate::parse::note(crate::discover::SourceFile {
+            path: crate::source::VaultPath::new("n.md").unwrap(),
+            text: text.to_string(),
+            is_template: false,
+        });
+        // The third heading's own anchor is taken by the second's number, as on GitHub.
+        assert_eq!(
+            github_anchors(&note),
+            ["notes", "notes-1", "notes-1-1", "notes-2"]
+        );
     }
 
     /// Texts over the limit are neither suggested nor given a suggestion, and texts whose
