@@ -156,6 +156,11 @@ impl Client {
     fn stop(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
+        self.exit_code()
+    }
+
+    /// Waits for the server to exit; its exit code.
+    fn exit_code(&mut self) -> Option<i32> {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -180,6 +185,21 @@ fn url(path: &Path) -> String {
         .to_string()
 }
 
+/// An empty vault in a temporary folder (kept while the first value lives), by its canonical
+/// path, which the server's URIs use.
+fn temp_vault() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().canonicalize().unwrap();
+    (dir, vault)
+}
+
+/// Writes `text` to the vault file `path`, making its folders.
+fn write_file(vault: &Path, path: &str, text: &str) {
+    let file = vault.join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, text).unwrap();
+}
+
 fn position(line: u32, character: u32) -> Value {
     json!({"line": line, "character": character})
 }
@@ -201,13 +221,8 @@ fn at(file: &Path, line: u32, character: u32) -> Value {
 #[cfg(unix)]
 #[test]
 fn an_editor_session_over_stdio() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().canonicalize().unwrap();
-    let write = |path: &str, text: &str| {
-        let file = vault.join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    };
+    let (_dir, vault) = temp_vault();
+    let write = |path: &str, text: &str| write_file(&vault, path, text);
     write(
         "Target.md",
         "---\naliases: [Goal]\n---\n# Target\n\n## Usage Notes\n\nA block. ^blk\n",
@@ -409,19 +424,14 @@ fn an_editor_session_over_stdio() {
 /// Renaming files in the editor (`workspace/willRenameFiles`) gets the edits that keep every
 /// link to them: wikilinks, embeds, a property link and a table cell's `\|` link take the new
 /// name, markdown links the new path, fragments, labels and sizes kept, a link into the same
-/// note and a link through an alias (`resolve_aliases`) left alone; the edits applied and the files moved, `vaultc check` finds nothing
-/// broken. A folder renamed moves the links to the notes in it: a name two notes share is
+/// note and a link through an alias (`resolve_aliases`) left alone; the edits applied and the
+/// files moved, `vaultc check` finds nothing broken. A folder renamed moves the links to the notes in it: a name two notes share is
 /// written as the path.
 #[cfg(unix)]
 #[test]
 fn renaming_files_keeps_their_links() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().canonicalize().unwrap();
-    let write = |path: &str, text: &str| {
-        let file = vault.join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    };
+    let (_dir, vault) = temp_vault();
+    let write = |path: &str, text: &str| write_file(&vault, path, text);
     write(
         "Target.md",
         "---\naliases: [Aim]\n---\n# Target\n\n## Usage Notes\n\nA block. ^blk\n",
@@ -545,15 +555,7 @@ fn exit_without_shutdown_is_exit_code_1() {
     std::fs::write(dir.path().join("a.md"), "text\n").unwrap();
     let (mut client, _) = Client::start(dir.path(), &[]);
     client.notify("exit", Value::Null);
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = client.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "vaultc lsp did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(client.exit_code(), Some(1));
 }
 
 /// An editor that offers UTF-8 positions gets them: columns in bytes.
